@@ -1,0 +1,27 @@
+# fleetform — build, test and benchmark targets.
+GO ?= go
+PKGS ?= ./...
+
+.PHONY: all build test vet golden bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+vet:
+	$(GO) vet $(PKGS)
+
+# The README's test command. CI (.ci/run) calls exactly this.
+test: vet
+	$(GO) test -race -count=1 $(PKGS)
+
+# Regenerate golden files; review the diff with `git diff testdata/ */testdata/`.
+golden:
+	UPDATE_GOLDEN=1 $(GO) test -count=1 $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin/
