@@ -1,0 +1,191 @@
+// Package plan is fleetform's plan model: an ordered list of changes to Fleet
+// objects, each with field-level before/after values, and its views (text like
+// Terraform's, JSON with a format version, Markdown for pull-request comments
+// and GitHub Actions annotations). A plan is data: it is computed by the
+// reconciler, rendered from here, saved with `plan -o` and checked again by
+// apply. Secret values never enter a plan: sensitive fields carry only the
+// markers Sensitive, SensitiveChanged and ToBeGenerated.
+package plan
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// FormatVersion is the version of the JSON form. Bump it when consumers of the
+// JSON must adapt (a field renamed or removed, a meaning changed).
+const FormatVersion = "1"
+
+// Action is what apply does with one object.
+type Action string
+
+// Actions, in the vocabulary of the JSON form.
+const (
+	Create  Action = "create"
+	Update  Action = "update"
+	Delete  Action = "delete"
+	Blocked Action = "blocked" // a change is needed but fleetform must not or cannot make it; Reason says why
+	NoOp    Action = "no-op"   // nothing to send; used for adoption of an object that already matches
+)
+
+// Kinds of objects a plan changes.
+const (
+	KindPackage     = "package"
+	KindOutput      = "output"
+	KindAgentPolicy = "agent_policy"
+)
+
+// Markers that stand in for secret values in FieldDiff.Before/After.
+const (
+	Sensitive     = "(sensitive)"
+	ToBeGenerated = "(to be generated)"
+)
+
+// kindRank orders kinds so that parents are created first and deleted last:
+// packages, then the outputs policies refer to, then agent policies.
+var kindRank = map[string]int{KindPackage: 0, KindOutput: 1, KindAgentPolicy: 2}
+
+// Plan is the set of changes that makes Fleet match the desired state, in
+// apply order.
+type Plan struct {
+	FormatVersion string `json:"format_version"`
+	// Revision is the source revision (Git commit or directory digest) the
+	// desired state was read from.
+	Revision string `json:"revision,omitempty"`
+	// Fingerprint is a digest of everything observed to compute the plan
+	// (Fleet objects and the ownership records). Apply refuses a saved plan
+	// whose fingerprint no longer matches a fresh observation.
+	Fingerprint string   `json:"fingerprint"`
+	Changes     []Change `json:"changes"`
+	// Warnings are remarks for people (for example owned objects that are no
+	// longer declared while pruning is off). Apply never reads them.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Change is what happens to one object.
+type Change struct {
+	Cluster string `json:"cluster"` // "main" or a remote's name
+	Kind    string `json:"kind"`    // KindOutput, KindAgentPolicy, KindPackage
+	ID      string `json:"id"`
+	Name    string `json:"name,omitempty"` // display name, when the object has one
+	Action  Action `json:"action"`
+	// Fields are the field-level differences, sorted by Path. Creates list
+	// every managed field; deletes list none.
+	Fields []FieldDiff `json:"fields,omitempty"`
+	// Reason explains the change to people (why blocked, why adopted, …).
+	// Apply never branches on it.
+	Reason string `json:"reason,omitempty"`
+	// DependsOn holds the Keys of changes that must succeed before this one;
+	// apply skips a change whose dependency failed or was blocked.
+	DependsOn []string `json:"depends_on,omitempty"`
+}
+
+// FieldDiff is one changed field. Path uses dots ("ssl.verification_mode",
+// "secrets.service_token"). Before is nil when the field is absent before,
+// After nil when it is removed. For a sensitive field Before and After are
+// Sensitive or ToBeGenerated markers (or nil), never the value.
+type FieldDiff struct {
+	Path      string `json:"path"`
+	Before    any    `json:"before,omitempty"`
+	After     any    `json:"after,omitempty"`
+	Sensitive bool   `json:"sensitive,omitempty"`
+	// Note is a short remark shown next to the field, e.g. "drift: changed
+	// outside fleetform".
+	Note string `json:"note,omitempty"`
+}
+
+// Key identifies the object of a change across a plan: "cluster/kind/id".
+func (c Change) Key() string { return Key(c.Cluster, c.Kind, c.ID) }
+
+// Key builds the key of an object; see Change.Key.
+func Key(cluster, kind, id string) string { return cluster + "/" + kind + "/" + id }
+
+// Summary counts the changes of a plan by action.
+type Summary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Blocked int `json:"blocked"`
+	NoOp    int `json:"no_op"`
+}
+
+// Summary counts p's changes by action.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Delete:
+			s.Delete++
+		case Blocked:
+			s.Blocked++
+		case NoOp:
+			s.NoOp++
+		}
+	}
+	return s
+}
+
+// Empty reports whether p has nothing to do: no change of any kind, not even
+// an adoption. `plan --detailed-exitcode` exits 0 exactly when the plan is
+// empty.
+func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// String is the summary line, e.g. "1 to create, 2 to update, 0 to delete, 1 blocked".
+func (s Summary) String() string {
+	line := fmt.Sprintf("%d to create, %d to update, %d to delete", s.Create, s.Update, s.Delete)
+	if s.Blocked > 0 {
+		line += fmt.Sprintf(", %d blocked", s.Blocked)
+	}
+	if s.NoOp > 0 {
+		line += fmt.Sprintf(", %d to adopt", s.NoOp)
+	}
+	return line
+}
+
+func applyRank(c Change) int {
+	r, ok := kindRank[c.Kind]
+	if !ok {
+		r = len(kindRank)
+	}
+	if c.Action == Delete {
+		return 100 - r // children before parents
+	}
+	return r // parents before children
+}
+
+// Compare orders changes for apply: clusters in name order with "main" first,
+// then creates and updates parents-first, then deletes children-first, and the
+// kind and ID break every tie. The order is total, so golden files are stable.
+func Compare(a, b Change) int {
+	return cmp.Or(
+		cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),
+		strings.Compare(a.Cluster, b.Cluster),
+		cmp.Compare(applyRank(a), applyRank(b)),
+		strings.Compare(a.Kind, b.Kind),
+		strings.Compare(a.ID, b.ID),
+	)
+}
+
+func clusterRank(c string) int {
+	if c == "main" {
+		return 0
+	}
+	return 1
+}
+
+// Sort puts p's changes in apply order and each change's fields and
+// dependencies in path order.
+func (p *Plan) Sort() {
+	for i := range p.Changes {
+		slices.SortFunc(p.Changes[i].Fields, func(a, b FieldDiff) int { return strings.Compare(a.Path, b.Path) })
+		slices.Sort(p.Changes[i].DependsOn)
+		p.Changes[i].DependsOn = slices.Compact(p.Changes[i].DependsOn)
+	}
+	slices.SortStableFunc(p.Changes, Compare)
+}
