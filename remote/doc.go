@@ -1,0 +1,20 @@
+// Package remote holds everything fleetform knows about remote clusters: the
+// clusters that remote_elasticsearch outputs ship data to and that receive
+// the main cluster's integrations (Kibana's "synced integrations", stack 9.1+).
+//
+// It is organised as pure decisions over small observed types, plus the
+// code that observes and changes the remote clusters through the clients:
+//
+//   - [DecideSync] is the direct-sync decision (sync_via: direct): which
+//     packages to install on a remote and which uninstalls to propagate;
+//   - [Preflight] lists the problems that would make the remote side ignore
+//     the sync or reject the output before anything is written;
+//   - [Desired] derives the remote-side objects an output needs: a service
+//     token on elastic/fleet-server-remote, a Kibana API key, the
+//     remote-cluster link, the follower index and a matching elasticsearch
+//     output on the remote;
+//   - [ComputeStatus] reproduces Kibana's per-integration sync status
+//     vocabulary (completed, synchronizing, failed, warning) for direct mode;
+//   - [Rotation] is the credential rotation state machine, journaled so that
+//     an interrupted rotation resumes or rolls back.
+package remote
