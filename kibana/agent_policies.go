@@ -1,0 +1,170 @@
+package kibana
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// AgentPolicy is the part of an agent policy fleetform reads; Raw keeps
+// everything Kibana returned. Output ids are nil when absent or null — both
+// mean "the default output".
+type AgentPolicy struct {
+	ID                 string
+	Name               string
+	Namespace          string
+	Description        *string
+	DataOutputID       *string
+	MonitoringOutputID *string
+	FleetServerHostID  *string
+	Revision           int
+	IsManaged          bool
+	IsPreconfigured    bool
+	HasFleetServer     bool
+	SupportsAgentless  bool
+	InactivityTimeout  *int
+	Agents             int
+	Raw                map[string]any
+}
+
+// UnmarshalJSON fills the typed fields and Raw from Kibana's JSON.
+func (p *AgentPolicy) UnmarshalJSON(b []byte) error {
+	var typed struct {
+		ID                 string  `json:"id"`
+		Name               string  `json:"name"`
+		Namespace          string  `json:"namespace"`
+		Description        *string `json:"description"`
+		DataOutputID       *string `json:"data_output_id"`
+		MonitoringOutputID *string `json:"monitoring_output_id"`
+		FleetServerHostID  *string `json:"fleet_server_host_id"`
+		Revision           int     `json:"revision"`
+		IsManaged          bool    `json:"is_managed"`
+		IsPreconfigured    bool    `json:"is_preconfigured"`
+		HasFleetServer     bool    `json:"has_fleet_server"`
+		SupportsAgentless  *bool   `json:"supports_agentless"`
+		InactivityTimeout  *int    `json:"inactivity_timeout"`
+		Agents             int     `json:"agents"`
+	}
+	if err := json.Unmarshal(b, &typed); err != nil {
+		return err
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*p = AgentPolicy{
+		ID: typed.ID, Name: typed.Name, Namespace: typed.Namespace, Description: typed.Description,
+		DataOutputID: typed.DataOutputID, MonitoringOutputID: typed.MonitoringOutputID,
+		FleetServerHostID: typed.FleetServerHostID, Revision: typed.Revision, IsManaged: typed.IsManaged,
+		IsPreconfigured: typed.IsPreconfigured, HasFleetServer: typed.HasFleetServer,
+		SupportsAgentless: typed.SupportsAgentless != nil && *typed.SupportsAgentless,
+		InactivityTimeout: typed.InactivityTimeout, Agents: typed.Agents, Raw: raw,
+	}
+	return nil
+}
+
+// ListOptions narrows ListAgentPolicies.
+type ListOptions struct {
+	// Kuery is a KQL filter on ingest-agent-policies fields, e.g.
+	// `ingest-agent-policies.data_output_id:"x"`.
+	Kuery string
+	// PerPage is the page size: default and maximum 1000, or 100 with
+	// WithAgentCount (Kibana refuses larger pages when it counts agents).
+	PerPage int
+	// WithAgentCount asks Kibana to fill each policy's Agents.
+	WithAgentCount bool
+}
+
+const (
+	maxPolicyPage           = 1000
+	maxPolicyPageWithAgents = 100
+)
+
+// ListAgentPolicies returns every agent policy matching opts, following
+// Kibana's total across pages (2,000 policies are 2 requests). A policy that
+// appears on two pages (the list moved while it was read) is kept once.
+func (c *Client) ListAgentPolicies(ctx context.Context, opts ListOptions) ([]AgentPolicy, error) {
+	limit := maxPolicyPage
+	if opts.WithAgentCount {
+		limit = maxPolicyPageWithAgents
+	}
+	perPage := opts.PerPage
+	if perPage <= 0 || perPage > limit {
+		perPage = limit
+	}
+	q := url.Values{"perPage": {strconv.Itoa(perPage)}}
+	if opts.Kuery != "" {
+		q.Set("kuery", opts.Kuery)
+	}
+	if opts.WithAgentCount {
+		q.Set("withAgentCount", "true")
+	}
+	return listPaged(ctx, c, "/api/fleet/agent_policies", q, perPage, func(p AgentPolicy) string { return p.ID })
+}
+
+// listPaged fetches page 1, 2, … of a {items, total, page, perPage} list until
+// it holds total items or a page comes back short or empty.
+func listPaged[T any](ctx context.Context, c *Client, path string, q url.Values, perPage int, id func(T) string) ([]T, error) {
+	var out []T
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		pq := url.Values{}
+		for k, v := range q {
+			pq[k] = v
+		}
+		pq.Set("page", strconv.Itoa(page))
+		var resp itemsResponse[T]
+		if err := c.do(ctx, request{method: http.MethodGet, path: path, query: pq}, &resp); err != nil {
+			return nil, fmt.Errorf("list page %d: %w", page, err)
+		}
+		for _, it := range resp.Items {
+			if k := id(it); !seen[k] {
+				seen[k] = true
+				out = append(out, it)
+			}
+		}
+		if len(resp.Items) == 0 || len(resp.Items) < perPage || page*perPage >= resp.Total {
+			return out, nil
+		}
+	}
+}
+
+// GetAgentPolicy returns one agent policy (for checks after a write; observe
+// with ListAgentPolicies).
+func (c *Client) GetAgentPolicy(ctx context.Context, id string) (AgentPolicy, error) {
+	var resp itemResponse[AgentPolicy]
+	err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/agent_policies/" + url.PathEscape(id)}, &resp)
+	return resp.Item, err
+}
+
+// CreateAgentPolicy creates an agent policy (body: Kibana's
+// NewAgentPolicySchema; name and namespace are required). Not retried once it
+// may have reached Kibana; a repeated create of the same id or name is a 409.
+func (c *Client) CreateAgentPolicy(ctx context.Context, body map[string]any) (AgentPolicy, error) {
+	var resp itemResponse[AgentPolicy]
+	err := c.do(ctx, request{method: http.MethodPost, path: "/api/fleet/agent_policies", body: body}, &resp)
+	return resp.Item, err
+}
+
+// UpdateAgentPolicy sends a partial update. Kibana needs name and namespace
+// on every PUT, refuses read-only fields from GET, and resets an omitted
+// inactivity_timeout to 1209600 (fleet-api.md §3.3, trap 2).
+func (c *Client) UpdateAgentPolicy(ctx context.Context, id string, body map[string]any) (AgentPolicy, error) {
+	var resp itemResponse[AgentPolicy]
+	err := c.do(ctx, request{method: http.MethodPut, path: "/api/fleet/agent_policies/" + url.PathEscape(id), body: body}, &resp)
+	return resp.Item, err
+}
+
+// DeleteAgentPolicy deletes an agent policy (POST /api/fleet/agent_policies/delete).
+// Repeating it after a lost answer yields a 404, so it is retried like a DELETE
+// and a 404 on a later try counts as done.
+func (c *Client) DeleteAgentPolicy(ctx context.Context, id string) error {
+	err := c.do(ctx, request{
+		method: http.MethodPost, path: "/api/fleet/agent_policies/delete",
+		body: map[string]any{"agentPolicyId": id}, safe: true, deleteLike: true,
+	}, nil)
+	return err
+}
