@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/fleetform/fleetform/schema"
+)
+
+// validateResult is the outcome for one PATH.
+type validateResult struct {
+	Path    string         `json:"path"`
+	Valid   bool           `json:"valid"`
+	Issues  []schema.Issue `json:"issues,omitempty"`
+	Error   string         `json:"error,omitempty"` // not a document problem: unreadable path, no YAML files
+	Summary *docSummary    `json:"summary,omitempty"`
+}
+
+type docSummary struct {
+	Outputs       int `json:"outputs"`
+	AgentPolicies int `json:"agent_policies"`
+	Packages      int `json:"packages"`
+	Remotes       int `json:"remotes"`
+}
+
+// runValidate implements "fleetform validate [--format text|json|github] [PATH…]".
+// Each PATH (default ".") is a directory of YAML files merged into one
+// document, or a single file. Exit 0 when every PATH is valid, else 1.
+func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("validate", "[PATH…]", stderr)
+	format := fs.String("format", "text", "output `format`: text, json or github (GitHub Actions annotations)")
+	paths, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "text", "json", "github":
+	default:
+		return fmt.Errorf("unknown --format %q (want text, json or github)", *format)
+	}
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	results := make([]validateResult, 0, len(paths))
+	valid := true
+	for _, p := range paths {
+		r := validatePath(ctx, p)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		valid = valid && r.Valid
+		results = append(results, r)
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(struct {
+			Valid   bool             `json:"valid"`
+			Results []validateResult `json:"results"`
+		}{valid, results}); err != nil {
+			return err
+		}
+	case "github":
+		writeGitHub(stdout, results)
+	default:
+		writeText(stdout, stderr, results)
+	}
+	if !valid {
+		return fmt.Errorf("%w: invalid desired state", errReported)
+	}
+	return nil
+}
+
+func validatePath(ctx context.Context, p string) validateResult {
+	r := validateResult{Path: p}
+	st, err := os.Stat(p)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+	var doc *schema.Document
+	if st.IsDir() {
+		doc, err = schema.LoadDir(ctx, p)
+	} else {
+		doc, err = schema.LoadPaths(ctx, p)
+	}
+	var issues schema.Issues
+	switch {
+	case errors.As(err, &issues):
+		r.Issues = issues
+	case err != nil:
+		r.Error = err.Error()
+	default:
+		r.Valid = true
+		r.Summary = &docSummary{
+			Outputs:       len(doc.Outputs),
+			AgentPolicies: len(doc.AgentPolicies),
+			Packages:      len(doc.Packages),
+			Remotes:       len(doc.Clusters.Remotes),
+		}
+	}
+	return r
+}
+
+func writeText(stdout, stderr io.Writer, results []validateResult) {
+	for _, r := range results {
+		switch {
+		case r.Error != "":
+			fmt.Fprintf(stderr, "fleetform validate: %s\n", r.Error)
+		case !r.Valid:
+			for _, i := range r.Issues {
+				fmt.Fprintln(stdout, i.String())
+			}
+			fmt.Fprintf(stdout, "%s: %d %s\n", r.Path, len(r.Issues), plural(len(r.Issues), "problem", "problems"))
+		default:
+			s := r.Summary
+			fmt.Fprintf(stdout, "%s: valid (%d %s, %d %s, %d %s, %d %s)\n", r.Path,
+				s.Outputs, plural(s.Outputs, "output", "outputs"),
+				s.AgentPolicies, plural(s.AgentPolicies, "agent policy", "agent policies"),
+				s.Packages, plural(s.Packages, "package", "packages"),
+				s.Remotes, plural(s.Remotes, "remote", "remotes"))
+		}
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// writeGitHub prints GitHub Actions workflow commands, one ::error per issue.
+func writeGitHub(w io.Writer, results []validateResult) {
+	for _, r := range results {
+		switch {
+		case r.Error != "":
+			fmt.Fprintf(w, "::error title=fleetform validate::%s\n", escapeData(r.Error))
+		case !r.Valid:
+			for _, i := range r.Issues {
+				fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=fleetform validate::%s\n",
+					escapeProperty(i.File), i.Line, i.Col, escapeData(pointerOrRoot(i.Pointer)+": "+i.Message))
+			}
+		default:
+			fmt.Fprintf(w, "%s: valid\n", r.Path)
+		}
+	}
+}
+
+func pointerOrRoot(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// escapeData and escapeProperty follow the GitHub Actions toolkit's
+// escaping of workflow command messages and properties.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}

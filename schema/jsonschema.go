@@ -1,0 +1,245 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/fleetform/fleetform"
+)
+
+// schemaURL is fleet.schema.json's $id.
+const schemaURL = "https://github.com/fleetform/fleetform/fleet.schema.json"
+
+// SecretHint is the message for a literal where a secret reference belongs.
+const SecretHint = "secret values must be references: use {env: NAME}, {file: PATH} or {generate: true}"
+
+var compiled = sync.OnceValues(func() (*compiledSchema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(fleetform.SchemaJSON))
+	if err != nil {
+		return nil, fmt.Errorf("fleet.schema.json: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, fmt.Errorf("fleet.schema.json: %w", err)
+	}
+	sch, err := c.Compile(schemaURL)
+	if err != nil {
+		return nil, fmt.Errorf("fleet.schema.json: %w", err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(fleetform.SchemaJSON, &raw); err != nil {
+		return nil, fmt.Errorf("fleet.schema.json: %w", err)
+	}
+	return &compiledSchema{sch: sch, raw: raw}, nil
+})
+
+type compiledSchema struct {
+	sch *jsonschema.Schema
+	raw map[string]any // the schema document, for property names in hints
+}
+
+var printer = message.NewPrinter(language.English)
+
+// validate checks one unit against fleet.schema.json and returns an issue
+// per failing leaf, located at the offending value (or key).
+func (cs *compiledSchema) validate(u *unit) []Issue {
+	err := cs.sch.Validate(anyMap(u.value))
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return []Issue{u.issue("", position{1, 1}, "schema validation failed: %v", err)}
+	}
+	var leaves []*jsonschema.ValidationError
+	collectLeaves(ve, &leaves)
+	var out []Issue
+	for _, l := range leaves {
+		out = append(out, cs.leafIssues(u, l)...)
+	}
+	return out
+}
+
+// anyMap hands the validator an `any` holding the map (it switches on type).
+func anyMap(m map[string]any) any { return m }
+
+func collectLeaves(e *jsonschema.ValidationError, out *[]*jsonschema.ValidationError) {
+	if len(e.Causes) == 0 {
+		*out = append(*out, e)
+		return
+	}
+	for _, c := range e.Causes {
+		collectLeaves(c, out)
+	}
+}
+
+func pointerOf(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escapePointerToken(t))
+	}
+	return b.String()
+}
+
+// schemaFragment returns the "#..." part of a schema location, e.g. "/$defs/output".
+func schemaFragment(url string) string {
+	if i := strings.IndexByte(url, '#'); i >= 0 {
+		return url[i+1:]
+	}
+	return ""
+}
+
+// friendlyPatterns explains the schema's patterns in words.
+var friendlyPatterns = map[string]string{
+	"^https?://":                             "must be an http:// or https:// URL",
+	"^[^/\\s]+$":                             "must not contain '/' or white space",
+	"^[a-z0-9_]+$":                           "must be a package name: lower-case letters, digits and _",
+	"^[A-Za-z_][A-Za-z0-9_]*$":               "must be an environment variable name: letters, digits and _, not starting with a digit",
+	"^[a-z0-9][a-z0-9_-]*$":                  "must be lower-case letters, digits, _ and -, starting with a letter or digit",
+	"^[A-Za-z0-9_-]+$":                       "must be letters, digits, _ and -",
+	"^[0-9]+(\\.[0-9]+)*$":                   "must be a dotted version number such as 2.6.0",
+	"\\S":                                    "must not be blank",
+	"^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$": "must be a SHA-256 fingerprint: 64 hex digits, colons allowed",
+	"^(latest|[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?)$": "must be a semantic version such as 1.2.3, or latest",
+	"^[^A-Z\\\\/*?\"<>|\\s,#:-]+$":                                              "must be lower case without \\ / * ? \" < > | , # : - or spaces",
+}
+
+func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []Issue {
+	ptr := pointerOf(e.InstanceLocation)
+	frag := schemaFragment(e.SchemaURL)
+	at := func(format string, args ...any) []Issue {
+		return []Issue{u.issue(ptr, u.pos(ptr), format, args...)}
+	}
+	isSecretRef := strings.HasPrefix(frag, "/$defs/secretRef")
+	switch k := e.ErrorKind.(type) {
+	case *kind.AdditionalProperties:
+		var out []Issue
+		allowed := cs.propertyNames(frag)
+		for _, p := range k.Properties {
+			child := ptr + "/" + escapePointerToken(p)
+			msg := fmt.Sprintf("unknown key %q", p)
+			if isSecretRef {
+				msg += " (a secret reference takes exactly one of env, file or generate)"
+			} else if s := suggest(p, allowed); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			out = append(out, u.issue(child, u.keyPos(child), "%s", msg))
+		}
+		return out
+	case *kind.Required:
+		var out []Issue
+		for _, m := range k.Missing {
+			msg := fmt.Sprintf("missing required key %q", m)
+			if strings.HasSuffix(frag, "/else") {
+				msg += " (required unless adopt: true)"
+			}
+			out = append(out, u.issue(ptr, u.pos(ptr), "%s", msg))
+		}
+		return out
+	case *kind.Type:
+		if isSecretRef && k.Got != "object" {
+			return at("%s", SecretHint)
+		}
+		want := strings.Join(k.Want, " or ")
+		if slices.Contains(k.Want, "string") && (k.Got == "number" || k.Got == "integer" || k.Got == "boolean") {
+			return at("expected %s, got %s (quote the value to make it a string)", want, k.Got)
+		}
+		return at("expected %s, got %s", want, k.Got)
+	case *kind.Enum:
+		return at("%s, got %s", k.LocalizedString(printer), display(k.Got))
+	case *kind.Pattern:
+		if f, ok := friendlyPatterns[k.Want]; ok {
+			return at("%q %s", k.Got, f)
+		}
+		return at("%q does not match %q", k.Got, k.Want)
+	case *kind.MinProperties, *kind.MaxProperties:
+		switch {
+		case isSecretRef:
+			return at("a secret reference takes exactly one of env, file or generate")
+		case strings.HasPrefix(frag, "/$defs/auth"):
+			return at("auth takes exactly one of api_key or basic")
+		}
+	case *kind.Const:
+		if isSecretRef {
+			return at("generate must be true; to supply the value yourself use {env: NAME} or {file: PATH}")
+		}
+	}
+	return at("%s", e.ErrorKind.LocalizedString(printer))
+}
+
+func display(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// propertyNames lists the properties the schema object at frag declares.
+func (cs *compiledSchema) propertyNames(frag string) []string {
+	var node any = cs.raw
+	for _, tok := range strings.Split(strings.TrimPrefix(frag, "/"), "/") {
+		if tok == "" || tok == "additionalProperties" {
+			continue
+		}
+		m, ok := node.(map[string]any)
+		if !ok {
+			return nil
+		}
+		node = m[strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)]
+	}
+	m, _ := node.(map[string]any)
+	props, _ := m["properties"].(map[string]any)
+	names := make([]string, 0, len(props))
+	for k := range props {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// suggest returns the candidate closest to s within edit distance 2.
+func suggest(s string, candidates []string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,345 @@
+package schema
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrNoFiles is returned (wrapped) when a directory holds no YAML file.
+var ErrNoFiles = errors.New("no *.yaml or *.yml files")
+
+// MaxFileSize is the largest YAML file Load reads.
+const MaxFileSize = 4 << 20
+
+// Load reads every *.yaml and *.yml file under root in fsys (directories whose
+// name starts with "." are skipped), merges them into one Document and
+// validates it: strict decoding (unknown keys are errors), fleet.schema.json,
+// then fleetform's semantic rules. outputs, agent_policies and packages of
+// all files are concatenated in file-name order; clusters must be defined in
+// exactly one file.
+//
+// When the document is invalid, Load returns a nil Document and an error of
+// type Issues that lists every problem, sorted; Issue.File is the file's path
+// in fsys. Other errors (unreadable files, no YAML at all) are returned as
+// they are.
+//
+// Load fills one default: sync_via of a remote_elasticsearch output is "ccr"
+// when not given. It never resolves secret references.
+func Load(ctx context.Context, fsys fs.FS, root string) (*Document, error) {
+	files, err := yamlFiles(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	return LoadFiles(ctx, fsys, files...)
+}
+
+// LoadDir is Load over a directory of the local file system. Issue.File is
+// the file's path joined to dir as given (e.g. "fleet/outputs.yaml").
+func LoadDir(ctx context.Context, dir string) (*Document, error) {
+	fsys := os.DirFS(dir)
+	files, err := yamlFiles(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	doc, err := loadFiles(ctx, fsys, files, func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) })
+	return doc, err
+}
+
+// LoadFiles loads exactly the named files of fsys as one document, with the
+// rules of Load.
+func LoadFiles(ctx context.Context, fsys fs.FS, names ...string) (*Document, error) {
+	return loadFiles(ctx, fsys, names, func(name string) string { return name })
+}
+
+// LoadPaths loads the named local files as one document; Issue.File is the
+// path as given.
+func LoadPaths(ctx context.Context, paths ...string) (*Document, error) {
+	byName := map[string]string{}
+	names := make([]string, 0, len(paths))
+	for i, p := range paths {
+		// A synthetic fs.FS name per path keeps the given spelling for messages.
+		name := strconv.Itoa(i)
+		byName[name] = p
+		names = append(names, name)
+	}
+	return loadFiles(ctx, osPathFS(byName), names, func(name string) string { return byName[name] })
+}
+
+type osPathFS map[string]string
+
+func (f osPathFS) Open(name string) (fs.File, error) {
+	p, ok := f[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return os.Open(p)
+}
+
+func isYAMLName(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// yamlFiles lists the YAML files under root, sorted, skipping dot-directories.
+func yamlFiles(fsys fs.FS, root string) ([]string, error) {
+	root = path.Clean(root)
+	var files []string
+	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if isYAMLName(p) && !strings.HasPrefix(d.Name(), ".") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w under %s", ErrNoFiles, root)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// loadFiles parses, merges and validates; display maps an fs name to Issue.File.
+func loadFiles(ctx context.Context, fsys fs.FS, names []string, display func(string) string) (*Document, error) {
+	cs, err := compiled()
+	if err != nil {
+		return nil, err
+	}
+	var units []*unit
+	var issues Issues
+	for _, name := range names {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := readLimited(fsys, name)
+		if err != nil {
+			if errors.Is(err, errTooLarge) {
+				issues = append(issues, Issue{File: display(name), Line: 1, Col: 1, Message: fmt.Sprintf("file larger than %d bytes", MaxFileSize)})
+				continue
+			}
+			return nil, err
+		}
+		us, is := parseFile(display(name), data)
+		units = append(units, us...)
+		issues = append(issues, is...)
+	}
+	var schemaIssues []Issue
+	for _, u := range units {
+		schemaIssues = append(schemaIssues, cs.validate(u)...)
+	}
+	issues = append(issues, schemaIssues...)
+
+	m := merge(units)
+	issues = append(issues, m.issues...)
+
+	doc, decodeErr := m.decode()
+	if decodeErr != nil && len(issues) == 0 {
+		// The schema and the Go types disagree: a bug, but say where.
+		issues = append(issues, Issue{File: display(names[0]), Line: 1, Col: 1, Message: "decoding: " + decodeErr.Error()})
+	}
+	if doc != nil {
+		sem := checkDocument(doc, m)
+		issues = append(issues, withoutDuplicates(sem, schemaIssues)...)
+	}
+	if len(issues) > 0 {
+		return nil, issues.sorted()
+	}
+	applyDefaults(doc)
+	return doc, nil
+}
+
+var errTooLarge = errors.New("file too large")
+
+func readLimited(fsys fs.FS, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// parseFile splits a file into its YAML documents and converts each.
+func parseFile(file string, data []byte) ([]*unit, []Issue) {
+	var units []*unit
+	var issues []Issue
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			line, msg := 1, err.Error()
+			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				msg = msg[len(m[0]):]
+			} else {
+				msg = strings.TrimPrefix(msg, "yaml: ")
+			}
+			issues = append(issues, Issue{File: file, Line: line, Col: 1, Message: "invalid YAML: " + msg})
+			break
+		}
+		u := &unit{file: file, vals: map[string]position{}, keys: map[string]position{}}
+		c := &converter{u: u}
+		v := c.convert(&n, "", 0)
+		issues = append(issues, c.issues...)
+		if c.failed {
+			continue
+		}
+		switch v := v.(type) {
+		case nil:
+			// An empty document (only comments) contributes nothing.
+		case map[string]any:
+			u.value = v
+			units = append(units, u)
+		default:
+			p := u.pos("")
+			issues = append(issues, u.issue("", p, "a fleetform document is a mapping with clusters, outputs, agent_policies and packages"))
+		}
+	}
+	return units, issues
+}
+
+// origin says where an item of the merged document came from.
+type origin struct {
+	u     *unit
+	index int // index in the unit's own list
+}
+
+// merged is the union of all units, with the way back to each item's file.
+type merged struct {
+	value    map[string]any
+	clusters *unit
+	lists    map[string][]origin // "outputs" -> origins by merged index
+	issues   []Issue
+}
+
+var listKeys = []string{"outputs", "agent_policies", "packages"}
+
+func merge(units []*unit) *merged {
+	m := &merged{value: map[string]any{}, lists: map[string][]origin{}}
+	for _, u := range units {
+		if c, ok := u.value["clusters"]; ok {
+			if m.clusters != nil {
+				p := u.keyPos("/clusters")
+				m.issues = append(m.issues, u.issue("/clusters", p,
+					"clusters is defined in both %s and %s: define it in exactly one file", m.clusters.file, u.file))
+			} else {
+				m.clusters = u
+				m.value["clusters"] = c
+			}
+		}
+		for _, k := range listKeys {
+			items, ok := u.value[k].([]any)
+			if !ok {
+				continue
+			}
+			all, _ := m.value[k].([]any)
+			for i, item := range items {
+				all = append(all, item)
+				m.lists[k] = append(m.lists[k], origin{u: u, index: i})
+			}
+			m.value[k] = all
+		}
+	}
+	return m
+}
+
+// decode turns the merged JSON into a Document, refusing unknown fields.
+func (m *merged) decode() (*Document, error) {
+	b, err := json.Marshal(m.value)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var doc Document
+	if err := dec.Decode(&doc); err != nil {
+		return &doc, err
+	}
+	return &doc, nil
+}
+
+// locate maps a pointer into the merged document to its unit and the
+// pointer within that unit's file.
+func (m *merged) locate(ptr string) (*unit, string) {
+	parts := strings.SplitN(strings.TrimPrefix(ptr, "/"), "/", 3)
+	switch {
+	case parts[0] == "clusters":
+		return m.clusters, ptr
+	case len(parts) >= 2:
+		i, err := strconv.Atoi(parts[1])
+		origins := m.lists[parts[0]]
+		if err != nil || i < 0 || i >= len(origins) {
+			return nil, ptr
+		}
+		o := origins[i]
+		local := "/" + parts[0] + "/" + strconv.Itoa(o.index)
+		if len(parts) == 3 {
+			local += "/" + parts[2]
+		}
+		return o.u, local
+	}
+	return nil, ptr
+}
+
+// withoutDuplicates drops semantic issues reported at a pointer where the
+// schema already found a problem, so one mistake reads as one issue.
+func withoutDuplicates(sem, schemaIssues []Issue) []Issue {
+	seen := map[[2]string]bool{}
+	for _, s := range schemaIssues {
+		seen[[2]string{s.File, s.Pointer}] = true
+	}
+	out := sem[:0:0]
+	for _, s := range sem {
+		if !seen[[2]string{s.File, s.Pointer}] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// applyDefaults fills the defaults Load documents.
+func applyDefaults(doc *Document) {
+	for i := range doc.Outputs {
+		o := &doc.Outputs[i]
+		if o.Type == OutputTypeRemoteElasticsearch && o.SyncVia == "" {
+			o.SyncVia = SyncViaCCR
+		}
+	}
+}
