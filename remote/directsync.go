@@ -37,6 +37,19 @@ type Package struct {
 	// first: Kibana's latest_install_failed_attempts, or fleetform's own
 	// record of its direct-sync failures.
 	FailedAttempts []time.Time
+	// InstallError is the latest failed install, if any (status).
+	InstallError *Failure
+	// UninstallError is the latest failed or blocked uninstall (status).
+	UninstallError *Failure
+	UpdatedAt      time.Time
+}
+
+// Failure is a recorded failed attempt: the error's class name (for
+// example PackageNotFoundError), its message and when it happened.
+type Failure struct {
+	Name    string
+	Message string
+	At      time.Time
 }
 
 // PackagePolicy is a package policy on a remote cluster.
