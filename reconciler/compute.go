@@ -1,0 +1,630 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// step is one planned change with what apply needs to carry it out. The
+// plan holds only what people and saved plans may see; the step also holds
+// the desired and observed objects.
+type step struct {
+	change *plan.Change
+	// err fails the step before it runs (a secret that could not be read).
+	err error
+
+	out      *schema.Output
+	outWant  map[string]any // managed (non-secret) fields, normalized
+	outHave  map[string]any // observed output; nil on create
+	write    map[string]bool // secret paths whose value is sent (resolved or minted)
+	mint     map[string]bool // secret paths to mint first
+	dropRefs map[string]bool // observed secrets.* refs deliberately not sent back (replaced by a plain field)
+
+	pol     *schema.AgentPolicy
+	polWant map[string]any
+	polHave *kibana.AgentPolicy
+
+	pkg     *schema.Package
+	pkgHave *kibana.Package
+	pkgWant string // version to install
+	force   bool
+}
+
+// computed is a plan with its steps, keyed by plan.Key.
+type computed struct {
+	plan  *plan.Plan
+	steps map[string]*step
+	obs   *observation
+}
+
+func (c *computed) add(s *step) { c.steps[s.change.Key()] = s }
+
+// compute diffs doc against obs. With cache nil it plans without secret
+// values (Plan); with a cache it also resolves every declared secret and
+// verifies it against the inventory hash (Apply).
+func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *observation, rev string, prune bool, cache *secretCache) *computed {
+	c := &computed{
+		plan:  &plan.Plan{FormatVersion: plan.FormatVersion, Revision: rev, Fingerprint: obs.fingerprint, Changes: []plan.Change{}},
+		steps: map[string]*step{},
+		obs:   obs,
+	}
+	r.computePackages(doc, c)
+	r.computeOutputs(ctx, doc, c, cache)
+	r.computePolicies(doc, c)
+	r.computePrune(doc, c, prune)
+	for _, s := range c.steps {
+		c.plan.Changes = append(c.plan.Changes, *s.change)
+	}
+	// Re-point steps at the sorted changes.
+	c.plan.Sort()
+	for i := range c.plan.Changes {
+		ch := &c.plan.Changes[i]
+		c.steps[ch.Key()].change = ch
+	}
+	return c
+}
+
+// samePlan reports whether two plans ask for the same changes.
+func samePlan(a, b *plan.Plan) bool {
+	ja, jb := plan.Plan{Changes: a.Changes}, plan.Plan{Changes: b.Changes}
+	return fmt.Sprint(canonical(ja)) == fmt.Sprint(canonical(jb))
+}
+
+// ---- outputs ----
+
+// fleetformOnly are document keys Kibana does not have (or that hold secret
+// references, handled by secretSpecs).
+var fleetformOnly = []string{"id", "remote", "sync_via", "allow_edit", "secrets", "service_token", "kibana_api_key", "password"}
+
+// outputFields returns the Kibana fields o declares (no secrets), with
+// hosts normalized the way Kibana stores them.
+func outputFields(o schema.Output) map[string]any {
+	m := canonicalMap(o)
+	for _, k := range fleetformOnly {
+		delete(m, k)
+	}
+	if ssl, ok := m["ssl"].(map[string]any); ok {
+		delete(ssl, "key")
+		if len(ssl) == 0 {
+			delete(m, "ssl")
+		}
+	}
+	if hosts, ok := m["hosts"].([]any); ok && hostsNormalized(o.Type) {
+		for i, h := range hosts {
+			if s, ok := h.(string); ok {
+				hosts[i] = NormalizeHost(s)
+			}
+		}
+	}
+	return m
+}
+
+func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c *computed, cache *secretCache) {
+	var wantDefault, wantDefaultMon string
+	for _, o := range doc.Outputs {
+		if o.IsDefault != nil && *o.IsDefault {
+			wantDefault = o.ID
+		}
+		if o.IsDefaultMonitoring != nil && *o.IsDefaultMonitoring {
+			wantDefaultMon = o.ID
+		}
+	}
+	var haveDefault, haveDefaultMon string
+	for id, o := range c.obs.outputs {
+		if b, _ := o["is_default"].(bool); b {
+			haveDefault = id
+		}
+		if b, _ := o["is_default_monitoring"].(bool); b {
+			haveDefaultMon = id
+		}
+	}
+	for i := range doc.Outputs {
+		o := &doc.Outputs[i]
+		s := &step{
+			change:  &plan.Change{Cluster: r.cfg.Cluster, Kind: plan.KindOutput, ID: o.ID, Name: o.Name},
+			out:     o,
+			outWant: outputFields(*o),
+			write:   map[string]bool{},
+			mint:    map[string]bool{},
+		}
+		have, exists := c.obs.outputs[o.ID]
+		key := s.change.Key()
+		rec, hasRec := c.obs.records[key]
+		var blocked []string
+		if !exists {
+			s.change.Action = plan.Create
+			for _, k := range sortedKeys(s.outWant) {
+				s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.outWant[k]})
+			}
+		} else {
+			s.outHave = have
+			s.change.Fields = diffManaged("", s.outWant, have)
+			s.change.Fields, blocked = r.defaultRules(s.change.Fields, o.ID, wantDefault, wantDefaultMon, haveDefault, haveDefaultMon, c.obs.outputs)
+		}
+		// Secrets.
+		specs := secretSpecs(*o)
+		declaredPlain := map[string]bool{}
+		for _, sp := range specs {
+			if !sp.Stored {
+				declaredPlain[sp.PlainPath] = true
+			}
+		}
+		for _, sp := range specs {
+			var obsSec observedSecret
+			if exists {
+				obsSec = observeSecret(have, sp)
+			}
+			need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
+			if err != nil && s.err == nil {
+				s.err = fmt.Errorf("output %s: %s: %w", o.ID, sp.Path, err)
+			}
+			switch need {
+			case needWrite:
+				s.write[sp.Path] = true
+				fd := plan.FieldDiff{Path: sp.Path, After: plan.Sensitive, Sensitive: true, Note: note}
+				if obsSec.present() {
+					fd.Before = plan.Sensitive
+				}
+				s.change.Fields = append(s.change.Fields, fd)
+			case needMint:
+				s.mint[sp.Path] = true
+				fd := plan.FieldDiff{Path: sp.Path, After: plan.ToBeGenerated, Sensitive: true, Note: note}
+				if obsSec.present() {
+					fd.Before = plan.Sensitive
+				}
+				s.change.Fields = append(s.change.Fields, fd)
+				if r.cfg.Minter == nil {
+					blocked = append(blocked, fmt.Sprintf("%s is declared generate: true, and minting generated secrets is not available yet (two-cluster provisioning); give the value with env: or file: until then", sp.Path))
+				}
+			}
+		}
+		// A secrets.* reference replaced by a declared plain field is dropped
+		// from the PUT on purpose: Kibana then deletes the stored secret.
+		if exists {
+			for path := range storedSecretRefs(have) {
+				plainPath := strings.TrimPrefix(path, "secrets.")
+				if declaredPlain[plainPath] && !s.declaresPath(specs, path) {
+					if s.dropRefs == nil {
+						s.dropRefs = map[string]bool{}
+					}
+					s.dropRefs[path] = true
+					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: path, Before: plan.Sensitive, Sensitive: true, Note: "replaced by plain " + plainPath})
+				}
+			}
+		}
+		if exists && isTrue(have["is_preconfigured"]) {
+			if msg := preconfiguredBlock(o.ID, have, s.change.Fields); msg != "" {
+				blocked = append(blocked, msg)
+			}
+		}
+		switch {
+		case len(blocked) > 0:
+			s.change.Action = plan.Blocked
+			s.change.Reason = strings.Join(blocked, "\n")
+		case exists && len(s.change.Fields) > 0:
+			s.change.Action = plan.Update
+		case exists && !hasRec:
+			s.change.Action = plan.NoOp
+			s.change.Reason = "exists and matches; apply records it as owned by fleetform"
+		case exists:
+			continue // nothing to do
+		}
+		c.add(s)
+	}
+}
+
+func (s *step) declaresPath(specs []secretSpec, path string) bool {
+	for _, sp := range specs {
+		if sp.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultRules applies Kibana's default-output rules to an existing
+// output's field diffs (fleet-api.md §2.10, traps 11 and 33). It drops an
+// is_default(_monitoring): false that another output's is_default: true will
+// flip anyway, and returns reasons to block what Kibana would refuse.
+func (r *Reconciler) defaultRules(fields []plan.FieldDiff, id, wantDefault, wantDefaultMon, haveDefault, haveDefaultMon string, outputs map[string]map[string]any) ([]plan.FieldDiff, []string) {
+	var blocked []string
+	out := fields[:0]
+	for _, f := range fields {
+		var want, have, flag string
+		switch f.Path {
+		case "is_default":
+			want, have, flag = wantDefault, haveDefault, "is_default"
+		case "is_default_monitoring":
+			want, have, flag = wantDefaultMon, haveDefaultMon, "is_default_monitoring"
+		default:
+			out = append(out, f)
+			continue
+		}
+		switch {
+		case f.After == false && have == id && want != "" && want != id:
+			// The new default's own change flips this one in the same request.
+			continue
+		case f.After == false && have == id:
+			blocked = append(blocked, fmt.Sprintf("output %s is the current %s output and Kibana refuses %s: false; declare %s: true on another output to move it (never by unsetting the old one)", id, flagNoun(flag), flag, flag))
+		case f.After == true && have != "" && have != id:
+			old := outputs[have]
+			if isTrue(old["is_preconfigured"]) && !slices.Contains(stringList(old["allow_edit"]), flag) {
+				blocked = append(blocked, fmt.Sprintf("the current %s output %s is preconfigured in kibana.yml without %s in allow_edit, so Kibana cannot move the default away from it (Preconfigured output %s %s cannot be updated outside of kibana config file.)", flagNoun(flag), have, flag, have, flag))
+			} else {
+				f.Note = "replaces " + have
+			}
+		}
+		out = append(out, f)
+	}
+	return out, blocked
+}
+
+func flagNoun(flag string) string {
+	if flag == "is_default_monitoring" {
+		return "default monitoring"
+	}
+	return "default"
+}
+
+// preconfiguredBlock explains which changed keys of a preconfigured output
+// are outside its allow_edit, or returns "" when all are allowed.
+func preconfiguredBlock(id string, have map[string]any, fields []plan.FieldDiff) string {
+	allowed := stringList(have["allow_edit"])
+	var bad []string
+	for _, k := range topKeys(fields) {
+		if !slices.Contains(allowed, k) {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("output %s is preconfigured in kibana.yml and %s cannot be updated outside of kibana config file (allow_edit: [%s]); change kibana.yml instead",
+		id, strings.Join(bad, ", "), strings.Join(allowed, ", "))
+}
+
+type secretNeedKind int
+
+const (
+	needNone secretNeedKind = iota
+	needWrite
+	needMint
+)
+
+// secretNeed decides whether a declared secret must be sent, and says why
+// in a note that names no value.
+func (r *Reconciler) secretNeed(ctx context.Context, sp secretSpec, have observedSecret, recs map[string]SecretRecord, hasRec, exists bool, cache *secretCache) (secretNeedKind, string, error) {
+	rec, ok := recs[sp.Path]
+	ok = ok && hasRec
+	matches := func() bool {
+		if have.ID != "" {
+			return have.ID == rec.FleetSecretID
+		}
+		return !have.Plain.IsZero() && r.cfg.Hasher.Verify(have.Plain, rec.Hash)
+	}
+	write := needWrite
+	if sp.Ref.Generate {
+		write = needMint
+	}
+	switch {
+	case !exists:
+		return write, "", nil
+	case !ok:
+		return write, "not yet recorded by fleetform", nil
+	case rec.RefDescribe != describeRef(sp.Ref):
+		return write, "reference changed: " + rec.RefDescribe + " → " + describeRef(sp.Ref), nil
+	case !have.present():
+		return write, "drift: missing in Fleet", nil
+	case have.ID != "" && rec.FleetSecretID != "" && have.ID != rec.FleetSecretID:
+		return write, "drift: secret id changed outside fleetform", nil
+	case !matches():
+		return write, "drift: changed outside fleetform", nil
+	case sp.Ref.Generate || cache == nil:
+		return needNone, "", nil
+	}
+	v, err := cache.get(ctx, sp.Ref)
+	if err != nil {
+		return needNone, "", err
+	}
+	if !r.cfg.Hasher.Verify(v, rec.Hash) {
+		return needWrite, "value changed at " + describeRef(sp.Ref), nil
+	}
+	return needNone, "", nil
+}
+
+// ---- agent policies ----
+
+func policyFields(p schema.AgentPolicy) map[string]any {
+	m := map[string]any{
+		"data_output_id":       derefOrNil(p.DataOutputID),
+		"monitoring_output_id": derefOrNil(p.MonitoringOutputID),
+	}
+	if p.FleetServerHostID != nil {
+		m["fleet_server_host_id"] = *p.FleetServerHostID
+	}
+	if p.Adopt {
+		return m
+	}
+	m["name"] = p.Name
+	m["namespace"] = p.Namespace
+	if p.Description != nil {
+		m["description"] = *p.Description
+	}
+	return m
+}
+
+func observedPolicyFields(p kibana.AgentPolicy) map[string]any {
+	return map[string]any{
+		"name":                 p.Name,
+		"namespace":            p.Namespace,
+		"description":          derefOrNil(p.Description),
+		"data_output_id":       derefOrNil(p.DataOutputID),
+		"monitoring_output_id": derefOrNil(p.MonitoringOutputID),
+		"fleet_server_host_id": derefOrNil(p.FleetServerHostID),
+	}
+}
+
+func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
+	for i := range doc.AgentPolicies {
+		p := &doc.AgentPolicies[i]
+		s := &step{
+			change:  &plan.Change{Cluster: r.cfg.Cluster, Kind: plan.KindAgentPolicy, ID: p.ID, Name: p.Name},
+			pol:     p,
+			polWant: policyFields(*p),
+		}
+		have, exists := c.obs.policies[p.ID]
+		_, hasRec := c.obs.records[s.change.Key()]
+		for _, k := range []string{"data_output_id", "monitoring_output_id"} {
+			if id, _ := s.polWant[k].(string); id != "" {
+				if dep, ok := c.steps[plan.Key(r.cfg.Cluster, plan.KindOutput, id)]; ok && dep.change.Action != plan.NoOp {
+					s.change.DependsOn = append(s.change.DependsOn, dep.change.Key())
+				}
+			}
+		}
+		switch {
+		case !exists && p.Adopt:
+			s.change.Action = plan.Blocked
+			s.change.Reason = fmt.Sprintf("agent policy %s is declared with adopt: true but does not exist in Fleet; adopt never creates a policy", p.ID)
+			for _, k := range sortedKeys(s.polWant) {
+				s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.polWant[k]})
+			}
+		case !exists:
+			s.change.Action = plan.Create
+			for _, k := range sortedKeys(s.polWant) {
+				if s.polWant[k] != nil {
+					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.polWant[k]})
+				}
+			}
+		default:
+			s.polHave = &have
+			if s.change.Name == "" {
+				s.change.Name = have.Name
+			}
+			s.change.Fields = diffManaged("", s.polWant, observedPolicyFields(have))
+			switch {
+			case len(s.change.Fields) > 0 && have.IsManaged:
+				s.change.Action = plan.Blocked
+				s.change.Reason = fmt.Sprintf("agent policy %s is managed by an external orchestration solution (is_managed); fleetform does not force changes onto it", p.ID)
+			case len(s.change.Fields) > 0:
+				s.change.Action = plan.Update
+			case !hasRec:
+				s.change.Action = plan.NoOp
+				s.change.Reason = "exists and matches; apply records it as owned by fleetform"
+				if p.Adopt {
+					s.change.Reason = "adopted: fleetform manages its output fields only, which already match"
+				}
+				s.change.DependsOn = nil
+			default:
+				continue
+			}
+		}
+		c.add(s)
+	}
+}
+
+// ---- packages ----
+
+func (r *Reconciler) computePackages(doc *schema.Document, c *computed) {
+	for i := range doc.Packages {
+		p := &doc.Packages[i]
+		s := &step{change: &plan.Change{Cluster: r.cfg.Cluster, Kind: plan.KindPackage, ID: p.Name}, pkg: p}
+		have, installed := c.obs.packages[p.Name]
+		want := p.Version
+		if want == "latest" {
+			want = "" // Kibana installs its newest known version
+			if installed && have.Version != "" {
+				want = have.Version
+			}
+		}
+		s.pkgWant = want
+		_, hasRec := c.obs.records[s.change.Key()]
+		switch {
+		case !installed:
+			s.change.Action = plan.Create
+			s.change.Fields = []plan.FieldDiff{{Path: "version", After: p.Version}}
+		case have.InstallStatus != "" && have.InstallStatus != "installed":
+			s.pkgHave = &have
+			s.change.Action = plan.Update
+			s.force = true
+			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion, After: cmpOr(want, p.Version), Note: "install status " + have.InstallStatus + "; reinstall"}}
+		case want != "" && have.InstalledVersion != want:
+			s.pkgHave = &have
+			s.change.Action = plan.Update
+			s.force = compareVersions(want, have.InstalledVersion) < 0
+			note := ""
+			if s.force {
+				note = "downgrade (installed with force)"
+			}
+			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion, After: want, Note: note}}
+		case !hasRec:
+			s.pkgHave = &have
+			s.change.Action = plan.NoOp
+			s.change.Reason = "installed at the declared version; apply records it as owned by fleetform"
+		default:
+			continue
+		}
+		c.add(s)
+	}
+}
+
+// ---- prune ----
+
+func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool) {
+	declared := map[string]bool{}
+	for _, o := range doc.Outputs {
+		declared[plan.Key(r.cfg.Cluster, plan.KindOutput, o.ID)] = true
+	}
+	for _, p := range doc.AgentPolicies {
+		declared[plan.Key(r.cfg.Cluster, plan.KindAgentPolicy, p.ID)] = true
+	}
+	for _, p := range doc.Packages {
+		declared[plan.Key(r.cfg.Cluster, plan.KindPackage, p.Name)] = true
+	}
+	keys := sortedKeys(c.obs.records)
+	for _, key := range keys {
+		rec := c.obs.records[key]
+		if declared[key] || rec.Cluster != r.cfg.Cluster || rec.Adopted {
+			continue
+		}
+		s := &step{change: &plan.Change{Cluster: rec.Cluster, Kind: rec.Kind, ID: rec.ID, Action: plan.Delete,
+			Reason: "owned by fleetform and no longer declared"}}
+		switch rec.Kind {
+		case plan.KindOutput:
+			have, ok := c.obs.outputs[rec.ID]
+			if !ok {
+				continue
+			}
+			s.outHave = have
+			s.change.Name, _ = have["name"].(string)
+			switch {
+			case isTrue(have["is_default"]):
+				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is the default output, which Kibana refuses to delete (Default output %s cannot be deleted.); make another output the default first", rec.ID, rec.ID)
+			case isTrue(have["is_default_monitoring"]):
+				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is the default monitoring output, which Kibana refuses to delete (Default monitoring output %s cannot be deleted.); make another output the default monitoring output first", rec.ID, rec.ID)
+			case isTrue(have["is_preconfigured"]):
+				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is preconfigured in kibana.yml; remove it there", rec.ID)
+			}
+			// Policies moving away from this output go first.
+			for _, st := range c.steps {
+				if st.polHave != nil && (ptrIs(st.polHave.DataOutputID, rec.ID) || ptrIs(st.polHave.MonitoringOutputID, rec.ID)) {
+					s.change.DependsOn = append(s.change.DependsOn, st.change.Key())
+				}
+			}
+		case plan.KindAgentPolicy:
+			have, ok := c.obs.policies[rec.ID]
+			if !ok {
+				continue
+			}
+			s.polHave = &have
+			s.change.Name = have.Name
+			if have.IsManaged {
+				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but agent policy %s is managed (is_managed)", rec.ID)
+			}
+		case plan.KindPackage:
+			have, ok := c.obs.packages[rec.ID]
+			if !ok {
+				continue
+			}
+			s.pkgHave = &have
+			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion}}
+		default:
+			continue
+		}
+		if !prune {
+			c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf("%s %q is owned by fleetform but no longer declared; apply with --prune deletes it", rec.Kind, rec.ID))
+			continue
+		}
+		c.add(s)
+	}
+	// Policy deletes that free an output come before the output delete.
+	for _, s := range c.steps {
+		if s.change.Kind != plan.KindOutput || s.change.Action != plan.Delete {
+			continue
+		}
+		for _, st := range c.steps {
+			if st.change.Kind == plan.KindAgentPolicy && st.change.Action == plan.Delete &&
+				(ptrIs(st.polHave.DataOutputID, s.change.ID) || ptrIs(st.polHave.MonitoringOutputID, s.change.ID)) {
+				s.change.DependsOn = append(s.change.DependsOn, st.change.Key())
+			}
+		}
+	}
+}
+
+// ---- helpers ----
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func derefOrNil(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func ptrIs(p *string, v string) bool { return p != nil && *p == v }
+
+func isTrue(v any) bool { b, _ := v.(bool); return b }
+
+func stringList(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// compareVersions orders dotted numeric versions (semver without build
+// metadata; a pre-release sorts before its release).
+func compareVersions(a, b string) int {
+	ac, apre, _ := strings.Cut(a, "-")
+	bc, bpre, _ := strings.Cut(b, "-")
+	as, bs := strings.Split(ac, "."), strings.Split(bc, ".")
+	for i := 0; i < max(len(as), len(bs)); i++ {
+		var x, y int
+		if i < len(as) {
+			fmt.Sscanf(as[i], "%d", &x)
+		}
+		if i < len(bs) {
+			fmt.Sscanf(bs[i], "%d", &y)
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case apre == bpre:
+		return 0
+	case apre == "":
+		return 1
+	case bpre == "":
+		return -1
+	}
+	return strings.Compare(apre, bpre)
+}

@@ -1,0 +1,251 @@
+// Package reconciler turns a desired-state document into a plan and applies
+// it to Fleet: observe (list calls only) → normalise both sides → diff → plan
+// → apply (ordered, bounded concurrency) → re-observe → record ownership.
+//
+// Safety rules it keeps (fleet-api.md §9): hosts are compared with explicit
+// ports; only fields the document declares are compared; secrets are read
+// from their references only by Apply, sent as secrets.* (or plain fields on
+// explicit opt-in) and sent back as {"id": …} when unchanged; a secret id
+// changed behind fleetform's back is drift; id and is_preconfigured are never
+// sent on PUT; a remote_elasticsearch PUT always repeats type and the
+// credentials so nothing is wiped; a new default output is set on the new
+// output, never by unsetting the old; preconfigured outputs are edited only
+// within allow_edit; agent policy PUTs keep inactivity_timeout and carry no
+// read-only fields; nothing unchanged is ever PUT; prune is off by default
+// and deletes only objects the state index records as owned.
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// Fleet is what the reconciler calls on Kibana's Fleet API; *kibana.Client
+// implements it.
+type Fleet interface {
+	ListOutputs(ctx context.Context) ([]kibana.Output, error)
+	GetOutput(ctx context.Context, id string) (kibana.Output, error)
+	CreateOutput(ctx context.Context, body map[string]any) (kibana.Output, error)
+	UpdateOutput(ctx context.Context, id string, body map[string]any) (kibana.Output, error)
+	DeleteOutput(ctx context.Context, id string) error
+	ListAgentPolicies(ctx context.Context, opts kibana.ListOptions) ([]kibana.AgentPolicy, error)
+	GetAgentPolicy(ctx context.Context, id string) (kibana.AgentPolicy, error)
+	CreateAgentPolicy(ctx context.Context, body map[string]any) (kibana.AgentPolicy, error)
+	UpdateAgentPolicy(ctx context.Context, id string, body map[string]any) (kibana.AgentPolicy, error)
+	DeleteAgentPolicy(ctx context.Context, id string) error
+	ListPackages(ctx context.Context) ([]kibana.Package, error)
+	InstallPackage(ctx context.Context, name, version string, force bool) error
+	UninstallPackage(ctx context.Context, name, version string, force bool) error
+}
+
+// Inventory is the ownership record (the state index on the main cluster).
+type Inventory interface {
+	Load(ctx context.Context) ([]Record, error)
+	Put(ctx context.Context, r Record) error
+	Delete(ctx context.Context, cluster, kind, id string) error
+}
+
+// Record says fleetform owns one object, and what it knows of its secrets.
+type Record struct {
+	Cluster     string
+	Kind        string // plan.KindOutput, plan.KindAgentPolicy, plan.KindPackage
+	ID          string
+	DesiredHash string                  // digest of the declared (non-secret) fields
+	Secrets     map[string]SecretRecord // by secret path, e.g. "secrets.service_token"
+	Adopted     bool                    // adopt form: fleetform manages some fields but never deletes it
+	Revision    string                  // source revision of the last apply that changed it
+	AppliedAt   time.Time
+}
+
+// SecretRecord is what fleetform keeps about one secret: a salted hash of the
+// value (never the value), the Fleet secret id it was stored under and the
+// reference it came from.
+type SecretRecord struct {
+	Hash          string // "saltHex:hashHex"
+	FleetSecretID string // "" when Kibana stored the value in plain text
+	RefDescribe   string // "env:NAME", "file:/path", "generate"
+}
+
+// Hasher hashes secret values for the inventory and verifies a value against
+// a stored hash; state.HashSecret / state.VerifySecret in production.
+type Hasher interface {
+	Hash(v secret.Value) string
+	Verify(v secret.Value, hash string) bool
+}
+
+// Minter mints the values of secrets declared `generate: true` (service
+// tokens, remote Kibana API keys). Two-cluster provisioning implements it;
+// without a Minter, outputs that need a generated value are blocked.
+type Minter interface {
+	Mint(ctx context.Context, cluster string, out schema.Output, path string) (secret.Value, error)
+}
+
+// Config configures a Reconciler.
+type Config struct {
+	Fleet     Fleet
+	Inventory Inventory
+	Hasher    Hasher
+	// Resolve reads a secret reference (env, file). Only Apply calls it.
+	// Default: kibana.ResolveSecret.
+	Resolve func(ctx context.Context, ref schema.SecretRef) (secret.Value, error)
+	Minter  Minter // nil: generate: true blocks the output
+	Cluster string // name of the main cluster in plans; default "main"
+	// Prune deletes owned objects that are no longer declared. Off by default.
+	Prune bool
+	// Concurrency bounds parallel writes of independent changes; default 4.
+	Concurrency int
+	// CreateAttempts bounds how often a create is posted after a failure
+	// that left it unclear whether the object exists; default 3.
+	CreateAttempts int
+	Now            func() time.Time
+}
+
+// Reconciler plans and applies documents against one Fleet.
+type Reconciler struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a Reconciler. log may be nil (discard).
+func New(cfg Config, log *slog.Logger) (*Reconciler, error) {
+	if cfg.Fleet == nil || cfg.Inventory == nil || cfg.Hasher == nil {
+		return nil, errors.New("reconciler: Fleet, Inventory and Hasher are required")
+	}
+	if cfg.Resolve == nil {
+		cfg.Resolve = kibana.ResolveSecret
+	}
+	if cfg.Cluster == "" {
+		cfg.Cluster = "main"
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 4
+	}
+	if cfg.CreateAttempts <= 0 {
+		cfg.CreateAttempts = 3
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Reconciler{cfg: cfg, log: log}, nil
+}
+
+// Plan observes Fleet and computes the changes that make it match doc. It
+// never reads a secret value: secret changes are detected from references,
+// the inventory's hashes and Fleet secret ids. rev is the source revision.
+func (r *Reconciler) Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error) {
+	obs, err := r.observe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := r.compute(ctx, doc, obs, rev, r.cfg.Prune, nil)
+	r.log.Info("plan computed", "revision", rev, "changes", len(c.plan.Changes), "fingerprint", obs.fingerprint)
+	return c.plan, nil
+}
+
+// ErrStalePlan is returned by Apply for a saved plan whose observed state or
+// configuration moved since it was made.
+var ErrStalePlan = errors.New("saved plan is stale")
+
+// ErrNotConverged is wrapped by Apply's error when a change failed, was
+// skipped or was blocked.
+var ErrNotConverged = errors.New("not converged")
+
+// ApplyOptions tune one Apply.
+type ApplyOptions struct {
+	Prune    bool   // delete owned objects no longer declared (also Config.Prune)
+	Revision string // source revision recorded in the inventory; default: the saved plan's
+}
+
+// Outcome is what happened to one change.
+type Outcome struct {
+	Change plan.Change
+	Status string // applied | failed | skipped | blocked
+	Err    error  `json:"-"`
+}
+
+// Outcome statuses.
+const (
+	StatusApplied = "applied"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+	StatusBlocked = "blocked"
+)
+
+// Result reports an Apply.
+type Result struct {
+	Plan     *plan.Plan // the plan that was executed (with changes found only by reading secrets)
+	Outcomes []Outcome  // in plan order
+	Recorded int        // inventory records written or removed
+}
+
+// Counts tallies outcomes by status.
+func (r Result) Counts() map[string]int {
+	m := map[string]int{}
+	for _, o := range r.Outcomes {
+		m[o.Status]++
+	}
+	return m
+}
+
+// Apply makes Fleet match doc. With saved non-nil it first checks that a
+// fresh observation has the saved plan's fingerprint and that the fresh plan
+// equals it, and refuses with ErrStalePlan otherwise. Apply reads secret
+// values, so it also finds values rotated under an unchanged reference (by
+// their inventory hash) and applies those updates too. Independent changes
+// run concurrently; a failure skips only its dependants; every failure is
+// reported together. Finally it observes again and records ownership.
+func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *plan.Plan, opts ApplyOptions) (Result, error) {
+	rev := opts.Revision
+	if rev == "" && saved != nil {
+		rev = saved.Revision
+	}
+	obs, err := r.observe(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	prune := r.cfg.Prune || opts.Prune
+	if saved != nil {
+		if saved.Fingerprint != obs.fingerprint {
+			return Result{}, fmt.Errorf("%w: Fleet changed since the plan was made (fingerprint %s, now %s); run plan again", ErrStalePlan, saved.Fingerprint, obs.fingerprint)
+		}
+		fresh := r.compute(ctx, doc, obs, rev, prune, nil)
+		if !samePlan(fresh.plan, saved) {
+			return Result{}, fmt.Errorf("%w: the configuration (or --prune) no longer gives the saved plan; run plan again", ErrStalePlan)
+		}
+	}
+	secrets := newSecretCache(r.cfg.Resolve)
+	c := r.compute(ctx, doc, obs, rev, prune, secrets)
+	log := r.log.With("revision", rev)
+	log.Info("apply started", "changes", len(c.plan.Changes))
+	res := Result{Plan: c.plan}
+	res.Outcomes = r.execute(ctx, c, secrets, log)
+	recorded, recErr := r.record(ctx, doc, c, res.Outcomes, secrets, rev)
+	res.Recorded = recorded
+	var errs []error
+	for _, o := range res.Outcomes {
+		if o.Status != StatusApplied {
+			errs = append(errs, o.Err)
+		}
+	}
+	if recErr != nil {
+		errs = append(errs, recErr)
+	}
+	counts := res.Counts()
+	log.Info("apply finished", "applied", counts[StatusApplied], "failed", counts[StatusFailed],
+		"skipped", counts[StatusSkipped], "blocked", counts[StatusBlocked], "recorded", recorded)
+	if len(errs) > 0 {
+		return res, fmt.Errorf("%w: %w", ErrNotConverged, errors.Join(errs...))
+	}
+	return res, nil
+}

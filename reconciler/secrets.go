@@ -1,0 +1,174 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// secretSpec is one secret-valued field an output declares.
+type secretSpec struct {
+	Path string // as in the document and the plan: "secrets.service_token", "ssl.key", "kibana_api_key", …
+	Ref  schema.SecretRef
+	// Stored is true for secrets.* paths, which Kibana keeps in .fleet-secrets
+	// and returns as {"id": …}; false for plain fields (stored in the saved
+	// object and returned in clear text).
+	Stored bool
+	// PlainPath is where Kibana puts the value in clear text: the field itself
+	// for plain paths, and for secrets.* paths the plain field Kibana falls back
+	// to when its secret storage is off (fleet-api.md §2.7).
+	PlainPath string
+}
+
+// secretSpecs lists the secret fields o declares, in path order.
+func secretSpecs(o schema.Output) []secretSpec {
+	var out []secretSpec
+	add := func(path string, ref *schema.SecretRef, stored bool, plain string) {
+		if ref != nil {
+			out = append(out, secretSpec{Path: path, Ref: *ref, Stored: stored, PlainPath: plain})
+		}
+	}
+	add("kibana_api_key", o.KibanaAPIKey, false, "kibana_api_key")
+	add("password", o.Password, false, "password")
+	if s := o.Secrets; s != nil {
+		add("secrets.password", s.Password, true, "password")
+		add("secrets.service_token", s.ServiceToken, true, "service_token")
+		if s.SSL != nil {
+			add("secrets.ssl.key", s.SSL.Key, true, "ssl.key")
+		}
+	}
+	add("service_token", o.ServiceToken, false, "service_token")
+	if o.SSL != nil {
+		add("ssl.key", o.SSL.Key, false, "ssl.key")
+	}
+	return out
+}
+
+// describeRef names a reference without its value: "env:NAME",
+// "file:/path" or "generate".
+func describeRef(r schema.SecretRef) string {
+	switch {
+	case r.Env != "":
+		return "env:" + r.Env
+	case r.File != "":
+		return "file:" + r.File
+	case r.Generate:
+		return "generate"
+	}
+	return "none"
+}
+
+// observedSecret is what Fleet holds at a secret path.
+type observedSecret struct {
+	ID    string       // Fleet secret id ({"id": …}) when stored as a secret
+	Ref   any          // the reference object exactly as observed ({"id"} or {"id","hash"}); sent back unchanged
+	Plain secret.Value // clear-text value when stored in the saved object
+}
+
+func (s observedSecret) present() bool { return s.ID != "" || !s.Plain.IsZero() }
+
+// observeSecret reads spec's path from an observed output.
+func observeSecret(out map[string]any, spec secretSpec) observedSecret {
+	var s observedSecret
+	if spec.Stored {
+		if ref, ok := lookup(out, spec.Path).(map[string]any); ok {
+			if id, _ := ref["id"].(string); id != "" {
+				return observedSecret{ID: id, Ref: ref}
+			}
+		}
+	}
+	if v, ok := lookup(out, spec.PlainPath).(string); ok && v != "" {
+		s.Plain = secret.New(v)
+	}
+	return s
+}
+
+// storedSecretRefs returns every {"id": …} reference under an observed
+// output's "secrets", by dotted path ("secrets.ssl.key"). A PUT must send
+// each back (or a new value), because Kibana deletes the secrets a PUT omits
+// (trap 3).
+func storedSecretRefs(out map[string]any) map[string]any {
+	refs := map[string]any{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		if id, ok := m["id"].(string); ok && id != "" {
+			refs[prefix] = m
+			return
+		}
+		for k, sub := range m {
+			walk(prefix+"."+k, sub)
+		}
+	}
+	walk("secrets", out["secrets"])
+	return refs
+}
+
+// setPath sets a dotted path in a JSON object, creating objects on the way.
+func setPath(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+// secretCache resolves each reference at most once per Apply and keeps the
+// values in memory only.
+type secretCache struct {
+	resolve func(context.Context, schema.SecretRef) (secret.Value, error)
+	mu      sync.Mutex
+	vals    map[string]secret.Value
+	errs    map[string]error
+	minted  map[string]secret.Value // by output id + path
+}
+
+func newSecretCache(resolve func(context.Context, schema.SecretRef) (secret.Value, error)) *secretCache {
+	return &secretCache{resolve: resolve, vals: map[string]secret.Value{}, errs: map[string]error{}, minted: map[string]secret.Value{}}
+}
+
+// get resolves ref (env or file).
+func (c *secretCache) get(ctx context.Context, ref schema.SecretRef) (secret.Value, error) {
+	key := describeRef(ref)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.vals[key]; ok {
+		return v, nil
+	}
+	if err, ok := c.errs[key]; ok {
+		return secret.Value{}, err
+	}
+	v, err := c.resolve(ctx, ref)
+	if err != nil {
+		err = fmt.Errorf("resolve secret %s: %w", key, err)
+		c.errs[key] = err
+		return secret.Value{}, err
+	}
+	c.vals[key] = v
+	return v, nil
+}
+
+func (c *secretCache) setMinted(outputID, path string, v secret.Value) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.minted[outputID+"\x00"+path] = v
+}
+
+func (c *secretCache) getMinted(outputID, path string) (secret.Value, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.minted[outputID+"\x00"+path]
+	return v, ok
+}
