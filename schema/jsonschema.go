@@ -104,7 +104,7 @@ func schemaFragment(url string) string {
 // friendlyPatterns explains the schema's patterns in words.
 var friendlyPatterns = map[string]string{
 	"^https?://":                             "must be an http:// or https:// URL",
-	"^[^/\\s]+$":                             "must not contain '/' or white space",
+	"^[^/\\s]*$":                             "must not contain '/' or white space",
 	"^[a-z0-9_]+$":                           "must be a package name: lower-case letters, digits and _",
 	"^[A-Za-z_][A-Za-z0-9_]*$":               "must be an environment variable name: letters, digits and _, not starting with a digit",
 	"^[a-z0-9][a-z0-9_-]*$":                  "must be lower-case letters, digits, _ and -, starting with a letter or digit",
@@ -164,6 +164,17 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 			return at("%q %s", k.Got, f)
 		}
 		return at("%q does not match %q", k.Got, k.Want)
+	case *kind.MinLength:
+		if k.Want == 1 {
+			return at("must not be empty")
+		}
+		return at("must be at least %d characters long", k.Want)
+	case *kind.MaxLength:
+		return at("is %d characters long, at most %d allowed", k.Got, k.Want)
+	case *kind.MinItems:
+		return at("must have at least %d %s", k.Want, pluralItems(k.Want))
+	case *kind.MaxItems:
+		return at("has %d items, at most %d allowed", k.Got, k.Want)
 	case *kind.MinProperties, *kind.MaxProperties:
 		switch {
 		case isSecretRef:
@@ -177,6 +188,13 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 		}
 	}
 	return at("%s", e.ErrorKind.LocalizedString(printer))
+}
+
+func pluralItems(n int) string {
+	if n == 1 {
+		return "item"
+	}
+	return "items"
 }
 
 func display(v any) string {

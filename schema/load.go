@@ -130,7 +130,7 @@ func loadFiles(ctx context.Context, fsys fs.FS, names []string, display func(str
 		return nil, err
 	}
 	var units []*unit
-	var issues Issues
+	var issues Issues // problems reading and parsing
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -147,13 +147,19 @@ func loadFiles(ctx context.Context, fsys fs.FS, names []string, display func(str
 		units = append(units, us...)
 		issues = append(issues, is...)
 	}
+	parseIssues := slices.Clone(issues)
 	var schemaIssues []Issue
 	for _, u := range units {
 		schemaIssues = append(schemaIssues, cs.validate(u)...)
 	}
-	issues = append(issues, schemaIssues...)
+	// A value the parser already refused (a merge key, .inf) is not
+	// reported again as a schema problem.
+	issues = append(issues, withoutDuplicates(schemaIssues, parseIssues)...)
 
 	m := merge(units)
+	m.firstFile = display(names[0])
+	// When a file could not be parsed, clusters may well be in it.
+	m.incomplete = len(parseIssues) > 0
 	issues = append(issues, m.issues...)
 
 	doc, decodeErr := m.decode()
@@ -247,6 +253,9 @@ type merged struct {
 	clusters *unit
 	lists    map[string][]origin // "outputs" -> origins by merged index
 	issues   []Issue
+
+	firstFile  string // where a document-wide problem (no clusters) is reported
+	incomplete bool   // some file could not be parsed
 }
 
 var listKeys = []string{"outputs", "agent_policies", "packages"}
@@ -318,15 +327,15 @@ func (m *merged) locate(ptr string) (*unit, string) {
 	return nil, ptr
 }
 
-// withoutDuplicates drops semantic issues reported at a pointer where the
-// schema already found a problem, so one mistake reads as one issue.
-func withoutDuplicates(sem, schemaIssues []Issue) []Issue {
+// withoutDuplicates drops the issues reported at a file and pointer where an
+// earlier stage already found a problem, so one mistake reads as one issue.
+func withoutDuplicates(later, earlier []Issue) []Issue {
 	seen := map[[2]string]bool{}
-	for _, s := range schemaIssues {
+	for _, s := range earlier {
 		seen[[2]string{s.File, s.Pointer}] = true
 	}
-	out := sem[:0:0]
-	for _, s := range sem {
+	out := later[:0:0]
+	for _, s := range later {
 		if !seen[[2]string{s.File, s.Pointer}] {
 			out = append(out, s)
 		}

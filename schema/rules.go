@@ -138,12 +138,10 @@ func (c *checker) has(ptr string) bool {
 
 func checkDocument(doc *Document, m *merged) []Issue {
 	c := &checker{m: m}
-	if m.clusters == nil {
+	if m.clusters == nil && !m.incomplete {
 		// No file defines clusters: report it once, at the first file.
-		if f := firstUnit(m); f != nil {
-			c.issues = append(c.issues, f.issue("", position{1, 1}, "clusters is not defined: exactly one file must define clusters.main"))
-		}
-	} else {
+		c.issues = append(c.issues, Issue{File: m.firstFile, Line: 1, Col: 1, Message: "clusters is not defined: exactly one file must define clusters.main"})
+	} else if m.clusters != nil {
 		c.clusters(doc)
 	}
 	c.outputs(doc)
@@ -151,18 +149,6 @@ func checkDocument(doc *Document, m *merged) []Issue {
 	c.packages(doc)
 	c.secretRefs(doc)
 	return c.issues
-}
-
-func firstUnit(m *merged) *unit {
-	var first *unit
-	for _, origins := range m.lists {
-		for _, o := range origins {
-			if first == nil || o.u.file < first.file {
-				first = o.u
-			}
-		}
-	}
-	return first
 }
 
 func (c *checker) clusters(doc *Document) {
@@ -256,9 +242,9 @@ func (c *checker) outputs(doc *Document) {
 	ids := map[string]int{}
 	names := map[string]int{}
 	defaultAt, monitoringAt := -1, -1
-	remotes := map[string]bool{}
-	for _, r := range doc.Clusters.Remotes {
-		remotes[r.Name] = true
+	remotes := map[string]*Remote{}
+	for i := range doc.Clusters.Remotes {
+		remotes[doc.Clusters.Remotes[i].Name] = &doc.Clusters.Remotes[i]
 	}
 	for i := range doc.Outputs {
 		o := &doc.Outputs[i]
@@ -360,7 +346,7 @@ func kafkaHostProblem(h string) string {
 	return ""
 }
 
-func (c *checker) output(p string, o *Output, remotes map[string]bool) {
+func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 	// Kibana's ensureNoDuplicateSecrets.
 	if o.ServiceToken != nil && o.Secrets != nil && o.Secrets.ServiceToken != nil {
 		c.at(p+"/service_token", "Cannot specify both service_token and secrets.service_token")
@@ -384,8 +370,12 @@ func (c *checker) output(p string, o *Output, remotes map[string]bool) {
 
 	switch o.Type {
 	case OutputTypeRemoteElasticsearch:
-		if o.Remote != "" && !remotes[o.Remote] {
+		r, declared := remotes[o.Remote]
+		if o.Remote != "" && !declared {
 			c.at(p+"/remote", "remote %q is not declared in clusters.remotes", o.Remote)
+		}
+		if o.SyncVia == SyncViaDirect && declared && r.Kibana == nil {
+			c.at(p+"/sync_via", "sync_via: direct needs a kibana endpoint on clusters.remotes %q: fleetform installs integrations through it", o.Remote)
 		}
 		if o.SyncIntegrations != nil && *o.SyncIntegrations {
 			if o.KibanaURL == "" {

@@ -1,0 +1,289 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
+
+// golden compares got with the file at path, or rewrites it with -update.
+func golden(t *testing.T, path string, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update or UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", path, d)
+	}
+}
+
+const corpusDir = "../testdata/fleets"
+
+func corpus(t testing.TB, suffix string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(corpusDir, "*"+suffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 {
+		t.Fatalf("no %s files in %s", suffix, corpusDir)
+	}
+	for i, n := range names {
+		names[i] = filepath.Base(n)
+	}
+	return names
+}
+
+func TestCorpus_GoodDocumentsLoad(t *testing.T) {
+	for _, name := range corpus(t, ".good.yaml") {
+		t.Run(name, func(t *testing.T) {
+			doc, err := LoadFiles(t.Context(), os.DirFS(corpusDir), name)
+			if err != nil {
+				t.Fatalf("want valid, got:\n%v", err)
+			}
+			if doc.Clusters.Main.Kibana.URL == "" {
+				t.Errorf("clusters.main.kibana.url not decoded")
+			}
+		})
+	}
+}
+
+// Every bad document fails with exactly the messages in its golden file,
+// each located by line and column.
+func TestCorpus_BadDocumentsFailWithGoldenMessages(t *testing.T) {
+	for _, name := range corpus(t, ".bad.yaml") {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadFiles(t.Context(), os.DirFS(corpusDir), name)
+			var issues Issues
+			if !errors.As(err, &issues) {
+				t.Fatalf("want Issues, got %v", err)
+			}
+			for _, i := range issues {
+				if i.File != name || i.Line < 1 || i.Col < 1 || i.Message == "" {
+					t.Errorf("issue not located: %#v", i)
+				}
+			}
+			golden(t, filepath.Join(corpusDir, strings.TrimSuffix(name, ".yaml")+".golden"), issues.Error()+"\n")
+		})
+	}
+}
+
+func TestMultiFile(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/multi/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no multi-file cases: %v", err)
+	}
+	for _, dir := range dirs {
+		st, err := os.Stat(dir)
+		if err != nil || !st.IsDir() {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			doc, err := Load(t.Context(), os.DirFS(dir), ".")
+			if strings.HasSuffix(dir, ".good") {
+				if err != nil {
+					t.Fatalf("want valid, got:\n%v", err)
+				}
+				if len(doc.Outputs) == 0 {
+					t.Errorf("outputs not merged: %+v", doc)
+				}
+				return
+			}
+			var issues Issues
+			if !errors.As(err, &issues) {
+				t.Fatalf("want Issues, got %v", err)
+			}
+			golden(t, dir+".golden", issues.Error()+"\n")
+		})
+	}
+}
+
+func TestLoad_MergesListsInFileOrder(t *testing.T) {
+	doc, err := LoadDir(t.Context(), "../testdata/multi/split.good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range doc.Outputs {
+		ids = append(ids, o.ID)
+	}
+	// outputs.yml sorts before policies/prod.yaml.
+	if d := cmp.Diff([]string{"a", "b"}, ids); d != "" {
+		t.Errorf("output order (-want +got):\n%s", d)
+	}
+	if len(doc.AgentPolicies) != 1 || *doc.AgentPolicies[0].DataOutputID != "a" {
+		t.Errorf("agent policies = %+v", doc.AgentPolicies)
+	}
+}
+
+func TestLoadDir_IssueFileIncludesDir(t *testing.T) {
+	dir := "../testdata/multi/two-clusters.bad"
+	_, err := LoadDir(t.Context(), dir)
+	var issues Issues
+	if !errors.As(err, &issues) {
+		t.Fatalf("want Issues, got %v", err)
+	}
+	want := filepath.Join(dir, "b.yaml")
+	for _, i := range issues {
+		if i.File != want {
+			t.Errorf("issue file = %q, want %q", i.File, want)
+		}
+	}
+	if !strings.Contains(issues.Error(), "clusters is defined in both "+filepath.Join(dir, "a.yaml")+" and "+want) {
+		t.Errorf("the two-clusters issue must name both files:\n%v", issues)
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	tests := []struct {
+		name string
+		fsys fstest.MapFS
+		want error
+	}{
+		{"no yaml files", fstest.MapFS{"README.md": {Data: []byte("# hi")}}, ErrNoFiles},
+		{"only hidden yaml", fstest.MapFS{".hidden.yaml": {Data: []byte("clusters: {}")}}, ErrNoFiles},
+		{"missing root", fstest.MapFS{}, fs.ErrNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := "."
+			if tt.name == "missing root" {
+				root = "nope"
+			}
+			_, err := Load(t.Context(), tt.fsys, root)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoad_CanceledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := LoadDir(ctx, "../testdata/multi/split.good")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestLoad_TooLarge(t *testing.T) {
+	big := "# " + strings.Repeat("x", MaxFileSize) + "\n"
+	_, err := Load(t.Context(), fstest.MapFS{"big.yaml": {Data: []byte(big)}}, ".")
+	var issues Issues
+	if !errors.As(err, &issues) || !strings.Contains(issues.Error(), "big.yaml:1:1: /: file larger than") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoad_AliasBombIsRefusedCheaply(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 12; i++ {
+		prev := "*a" + string(rune('0'+i-1))
+		if i >= 10 {
+			prev = "*a" + string(rune('a'+i-10))
+		}
+		name := string(rune('0' + i))
+		if i >= 10 {
+			name = string(rune('a' + i - 10))
+		}
+		b.WriteString("a" + name + ": &a" + name + " [" + strings.Repeat(prev+", ", 9) + prev + "]\n")
+	}
+	_, err := Load(t.Context(), fstest.MapFS{"bomb.yaml": {Data: []byte(b.String())}}, ".")
+	var issues Issues
+	if !errors.As(err, &issues) || !strings.Contains(issues.Error(), "document too large") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoad_Defaults(t *testing.T) {
+	doc, err := LoadFiles(t.Context(), os.DirFS(corpusDir), "design-sketch.good.yaml", "minimal.good.yaml")
+	var issues Issues
+	if !errors.As(err, &issues) || !strings.Contains(issues.Error(), "clusters is defined in both") {
+		t.Fatalf("two files with clusters: err = %v", err)
+	}
+	doc, err = LoadFiles(t.Context(), fstest.MapFS{"f.yaml": {Data: []byte(`
+clusters:
+  main:
+    kibana: {url: https://kb:5601, auth: {api_key: {env: K}}}
+    elasticsearch: {url: https://es:9200, auth: {api_key: {env: E}}}
+outputs:
+  - {id: r, name: r, type: remote_elasticsearch, hosts: ["https://r:9200"]}
+  - {id: d, name: d, type: remote_elasticsearch, hosts: ["https://r:9200"], sync_via: direct, remote: w}
+  - {id: e, name: e, type: elasticsearch, hosts: ["https://e:9200"]}
+  remotes: []
+`)}}, "f.yaml")
+	if err == nil {
+		t.Fatalf("want an issue for the misplaced remotes key, got %+v", doc)
+	}
+	doc, err = LoadFiles(t.Context(), fstest.MapFS{"f.yaml": {Data: []byte(`
+clusters:
+  main:
+    kibana: {url: https://kb:5601, auth: {api_key: {env: K}}}
+    elasticsearch: {url: https://es:9200, auth: {api_key: {env: E}}}
+outputs:
+  - {id: r, name: r, type: remote_elasticsearch, hosts: ["https://r:9200"]}
+  - {id: e, name: e, type: elasticsearch, hosts: ["https://e:9200"]}
+`)}}, "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Outputs[0].SyncVia; got != SyncViaCCR {
+		t.Errorf("remote_elasticsearch sync_via = %q, want ccr", got)
+	}
+	if got := doc.Outputs[1].SyncVia; got != "" {
+		t.Errorf("elasticsearch sync_via = %q, want empty", got)
+	}
+}
+
+// Every example repository under examples/ validates, so none can rot.
+func TestExamplesValidate(t *testing.T) {
+	dirs, err := os.ReadDir("../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name() == "deploy" { // deploy/ holds container and Kubernetes files
+			continue
+		}
+		n++
+		dir := filepath.Join("../examples", d.Name())
+		t.Run(d.Name(), func(t *testing.T) {
+			if _, err := LoadDir(t.Context(), dir); err != nil {
+				t.Fatalf("example does not validate:\n%v", err)
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*.y*ml"))
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(string(b), "# yaml-language-server: $schema=../../fleet.schema.json\n") {
+					t.Errorf("%s does not start with the yaml-language-server schema comment", f)
+				}
+			}
+		})
+	}
+	if n < 3 {
+		t.Errorf("%d example repositories, want at least 3", n)
+	}
+}
