@@ -1,0 +1,667 @@
+package esim
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func (n *Node) hCreateIndex(c *call) (int, any, *Error) {
+	name := c.params["index"]
+	if err := n.CreateIndex(name, c.body); err != nil {
+		return 0, nil, err.(*Error)
+	}
+	return http.StatusOK, map[string]any{"acknowledged": true, "shards_acknowledged": true, "index": name}, nil
+}
+
+func (n *Node) hIndexExists(c *call) (int, any, *Error) {
+	ew, e := c.expandWildcards()
+	if e != nil {
+		return 0, nil, e
+	}
+	n.mu.Lock()
+	names, e := n.resolve(c.params["index"], ew, false)
+	n.mu.Unlock()
+	if e != nil || len(names) == 0 {
+		return http.StatusNotFound, nil, nil
+	}
+	return http.StatusOK, nil, nil
+}
+
+func (n *Node) hGetIndex(c *call) (int, any, *Error) {
+	ew, e := c.expandWildcards()
+	if e != nil {
+		return 0, nil, e
+	}
+	ignore, e := c.boolParam("ignore_unavailable", false)
+	if e != nil {
+		return 0, nil, e
+	}
+	n.syncFollowers()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	names, e := n.resolve(c.params["index"], ew, ignore)
+	if e != nil {
+		return 0, nil, e
+	}
+	out := map[string]any{}
+	for _, name := range names {
+		out[name] = n.st.Indices[name].describe(n.cfg.Version)
+	}
+	return http.StatusOK, out, nil
+}
+
+// describe renders GET /{index} for one index.
+func (ix *index) describe(version string) map[string]any {
+	settings := map[string]any{
+		"number_of_shards":   "1",
+		"number_of_replicas": "1",
+		"uuid":               ix.UUID,
+		"provided_name":      ix.Name,
+		"creation_date":      strconv.FormatInt(ix.Created.UnixMilli(), 10),
+		"version":            map[string]any{"created": version},
+	}
+	if ix.Hidden {
+		settings["hidden"] = "true"
+	}
+	for k, v := range ix.Settings {
+		settings[k] = v
+	}
+	if ix.Follow != nil {
+		settings["xpack"] = map[string]any{"ccr": map[string]any{"following_index": "true"}}
+	}
+	if ix.Closed {
+		settings["verified_before_close"] = "true"
+	}
+	var mappings any = map[string]any{}
+	if len(ix.Mappings) > 0 {
+		mappings = ix.Mappings
+	}
+	return map[string]any{"aliases": map[string]any{}, "mappings": mappings, "settings": map[string]any{"index": nest(flatSettings(settings))}}
+}
+
+func flatSettings(m map[string]any) map[string]any {
+	out := map[string]any{}
+	flatten("", m, out)
+	return out
+}
+
+func (n *Node) hDeleteIndex(c *call) (int, any, *Error) {
+	expr := c.params["index"]
+	if expr == "_all" || strings.Contains(expr, "*") {
+		return 0, nil, errIllegalArgument("Wildcard expressions or all indices are not allowed")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ignore, e := c.boolParam("ignore_unavailable", false)
+	if e != nil {
+		return 0, nil, e
+	}
+	names, e := n.resolve(expr, expandWildcards{open: true, closed: true, hidden: true}, ignore)
+	if e != nil {
+		return 0, nil, e
+	}
+	for _, name := range names {
+		delete(n.st.Indices, name)
+	}
+	return http.StatusOK, map[string]any{"acknowledged": true}, nil
+}
+
+func (n *Node) hCloseIndex(c *call) (int, any, *Error) {
+	return n.setClosed(c, true)
+}
+
+func (n *Node) hOpenIndex(c *call) (int, any, *Error) {
+	return n.setClosed(c, false)
+}
+
+func (n *Node) setClosed(c *call, closed bool) (int, any, *Error) {
+	expr := c.params["index"]
+	if closed && (expr == "_all" || strings.Contains(expr, "*")) {
+		return 0, nil, errIllegalArgument("Wildcard expressions or all indices are not allowed")
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	names, e := n.resolve(expr, expandWildcards{open: true, closed: true}, false)
+	if e != nil {
+		return 0, nil, e
+	}
+	result := map[string]any{}
+	for _, name := range names {
+		ix := n.st.Indices[name]
+		if closed && ix.Follow != nil && ix.Follow.Status == "active" {
+			// ES closes an active follower too; its shard follow task then fails.
+			// Callers are expected to pause first, as the docs say.
+		}
+		ix.Closed = closed
+		result[name] = map[string]any{"closed": true}
+	}
+	if closed {
+		return http.StatusOK, map[string]any{"acknowledged": true, "shards_acknowledged": true, "indices": result}, nil
+	}
+	return http.StatusOK, map[string]any{"acknowledged": true, "shards_acknowledged": true}, nil
+}
+
+func (n *Node) hRefresh(c *call) (int, any, *Error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	names, e := n.resolve(c.params["index"], expandWildcards{open: true}, false)
+	if e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, map[string]any{"_shards": map[string]any{"total": 2 * len(names), "successful": len(names), "failed": 0}}, nil
+}
+
+// getDocResponse is the GET /{index}/_doc/{id} body.
+type getDocResponse struct {
+	Index       string          `json:"_index"`
+	ID          string          `json:"_id"`
+	Version     int64           `json:"_version,omitempty"`
+	SeqNo       *int64          `json:"_seq_no,omitempty"`
+	PrimaryTerm *int64          `json:"_primary_term,omitempty"`
+	Found       bool            `json:"found"`
+	Source      json.RawMessage `json:"_source,omitempty"`
+}
+
+func (n *Node) hGetDoc(c *call) (int, any, *Error) {
+	name, id := c.params["index"], c.params["id"]
+	n.syncFollowers()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ix := n.st.Indices[name]
+	if ix == nil {
+		return 0, nil, errIndexNotFound(name)
+	}
+	if ix.Closed {
+		return 0, nil, errIndexClosed(ix.Name, ix.UUID)
+	}
+	d := ix.Docs[id]
+	if d == nil {
+		return http.StatusNotFound, getDocResponse{Index: name, ID: id}, nil
+	}
+	seq, term := d.SeqNo, d.PrimaryTerm
+	resp := getDocResponse{Index: name, ID: id, Version: d.Version, SeqNo: &seq, PrimaryTerm: &term, Found: true, Source: d.Source}
+	if src, _ := c.boolParam("_source", true); !src {
+		resp.Source = nil
+	}
+	return http.StatusOK, resp, nil
+}
+
+// writeResponse is the body of index, create and delete requests.
+type writeResponse struct {
+	Index         string         `json:"_index"`
+	ID            string         `json:"_id"`
+	Version       int64          `json:"_version"`
+	Result        string         `json:"result"`
+	Shards        map[string]any `json:"_shards"`
+	SeqNo         int64          `json:"_seq_no"`
+	PrimaryTerm   int64          `json:"_primary_term"`
+	ForcedRefresh bool           `json:"forced_refresh,omitempty"`
+}
+
+func (n *Node) hIndexDoc(c *call) (int, any, *Error) {
+	opType := c.query.Get("op_type")
+	switch opType {
+	case "", "index":
+		opType = "index"
+	case "create":
+	default:
+		return 0, nil, errIllegalArgument("opType must be 'create' or 'index', found: [%s]", opType)
+	}
+	if c.params["id"] == "" {
+		opType = "create" // auto-generated ids
+	}
+	return n.index(c, opType)
+}
+
+func (n *Node) hCreateDoc(c *call) (int, any, *Error) {
+	return n.index(c, "create")
+}
+
+func (n *Node) index(c *call, opType string) (int, any, *Error) {
+	if e := c.checkRefresh(); e != nil {
+		return 0, nil, e
+	}
+	if e := c.requireBody(); e != nil {
+		return 0, nil, e
+	}
+	ifSeq, e := c.int64Param("if_seq_no")
+	if e != nil {
+		return 0, nil, e
+	}
+	ifTerm, e := c.int64Param("if_primary_term")
+	if e != nil {
+		return 0, nil, e
+	}
+	d, created, e := n.writeDoc(c.params["index"], c.params["id"], bytes.TrimSpace(c.body), WriteOptions{IfSeqNo: ifSeq, IfPrimaryTerm: ifTerm, OpType: opType})
+	if e != nil {
+		return 0, nil, e
+	}
+	status, result := http.StatusOK, "updated"
+	if created {
+		status, result = http.StatusCreated, "created"
+		c.head.Set("Location", "/"+pathEscape(d.Index)+"/_doc/"+pathEscape(d.ID))
+	}
+	return status, writeResponse{Index: d.Index, ID: d.ID, Version: d.Version, Result: result, Shards: shardsOK,
+		SeqNo: d.SeqNo, PrimaryTerm: d.PrimaryTerm, ForcedRefresh: c.query.Get("refresh") == "true" || c.query.Has("refresh") && c.query.Get("refresh") == ""}, nil
+}
+
+func pathEscape(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "%", "%25"), "/", "%2F")
+}
+
+func (n *Node) hDeleteDoc(c *call) (int, any, *Error) {
+	if e := c.checkRefresh(); e != nil {
+		return 0, nil, e
+	}
+	ifSeq, e := c.int64Param("if_seq_no")
+	if e != nil {
+		return 0, nil, e
+	}
+	ifTerm, e := c.int64Param("if_primary_term")
+	if e != nil {
+		return 0, nil, e
+	}
+	d, e := n.deleteDoc(c.params["index"], c.params["id"], WriteOptions{IfSeqNo: ifSeq, IfPrimaryTerm: ifTerm})
+	if e != nil && e.Type != "not_found" {
+		return 0, nil, e
+	}
+	status, result := http.StatusOK, "deleted"
+	if e != nil {
+		status, result = http.StatusNotFound, "not_found"
+	}
+	return status, writeResponse{Index: d.Index, ID: d.ID, Version: d.Version, Result: result, Shards: shardsOK, SeqNo: d.SeqNo, PrimaryTerm: d.PrimaryTerm}, nil
+}
+
+// searchRequest is the subset of the search body the simulator understands.
+type searchRequest struct {
+	Query            json.RawMessage `json:"query"`
+	Size             *int            `json:"size"`
+	From             *int            `json:"from"`
+	Sort             json.RawMessage `json:"sort"`
+	Source           json.RawMessage `json:"_source"`
+	SeqNoPrimaryTerm bool            `json:"seq_no_primary_term"`
+	Version          bool            `json:"version"`
+	TrackTotalHits   json.RawMessage `json:"track_total_hits"`
+	SearchAfter      []any           `json:"search_after"`
+}
+
+var searchBodyKeys = []string{"query", "size", "from", "sort", "_source", "seq_no_primary_term", "version", "track_total_hits", "search_after", "timeout"}
+
+func parseSearchBody(body []byte) (searchRequest, *Error) {
+	var req searchRequest
+	if len(bytes.TrimSpace(body)) == 0 {
+		return req, nil
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(body, &keys); err != nil {
+		return req, errParsing("request body or source parameter is required")
+	}
+	for k := range keys {
+		if k == "aggs" || k == "aggregations" {
+			return req, errIllegalArgument("esim: aggregations are not simulated")
+		}
+		if !slices.Contains(searchBodyKeys, k) {
+			return req, errParsing("Unknown key for a START_OBJECT in [%s].", k)
+		}
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, errParsing("failed to parse search request: %s", err.Error())
+	}
+	return req, nil
+}
+
+// searchHits runs a query over the resolved indices.
+func (n *Node) searchHits(c *call, req searchRequest) ([]*searchDoc, int, *Error) {
+	ew, e := c.expandWildcards()
+	if e != nil {
+		return nil, 0, e
+	}
+	ignore, e := c.boolParam("ignore_unavailable", false)
+	if e != nil {
+		return nil, 0, e
+	}
+	allowNo, e := c.boolParam("allow_no_indices", true)
+	if e != nil {
+		return nil, 0, e
+	}
+	match, e := compileQuery(req.Query)
+	if e != nil {
+		return nil, 0, e
+	}
+	expr := c.params["index"]
+	n.syncFollowers()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	names, e := n.resolve(expr, ew, ignore)
+	if e != nil {
+		return nil, 0, e
+	}
+	if len(names) == 0 && !allowNo {
+		return nil, 0, errIndexNotFound(expr)
+	}
+	var hits []*searchDoc
+	for _, name := range names {
+		ix := n.st.Indices[name]
+		if ix.Closed {
+			return nil, 0, errIndexClosed(ix.Name, ix.UUID)
+		}
+		for id, sd := range ix.Docs {
+			d := &searchDoc{Doc: Doc{Index: name, ID: id, SeqNo: sd.SeqNo, PrimaryTerm: sd.PrimaryTerm, Version: sd.Version, Source: sd.Source}}
+			if err := json.Unmarshal(sd.Source, &d.src); err != nil {
+				continue
+			}
+			if match(d) {
+				hits = append(hits, d)
+			}
+		}
+	}
+	return hits, len(names), nil
+}
+
+func (n *Node) hSearch(c *call) (int, any, *Error) {
+	req, e := parseSearchBody(c.body)
+	if e != nil {
+		return 0, nil, e
+	}
+	for _, p := range []struct {
+		name string
+		dst  **int
+	}{{"size", &req.Size}, {"from", &req.From}} {
+		if v := c.query.Get(p.name); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil {
+				return 0, nil, errIllegalArgument("Failed to parse int parameter [%s] with value [%s]", p.name, v)
+			}
+			*p.dst = &i
+		}
+	}
+	if v := c.query.Get("sort"); v != "" && len(req.Sort) == 0 {
+		var parts []any
+		for _, s := range strings.Split(v, ",") {
+			f, o, _ := strings.Cut(s, ":")
+			if o == "" {
+				o = "asc"
+			}
+			parts = append(parts, map[string]any{f: map[string]any{"order": o}})
+		}
+		req.Sort, _ = json.Marshal(parts)
+	}
+	if c.query.Get("seq_no_primary_term") == "true" {
+		req.SeqNoPrimaryTerm = true
+	}
+	size, from := 10, 0
+	if req.Size != nil {
+		size = *req.Size
+	}
+	if req.From != nil {
+		from = *req.From
+	}
+	if size < 0 || from < 0 {
+		return 0, nil, errIllegalArgument("[size] parameter cannot be negative, found [%d]", size)
+	}
+	if from+size > 10000 {
+		return 0, nil, errIllegalArgument("Result window is too large, from + size must be less than or equal to: [10000] but was [%d]. See the scroll api for a more efficient way to request large data sets. This limit can be set by changing the [index.max_result_window] index level setting.", from+size)
+	}
+	keys, e := parseSort(req.Sort)
+	if e != nil {
+		return 0, nil, e
+	}
+	hits, shards, e := n.searchHits(c, req)
+	if e != nil {
+		return 0, nil, e
+	}
+	sortHits(hits, keys)
+	if len(req.SearchAfter) > 0 && len(keys) > 0 {
+		hits = slices.DeleteFunc(hits, func(d *searchDoc) bool { return !afterKey(d, keys, req.SearchAfter) })
+	}
+	total := len(hits)
+	page := hits[min(from, len(hits)):min(from+size, len(hits))]
+	includeSource := !bytes.Equal(bytes.TrimSpace(req.Source), []byte("false"))
+	out := make([]any, 0, len(page))
+	for _, d := range page {
+		h := map[string]any{"_index": d.Index, "_id": d.ID}
+		if len(keys) > 0 {
+			h["_score"] = nil
+			vals := make([]any, len(keys))
+			for i, k := range keys {
+				vals[i] = d.sortValue(k)
+			}
+			h["sort"] = vals
+		} else {
+			h["_score"] = 1.0
+		}
+		if includeSource {
+			h["_source"] = d.Source
+		}
+		if req.SeqNoPrimaryTerm {
+			h["_seq_no"], h["_primary_term"] = d.SeqNo, d.PrimaryTerm
+		}
+		if req.Version {
+			h["_version"] = d.Version
+		}
+		out = append(out, h)
+	}
+	hitsObj := map[string]any{"hits": out}
+	if len(keys) > 0 || total == 0 {
+		hitsObj["max_score"] = nil
+	} else {
+		hitsObj["max_score"] = 1.0
+	}
+	if !bytes.Equal(bytes.TrimSpace(req.TrackTotalHits), []byte("false")) {
+		if c.query.Get("rest_total_hits_as_int") == "true" {
+			hitsObj["total"] = total
+		} else {
+			hitsObj["total"] = map[string]any{"value": total, "relation": "eq"}
+		}
+	}
+	return http.StatusOK, map[string]any{
+		"took": 1, "timed_out": false,
+		"_shards": map[string]any{"total": shards, "successful": shards, "skipped": 0, "failed": 0},
+		"hits":    hitsObj,
+	}, nil
+}
+
+// sortHits orders hits by the sort keys, or by index and insertion order.
+func sortHits(hits []*searchDoc, keys []sortKey) {
+	slices.SortStableFunc(hits, func(a, b *searchDoc) int {
+		for _, k := range keys {
+			av, bv := a.sortValue(k), b.sortValue(k)
+			switch {
+			case av == nil && bv == nil:
+				continue
+			case av == nil: // missing values sort last in both directions
+				return 1
+			case bv == nil:
+				return -1
+			}
+			c, ok := compareValues(av, bv)
+			if !ok {
+				c = strings.Compare(typeRank(av), typeRank(bv))
+			}
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		if c := strings.Compare(a.Index, b.Index); c != 0 {
+			return c
+		}
+		return int(a.SeqNo - b.SeqNo)
+	})
+}
+
+func typeRank(v any) string {
+	switch v.(type) {
+	case bool:
+		return "0"
+	case float64:
+		return "1"
+	}
+	return "2"
+}
+
+// afterKey reports whether a hit sorts after the search_after values.
+func afterKey(d *searchDoc, keys []sortKey, after []any) bool {
+	for i, k := range keys {
+		if i >= len(after) {
+			return true
+		}
+		v := d.sortValue(k)
+		if v == nil {
+			return true
+		}
+		c, ok := compareValues(v, normalizeNumber(after[i]))
+		if !ok {
+			return true
+		}
+		if k.desc {
+			c = -c
+		}
+		if c != 0 {
+			return c > 0
+		}
+	}
+	return false
+}
+
+func normalizeNumber(v any) any {
+	if n, ok := v.(json.Number); ok {
+		f, _ := n.Float64()
+		return f
+	}
+	return v
+}
+
+func (n *Node) hCount(c *call) (int, any, *Error) {
+	var body struct {
+		Query json.RawMessage `json:"query"`
+	}
+	if len(bytes.TrimSpace(c.body)) > 0 {
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(c.body, &keys); err != nil {
+			return 0, nil, errParsing("request body or source parameter is required")
+		}
+		for k := range keys {
+			if k != "query" {
+				return 0, nil, errParsing("request does not support [%s]", k)
+			}
+		}
+		body.Query = keys["query"]
+	}
+	hits, shards, e := n.searchHits(c, searchRequest{Query: body.Query})
+	if e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, map[string]any{"count": len(hits), "_shards": map[string]any{"total": shards, "successful": shards, "skipped": 0, "failed": 0}}, nil
+}
+
+var followBodyKeys = []string{"remote_cluster", "leader_index", "settings", "data_stream_name",
+	"max_read_request_operation_count", "max_outstanding_read_requests", "max_read_request_size",
+	"max_write_request_operation_count", "max_write_request_size", "max_outstanding_write_requests",
+	"max_write_buffer_count", "max_write_buffer_size", "max_retry_delay", "read_poll_timeout"}
+
+func parseFollowBody(body []byte, required bool) (FollowRequest, *Error) {
+	var req FollowRequest
+	if len(bytes.TrimSpace(body)) == 0 {
+		if required {
+			return req, newErr(http.StatusBadRequest, "parse_exception", "request body is required")
+		}
+		return req, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return req, newErr(http.StatusBadRequest, "x_content_parse_exception", "[1:1] failed to parse follow request")
+	}
+	for k, v := range m {
+		if !slices.Contains(followBodyKeys, k) || !required && (k == "remote_cluster" || k == "leader_index" || k == "settings" || k == "data_stream_name") {
+			return req, newErr(http.StatusBadRequest, "x_content_parse_exception", "[1:2] [put_follow_request] unknown field [%s]", k)
+		}
+		switch k {
+		case "remote_cluster":
+			req.RemoteCluster, _ = v.(string)
+		case "leader_index":
+			req.LeaderIndex, _ = v.(string)
+		case "settings":
+			req.Settings, _ = json.Marshal(v)
+		case "data_stream_name":
+		default:
+			if req.Parameters == nil {
+				req.Parameters = map[string]any{}
+			}
+			req.Parameters[k] = v
+		}
+	}
+	return req, nil
+}
+
+func (n *Node) hFollow(c *call) (int, any, *Error) {
+	req, e := parseFollowBody(c.body, true)
+	if e != nil {
+		return 0, nil, e
+	}
+	res, e := n.follow(c.params["index"], req, c.query.Get("wait_for_active_shards"))
+	if e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, res, nil
+}
+
+func (n *Node) hPauseFollow(c *call) (int, any, *Error) {
+	if e := n.pauseFollow(c.params["index"]); e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, map[string]any{"acknowledged": true}, nil
+}
+
+func (n *Node) hResumeFollow(c *call) (int, any, *Error) {
+	req, e := parseFollowBody(c.body, false)
+	if e != nil {
+		return 0, nil, e
+	}
+	if e := n.resumeFollow(c.params["index"], maps.Clone(req.Parameters)); e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, map[string]any{"acknowledged": true}, nil
+}
+
+func (n *Node) hUnfollow(c *call) (int, any, *Error) {
+	if e := n.unfollow(c.params["index"]); e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, map[string]any{"acknowledged": true}, nil
+}
+
+func (n *Node) hFollowInfo(c *call) (int, any, *Error) {
+	if !platinumOrBetter(n.License()) {
+		return 0, nil, errCCRLicense()
+	}
+	body, e := n.ccrInfoBody(c.params["index"])
+	if e != nil {
+		return 0, nil, e
+	}
+	return http.StatusOK, body, nil
+}
+
+func (n *Node) hFollowStats(c *call) (int, any, *Error) {
+	if !platinumOrBetter(n.License()) {
+		return 0, nil, errCCRLicense()
+	}
+	body, e := n.ccrStatsBody(c.params["index"])
+	if e != nil {
+		if e.Type == "index_not_found_exception" {
+			return 0, nil, newErr(http.StatusNotFound, "resource_not_found_exception", "No shard follow tasks for follower indices [%s]", c.params["index"])
+		}
+		return 0, nil, e
+	}
+	if len(body["indices"].([]any)) == 0 {
+		return 0, nil, newErr(http.StatusNotFound, "resource_not_found_exception", "No shard follow tasks for follower indices [%s]", c.params["index"])
+	}
+	return http.StatusOK, body, nil
+}

@@ -1,0 +1,307 @@
+package esim
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// maxBodyBytes caps request bodies (ES's http.max_content_length is 100mb;
+// the simulator's callers send far less).
+const maxBodyBytes = 16 << 20
+
+// call is one request being served.
+type call struct {
+	r      *http.Request
+	params map[string]string
+	query  url.Values
+	body   []byte
+	who    Principal
+	head   http.Header // extra response headers
+}
+
+type handlerFunc func(n *Node, c *call) (int, any, *Error)
+
+// route is one REST endpoint. action is the ES action name checked against
+// the caller's privileges; index actions ("indices:…") are checked against
+// the {index} path part.
+type route struct {
+	method  string
+	pattern string
+	action  string
+	h       handlerFunc
+}
+
+var routes = []route{
+	{"GET", "/", "cluster:monitor/main", (*Node).hInfo},
+	{"HEAD", "/", "cluster:monitor/main", (*Node).hInfo},
+	{"GET", "/_license", "cluster:monitor/xpack/license/get", (*Node).hLicense},
+	{"GET", "/_security/_authenticate", "", (*Node).hAuthenticate},
+
+	{"POST", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/create", (*Node).hCreateServiceToken},
+	{"PUT", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/create", (*Node).hCreateServiceToken},
+	{"POST", "/_security/service/{namespace}/{service}/credential/token", "cluster:admin/xpack/security/service_account/token/create", (*Node).hCreateServiceToken},
+	{"DELETE", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/delete", (*Node).hDeleteServiceToken},
+	{"GET", "/_security/service/{namespace}/{service}/credential", "cluster:admin/xpack/security/service_account/credential/get", (*Node).hGetServiceCredentials},
+
+	{"POST", "/_security/api_key", "cluster:admin/xpack/security/api_key/create", (*Node).hCreateAPIKey},
+	{"PUT", "/_security/api_key", "cluster:admin/xpack/security/api_key/create", (*Node).hCreateAPIKey},
+	{"GET", "/_security/api_key", "cluster:admin/xpack/security/api_key/get", (*Node).hGetAPIKeys},
+	{"DELETE", "/_security/api_key", "cluster:admin/xpack/security/api_key/invalidate", (*Node).hInvalidateAPIKeys},
+
+	{"GET", "/_cluster/settings", "cluster:monitor/settings", (*Node).hGetSettings},
+	{"PUT", "/_cluster/settings", "cluster:admin/settings/update", (*Node).hPutSettings},
+	{"GET", "/_cluster/health", "cluster:monitor/health", (*Node).hHealth},
+	{"GET", "/_remote/info", "cluster:monitor/remote/info", (*Node).hRemoteInfo},
+
+	{"POST", "/_fleet/secret", "cluster:admin/fleet/secrets/post", (*Node).hPostSecret},
+	{"GET", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/get", (*Node).hGetSecret},
+	{"DELETE", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/delete", (*Node).hDeleteSecret},
+
+	{"GET", "/_search", "indices:data/read/search", (*Node).hSearch},
+	{"POST", "/_search", "indices:data/read/search", (*Node).hSearch},
+	{"GET", "/_count", "indices:data/read/search", (*Node).hCount},
+	{"POST", "/_count", "indices:data/read/search", (*Node).hCount},
+
+	{"PUT", "/{index}", "indices:admin/create", (*Node).hCreateIndex},
+	{"HEAD", "/{index}", "indices:admin/get", (*Node).hIndexExists},
+	{"GET", "/{index}", "indices:admin/get", (*Node).hGetIndex},
+	{"DELETE", "/{index}", "indices:admin/delete", (*Node).hDeleteIndex},
+	{"POST", "/{index}/_close", "indices:admin/close", (*Node).hCloseIndex},
+	{"POST", "/{index}/_open", "indices:admin/open", (*Node).hOpenIndex},
+	{"POST", "/{index}/_refresh", "indices:admin/refresh", (*Node).hRefresh},
+	{"GET", "/{index}/_refresh", "indices:admin/refresh", (*Node).hRefresh},
+
+	{"GET", "/{index}/_doc/{id}", "indices:data/read/get", (*Node).hGetDoc},
+	{"HEAD", "/{index}/_doc/{id}", "indices:data/read/get", (*Node).hGetDoc},
+	{"PUT", "/{index}/_doc/{id}", "indices:data/write/index", (*Node).hIndexDoc},
+	{"POST", "/{index}/_doc/{id}", "indices:data/write/index", (*Node).hIndexDoc},
+	{"POST", "/{index}/_doc", "indices:data/write/index", (*Node).hIndexDoc},
+	{"PUT", "/{index}/_create/{id}", "indices:data/write/index", (*Node).hCreateDoc},
+	{"POST", "/{index}/_create/{id}", "indices:data/write/index", (*Node).hCreateDoc},
+	{"DELETE", "/{index}/_doc/{id}", "indices:data/write/delete", (*Node).hDeleteDoc},
+	{"GET", "/{index}/_search", "indices:data/read/search", (*Node).hSearch},
+	{"POST", "/{index}/_search", "indices:data/read/search", (*Node).hSearch},
+	{"GET", "/{index}/_count", "indices:data/read/search", (*Node).hCount},
+	{"POST", "/{index}/_count", "indices:data/read/search", (*Node).hCount},
+
+	{"PUT", "/{index}/_ccr/follow", "indices:admin/xpack/ccr/put_follow", (*Node).hFollow},
+	{"POST", "/{index}/_ccr/pause_follow", "indices:admin/xpack/ccr/pause_follow", (*Node).hPauseFollow},
+	{"POST", "/{index}/_ccr/resume_follow", "indices:admin/xpack/ccr/resume_follow", (*Node).hResumeFollow},
+	{"POST", "/{index}/_ccr/unfollow", "indices:admin/xpack/ccr/unfollow", (*Node).hUnfollow},
+	{"GET", "/{index}/_ccr/info", "indices:monitor/xpack/ccr/follow_info", (*Node).hFollowInfo},
+	{"GET", "/{index}/_ccr/stats", "indices:monitor/xpack/ccr/follow_stats", (*Node).hFollowStats},
+}
+
+// match reports whether the path segments fit a route pattern and returns its parameters.
+func (rt route) match(segs []string) (map[string]string, bool) {
+	pat := splitPath(rt.pattern)
+	if len(pat) != len(segs) {
+		return nil, false
+	}
+	var params map[string]string
+	for i, p := range pat {
+		if strings.HasPrefix(p, "{") {
+			if segs[i] == "" || p == "{index}" && strings.HasPrefix(segs[i], "_") {
+				return nil, false
+			}
+			if params == nil {
+				params = map[string]string{}
+			}
+			params[p[1:len(p)-1]] = segs[i]
+			continue
+		}
+		if p != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+func splitPath(p string) []string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// Handler serves the Elasticsearch REST API of the node.
+func (n *Node) Handler() http.Handler {
+	return http.HandlerFunc(n.serveHTTP)
+}
+
+func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	segs := splitPath(r.URL.EscapedPath())
+	for i, s := range segs {
+		if u, err := url.PathUnescape(s); err == nil {
+			segs[i] = u
+		}
+	}
+	var (
+		found   *route
+		params  map[string]string
+		allowed []string
+	)
+	for i := range routes {
+		p, ok := routes[i].match(segs)
+		if !ok {
+			continue
+		}
+		if routes[i].method == r.Method {
+			found, params = &routes[i], p
+			break
+		}
+		allowed = append(allowed, routes[i].method)
+	}
+	if found == nil {
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ","))
+			writeJSON(w, r, http.StatusMethodNotAllowed, map[string]any{
+				"error":  "Incorrect HTTP method for uri [" + r.URL.RequestURI() + "] and method [" + r.Method + "], allowed: [" + strings.Join(allowed, ", ") + "]",
+				"status": http.StatusMethodNotAllowed,
+			})
+			return
+		}
+		writeJSON(w, r, http.StatusBadRequest, map[string]any{
+			"error":  "no handler found for uri [" + r.URL.RequestURI() + "] and method [" + r.Method + "]",
+			"status": http.StatusBadRequest,
+		})
+		return
+	}
+	who, aerr := n.authenticate(r.Header.Get("Authorization"), r.URL.RequestURI())
+	if aerr != nil {
+		writeError(w, r, aerr)
+		return
+	}
+	indices := []string{"*"}
+	if ix, ok := params["index"]; ok {
+		indices = strings.Split(ix, ",")
+	}
+	if e := who.authorize(found.action, indices...); e != nil {
+		writeError(w, r, e)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		writeError(w, r, newErr(http.StatusRequestEntityTooLarge, "content_too_long_exception", "request body is too large"))
+		return
+	}
+	c := &call{r: r, params: params, query: r.URL.Query(), body: body, who: who, head: w.Header()}
+	status, resp, e := found.h(n, c)
+	if e != nil {
+		writeError(w, r, e)
+		return
+	}
+	if r.Method == http.MethodHead || resp == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		return
+	}
+	writeJSON(w, r, status, resp)
+}
+
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	var b []byte
+	switch t := v.(type) {
+	case []byte:
+		b = t
+	default:
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			status = http.StatusInternalServerError
+			b = ErrorBody(status, "exception", "esim: encode response: "+err.Error())
+		}
+	}
+	if _, ok := r.URL.Query()["pretty"]; ok {
+		var buf bytes.Buffer
+		if json.Indent(&buf, b, "", "  ") == nil {
+			buf.WriteByte('\n')
+			b = buf.Bytes()
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if e.Type == "" { // a bare status, e.g. HEAD 404
+		w.WriteHeader(e.Status)
+		return
+	}
+	writeJSON(w, r, e.Status, e.Body())
+}
+
+// decodeBody unmarshals a JSON body; an empty body leaves v untouched.
+func (c *call) decodeBody(v any) *Error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return newErr(http.StatusBadRequest, "x_content_parse_exception", "[1:1] failed to parse request body: %s", err.Error())
+	}
+	return nil
+}
+
+func (c *call) requireBody() *Error {
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		return newErr(http.StatusBadRequest, "parse_exception", "request body is required")
+	}
+	return nil
+}
+
+func (c *call) boolParam(name string, def bool) (bool, *Error) {
+	v, ok := c.query[name]
+	if !ok {
+		return def, nil
+	}
+	switch v[0] {
+	case "", "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errIllegalArgument("Failed to parse value [%s] only [true] or [false] are allowed.", v[0])
+}
+
+func (c *call) int64Param(name string) (*int64, *Error) {
+	v := c.query.Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	i, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, errIllegalArgument("Failed to parse long parameter [%s] with value [%s]", name, v)
+	}
+	return &i, nil
+}
+
+func (c *call) checkRefresh() *Error {
+	switch v := c.query.Get("refresh"); v {
+	case "", "true", "false", "wait_for":
+		return nil
+	default:
+		return errIllegalArgument("Unknown value for refresh: [%s].", v)
+	}
+}
+
+func (c *call) expandWildcards() (expandWildcards, *Error) {
+	return parseExpandWildcards(c.query.Get("expand_wildcards"))
+}
+
+var shardsOK = map[string]any{"total": 2, "successful": 1, "failed": 0}

@@ -1,0 +1,637 @@
+package esim
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ApplicationPrivilege is one entry of a role descriptor's "applications".
+type ApplicationPrivilege struct {
+	Application string   `json:"application"`
+	Privileges  []string `json:"privileges"`
+	Resources   []string `json:"resources"`
+}
+
+// IndexPrivilege is one entry of a role descriptor's "indices".
+type IndexPrivilege struct {
+	Names                  []string `json:"names"`
+	Privileges             []string `json:"privileges"`
+	AllowRestrictedIndices bool     `json:"allow_restricted_indices,omitempty"`
+}
+
+// RoleDescriptor is a role as API keys carry it in "role_descriptors".
+type RoleDescriptor struct {
+	Cluster      []string               `json:"cluster,omitempty"`
+	Indices      []IndexPrivilege       `json:"indices,omitempty"`
+	Applications []ApplicationPrivilege `json:"applications,omitempty"`
+	RunAs        []string               `json:"run_as,omitempty"`
+	Metadata     map[string]any         `json:"metadata,omitempty"`
+}
+
+// Principal is who a request authenticated as.
+type Principal struct {
+	Username       string // the user; for an API key its owner; for a service token the account ("elastic/fleet-server")
+	APIKeyID       string // set when authenticated by API key
+	Superuser      bool   // may do everything
+	Applications   []ApplicationPrivilege
+	ServiceAccount string // "elastic/fleet-server" when authenticated by a service token
+
+	APIKeyName string   // the API key's name
+	TokenName  string   // the service token's name
+	Roles      []string // the user's roles (for an API key, its owner's)
+	Cluster    []string // effective cluster privileges (unused when Superuser)
+	Indices    []IndexPrivilege
+}
+
+type user struct {
+	Username     string   `json:"username"`
+	PasswordHash string   `json:"password_hash"` // "saltHex:sha256Hex"
+	Roles        []string `json:"roles"`
+}
+
+type serviceToken struct {
+	Account    string    `json:"account"` // "elastic/fleet-server"
+	Name       string    `json:"name"`
+	SecretHash string    `json:"secret_hash"`
+	Created    time.Time `json:"created"`
+}
+
+type apiKey struct {
+	ID              string                    `json:"id"`
+	Name            string                    `json:"name"`
+	SecretHash      string                    `json:"secret_hash"`
+	Owner           string                    `json:"owner"`
+	Realm           string                    `json:"realm"`
+	Created         time.Time                 `json:"created"`
+	Expiration      *time.Time                `json:"expiration,omitempty"`
+	Invalidated     bool                      `json:"invalidated"`
+	InvalidatedAt   *time.Time                `json:"invalidated_at,omitempty"`
+	RoleDescriptors map[string]RoleDescriptor `json:"role_descriptors"`
+	Metadata        map[string]any            `json:"metadata"`
+	OwnerRoles      []string                  `json:"owner_roles"`
+}
+
+// Service accounts ES ships that fleetform uses, with a simplified version
+// of their built-in privileges.
+var serviceAccounts = map[string]RoleDescriptor{
+	"elastic/fleet-server": {
+		Cluster: []string{"monitor", "manage_own_api_key", "read_fleet_secrets"},
+		Indices: []IndexPrivilege{
+			{Names: []string{"logs-*", "metrics-*", "traces-*", "synthetics-*", "profiling-*"}, Privileges: []string{"write", "create_index", "auto_configure"}},
+			{Names: []string{".fleet-*"}, Privileges: []string{"all"}, AllowRestrictedIndices: true},
+		},
+	},
+	"elastic/fleet-server-remote": {
+		Cluster: []string{"monitor", "manage_own_api_key"},
+		Indices: []IndexPrivilege{
+			{Names: []string{"logs-*", "metrics-*", "traces-*", "synthetics-*", "profiling-*"}, Privileges: []string{"write", "create_index", "auto_configure"}},
+		},
+	},
+}
+
+// builtinRoles are the reserved roles a user may hold; unknown roles grant nothing.
+var builtinRoles = map[string]RoleDescriptor{
+	"viewer": {
+		Cluster: []string{"monitor"},
+		Indices: []IndexPrivilege{{Names: []string{"*"}, Privileges: []string{"read", "view_index_metadata", "monitor"}}},
+	},
+	"editor": {
+		Cluster: []string{"monitor"},
+		Indices: []IndexPrivilege{{Names: []string{"*"}, Privileges: []string{"all"}}},
+	},
+	"kibana_system": {
+		Cluster: []string{"monitor", "manage_index_templates", "manage_saml", "manage_token", "manage_api_key", "manage_ccr", "manage_pipeline", "manage_ilm", "read_fleet_secrets", "write_fleet_secrets", "manage_service_account"},
+		Indices: []IndexPrivilege{{Names: []string{".kibana*", ".fleet-*", "fleet-*", "logs-*", "metrics-*"}, Privileges: []string{"all"}, AllowRestrictedIndices: true}},
+	},
+}
+
+func (n *Node) hash(secret string) string {
+	salt := make([]byte, 8)
+	if _, err := n.rand.Read(salt); err != nil {
+		panic("esim: random source failed: " + err.Error())
+	}
+	return hashWithSalt(salt, secret)
+}
+
+func hashWithSalt(salt []byte, secret string) string {
+	h := sha256.New()
+	h.Write(salt)
+	h.Write([]byte(secret))
+	return hex.EncodeToString(salt) + ":" + hex.EncodeToString(h.Sum(nil))
+}
+
+func verifyHash(stored, secret string) bool {
+	saltHex, _, ok := strings.Cut(stored, ":")
+	salt, err := hex.DecodeString(saltHex)
+	if !ok || err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(hashWithSalt(salt, secret)), []byte(stored)) == 1
+}
+
+func (n *Node) newUser(username, password string, roles []string) *user {
+	return &user{Username: username, PasswordHash: n.hash(password), Roles: slices.Clone(roles)}
+}
+
+// AddUser creates or replaces a native user. Role "superuser" grants
+// everything; "viewer", "editor" and "kibana_system" grant ES's reserved
+// privileges (simplified); other role names grant nothing.
+func (n *Node) AddUser(username, password string, roles ...string) {
+	u := n.newUser(username, password, roles)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.st.Users[username] = u
+}
+
+// DeleteUser removes a user and reports whether it existed.
+func (n *Node) DeleteUser(username string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.st.Users[username]
+	delete(n.st.Users, username)
+	return ok
+}
+
+// authError is the 401 ES sends when credentials are missing or wrong.
+func authError(reason string) *Error {
+	e := newErr(http.StatusUnauthorized, "security_exception", "%s", reason)
+	challenges := []string{`Basic realm="security", charset="UTF-8"`, `Bearer realm="security"`, `ApiKey`}
+	e.Meta = map[string]any{"header": map[string]any{"WWW-Authenticate": challenges}}
+	e.Header = http.Header{"Www-Authenticate": challenges}
+	return e
+}
+
+// Authenticate checks an Authorization header value ("Basic …", "ApiKey …" or
+// "Bearer <service token>") and returns the principal. Failures wrap
+// ErrUnauthenticated.
+func (n *Node) Authenticate(authorization string) (Principal, error) {
+	p, err := n.authenticate(authorization, "/")
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %s", ErrUnauthenticated, err.Reason)
+	}
+	return p, nil
+}
+
+// authenticate is Authenticate with the REST request path ES puts in its reasons.
+func (n *Node) authenticate(authorization, uri string) (Principal, *Error) {
+	scheme, cred, _ := strings.Cut(strings.TrimSpace(authorization), " ")
+	cred = strings.TrimSpace(cred)
+	switch {
+	case authorization == "":
+		return Principal{}, authError(fmt.Sprintf("missing authentication credentials for REST request [%s]", uri))
+	case strings.EqualFold(scheme, "Basic"):
+		return n.authBasic(cred, uri)
+	case strings.EqualFold(scheme, "ApiKey"):
+		return n.authAPIKey(cred)
+	case strings.EqualFold(scheme, "Bearer"):
+		return n.authServiceToken(cred)
+	}
+	return Principal{}, authError(fmt.Sprintf("missing authentication credentials for REST request [%s]", uri))
+}
+
+func (n *Node) authBasic(cred, uri string) (Principal, *Error) {
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		return Principal{}, authError(fmt.Sprintf("missing authentication credentials for REST request [%s]", uri))
+	}
+	username, password, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return Principal{}, authError(fmt.Sprintf("missing authentication credentials for REST request [%s]", uri))
+	}
+	n.mu.Lock()
+	u := n.st.Users[username]
+	var roles []string
+	if u != nil {
+		roles = slices.Clone(u.Roles)
+	}
+	n.mu.Unlock()
+	if u == nil || !verifyHash(u.PasswordHash, password) {
+		return Principal{}, authError(fmt.Sprintf("unable to authenticate user [%s] for REST request [%s]", username, uri))
+	}
+	return principalForRoles(username, roles), nil
+}
+
+func principalForRoles(username string, roles []string) Principal {
+	p := Principal{Username: username, Roles: roles}
+	for _, r := range roles {
+		if r == "superuser" {
+			p.Superuser = true
+			continue
+		}
+		if d, ok := builtinRoles[r]; ok {
+			p.Cluster = append(p.Cluster, d.Cluster...)
+			p.Indices = append(p.Indices, d.Indices...)
+			p.Applications = append(p.Applications, d.Applications...)
+		}
+	}
+	return p
+}
+
+const anonymousNotAllowed = "unable to authenticate with provided credentials and anonymous access is not allowed for this request"
+
+func additionalFailure(detail string) *Error {
+	e := authError(anonymousNotAllowed)
+	e.Meta["additional_unsuccessful_credentials"] = detail
+	return e
+}
+
+func (n *Node) authAPIKey(cred string) (Principal, *Error) {
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	if err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(cred); err != nil {
+			return Principal{}, additionalFailure("API key: invalid ApiKey value")
+		}
+	}
+	id, secret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return Principal{}, additionalFailure("API key: invalid ApiKey value")
+	}
+	n.mu.Lock()
+	k := n.st.APIKeys[id]
+	var cp apiKey
+	if k != nil {
+		cp = *k
+	}
+	now := n.now()
+	n.mu.Unlock()
+	switch {
+	case k == nil:
+		return Principal{}, additionalFailure(fmt.Sprintf("API key: unable to find apikey with id %s", id))
+	case !verifyHash(cp.SecretHash, secret):
+		return Principal{}, additionalFailure(fmt.Sprintf("API key: invalid credentials for API key [%s]", id))
+	case cp.Invalidated:
+		return Principal{}, additionalFailure(fmt.Sprintf("API key: api key [%s] has been invalidated", id))
+	case cp.Expiration != nil && !now.Before(*cp.Expiration):
+		return Principal{}, additionalFailure(fmt.Sprintf("API key: api key is expired"))
+	}
+	return cp.principal(), nil
+}
+
+// principal computes what the key may do: its role descriptors limited by its
+// owner's roles. Without role descriptors the key has its owner's privileges.
+func (k *apiKey) principal() Principal {
+	owner := principalForRoles(k.Owner, k.OwnerRoles)
+	if acct, ok := serviceAccounts[k.Owner]; ok {
+		owner.Cluster, owner.Indices = acct.Cluster, acct.Indices
+	}
+	p := Principal{Username: k.Owner, APIKeyID: k.ID, APIKeyName: k.Name, Roles: k.OwnerRoles}
+	if len(k.RoleDescriptors) == 0 {
+		p.Superuser, p.Cluster, p.Indices, p.Applications = owner.Superuser, owner.Cluster, owner.Indices, owner.Applications
+		return p
+	}
+	for _, name := range sortedKeys(k.RoleDescriptors) {
+		d := k.RoleDescriptors[name]
+		p.Cluster = append(p.Cluster, d.Cluster...)
+		p.Indices = append(p.Indices, d.Indices...)
+		p.Applications = append(p.Applications, d.Applications...)
+	}
+	// A key can never do more than its owner. A superuser owner limits nothing;
+	// a key with "all" cluster and "*"/"all" indices under a superuser is a superuser.
+	if owner.Superuser {
+		p.Superuser = slices.Contains(p.Cluster, "all") && slices.ContainsFunc(p.Indices, func(ip IndexPrivilege) bool {
+			return slices.Contains(ip.Names, "*") && slices.Contains(ip.Privileges, "all")
+		})
+		return p
+	}
+	p.Cluster = slices.DeleteFunc(p.Cluster, func(c string) bool { return !clusterGrantedBy(owner.Cluster, c) })
+	p.Applications = nil // reserved roles here carry no application privileges
+	return p
+}
+
+// Service token values are base64 (no padding) of 0x00 0x01 0x00 0x01
+// "ns/svc/name:secret", as ES encodes them.
+var serviceTokenMagic = []byte{0, 1, 0, 1}
+
+func encodeServiceToken(account, name, secret string) string {
+	b := append(slices.Clone(serviceTokenMagic), []byte(account+"/"+name+":"+secret)...)
+	return base64.RawStdEncoding.EncodeToString(b)
+}
+
+func (n *Node) authServiceToken(cred string) (Principal, *Error) {
+	raw, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(cred, "="))
+	if err != nil || len(raw) < 4 || string(raw[:4]) != string(serviceTokenMagic) {
+		// Not a service token; ES would try OAuth2 bearer tokens, which we do not simulate.
+		return Principal{}, additionalFailure("token service: invalid bearer token")
+	}
+	qualified, secret, ok := strings.Cut(string(raw[4:]), ":")
+	i := strings.LastIndex(qualified, "/")
+	if !ok || i < 0 {
+		return Principal{}, additionalFailure("service account: invalid service account token")
+	}
+	account, name := qualified[:i], qualified[i+1:]
+	n.mu.Lock()
+	t := n.st.ServiceTokens[qualified]
+	var hash string
+	if t != nil {
+		hash = t.SecretHash
+	}
+	n.mu.Unlock()
+	if t == nil || !verifyHash(hash, secret) {
+		return Principal{}, additionalFailure(fmt.Sprintf("service account: failed to authenticate service account [%s] with token name [%s]", account, name))
+	}
+	d := serviceAccounts[account]
+	return Principal{Username: account, ServiceAccount: account, TokenName: name, Cluster: d.Cluster, Indices: d.Indices}, nil
+}
+
+// ServiceToken is a created service-account token. Value is the bearer credential.
+type ServiceToken struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+var tokenNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,256}$`)
+
+// CreateServiceToken mints a token for namespace/service; an empty name gets a
+// random one. Errors are *Error as ES returns them.
+func (n *Node) CreateServiceToken(namespace, service, name string) (ServiceToken, error) {
+	account := namespace + "/" + service
+	if _, ok := serviceAccounts[account]; !ok {
+		return ServiceToken{}, errIllegalArgument("service account [%s] does not exist", account)
+	}
+	if name == "" {
+		name = "token_" + n.randomID(20)
+	}
+	if !tokenNameRE.MatchString(name) || strings.HasPrefix(name, "_") {
+		return ServiceToken{}, newErr(http.StatusBadRequest, "action_request_validation_exception",
+			"Validation Failed: 1: service account token name must have at least 1 character and at most 256 characters, contain alphanumeric characters and the special characters '-' and '_', and not start with '_';")
+	}
+	secret := n.randomID(22)
+	key := account + "/" + name
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, exists := n.st.ServiceTokens[key]; exists {
+		return ServiceToken{}, newErr(http.StatusConflict, "version_conflict_engine_exception",
+			"[service_account_token-%s]: version conflict, document already exists (current version [1])", key).
+			with("index_uuid", n.st.ClusterUUID, "shard", "0", "index", ".security-7")
+	}
+	n.st.ServiceTokens[key] = &serviceToken{Account: account, Name: name, SecretHash: n.hash(secret), Created: n.now().UTC()}
+	return ServiceToken{Name: name, Value: encodeServiceToken(account, name, secret)}, nil
+}
+
+// ServiceTokenNames lists the token names of namespace/service, sorted.
+func (n *Node) ServiceTokenNames(namespace, service string) []string {
+	prefix := namespace + "/" + service + "/"
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var names []string
+	for k, t := range n.st.ServiceTokens {
+		if strings.HasPrefix(k, prefix) {
+			names = append(names, t.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// DeleteServiceToken deletes a token and reports whether it existed.
+func (n *Node) DeleteServiceToken(namespace, service, name string) bool {
+	key := namespace + "/" + service + "/" + name
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.st.ServiceTokens[key]
+	delete(n.st.ServiceTokens, key)
+	return ok
+}
+
+// APIKeyRequest is the body of POST /_security/api_key, plus the owner.
+type APIKeyRequest struct {
+	Name            string                    `json:"name"`
+	Expiration      string                    `json:"expiration,omitempty"` // e.g. "1d"
+	RoleDescriptors map[string]RoleDescriptor `json:"role_descriptors,omitempty"`
+	Metadata        map[string]any            `json:"metadata,omitempty"`
+	// ID and Key fix the generated values (for seeding); empty means random.
+	ID  string `json:"-"`
+	Key string `json:"-"`
+}
+
+// APIKey is a created API key. Encoded is base64("id:api_key"), the value of
+// an "Authorization: ApiKey …" header.
+type APIKey struct {
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	Expiration int64  `json:"expiration,omitempty"`
+	Key        string `json:"api_key"`
+	Encoded    string `json:"encoded"`
+}
+
+// CreateAPIKey creates an API key owned by owner (a user name, or a service
+// account such as "elastic/fleet-server").
+func (n *Node) CreateAPIKey(owner Principal, req APIKeyRequest) (APIKey, error) {
+	if req.Name == "" {
+		return APIKey{}, newErr(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: api key name is required;")
+	}
+	if len(req.Name) > 1024 || strings.HasPrefix(req.Name, "_") {
+		return APIKey{}, newErr(http.StatusBadRequest, "action_request_validation_exception",
+			"Validation Failed: 1: api key name may not begin with an underscore;")
+	}
+	var exp *time.Time
+	if req.Expiration != "" {
+		d, err := parseESDuration(req.Expiration)
+		if err != nil {
+			return APIKey{}, errIllegalArgument("failed to parse setting [expiration] with value [%s] as a time value: unit is missing or unrecognized", req.Expiration)
+		}
+		t := n.now().Add(d).UTC()
+		exp = &t
+	}
+	id, secret := req.ID, req.Key
+	if id == "" {
+		id = n.randomID(20)
+	}
+	if secret == "" {
+		secret = n.randomID(22)
+	}
+	realm := "reserved"
+	if owner.ServiceAccount != "" {
+		realm = "_service_account"
+	} else if owner.Username != "elastic" {
+		realm = "default_native"
+	}
+	k := &apiKey{
+		ID: id, Name: req.Name, SecretHash: n.hash(secret), Owner: owner.Username, Realm: realm,
+		Created: n.now().UTC().Truncate(time.Millisecond), Expiration: exp,
+		RoleDescriptors: req.RoleDescriptors, Metadata: req.Metadata, OwnerRoles: slices.Clone(owner.Roles),
+	}
+	if owner.Superuser && len(owner.Roles) == 0 {
+		k.OwnerRoles = []string{"superuser"}
+	}
+	if k.RoleDescriptors == nil {
+		k.RoleDescriptors = map[string]RoleDescriptor{}
+	}
+	if k.Metadata == nil {
+		k.Metadata = map[string]any{}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, dup := n.st.APIKeys[id]; dup {
+		return APIKey{}, newErr(http.StatusConflict, "version_conflict_engine_exception",
+			"[%s]: version conflict, document already exists (current version [1])", id)
+	}
+	n.st.APIKeys[id] = k
+	out := APIKey{ID: id, Name: req.Name, Key: secret, Encoded: base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))}
+	if exp != nil {
+		out.Expiration = exp.UnixMilli()
+	}
+	return out, nil
+}
+
+// InvalidateAPIKey invalidates a key; it reports false when the id is unknown
+// or already invalidated.
+func (n *Node) InvalidateAPIKey(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := n.st.APIKeys[id]
+	if k == nil || k.Invalidated {
+		return false
+	}
+	now := n.now().UTC()
+	k.Invalidated, k.InvalidatedAt = true, &now
+	return true
+}
+
+func parseESDuration(s string) (time.Duration, error) {
+	units := []struct {
+		suffix string
+		d      time.Duration
+	}{{"nanos", time.Nanosecond}, {"micros", time.Microsecond}, {"ms", time.Millisecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}, {"d", 24 * time.Hour}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			var v int64
+			if _, err := fmt.Sscanf(num, "%d", &v); err != nil || fmt.Sprint(v) != num || v < 0 {
+				return 0, fmt.Errorf("bad time value %q", s)
+			}
+			return time.Duration(v) * u.d, nil
+		}
+	}
+	return 0, fmt.Errorf("bad time value %q", s)
+}
+
+// clusterGrantedBy reports whether any of privs grants the cluster action or privilege name.
+func clusterGrantedBy(privs []string, action string) bool {
+	for _, p := range privs {
+		if p == action || p == "all" {
+			return true
+		}
+		if pats, ok := clusterPrivilegeActions[p]; ok {
+			for _, pat := range pats {
+				if ok, _ := path.Match(pat, action); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// clusterPrivilegeActions maps named cluster privileges to the action
+// patterns they grant (a simplified table after ES's ClusterPrivilegeResolver).
+var clusterPrivilegeActions = map[string][]string{
+	"monitor":                {"cluster:monitor/*"},
+	"manage":                 {"cluster:monitor/*", "cluster:admin/settings/*", "cluster:admin/xpack/ccr/*", "cluster:admin/ilm/*", "cluster:admin/ingest/*", "indices:admin/template/*"},
+	"manage_security":        {"cluster:admin/xpack/security/*"},
+	"manage_api_key":         {"cluster:admin/xpack/security/api_key/*"},
+	"manage_own_api_key":     {"cluster:admin/xpack/security/api_key/*"},
+	"manage_service_account": {"cluster:admin/xpack/security/service_account/*"},
+	"manage_ccr":             {"cluster:admin/xpack/ccr/*"},
+	"read_ccr":               {"cluster:monitor/xpack/ccr/*"},
+	"read_fleet_secrets":     {"cluster:admin/fleet/secrets/get"},
+	"write_fleet_secrets":    {"cluster:admin/fleet/secrets/post", "cluster:admin/fleet/secrets/delete"},
+}
+
+// indexPrivilegeActions maps named index privileges to action patterns.
+var indexPrivilegeActions = map[string][]string{
+	"read":                {"indices:data/read/*"},
+	"write":               {"indices:data/write/*"},
+	"index":               {"indices:data/write/index", "indices:data/write/update"},
+	"create":              {"indices:data/write/index"},
+	"create_doc":          {"indices:data/write/index"},
+	"delete":              {"indices:data/write/delete"},
+	"create_index":        {"indices:admin/create"},
+	"auto_configure":      {"indices:admin/create"},
+	"delete_index":        {"indices:admin/delete"},
+	"view_index_metadata": {"indices:admin/get", "indices:monitor/*"},
+	"monitor":             {"indices:monitor/*"},
+	"manage":              {"indices:admin/*", "indices:monitor/*"},
+	"manage_follow_index": {"indices:admin/xpack/ccr/*", "indices:admin/close", "indices:admin/open", "indices:admin/create", "indices:admin/delete"},
+}
+
+// authorize checks whether p may run action, on the index expressions given
+// for index actions ("indices:…").
+func (p Principal) authorize(action string, indices ...string) *Error {
+	if p.Superuser || action == "" {
+		return nil
+	}
+	if strings.HasPrefix(action, "indices:") {
+		allowed := len(indices) > 0
+		for _, ix := range indices {
+			if !p.indexAllowed(action, ix) {
+				allowed = false
+				break
+			}
+		}
+		if allowed {
+			return nil
+		}
+	} else if clusterGrantedBy(p.Cluster, action) {
+		return nil
+	}
+	switch {
+	case p.APIKeyID != "":
+		return newErr(http.StatusForbidden, "security_exception", "action [%s] is unauthorized for API key id [%s] of user [%s]", action, p.APIKeyID, p.Username)
+	case p.ServiceAccount != "":
+		return newErr(http.StatusForbidden, "security_exception", "action [%s] is unauthorized for service account [%s]", action, p.ServiceAccount)
+	}
+	return newErr(http.StatusForbidden, "security_exception", "action [%s] is unauthorized for user [%s] with effective roles [%s]", action, p.Username, strings.Join(p.Roles, ","))
+}
+
+func (p Principal) indexAllowed(action, expr string) bool {
+	for _, ip := range p.Indices {
+		if !slices.ContainsFunc(ip.Names, func(pat string) bool { return globMatch(pat, expr) }) {
+			continue
+		}
+		for _, priv := range ip.Privileges {
+			if priv == "all" {
+				return true
+			}
+			for _, pat := range indexPrivilegeActions[priv] {
+				if ok, _ := path.Match(pat, action); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches ES-style simple wildcards: only '*' is special.
+func globMatch(pattern, s string) bool {
+	if !strings.Contains(pattern, "*") {
+		return pattern == s
+	}
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for i, part := range parts[1:] {
+		last := i == len(parts)-2
+		if last {
+			return strings.HasSuffix(s, part)
+		}
+		j := strings.Index(s, part)
+		if j < 0 {
+			return false
+		}
+		s = s[j+len(part):]
+	}
+	return true
+}
