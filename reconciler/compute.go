@@ -146,8 +146,8 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 		} else {
 			s.outHave = have
 			s.change.Fields = diffManaged("", s.outWant, have)
-			s.change.Fields, blocked = r.defaultRules(s.change.Fields, o.ID, wantDefault, wantDefaultMon, haveDefault, haveDefaultMon, c.obs.outputs)
 		}
+		s.change.Fields, blocked = r.defaultRules(s.change.Fields, o.ID, wantDefault, wantDefaultMon, haveDefault, haveDefaultMon, c.obs.outputs)
 		// Secrets.
 		specs := secretSpecs(*o)
 		declaredPlain := map[string]bool{}
