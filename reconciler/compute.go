@@ -42,6 +42,9 @@ type computed struct {
 	plan  *plan.Plan
 	steps map[string]*step
 	obs   *observation
+	// errs are problems found while computing that no change carries (a
+	// secret of an unchanged output that could not be read to verify it).
+	errs []error
 }
 
 func (c *computed) add(s *step) { c.steps[s.change.Key()] = s }
@@ -214,6 +217,9 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 			s.change.Action = plan.NoOp
 			s.change.Reason = "exists and matches; apply records it as owned by fleetform"
 		case exists:
+			if s.err != nil {
+				c.errs = append(c.errs, s.err)
+			}
 			continue // nothing to do
 		}
 		c.add(s)

@@ -232,7 +232,7 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	res.Outcomes = r.execute(ctx, c, secrets, log)
 	recorded, recErr := r.record(ctx, doc, c, res.Outcomes, secrets, rev)
 	res.Recorded = recorded
-	var errs []error
+	errs := c.errs
 	for _, o := range res.Outcomes {
 		if o.Status != StatusApplied {
 			errs = append(errs, o.Err)

@@ -760,3 +760,14 @@ func TestSecretValuesNeverLeak(t *testing.T) {
 		t.Errorf("suspiciously little output checked: %d bytes", out.Len())
 	}
 }
+
+func TestApply_UnreadableSecretOfUnchangedOutputIsAnError(t *testing.T) {
+	h := newHarness(t)
+	doc := fullDoc()
+	h.apply(doc)
+	t.Setenv("WEST_TOKEN", "")
+	_, err := h.r.Apply(context.Background(), doc, nil, ApplyOptions{})
+	if !errors.Is(err, ErrNotConverged) || !strings.Contains(err.Error(), "environment variable WEST_TOKEN is not set") {
+		t.Fatalf("err = %v", err)
+	}
+}
