@@ -1,0 +1,369 @@
+package fleetsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fleetform/fleetform/fleetsim/esim"
+)
+
+// apiVersion is the only public Fleet API version.
+const apiVersion = "2023-10-31"
+
+// privilege is what a route needs from the caller (Fleet's route authz).
+type privilege int
+
+const (
+	privRead privilege = iota
+	privWrite
+)
+
+type handlerFunc func(c *Cluster, r *kreq) *kresp
+
+type route struct {
+	method  string
+	pattern string
+	parts   []string
+	priv    privilege
+	privTag string // Kibana privilege named in the 403 message
+	query   vtype  // nil: query parameters are not validated (ignored)
+	body    vtype  // nil: no body schema
+	handle  handlerFunc
+	// unlocked handlers take c.mu themselves (they call other listeners).
+	unlocked bool
+}
+
+// kreq is a request that passed Kibana's lifecycle: auth, xsrf, version, validation.
+type kreq struct {
+	http      *http.Request
+	params    map[string]string
+	query     map[string]any
+	body      map[string]any
+	principal esim.Principal
+}
+
+// kresp is a handler's answer; raw wins over body when set.
+type kresp struct {
+	status int
+	body   any
+	raw    []byte
+}
+
+func ok(body any) *kresp { return &kresp{status: http.StatusOK, body: body} }
+
+// kerr is Kibana's error body: {statusCode, error, message, attributes?}.
+func kerr(status int, format string, args ...any) *kresp {
+	return &kresp{status: status, body: errorBody{StatusCode: status, Error: http.StatusText(status), Message: fmt.Sprintf(format, args...)}}
+}
+
+// kerrType is a FleetError that Kibana reports with attributes.type.
+func kerrType(status int, typ string, format string, args ...any) *kresp {
+	r := kerr(status, format, args...)
+	b := r.body.(errorBody)
+	b.Attributes = map[string]any{"type": typ}
+	r.body = b
+	return r
+}
+
+type errorBody struct {
+	StatusCode int            `json:"statusCode"`
+	Error      string         `json:"error"`
+	Message    string         `json:"message"`
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+func (c *Cluster) routes() []*route {
+	rs := []*route{
+		{method: "GET", pattern: "/api/fleet/outputs", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).listOutputs},
+		{method: "POST", pattern: "/api/fleet/outputs", priv: privWrite, privTag: "fleet-settings-all", body: newOutputSchema, handle: (*Cluster).createOutput},
+		{method: "GET", pattern: "/api/fleet/outputs/{outputId}", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).getOutput},
+		{method: "PUT", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", body: updateOutputSchema, handle: (*Cluster).updateOutput},
+		{method: "DELETE", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", handle: (*Cluster).deleteOutput},
+		{method: "GET", pattern: "/api/fleet/outputs/{outputId}/health", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).outputHealth},
+
+		{method: "GET", pattern: "/api/fleet/agent_policies", priv: privRead, privTag: "fleet-agent-policies-read", query: listAgentPoliciesQuery, handle: (*Cluster).listAgentPolicies},
+		{method: "POST", pattern: "/api/fleet/agent_policies", priv: privWrite, privTag: "fleet-agent-policies-all", query: createAgentPolicyQuery, body: newAgentPolicySchema, handle: (*Cluster).createAgentPolicy},
+		{method: "GET", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privRead, privTag: "fleet-agent-policies-read", handle: (*Cluster).getAgentPolicy},
+		{method: "PUT", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privWrite, privTag: "fleet-agent-policies-all", body: updateAgentPolicySchema, handle: (*Cluster).updateAgentPolicy},
+		{method: "POST", pattern: "/api/fleet/agent_policies/delete", priv: privWrite, privTag: "fleet-agent-policies-all", body: deleteAgentPolicySchema, handle: (*Cluster).deleteAgentPolicy},
+
+		{method: "GET", pattern: "/api/fleet/package_policies", priv: privRead, privTag: "fleet-agent-policies-read", query: listPackagePoliciesQuery, handle: (*Cluster).listPackagePolicies},
+
+		{method: "GET", pattern: "/api/fleet/epm/packages", priv: privRead, privTag: "integrations-read", handle: (*Cluster).listPackages},
+		{method: "GET", pattern: "/api/fleet/epm/packages/installed", priv: privRead, privTag: "integrations-read", query: installedPackagesQuery, handle: (*Cluster).listInstalledPackages},
+		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privRead, privTag: "integrations-read", handle: (*Cluster).getPackage},
+		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privRead, privTag: "integrations-read", handle: (*Cluster).getPackage},
+		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
+		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
+		{method: "DELETE", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: uninstallPackageQuery, handle: (*Cluster).uninstallPackage},
+		{method: "DELETE", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: uninstallPackageQuery, handle: (*Cluster).uninstallPackage},
+
+		{method: "POST", pattern: "/api/fleet/service_tokens", priv: privWrite, privTag: "fleet-agents-all", body: serviceTokenSchema, handle: (*Cluster).createServiceToken},
+		{method: "POST", pattern: "/api/fleet/setup", priv: privWrite, privTag: "fleet-setup", handle: (*Cluster).setup},
+
+		{method: "GET", pattern: "/api/fleet/remote_synced_integrations/status", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).remoteSyncedStatus},
+		{method: "GET", pattern: "/api/fleet/remote_synced_integrations/{outputId}/remote_status", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).remoteStatus, unlocked: true},
+	}
+	for _, r := range rs {
+		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
+	}
+	return rs
+}
+
+// match finds the route for a path; a literal segment beats a parameter.
+func match(routes []*route, method, path string) (*route, map[string]string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var best *route
+	var bestParams map[string]string
+	bestScore := -1
+	pathKnown := false
+	for _, r := range routes {
+		if len(r.parts) != len(segs) {
+			continue
+		}
+		params := map[string]string{}
+		score := 0
+		matched := true
+		for i, p := range r.parts {
+			if strings.HasPrefix(p, "{") {
+				params[strings.Trim(p, "{}")] = segs[i]
+				continue
+			}
+			if p != segs[i] {
+				matched = false
+				break
+			}
+			score++
+		}
+		if !matched {
+			continue
+		}
+		pathKnown = true
+		if r.method == method && score > bestScore {
+			best, bestParams, bestScore = r, params, score
+		}
+	}
+	return best, bestParams, pathKnown
+}
+
+var spacePrefix = regexp.MustCompile(`^/s/[^/]+(/api/.*)$`)
+
+// serveKibana runs Kibana's request lifecycle for one request.
+func (c *Cluster) serveKibana(w http.ResponseWriter, hr *http.Request) {
+	resp, versioned := c.handleKibana(hr)
+	writeKibana(w, resp, versioned)
+}
+
+func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
+	path := hr.URL.Path
+	if m := spacePrefix.FindStringSubmatch(path); m != nil {
+		path = m[1]
+	}
+	rt, params, _ := match(c.routeTable, hr.Method, path)
+	if rt == nil {
+		return kerr(http.StatusNotFound, "Not Found"), false
+	}
+	// Authentication (Kibana asks Elasticsearch).
+	authz := hr.Header.Get("Authorization")
+	if authz == "" {
+		return kerr(http.StatusUnauthorized, "Unauthorized"), false
+	}
+	principal, err := c.node.Authenticate(authz)
+	if err != nil {
+		if strings.HasPrefix(authz, "ApiKey ") {
+			return kerr(http.StatusUnauthorized, "[security_exception\n\tRoot causes:\n\t\tsecurity_exception: unable to authenticate with provided credentials and anonymous access is not allowed for this request]: unable to authenticate with provided credentials and anonymous access is not allowed for this request"), false
+		}
+		user := basicUser(authz)
+		return kerr(http.StatusUnauthorized, "[security_exception\n\tRoot causes:\n\t\tsecurity_exception: unable to authenticate user [%s] for REST request [/_security/_authenticate]]: unable to authenticate user [%s] for REST request [/_security/_authenticate]", user, user), false
+	}
+	// CSRF protection (onPostAuth).
+	if hr.Method != http.MethodGet && hr.Method != http.MethodHead && hr.Header.Get("kbn-xsrf") == "" {
+		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), false
+	}
+	// Route authorization.
+	if !allowed(principal, rt.priv) {
+		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, hr.URL.Path, rt.privTag), false
+	}
+	// Versioned router.
+	q := hr.URL.Query()
+	if q.Has("apiVersion") {
+		return kerr(http.StatusBadRequest, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`), false
+	}
+	if v := hr.Header.Get("elastic-api-version"); v != "" && v != apiVersion {
+		if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(v) {
+			return kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a date string formatted as YYYY-MM-DD.`, v), true
+		}
+		return kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(hr.Method), rt.pattern, apiVersion), true
+	}
+	// Request validation.
+	kr := &kreq{http: hr, params: params, principal: principal}
+	if resp := validateQuery(rt, q, kr); resp != nil {
+		return resp, true
+	}
+	raw, err := io.ReadAll(io.LimitReader(hr.Body, 16<<20))
+	if err != nil {
+		return kerr(http.StatusBadRequest, "Invalid request payload JSON format"), true
+	}
+	var body any
+	present := len(bytes.TrimSpace(raw)) > 0
+	if present {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		if err := dec.Decode(&body); err != nil {
+			return kerr(http.StatusBadRequest, "Invalid request payload JSON format"), true
+		}
+	}
+	if rt.body != nil {
+		m, verr := validateBody(rt.body, body, present)
+		if verr != nil {
+			return kerr(http.StatusBadRequest, "%s", verr.Error()), true
+		}
+		kr.body = m
+	}
+	if rt.unlocked {
+		return rt.handle(c, kr), true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	resp := rt.handle(c, kr)
+	if resp.status < 400 && hr.Method != http.MethodGet {
+		c.sim.markDirty()
+	}
+	return resp, true
+}
+
+// remoteStatus and other handlers that call out over HTTP must not hold c.mu;
+// they are dispatched through unlockedRoutes.
+
+func validateQuery(rt *route, q map[string][]string, kr *kreq) *kresp {
+	if rt.query == nil {
+		return nil
+	}
+	in := map[string]any{}
+	for k, vs := range q {
+		if len(vs) > 1 {
+			arr := make([]any, len(vs))
+			for i, v := range vs {
+				arr[i] = v
+			}
+			in[k] = arr
+		} else {
+			in[k] = vs[0]
+		}
+	}
+	out, err := rt.query.check("request query", coerceQuery(rt.query, in), true)
+	if err != nil {
+		return kerr(http.StatusBadRequest, "%s", err.Error())
+	}
+	kr.query, _ = out.(map[string]any)
+	return nil
+}
+
+func writeKibana(w http.ResponseWriter, resp *kresp, versioned bool) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	if versioned {
+		h.Set("elastic-api-version", apiVersion)
+	}
+	h.Set("kbn-name", "fleetsim")
+	raw := resp.raw
+	if raw == nil {
+		var err error
+		raw, err = json.Marshal(resp.body)
+		if err != nil {
+			resp.status = http.StatusInternalServerError
+			raw = []byte(`{"statusCode":500,"error":"Internal Server Error","message":"An internal server error occurred."}`)
+		}
+	}
+	w.WriteHeader(resp.status)
+	_, _ = w.Write(raw)
+}
+
+func basicUser(authz string) string {
+	r := &http.Request{Header: http.Header{"Authorization": {authz}}}
+	u, _, _ := r.BasicAuth()
+	return u
+}
+
+// allowed decides Fleet route authorization from the authenticated principal:
+// superusers may do everything; API keys and users need Kibana application
+// privileges on kibana-.kibana (feature_fleet / feature_fleetv2, read or all).
+func allowed(p esim.Principal, need privilege) bool {
+	if p.Superuser {
+		return true
+	}
+	read, write := false, false
+	for _, a := range p.Applications {
+		if a.Application != "kibana-.kibana" && a.Application != "*" {
+			continue
+		}
+		for _, priv := range a.Privileges {
+			switch priv {
+			case "all", "*", "feature_fleet.all", "feature_fleetv2.all":
+				read, write = true, true
+			case "read", "feature_fleet.read", "feature_fleetv2.read":
+				read = true
+			}
+		}
+	}
+	if need == privWrite {
+		return write
+	}
+	return read
+}
+
+// coerceQuery converts query strings into the types the schema expects,
+// as Kibana's query validation does for numbers, booleans and arrays.
+func coerceQuery(t vtype, in map[string]any) map[string]any {
+	obj, ok := t.(tObject)
+	if !ok {
+		return in
+	}
+	for _, f := range obj.fields {
+		v, ok := in[f.name]
+		if !ok {
+			continue
+		}
+		s, isStr := v.(string)
+		switch f.t.(type) {
+		case tNumber:
+			if n, err := strconv.ParseFloat(s, 64); isStr && err == nil {
+				in[f.name] = n
+			}
+		case tBool:
+			if isStr && (s == "true" || s == "false") {
+				in[f.name] = s == "true"
+			}
+		case tArray:
+			if isStr {
+				in[f.name] = []any{s}
+			}
+		}
+	}
+	return in
+}
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+func decodeJSON(raw []byte, v any) error { return json.Unmarshal(raw, v) }
+
+func marshalJSON(v any) ([]byte, error) { return json.Marshal(v) }

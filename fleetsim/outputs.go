@@ -1,0 +1,815 @@
+package fleetsim
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gopkg.in/yaml.v3"
+)
+
+// Output types.
+const (
+	typeES       = "elasticsearch"
+	typeRemoteES = "remote_elasticsearch"
+	typeLogstash = "logstash"
+	typeKafka    = "kafka"
+)
+
+var outputTypes = []string{typeES, typeRemoteES, typeLogstash, typeKafka}
+
+// maxHosts is MAX_HOSTS of newest main.
+const maxHosts = 100
+
+// reservedPresetKeys make a config_yaml incompatible with preset balanced.
+var reservedPresetKeys = []string{"bulk_max_size", "compression_level", "connection_idle_timeout", "queue.mem.events", "queue.mem.flush.min_events", "queue.mem.flush.timeout", "worker"}
+
+var (
+	nullableString = tNullable{tString{}}
+	sslSchema      = tNullable{tObject{fields: []field{
+		{name: "certificate_authorities", t: tArray{elem: tString{}, max: 10}},
+		{name: "certificate", t: tString{}},
+		{name: "key", t: tString{}},
+		{name: "verification_mode", t: tEnum{"full", "none", "certificate", "strict"}},
+	}}}
+	shipperSchema = tNullable{tObject{fields: []field{
+		{name: "disk_queue_enabled", t: tNullable{tBool{}}},
+		{name: "disk_queue_path", t: nullableString},
+		{name: "disk_queue_max_size", t: tNullable{tNumber{}}},
+		{name: "disk_queue_encryption_enabled", t: tNullable{tBool{}}},
+		{name: "disk_queue_compression_enabled", t: tNullable{tBool{}}},
+		{name: "compression_level", t: tNullable{tNumber{}}},
+		{name: "loadbalance", t: tNullable{tBool{}}},
+		{name: "mem_queue_events", t: tNullable{tNumber{}}},
+		{name: "queue_flush_timeout", t: tNullable{tNumber{}}},
+		{name: "max_batch_bytes", t: tNullable{tNumber{}}},
+	}}}
+	sslKeySecrets = tObject{fields: []field{{name: "ssl", t: tObject{fields: []field{{name: "key", t: tSecretRef{}}}}}}}
+
+	baseOutput = tObject{fields: []field{
+		{name: "id", t: tString{}},
+		{name: "name", t: tString{}, required: true},
+		{name: "is_default", t: tBool{}, def: false},
+		{name: "is_default_monitoring", t: tBool{}, def: false},
+		{name: "is_internal", t: tBool{}},
+		{name: "is_preconfigured", t: tBool{}},
+		{name: "ca_sha256", t: nullableString},
+		{name: "ca_trusted_fingerprint", t: nullableString},
+		{name: "config_yaml", t: nullableString},
+		{name: "ssl", t: sslSchema},
+		{name: "proxy_id", t: nullableString},
+		{name: "shipper", t: shipperSchema},
+		{name: "allow_edit", t: tArray{elem: tString{}, max: 1000}},
+	}}
+	esOutput = baseOutput.with(
+		field{name: "type", t: tEnum{typeES}, required: true},
+		field{name: "hosts", t: tArray{elem: tURI{}, min: 1, max: maxHosts}, required: true},
+		field{name: "preset", t: tEnum{"balanced", "custom", "throughput", "scale", "latency"}},
+		field{name: "write_to_logs_streams", t: tNullable{tBool{}}},
+		field{name: "secrets", t: sslKeySecrets},
+	)
+	remoteESOutput = esOutput.with(
+		field{name: "type", t: tEnum{typeRemoteES}, required: true},
+		field{name: "service_token", t: nullableString},
+		field{name: "secrets", t: tObject{fields: []field{
+			{name: "service_token", t: tSecretRef{}},
+			{name: "ssl", t: tObject{fields: []field{{name: "key", t: tSecretRef{}}}}},
+		}}},
+		field{name: "sync_integrations", t: tBool{}},
+		field{name: "sync_uninstalled_integrations", t: tBool{}},
+		field{name: "kibana_url", t: nullableString},
+		field{name: "kibana_api_key", t: nullableString},
+	)
+	logstashOutput = baseOutput.with(
+		field{name: "type", t: tEnum{typeLogstash}, required: true},
+		field{name: "hosts", t: tArray{elem: tString{}, min: 1, max: maxHosts}, required: true},
+		field{name: "secrets", t: sslKeySecrets},
+	)
+	kafkaOutput = baseOutput.with(
+		field{name: "type", t: tEnum{typeKafka}, required: true},
+		field{name: "hosts", t: tArray{elem: tString{}, min: 1, max: maxHosts}, required: true},
+		field{name: "version", t: tString{}},
+		field{name: "key", t: tString{}},
+		field{name: "compression", t: tEnum{"gzip", "snappy", "lz4", "none"}},
+		field{name: "compression_level", t: tAny{}},
+		field{name: "client_id", t: tString{}},
+		field{name: "auth_type", t: tEnum{"none", "user_pass", "ssl", "kerberos"}},
+		field{name: "connection_type", t: tAny{}},
+		field{name: "username", t: tAny{}},
+		field{name: "password", t: tAny{}},
+		field{name: "sasl", t: tAny{}},
+		field{name: "partition", t: tEnum{"random", "round_robin", "hash"}},
+		field{name: "random", t: tAny{}},
+		field{name: "round_robin", t: tAny{}},
+		field{name: "hash", t: tAny{}},
+		field{name: "topic", t: tString{}},
+		field{name: "headers", t: tAny{}},
+		field{name: "timeout", t: tNumber{}},
+		field{name: "broker_timeout", t: tNumber{}},
+		field{name: "required_acks", t: tNumber{}},
+		field{name: "secrets", t: tObject{fields: []field{
+			{name: "password", t: tSecretRef{}},
+			{name: "ssl", t: tObject{fields: []field{{name: "key", t: tSecretRef{}}}}},
+		}}},
+	)
+
+	newOutputSchema = tDiscriminated{key: "type", variants: outputTypes, schemas: map[string]vtype{
+		typeES: esOutput, typeRemoteES: remoteESOutput, typeLogstash: logstashOutput, typeKafka: kafkaOutput,
+	}}
+	updateOutputSchema = tOneOf{esOutput.optional(), remoteESOutput.optional(), logstashOutput.optional(), kafkaOutput.optional()}
+)
+
+// secretPaths are the secret-capable paths and the plain field each one
+// replaces when secret storage is off.
+var secretPaths = []struct{ secret, plain []string }{
+	{[]string{"secrets", "service_token"}, []string{"service_token"}},
+	{[]string{"secrets", "ssl", "key"}, []string{"ssl", "key"}},
+	{[]string{"secrets", "password"}, []string{"password"}},
+}
+
+func (c *Cluster) listOutputs(_ *kreq) *kresp {
+	outs := make([]*output, 0, len(c.st.Outputs))
+	for _, o := range c.st.Outputs {
+		outs = append(outs, o)
+	}
+	slices.SortFunc(outs, func(a, b *output) int {
+		if a.flag("is_default") != b.flag("is_default") {
+			if a.flag("is_default") {
+				return -1
+			}
+			return 1
+		}
+		return int(a.Seq - b.Seq)
+	})
+	var buf bytes.Buffer
+	buf.Grow(len(outs) * 256)
+	buf.WriteString(`{"items":[`)
+	for i, o := range outs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(o.json())
+	}
+	fmt.Fprintf(&buf, `],"total":%d,"page":1,"perPage":10000}`, len(outs))
+	return &kresp{status: http.StatusOK, raw: buf.Bytes()}
+}
+
+func (c *Cluster) getOutput(r *kreq) *kresp {
+	o := c.st.outputByID(r.params["outputId"])
+	if o == nil {
+		return kerr(http.StatusNotFound, "Output %s not found", r.params["outputId"])
+	}
+	return ok(map[string]any{"item": o.view()})
+}
+
+// badRequest is a Boom 400 from a Fleet handler.
+func badRequest(format string, args ...any) *kresp { return kerr(http.StatusBadRequest, format, args...) }
+
+func (c *Cluster) createOutput(r *kreq) *kresp {
+	body := r.body
+	typ := body["type"].(string)
+	if resp := checkDuplicateSecrets(body); resp != nil {
+		return resp
+	}
+	id, hasID := body["id"].(string)
+	if hasID && !validFleetID(id) {
+		return badRequest(`id is not valid: must be 1–255 characters and must not contain path separators ("/"), traversal sequences (".."), or reserved keys ("__proto__", "constructor", "prototype").`)
+	}
+	if resp := checkPreset(body); resp != nil {
+		return resp
+	}
+	isDefault, _ := body["is_default"].(bool)
+	isDefaultMon, _ := body["is_default_monitoring"].(bool)
+	if typ == typeLogstash && isDefault && c.defaultPolicyUsesAPM() {
+		return badRequest("Logstash output cannot be used with APM integration.")
+	}
+	soID := uuid.NewString()
+	if hasID {
+		soID = outputIDToUUID(id)
+	}
+	now := c.now()
+	// Steps 8-9: pin policies, then flip the previous defaults (side effects
+	// that survive a later failure, trap 7).
+	if isDefault {
+		prev := c.st.defaultOutput(false)
+		if prev != nil && typ != typeES {
+			c.pinPoliciesToOutput(prev.id(), "", true, now)
+		}
+		if prev != nil && prev.SOID != soID {
+			if resp := c.unsetDefault(prev, "is_default", now); resp != nil {
+				return resp
+			}
+		}
+	}
+	if isDefaultMon {
+		if prev := c.st.defaultOutput(true); prev != nil && prev.SOID != soID {
+			if resp := c.unsetDefault(prev, "is_default_monitoring", now); resp != nil {
+				return resp
+			}
+		}
+	}
+	attrs := cloneMap(body)
+	delete(attrs, "id")
+	if hasID {
+		attrs["output_id"] = id
+	}
+	if typ == typeES || typ == typeRemoteES {
+		attrs["hosts"] = normalizeHosts(attrs["hosts"])
+	}
+	if _, sent := attrs["shipper"]; sent && !shipperEnabled(attrs["config_yaml"]) {
+		attrs["shipper"] = nil
+	}
+	if (typ == typeES || typ == typeRemoteES) && attrs["preset"] == nil {
+		attrs["preset"] = defaultPreset(attrs["config_yaml"])
+	}
+	if resp := c.checkSyncLicence(body); resp != nil {
+		return resp
+	}
+	c.storeSecrets(attrs)
+	if _, exists := c.st.Outputs[soID]; exists {
+		return kerr(http.StatusConflict, "Saved object [ingest-outputs/%s] conflict", soID)
+	}
+	o := &output{SOID: soID, Attrs: attrs}
+	c.st.putOutput(o, now)
+	if o.flag("is_default") || o.flag("is_default_monitoring") {
+		c.bumpAllPolicies(now)
+	}
+	return ok(map[string]any{"item": o.view()})
+}
+
+func (c *Cluster) updateOutput(r *kreq) *kresp {
+	pathID := r.params["outputId"]
+	o := c.st.outputByID(pathID)
+	if o == nil {
+		return kerr(http.StatusNotFound, "Output %s not found", pathID)
+	}
+	body := r.body
+	if resp := checkDuplicateSecrets(body); resp != nil {
+		return resp
+	}
+	if resp := checkEditable(o, body, pathID); resp != nil {
+		return resp
+	}
+	if (o.flag("is_default") && body["is_default"] == false) || (o.flag("is_default_monitoring") && body["is_default_monitoring"] == false) {
+		return badRequest("Default output %s cannot be set to is_default=false or is_default_monitoring=false manually. Make another output the default first.", pathID)
+	}
+	if resp := checkPreset(body); resp != nil {
+		return resp
+	}
+	now := c.now()
+	oldType := o.typ()
+	newType, typeSent := body["type"].(string)
+	mergedType := oldType
+	if typeSent {
+		mergedType = newType
+	}
+	typeChanged := typeSent && newType != oldType
+	isDefault, defaultSent := body["is_default"].(bool)
+	if typeChanged || (defaultSent && isDefault != o.flag("is_default")) {
+		mergedDefault := o.flag("is_default")
+		if defaultSent {
+			mergedDefault = isDefault
+		}
+		if typeChanged && mergedType != typeES {
+			for _, p := range c.policiesUsingOutput(o.id(), mergedDefault) {
+				if kind := restrictedKind(c, p); kind != "" {
+					return kerrType(http.StatusBadRequest, "OutputInvalidError", "%s output cannot be used with %s integration in %s. Please create a new Elasticsearch output.", capitalize(mergedType), kind, p.str("name"))
+				}
+			}
+		}
+		if mergedDefault && mergedType != typeES && !o.flag("is_default") {
+			if prev := c.st.defaultOutput(false); prev != nil {
+				c.pinPoliciesToOutput(prev.id(), o.id(), true, now)
+			}
+		}
+	}
+	update := cloneMap(body)
+	if typeChanged {
+		if newType == typeES {
+			update["preset"] = nil
+		}
+		if oldType == typeRemoteES {
+			update["service_token"] = nil
+			update["kibana_api_key"] = nil
+		}
+		if (oldType == typeES || oldType == typeRemoteES) && newType != typeES && newType != typeRemoteES {
+			update["write_to_logs_streams"] = nil
+		}
+		if oldType == typeKafka {
+			for _, k := range []string{"version", "key", "compression", "compression_level", "client_id", "auth_type", "connection_type", "username", "password", "sasl", "partition", "random", "round_robin", "hash", "topic", "headers", "timeout", "broker_timeout", "required_acks"} {
+				update[k] = nil
+			}
+		}
+	}
+	if v, sent := update["ssl"]; sent && v == nil {
+		delete(update, "ssl")
+		delete(o.Attrs, "ssl")
+	}
+	if isDefault && defaultSent {
+		if prev := c.st.defaultOutput(false); prev != nil && prev.SOID != o.SOID {
+			if resp := c.unsetDefault(prev, "is_default", now); resp != nil {
+				return resp
+			}
+		}
+	}
+	if mon, _ := body["is_default_monitoring"].(bool); mon {
+		if prev := c.st.defaultOutput(true); prev != nil && prev.SOID != o.SOID {
+			if resp := c.unsetDefault(prev, "is_default_monitoring", now); resp != nil {
+				return resp
+			}
+		}
+	}
+	if _, sent := update["hosts"]; sent && (mergedType == typeES || mergedType == typeRemoteES) {
+		update["hosts"] = normalizeHosts(update["hosts"])
+	}
+	if newType == typeRemoteES {
+		if s, _ := update["service_token"].(string); s == "" {
+			update["service_token"] = nil
+		}
+		if _, sent := update["kibana_api_key"]; !sent {
+			update["kibana_api_key"] = nil
+		}
+	}
+	if typeChanged && (newType == typeES || newType == typeRemoteES) && update["preset"] == nil {
+		cy, sent := update["config_yaml"]
+		if !sent {
+			cy = o.Attrs["config_yaml"]
+		}
+		update["preset"] = defaultPreset(cy)
+	}
+	if _, sent := update["shipper"]; sent {
+		cy, cySent := update["config_yaml"]
+		if !cySent {
+			cy = o.Attrs["config_yaml"]
+		}
+		if !shipperEnabled(cy) {
+			update["shipper"] = nil
+		}
+	}
+	if resp := c.checkSyncLicence(body); resp != nil {
+		return resp
+	}
+	// Secret diff (2.7): strings become new secrets, {id} keeps, absent deletes.
+	var obsolete []string
+	for _, sp := range secretPaths {
+		old, hadOld := secretRefID(getPath(o.Attrs, sp.secret))
+		nv, sent := getPathOK(update, sp.secret)
+		switch {
+		case !sent:
+			if hadOld {
+				obsolete = append(obsolete, old)
+			}
+		case isString(nv):
+			if hadOld {
+				obsolete = append(obsolete, old)
+			}
+		}
+		if typeChanged && hadOld && sent && !isString(nv) && !pathAllowed(newType, sp.secret) {
+			obsolete = append(obsolete, old)
+		}
+	}
+	c.storeSecrets(update)
+	for k, v := range update {
+		o.Attrs[k] = v
+	}
+	c.st.putOutput(o, now)
+	for _, id := range obsolete {
+		c.node.DeleteFleetSecret(id)
+	}
+	if o.flag("is_default") || o.flag("is_default_monitoring") {
+		c.bumpAllPolicies(now)
+	} else {
+		c.bumpPoliciesUsing(o.id(), now)
+	}
+	return ok(map[string]any{"item": o.view()})
+}
+
+func (c *Cluster) deleteOutput(r *kreq) *kresp {
+	pathID := r.params["outputId"]
+	o := c.st.outputByID(pathID)
+	if o == nil {
+		return kerr(http.StatusNotFound, "Output %s not found", pathID)
+	}
+	if o.flag("is_preconfigured") {
+		return badRequest("Preconfigured output %s cannot be deleted outside of kibana config file.", pathID)
+	}
+	if o.flag("is_default") {
+		return badRequest("Default output %s cannot be deleted.", pathID)
+	}
+	if o.flag("is_default_monitoring") {
+		return badRequest("Default monitoring output %s cannot be deleted.", pathID)
+	}
+	now := c.now()
+	id := o.id()
+	// Validate every affected agent policy first: all or nothing (trap 13).
+	var affected []*agentPolicy
+	for _, p := range c.sortedPolicies() {
+		if p.Attrs["data_output_id"] == id || p.Attrs["monitoring_output_id"] == id {
+			affected = append(affected, p)
+		}
+	}
+	for _, p := range affected {
+		dataOut := p.Attrs["data_output_id"]
+		if dataOut == id {
+			dataOut = nil
+		}
+		if resp := c.validateOutputForPolicy(p, dataOut); resp != nil {
+			return resp
+		}
+	}
+	for _, pp := range c.st.PackagePolicies {
+		if pp.OutputID != nil && *pp.OutputID == id {
+			pp.OutputID = nil
+			pp.UpdatedAt = now
+		}
+	}
+	for _, p := range affected {
+		for _, k := range []string{"data_output_id", "monitoring_output_id"} {
+			if p.Attrs[k] == id {
+				p.Attrs[k] = nil
+			}
+		}
+		c.bumpPolicy(p, now)
+	}
+	delete(c.st.Outputs, o.SOID)
+	for _, sp := range secretPaths {
+		if sid, ok := secretRefID(getPath(o.Attrs, sp.secret)); ok {
+			c.node.DeleteFleetSecret(sid)
+		}
+	}
+	return ok(map[string]any{"id": pathID})
+}
+
+func (c *Cluster) outputHealth(r *kreq) *kresp {
+	o := c.st.outputByID(r.params["outputId"])
+	if o == nil {
+		return kerr(http.StatusNotFound, "Output %s not found", r.params["outputId"])
+	}
+	docs, _ := c.node.SearchDocs("logs-fleet_server.output_health-default", true)
+	var latest map[string]any
+	var latestAt time.Time
+	for _, d := range docs {
+		var src map[string]any
+		if decodeJSON(d.Source, &src) != nil || src["output"] != o.id() {
+			continue
+		}
+		ts, _ := src["@timestamp"].(string)
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil {
+			continue
+		}
+		if latest == nil || at.After(latestAt) {
+			latest, latestAt = src, at
+		}
+	}
+	if latest == nil || latestAt.Before(o.UpdatedAt) {
+		return ok(map[string]any{"state": "UNKNOWN", "message": "", "timestamp": ""})
+	}
+	msg, _ := latest["message"].(string)
+	return ok(map[string]any{"state": latest["state"], "message": msg, "timestamp": latest["@timestamp"]})
+}
+
+// unsetDefault is _updateDefaultOutput: flipping the old default is itself an
+// edit of that output, refused on a preconfigured one (trap 33).
+func (c *Cluster) unsetDefault(prev *output, key string, now time.Time) *kresp {
+	if prev.flag("is_preconfigured") && !slices.Contains(stringList(prev.Attrs["allow_edit"]), key) {
+		return badRequest("Preconfigured output %s %s cannot be updated outside of kibana config file.", prev.id(), key)
+	}
+	prev.Attrs[key] = false
+	c.st.putOutput(prev, now)
+	return nil
+}
+
+// checkEditable is _validateFieldsAreEditable (2.8 step 2, trap 10).
+func checkEditable(o *output, body map[string]any, id string) *kresp {
+	if !o.flag("is_preconfigured") {
+		return nil
+	}
+	allow := stringList(o.Attrs["allow_edit"])
+	view := o.view()
+	for _, k := range sortedKeys(body) {
+		if slices.Contains(allow, k) {
+			continue
+		}
+		if !reflect.DeepEqual(body[k], view[k]) {
+			return badRequest("Preconfigured output %s %s cannot be updated outside of kibana config file.", id, k)
+		}
+	}
+	return nil
+}
+
+func checkDuplicateSecrets(body map[string]any) *kresp {
+	for _, sp := range []struct{ plain, secret []string }{
+		{[]string{"password"}, []string{"secrets", "password"}},
+		{[]string{"ssl", "key"}, []string{"secrets", "ssl", "key"}},
+		{[]string{"service_token"}, []string{"secrets", "service_token"}},
+	} {
+		p, _ := getPathOK(body, sp.plain)
+		s, _ := getPathOK(body, sp.secret)
+		if p != nil && s != nil {
+			return badRequest("Cannot specify both %s and %s", strings.Join(sp.plain, "."), strings.Join(sp.secret, "."))
+		}
+	}
+	return nil
+}
+
+func checkPreset(body map[string]any) *kresp {
+	if body["preset"] == "balanced" && yamlHasReservedKey(body["config_yaml"]) {
+		return kerrType(http.StatusBadRequest, "OutputInvalidError", "preset cannot be balanced when config_yaml contains one of %s", strings.Join(reservedPresetKeys, ", "))
+	}
+	return nil
+}
+
+// checkSyncLicence is remoteSyncIntegrationsCheck on the body; when allowed it
+// creates the leader index right away.
+func (c *Cluster) checkSyncLicence(body map[string]any) *kresp {
+	if body["type"] != typeRemoteES || body["sync_integrations"] != true {
+		return nil
+	}
+	if !c.canEnableSyncIntegrations() {
+		return badRequest("Remote sync integrations require at least an Enterprise license.")
+	}
+	c.ensureLeaderIndex()
+	return nil
+}
+
+// secretStorageEnabled is isOutputSecretStorageEnabled (2.7).
+func (c *Cluster) secretStorageEnabled() bool {
+	switch c.cfg.SecretStorage {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	if c.st.SecretLatch {
+		return true
+	}
+	if len(c.st.FleetServers) == 0 {
+		return versionAtLeast(c.cfg.Version, "9.3.0")
+	}
+	for _, v := range c.st.FleetServers {
+		if !versionAtLeast(v, "8.12.0") {
+			return false
+		}
+	}
+	c.st.SecretLatch = true
+	return true
+}
+
+// storeSecrets writes string secret values to .fleet-secrets and replaces them
+// by {id}, or, with storage off, moves them to their plain fields.
+func (c *Cluster) storeSecrets(attrs map[string]any) {
+	enabled := c.secretStorageEnabled()
+	for _, sp := range secretPaths {
+		v, sent := getPathOK(attrs, sp.secret)
+		if !sent {
+			continue
+		}
+		s, isStr := v.(string)
+		if !isStr {
+			continue
+		}
+		if enabled {
+			setPath(attrs, sp.secret, map[string]any{"id": c.node.CreateFleetSecret(s)})
+			continue
+		}
+		deletePath(attrs, sp.secret)
+		setPath(attrs, sp.plain, s)
+	}
+	if sec, okm := attrs["secrets"].(map[string]any); okm {
+		if ssl, okSSL := sec["ssl"].(map[string]any); okSSL && len(ssl) == 0 {
+			delete(sec, "ssl")
+		}
+		if len(sec) == 0 {
+			delete(attrs, "secrets")
+		}
+	}
+}
+
+func pathAllowed(typ string, path []string) bool {
+	switch strings.Join(path, ".") {
+	case "secrets.service_token":
+		return typ == typeRemoteES
+	case "secrets.password":
+		return typ == typeKafka
+	}
+	return true
+}
+
+// normalizeHost is normalizeHostsForAgents: explicit port, lower-case host,
+// no trailing "/" path.
+func normalizeHost(h string) string {
+	u, err := url.Parse(h)
+	if err != nil || u.Host == "" {
+		return h
+	}
+	port := u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	path := u.EscapedPath()
+	if path == "/" {
+		path = ""
+	}
+	return u.Scheme + "://" + host + ":" + port + path
+}
+
+func normalizeHosts(v any) any {
+	hs, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(hs))
+	for i, h := range hs {
+		s, _ := h.(string)
+		out[i] = normalizeHost(s)
+	}
+	return out
+}
+
+// yamlKeys flattens a config_yaml into dotted key paths (and the keys as written).
+func yamlKeys(v any) (map[string]any, bool) {
+	s, _ := v.(string)
+	if s == "" {
+		return nil, true
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+		return nil, false
+	}
+	out := map[string]any{}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, val := range m {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			out[p] = val
+			if sub, ok := val.(map[string]any); ok {
+				walk(p, sub)
+			}
+		}
+	}
+	walk("", doc)
+	return out, true
+}
+
+func yamlHasReservedKey(v any) bool {
+	keys, parsed := yamlKeys(v)
+	if !parsed {
+		s, _ := v.(string)
+		return slices.ContainsFunc(reservedPresetKeys, func(k string) bool { return strings.Contains(s, k) })
+	}
+	for _, k := range reservedPresetKeys {
+		if _, ok := keys[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultPreset is getDefaultPresetForEsOutput.
+func defaultPreset(configYAML any) string {
+	if yamlHasReservedKey(configYAML) {
+		return "custom"
+	}
+	return "balanced"
+}
+
+// shipperEnabled: the shipper block is kept only when config_yaml has a
+// shipper key that is not `enabled: false`.
+func shipperEnabled(configYAML any) bool {
+	keys, _ := yamlKeys(configYAML)
+	v, ok := keys["shipper"]
+	if !ok {
+		return false
+	}
+	if m, isMap := v.(map[string]any); isMap && m["enabled"] == false {
+		return false
+	}
+	return true
+}
+
+// validFleetID is validateFleetSavedObjectId.
+func validFleetID(id string) bool {
+	if n := len([]rune(id)); n < 1 || n > 255 {
+		return false
+	}
+	if strings.Contains(id, "/") || strings.Contains(id, "..") {
+		return false
+	}
+	return !slices.Contains([]string{"__proto__", "constructor", "prototype"}, id)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + strings.ToLower(s[1:])
+}
+
+func secretRefID(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	id, ok := m["id"].(string)
+	return id, ok
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+func getPath(m map[string]any, path []string) any {
+	v, _ := getPathOK(m, path)
+	return v
+}
+
+func getPathOK(m map[string]any, path []string) (any, bool) {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = mm[p]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func setPath(m map[string]any, path []string, v any) {
+	cur := m
+	for _, p := range path[:len(path)-1] {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[p] = next
+		}
+		cur = next
+	}
+	cur[path[len(path)-1]] = v
+}
+
+func deletePath(m map[string]any, path []string) {
+	cur := m
+	for _, p := range path[:len(path)-1] {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			return
+		}
+		cur = next
+	}
+	delete(cur, path[len(path)-1])
+}
+
+// cloneMap deep-copies decoded JSON.
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = cloneValue(v)
+	}
+	return out
+}
+
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		return cloneMap(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = cloneValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+func stringList(v any) []string {
+	arr, _ := v.([]any)
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

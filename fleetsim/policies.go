@@ -1,0 +1,628 @@
+package fleetsim
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// defaultInactivityTimeout is the schema default of inactivity_timeout.
+const defaultInactivityTimeout = 1209600.0
+
+var (
+	agentPolicyBase = tObject{fields: []field{
+		{name: "id", t: tString{}},
+		{name: "space_ids", t: tArray{elem: tString{}}},
+		{name: "name", t: tString{minLen: 1, nonBlank: true}, required: true},
+		{name: "namespace", t: tString{minLen: 1}, required: true},
+		{name: "description", t: tString{}},
+		{name: "is_managed", t: tBool{}},
+		{name: "has_fleet_server", t: tBool{}},
+		{name: "is_default", t: tBool{}},
+		{name: "is_default_fleet_server", t: tBool{}},
+		{name: "unenroll_timeout", t: tNumber{}},
+		{name: "inactivity_timeout", t: tNumber{}, def: defaultInactivityTimeout},
+		{name: "monitoring_enabled", t: tArray{elem: tEnum{"logs", "metrics", "traces"}}},
+		{name: "keep_monitoring_alive", t: tNullable{tBool{}}},
+		{name: "data_output_id", t: nullableString},
+		{name: "monitoring_output_id", t: nullableString},
+		{name: "download_source_id", t: nullableString},
+		{name: "fleet_server_host_id", t: nullableString},
+		{name: "agent_features", t: tAny{}},
+		{name: "is_protected", t: tBool{}},
+		{name: "overrides", t: tAny{}},
+		{name: "advanced_settings", t: tAny{}},
+		{name: "supports_agentless", t: tNullable{tBool{}}},
+		{name: "global_data_tags", t: tAny{}},
+		{name: "agentless", t: tAny{}},
+		{name: "monitoring_pprof_enabled", t: tBool{}},
+		{name: "monitoring_http", t: tAny{}},
+		{name: "monitoring_diagnostics", t: tAny{}},
+		{name: "required_versions", t: tAny{}},
+	}}
+	newAgentPolicySchema    = agentPolicyBase
+	updateAgentPolicySchema = agentPolicyBase.with(field{name: "force", t: tBool{}}, field{name: "bumpRevision", t: tBool{}})
+	deleteAgentPolicySchema = tObject{fields: []field{{name: "agentPolicyId", t: tString{}, required: true}, {name: "force", t: tBool{}}}}
+	createAgentPolicyQuery  = tObject{unknowns: true, fields: []field{{name: "sys_monitoring", t: tBool{}}}}
+	listAgentPoliciesQuery  = tObject{unknowns: true, fields: []field{
+		{name: "page", t: tNumber{}, def: 1.0},
+		{name: "perPage", t: tNumber{}, def: 20.0},
+		{name: "sortField", t: tString{}},
+		{name: "sortOrder", t: tEnum{"desc", "asc"}},
+		{name: "showUpgradeable", t: tBool{}},
+		{name: "kuery", t: tString{}},
+		{name: "noAgentCount", t: tBool{}},
+		{name: "withAgentCount", t: tBool{}},
+		{name: "full", t: tBool{}},
+		{name: "format", t: tEnum{"simplified", "legacy"}},
+	}}
+	listPackagePoliciesQuery = tObject{unknowns: true, fields: []field{
+		{name: "page", t: tNumber{}, def: 1.0},
+		{name: "perPage", t: tNumber{}, def: 20.0},
+		{name: "kuery", t: tString{}},
+		{name: "withAgentCount", t: tBool{}},
+	}}
+)
+
+// readOnlyPolicyFields are returned by GET but refused on PUT/POST (trap 2):
+// they are not in the request schema, so validation names them.
+var _ = []string{"revision", "status", "updated_at", "updated_by", "agents", "package_policies", "schema_version", "version", "is_preconfigured"}
+
+func (c *Cluster) sortedPolicies() []*agentPolicy {
+	ps := make([]*agentPolicy, 0, len(c.st.AgentPolicies))
+	for _, p := range c.st.AgentPolicies {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *agentPolicy) int { return int(a.Seq - b.Seq) })
+	return ps
+}
+
+func (c *Cluster) packagePoliciesOf(policyID string) []*packagePolicy {
+	var out []*packagePolicy
+	for _, id := range sortedKeys(c.st.PackagePolicies) {
+		pp := c.st.PackagePolicies[id]
+		if slices.Contains(pp.PolicyIDs, policyID) {
+			out = append(out, pp)
+		}
+	}
+	return out
+}
+
+func (c *Cluster) policyHasPackage(p *agentPolicy, names ...string) bool {
+	for _, pp := range c.st.PackagePolicies {
+		if slices.Contains(pp.PolicyIDs, p.ID) && slices.Contains(names, pp.PackageName) {
+			return true
+		}
+	}
+	return false
+}
+
+// restrictedKind names why a policy may only use elasticsearch outputs
+// ("Fleet Server", "Synthetics", "agentless"), or "".
+func restrictedKind(c *Cluster, p *agentPolicy) string {
+	switch {
+	case p.flag("has_fleet_server") || c.policyHasPackage(p, "fleet_server"):
+		return "Fleet Server"
+	case c.policyHasPackage(p, "synthetics"):
+		return "Synthetics"
+	case p.flag("supports_agentless"):
+		return "agentless"
+	}
+	return ""
+}
+
+// allowedOutputTypes is getAllowedOutputTypesForAgentPolicy.
+func (c *Cluster) allowedOutputTypes(p *agentPolicy) []string {
+	if p.flag("has_fleet_server") || c.policyHasPackage(p, "fleet_server", "apm", "synthetics") || p.flag("supports_agentless") {
+		return []string{typeES}
+	}
+	return nil
+}
+
+// validateOutputForPolicy checks the effective data output's type (3.4 step 2).
+func (c *Cluster) validateOutputForPolicy(p *agentPolicy, dataOutputID any) *kresp {
+	allowed := c.allowedOutputTypes(p)
+	if allowed == nil {
+		return nil
+	}
+	var o *output
+	if id, ok := dataOutputID.(string); ok && id != "" {
+		o = c.st.outputByID(id)
+	} else {
+		o = c.st.defaultOutput(false)
+	}
+	if o == nil || slices.Contains(allowed, o.typ()) {
+		return nil
+	}
+	return kerrType(http.StatusBadRequest, "OutputInvalidError", "Output of type %q is not usable with policy %q.", o.typ(), p.str("name"))
+}
+
+// policiesUsingOutput: policies whose data output is id, or that follow the
+// default when the output is (or becomes) the default.
+func (c *Cluster) policiesUsingOutput(id string, isDefault bool) []*agentPolicy {
+	var out []*agentPolicy
+	for _, p := range c.sortedPolicies() {
+		d, _ := p.Attrs["data_output_id"].(string)
+		if d == id || (isDefault && d == "") {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// pinPoliciesToOutput is updateAgentPoliciesDataOutputId: Fleet Server,
+// Synthetics and agentless policies that follow the default are pinned to
+// the previous default (trap 12). APM policies are not pinned.
+func (c *Cluster) pinPoliciesToOutput(prevDefault, _ string, _ bool, now time.Time) {
+	for _, p := range c.sortedPolicies() {
+		if d, _ := p.Attrs["data_output_id"].(string); d != "" {
+			continue
+		}
+		if restrictedKind(c, p) == "" {
+			continue
+		}
+		p.Attrs["data_output_id"] = prevDefault
+		c.bumpPolicy(p, now)
+	}
+}
+
+func (c *Cluster) bumpPolicy(p *agentPolicy, now time.Time) {
+	p.Attrs["revision"] = float64(p.revision() + 1)
+	p.UpdatedAt = now
+	p.Attrs["updated_at"] = now.Format(time.RFC3339Nano)
+	p.cache = nil
+}
+
+func (c *Cluster) bumpAllPolicies(now time.Time) {
+	for _, p := range c.st.AgentPolicies {
+		c.bumpPolicy(p, now)
+	}
+}
+
+func (c *Cluster) bumpPoliciesUsing(outputID string, now time.Time) {
+	for _, p := range c.st.AgentPolicies {
+		if p.Attrs["data_output_id"] == outputID || p.Attrs["monitoring_output_id"] == outputID {
+			c.bumpPolicy(p, now)
+		}
+	}
+}
+
+func (c *Cluster) defaultPolicyUsesAPM() bool {
+	for _, p := range c.st.AgentPolicies {
+		if d, _ := p.Attrs["data_output_id"].(string); d == "" && c.policyHasPackage(p, "apm") {
+			return true
+		}
+	}
+	return false
+}
+
+// licenceAtLeastPlatinum is licenseService.hasAtLeast('platinum').
+func (c *Cluster) licenceAtLeastPlatinum() bool {
+	switch c.node.License() {
+	case "platinum", "enterprise", "trial":
+		return true
+	}
+	return false
+}
+
+// policyView is the AgentPolicy response object.
+func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
+	v := make(map[string]any, len(p.Attrs)+4)
+	for k, val := range p.Attrs {
+		v[k] = val
+	}
+	v["id"] = p.ID
+	v["agents"] = float64(p.Agents)
+	if full {
+		pps := []any{}
+		for _, pp := range c.packagePoliciesOf(p.ID) {
+			pps = append(pps, pp.view())
+		}
+		v["package_policies"] = pps
+	}
+	return v
+}
+
+func (c *Cluster) policyJSON(p *agentPolicy) []byte {
+	if p.cache == nil {
+		p.cache, _ = marshalJSON(c.policyView(p, false))
+	}
+	return p.cache
+}
+
+func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
+	q := r.query
+	page := int(q["page"].(float64))
+	perPage := int(q["perPage"].(float64))
+	full, _ := q["full"].(bool)
+	withCount, _ := q["withAgentCount"].(bool)
+	if perPage > 100 && (full || withCount) {
+		return badRequest("perPage should be less or equal to 100 when fetching full policies or agent count.")
+	}
+	if page < 1 {
+		page = 1
+	}
+	var filter func(*agentPolicy) bool
+	if k, _ := q["kuery"].(string); strings.TrimSpace(k) != "" {
+		f, err := parseKuery(k)
+		if err != nil {
+			return badRequest("%s", err.Error())
+		}
+		filter = f
+	}
+	ps := make([]*agentPolicy, 0, len(c.st.AgentPolicies))
+	for _, p := range c.st.AgentPolicies {
+		if filter == nil || filter(p) {
+			ps = append(ps, p)
+		}
+	}
+	sortField, _ := q["sortField"].(string)
+	desc := q["sortOrder"] != "asc"
+	slices.SortFunc(ps, func(a, b *agentPolicy) int {
+		var r int
+		switch sortField {
+		case "name":
+			r = strings.Compare(a.str("name"), b.str("name"))
+		default:
+			r = a.UpdatedAt.Compare(b.UpdatedAt)
+			if r == 0 {
+				r = int(a.Seq - b.Seq)
+			}
+		}
+		if desc {
+			r = -r
+		}
+		return r
+	})
+	total := len(ps)
+	start := min((page-1)*perPage, total)
+	end := min(start+perPage, total)
+	var buf bytes.Buffer
+	buf.Grow((end - start) * 400)
+	buf.WriteString(`{"items":[`)
+	for i, p := range ps[start:end] {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if full {
+			b, _ := marshalJSON(c.policyView(p, true))
+			buf.Write(b)
+		} else {
+			buf.Write(c.policyJSON(p))
+		}
+	}
+	fmt.Fprintf(&buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
+	return &kresp{status: http.StatusOK, raw: buf.Bytes()}
+}
+
+func policyNotFound(id string) *kresp {
+	return kerr(http.StatusNotFound, "Saved object [ingest-agent-policies/%s] not found", id)
+}
+
+func (c *Cluster) getAgentPolicy(r *kreq) *kresp {
+	p := c.st.AgentPolicies[r.params["agentPolicyId"]]
+	if p == nil {
+		return policyNotFound(r.params["agentPolicyId"])
+	}
+	return ok(map[string]any{"item": c.policyView(p, true)})
+}
+
+func (c *Cluster) nameTaken(name, exceptID string) []string {
+	var ids []string
+	for _, p := range c.sortedPolicies() {
+		if p.ID != exceptID && p.str("name") == name {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+func nameExists(ids []string, name string) *kresp {
+	if len(ids) == 1 {
+		return kerr(http.StatusConflict, "Agent Policy '%s' already exists with name '%s'", ids[0], name)
+	}
+	return kerr(http.StatusConflict, "Agent Policies '%s' already exist with name '%s'", strings.Join(ids, ","), name)
+}
+
+// checkPerPolicyOutputLicence is 3.4 step 3 (trap 15).
+func (c *Cluster) checkPerPolicyOutputLicence(p *agentPolicy) *kresp {
+	d, _ := p.Attrs["data_output_id"].(string)
+	m, _ := p.Attrs["monitoring_output_id"].(string)
+	if d == "" && m == "" {
+		return nil
+	}
+	if (p.flag("is_managed") && p.flag("is_preconfigured")) || p.flag("has_fleet_server") || c.policyHasPackage(p, "fleet_server", "synthetics") {
+		return nil
+	}
+	if !c.licenceAtLeastPlatinum() {
+		return badRequest("Invalid licence to set per policy output, you need platinum licence")
+	}
+	return nil
+}
+
+func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
+	body := r.body
+	name := body["name"].(string)
+	if ids := c.nameTaken(name, ""); len(ids) > 0 {
+		return nameExists(ids, name)
+	}
+	id, _ := body["id"].(string)
+	if id == "" {
+		if hasFS, _ := body["has_fleet_server"].(bool); hasFS && c.st.AgentPolicies["fleet-server-policy"] == nil {
+			id = "fleet-server-policy"
+			body["is_default_fleet_server"] = true
+		} else {
+			id = uuid.NewString()
+		}
+	}
+	if c.st.AgentPolicies[id] != nil {
+		return kerr(http.StatusConflict, "Saved object [ingest-agent-policies/%s] conflict", id)
+	}
+	now := c.now()
+	attrs := cloneMap(body)
+	delete(attrs, "id")
+	attrs["status"] = "active"
+	attrs["is_managed"] = body["is_managed"] == true
+	attrs["is_protected"] = body["is_protected"] == true
+	attrs["revision"] = 1.0
+	attrs["updated_at"] = now.Format(time.RFC3339Nano)
+	attrs["updated_by"] = cmpOr(r.principal.Username, "elastic")
+	attrs["schema_version"] = "1.1.1"
+	p := &agentPolicy{ID: id, Attrs: attrs, Seq: c.st.nextSeq(), UpdatedAt: now}
+	if resp := c.validateOutputForPolicy(p, attrs["data_output_id"]); resp != nil {
+		return resp
+	}
+	if resp := c.checkPerPolicyOutputLicence(p); resp != nil {
+		return resp
+	}
+	c.st.AgentPolicies[id] = p
+	if p.flag("has_fleet_server") {
+		c.addPackagePolicy(p, "fleet_server", now)
+	}
+	if sys, _ := r.query["sys_monitoring"].(bool); sys {
+		c.addPackagePolicy(p, "system", now)
+	}
+	return ok(map[string]any{"item": c.policyView(p, true)})
+}
+
+// addPackagePolicy installs pkg if needed and adds a package policy for it.
+func (c *Cluster) addPackagePolicy(p *agentPolicy, pkg string, now time.Time) {
+	inst := c.st.Packages[pkg]
+	if inst == nil || inst.Status != "installed" {
+		latest := registryLatest(pkg)
+		if latest == nil {
+			return
+		}
+		c.st.Packages[pkg] = &installation{Name: pkg, Version: latest.Version, Status: "installed", Source: "registry", UpdatedAt: now}
+		inst = c.st.Packages[pkg]
+	}
+	n := 1
+	for _, pp := range c.st.PackagePolicies {
+		if pp.PackageName == pkg {
+			n++
+		}
+	}
+	pp := &packagePolicy{ID: uuid.NewString(), Name: fmt.Sprintf("%s-%d", pkg, n), Namespace: cmpOr(p.str("namespace"), "default"),
+		PolicyIDs: []string{p.ID}, PackageName: pkg, PackageVer: inst.Version, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	c.st.PackagePolicies[pp.ID] = pp
+}
+
+func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
+	id := r.params["agentPolicyId"]
+	p := c.st.AgentPolicies[id]
+	if p == nil {
+		return policyNotFound(id)
+	}
+	body := r.body
+	force, _ := body["force"].(bool)
+	bump, _ := body["bumpRevision"].(bool)
+	delete(body, "force")
+	delete(body, "bumpRevision")
+	if p.str("status") == "inactive" {
+		return badRequest("Agent policy %s cannot be updated because it is inactive", id)
+	}
+	if p.flag("is_managed") && !force {
+		for _, k := range sortedKeys(body) {
+			if k == "namespace" {
+				continue
+			}
+			if !reflect.DeepEqual(body[k], p.Attrs[k]) {
+				return badRequest("Cannot update %s in Fleet because the agent policy is managed by an external orchestration solution, such as Elastic Cloud, Kubernetes, etc. Please make changes using your orchestration solution.", k)
+			}
+		}
+	}
+	name := body["name"].(string)
+	if ids := c.nameTaken(name, id); len(ids) > 0 {
+		return nameExists(ids, name)
+	}
+	merged := &agentPolicy{ID: p.ID, Attrs: cloneMap(p.Attrs), Agents: p.Agents}
+	for k, v := range body {
+		if k != "id" {
+			merged.Attrs[k] = v
+		}
+	}
+	outputsChanged := !reflect.DeepEqual(merged.Attrs["data_output_id"], p.Attrs["data_output_id"]) ||
+		!reflect.DeepEqual(merged.Attrs["monitoring_output_id"], p.Attrs["monitoring_output_id"])
+	if outputsChanged {
+		if resp := c.validateOutputForPolicy(merged, merged.Attrs["data_output_id"]); resp != nil {
+			return resp
+		}
+		if resp := c.checkPerPolicyOutputLicence(merged); resp != nil {
+			return resp
+		}
+	}
+	now := c.now()
+	changed := bump || !reflect.DeepEqual(merged.Attrs, p.Attrs)
+	p.Attrs = merged.Attrs
+	if changed {
+		c.bumpPolicy(p, now)
+	}
+	p.Attrs["updated_by"] = cmpOr(r.principal.Username, "elastic")
+	p.cache = nil
+	return ok(map[string]any{"item": c.policyView(p, true)})
+}
+
+func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
+	id := r.body["agentPolicyId"].(string)
+	p := c.st.AgentPolicies[id]
+	if p == nil {
+		return policyNotFound(id)
+	}
+	force, _ := r.body["force"].(bool)
+	if p.flag("is_managed") && !force {
+		return badRequest("Cannot delete hosted agent policy %s", id)
+	}
+	if p.Agents > 0 {
+		return badRequest("Cannot delete an agent policy that is assigned to any active or inactive agents")
+	}
+	for _, ppID := range sortedKeys(c.st.PackagePolicies) {
+		pp := c.st.PackagePolicies[ppID]
+		pp.PolicyIDs = slices.DeleteFunc(pp.PolicyIDs, func(s string) bool { return s == id })
+		if len(pp.PolicyIDs) == 0 {
+			delete(c.st.PackagePolicies, ppID)
+		}
+	}
+	delete(c.st.AgentPolicies, id)
+	return ok(map[string]any{"id": id, "name": p.str("name")})
+}
+
+func (pp *packagePolicy) view() map[string]any {
+	v := map[string]any{
+		"id":         pp.ID,
+		"name":       pp.Name,
+		"namespace":  pp.Namespace,
+		"enabled":    true,
+		"policy_ids": pp.PolicyIDs,
+		"package":    map[string]any{"name": pp.PackageName, "version": pp.PackageVer, "title": registryTitle(pp.PackageName)},
+		"inputs":     []any{},
+		"revision":   pp.Revision,
+		"created_at": pp.CreatedAt.Format(time.RFC3339Nano),
+		"created_by": "elastic",
+		"updated_at": pp.UpdatedAt.Format(time.RFC3339Nano),
+		"updated_by": "elastic",
+		"agents":     pp.Agents,
+	}
+	if len(pp.PolicyIDs) > 0 {
+		v["policy_id"] = pp.PolicyIDs[0]
+	}
+	if pp.OutputID != nil {
+		v["output_id"] = *pp.OutputID
+	} else {
+		v["output_id"] = nil
+	}
+	return v
+}
+
+func (c *Cluster) listPackagePolicies(r *kreq) *kresp {
+	page := int(r.query["page"].(float64))
+	perPage := int(r.query["perPage"].(float64))
+	if page < 1 {
+		page = 1
+	}
+	ids := sortedKeys(c.st.PackagePolicies)
+	slices.SortStableFunc(ids, func(a, b string) int {
+		return c.st.PackagePolicies[a].CreatedAt.Compare(c.st.PackagePolicies[b].CreatedAt)
+	})
+	total := len(ids)
+	start := min((page-1)*perPage, total)
+	end := min(start+perPage, total)
+	items := make([]any, 0, end-start)
+	for _, id := range ids[start:end] {
+		items = append(items, c.st.PackagePolicies[id].view())
+	}
+	return ok(map[string]any{"items": items, "total": total, "page": page, "perPage": perPage})
+}
+
+// --- kuery ---------------------------------------------------------------
+
+var kueryTerm = regexp.MustCompile(`^\s*(?:(?:fleet|ingest)-agent-policies\.)?([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([^\s()"]+))\s*`)
+
+// parseKuery understands the KQL Fleet clients use on agent policies:
+// field:"value" or field:value terms joined by `or`/`and` (and binds tighter),
+// with optional parentheses around the whole expression.
+func parseKuery(k string) (func(*agentPolicy) bool, error) {
+	s := strings.TrimSpace(k)
+	for strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	var ors [][]func(*agentPolicy) bool
+	var ands []func(*agentPolicy) bool
+	rest := s
+	for {
+		m := kueryTerm.FindStringSubmatchIndex(rest)
+		if m == nil {
+			return nil, fmt.Errorf("KQLSyntaxError: Expected field:value but found %q", rest)
+		}
+		fieldName := rest[m[2]:m[3]]
+		var value string
+		if m[4] >= 0 {
+			value = strings.ReplaceAll(rest[m[4]:m[5]], `\"`, `"`)
+		} else {
+			value = rest[m[6]:m[7]]
+		}
+		ands = append(ands, kueryMatch(fieldName, value))
+		rest = rest[m[1]:]
+		if rest == "" {
+			break
+		}
+		lower := strings.ToLower(rest)
+		switch {
+		case strings.HasPrefix(lower, "and "):
+			rest = rest[4:]
+		case strings.HasPrefix(lower, "or "):
+			ors = append(ors, ands)
+			ands = nil
+			rest = rest[3:]
+		default:
+			return nil, fmt.Errorf("KQLSyntaxError: Expected AND, OR or end of input but %q found", rest)
+		}
+	}
+	ors = append(ors, ands)
+	return func(p *agentPolicy) bool {
+		for _, group := range ors {
+			all := true
+			for _, f := range group {
+				if !f(p) {
+					all = false
+					break
+				}
+			}
+			if all {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+func kueryMatch(fieldName, value string) func(*agentPolicy) bool {
+	return func(p *agentPolicy) bool {
+		var v any
+		if fieldName == "id" {
+			v = p.ID
+		} else {
+			v = p.Attrs[fieldName]
+		}
+		switch t := v.(type) {
+		case string:
+			if value == "*" {
+				return t != ""
+			}
+			return t == value
+		case bool:
+			return fmt.Sprint(t) == value
+		case float64:
+			return fmt.Sprint(t) == value
+		case nil:
+			return false
+		}
+		return fmt.Sprint(v) == value
+	}
+}

@@ -1,0 +1,201 @@
+package fleetsim
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// defaultOutputID is DEFAULT_OUTPUT_ID.
+const defaultOutputID = "fleet-default-output"
+
+// kstate is one Kibana's saved objects (the .kibana_ingest index).
+type kstate struct {
+	Outputs         map[string]*output        `json:"outputs"` // by saved-object id
+	AgentPolicies   map[string]*agentPolicy   `json:"agent_policies"`
+	PackagePolicies map[string]*packagePolicy `json:"package_policies"`
+	Packages        map[string]*installation  `json:"packages"` // epm-packages, by name
+	// FleetServers are the versions of the enrolled Fleet Server agents.
+	FleetServers []string `json:"fleet_servers"`
+	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
+	SecretLatch bool `json:"secret_latch"`
+	// OutputHealth holds the last health report per output id (from the seed or tests).
+	OutputHealth map[string]outputHealth `json:"output_health,omitempty"`
+	Seq          int64                   `json:"seq"`
+}
+
+func newKState() *kstate {
+	return &kstate{
+		Outputs:         map[string]*output{},
+		AgentPolicies:   map[string]*agentPolicy{},
+		PackagePolicies: map[string]*packagePolicy{},
+		Packages:        map[string]*installation{},
+		OutputHealth:    map[string]outputHealth{},
+	}
+}
+
+func (st *kstate) nextSeq() int64 {
+	st.Seq++
+	return st.Seq
+}
+
+// output is an ingest-outputs saved object. Attrs hold the attributes exactly
+// as stored: absent keys were never set, nil values are explicit nulls.
+type output struct {
+	SOID      string         `json:"so_id"`
+	Attrs     map[string]any `json:"attrs"`
+	Seq       int64          `json:"seq"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	cache     []byte
+}
+
+// id is the id the API shows: attribute id (set by a PUT body), else
+// output_id, else the saved-object id.
+func (o *output) id() string {
+	if s, ok := o.Attrs["output_id"].(string); ok && s != "" {
+		return s
+	}
+	return o.SOID
+}
+
+func (o *output) str(k string) string { s, _ := o.Attrs[k].(string); return s }
+func (o *output) flag(k string) bool  { b, _ := o.Attrs[k].(bool); return b }
+func (o *output) typ() string         { return o.str("type") }
+
+// view is the Output the API returns (outputSavedObjectToOutput).
+func (o *output) view() map[string]any {
+	out := make(map[string]any, len(o.Attrs)+1)
+	out["id"] = o.id()
+	for k, v := range o.Attrs {
+		switch k {
+		case "output_id":
+			continue
+		case "proxy_id":
+			if v == nil || v == "" {
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func (o *output) json() []byte {
+	if o.cache == nil {
+		o.cache, _ = json.Marshal(o.view())
+	}
+	return o.cache
+}
+
+func (st *kstate) putOutput(o *output, now time.Time) {
+	if o.Seq == 0 {
+		o.Seq = st.nextSeq()
+	}
+	o.UpdatedAt = now
+	o.cache = nil
+	st.Outputs[o.SOID] = o
+}
+
+// outputByID finds an output by the id a client uses (or its UUID form).
+func (st *kstate) outputByID(id string) *output {
+	return st.Outputs[outputIDToUUID(id)]
+}
+
+func (st *kstate) defaultOutput(monitoring bool) *output {
+	k := "is_default"
+	if monitoring {
+		k = "is_default_monitoring"
+	}
+	for _, o := range st.Outputs {
+		if o.flag(k) {
+			return o
+		}
+	}
+	return nil
+}
+
+// outputIDToUUID is Kibana's outputIdToUuid: uuidv5(id, DNS) unless id is a UUID.
+func outputIDToUUID(id string) string {
+	if looksLikeUUID(id) {
+		return id
+	}
+	return uuid.NewSHA1(uuid.NameSpaceDNS, []byte(id)).String()
+}
+
+// looksLikeUUID is the uuid package's validate(): RFC 4122 versions 1-8, or nil/max.
+func looksLikeUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return false
+	}
+	l := strings.ToLower(s)
+	if l == "00000000-0000-0000-0000-000000000000" || l == "ffffffff-ffff-ffff-ffff-ffffffffffff" {
+		return true
+	}
+	v := u.Version()
+	return v >= 1 && v <= 8 && u.Variant() == uuid.RFC4122
+}
+
+// agentPolicy is an ingest-agent-policies saved object.
+type agentPolicy struct {
+	ID        string         `json:"id"`
+	Attrs     map[string]any `json:"attrs"`
+	Agents    int            `json:"agents"`
+	Seq       int64          `json:"seq"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	cache     []byte
+}
+
+func (p *agentPolicy) str(k string) string { s, _ := p.Attrs[k].(string); return s }
+func (p *agentPolicy) flag(k string) bool  { b, _ := p.Attrs[k].(bool); return b }
+
+func (p *agentPolicy) revision() int {
+	f, _ := p.Attrs["revision"].(float64)
+	return int(f)
+}
+
+// packagePolicy is an ingest-package-policies saved object.
+type packagePolicy struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Namespace   string   `json:"namespace"`
+	PolicyIDs   []string `json:"policy_ids"`
+	PackageName string   `json:"package_name"`
+	PackageVer  string   `json:"package_version"`
+	OutputID    *string  `json:"output_id"`
+	Agents      int      `json:"agents"`
+	// Pipelines named by a stream var `pipeline` (custom assets of §5.3).
+	Revision  int       `json:"revision"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// installation is an epm-packages saved object.
+type installation struct {
+	Name          string                 `json:"name"`
+	Version       string                 `json:"version"`
+	Status        string                 `json:"install_status"` // installed | installing | install_failed
+	Source        string                 `json:"install_source"` // registry | bundled | upload | custom
+	UpdatedAt     time.Time              `json:"updated_at"`
+	FailedInstall []failedAttempt        `json:"latest_install_failed_attempts,omitempty"`
+	FailedRemove  []failedAttempt        `json:"latest_uninstall_failed_attempts,omitempty"`
+	Extra         map[string]interface{} `json:"extra,omitempty"`
+}
+
+type failedAttempt struct {
+	CreatedAt time.Time `json:"created_at"`
+	Target    string    `json:"target_version"`
+	ErrName   string    `json:"error_name"`
+	ErrMsg    string    `json:"error_message"`
+}
+
+type outputHealth struct {
+	State     string    `json:"state"`
+	Message   string    `json:"message"`
+	Timestamp time.Time `json:"timestamp"`
+}
