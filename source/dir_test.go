@@ -1,0 +1,141 @@
+package source_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/fleetform/fleetform/source"
+)
+
+func write(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDirSnapshotsAndDigest(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "outputs.yaml", outputsYAML)
+	write(t, dir, "sub/policies.yml", "agent_policies: []\n")
+	write(t, dir, "notes.txt", "ignored")
+	write(t, dir, ".git/config.yaml", "hidden")
+	// A ConfigMap mount: the real files live under ..data, top-level symlinks point in.
+	write(t, dir, "..2026_11_27/pkgs.yaml", "packages: []\n")
+	if err := os.Symlink("..2026_11_27", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("..data/pkgs.yaml", filepath.Join(dir, "pkgs.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	d := source.NewDir(dir)
+	ctx := context.Background()
+	head, err := d.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := d.Fetch(ctx, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"outputs.yaml": outputsYAML, "sub/policies.yml": "agent_policies: []\n", "pkgs.yaml": "packages: []\n"}
+	if d := cmp.Diff(want, readAll(t, snap)); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+	if snap.Revision != head {
+		t.Errorf("Fetch revision %s != Head %s", snap.Revision, head)
+	}
+	write(t, dir, "notes.txt", "still ignored")
+	if again, _ := d.Head(ctx); again != head {
+		t.Errorf("a non-YAML edit moved the head: %s -> %s", head, again)
+	}
+	if err := os.Rename(filepath.Join(dir, "sub/policies.yml"), filepath.Join(dir, "sub/renamed.yml")); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := d.Head(ctx); again == head {
+		t.Error("a rename did not move the head")
+	}
+	if _, err := source.NewDir(filepath.Join(dir, "missing")).Head(ctx); !errors.Is(err, source.ErrNotFound) {
+		t.Errorf("missing directory: err = %v, want ErrNotFound", err)
+	}
+	if _, err := source.NewDir(dir, source.WithDirMaxBytes(10)).Head(ctx); !errors.Is(err, source.ErrTooLarge) {
+		t.Errorf("size limit: err = %v, want ErrTooLarge", err)
+	}
+}
+
+func TestDirWatchDebouncesABurst(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.yaml", "# a\n")
+	d := source.NewDir(dir, source.WithDebounce(100*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	changes := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() { done <- d.Watch(ctx, func() { changes <- struct{}{} }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch: %v", err)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // let the watcher register (events before that are lost, not wrong)
+
+	// An editor save: write temp, rename over, touch a new directory's file.
+	for i := range 5 {
+		write(t, dir, "a.yaml", "# a"+string(rune('0'+i))+"\n")
+	}
+	write(t, dir, "new/b.yaml", "# b\n")
+	select {
+	case <-changes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change reported within 5s")
+	}
+	select {
+	case <-changes:
+		t.Fatal("a burst of writes was reported more than once")
+	case <-time.After(300 * time.Millisecond):
+	}
+	// A file in the directory created during the burst is watched too.
+	write(t, dir, "new/b.yaml", "# b2\n")
+	select {
+	case <-changes:
+	case <-time.After(5 * time.Second):
+		t.Fatal("change in a new sub-directory not reported")
+	}
+}
+
+func TestStaticSnapshotsAreImmutable(t *testing.T) {
+	s := source.NewStatic(fstest.MapFS{"fleet/a.yaml": {Data: []byte("# 1\n")}}, "fleet")
+	ctx := context.Background()
+	rev1, _ := s.Head(ctx)
+	snap1, err := s.Fetch(ctx, rev1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set(fstest.MapFS{"fleet/a.yaml": {Data: []byte("# 2\n")}}, "fleet")
+	rev2, _ := s.Head(ctx)
+	if rev1 == rev2 {
+		t.Fatal("Set did not change the revision")
+	}
+	if _, err := s.Fetch(ctx, rev1); !errors.Is(err, source.ErrNotFound) {
+		t.Errorf("Fetch(old rev) err = %v, want ErrNotFound", err)
+	}
+	if got := readAll(t, snap1)["fleet/a.yaml"]; got != "# 1\n" {
+		t.Errorf("old snapshot now reads %q", got)
+	}
+	boom := errors.New("boom")
+	s.Fail(boom)
+	if _, err := s.Head(ctx); !errors.Is(err, boom) {
+		t.Errorf("Head after Fail = %v", err)
+	}
+}
