@@ -5,44 +5,45 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
-
+	
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
 )
 
-// Request is one entry of the request log, in arrival order.
-type Request struct {
-	Cluster  string    `json:"cluster"`
-	Listener string    `json:"listener"` // kibana | es
-	Method   string    `json:"method"`
-	Path     string    `json:"path"`
-	Query    string    `json:"query,omitempty"`
-	Status   int       `json:"status"`
-	Time     time.Time `json:"time"`
-}
+// Request is one entry of the request log, in arrival order (the
+// control API's own calls are not logged).
+type Request = simhttp.Request
 
-// Requests returns the request log (control-API calls are not logged).
-func (s *Sim) Requests() []Request {
-	entries := s.rec.Requests()
-	out := make([]Request, len(entries))
-	for i, e := range entries {
-		out[i] = Request{Cluster: e.Cluster, Listener: e.Listener, Method: e.Method, Path: e.Path, Query: e.Query, Status: e.Status, Time: e.Time}
-	}
-	return out
-}
+// Requests returns the request log.
+func (s *Sim) Requests() []Request { return s.rec.Requests() }
 
 // ClearRequests empties the request log.
-func (s *Sim) ClearRequests() { s.rec.ClearRequests() }
+func (s *Sim) ClearRequests() { s.rec.Clear() }
 
-// AddFault injects a fault on matching requests.
-func (s *Sim) AddFault(f simhttp.Fault) { s.rec.AddFault(f) }
+// AddFault injects a fault on matching requests; it fails on an invalid
+// fault (bad pattern, rate or status).
+func (s *Sim) AddFault(f simhttp.Fault) error { return s.rec.AddFault(f) }
 
 // ClearFaults removes every fault.
 func (s *Sim) ClearFaults() { s.rec.ClearFaults() }
 
+// kibanaFaultBody renders an injected status as Kibana would.
+func kibanaFaultBody(status int, _, _ string) (string, []byte) {
+	b, _ := json.Marshal(errorBody{StatusCode: status, Error: http.StatusText(status), Message: http.StatusText(status)})
+	return "application/json; charset=utf-8", b
+}
+
+func esFaultBody(status int, method, path string) (string, []byte) {
+	return "application/json", esim.FaultBody(status, method, path)
+}
+
 // wrap adds the control API and the recording/fault middleware to a listener.
 func (s *Sim) wrap(cluster, listener string, h http.Handler) http.Handler {
-	inner := s.rec.Middleware(cluster, listener, h)
+	body := kibanaFaultBody
+	if listener == "es" {
+		body = esFaultBody
+	}
+	inner := s.rec.Middleware(cluster, listener, body, h, "/_sim/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_sim/") {
 			s.serveControl(w, r)
@@ -78,7 +79,10 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			controlError(w, http.StatusBadRequest, "invalid fault: "+err.Error())
 			return
 		}
-		s.AddFault(f)
+		if err := s.AddFault(f); err != nil {
+			controlError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"acknowledged": true})
 	case "DELETE /_sim/faults":
 		s.ClearFaults()

@@ -110,7 +110,7 @@ func New(opts Options) *Sim {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Sim{opts: opts, log: opts.Logger, clusters: map[string]*Cluster{}, restored: map[string]bool{}}
-	s.rec = simhttp.NewRecorder()
+	s.rec = simhttp.NewRecorder(simhttp.Options{Now: opts.Now})
 	if opts.DataDir != "" {
 		if p, err := loadPersisted(opts.DataDir); err != nil {
 			s.log.Warn("ignoring unreadable data directory", "dir", opts.DataDir, "err", err)
