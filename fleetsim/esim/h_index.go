@@ -351,10 +351,7 @@ func (n *Node) searchHits(c *call, req searchRequest) ([]*searchDoc, int, *Error
 			return nil, 0, errIndexClosed(ix.Name, ix.UUID)
 		}
 		for id, sd := range ix.Docs {
-			d := &searchDoc{Doc: Doc{Index: name, ID: id, SeqNo: sd.SeqNo, PrimaryTerm: sd.PrimaryTerm, Version: sd.Version, Source: sd.Source}}
-			if err := json.Unmarshal(sd.Source, &d.src); err != nil {
-				continue
-			}
+			d := &searchDoc{Doc: Doc{Index: name, ID: id, SeqNo: sd.SeqNo, PrimaryTerm: sd.PrimaryTerm, Version: sd.Version, Source: sd.Source}, src: sd.src}
 			if match(d) {
 				hits = append(hits, d)
 			}

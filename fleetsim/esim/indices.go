@@ -25,6 +25,9 @@ type storedDoc struct {
 	PrimaryTerm int64           `json:"primary_term"`
 	Version     int64           `json:"version"`
 	Source      json.RawMessage `json:"source"`
+	// src is Source decoded once at write time for searches. A storedDoc is
+	// never modified after it is stored, so followers share it safely.
+	src map[string]any
 }
 
 type index struct {
@@ -185,7 +188,8 @@ func (n *Node) IndexDocWith(index, id string, src json.RawMessage, opts WriteOpt
 }
 
 func (n *Node) writeDoc(name, id string, src json.RawMessage, opts WriteOptions) (Doc, bool, *Error) {
-	if !json.Valid(src) || len(src) == 0 || src[0] != '{' {
+	var decoded map[string]any
+	if len(src) == 0 || src[0] != '{' || json.Unmarshal(src, &decoded) != nil {
 		return Doc{}, false, newErr(http.StatusBadRequest, "mapper_parsing_exception", "failed to parse")
 	}
 	if id == "" {
@@ -251,7 +255,7 @@ func (n *Node) writeDoc(name, id string, src json.RawMessage, opts WriteOptions)
 		delete(ix.Tombstones, id)
 	}
 	ix.MaxSeqNo++
-	ix.Docs[id] = &storedDoc{SeqNo: ix.MaxSeqNo, PrimaryTerm: ix.PrimaryTerm, Version: version, Source: slices.Clone(src)}
+	ix.Docs[id] = &storedDoc{SeqNo: ix.MaxSeqNo, PrimaryTerm: ix.PrimaryTerm, Version: version, Source: slices.Clone(src), src: decoded}
 	return ix.doc(id), cur == nil, nil
 }
 

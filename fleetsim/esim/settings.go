@@ -193,6 +193,9 @@ func (n *Node) remoteNode(alias string) (*Node, bool) {
 // validateSettings checks one side (persistent or transient) of a settings update.
 func (n *Node) validateSettings(side string, flat map[string]any, after map[string]any) *Error {
 	for _, k := range sortedKeys(flat) {
+		if group, ok := strings.CutSuffix(k, ".*"); ok && flat[k] == nil && group != "" {
+			continue // "cluster.remote.x.*": null resets a whole group
+		}
 		if !settingKnown(k) {
 			return errIllegalArgument("%s setting [%s], not recognized", side, k)
 		}
@@ -308,7 +311,6 @@ func (n *Node) putClusterSettings(body json.RawMessage) (map[string]any, map[str
 		}
 		flat := map[string]any{}
 		flatten("", m, flat)
-		// A null for a group ("cluster.remote.x": null) removes all its keys.
 		sides[k] = flat
 	}
 	if len(sides["persistent"]) == 0 && len(sides["transient"]) == 0 {
@@ -321,8 +323,9 @@ func (n *Node) putClusterSettings(body json.RawMessage) (map[string]any, map[str
 		changed := map[string]any{}
 		for k, v := range upd {
 			if v == nil {
+				group, wildcard := strings.CutSuffix(k, ".*")
 				for ck := range next {
-					if ck == k || strings.HasPrefix(ck, k+".") {
+					if ck == k || wildcard && strings.HasPrefix(ck, group+".") {
 						delete(next, ck)
 					}
 				}

@@ -67,6 +67,11 @@ func (n *Node) Restore(data json.RawMessage) error {
 		if ix.Docs == nil {
 			ix.Docs = map[string]*storedDoc{}
 		}
+		for id, d := range ix.Docs {
+			if d == nil || json.Unmarshal(d.Source, &d.src) != nil {
+				return fmt.Errorf("esim: restore: document %s/%s has no valid source", name, id)
+			}
+		}
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
