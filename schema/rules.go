@@ -362,7 +362,7 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 		reserved, err := configYAMLHasReservedKey(*o.ConfigYAML)
 		switch {
 		case err != nil:
-			c.at(p+"/config_yaml", "config_yaml is not valid YAML: %v", err)
+			c.at(p+"/config_yaml", "config_yaml is not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 		case reserved && o.Preset == "balanced":
 			c.at(p+"/preset", "%s", BalancedPresetMessage)
 		}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
+
+func golden(t *testing.T, path string, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update or UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s (-want +got):\n%s", path, d)
+	}
+}
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(t.Context(), args, &out, &errb)
+	return out.String(), errb.String(), exitCode(err)
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errChanges, 2},
+		{fmt.Errorf("plan: %w", errChanges), 2},
+		{errReported, 1},
+		{errors.New("boom"), 1},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestRun_CommandTable(t *testing.T) {
+	want := []string{"validate", "plan", "apply", "serve", "render", "status", "rotate", "version"}
+	var got []string
+	for _, c := range commands {
+		got = append(got, c.name)
+		if c.run == nil || c.summary == "" {
+			t.Errorf("command %s incomplete", c.name)
+		}
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("commands (-want +got):\n%s", d)
+	}
+	stdout, _, code := runCLI(t, "help")
+	if code != 0 {
+		t.Errorf("help exit %d", code)
+	}
+	for _, name := range want {
+		if !strings.Contains(stdout, "  "+name+" ") {
+			t.Errorf("usage does not list %s:\n%s", name, stdout)
+		}
+	}
+}
+
+func TestRun_Errors(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		stderrHas  string
+		stdoutWant string
+	}{
+		{"no command", nil, 1, "usage: fleetform", ""},
+		{"unknown command", []string{"frobnicate"}, 1, `unknown command "frobnicate"`, ""},
+		{"bad flag", []string{"validate", "--nope"}, 1, "flag provided but not defined: -nope", ""},
+		{"bad format", []string{"validate", "--format", "xml", "."}, 1, `fleetform validate: unknown --format "xml"`, ""},
+		{"command help", []string{"validate", "-h"}, 0, "usage: fleetform validate", ""},
+		{"missing path", []string{"validate", "testdata/does-not-exist"}, 1, "no such file or directory", ""},
+		{"dir without yaml", []string{"validate", t.TempDir()}, 1, "no *.yaml or *.yml files", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.stderrHas) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.stderrHas)
+			}
+			if tt.stdoutWant != "" && stdout != tt.stdoutWant {
+				t.Errorf("stdout = %q", stdout)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(stdout, "fleetform ") || stderr != "" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if alias, _, _ := runCLI(t, "--version"); alias != stdout {
+		t.Errorf("--version = %q, want %q", alias, stdout)
+	}
+}
+
+func TestParseArgs(t *testing.T) {
+	tests := []struct {
+		args       []string
+		format     string
+		positional []string
+	}{
+		{[]string{"a", "b"}, "text", []string{"a", "b"}},
+		{[]string{"--format", "json", "a"}, "json", []string{"a"}},
+		{[]string{"a", "--format=github", "b"}, "github", []string{"a", "b"}},
+		{[]string{"a", "--", "--format", "b"}, "text", []string{"a", "--format", "b"}},
+		{nil, "text", nil},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet("t", "", &bytes.Buffer{})
+		format := fs.String("format", "text", "")
+		got, err := parseArgs(fs, tt.args)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.args, err)
+		}
+		if *format != tt.format || !cmp.Equal(got, tt.positional) {
+			t.Errorf("parseArgs(%q) = %q, format %q; want %q, %q", tt.args, got, *format, tt.positional, tt.format)
+		}
+	}
+}
+
+func TestBindConfigDir(t *testing.T) {
+	for _, args := range [][]string{{"-c", "x"}, {"--config", "x"}, {"-c=x"}} {
+		fs := newFlagSet("t", "", &bytes.Buffer{})
+		var dir string
+		bindConfigDir(fs, &dir)
+		if _, err := parseArgs(fs, args); err != nil || dir != "x" {
+			t.Errorf("%q: dir = %q, err %v", args, dir, err)
+		}
+	}
+	fs := newFlagSet("t", "", &bytes.Buffer{})
+	var dir string
+	bindConfigDir(fs, &dir)
+	if _, err := parseArgs(fs, nil); err != nil || dir != "." {
+		t.Errorf("default dir = %q, err %v", dir, err)
+	}
+}
+
+// Golden output of validate in every format, for valid and invalid input.
+func TestValidate_Golden(t *testing.T) {
+	examples := filepath.Join("..", "..", "examples")
+	fleets := filepath.Join("..", "..", "testdata", "fleets")
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"valid-text", []string{filepath.Join(examples, "remote-sync"), filepath.Join(examples, "multi-output")}, 0},
+		{"valid-json", []string{"--format", "json", filepath.Join(examples, "remote-generated-token")}, 0},
+		{"valid-github", []string{"--format", "github", filepath.Join(examples, "remote-generated-token")}, 0},
+		{"invalid-text", []string{filepath.Join(fleets, "literal-secrets.bad.yaml"), filepath.Join(examples, "direct-sync")}, 1},
+		{"invalid-json", []string{filepath.Join(fleets, "preset-balanced.bad.yaml"), "--format", "json"}, 1},
+		{"invalid-github", []string{"--format", "github", filepath.Join(fleets, "sync.bad.yaml")}, 1},
+		{"multi-file-invalid", []string{filepath.Join("..", "..", "testdata", "multi", "two-clusters.bad")}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runCLI(t, append([]string{"validate"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.code, stderr)
+			}
+			if stderr != "" {
+				t.Errorf("stderr = %q, want empty (problems go to stdout)", stderr)
+			}
+			golden(t, filepath.Join("testdata", "validate-"+tt.name+".golden"), stdout)
+		})
+	}
+}
+
+func TestValidate_DefaultsToCurrentDirectory(t *testing.T) {
+	t.Chdir(filepath.Join("..", "..", "examples", "remote-sync"))
+	stdout, stderr, code := runCLI(t, "validate")
+	if code != 0 || stdout != ".: valid (1 output, 2 agent policies, 2 packages, 1 remote)\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+func TestGitHubEscaping(t *testing.T) {
+	if got := escapeData("50% done\r\nnext"); got != "50%25 done%0D%0Anext" {
+		t.Errorf("escapeData = %q", got)
+	}
+	if got := escapeProperty("a:b,c%"); got != "a%3Ab%2Cc%25" {
+		t.Errorf("escapeProperty = %q", got)
+	}
+}
