@@ -66,6 +66,11 @@ func (cs *compiledSchema) validate(u *unit) []Issue {
 	collectLeaves(ve, &leaves)
 	var out []Issue
 	for _, l := range leaves {
+		if _, ok := l.ErrorKind.(*kind.FalseSchema); ok {
+			// A field of another output type: the schema forbids it for
+			// editors; the semantic rules report it with the types it needs.
+			continue
+		}
 		out = append(out, cs.leafIssues(u, l)...)
 	}
 	return out

@@ -332,7 +332,10 @@ func (m *merged) locate(ptr string) (*unit, string) {
 func withoutDuplicates(later, earlier []Issue) []Issue {
 	seen := map[[2]string]bool{}
 	for _, s := range earlier {
-		seen[[2]string{s.File, s.Pointer}] = true
+		// A missing key says nothing about the object's other problems.
+		if !strings.HasPrefix(s.Message, "missing required key") {
+			seen[[2]string{s.File, s.Pointer}] = true
+		}
 	}
 	out := later[:0:0]
 	for _, s := range later {

@@ -214,27 +214,20 @@ func TestLoad_AliasBombIsRefusedCheaply(t *testing.T) {
 	}
 }
 
-func TestLoad_Defaults(t *testing.T) {
-	doc, err := LoadFiles(t.Context(), os.DirFS(corpusDir), "design-sketch.good.yaml", "minimal.good.yaml")
+func TestLoad_TwoFilesWithClusters(t *testing.T) {
+	_, err := LoadFiles(t.Context(), os.DirFS(corpusDir), "design-sketch.good.yaml", "minimal.good.yaml")
 	var issues Issues
-	if !errors.As(err, &issues) || !strings.Contains(issues.Error(), "clusters is defined in both") {
-		t.Fatalf("two files with clusters: err = %v", err)
+	if !errors.As(err, &issues) {
+		t.Fatalf("want Issues, got %v", err)
 	}
-	doc, err = LoadFiles(t.Context(), fstest.MapFS{"f.yaml": {Data: []byte(`
-clusters:
-  main:
-    kibana: {url: https://kb:5601, auth: {api_key: {env: K}}}
-    elasticsearch: {url: https://es:9200, auth: {api_key: {env: E}}}
-outputs:
-  - {id: r, name: r, type: remote_elasticsearch, hosts: ["https://r:9200"]}
-  - {id: d, name: d, type: remote_elasticsearch, hosts: ["https://r:9200"], sync_via: direct, remote: w}
-  - {id: e, name: e, type: elasticsearch, hosts: ["https://e:9200"]}
-  remotes: []
-`)}}, "f.yaml")
-	if err == nil {
-		t.Fatalf("want an issue for the misplaced remotes key, got %+v", doc)
+	want := "minimal.good.yaml:2:1: /clusters: clusters is defined in both design-sketch.good.yaml and minimal.good.yaml: define it in exactly one file"
+	if issues.Error() != want {
+		t.Errorf("got:\n%v\nwant:\n%s", issues, want)
 	}
-	doc, err = LoadFiles(t.Context(), fstest.MapFS{"f.yaml": {Data: []byte(`
+}
+
+func TestLoad_Defaults(t *testing.T) {
+	doc, err := LoadFiles(t.Context(), fstest.MapFS{"f.yaml": {Data: []byte(`
 clusters:
   main:
     kibana: {url: https://kb:5601, auth: {api_key: {env: K}}}
@@ -251,6 +244,9 @@ outputs:
 	}
 	if got := doc.Outputs[1].SyncVia; got != "" {
 		t.Errorf("elasticsearch sync_via = %q, want empty", got)
+	}
+	if got := doc.Outputs[1].EffectiveSyncVia(); got != "" {
+		t.Errorf("elasticsearch EffectiveSyncVia = %q", got)
 	}
 }
 

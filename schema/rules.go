@@ -400,9 +400,6 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 }
 
 func (c *checker) kafka(p string, o *Output) {
-	if o.AuthType == "" {
-		c.at(p, "kafka outputs need auth_type (none, user_pass, ssl or kerberos)")
-	}
 	if o.AuthType != "user_pass" {
 		if o.Username != "" {
 			c.at(p+"/username", "username is only valid with auth_type user_pass")
