@@ -35,11 +35,7 @@ func newSimHarness(t *testing.T, clusters ...fleetsim.ClusterConfig) *simHarness
 	t.Helper()
 	sim := fleetsim.StartTest(t, fleetsim.Options{}, clusters...)
 	main := sim.Cluster("main")
-	kb, err := kibana.New(main.KibanaURL(), kibana.Auth{Username: "elastic", Password: secret.New("changeme")},
-		kibana.WithRetry(8, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	kb := mustKibana(t, main)
 	h := &simHarness{t: t, sim: sim, main: main, kb: kb, inv: newFakeInventory(), logs: &bytes.Buffer{}, secrets: map[string]string{}}
 	h.connect()
 	return h
@@ -229,4 +225,14 @@ func replaceGenerate(doc *schema.Document) {
 			swap(o.ID+"_secrets_service_token", &o.Secrets.ServiceToken)
 		}
 	}
+}
+
+func mustKibana(tb testing.TB, c *fleetsim.Cluster) *kibana.Client {
+	tb.Helper()
+	kb, err := kibana.New(c.KibanaURL(), kibana.Auth{Username: "elastic", Password: secret.New("changeme")},
+		kibana.WithRetry(8, time.Millisecond))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kb
 }
