@@ -283,3 +283,22 @@ func TestExamplesValidate(t *testing.T) {
 		t.Errorf("%d example repositories, want at least 3", n)
 	}
 }
+
+func TestDocument_Lookups(t *testing.T) {
+	doc, err := LoadDir(t.Context(), "../examples/multi-output")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := doc.Output("kafka"); !ok || o.Type != OutputTypeKafka {
+		t.Errorf("Output(kafka) = %+v, %v", o, ok)
+	}
+	if _, ok := doc.Output("nope"); ok {
+		t.Error("Output(nope) found")
+	}
+	if r, ok := doc.Remote("west"); !ok || r.Elasticsearch.URL != "http://127.0.0.1:9201" {
+		t.Errorf("Remote(west) = %+v, %v", r, ok)
+	}
+	if p, ok := doc.AgentPolicy("fleet-server-policy"); !ok || !p.Adopt {
+		t.Errorf("AgentPolicy = %+v, %v", p, ok)
+	}
+}
