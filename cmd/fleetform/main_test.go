@@ -180,6 +180,7 @@ func TestValidate_Golden(t *testing.T) {
 		{"invalid-json", []string{filepath.Join(fleets, "preset-balanced.bad.yaml"), "--format", "json"}, 1},
 		{"invalid-github", []string{"--format", "github", filepath.Join(fleets, "sync.bad.yaml")}, 1},
 		{"multi-file-invalid", []string{filepath.Join("..", "..", "testdata", "multi", "two-clusters.bad")}, 1},
+		{"config-flag", []string{"-c", filepath.Join(examples, "direct-sync")}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,16 +29,24 @@ type docSummary struct {
 	Remotes       int `json:"remotes"`
 }
 
-// runValidate implements "fleetform validate [--format text|json|github] [PATH…]".
+// runValidate implements "fleetform validate [--format text|json|github] [-c DIR] [PATH…]".
 // Each PATH (default ".") is a directory of YAML files merged into one
-// document, or a single file. Exit 0 when every PATH is valid, else 1.
+// document, or a single file; -c DIR is one more PATH. Nothing is contacted
+// and no secret is read. Exit 0 when every PATH is valid, else 1.
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("validate", "[PATH…]", stderr)
 	format := fs.String("format", "text", "output `format`: text, json or github (GitHub Actions annotations)")
+	var dir string
+	bindConfigDir(fs, &dir)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "c" || f.Name == "config" {
+			paths = append(paths, dir) // -c DIR, as for plan and apply
+		}
+	})
 	switch *format {
 	case "text", "json", "github":
 	default:
