@@ -1,0 +1,100 @@
+package elastic
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Error is an error answer from Elasticsearch:
+// {"error": {"root_cause": [...], "type": ..., "reason": ...}, "status": N}.
+type Error struct {
+	Method string // HTTP method of the request
+	Path   string // request path, without query string
+	Status int    // HTTP status
+	Type   string // e.g. index_not_found_exception, version_conflict_engine_exception
+	Reason string // e.g. "no such index [x]"
+	// RootCause holds the root causes' type and reason, first one first.
+	RootCause []Cause
+}
+
+// Cause is one entry of an error's root_cause (or a CCR fatal_exception).
+type Cause struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// Error reads `PUT /x/_doc/1: 409 version_conflict_engine_exception: [1]: version conflict, …`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Method + " " + e.Path + ": " + strconv.Itoa(e.Status))
+	if e.Type != "" {
+		b.WriteString(" " + e.Type)
+	} else if t := http.StatusText(e.Status); t != "" {
+		b.WriteString(" " + t)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	return b.String()
+}
+
+// IsNotFound reports whether err is an Elasticsearch 404.
+func IsNotFound(err error) bool { return StatusCode(err) == http.StatusNotFound }
+
+// IsConflict reports whether err is an Elasticsearch 409 (version conflict).
+func IsConflict(err error) bool { return StatusCode(err) == http.StatusConflict }
+
+// StatusCode returns the status of an *Error in err's chain, or 0.
+func StatusCode(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// ErrorType returns the Elasticsearch error type in err's chain, or "".
+func ErrorType(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Type
+	}
+	return ""
+}
+
+const maxReasonBytes = 512
+
+func parseError(method, path string, status int, body []byte) *Error {
+	e := &Error{Method: method, Path: path, Status: status}
+	var env struct {
+		Error  json.RawMessage `json:"error"`
+		Status int             `json:"status"`
+	}
+	if json.Unmarshal(body, &env) == nil && len(env.Error) > 0 {
+		var obj struct {
+			Type      string  `json:"type"`
+			Reason    string  `json:"reason"`
+			RootCause []Cause `json:"root_cause"`
+		}
+		if json.Unmarshal(env.Error, &obj) == nil {
+			e.Type, e.Reason, e.RootCause = obj.Type, obj.Reason, obj.RootCause
+			return e
+		}
+		var s string // very old or proxy form: "error": "text"
+		if json.Unmarshal(env.Error, &s) == nil {
+			e.Reason = s
+			return e
+		}
+	}
+	// Not an envelope (a document-level 404 {"found": false}, a proxy page):
+	// keep a short, single-line excerpt.
+	r := strings.Join(strings.Fields(string(body)), " ")
+	if len(r) > maxReasonBytes {
+		r = r[:maxReasonBytes] + "…"
+	}
+	e.Reason = r
+	return e
+}
