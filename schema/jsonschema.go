@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -176,6 +177,10 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 		return at("must be at least %d characters long", k.Want)
 	case *kind.MaxLength:
 		return at("is %d characters long, at most %d allowed", k.Got, k.Want)
+	case *kind.Minimum:
+		return at("must be at least %s, got %s", ratString(k.Want), ratString(k.Got))
+	case *kind.Maximum:
+		return at("must be at most %s, got %s", ratString(k.Want), ratString(k.Got))
 	case *kind.MinItems:
 		return at("must have at least %d %s", k.Want, pluralItems(k.Want))
 	case *kind.MaxItems:
@@ -193,6 +198,14 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 		}
 	}
 	return at("%s", e.ErrorKind.LocalizedString(printer))
+}
+
+// ratString prints a schema number plainly (integers without exponent).
+func ratString(r *big.Rat) string {
+	if r.IsInt() {
+		return r.Num().String()
+	}
+	return r.FloatString(3)
 }
 
 func pluralItems(n int) string {
