@@ -102,12 +102,31 @@ func (c *Client) ListAgentPolicies(ctx context.Context, opts ListOptions) ([]Age
 	if opts.WithAgentCount {
 		q.Set("withAgentCount", "true")
 	}
-	return listPaged(ctx, c, "/api/fleet/agent_policies", q, perPage, func(p AgentPolicy) string { return p.ID })
+	return listPaged(ctx, c, "/api/fleet/agent_policies", q, func(p AgentPolicy) string { return p.ID })
 }
 
-// listPaged fetches page 1, 2, … of a {items, total, page, perPage} list until
-// it holds total items or a page comes back short or empty.
-func listPaged[T any](ctx context.Context, c *Client, path string, q url.Values, perPage int, id func(T) string) ([]T, error) {
+// listPaged fetches page 1, 2, … of a {items, total, page, perPage} list
+// until it holds total distinct items or a page comes back empty. If the
+// list moved while it was read (an item changed pages, so fewer distinct
+// items than total arrived), the whole walk is repeated, up to three times.
+func listPaged[T any](ctx context.Context, c *Client, path string, q url.Values, id func(T) string) ([]T, error) {
+	const walks = 3
+	var got, total int
+	for walk := 1; walk <= walks; walk++ {
+		out, t, err := walkPages(ctx, c, path, q, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(out) >= t {
+			return out, nil
+		}
+		got, total = len(out), t
+		c.log.Info("kibana list moved while paging; reading it again", "path", path, "got", got, "total", total)
+	}
+	return nil, fmt.Errorf("GET %s: list kept changing while paging (%d of %d items)", c.pathFor(path), got, total)
+}
+
+func walkPages[T any](ctx context.Context, c *Client, path string, q url.Values, id func(T) string) ([]T, int, error) {
 	var out []T
 	seen := map[string]bool{}
 	for page := 1; ; page++ {
@@ -118,16 +137,18 @@ func listPaged[T any](ctx context.Context, c *Client, path string, q url.Values,
 		pq.Set("page", strconv.Itoa(page))
 		var resp itemsResponse[T]
 		if err := c.do(ctx, request{method: http.MethodGet, path: path, query: pq}, &resp); err != nil {
-			return nil, fmt.Errorf("list page %d: %w", page, err)
+			return nil, 0, fmt.Errorf("list page %d: %w", page, err)
 		}
+		before := len(out)
 		for _, it := range resp.Items {
 			if k := id(it); !seen[k] {
 				seen[k] = true
 				out = append(out, it)
 			}
 		}
-		if len(resp.Items) == 0 || len(resp.Items) < perPage || page*perPage >= resp.Total {
-			return out, nil
+		// A page with nothing new (a server ignoring page) ends the walk too.
+		if len(out) == before || len(out) >= resp.Total {
+			return out, resp.Total, nil
 		}
 	}
 }

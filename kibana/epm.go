@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -66,7 +67,7 @@ const packagePolicyPage = 1000
 // paged by 1000.
 func (c *Client) ListPackagePolicies(ctx context.Context) ([]PackagePolicy, error) {
 	q := url.Values{"perPage": {strconv.Itoa(packagePolicyPage)}, "withAgentCount": {"true"}}
-	return listPaged(ctx, c, "/api/fleet/package_policies", q, packagePolicyPage, func(p PackagePolicy) string { return p.ID })
+	return listPaged(ctx, c, "/api/fleet/package_policies", q, func(p PackagePolicy) string { return p.ID })
 }
 
 // InstalledPackage is an entry of GET /api/fleet/epm/packages/installed.
@@ -84,26 +85,60 @@ const installedPage = 100
 // see content-only packages.
 func (c *Client) ListInstalledPackages(ctx context.Context) ([]InstalledPackage, error) {
 	var out []InstalledPackage
-	var after []any
+	seen := map[string]bool{}
+	var after []string
 	for page := 1; ; page++ {
 		q := url.Values{"perPage": {strconv.Itoa(installedPage)}}
 		for _, v := range after {
-			q.Add("searchAfter", fmt.Sprint(v))
+			q.Add("searchAfter", v)
 		}
 		var resp struct {
 			Items       []InstalledPackage `json:"items"`
 			Total       int                `json:"total"`
-			SearchAfter []any              `json:"searchAfter"`
+			SearchAfter []json.RawMessage  `json:"searchAfter"`
 		}
 		if err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/epm/packages/installed", query: q}, &resp); err != nil {
 			return nil, fmt.Errorf("list page %d: %w", page, err)
 		}
-		out = append(out, resp.Items...)
-		if len(resp.Items) < installedPage || len(resp.SearchAfter) == 0 || len(out) >= resp.Total {
+		for _, p := range resp.Items {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				out = append(out, p)
+			}
+		}
+		// Kibana may cap the page below perPage, so only the total (or an
+		// empty page, or a missing cursor) ends the walk.
+		if len(resp.Items) == 0 || len(resp.SearchAfter) == 0 || len(out) >= resp.Total {
 			return out, nil
 		}
-		after = resp.SearchAfter
+		next, err := cursorValues(resp.SearchAfter)
+		if err != nil {
+			return nil, fmt.Errorf("GET /api/fleet/epm/packages/installed: searchAfter: %w", err)
+		}
+		if slices.Equal(next, after) {
+			return nil, fmt.Errorf("GET /api/fleet/epm/packages/installed: searchAfter cursor did not advance after %d of %d packages", len(out), resp.Total)
+		}
+		after = next
 	}
+}
+
+// cursorValues turns a searchAfter cursor into query values: strings as
+// they are, numbers exactly as Kibana wrote them (no float reformatting).
+func cursorValues(raw []json.RawMessage) ([]string, error) {
+	out := make([]string, 0, len(raw))
+	for _, r := range raw {
+		var s string
+		if err := json.Unmarshal(r, &s); err == nil {
+			out = append(out, s)
+			continue
+		}
+		var n json.Number
+		if err := json.Unmarshal(r, &n); err != nil {
+			return nil, fmt.Errorf("unexpected cursor value %s", r)
+		}
+		out = append(out, n.String())
+	}
+	return out, nil
 }
 
 // Package is an entry of GET /api/fleet/epm/packages: a package the registry
