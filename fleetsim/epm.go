@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -85,6 +86,26 @@ func assetsOf(name, version string, streams []string) []any {
 	}
 	items = append(items, map[string]any{"id": name + "-" + strings.ReplaceAll(version, ".", "-") + "-overview", "type": "dashboard"})
 	return items
+}
+
+// packageAssets is the item's assets map: service → asset type → names.
+func packageAssets(name, version string) map[string]any {
+	es, kb := map[string]any{}, map[string]any{}
+	var streams []string
+	if p := registryFind(name, version); p != nil {
+		streams = p.DataStreams
+	}
+	for _, a := range assetsOf(name, version, streams) {
+		m := a.(map[string]any)
+		typ := m["type"].(string)
+		target := es
+		if typ == "dashboard" {
+			target = kb
+		}
+		list, _ := target[typ].([]any)
+		target[typ] = append(list, m["id"])
+	}
+	return map[string]any{"elasticsearch": es, "kibana": kb}
 }
 
 var (
@@ -257,6 +278,7 @@ func (c *Cluster) getPackage(r *kreq) *kresp {
 	if version != "" {
 		item["version"] = version
 	}
+	item["assets"] = packageAssets(name, cmpOr(version, fmt.Sprint(item["version"])))
 	hasPolicies := false
 	for _, pp := range c.st.PackagePolicies {
 		if pp.PackageName == name {

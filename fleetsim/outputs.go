@@ -228,6 +228,10 @@ func (c *Cluster) createOutput(r *kreq) *kresp {
 	if (typ == typeES || typ == typeRemoteES) && attrs["preset"] == nil {
 		attrs["preset"] = defaultPreset(attrs["config_yaml"])
 	}
+	if typ == typeKafka {
+		applyKafkaDefaults(attrs)
+		attrs["proxy_id"] = nil
+	}
 	if resp := c.checkSyncLicence(body); resp != nil {
 		return resp
 	}
@@ -302,14 +306,27 @@ func (c *Cluster) updateOutput(r *kreq) *kresp {
 			update["write_to_logs_streams"] = nil
 		}
 		if oldType == typeKafka {
-			for _, k := range []string{"version", "key", "compression", "compression_level", "client_id", "auth_type", "connection_type", "username", "password", "sasl", "partition", "random", "round_robin", "hash", "topic", "headers", "timeout", "broker_timeout", "required_acks"} {
+			for _, k := range []string{"version", "key", "compression", "compression_level", "client_id", "auth_type", "connection_type", "username", "password", "sasl", "partition", "random", "round_robin", "hash", "topic", "headers", "timeout", "broker_timeout", "required_acks", "ssl"} {
+				update[k] = nil
+			}
+		}
+		if newType == typeLogstash || newType == typeKafka {
+			update["ca_trusted_fingerprint"] = nil
+			update["ca_sha256"] = nil
+		}
+		if newType == typeKafka {
+			applyKafkaDefaults(update)
+		}
+	}
+	if newType == typeKafka {
+		for _, k := range []string{"password", "username", "sasl", "ssl"} {
+			if v, _ := update[k]; v == nil || v == "" {
 				update[k] = nil
 			}
 		}
 	}
-	if v, sent := update["ssl"]; sent && v == nil {
-		delete(update, "ssl")
-		delete(o.Attrs, "ssl")
+	if mergedType == typeKafka {
+		update["proxy_id"] = nil
 	}
 	if isDefault && defaultSent {
 		if prev := c.st.defaultOutput(false); prev != nil && prev.SOID != o.SOID {
@@ -332,7 +349,7 @@ func (c *Cluster) updateOutput(r *kreq) *kresp {
 		if s, _ := update["service_token"].(string); s == "" {
 			update["service_token"] = nil
 		}
-		if _, sent := update["kibana_api_key"]; !sent {
+		if s, _ := update["kibana_api_key"].(string); s == "" {
 			update["kibana_api_key"] = nil
 		}
 	}
@@ -343,14 +360,9 @@ func (c *Cluster) updateOutput(r *kreq) *kresp {
 		}
 		update["preset"] = defaultPreset(cy)
 	}
-	if _, sent := update["shipper"]; sent {
-		cy, cySent := update["config_yaml"]
-		if !cySent {
-			cy = o.Attrs["config_yaml"]
-		}
-		if !shipperEnabled(cy) {
-			update["shipper"] = nil
-		}
+	// The shipper rule looks at the body's config_yaml only.
+	if sh, sent := update["shipper"]; sent && sh != nil && !shipperEnabled(update["config_yaml"]) {
+		update["shipper"] = nil
 	}
 	if resp := c.checkSyncLicence(body); resp != nil {
 		return resp
@@ -449,7 +461,8 @@ func (c *Cluster) deleteOutput(r *kreq) *kresp {
 func (c *Cluster) outputHealth(r *kreq) *kresp {
 	o := c.st.outputByID(r.params["outputId"])
 	if o == nil {
-		return kerr(http.StatusNotFound, "Output %s not found", r.params["outputId"])
+		// getOutputLastUpdateTime reads the saved object directly: the core not-found error.
+		return kerr(http.StatusNotFound, "Saved object [ingest-outputs/%s] not found", outputIDToUUID(r.params["outputId"]))
 	}
 	docs, _ := c.node.SearchDocs("logs-fleet_server.output_health-default", true)
 	var latest map[string]any
@@ -468,7 +481,7 @@ func (c *Cluster) outputHealth(r *kreq) *kresp {
 			latest, latestAt = src, at
 		}
 	}
-	if latest == nil || latestAt.Before(o.UpdatedAt) {
+	if latest == nil || latestAt.Before(o.UpdatedAt.Truncate(time.Millisecond)) {
 		return ok(map[string]any{"state": "UNKNOWN", "message": "", "timestamp": ""})
 	}
 	msg, _ := latest["message"].(string)
@@ -484,6 +497,51 @@ func (c *Cluster) unsetDefault(prev *output, key string, now time.Time) *kresp {
 	prev.Attrs[key] = false
 	c.st.putOutput(prev, now)
 	return nil
+}
+
+// applyKafkaDefaults is the Kafka block of output.ts create/update.
+func applyKafkaDefaults(a map[string]any) {
+	setIfEmpty := func(k string, v any) {
+		if cur, ok := a[k]; !ok || cur == nil || cur == "" || cur == 0.0 {
+			a[k] = v
+		}
+	}
+	setIfEmpty("version", "1.0.0")
+	setIfEmpty("compression", "gzip")
+	if a["compression"] == "gzip" {
+		setIfEmpty("compression_level", 4.0)
+	} else {
+		a["compression_level"] = nil
+	}
+	setIfEmpty("client_id", "Elastic")
+	if u, _ := a["username"].(string); u != "" {
+		if pw, _ := a["password"].(string); pw != "" && getPath(a, []string{"sasl", "mechanism"}) == nil {
+			a["sasl"] = map[string]any{"mechanism": "PLAIN"}
+		}
+	}
+	setIfEmpty("partition", "hash")
+	switch a["partition"] {
+	case "random":
+		if getPath(a, []string{"random", "group_events"}) == nil {
+			a["random"] = map[string]any{"group_events": 1.0}
+		}
+	case "round_robin":
+		if getPath(a, []string{"round_robin", "group_events"}) == nil {
+			a["round_robin"] = map[string]any{"group_events": 1.0}
+		}
+	}
+	setIfEmpty("timeout", 30.0)
+	setIfEmpty("broker_timeout", 10.0)
+	if a["required_acks"] == nil {
+		a["required_acks"] = 1.0
+	}
+	if a["auth_type"] != "none" {
+		delete(a, "connection_type")
+	}
+	if a["auth_type"] != "user_pass" {
+		delete(a, "username")
+		delete(a, "password")
+	}
 }
 
 // checkEditable is _validateFieldsAreEditable (2.8 step 2, trap 10).

@@ -223,7 +223,7 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 	if full {
 		pps := []any{}
 		for _, pp := range c.packagePoliciesOf(p.ID) {
-			pps = append(pps, pp.view())
+			pps = append(pps, pp.view(false))
 		}
 		v["package_policies"] = pps
 	}
@@ -493,7 +493,9 @@ func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	return ok(map[string]any{"id": id, "name": p.str("name")})
 }
 
-func (pp *packagePolicy) view() map[string]any {
+// view is the PackagePolicy object; agents only appears where the API
+// counts them (the list with withAgentCount=true).
+func (pp *packagePolicy) view(withAgents bool) map[string]any {
 	v := map[string]any{
 		"id":         pp.ID,
 		"name":       pp.Name,
@@ -507,7 +509,9 @@ func (pp *packagePolicy) view() map[string]any {
 		"created_by": "elastic",
 		"updated_at": pp.UpdatedAt.Format(time.RFC3339Nano),
 		"updated_by": "elastic",
-		"agents":     pp.Agents,
+	}
+	if withAgents {
+		v["agents"] = pp.Agents
 	}
 	if len(pp.PolicyIDs) > 0 {
 		v["policy_id"] = pp.PolicyIDs[0]
@@ -534,8 +538,9 @@ func (c *Cluster) listPackagePolicies(r *kreq) *kresp {
 	start := min((page-1)*perPage, total)
 	end := min(start+perPage, total)
 	items := make([]any, 0, end-start)
+	withAgents, _ := r.query["withAgentCount"].(bool)
 	for _, id := range ids[start:end] {
-		items = append(items, c.st.PackagePolicies[id].view())
+		items = append(items, c.st.PackagePolicies[id].view(withAgents))
 	}
 	return ok(map[string]any{"items": items, "total": total, "page": page, "perPage": perPage})
 }

@@ -192,7 +192,7 @@ func TestPackagePolicies_ListWithAgentCountsFromSeed(t *testing.T) {
 		AgentPolicies:   []SeedAgentPolicy{{ID: "p", Name: "P"}},
 		PackagePolicies: []SeedPackagePolicy{{ID: "pp", Name: "nginx-1", PolicyIDs: []string{"p"}, Package: pkgRef("nginx", "2.0.0"), Agents: 7}},
 	})
-	items := kb.do("GET", "/api/fleet/package_policies?perPage=10", nil).must(t, 200).items()
+	items := kb.do("GET", "/api/fleet/package_policies?perPage=10&withAgentCount=true", nil).must(t, 200).items()
 	if len(items) != 1 {
 		t.Fatalf("items = %v", items)
 	}

@@ -1,0 +1,349 @@
+package fleetsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// specPath is Kibana's published Fleet OpenAPI spec, shared by the team.
+var specPath = filepath.Join("..", "..", "shared", "specs", "kibana-fleet.openapi.yaml")
+
+// loadSpec loads the spec and patches its known defects in memory (the file
+// is never changed). Each patch is documented where it is applied.
+func loadSpec(t *testing.T) *openapi3.T {
+	t.Helper()
+	raw, err := os.ReadFile(specPath)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Skipf("contract tests need %s (the shared specs directory is absent in this checkout)", specPath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(raw)
+	if err != nil {
+		t.Fatalf("load %s: %v", specPath, err)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				// Defect 1: path parameter pkgVersion is `required: false`; OpenAPI
+				// requires path parameters to be required (the route with and without
+				// the version is one path in the spec).
+				if p.Value != nil && p.Value.In == "path" && !p.Value.Required {
+					p.Value.Required = true
+				}
+			}
+			for code, resp := range op.Responses.Map() {
+				// Defect 2: 73 of 75 responses have no description, which OpenAPI requires.
+				if resp.Value.Description == nil {
+					d := "HTTP " + code
+					resp.Value.Description = &d
+				}
+				for mt, media := range resp.Value.Content {
+					// Defect 3: responses are keyed by the media type with a version
+					// parameter ("application/json; Elastic-Api-Version=2023-10-31")
+					// while Kibana answers "application/json; charset=utf-8"; kin-openapi
+					// matches on the bare type, so register it there too.
+					if strings.HasPrefix(mt, "application/json;") {
+						resp.Value.Content["application/json"] = media
+					}
+					// Defect 4: the Generic Error schema forbids additional properties,
+					// yet Fleet adds `attributes: {type}` for OutputInvalidError and
+					// others (fleet-api.md §1, FLEET/server/errors/handlers.ts).
+					if s := media.Schema; s != nil && s.Value != nil && s.Value.Description == "Generic Error" {
+						if _, ok := s.Value.Properties["attributes"]; !ok {
+							s.Value.Properties["attributes"] = openapi3.NewSchemaRef("", openapi3.NewObjectSchema().WithAnyAdditionalProperties())
+						}
+					}
+				}
+			}
+		}
+	}
+	// Defect 6: error statuses Fleet returns are not declared: 404 (output,
+	// agent policy or package not found, 2.2/3.3/§4) and 409 (duplicate output
+	// id, agent policy name, 2.4/3.3). Declare them with the Generic Error body
+	// of the operation's 400.
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			bad := op.Responses.Value("400")
+			if bad == nil {
+				continue
+			}
+			for _, code := range []string{"404", "409"} {
+				if op.Responses.Value(code) == nil {
+					op.Responses.Set(code, bad)
+				}
+			}
+		}
+	}
+	// Defect 7: the Kafka output's conditional fields (compression_level,
+	// connection_type, username, password — config-schema `conditional` types
+	// that may be `never`) were converted to required properties; Kibana omits
+	// them (it deletes connection_type unless auth_type is none, username and
+	// password unless user_pass; output.ts). The same conversion rendered them
+	// as `oneOf: [<type>, {not: {}}]`, which kin-openapi matches twice for
+	// any value; the `{not: {}}` branch (config-schema `never`) is dropped.
+	// Defect 8: newest Kibana's install
+	// response `_meta` also has `name` (fleet-api.md §4).
+	var fix func(s *openapi3.Schema, seen map[*openapi3.Schema]bool)
+	fix = func(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if t, ok := s.Properties["type"]; ok && t.Value != nil && len(t.Value.Enum) == 1 && t.Value.Enum[0] == "kafka" {
+			var req []string
+			for _, r := range s.Required {
+				switch r {
+				case "compression_level", "connection_type", "username", "password":
+				default:
+					req = append(req, r)
+				}
+			}
+			s.Required = req
+		}
+		if len(s.OneOf) > 1 {
+			var keep openapi3.SchemaRefs
+			for _, b := range s.OneOf {
+				if b.Value != nil && b.Value.Not != nil && b.Value.Not.Value != nil && b.Value.Not.Value.IsEmpty() {
+					continue
+				}
+				keep = append(keep, b)
+			}
+			s.OneOf = keep
+		}
+		if m, ok := s.Properties["_meta"]; ok && m.Value != nil {
+			if _, has := m.Value.Properties["install_source"]; has {
+				m.Value.Properties["name"] = openapi3.NewSchemaRef("", openapi3.NewStringSchema())
+			}
+		}
+		for _, refs := range [][]*openapi3.SchemaRef{s.AnyOf, s.OneOf, s.AllOf} {
+			for _, r := range refs {
+				fix(r.Value, seen)
+			}
+		}
+		for _, r := range s.Properties {
+			fix(r.Value, seen)
+		}
+		if s.Items != nil {
+			fix(s.Items.Value, seen)
+		}
+	}
+	fixSeen := map[*openapi3.Schema]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, resp := range op.Responses.Map() {
+				for _, media := range resp.Value.Content {
+					if media.Schema != nil {
+						fix(media.Schema.Value, fixSeen)
+					}
+				}
+			}
+		}
+	}
+	// Defect 5: one schema has `enum: []` (epm/packages/installed searchAfter),
+	// which accepts nothing; drop the empty enum.
+	var walk func(s *openapi3.Schema, seen map[*openapi3.Schema]bool)
+	walk = func(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if s.Enum != nil && len(s.Enum) == 0 {
+			s.Enum = nil
+		}
+		for _, refs := range [][]*openapi3.SchemaRef{s.AnyOf, s.OneOf, s.AllOf} {
+			for _, r := range refs {
+				walk(r.Value, seen)
+			}
+		}
+		for _, r := range s.Properties {
+			walk(r.Value, seen)
+		}
+		if s.Items != nil {
+			walk(s.Items.Value, seen)
+		}
+		if s.AdditionalProperties.Schema != nil {
+			walk(s.AdditionalProperties.Schema.Value, seen)
+		}
+	}
+	seen := map[*openapi3.Schema]bool{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, resp := range op.Responses.Map() {
+				for _, media := range resp.Value.Content {
+					if media.Schema != nil {
+						walk(media.Schema.Value, seen)
+					}
+				}
+			}
+		}
+	}
+	// The upper-case sync_status example (COMPLETED/FAILED) of the
+	// remote_synced_integrations routes is the issue's sixth known defect; those
+	// routes are absent from this extract (see its header), so nothing to patch.
+	doc.Servers = nil // match paths without the server prefix
+	if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
+		t.Fatalf("patched spec is invalid: %v", err)
+	}
+	return doc
+}
+
+// exchange is one request and its response, kept for validation.
+type exchange struct {
+	req    *http.Request
+	body   []byte
+	status int
+	header http.Header
+	resp   []byte
+}
+
+type recordingClient struct {
+	t    *testing.T
+	base string
+	log  []exchange
+}
+
+func (c *recordingClient) do(method, path string, body any) exchange {
+	c.t.Helper()
+	var raw []byte
+	if body != nil {
+		raw, _ = json.Marshal(body)
+	}
+	req, _ := http.NewRequest(method, c.base+path, bytes.NewReader(raw))
+	req.SetBasicAuth("elastic", "changeme")
+	req.Header.Set("kbn-xsrf", "true")
+	req.Header.Set("elastic-api-version", "2023-10-31")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	ex := exchange{req: req, body: raw, status: resp.StatusCode, header: resp.Header, resp: out}
+	c.log = append(c.log, ex)
+	return ex
+}
+
+// TestContract_ResponsesMatchOpenAPI drives every Kibana route the spec
+// covers through success and error cases and validates every response.
+func TestContract_ResponsesMatchOpenAPI(t *testing.T) {
+	doc := loadSpec(t)
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := StartTest(t, Options{})
+	if err := s.Seed(&SeedFile{Clusters: map[string]*ClusterSeed{"main": {
+		AgentPolicies:   []SeedAgentPolicy{{ID: "seeded", Name: "Seeded"}, {ID: "fs", Name: "FS", HasFleetServer: true}},
+		PackagePolicies: []SeedPackagePolicy{{ID: "pp", Name: "nginx-1", PolicyIDs: []string{"seeded"}, Package: pkgRef("nginx", "2.0.0"), Agents: 2}},
+		Packages:        []SeedPackage{{Name: "system"}, {Name: "security_detection_engine"}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	c := &recordingClient{t: t, base: s.Cluster("main").KibanaURL()}
+	// Outputs.
+	c.do("GET", "/api/fleet/outputs", nil)
+	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "es2", "name": "es2", "type": "elasticsearch", "hosts": []any{"https://es2"}, "ssl": map[string]any{"certificate_authorities": []any{"ca"}}})
+	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "remote", "name": "remote", "type": "remote_elasticsearch", "hosts": []any{"https://r"}, "secrets": map[string]any{"service_token": "t"}, "sync_integrations": true, "kibana_url": "https://kb", "kibana_api_key": "k"})
+	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "ls", "name": "ls", "type": "logstash", "hosts": []any{"ls:5044"}})
+	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "kafka", "name": "kafka", "type": "kafka", "hosts": []any{"k:9092"}, "topic": "t", "auth_type": "none"})
+	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "es2", "name": "dup", "type": "elasticsearch", "hosts": []any{"https://es2"}}) // 409
+	c.do("POST", "/api/fleet/outputs", map[string]any{"name": "bad", "type": "elasticsearch", "hosts": []any{"nope"}})                    // 400
+	c.do("POST", "/api/fleet/outputs", map[string]any{"name": "p", "type": "elasticsearch", "hosts": []any{"https://p"}, "preset": "balanced", "config_yaml": "worker: 1"})
+	c.do("GET", "/api/fleet/outputs/remote", nil)
+	c.do("GET", "/api/fleet/outputs/missing", nil)
+	c.do("PUT", "/api/fleet/outputs/es2", map[string]any{"name": "es2b", "hosts": []any{"https://es2b"}})
+	c.do("PUT", "/api/fleet/outputs/remote", map[string]any{"type": "remote_elasticsearch", "secrets": map[string]any{"service_token": "t2"}})
+	c.do("PUT", "/api/fleet/outputs/fleet-default-output", map[string]any{"is_default": false})
+	c.do("PUT", "/api/fleet/outputs/missing", map[string]any{"name": "x"})
+	c.do("GET", "/api/fleet/outputs/es2/health", nil)
+	c.do("DELETE", "/api/fleet/outputs/fleet-default-output", nil)
+	c.do("DELETE", "/api/fleet/outputs/missing", nil)
+	c.do("DELETE", "/api/fleet/outputs/ls", nil)
+	// Agent policies.
+	c.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p1", "name": "P1", "namespace": "default", "description": "d", "data_output_id": "es2"})
+	c.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"name": "P2", "namespace": "default"})
+	c.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "P1", "namespace": "default"})                                // 409
+	c.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "P3", "namespace": "default", "is_preconfigured": true})        // 400
+	c.do("GET", "/api/fleet/agent_policies", nil)
+	c.do("GET", "/api/fleet/agent_policies?perPage=1000&kuery="+strings.ReplaceAll(`ingest-agent-policies.data_output_id:"es2"`, " ", "%20"), nil)
+	c.do("GET", "/api/fleet/agent_policies?perPage=5&full=true", nil)
+	c.do("GET", "/api/fleet/agent_policies?perPage=500&full=true", nil) // 400
+	c.do("GET", "/api/fleet/agent_policies/p1", nil)
+	c.do("GET", "/api/fleet/agent_policies/missing", nil)
+	c.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "monitoring_output_id": "es2"})
+	c.do("PUT", "/api/fleet/agent_policies/fs", map[string]any{"name": "FS", "namespace": "default", "data_output_id": "kafka"}) // 400
+	c.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": "p1"})
+	c.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": "missing"})
+	// Package policies and EPM.
+	c.do("GET", "/api/fleet/package_policies", nil)
+	c.do("GET", "/api/fleet/epm/packages", nil)
+	c.do("GET", "/api/fleet/epm/packages/installed", nil)
+	c.do("GET", "/api/fleet/epm/packages/installed?perPage=1", nil)
+	c.do("GET", "/api/fleet/epm/packages/nginx/2.0.0", nil)
+	c.do("GET", "/api/fleet/epm/packages/nginx/0.0.1", nil)
+	c.do("POST", "/api/fleet/epm/packages/apache/2.0.0", nil)
+	c.do("POST", "/api/fleet/epm/packages/apache/1.22.0", nil) // out of date
+	c.do("POST", "/api/fleet/epm/packages/nope/1.0.0", nil)
+	c.do("DELETE", "/api/fleet/epm/packages/nginx/2.0.0", nil) // in use
+	c.do("DELETE", "/api/fleet/epm/packages/apache/2.0.0", nil)
+	c.do("DELETE", "/api/fleet/epm/packages/apache/2.0.0", nil) // not installed
+	c.do("POST", "/api/fleet/setup", nil)
+
+	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
+	opts.WithCustomSchemaErrorFunc(func(e *openapi3.SchemaError) string {
+		return fmt.Sprintf("at %s: %s", "/"+strings.Join(e.JSONPointer(), "/"), e.Reason)
+	})
+	validated := map[string]bool{}
+	for _, ex := range c.log {
+		ex.req.URL.Host = ""
+		ex.req.URL.Scheme = ""
+		route, params, err := router.FindRoute(withPath(ex.req))
+		if err != nil {
+			t.Errorf("%s %s: not in the spec: %v", ex.req.Method, ex.req.URL.Path, err)
+			continue
+		}
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: ex.req, PathParams: params, Route: route},
+			Status:                 ex.status,
+			Header:                 ex.header,
+			Body:                   io.NopCloser(bytes.NewReader(ex.resp)),
+			Options:                opts,
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+			t.Errorf("%s %s → %d does not match the spec: %v\nbody: %.600s", ex.req.Method, ex.req.URL.RequestURI(), ex.status, err, ex.resp)
+		}
+		validated[fmt.Sprintf("%s %s %d", ex.req.Method, route.Path, ex.status)] = true
+	}
+	if len(validated) < 25 {
+		t.Errorf("only %d distinct route/status pairs validated", len(validated))
+	}
+}
+
+// withPath gives the router a request whose URL has no host (servers were cleared).
+func withPath(r *http.Request) *http.Request {
+	cp := r.Clone(context.Background())
+	cp.Host = ""
+	return cp
+}
+
+var _ routers.Router
