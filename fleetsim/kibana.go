@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fleetform/fleetform/fleetsim/esim"
 )
@@ -54,6 +55,14 @@ type kresp struct {
 	status int
 	body   any
 	raw    []byte
+	pooled *bytes.Buffer // raw's buffer, returned to bufPool once written
+}
+
+// bufPool recycles the large buffers of list responses.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func pooledResponse(buf *bytes.Buffer) *kresp {
+	return &kresp{status: http.StatusOK, raw: buf.Bytes(), pooled: buf}
 }
 
 func ok(body any) *kresp { return &kresp{status: http.StatusOK, body: body} }
@@ -281,8 +290,13 @@ func writeKibana(w http.ResponseWriter, resp *kresp, versioned bool) {
 			raw = []byte(`{"statusCode":500,"error":"Internal Server Error","message":"An internal server error occurred."}`)
 		}
 	}
+	h.Set("Content-Length", strconv.Itoa(len(raw)))
 	w.WriteHeader(resp.status)
 	_, _ = w.Write(raw)
+	if resp.pooled != nil && resp.pooled.Cap() <= 8<<20 {
+		resp.pooled.Reset()
+		bufPool.Put(resp.pooled)
+	}
 }
 
 func basicUser(authz string) string {

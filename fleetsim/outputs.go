@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -134,21 +135,30 @@ var secretPaths = []struct{ secret, plain []string }{
 }
 
 func (c *Cluster) listOutputs(_ *kreq) *kresp {
-	outs := make([]*output, 0, len(c.st.Outputs))
-	for _, o := range c.st.Outputs {
-		outs = append(outs, o)
+	// Sorted by is_default desc (the PIT finder's sort), then creation order.
+	type key struct {
+		rank int64
+		o    *output
 	}
-	slices.SortFunc(outs, func(a, b *output) int {
-		if a.flag("is_default") != b.flag("is_default") {
-			if a.flag("is_default") {
-				return -1
-			}
-			return 1
+	keys := make([]key, 0, len(c.st.Outputs))
+	for _, o := range c.st.Outputs {
+		k := key{rank: o.Seq, o: o}
+		if o.flag("is_default") {
+			k.rank -= 1 << 62
 		}
-		return int(a.Seq - b.Seq)
-	})
-	var buf bytes.Buffer
-	buf.Grow(len(outs) * 256)
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Compare(a.rank, b.rank) })
+	outs := make([]*output, len(keys))
+	for i, k := range keys {
+		outs[i] = k.o
+	}
+	size := 64
+	for _, o := range outs {
+		size += len(o.json()) + 1
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Grow(size)
 	buf.WriteString(`{"items":[`)
 	for i, o := range outs {
 		if i > 0 {
@@ -156,8 +166,8 @@ func (c *Cluster) listOutputs(_ *kreq) *kresp {
 		}
 		buf.Write(o.json())
 	}
-	fmt.Fprintf(&buf, `],"total":%d,"page":1,"perPage":10000}`, len(outs))
-	return &kresp{status: http.StatusOK, raw: buf.Bytes()}
+	fmt.Fprintf(buf, `],"total":%d,"page":1,"perPage":10000}`, len(outs))
+	return pooledResponse(buf)
 }
 
 func (c *Cluster) getOutput(r *kreq) *kresp {

@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -174,6 +175,7 @@ func (c *Cluster) pinPoliciesToOutput(prevDefault, _ string, _ bool, now time.Ti
 }
 
 func (c *Cluster) bumpPolicy(p *agentPolicy, now time.Time) {
+	c.st.touchPolicies()
 	p.Attrs["revision"] = float64(p.revision() + 1)
 	p.UpdatedAt = now
 	p.Attrs["updated_at"] = now.Format(time.RFC3339Nano)
@@ -257,49 +259,100 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 		}
 		filter = f
 	}
-	ps := make([]*agentPolicy, 0, len(c.st.AgentPolicies))
-	for _, p := range c.st.AgentPolicies {
-		if filter == nil || filter(p) {
-			ps = append(ps, p)
-		}
-	}
 	sortField, _ := q["sortField"].(string)
+	if sortField != "name" {
+		sortField = "updated_at"
+	}
 	desc := q["sortOrder"] != "asc"
-	slices.SortFunc(ps, func(a, b *agentPolicy) int {
-		var r int
-		switch sortField {
-		case "name":
-			r = strings.Compare(a.str("name"), b.str("name"))
-		default:
-			r = a.UpdatedAt.Compare(b.UpdatedAt)
-			if r == 0 {
-				r = int(a.Seq - b.Seq)
+	sorted := c.sortedPolicyList(sortField, desc)
+	ps := sorted
+	if filter != nil {
+		ps = make([]*agentPolicy, 0, len(sorted))
+		for _, p := range sorted {
+			if filter(p) {
+				ps = append(ps, p)
 			}
 		}
-		if desc {
-			r = -r
-		}
-		return r
-	})
+	}
 	total := len(ps)
 	start := min((page-1)*perPage, total)
 	end := min(start+perPage, total)
-	var buf bytes.Buffer
-	buf.Grow((end - start) * 400)
+	page_ := make([][]byte, 0, end-start)
+	size := 64
+	for _, p := range ps[start:end] {
+		var b []byte
+		if full {
+			b, _ = marshalJSON(c.policyView(p, true))
+		} else {
+			b = c.policyJSON(p)
+		}
+		page_ = append(page_, b)
+		size += len(b) + 1
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Grow(size)
 	buf.WriteString(`{"items":[`)
-	for i, p := range ps[start:end] {
+	for i, b := range page_ {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		if full {
-			b, _ := marshalJSON(c.policyView(p, true))
-			buf.Write(b)
-		} else {
-			buf.Write(c.policyJSON(p))
+		buf.Write(b)
+	}
+	fmt.Fprintf(buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
+	return pooledResponse(buf)
+}
+
+// sortedPolicyList returns every agent policy in list order, cached until
+// a policy changes.
+func (c *Cluster) sortedPolicyList(field string, desc bool) []*agentPolicy {
+	key := fmt.Sprint(field, desc)
+	if ps, ok := c.st.policyOrder[key]; ok {
+		return ps
+	}
+	ps := make([]*agentPolicy, 0, len(c.st.AgentPolicies))
+	for _, p := range c.st.AgentPolicies {
+		ps = append(ps, p)
+	}
+	sortPolicies(ps, field, desc)
+	if c.st.policyOrder == nil {
+		c.st.policyOrder = map[string][]*agentPolicy{}
+	}
+	c.st.policyOrder[key] = ps
+	return ps
+}
+
+// sortPolicies orders a list page: by updated_at (the default) or name,
+// creation order breaking ties.
+func sortPolicies(ps []*agentPolicy, field string, desc bool) {
+	type key struct {
+		t    int64
+		name string
+		seq  int64
+		p    *agentPolicy
+	}
+	keys := make([]key, len(ps))
+	for i, p := range ps {
+		keys[i] = key{t: p.UpdatedAt.UnixNano(), seq: p.Seq, p: p}
+		if field == "name" {
+			keys[i].name = p.str("name")
 		}
 	}
-	fmt.Fprintf(&buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
-	return &kresp{status: http.StatusOK, raw: buf.Bytes()}
+	slices.SortFunc(keys, func(a, b key) int {
+		var r int
+		if field == "name" {
+			r = strings.Compare(a.name, b.name)
+		} else {
+			r = cmp.Compare(a.t, b.t)
+		}
+		r = cmp.Or(r, cmp.Compare(a.seq, b.seq))
+		if desc {
+			return -r
+		}
+		return r
+	})
+	for i, k := range keys {
+		ps[i] = k.p
+	}
 }
 
 func policyNotFound(id string) *kresp {
@@ -383,6 +436,7 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 		return resp
 	}
 	c.st.AgentPolicies[id] = p
+	c.st.touchPolicies()
 	if p.flag("has_fleet_server") {
 		c.addPackagePolicy(p, "fleet_server", now)
 	}
@@ -466,6 +520,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	}
 	p.Attrs["updated_by"] = cmpOr(r.principal.Username, "elastic")
 	p.cache = nil
+	c.st.touchPolicies()
 	return ok(map[string]any{"item": c.policyView(p, true)})
 }
 
@@ -490,6 +545,7 @@ func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 		}
 	}
 	delete(c.st.AgentPolicies, id)
+	c.st.touchPolicies()
 	return ok(map[string]any{"id": id, "name": p.str("name")})
 }
 

@@ -198,6 +198,7 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer c.st.touchPolicies()
 	now := c.now()
 	c.st.FleetServers = append(c.st.FleetServers, cs.FleetServers...)
 	for i, raw := range cs.Outputs {

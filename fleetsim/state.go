@@ -22,9 +22,14 @@ type kstate struct {
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
 	SecretLatch bool `json:"secret_latch"`
 	// OutputHealth holds the last health report per output id (from the seed or tests).
-	OutputHealth map[string]outputHealth `json:"output_health,omitempty"`
 	Seq          int64                   `json:"seq"`
+
+	// policyOrder caches sorted agent-policy lists by sort key; any change
+	// to an agent policy drops it (touchPolicies).
+	policyOrder map[string][]*agentPolicy
 }
+
+func (st *kstate) touchPolicies() { st.policyOrder = nil }
 
 func newKState() *kstate {
 	return &kstate{
@@ -32,7 +37,6 @@ func newKState() *kstate {
 		AgentPolicies:   map[string]*agentPolicy{},
 		PackagePolicies: map[string]*packagePolicy{},
 		Packages:        map[string]*installation{},
-		OutputHealth:    map[string]outputHealth{},
 	}
 }
 
@@ -192,10 +196,4 @@ type failedAttempt struct {
 	Target    string    `json:"target_version"`
 	ErrName   string    `json:"error_name"`
 	ErrMsg    string    `json:"error_message"`
-}
-
-type outputHealth struct {
-	State     string    `json:"state"`
-	Message   string    `json:"message"`
-	Timestamp time.Time `json:"timestamp"`
 }
