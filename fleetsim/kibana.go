@@ -211,8 +211,11 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		}
 		return kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(hr.Method), rt.pattern, apiVersion), true
 	}
-	// Request validation.
+	// Request validation: params, query, body.
 	kr := &kreq{http: hr, params: params, principal: principal}
+	if id, ok := params["outputId"]; ok && len(id) > 50 && versionAtLeast(c.cfg.Version, "9.3.0") {
+		return kerr(http.StatusBadRequest, "[request params.outputId]: value has length [%d] but it must have a maximum length of [50].", len(id)), true
+	}
 	if resp := validateQuery(rt, q, kr); resp != nil {
 		return resp, true
 	}

@@ -89,7 +89,7 @@ var (
 	)
 	logstashOutput = baseOutput.with(
 		field{name: "type", t: tEnum{typeLogstash}, required: true},
-		field{name: "hosts", t: tArray{elem: tString{}, min: 1, max: maxHosts}, required: true},
+		field{name: "hosts", t: tArray{elem: tLogstashHost{}, min: 1, max: maxHosts}, required: true},
 		field{name: "secrets", t: sslKeySecrets},
 	)
 	kafkaOutput = baseOutput.with(

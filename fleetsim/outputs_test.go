@@ -3,6 +3,7 @@ package fleetsim
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -529,4 +530,21 @@ func TestOutputs_DefaultOutputPointsAtOwnES(t *testing.T) {
 		t.Errorf("name %v", item["name"])
 	}
 	_ = http.StatusOK
+}
+
+// Trap 32: newest main caps path ids at 50 characters but creates up to 255.
+func TestOutputs_IDLongerThan50CreatedButNotAddressable(t *testing.T) {
+	_, kb := startMain(t)
+	long := strings.Repeat("x", 51)
+	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": long, "name": "long", "type": "elasticsearch", "hosts": []any{"https://l"}}).must(t, 200)
+	kb.do("GET", "/api/fleet/outputs/"+long, nil).wantError(t, 400, "[request params.outputId]: value has length [51] but it must have a maximum length of [50].")
+	_, old := startMain(t, ClusterConfig{Name: "main", Version: "9.1.0"})
+	old.do("POST", "/api/fleet/outputs", map[string]any{"id": long, "name": "long", "type": "elasticsearch", "hosts": []any{"https://l"}}).must(t, 200)
+	old.do("GET", "/api/fleet/outputs/"+long, nil).must(t, 200)
+}
+
+func TestOutputs_LogstashHostWithSchemeRefused(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("POST", "/api/fleet/outputs", map[string]any{"name": "ls", "type": "logstash", "hosts": []any{"https://ls:5044"}}).
+		wantError(t, 400, "[request body.hosts.0]: Host address must begin with a domain name or IP address")
 }

@@ -123,6 +123,27 @@ func (tURI) check(path string, v any, present bool) (any, *validationError) {
 	return s, nil
 }
 
+// tLogstashHost is schema.string({validate: validateLogstashHost}).
+type tLogstashHost struct{}
+
+func (tLogstashHost) check(path string, v any, present bool) (any, *validationError) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, verr(path, "expected value of type [string] but got [%s]", typeDetect(v, present))
+	}
+	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+		return nil, verr(path, "Host address must begin with a domain name or IP address")
+	}
+	u, err := url.Parse("http://" + s)
+	if err != nil {
+		return nil, verr(path, "Invalid Logstash host")
+	}
+	if u.Host != strings.ToLower(s) {
+		return nil, verr(path, "Invalid host")
+	}
+	return s, nil
+}
+
 // tEnum is schema.oneOf of string literals.
 type tEnum []string
 
