@@ -267,7 +267,7 @@ func TestContract_ResponsesMatchOpenAPI(t *testing.T) {
 	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "ls", "name": "ls", "type": "logstash", "hosts": []any{"ls:5044"}})
 	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "kafka", "name": "kafka", "type": "kafka", "hosts": []any{"k:9092"}, "topic": "t", "auth_type": "none"})
 	c.do("POST", "/api/fleet/outputs", map[string]any{"id": "es2", "name": "dup", "type": "elasticsearch", "hosts": []any{"https://es2"}}) // 409
-	c.do("POST", "/api/fleet/outputs", map[string]any{"name": "bad", "type": "elasticsearch", "hosts": []any{"nope"}})                    // 400
+	c.do("POST", "/api/fleet/outputs", map[string]any{"name": "bad", "type": "elasticsearch", "hosts": []any{"nope"}})                     // 400
 	c.do("POST", "/api/fleet/outputs", map[string]any{"name": "p", "type": "elasticsearch", "hosts": []any{"https://p"}, "preset": "balanced", "config_yaml": "worker: 1"})
 	c.do("GET", "/api/fleet/outputs/remote", nil)
 	c.do("GET", "/api/fleet/outputs/missing", nil)
@@ -282,8 +282,8 @@ func TestContract_ResponsesMatchOpenAPI(t *testing.T) {
 	// Agent policies.
 	c.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p1", "name": "P1", "namespace": "default", "description": "d", "data_output_id": "es2"})
 	c.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"name": "P2", "namespace": "default"})
-	c.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "P1", "namespace": "default"})                                // 409
-	c.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "P3", "namespace": "default", "is_preconfigured": true})        // 400
+	c.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "P1", "namespace": "default"})                           // 409
+	c.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "P3", "namespace": "default", "is_preconfigured": true}) // 400
 	c.do("GET", "/api/fleet/agent_policies", nil)
 	c.do("GET", "/api/fleet/agent_policies?perPage=1000&kuery="+strings.ReplaceAll(`ingest-agent-policies.data_output_id:"es2"`, " ", "%20"), nil)
 	c.do("GET", "/api/fleet/agent_policies?perPage=5&full=true", nil)
@@ -308,6 +308,9 @@ func TestContract_ResponsesMatchOpenAPI(t *testing.T) {
 	c.do("DELETE", "/api/fleet/epm/packages/apache/2.0.0", nil)
 	c.do("DELETE", "/api/fleet/epm/packages/apache/2.0.0", nil) // not installed
 	c.do("POST", "/api/fleet/setup", nil)
+	c.do("GET", "/api/status", nil)
+	c.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"seeded", "fs"}, "full": true})
+	c.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"missing"}})
 
 	opts := &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}
 	opts.WithCustomSchemaErrorFunc(func(e *openapi3.SchemaError) string {

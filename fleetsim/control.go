@@ -5,7 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	
+
 	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
 )

@@ -99,6 +99,7 @@ func (c *Cluster) routes() []*route {
 
 		{method: "GET", pattern: "/api/fleet/agent_policies", priv: privRead, privTag: "fleet-agent-policies-read", query: listAgentPoliciesQuery, handle: (*Cluster).listAgentPolicies},
 		{method: "POST", pattern: "/api/fleet/agent_policies", priv: privWrite, privTag: "fleet-agent-policies-all", query: createAgentPolicyQuery, body: newAgentPolicySchema, handle: (*Cluster).createAgentPolicy},
+		{method: "POST", pattern: "/api/fleet/agent_policies/_bulk_get", priv: privRead, privTag: "fleet-agent-policies-read", query: bulkGetQuery, body: bulkGetSchema, handle: (*Cluster).bulkGetAgentPolicies},
 		{method: "GET", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privRead, privTag: "fleet-agent-policies-read", handle: (*Cluster).getAgentPolicy},
 		{method: "PUT", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privWrite, privTag: "fleet-agent-policies-all", body: updateAgentPolicySchema, handle: (*Cluster).updateAgentPolicy},
 		{method: "POST", pattern: "/api/fleet/agent_policies/delete", priv: privWrite, privTag: "fleet-agent-policies-all", body: deleteAgentPolicySchema, handle: (*Cluster).deleteAgentPolicy},
@@ -167,6 +168,10 @@ var spacePrefix = regexp.MustCompile(`^/s/[^/]+(/api/.*)$`)
 // serveKibana runs Kibana's request lifecycle for one request.
 func (c *Cluster) serveKibana(w http.ResponseWriter, hr *http.Request) {
 	resp, versioned := c.handleKibana(hr)
+	if resp == nil {
+		c.serveStatus(w, hr)
+		return
+	}
 	writeKibana(w, resp, versioned)
 }
 
@@ -174,6 +179,9 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 	path := hr.URL.Path
 	if m := spacePrefix.FindStringSubmatch(path); m != nil {
 		path = m[1]
+	}
+	if path == "/api/status" {
+		return nil, false
 	}
 	rt, params, _ := match(c.routeTable, hr.Method, path)
 	if rt == nil {

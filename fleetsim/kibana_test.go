@@ -154,3 +154,18 @@ func TestControl_RequestLogFaultsStateReset(t *testing.T) {
 	}
 	_ = http.MethodGet
 }
+
+func TestStatusAPI_RedactedWithoutCredentials(t *testing.T) {
+	_, kb := startMain(t)
+	r := kb.do("GET", "/api/status", nil).must(t, 200)
+	if getPathT(r.Body, "version", "number") != DefaultVersion || getPathT(r.Body, "status", "overall", "level") != "available" {
+		t.Errorf("status = %s", r.Raw)
+	}
+	kb.auth = ""
+	r = kb.do("GET", "/api/status", nil).must(t, 200)
+	if d := cmp.Diff(map[string]any{"status": map[string]any{"overall": map[string]any{"level": "available"}}}, r.Body); d != "" {
+		t.Errorf("redacted status: %s", d)
+	}
+	kb.auth = basic("elastic", "bad")
+	kb.do("GET", "/api/status", nil).must(t, 401)
+}

@@ -179,7 +179,9 @@ func (c *Cluster) getOutput(r *kreq) *kresp {
 }
 
 // badRequest is a Boom 400 from a Fleet handler.
-func badRequest(format string, args ...any) *kresp { return kerr(http.StatusBadRequest, format, args...) }
+func badRequest(format string, args ...any) *kresp {
+	return kerr(http.StatusBadRequest, format, args...)
+}
 
 func (c *Cluster) createOutput(r *kreq) *kresp {
 	body := r.body

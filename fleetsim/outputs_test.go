@@ -475,7 +475,9 @@ func TestOutputs_RevisionBumps(t *testing.T) {
 	es2 := "es2"
 	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": es2, "name": "es2", "type": "elasticsearch", "hosts": []any{"https://es2"}}).must(t, 200)
 	seedPolicies(t, s, &ClusterSeed{AgentPolicies: []SeedAgentPolicy{{ID: "uses", Name: "uses", DataOutputID: &es2}, {ID: "other", Name: "other"}}})
-	rev := func(id string) float64 { return kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()["revision"].(float64) }
+	rev := func(id string) float64 {
+		return kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()["revision"].(float64)
+	}
 	kb.do("PUT", "/api/fleet/outputs/es2", map[string]any{"name": "renamed"}).must(t, 200)
 	if rev("uses") != 2 || rev("other") != 1 {
 		t.Errorf("non-default update: revisions uses=%v other=%v, want 2 and 1", rev("uses"), rev("other"))

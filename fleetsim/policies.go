@@ -3,6 +3,7 @@ package fleetsim
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -64,6 +65,12 @@ var (
 		{name: "full", t: tBool{}},
 		{name: "format", t: tEnum{"simplified", "legacy"}},
 	}}
+	bulkGetSchema = tObject{fields: []field{
+		{name: "ids", t: tArray{elem: tString{}}, required: true},
+		{name: "ignoreMissing", t: tBool{}},
+		{name: "full", t: tBool{}},
+	}}
+	bulkGetQuery             = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
 	listPackagePoliciesQuery = tObject{unknowns: true, fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
@@ -254,10 +261,16 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	var filter func(*agentPolicy) bool
 	if k, _ := q["kuery"].(string); strings.TrimSpace(k) != "" {
 		f, err := parseKuery(k)
-		if err != nil {
+		var unknown unknownFieldError
+		switch {
+		case errors.As(err, &unknown):
 			return badRequest("%s", err.Error())
+		case err != nil:
+			// Not KQL: Kibana falls back to a simple search term.
+			filter = searchFilter(k)
+		default:
+			filter = f
 		}
-		filter = f
 	}
 	sortField, _ := q["sortField"].(string)
 	if sortField != "name" {
@@ -353,6 +366,24 @@ func sortPolicies(ps []*agentPolicy, field string, desc bool) {
 	for i, k := range keys {
 		ps[i] = k.p
 	}
+}
+
+func (c *Cluster) bulkGetAgentPolicies(r *kreq) *kresp {
+	ignore, _ := r.body["ignoreMissing"].(bool)
+	full, _ := r.body["full"].(bool)
+	items := []any{}
+	for _, v := range r.body["ids"].([]any) {
+		id := v.(string)
+		p := c.st.AgentPolicies[id]
+		if p == nil {
+			if ignore {
+				continue
+			}
+			return policyNotFound(id)
+		}
+		items = append(items, c.policyView(p, full))
+	}
+	return ok(map[string]any{"items": items})
 }
 
 func policyNotFound(id string) *kresp {
@@ -628,6 +659,9 @@ func parseKuery(k string) (func(*agentPolicy) bool, error) {
 		} else {
 			value = rest[m[6]:m[7]]
 		}
+		if !slices.Contains(agentPolicyFields, fieldName) {
+			return nil, unknownFieldError{field: fieldName}
+		}
 		ands = append(ands, kueryMatch(fieldName, value))
 		rest = rest[m[1]:]
 		if rest == "" {
@@ -661,6 +695,26 @@ func parseKuery(k string) (func(*agentPolicy) bool, error) {
 		}
 		return false
 	}, nil
+}
+
+// agentPolicyFields are the mapped fields of ingest-agent-policies a kuery may name.
+var agentPolicyFields = []string{"id", "name", "namespace", "description", "is_managed", "is_default", "is_default_fleet_server",
+	"has_fleet_server", "is_preconfigured", "status", "updated_at", "updated_by", "revision", "data_output_id",
+	"monitoring_output_id", "download_source_id", "fleet_server_host_id", "supports_agentless", "is_protected",
+	"inactivity_timeout", "unenroll_timeout", "monitoring_enabled", "schema_version", "space_ids", "agents"}
+
+type unknownFieldError struct{ field string }
+
+func (e unknownFieldError) Error() string {
+	return fmt.Sprintf("This key '%s' does NOT exist in ingest-agent-policies saved object index patterns", e.field)
+}
+
+// searchFilter is the SO `search` fallback: the term in the name or description.
+func searchFilter(term string) func(*agentPolicy) bool {
+	t := strings.ToLower(strings.Trim(strings.TrimSpace(term), `"*`))
+	return func(p *agentPolicy) bool {
+		return strings.Contains(strings.ToLower(p.str("name")), t) || strings.Contains(strings.ToLower(p.str("description")), t)
+	}
 }
 
 func kueryMatch(fieldName, value string) func(*agentPolicy) bool {

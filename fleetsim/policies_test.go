@@ -153,6 +153,16 @@ func TestAgentPolicies_ListPagingAndKuery(t *testing.T) {
 			t.Errorf("kuery %s: %d, want %d", tc.kuery, got, tc.want)
 		}
 	}
+	kb.do("GET", "/api/fleet/agent_policies?kuery="+url.QueryEscape(`ingest-agent-policies.colour:"red"`), nil).
+		wantError(t, 400, "This key 'colour' does NOT exist in ingest-agent-policies saved object index patterns")
+	if got := count("P07"); got != 1 { // not KQL: a search term
+		t.Errorf("search fallback found %d, want 1", got)
+	}
+	r = kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"p01", "p02"}}).must(t, 200)
+	if len(r.items()) != 2 {
+		t.Errorf("bulk get = %s", r.Raw)
+	}
+	kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"p01", "nope"}}).must(t, 404)
 	kb.do("GET", "/api/fleet/agent_policies?perPage=101&full=true", nil).
 		wantError(t, 400, "perPage should be less or equal to 100 when fetching full policies or agent count.")
 }

@@ -238,7 +238,9 @@ func (c *Cluster) Config() ClusterConfig { return c.cfg }
 func (c *Cluster) ES() *esim.Node { return c.node }
 
 // KibanaHandler serves the Kibana API (and /_sim/).
-func (c *Cluster) KibanaHandler() http.Handler { return c.sim.wrap(c.cfg.Name, "kibana", http.HandlerFunc(c.serveKibana)) }
+func (c *Cluster) KibanaHandler() http.Handler {
+	return c.sim.wrap(c.cfg.Name, "kibana", http.HandlerFunc(c.serveKibana))
+}
 
 // ESHandler serves the Elasticsearch API (and /_sim/).
 func (c *Cluster) ESHandler() http.Handler {
@@ -607,4 +609,3 @@ func ParseClusterFlag(v string) (ClusterConfig, error) {
 	}
 	return cfg, nil
 }
-

@@ -22,7 +22,7 @@ type kstate struct {
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
 	SecretLatch bool `json:"secret_latch"`
 	// OutputHealth holds the last health report per output id (from the seed or tests).
-	Seq          int64                   `json:"seq"`
+	Seq int64 `json:"seq"`
 
 	// policyOrder caches sorted agent-policy lists by sort key; any change
 	// to an agent policy drops it (touchPolicies).

@@ -33,11 +33,11 @@ type syncPair struct {
 }
 
 type pairOpts struct {
-	remoteLicense   string
-	uninstall       bool
-	remoteOwnHost   string // host of the remote's own ES output; "" = the same as main's remote output
-	mainHost        string // hosts of main's remote output; "" = the remote's ES URL
-	skipFollower    bool
+	remoteLicense string
+	uninstall     bool
+	remoteOwnHost string // host of the remote's own ES output; "" = the same as main's remote output
+	mainHost      string // hosts of main's remote output; "" = the remote's ES URL
+	skipFollower  bool
 }
 
 func newSyncPair(t *testing.T, o pairOpts) *syncPair {
