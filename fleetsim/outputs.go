@@ -199,7 +199,7 @@ func (c *Cluster) createOutput(r *kreq) *kresp {
 	isDefault, _ := body["is_default"].(bool)
 	isDefaultMon, _ := body["is_default_monitoring"].(bool)
 	if typ == typeLogstash && isDefault && c.defaultPolicyUsesAPM() {
-		return badRequest("Logstash output cannot be used with APM integration.")
+		return kerrType(http.StatusBadRequest, "OutputInvalidError", "Logstash output cannot be used with APM integration.")
 	}
 	soID := uuid.NewString()
 	if hasID {
@@ -230,6 +230,9 @@ func (c *Cluster) createOutput(r *kreq) *kresp {
 	delete(attrs, "id")
 	if hasID {
 		attrs["output_id"] = id
+	}
+	if attrs["ssl"] == nil {
+		delete(attrs, "ssl") // only a truthy ssl is stored
 	}
 	if typ == typeES || typ == typeRemoteES {
 		attrs["hosts"] = normalizeHosts(attrs["hosts"])
@@ -292,10 +295,20 @@ func (c *Cluster) updateOutput(r *kreq) *kresp {
 		if defaultSent {
 			mergedDefault = isDefault
 		}
-		if typeChanged && mergedType != typeES {
+		if mergedType == typeLogstash || oldType == typeLogstash {
 			for _, p := range c.policiesUsingOutput(o.id(), mergedDefault) {
-				if kind := restrictedKind(c, p); kind != "" {
-					return kerrType(http.StatusBadRequest, "OutputInvalidError", "%s output cannot be used with %s integration in %s. Please create a new Elasticsearch output.", capitalize(mergedType), kind, p.str("name"))
+				if c.policyHasPackage(p, "apm") {
+					return kerrType(http.StatusBadRequest, "OutputInvalidError", "Logstash output cannot be used with APM integration.")
+				}
+			}
+		}
+		if typeChanged && oldType == typeES && mergedType != typeES {
+			users := c.policiesUsingOutput(o.id(), mergedDefault)
+			for _, kind := range []string{"Fleet Server", "Synthetics", "agentless"} {
+				for _, p := range users {
+					if restrictedKind(c, p) == kind {
+						return kerrType(http.StatusBadRequest, "OutputInvalidError", "%s output cannot be used with %s integration in %s. Please create a new Elasticsearch output.", capitalize(mergedType), kind, p.str("name"))
+					}
 				}
 			}
 		}
@@ -556,7 +569,8 @@ func applyKafkaDefaults(a map[string]any) {
 	}
 }
 
-// checkEditable is _validateFieldsAreEditable (2.8 step 2, trap 10).
+// checkEditable is _validateFieldsAreEditable (2.8 step 2, trap 10): a key
+// may be sent unchanged; a key that is falsy on both sides also passes.
 func checkEditable(o *output, body map[string]any, id string) *kresp {
 	if !o.flag("is_preconfigured") {
 		return nil
@@ -564,14 +578,34 @@ func checkEditable(o *output, body map[string]any, id string) *kresp {
 	allow := stringList(o.Attrs["allow_edit"])
 	view := o.view()
 	for _, k := range sortedKeys(body) {
-		if slices.Contains(allow, k) {
+		old, has := view[k]
+		if (!has || !truthy(old)) && !truthy(body[k]) {
 			continue
 		}
-		if !reflect.DeepEqual(body[k], view[k]) {
-			return badRequest("Preconfigured output %s %s cannot be updated outside of kibana config file.", id, k)
+		if slices.Contains(allow, k) || reflect.DeepEqual(body[k], old) {
+			continue
 		}
+		if k == "ssl" && !has && reflect.DeepEqual(body[k], map[string]any{"certificate": "", "certificate_authorities": []any{}}) {
+			continue
+		}
+		return badRequest("Preconfigured output %s %s cannot be updated outside of kibana config file.", id, k)
 	}
 	return nil
+}
+
+// truthy is JavaScript's !!v for decoded JSON.
+func truthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case string:
+		return t != ""
+	case float64:
+		return t != 0
+	}
+	return true
 }
 
 func checkDuplicateSecrets(body map[string]any) *kresp {

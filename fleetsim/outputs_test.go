@@ -67,6 +67,11 @@ func TestOutputs_NonUUIDIDMapsToUUIDv5_BothFormsAddressIt(t *testing.T) {
 	if o := s.Cluster("main").st.Outputs[soID]; o == nil {
 		t.Errorf("saved object id is not uuidv5(id, DNS)")
 	}
+	// An id containing a UUID is kept as is (Kibana's isUUID is unanchored).
+	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": "my-0b5b2b4e-62c3-4f52-9f5e-2f0c1c0a7d12", "name": "m", "type": "elasticsearch", "hosts": []any{"https://m"}}).must(t, 200)
+	if s.Cluster("main").st.Outputs["my-0b5b2b4e-62c3-4f52-9f5e-2f0c1c0a7d12"] == nil {
+		t.Errorf("id containing a UUID was mapped")
+	}
 	// A UUID id is kept as is.
 	u := "0b5b2b4e-62c3-4f52-9f5e-2f0c1c0a7d11"
 	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": u, "name": "u", "type": "elasticsearch", "hosts": []any{"https://u"}}).must(t, 200)

@@ -2,7 +2,7 @@ package fleetsim
 
 import (
 	"encoding/json"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,8 +55,7 @@ type output struct {
 	cache     []byte
 }
 
-// id is the id the API shows: attribute id (set by a PUT body), else
-// output_id, else the saved-object id.
+// id is the output's own id: output_id, else the saved-object id.
 func (o *output) id() string {
 	if s, ok := o.Attrs["output_id"].(string); ok && s != "" {
 		return s
@@ -68,20 +67,30 @@ func (o *output) str(k string) string { s, _ := o.Attrs[k].(string); return s }
 func (o *output) flag(k string) bool  { b, _ := o.Attrs[k].(bool); return b }
 func (o *output) typ() string         { return o.str("type") }
 
-// view is the Output the API returns (outputSavedObjectToOutput).
+// view is the Output the API returns (outputSavedObjectToOutput): for beats
+// types (elasticsearch, remote_elasticsearch, logstash) ssl and proxy_id
+// appear only when set; other types show every attribute.
 func (o *output) view() map[string]any {
+	beats := o.typ() != typeKafka
 	out := make(map[string]any, len(o.Attrs)+1)
 	out["id"] = o.id()
 	for k, v := range o.Attrs {
 		switch k {
 		case "output_id":
 			continue
+		case "ssl":
+			if beats && v == nil {
+				continue
+			}
 		case "proxy_id":
-			if v == nil || v == "" {
+			if beats && (v == nil || v == "") {
 				continue
 			}
 		}
 		out[k] = v
+	}
+	if id, ok := o.Attrs["id"].(string); ok {
+		out["id"] = id // a PUT body id spreads over the real one (trap 2)
 	}
 	return out
 }
@@ -120,30 +129,16 @@ func (st *kstate) defaultOutput(monitoring bool) *output {
 	return nil
 }
 
-// outputIDToUUID is Kibana's outputIdToUuid: uuidv5(id, DNS) unless id is a UUID.
+// outputIDToUUID is Kibana's outputIdToUuid: uuidv5(id, DNS) unless id
+// contains a UUID (Kibana's isUUID regexp is not anchored).
 func outputIDToUUID(id string) string {
-	if looksLikeUUID(id) {
+	if uuidPattern.MatchString(id) {
 		return id
 	}
 	return uuid.NewSHA1(uuid.NameSpaceDNS, []byte(id)).String()
 }
 
-// looksLikeUUID is the uuid package's validate(): RFC 4122 versions 1-8, or nil/max.
-func looksLikeUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	u, err := uuid.Parse(s)
-	if err != nil {
-		return false
-	}
-	l := strings.ToLower(s)
-	if l == "00000000-0000-0000-0000-000000000000" || l == "ffffffff-ffff-ffff-ffff-ffffffffffff" {
-		return true
-	}
-	v := u.Version()
-	return v >= 1 && v <= 8 && u.Variant() == uuid.RFC4122
-}
+var uuidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
 // agentPolicy is an ingest-agent-policies saved object.
 type agentPolicy struct {
