@@ -507,7 +507,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	}
 	body := r.body
 	force, _ := body["force"].(bool)
-	bump, _ := body["bumpRevision"].(bool)
+	bump := body["bumpRevision"] != false // _update bumps unless told not to, even for a no-op PUT
 	delete(body, "force")
 	delete(body, "bumpRevision")
 	if p.str("status") == "inactive" {
@@ -544,12 +544,14 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 		}
 	}
 	now := c.now()
-	changed := bump || !reflect.DeepEqual(merged.Attrs, p.Attrs)
 	p.Attrs = merged.Attrs
-	if changed {
+	if bump {
 		c.bumpPolicy(p, now)
+	} else {
+		p.UpdatedAt = now
+		p.Attrs["updated_at"] = now.Format(time.RFC3339Nano)
 	}
-	p.Attrs["updated_by"] = cmpOr(r.principal.Username, "elastic")
+	p.Attrs["updated_by"] = cmpOr(r.principal.Username, "system")
 	p.cache = nil
 	c.st.touchPolicies()
 	return ok(map[string]any{"item": c.policyView(p, true)})

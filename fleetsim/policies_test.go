@@ -179,16 +179,18 @@ func TestAgentPolicies_CreateWithFleetServerGetsWellKnownIDAndPackagePolicy(t *t
 	}
 }
 
-func TestAgentPolicies_DeleteAndRevisionOnChangeOnly(t *testing.T) {
+// Every PUT bumps the revision, even one that changes nothing (_update's
+// bumpRevision defaults to true); only bumpRevision:false avoids it.
+func TestAgentPolicies_EveryPutBumpsRevision_Delete(t *testing.T) {
 	_, kb := startMain(t)
 	kb.do("POST", "/api/fleet/agent_policies", newPolicy("P", map[string]any{"id": "p"})).must(t, 200)
 	item := kb.do("PUT", "/api/fleet/agent_policies/p", newPolicy("P", nil)).must(t, 200).item()
-	if item["revision"] != 1.0 {
-		t.Errorf("no-op PUT bumped the revision to %v", item["revision"])
-	}
-	item = kb.do("PUT", "/api/fleet/agent_policies/p", newPolicy("P", map[string]any{"description": "x"})).must(t, 200).item()
 	if item["revision"] != 2.0 {
-		t.Errorf("revision = %v, want 2", item["revision"])
+		t.Errorf("no-op PUT: revision = %v, want 2", item["revision"])
+	}
+	item = kb.do("PUT", "/api/fleet/agent_policies/p", newPolicy("P", map[string]any{"description": "x", "bumpRevision": false})).must(t, 200).item()
+	if item["revision"] != 2.0 || item["description"] != "x" {
+		t.Errorf("bumpRevision:false: revision = %v", item["revision"])
 	}
 	r := kb.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": "p"}).must(t, 200)
 	if d := cmp.Diff(map[string]any{"id": "p", "name": "P"}, r.Body); d != "" {
