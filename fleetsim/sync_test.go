@@ -45,33 +45,43 @@ func newSyncPair(t *testing.T, o pairOpts) *syncPair {
 	clock := &fakeClock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	s := StartTest(t, Options{Now: clock.Now}, ClusterConfig{Name: "main"}, ClusterConfig{Name: "west", License: cmpOr(o.remoteLicense, "enterprise")})
 	p := &syncPair{s: s, clock: clock, main: kibana(t, s, "main"), remote: kibana(t, s, "west")}
-	west := s.Cluster("west")
-	p.remoteHost = normalizeHost(cmpOr(o.mainHost, west.ESURL()))
-	key, err := west.ES().CreateAPIKey(esim.Principal{Username: "elastic", Superuser: true}, esim.APIKeyRequest{Name: "sync-status",
+	p.remoteHost = wireRemote(t, s, "west", "remote-west", o)
+	return p
+}
+
+// wireRemote connects a remote cluster to main for integration sync: a
+// remote output on main with a service token and a read-only Kibana API key,
+// the remote's own elasticsearch output, the remote-cluster link and the
+// follower index. It returns the host main's output names.
+func wireRemote(t *testing.T, s *Sim, remote, outputID string, o pairOpts) string {
+	t.Helper()
+	rc := s.Cluster(remote)
+	host := normalizeHost(cmpOr(o.mainHost, rc.ESURL()))
+	key, err := rc.ES().CreateAPIKey(esim.Principal{Username: "elastic", Superuser: true}, esim.APIKeyRequest{Name: "sync-status",
 		RoleDescriptors: map[string]esim.RoleDescriptor{"integration_writer": {Applications: []esim.ApplicationPrivilege{{Application: "kibana-.kibana", Privileges: []string{"feature_fleet.read", "feature_fleetv2.read"}, Resources: []string{"*"}}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := west.ES().CreateServiceToken("elastic", "fleet-server-remote", "fleetform")
+	tok, err := rc.ES().CreateServiceToken("elastic", "fleet-server-remote", "fleetform")
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]any{"id": "remote-west", "name": "remote-west", "type": "remote_elasticsearch", "hosts": []any{p.remoteHost},
-		"sync_integrations": true, "sync_uninstalled_integrations": o.uninstall, "kibana_url": west.KibanaURL(),
+	out := map[string]any{"id": outputID, "name": outputID, "type": "remote_elasticsearch", "hosts": []any{host},
+		"sync_integrations": true, "sync_uninstalled_integrations": o.uninstall, "kibana_url": rc.KibanaURL(),
 		"kibana_api_key": key.Encoded, "secrets": map[string]any{"service_token": tok.Value}}
-	p.main.do("POST", "/api/fleet/outputs", out).must(t, 200)
-	own := cmpOr(o.remoteOwnHost, normalizeHost(west.ESURL()))
-	p.remote.do("POST", "/api/fleet/outputs", map[string]any{"id": "es", "name": "Local ES Output", "type": "elasticsearch", "hosts": []any{own}}).must(t, 200)
+	kibana(t, s, "main").do("POST", "/api/fleet/outputs", out).must(t, 200)
+	own := cmpOr(o.remoteOwnHost, normalizeHost(rc.ESURL()))
+	kibana(t, s, remote).do("POST", "/api/fleet/outputs", map[string]any{"id": "es", "name": "Local ES Output", "type": "elasticsearch", "hosts": []any{own}}).must(t, 200)
 	if !o.skipFollower {
 		mainAddr := strings.TrimPrefix(s.Cluster("main").ESURL(), "http://")
-		if _, _, err := west.ES().PutClusterSettings(json.RawMessage(`{"persistent":{"cluster":{"remote":{"main":{"seeds":["` + mainAddr + `"]}}}}}`)); err != nil {
+		if _, _, err := rc.ES().PutClusterSettings(json.RawMessage(`{"persistent":{"cluster":{"remote":{"main":{"seeds":["` + mainAddr + `"]}}}}}`)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := west.ES().Follow("fleet-synced-integrations-ccr-main", esim.FollowRequest{RemoteCluster: "main", LeaderIndex: "fleet-synced-integrations"}, "all"); err != nil {
+		if _, err := rc.ES().Follow("fleet-synced-integrations-ccr-main", esim.FollowRequest{RemoteCluster: "main", LeaderIndex: "fleet-synced-integrations"}, "all"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return p
+	return host
 }
 
 func (p *syncPair) run(t *testing.T) error {
@@ -407,4 +417,46 @@ func TestSync_TaskRunsEverySyncInterval(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatal("the sync task never wrote the leader document")
+}
+
+// Trap 22: sync_uninstalled_integrations on any output makes every syncing
+// remote uninstall — the remote never checks its own output's flag.
+func TestSync_UninstallFlagIsGlobalAcrossRemotes(t *testing.T) {
+	s := StartTest(t, Options{}, ClusterConfig{Name: "main"}, ClusterConfig{Name: "west"}, ClusterConfig{Name: "east"})
+	wireRemote(t, s, "west", "remote-west", pairOpts{uninstall: true})
+	wireRemote(t, s, "east", "remote-east", pairOpts{uninstall: false})
+	kb := kibana(t, s, "main")
+	kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	ctx := context.Background()
+	if err := s.RunSyncOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"west", "east"} {
+		if kibana(t, s, r).do("GET", "/api/fleet/epm/packages/nginx", nil).must(t, 200).item()["status"] != "installed" {
+			t.Fatalf("%s did not install nginx", r)
+		}
+	}
+	kb.do("DELETE", "/api/fleet/epm/packages/nginx", nil).must(t, 200)
+	for range 2 {
+		if err := s.RunSyncOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range []string{"west", "east"} {
+		if st := kibana(t, s, r).do("GET", "/api/fleet/epm/packages/nginx", nil).must(t, 200).item()["status"]; st != "not_installed" {
+			t.Errorf("%s: nginx %v, want uninstalled", r, st)
+		}
+	}
+}
+
+func TestRemoteSyncedStatus_FollowerFatalException(t *testing.T) {
+	p := newSyncPair(t, pairOpts{})
+	_ = p.run(t)
+	if err := p.s.Cluster("west").ES().FailFollower("fleet-synced-integrations-ccr-main"); err != nil {
+		t.Fatal(err)
+	}
+	st := p.remote.do("GET", "/api/fleet/remote_synced_integrations/status", nil).must(t, 200)
+	if msg, _ := st.Body["error"].(string); !strings.HasPrefix(msg, "Follower index fleet-synced-integrations-ccr-main fatal exception: ") {
+		t.Errorf("error = %q", msg)
+	}
 }
