@@ -419,6 +419,12 @@ func (c *Cluster) createServiceToken(r *kreq) *kresp {
 func (c *Cluster) setup(_ *kreq) *kresp {
 	now := c.now()
 	declared := c.sim.preconfiguredIDs(c.cfg.Name)
+	var nonFatal []any
+	for _, raw := range c.sim.preconfiguredOutputs(c.cfg.Name) {
+		if _, err := c.ensurePreconfiguredOutput(raw, now); err != nil {
+			nonFatal = append(nonFatal, map[string]any{"message": err.Error()})
+		}
+	}
 	for _, soID := range sortedKeys(c.st.Outputs) {
 		o := c.st.Outputs[soID]
 		if !o.flag("is_preconfigured") || slices.Contains(declared, o.id()) {
@@ -452,7 +458,10 @@ func (c *Cluster) setup(_ *kreq) *kresp {
 			c.st.putOutput(o, now)
 		}
 	}
-	return ok(map[string]any{"isInitialized": true, "nonFatalErrors": []any{}})
+	if nonFatal == nil {
+		nonFatal = []any{}
+	}
+	return ok(map[string]any{"isInitialized": true, "nonFatalErrors": nonFatal})
 }
 
 // compareVersions compares dotted numeric versions (semver without build

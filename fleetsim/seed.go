@@ -201,9 +201,13 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 	defer c.st.touchPolicies()
 	now := c.now()
 	c.st.FleetServers = append(c.st.FleetServers, cs.FleetServers...)
-	for i, raw := range cs.Outputs {
-		if err := c.seedOutput(raw, now); err != nil {
-			errs = append(errs, fmt.Errorf("outputs[%d]: %w", i, err))
+	if err := validatePreconfiguredOutputs(cs.Outputs); err != nil {
+		errs = append(errs, err)
+	} else {
+		for i, raw := range cs.Outputs {
+			if _, err := c.ensurePreconfiguredOutput(raw, now); err != nil {
+				errs = append(errs, fmt.Errorf("outputs[%d]: %w", i, err))
+			}
 		}
 	}
 	for _, sp := range cs.Packages {
@@ -282,89 +286,6 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// seedOutput writes a preconfigured output as Fleet setup does (6.2).
-func (c *Cluster) seedOutput(raw map[string]any, now time.Time) error {
-	js, err := json.Marshal(raw)
-	if err != nil {
-		return err
-	}
-	var body map[string]any
-	if err := json.Unmarshal(js, &body); err != nil {
-		return err
-	}
-	id, _ := body["id"].(string)
-	if id == "" {
-		return errors.New("preconfigured output needs an id")
-	}
-	if cfg, ok := body["config"]; ok {
-		y, err := yaml.Marshal(cfg)
-		if err != nil {
-			return err
-		}
-		body["config_yaml"] = string(y)
-		delete(body, "config")
-	}
-	body["is_preconfigured"] = true
-	if _, verr := validateBody(newOutputSchema, body, true); verr != nil {
-		return verr
-	}
-	typ, _ := body["type"].(string)
-	attrs := cloneMap(body)
-	delete(attrs, "id")
-	attrs["output_id"] = id
-	for _, k := range []string{"is_default", "is_default_monitoring"} {
-		if attrs[k] == nil {
-			attrs[k] = false
-		}
-	}
-	if typ == typeES || typ == typeRemoteES {
-		attrs["hosts"] = normalizeHosts(attrs["hosts"])
-		if attrs["preset"] == nil {
-			attrs["preset"] = defaultPreset(attrs["config_yaml"])
-		}
-	}
-	if typ != typeKafka {
-		for _, k := range []string{"config_yaml", "ca_sha256", "ca_trusted_fingerprint", "ssl"} {
-			if _, ok := attrs[k]; !ok {
-				attrs[k] = nil
-			}
-		}
-	}
-	// Secrets of preconfigured outputs carry a hash (6.2).
-	storage := c.secretStorageEnabled()
-	for _, sp := range secretPaths {
-		v, sent := getPathOK(attrs, sp.secret)
-		s, isStr := v.(string)
-		if !sent || !isStr {
-			continue
-		}
-		if !storage {
-			deletePath(attrs, sp.secret)
-			setPath(attrs, sp.plain, s)
-			continue
-		}
-		setPath(attrs, sp.secret, map[string]any{"id": c.node.CreateFleetSecret(s), "hash": hashSecret(s)})
-	}
-	if sec, ok := attrs["secrets"].(map[string]any); ok && len(sec) == 0 {
-		delete(attrs, "secrets")
-	}
-	soID := outputIDToUUID(id)
-	for _, k := range []string{"is_default", "is_default_monitoring"} {
-		if attrs[k] == true {
-			if prev := c.st.defaultOutput(k == "is_default_monitoring"); prev != nil && prev.SOID != soID {
-				prev.Attrs[k] = false
-				c.st.putOutput(prev, now)
-			}
-		}
-	}
-	o := &output{SOID: soID, Attrs: attrs}
-	if old := c.st.Outputs[soID]; old != nil {
-		o.Seq = old.Seq
-	}
-	c.st.putOutput(o, now)
-	return nil
 }
 
 // hashSecret is Kibana's preconfigured-secret hash:
