@@ -147,6 +147,9 @@ func TestControl_RequestLogFaultsStateReset(t *testing.T) {
 	if !strings.Contains(string(st.Raw), `"main"`) {
 		t.Errorf("state has no main cluster: %.200s", st.Raw)
 	}
+	es := &client{t: t, base: s.Cluster("main").ESURL(), headers: map[string]string{}}
+	es.do("GET", "/_sim/requests", nil).must(t, 200) // every listener serves the control API
+	ctl.do("POST", "/_sim/faults", `{"path":"~(","status":503}`).must(t, 400)
 	ctl.do("POST", "/_sim/reset", nil).must(t, 200)
 	kb.do("GET", "/api/fleet/outputs/r", nil).must(t, 404)
 	if n := len(s.Requests()); n != 1 {

@@ -303,6 +303,10 @@ func TestOutputs_IsPreconfiguredFromAPI_ReadOnlyAndDeletedBySetup(t *testing.T) 
 	kb.do("DELETE", "/api/fleet/outputs/p", nil).wantError(t, 400, "Preconfigured output p cannot be deleted outside of kibana config file.")
 	kb.do("POST", "/api/fleet/setup", nil).must(t, 200)
 	kb.do("GET", "/api/fleet/outputs/p", nil).wantError(t, 404, "Output p not found")
+	// The PUT schema accepts it too, with the same effect (trap 2).
+	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": "q", "name": "q", "type": "elasticsearch", "hosts": []any{"https://q"}}).must(t, 200)
+	kb.do("PUT", "/api/fleet/outputs/q", map[string]any{"is_preconfigured": true}).must(t, 200)
+	kb.do("PUT", "/api/fleet/outputs/q", map[string]any{"name": "r"}).wantError(t, 400, "Preconfigured output q name cannot be updated outside of kibana config file.")
 }
 
 func seedPreconfigured(t testing.TB, s *Sim, outputs ...map[string]any) {
