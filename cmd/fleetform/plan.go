@@ -1,12 +1,131 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/reconciler"
 )
 
-// runPlan implements "fleetform plan". Placeholder until its owner lands it.
+// engineFlags are the flags plan and apply share.
+type engineFlags struct {
+	dir        string
+	instance   string
+	stateIndex string
+	prune      bool
+	verbose    bool
+}
+
+func (e *engineFlags) bind(fs *flag.FlagSet) {
+	bindConfigDir(fs, &e.dir)
+	fs.StringVar(&e.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster)")
+	fs.StringVar(&e.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
+	fs.BoolVar(&e.prune, "prune", false, "delete owned objects that are no longer declared (off by default)")
+	fs.BoolVar(&e.verbose, "v", false, "log requests and changes to stderr")
+}
+
+func (e *engineFlags) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if e.verbose {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// connect loads the document in e.dir and connects a reconciler to its main cluster.
+func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (*reconciler.Reconciler, *docInfo, error) {
+	doc, err := loadConfig(ctx, e.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", e.dir, err)
+	}
+	log := e.logger(stderr)
+	r, err := reconciler.Connect(ctx, doc, reconciler.ConnectOptions{
+		Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, Logger: log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, &docInfo{doc: doc, revision: dirRevision(e.dir)}, nil
+}
+
+// runPlan implements
+// "fleetform plan -c DIR [--detailed-exitcode] [--format text|json|markdown|github] [-o FILE] [--prune]".
+// It prints the plan; -o also saves it (JSON) for "fleetform apply FILE".
+// Exit 0 on success; with --detailed-exitcode 0 means no changes and 2 changes.
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("plan: not built yet")
+	fs := newFlagSet("plan", "", stderr)
+	var e engineFlags
+	e.bind(fs)
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	format := fs.String("format", "text", "output `format`: text, json, markdown or github (GitHub Actions annotations)")
+	outFile := fs.String("o", "", "save the plan as JSON to `FILE` for a later apply")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("plan: unexpected argument %q", rest[0])
+	}
+	write, ok := planWriters[*format]
+	if !ok {
+		return fmt.Errorf("unknown --format %q (want text, json, markdown or github)", *format)
+	}
+	r, info, err := e.connect(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := r.Plan(ctx, info.doc, info.revision)
+	if err != nil {
+		return err
+	}
+	if *outFile != "" {
+		if err := savePlan(*outFile, p); err != nil {
+			return err
+		}
+	}
+	if err := write(stdout, p); err != nil {
+		return err
+	}
+	if *outFile != "" && *format == "text" {
+		fmt.Fprintf(stdout, "\nSaved the plan to %s. To apply exactly this plan: fleetform apply -c %s %s\n", *outFile, e.dir, *outFile)
+	}
+	if *detailed && !p.Empty() {
+		return errChanges
+	}
+	return nil
+}
+
+var planWriters = map[string]func(io.Writer, *plan.Plan) error{
+	"text": plan.WriteText, "json": plan.WriteJSON, "markdown": plan.WriteMarkdown, "github": plan.WriteGitHub,
+}
+
+// savePlan writes p as JSON to path, atomically.
+func savePlan(path string, p *plan.Plan) error {
+	var buf bytes.Buffer
+	if err := plan.WriteJSON(&buf, p); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".plan-*")
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	return nil
 }
