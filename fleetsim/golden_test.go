@@ -18,8 +18,8 @@ var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite gold
 // Random ids (UUIDs, Fleet secret ids, service-token values) are masked so the
 // goldens pin the response shapes, not the randomness.
 var (
-	maskUUID   = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
-	maskPort   = regexp.MustCompile(`127\.0\.0\.1:\d+`)
+	maskUUID = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	maskPort = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 )
 
 // maskRandom replaces Fleet secret ids (anything under "secrets") and
