@@ -158,7 +158,7 @@ func (n *Node) hCreateAPIKey(c *call) (int, any, *Error) {
 	if err := json.Unmarshal(c.body, &req); err != nil {
 		return 0, nil, newErr(http.StatusBadRequest, "x_content_parse_exception", "[1:1] [api_key_request] failed to parse object: %s", err.Error())
 	}
-	if c.who.APIKeyID != "" && len(req.RoleDescriptors) == 0 {
+	if c.who.APIKeyID != "" && !allEmpty(req.RoleDescriptors) {
 		return 0, nil, errIllegalArgument("creating derived api keys requires an explicit role descriptor that is empty (has no privileges)")
 	}
 	k, err := n.CreateAPIKey(c.who, req)
@@ -166,6 +166,20 @@ func (n *Node) hCreateAPIKey(c *call) (int, any, *Error) {
 		return 0, nil, err.(*Error)
 	}
 	return http.StatusOK, k, nil
+}
+
+// allEmpty reports whether role descriptors were given and none grants anything,
+// the only form in which an API key may create another (derived) key.
+func allEmpty(rds map[string]RoleDescriptor) bool {
+	if len(rds) == 0 {
+		return false
+	}
+	for _, d := range rds {
+		if len(d.Cluster)+len(d.Indices)+len(d.Applications)+len(d.RunAs) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (n *Node) hGetAPIKeys(c *call) (int, any, *Error) {

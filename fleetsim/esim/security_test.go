@@ -311,3 +311,29 @@ func TestRouting_UnknownRouteAndWrongMethod_AsES(t *testing.T) {
 		t.Errorf("wrong method: %d %s", r.status, r.raw)
 	}
 }
+
+func TestAPIKeys_DerivedKeyFromAPIKey_OnlyWithEmptyRoleDescriptors(t *testing.T) {
+	c := newCluster(t, nil, Config{})
+	parent := "ApiKey " + c.must(t, 200, "POST", "/_security/api_key", map[string]any{"name": "parent"})["encoded"].(string)
+	for _, tt := range []struct {
+		name   string
+		body   map[string]any
+		status int
+	}{
+		{"no role descriptors", map[string]any{"name": "child"}, 400},
+		{"with privileges", map[string]any{"name": "child", "role_descriptors": map[string]any{"r": map[string]any{"cluster": []string{"monitor"}}}}, 400},
+		{"empty descriptor", map[string]any{"name": "child", "role_descriptors": map[string]any{"r": map[string]any{}}}, 200},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.do(t, "POST", "/_security/api_key", tt.body, parent)
+			if r.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", r.status, tt.status, r.raw)
+			}
+			if tt.status == 400 {
+				if _, reason := errOf(t, r); reason != "creating derived api keys requires an explicit role descriptor that is empty (has no privileges)" {
+					t.Errorf("reason %q", reason)
+				}
+			}
+		})
+	}
+}

@@ -68,7 +68,7 @@ func TestRemoteInfo_ConnectedOnlyWhenAddressResolvesToANode(t *testing.T) {
 	main := newCluster(t, res, Config{ClusterName: "main", License: "enterprise"})
 	west := newCluster(t, res, Config{ClusterName: "west", License: "enterprise", Version: "8.18.0"})
 	west.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"persistent": map[string]any{
-		"cluster.remote.main.seeds":         []string{main.Address()},
+		"cluster.remote.main.seeds":            []string{main.Address()},
 		"cluster.remote.proxied.mode":          "proxy",
 		"cluster.remote.proxied.proxy_address": main.Address(),
 		"cluster.remote.proxied.server_name":   "es.main",
