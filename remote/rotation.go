@@ -132,6 +132,49 @@ func (r *Rotation) Rotate(ctx context.Context) (RotationResult, error) {
 	return r.rotate(ctx, j)
 }
 
+// Prepare starts a rotation whose swap someone else performs (the
+// reconciler, when it creates or updates the output with a generated
+// secret): it resumes an interrupted rotation, mints and verifies the next
+// credential and leaves the journal in PhaseSwapping. The caller puts the
+// value into the output; a later Resume sees whether it landed, then
+// revokes the old credential or rolls the new one back.
+func (r *Rotation) Prepare(ctx context.Context) (secret.Value, error) {
+	j, err := r.Store.LoadJournal(ctx)
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("load rotation journal: %w", err)
+	}
+	if j.Phase != PhaseIdle {
+		if _, err := r.resume(ctx, j); err != nil {
+			return secret.Value{}, err
+		}
+		if j, err = r.Store.LoadJournal(ctx); err != nil {
+			return secret.Value{}, fmt.Errorf("load rotation journal: %w", err)
+		}
+	}
+	marker, err := r.Cred.Marker(ctx)
+	if err != nil {
+		return secret.Value{}, fmt.Errorf("read the output's credential: %w", err)
+	}
+	j.Phase, j.Next, j.Marker, j.StartedAt = PhaseMinting, r.Cred.Name(j.Generation+1), marker, r.now()
+	if err := r.save(ctx, j); err != nil {
+		return secret.Value{}, err
+	}
+	v, err := r.Cred.Mint(ctx, j.Next)
+	if err != nil {
+		_, rbErr := r.rollback(ctx, j)
+		return secret.Value{}, errors.Join(fmt.Errorf("mint %s: %w", j.Next, err), rbErr)
+	}
+	if err := r.Cred.Verify(ctx, v); err != nil {
+		_, rbErr := r.rollback(ctx, j)
+		return secret.Value{}, errors.Join(fmt.Errorf("%s: %w: %w", j.Next, ErrVerify, err), rbErr)
+	}
+	j.Phase = PhaseSwapping
+	if err := r.save(ctx, j); err != nil {
+		return secret.Value{}, err
+	}
+	return v, nil
+}
+
 func (r *Rotation) now() time.Time {
 	if r.Now != nil {
 		return r.Now()

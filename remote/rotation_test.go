@@ -290,3 +290,50 @@ func TestRotation_CrashAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+// TestRotation_PrepareThenResume is the Minter's path: the reconciler swaps
+// the value itself; Resume then revokes the old credential if the swap
+// landed and the new one if it did not.
+func TestRotation_PrepareThenResume(t *testing.T) {
+	for _, landed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("landed=%v", landed), func(t *testing.T) {
+			f, m := newProvisioned(true)
+			r := &Rotation{Cred: f, Store: m}
+			v, err := r.Prepare(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.j.Phase != PhaseSwapping || m.j.Next != "tok-2" {
+				t.Fatalf("journal after Prepare: %+v", m.j)
+			}
+			if landed {
+				if err := f.Swap(t.Context(), v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := r.Resume(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.RolledBack == landed {
+				t.Errorf("result %+v for landed=%v", res, landed)
+			}
+			checkConverged(t, f, m)
+			want := "tok-1"
+			if landed {
+				want = "tok-2"
+			}
+			if m.j.Current != want {
+				t.Errorf("current = %q, want %q", m.j.Current, want)
+			}
+		})
+	}
+}
+
+func TestJournalEncoding(t *testing.T) {
+	j := Journal{Phase: PhaseSwapping, Generation: 3, Current: "a", Previous: "b", Next: "c", Marker: "id:x",
+		StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)}
+	if got := decodeJournal(encodeJournal(j)); got != j {
+		t.Errorf("round trip: got %+v, want %+v", got, j)
+	}
+}

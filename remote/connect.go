@@ -1,0 +1,130 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/fleetform/fleetform/elastic"
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/kibana/tlstrust"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/state"
+)
+
+// ConnectOptions tune Connect.
+type ConnectOptions struct {
+	Instance       string // fleetform instance in the state index; default "default"
+	StateIndex     string // default state.DefaultIndex
+	Prune          bool
+	Concurrency    int
+	ForceUninstall bool
+	HealthTimeout  time.Duration // rotate: how long to wait for a healthy output
+	Logger         *slog.Logger
+}
+
+// Connect builds the two-cluster reconciler for doc: clients for the main
+// cluster and every remote from the document's endpoints, the state index
+// on the main cluster for ownership, rotation journals and packages seen,
+// and the reconciler with this Engine as its Minter.
+func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*TwoCluster, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	mainKB, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, kibana.WithLogger(log.With("component", "kibana")))
+	if err != nil {
+		return nil, fmt.Errorf("connect main kibana: %w", err)
+	}
+	mainES, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, elastic.WithLogger(log.With("component", "elasticsearch")))
+	if err != nil {
+		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
+	}
+	mainLicense, err := NewESClientFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch)
+	if err != nil {
+		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
+	}
+	store := state.NewStore(mainES, opts.StateIndex, opts.Instance)
+	remotes := map[string]*Cluster{}
+	for _, r := range doc.Clusters.Remotes {
+		c := &Cluster{Name: r.Name}
+		if c.ES, err = NewESClientFromEndpoint(ctx, r.Elasticsearch); err != nil {
+			return nil, fmt.Errorf("connect remote %s elasticsearch: %w", r.Name, err)
+		}
+		if r.Kibana != nil {
+			kb, err := kibana.NewFromEndpoint(ctx, *r.Kibana, kibana.WithLogger(log.With("component", "kibana", "cluster", r.Name)))
+			if err != nil {
+				return nil, fmt.Errorf("connect remote %s kibana: %w", r.Name, err)
+			}
+			c.Kibana = kb
+		}
+		remotes[r.Name] = c
+	}
+	inv := reconciler.StateInventory(store)
+	eng, err := New(Config{
+		MainFleet: mainKB, MainES: mainLicense, Remotes: remotes,
+		Ledger: StateLedger(store), Hasher: reconciler.StateHasher{}, Inventory: inv,
+		ForceUninstall: opts.ForceUninstall, HealthTimeout: opts.HealthTimeout,
+	}, log.With("component", "remote"))
+	if err != nil {
+		return nil, err
+	}
+	rec, err := reconciler.New(reconciler.Config{
+		Fleet: mainKB, Inventory: inv, Hasher: reconciler.StateHasher{}, Minter: eng,
+		Prune: opts.Prune, Concurrency: opts.Concurrency,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	return eng.Bind(rec), nil
+}
+
+// NewESClientFromEndpoint builds an ESClient from a document endpoint,
+// resolving its credential references and TLS trust now.
+func NewESClientFromEndpoint(ctx context.Context, ep schema.Endpoint) (*ESClient, error) {
+	ka, err := kibana.ResolveAuth(ctx, ep.Auth)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch %s: %w", ep.URL, err)
+	}
+	tc, err := tlstrust.Config(ep.CAFile, ep.CAFingerprint)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch %s: %w", ep.URL, err)
+	}
+	hc := &http.Client{Transport: tlstrust.Transport(tc), Timeout: 60 * time.Second}
+	return NewESClient(ep.URL, AuthHeader(elastic.Auth{APIKey: ka.APIKey, Username: ka.Username, Password: ka.Password}), hc), nil
+}
+
+// ledgerKinds are the state-index kinds the Engine owns.
+var ledgerKinds = []string{LedgerJournalToken, LedgerJournalAPIKey, LedgerSeenPackage, LedgerSyncFailure, LedgerOwned}
+
+// StateLedger adapts a state.Store to Ledger: entries of the Engine's kinds,
+// with Data kept in the entry's Extra.
+func StateLedger(s *state.Store) Ledger { return storeLedger{s} }
+
+type storeLedger struct{ s *state.Store }
+
+func (l storeLedger) Load(ctx context.Context) ([]Entry, error) {
+	all, err := l.s.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range all {
+		if slices.Contains(ledgerKinds, e.Kind) {
+			out = append(out, Entry{Cluster: e.Cluster, Kind: e.Kind, ID: e.ID, Data: e.Extra, AppliedAt: e.AppliedAt})
+		}
+	}
+	return out, nil
+}
+
+func (l storeLedger) Put(ctx context.Context, e Entry) error {
+	return l.s.Put(ctx, state.Entry{Cluster: e.Cluster, Kind: e.Kind, ID: e.ID, Extra: e.Data, AppliedAt: e.AppliedAt})
+}
+
+func (l storeLedger) Delete(ctx context.Context, cluster, kind, id string) error {
+	return l.s.Delete(ctx, state.Key{Cluster: cluster, Kind: kind, ID: id})
+}

@@ -1,0 +1,277 @@
+package remote
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// outputCred is the part of Credential that deals with the main output: it
+// reads which credential the output holds, swaps a new one in (sending
+// every other stored secret back as {"id"}, and never repeating type, so
+// nothing else is wiped: traps 3 and 4), and records the new value's hash
+// and Fleet secret id in the reconciler's inventory so the next plan does
+// not read the swap as drift.
+type outputCred struct {
+	main      MainFleet
+	outputID  string
+	path      string // secrets.service_token, service_token or kibana_api_key
+	plainPath string // where Kibana keeps the value in clear text
+	hasher    Hasher
+	inventory reconciler.Inventory // may be nil
+	cluster   string               // the main cluster's name in the inventory
+}
+
+func (c *outputCred) read(ctx context.Context) (kibana.Output, bool, error) {
+	out, err := c.main.GetOutput(ctx, c.outputID)
+	if kibana.IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read output %s: %w", c.outputID, err)
+	}
+	return out, true, nil
+}
+
+// Marker is "id:<fleet secret id>" or "hash:<salted hash of the plain
+// value>", or "" when the output or its credential is absent.
+func (c *outputCred) Marker(ctx context.Context) (string, error) {
+	out, ok, err := c.read(ctx)
+	if err != nil || !ok {
+		return "", err
+	}
+	if id := c.secretID(out); id != "" {
+		return "id:" + id, nil
+	}
+	if v, _ := lookupPath(out, c.plainPath).(string); v != "" {
+		return "hash:" + c.hasher.Hash(secret.New(v)), nil
+	}
+	return "", nil
+}
+
+func (c *outputCred) Holds(ctx context.Context, m string) (bool, error) {
+	out, ok, err := c.read(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !ok {
+		return m == "", nil
+	}
+	id := c.secretID(out)
+	plain, _ := lookupPath(out, c.plainPath).(string)
+	switch {
+	case m == "":
+		return id == "" && plain == "", nil
+	case strings.HasPrefix(m, "id:"):
+		return id == strings.TrimPrefix(m, "id:"), nil
+	case strings.HasPrefix(m, "hash:"):
+		return plain != "" && c.hasher.Verify(secret.New(plain), strings.TrimPrefix(m, "hash:")), nil
+	}
+	return false, fmt.Errorf("unknown credential marker %q", m)
+}
+
+func (c *outputCred) Swap(ctx context.Context, v secret.Value) error {
+	out, ok, err := c.read(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("output %s does not exist", c.outputID)
+	}
+	body := map[string]any{}
+	for path, ref := range storedRefs(out) {
+		if path != c.path {
+			setDotted(body, path, ref)
+		}
+	}
+	setDotted(body, c.path, v.Reveal())
+	updated, err := c.main.UpdateOutput(ctx, c.outputID, body)
+	if err != nil {
+		return fmt.Errorf("update output %s %s: %w", c.outputID, c.path, err)
+	}
+	return c.record(ctx, updated, v)
+}
+
+// record updates the reconciler's inventory record of the output.
+func (c *outputCred) record(ctx context.Context, out kibana.Output, v secret.Value) error {
+	if c.inventory == nil {
+		return nil
+	}
+	recs, err := c.inventory.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load inventory: %w", err)
+	}
+	for _, rec := range recs {
+		if rec.Kind != "output" || rec.ID != c.outputID || (rec.Cluster != "" && rec.Cluster != c.cluster) {
+			continue
+		}
+		secrets := make(map[string]reconciler.SecretRecord, len(rec.Secrets)+1)
+		for k, s := range rec.Secrets {
+			secrets[k] = s
+		}
+		sr := reconciler.SecretRecord{Hash: c.hasher.Hash(v), RefDescribe: "generate"}
+		sr.FleetSecretID = c.secretID(out)
+		secrets[c.path] = sr
+		rec.Secrets = secrets
+		if err := c.inventory.Put(ctx, rec); err != nil {
+			return fmt.Errorf("record output %s: %w", c.outputID, err)
+		}
+		return nil
+	}
+	return nil // not owned yet: the reconciler records it at the end of its apply
+}
+
+// secretID is the Fleet secret id at c.path ("" for plain paths, or when
+// Kibana fell back to plain storage).
+func (c *outputCred) secretID(out kibana.Output) string {
+	rest, ok := strings.CutPrefix(c.path, "secrets.")
+	if !ok {
+		return ""
+	}
+	return out.SecretID(strings.Split(rest, ".")...)
+}
+
+func (c *outputCred) Healthy(ctx context.Context) (bool, error) {
+	h, err := c.main.OutputHealth(ctx, c.outputID)
+	if err != nil {
+		return false, err
+	}
+	return strings.EqualFold(h.State, "HEALTHY"), nil
+}
+
+// tokenCred is a service token of elastic/fleet-server-remote.
+type tokenCred struct {
+	*outputCred
+	spec TokenSpec
+	es   ES
+}
+
+func (t *tokenCred) Name(gen int) string { return t.spec.Name(gen) }
+
+func (t *tokenCred) Mint(ctx context.Context, name string) (secret.Value, error) {
+	return t.es.CreateServiceToken(ctx, name)
+}
+
+func (t *tokenCred) Verify(ctx context.Context, v secret.Value) error {
+	status, err := t.es.Authenticate(ctx, secret.New("Bearer "+v.Reveal()))
+	if err != nil {
+		return err
+	}
+	if status != 200 {
+		return fmt.Errorf("_security/_authenticate answered %d", status)
+	}
+	return nil
+}
+
+func (t *tokenCred) Exists(ctx context.Context, name string) (bool, error) {
+	names, err := t.es.ServiceTokens(ctx)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(names, name), nil
+}
+
+func (t *tokenCred) Revoke(ctx context.Context, name string) error {
+	return t.es.DeleteServiceToken(ctx, name)
+}
+
+// keyCred is a remote API key with Kibana Fleet read privileges.
+type keyCred struct {
+	*outputCred
+	spec APIKeySpec
+	es   ES
+}
+
+func (k *keyCred) Name(gen int) string { return k.spec.Name(gen) }
+
+func (k *keyCred) Mint(ctx context.Context, name string) (secret.Value, error) {
+	_, v, err := k.es.CreateAPIKey(ctx, name, k.spec.RoleDescriptors(),
+		map[string]any{"managed_by": "fleetform", "output_id": k.outputID})
+	return v, err
+}
+
+func (k *keyCred) Verify(ctx context.Context, v secret.Value) error {
+	status, err := k.es.Authenticate(ctx, secret.New("ApiKey "+v.Reveal()))
+	if err != nil {
+		return err
+	}
+	if status != 200 {
+		return fmt.Errorf("_security/_authenticate answered %d", status)
+	}
+	return nil
+}
+
+func (k *keyCred) Exists(ctx context.Context, name string) (bool, error) {
+	keys, err := k.es.APIKeys(ctx, name)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(keys, func(a APIKey) bool { return a.Name == name }), nil
+}
+
+func (k *keyCred) Revoke(ctx context.Context, name string) error {
+	keys, err := k.es.APIKeys(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, a := range keys {
+		if a.Name == name {
+			if err := k.es.InvalidateAPIKey(ctx, a.ID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// storedRefs returns every {"id": …} reference under an output's secrets,
+// by dotted path. A PUT must send each back, or Kibana deletes it (trap 3).
+func storedRefs(out kibana.Output) map[string]any {
+	refs := map[string]any{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		if id, ok := m["id"].(string); ok && id != "" {
+			refs[prefix] = map[string]any{"id": id}
+			return
+		}
+		for k, sub := range m {
+			walk(prefix+"."+k, sub)
+		}
+	}
+	walk("secrets", out["secrets"])
+	return refs
+}
+
+func setDotted(m map[string]any, path string, v any) {
+	parts := strings.Split(path, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
+}
+
+func lookupPath(m map[string]any, path string) any {
+	var cur any = m
+	for _, p := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[p]
+	}
+	return cur
+}

@@ -1,0 +1,807 @@
+package remote
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// KindPreflight is the plan kind of a preflight problem (always blocked).
+const KindPreflight = "preflight"
+
+// Cluster is one remote cluster's clients.
+type Cluster struct {
+	Name   string
+	ES     ES
+	Kibana Kibana // nil when the document declares no kibana endpoint for the remote
+}
+
+// Config configures an Engine.
+type Config struct {
+	MainCluster string // the main cluster's name in plans; default "main"
+	MainFleet   MainFleet
+	MainES      interface {
+		License(ctx context.Context) (string, error)
+	}
+	Remotes map[string]*Cluster // by clusters.remotes[].name
+	Ledger  Ledger
+	Hasher  Hasher
+	// Inventory is the reconciler's ownership record; after fleetform swaps
+	// a credential itself (rotation, drift) it updates the output's secret
+	// record there. May be nil.
+	Inventory reconciler.Inventory
+	// Resolve reads env/file references for preflight probes. Default:
+	// kibana.ResolveSecret.
+	Resolve func(ctx context.Context, ref schema.SecretRef) (secret.Value, error)
+	// ProbeKibana tries kibana_url with an API key. Default: a GET of the
+	// remote sync status API, as the main Kibana does.
+	ProbeKibana func(ctx context.Context, url string, key secret.Value) Probe
+	// ForceUninstall (--force-uninstall): see SyncInput.ForceUninstall.
+	ForceUninstall bool
+	// HealthTimeout bounds the wait for a rotated output to report healthy
+	// (rotate only; apply never waits). Default 2m.
+	HealthTimeout time.Duration
+	HealthPoll    time.Duration // default 5s
+	Now           func() time.Time
+}
+
+// Engine plans and applies the remote side of every remote_elasticsearch
+// output that names a remote: credentials, remote-cluster link, follower
+// index, the remote's matching elasticsearch output and direct sync. It is
+// the reconciler's Minter for generate: true secrets.
+type Engine struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns an Engine. log may be nil.
+func New(cfg Config, log *slog.Logger) (*Engine, error) {
+	if cfg.MainFleet == nil || cfg.MainES == nil || cfg.Ledger == nil || cfg.Hasher == nil {
+		return nil, errors.New("remote: MainFleet, MainES, Ledger and Hasher are required")
+	}
+	cfg.MainCluster = cmp.Or(cfg.MainCluster, "main")
+	if cfg.Resolve == nil {
+		cfg.Resolve = kibana.ResolveSecret
+	}
+	if cfg.ProbeKibana == nil {
+		cfg.ProbeKibana = probeKibana
+	}
+	if cfg.HealthTimeout == 0 {
+		cfg.HealthTimeout = 2 * time.Minute
+	}
+	if cfg.HealthPoll == 0 {
+		cfg.HealthPoll = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cfg: cfg, log: log}, nil
+}
+
+func probeKibana(ctx context.Context, url string, key secret.Value) Probe {
+	c, err := kibana.New(url, kibana.Auth{APIKey: key}, kibana.WithRetry(1, time.Second))
+	if err != nil {
+		return Probe{URL: url, Err: err}
+	}
+	_, err = c.RemoteSyncedStatus(ctx)
+	if err == nil {
+		return Probe{URL: url, Status: 200}
+	}
+	if st := kibana.StatusCode(err); st != 0 {
+		return Probe{URL: url, Status: st}
+	}
+	return Probe{URL: url, Err: err}
+}
+
+// target is one remote_elasticsearch output bound to its remote.
+type target struct {
+	out     schema.Output
+	spec    schema.Remote
+	cluster *Cluster
+	obj     Objects
+}
+
+func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
+	specs := map[string]schema.Remote{}
+	for _, r := range doc.Clusters.Remotes {
+		specs[r.Name] = r
+	}
+	var ts []target
+	var ps []Problem
+	for _, o := range doc.Outputs {
+		if o.Remote == "" {
+			continue
+		}
+		spec, ok := specs[o.Remote]
+		c := e.cfg.Remotes[o.Remote]
+		if !ok || c == nil {
+			ps = append(ps, Problem{Cluster: o.Remote, Output: o.ID, Check: "remote", Message: "remote " + o.Remote + " is not declared under clusters.remotes"})
+			continue
+		}
+		obj, dps := Desired(o, spec)
+		ps = append(ps, dps...)
+		ts = append(ts, target{out: o, spec: spec, cluster: c, obj: obj})
+	}
+	return ts, ps
+}
+
+// remoteObs is one remote as observed.
+type remoteObs struct {
+	license   string
+	tokens    []string
+	keys      []APIKey
+	settings  map[string]any
+	followers map[string]FollowerObserved
+	outputs   map[string]kibana.Output // nil without a Kibana
+	packages  []kibana.Package
+	policies  []kibana.PackagePolicy
+}
+
+// world is everything the remote side of a plan reads.
+type world struct {
+	mainLicense   string
+	mainInstalled []kibana.InstalledPackage
+	remotes       map[string]*remoteObs
+	ledger        ledgerView
+}
+
+func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
+	w := &world{remotes: map[string]*remoteObs{}}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	direct := map[string]bool{}
+	for _, t := range ts {
+		if t.obj.SyncVia == SyncViaDirect {
+			direct[t.cluster.Name] = true
+		}
+		if _, ok := w.remotes[t.cluster.Name]; !ok {
+			w.remotes[t.cluster.Name] = &remoteObs{}
+		}
+	}
+	wg.Go(func() {
+		var err error
+		if w.mainLicense, err = e.cfg.MainES.License(ctx); err != nil {
+			fail("observe main: licence: %w", err)
+		}
+	})
+	if len(direct) > 0 {
+		wg.Go(func() {
+			var err error
+			if w.mainInstalled, err = e.cfg.MainFleet.ListInstalledPackages(ctx); err != nil {
+				fail("observe main: installed packages: %w", err)
+			}
+		})
+	}
+	wg.Go(func() {
+		es, err := e.cfg.Ledger.Load(ctx)
+		if err != nil {
+			fail("observe: load state: %w", err)
+			return
+		}
+		w.ledger = newLedgerView(es)
+	})
+	for name, ro := range w.remotes {
+		c := e.cfg.Remotes[name]
+		wg.Go(func() {
+			var err error
+			if ro.license, err = c.ES.License(ctx); err != nil {
+				fail("observe %s: licence: %w", name, err)
+			}
+			if ro.tokens, err = c.ES.ServiceTokens(ctx); err != nil {
+				fail("observe %s: service tokens: %w", name, err)
+			}
+			if ro.keys, err = c.ES.APIKeys(ctx, "fleetform-"); err != nil {
+				fail("observe %s: API keys: %w", name, err)
+			}
+			if ro.settings, err = c.ES.PersistentSettings(ctx); err != nil {
+				fail("observe %s: cluster settings: %w", name, err)
+			}
+			if ro.followers, err = c.ES.Followers(ctx); err != nil {
+				fail("observe %s: followers: %w", name, err)
+			}
+		})
+		if c.Kibana == nil {
+			continue
+		}
+		wg.Go(func() {
+			outs, err := c.Kibana.ListOutputs(ctx)
+			if err != nil {
+				fail("observe %s: outputs: %w", name, err)
+				return
+			}
+			ro.outputs = make(map[string]kibana.Output, len(outs))
+			for _, o := range outs {
+				ro.outputs[o.ID()] = o
+			}
+		})
+		if direct[name] {
+			wg.Go(func() {
+				var err error
+				if ro.packages, err = c.Kibana.ListPackages(ctx); err != nil {
+					fail("observe %s: packages: %w", name, err)
+				}
+				if ro.policies, err = c.Kibana.ListPackagePolicies(ctx); err != nil {
+					fail("observe %s: package policies: %w", name, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Phases of remote operations around the main cluster's apply.
+const (
+	phasePre  = iota // before the main cluster: link, the remote's elasticsearch output
+	phasePost        // after: credentials, follower (needs the leader index), direct sync
+)
+
+// op is one remote change and how to apply it.
+type op struct {
+	change plan.Change
+	phase  int
+	run    func(ctx context.Context) error
+}
+
+// computed is the remote side of a plan.
+type computed struct {
+	problems []Problem
+	ops      []op
+	hidden   []op // bookkeeping that is not a change of Fleet (journals, seen packages)
+}
+
+// compute derives the remote side from the document and the observation.
+// mainPlan (may be nil) tells which generated secrets the main cluster's
+// apply will mint through the Minter.
+func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target, w *world, mainPlan *plan.Plan, probe bool) *computed {
+	c := &computed{}
+	var perPolicy []string
+	for _, p := range doc.AgentPolicies {
+		if p.DataOutputID != nil || p.MonitoringOutputID != nil {
+			perPolicy = append(perPolicy, p.ID)
+		}
+	}
+	c.problems = append(c.problems, PolicyOutputPreflight(w.mainLicense, perPolicy)...)
+	for _, t := range ts {
+		ro := w.remotes[t.cluster.Name]
+		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe)...)
+		e.computeCredentials(c, t, ro, w, mainPlan)
+		e.computeLink(c, t, ro)
+		e.computeESOutput(c, t, ro)
+		e.computeFollower(c, t, ro, w)
+		e.computeDirect(c, t, ro, w)
+	}
+	e.computeSeen(c, w)
+	sortProblems(c.problems)
+	return c
+}
+
+func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *world, probe bool) []Problem {
+	in := PreflightInput{
+		Output: t.out.ID, Remote: t.cluster.Name,
+		SyncIntegrations: t.out.SyncIntegrations != nil && *t.out.SyncIntegrations,
+		SyncVia:          t.obj.SyncVia, MainLicense: w.mainLicense, RemoteLicense: ro.license,
+		OutputHosts: t.out.Hosts,
+	}
+	for name := range ro.followers {
+		if t.obj.Follower == nil || name != t.obj.Follower.Index {
+			in.Followers = append(in.Followers, name)
+		}
+	}
+	slices.Sort(in.Followers)
+	if ro.outputs != nil {
+		in.RemoteESOutputs = map[string][]string{}
+		for id, o := range ro.outputs {
+			if o.Type() == "elasticsearch" {
+				in.RemoteESOutputs[id] = stringList(o["hosts"])
+			}
+		}
+		if s := t.obj.ESOutput; s != nil {
+			in.RemoteESOutputs[s.ID] = s.Hosts
+		}
+	}
+	var extra []Problem
+	if t.obj.SyncVia == SyncViaDirect && t.cluster.Kibana == nil {
+		extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckKibana,
+			Message: fmt.Sprintf("sync_via: direct needs clusters.remotes[%s].kibana: fleetform installs integrations through the remote's Kibana", t.cluster.Name)})
+	}
+	if probe {
+		if ref := t.out.KibanaAPIKey; ref != nil && !ref.Generate && t.out.KibanaURL != "" {
+			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
+				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckKibana, Message: "kibana_api_key: " + err.Error()})
+			} else {
+				p := e.cfg.ProbeKibana(ctx, t.out.KibanaURL, v)
+				in.Kibana = &p
+			}
+		}
+		if ref := tokenRef(t.out); ref != nil && !ref.Generate {
+			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
+				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckServiceToken, Message: "service token: " + err.Error()})
+			} else {
+				status, err := t.cluster.ES.Authenticate(ctx, secret.New("Bearer "+v.Reveal()))
+				in.ServiceToken = &Probe{URL: "the remote's Elasticsearch", Status: status, Err: err}
+			}
+		}
+	}
+	return append(Preflight(in), extra...)
+}
+
+func tokenRef(o schema.Output) *schema.SecretRef {
+	if o.Secrets != nil && o.Secrets.ServiceToken != nil {
+		return o.Secrets.ServiceToken
+	}
+	return o.ServiceToken
+}
+
+// credKind describes one generated credential of a target.
+type credKind struct {
+	kind      string // KindServiceToken or KindAPIKey
+	ledger    string // LedgerJournalToken or LedgerJournalAPIKey
+	path      string // the output's field
+	plainPath string
+	prefix    string
+	existing  []string // names with prefix on the remote
+}
+
+func (e *Engine) credKinds(t target, ro *remoteObs) []credKind {
+	var ks []credKind
+	if s := t.obj.ServiceToken; s != nil {
+		path := "secrets.service_token"
+		if s.Plain {
+			path = "service_token"
+		}
+		k := credKind{kind: KindServiceToken, ledger: LedgerJournalToken, path: path, plainPath: "service_token", prefix: s.Prefix}
+		if ro != nil {
+			for _, n := range ro.tokens {
+				if strings.HasPrefix(n, s.Prefix) && isGeneration(n, s.Prefix) {
+					k.existing = append(k.existing, n)
+				}
+			}
+		}
+		ks = append(ks, k)
+	}
+	if s := t.obj.KibanaAPIKey; s != nil {
+		k := credKind{kind: KindAPIKey, ledger: LedgerJournalAPIKey, path: "kibana_api_key", plainPath: "kibana_api_key", prefix: s.Prefix}
+		if ro != nil {
+			for _, a := range ro.keys {
+				if isGeneration(a.Name, s.Prefix) {
+					k.existing = append(k.existing, a.Name)
+				}
+			}
+		}
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// isGeneration reports whether name is prefix followed by a generation number.
+func isGeneration(name, prefix string) bool {
+	rest, ok := strings.CutPrefix(name, prefix)
+	if !ok || rest == "" {
+		return false
+	}
+	_, err := strconv.Atoi(rest)
+	return err == nil
+}
+
+func maxGeneration(names []string, prefix string) int {
+	g := 0
+	for _, n := range names {
+		if v, err := strconv.Atoi(strings.TrimPrefix(n, prefix)); err == nil && v > g {
+			g = v
+		}
+	}
+	return g
+}
+
+// rotation builds the rotation machinery of one credential of t.
+func (e *Engine) rotation(t target, k credKind, timeout time.Duration) *Rotation {
+	oc := &outputCred{main: e.cfg.MainFleet, outputID: t.out.ID, path: k.path, plainPath: k.plainPath,
+		hasher: e.cfg.Hasher, inventory: e.cfg.Inventory, cluster: e.cfg.MainCluster}
+	var cred Credential
+	if k.kind == KindServiceToken {
+		cred = &tokenCred{outputCred: oc, spec: *t.obj.ServiceToken, es: t.cluster.ES}
+	} else {
+		cred = &keyCred{outputCred: oc, spec: *t.obj.KibanaAPIKey, es: t.cluster.ES}
+	}
+	store := &ledgerJournal{ledger: e.cfg.Ledger, cluster: t.cluster.Name, kind: k.ledger, id: t.out.ID, now: e.cfg.Now}
+	return &Rotation{Cred: cred, Store: store, Timeout: timeout, Poll: e.cfg.HealthPoll, Now: e.cfg.Now}
+}
+
+func mainMints(p *plan.Plan, cluster, outputID, path string) bool {
+	if p == nil {
+		return false
+	}
+	for _, ch := range p.Changes {
+		if ch.Cluster != cluster || ch.Kind != plan.KindOutput || ch.ID != outputID {
+			continue
+		}
+		for _, f := range ch.Fields {
+			if f.Path == path && f.After == plan.ToBeGenerated {
+				return ch.Action == plan.Create || ch.Action == plan.Update
+			}
+		}
+	}
+	return false
+}
+
+func (e *Engine) computeCredentials(c *computed, t target, ro *remoteObs, w *world, mainPlan *plan.Plan) {
+	outKey := plan.Key(e.cfg.MainCluster, plan.KindOutput, t.out.ID)
+	for _, k := range e.credKinds(t, ro) {
+		j := w.ledger.journal(t.cluster.Name, k.ledger, t.out.ID)
+		if j.Phase == PhaseIdle && j.Current == "" && j.Generation == 0 {
+			j.Generation = maxGeneration(k.existing, k.prefix) // no journal: never reuse a name
+		}
+		minted := mainMints(mainPlan, e.cfg.MainCluster, t.out.ID, k.path)
+		rot := e.rotation(t, k, 0)
+		ch := plan.Change{Cluster: t.cluster.Name, Kind: k.kind, ID: k.prefix + strconv.Itoa(j.Generation+1)}
+		switch {
+		case j.Phase != PhaseIdle:
+			ch.ID, ch.Action = cmp.Or(j.Next, j.Current), plan.Update
+			ch.Reason = fmt.Sprintf("finish or roll back the rotation interrupted in phase %s", j.Phase)
+			c.ops = append(c.ops, op{change: ch, phase: phasePost, run: func(ctx context.Context) error {
+				_, err := rot.Resume(ctx)
+				return err
+			}})
+		case minted:
+			ch.Action = plan.Create
+			ch.Reason = fmt.Sprintf("minted while output %s is applied; the value goes into its %s and nowhere else", t.out.ID, k.path)
+			ch.Fields = []plan.FieldDiff{{Path: "value", After: plan.ToBeGenerated, Sensitive: true}}
+			c.ops = append(c.ops, op{change: ch, phase: -1}) // done by the Minter during the main apply
+		case j.Current == "" || !slices.Contains(k.existing, j.Current):
+			ch.Action = plan.Create
+			if j.Current == "" {
+				ch.Reason = fmt.Sprintf("no record of the credential output %s uses; a new one is minted and swapped in", t.out.ID)
+			} else {
+				ch.Reason = fmt.Sprintf("drift: %s was deleted on the remote; a new one is minted and swapped into output %s", j.Current, t.out.ID)
+			}
+			ch.Fields = []plan.FieldDiff{{Path: "value", After: plan.ToBeGenerated, Sensitive: true}}
+			ch.DependsOn = []string{outKey}
+			c.ops = append(c.ops, op{change: ch, phase: phasePost, run: func(ctx context.Context) error {
+				_, err := rot.Rotate(ctx)
+				return err
+			}})
+		}
+		// Credentials of this output that are no longer in use.
+		for _, n := range k.existing {
+			if n == j.Current || n == j.Next || n == j.Previous || j.Phase != PhaseIdle || minted {
+				continue
+			}
+			if j.Current == "" { // unknown which one the output holds: keep them until a journal exists
+				continue
+			}
+			name := n
+			del := plan.Change{Cluster: t.cluster.Name, Kind: k.kind, ID: name, Action: plan.Delete,
+				Reason: fmt.Sprintf("created by fleetform for output %s and no longer in use", t.out.ID)}
+			cred := rot.Cred
+			c.ops = append(c.ops, op{change: del, phase: phasePost, run: func(ctx context.Context) error {
+				return cred.Revoke(ctx, name)
+			}})
+		}
+	}
+}
+
+func (e *Engine) computeLink(c *computed, t target, ro *remoteObs) {
+	l := t.obj.Link
+	if l == nil {
+		return
+	}
+	diff := LinkDiff(*l, ro.settings)
+	if diff == nil {
+		return
+	}
+	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindRemoteCluster, ID: l.Alias, Action: plan.Update,
+		Reason: fmt.Sprintf("how %s reaches the main cluster for CCR", t.cluster.Name)}
+	prefix := "cluster.remote." + l.Alias + "."
+	exists := false
+	for k := range ro.settings {
+		if strings.HasPrefix(k, prefix) {
+			exists = true
+		}
+	}
+	if !exists {
+		ch.Action = plan.Create
+	}
+	for _, k := range slices.Sorted(maps.Keys(diff)) {
+		ch.Fields = append(ch.Fields, plan.FieldDiff{Path: strings.TrimPrefix(k, prefix), Before: ro.settings[k], After: diff[k]})
+	}
+	es := t.cluster.ES
+	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
+		return es.PutPersistentSettings(ctx, diff)
+	}})
+}
+
+func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs) {
+	s := t.obj.ESOutput
+	if s == nil || t.cluster.Kibana == nil || ro.outputs == nil {
+		return
+	}
+	kb := t.cluster.Kibana
+	if have, ok := ro.outputs[s.ID]; ok {
+		hs, _ := NormalizeHosts(stringList(have["hosts"]))
+		if slices.Equal(hs, s.Hosts) {
+			return
+		}
+		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Update,
+			Fields: []plan.FieldDiff{{Path: "hosts", Before: hs, After: s.Hosts}},
+			Reason: "must equal the hosts of output " + t.out.ID + " for the remote to accept the sync"}
+		c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
+			_, err := kb.UpdateOutput(ctx, s.ID, map[string]any{"hosts": s.Hosts})
+			return err
+		}})
+		return
+	}
+	for _, o := range ro.outputs {
+		if o.Type() != "elasticsearch" {
+			continue
+		}
+		if hs, _ := NormalizeHosts(stringList(o["hosts"])); hostsIntersect(hs, s.Hosts) {
+			return // the remote already has a matching elasticsearch output
+		}
+	}
+	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Create,
+		Fields: []plan.FieldDiff{{Path: "hosts", After: s.Hosts}, {Path: "name", After: s.Name}, {Path: "type", After: "elasticsearch"}},
+		Reason: "Kibana on the remote syncs only when one of its own elasticsearch outputs has the host of output " + t.out.ID}
+	ledger, cluster, now := e.cfg.Ledger, t.cluster.Name, e.cfg.Now
+	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
+		body := map[string]any{"id": s.ID, "name": s.Name, "type": "elasticsearch", "hosts": s.Hosts,
+			"is_default": false, "is_default_monitoring": false}
+		if _, err := kb.CreateOutput(ctx, body); err != nil {
+			return err
+		}
+		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindOutput + "/" + s.ID, AppliedAt: now()})
+	}})
+}
+
+func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world) {
+	f := t.obj.Follower
+	if f == nil {
+		return
+	}
+	have := ro.followers[f.Index]
+	owned := w.ledger.owned(t.cluster.Name, KindFollower, f.Index)
+	step, why := DecideFollower(*f, have, owned)
+	if step == FollowerOK {
+		return
+	}
+	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindFollower, ID: f.Index, Reason: why,
+		DependsOn: []string{plan.Key(e.cfg.MainCluster, plan.KindOutput, t.out.ID)}}
+	if t.obj.Link != nil {
+		ch.DependsOn = append(ch.DependsOn, plan.Key(t.cluster.Name, KindRemoteCluster, t.obj.Link.Alias))
+	}
+	es, ledger, cluster, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, e.cfg.Now
+	follow := func(ctx context.Context) error {
+		if err := es.Follow(ctx, f.Index, f.RemoteCluster, f.LeaderIndex); err != nil {
+			return err
+		}
+		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindFollower + "/" + f.Index, AppliedAt: now()})
+	}
+	var run func(ctx context.Context) error
+	switch step {
+	case FollowerCreate:
+		ch.Action = plan.Create
+		ch.Fields = []plan.FieldDiff{{Path: "leader_index", After: f.LeaderIndex}, {Path: "remote_cluster", After: f.RemoteCluster}}
+		run = follow
+	case FollowerResume:
+		ch.Action = plan.Update
+		ch.Fields = []plan.FieldDiff{{Path: "status", Before: "paused", After: "active"}}
+		run = func(ctx context.Context) error { return es.ResumeFollow(ctx, f.Index) }
+	case FollowerRecreate:
+		ch.Action = plan.Update
+		ch.Reason = "recreate: " + why
+		ch.Fields = []plan.FieldDiff{{Path: "leader_index", Before: have.LeaderIndex, After: f.LeaderIndex},
+			{Path: "remote_cluster", Before: have.RemoteCluster, After: f.RemoteCluster}}
+		run = func(ctx context.Context) error {
+			if have.Follower && have.Status == "active" {
+				_ = es.PauseFollow(ctx, f.Index) // best effort: the index is deleted next anyway
+			}
+			if err := es.DeleteIndex(ctx, f.Index); err != nil {
+				return err
+			}
+			return follow(ctx)
+		}
+	case FollowerBlocked:
+		ch.Action = plan.Blocked
+	}
+	c.ops = append(c.ops, op{change: ch, phase: phasePost, run: run})
+}
+
+func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
+	if t.obj.SyncVia != SyncViaDirect || t.cluster.Kibana == nil {
+		return
+	}
+	in := SyncInput{
+		SyncUninstalled: t.out.SyncUninstalledIntegrations != nil && *t.out.SyncUninstalledIntegrations,
+		ForceUninstall:  e.cfg.ForceUninstall,
+		Seen:            w.ledger.seen(e.cfg.MainCluster),
+		Now:             e.cfg.Now(),
+	}
+	for _, p := range w.mainInstalled {
+		in.Main = append(in.Main, Package{Name: p.Name, Version: p.Version, Status: p.Status})
+	}
+	in.Remote = remotePackages(ro.packages, w.ledger, t.cluster.Name)
+	for _, p := range ro.policies {
+		agentless, _ := p.Raw["supports_agentless"].(bool)
+		in.RemotePolicies = append(in.RemotePolicies, PackagePolicy{ID: p.ID, Name: p.Name, Package: p.Package.Name, Agents: p.Agents, Agentless: agentless})
+	}
+	installed := map[string]string{}
+	for _, p := range in.Remote {
+		installed[p.Name] = p.Version
+	}
+	kb, ledger, cluster, now := t.cluster.Kibana, e.cfg.Ledger, t.cluster.Name, e.cfg.Now
+	for _, d := range DecideSync(in) {
+		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindPackage, ID: d.Package, Reason: d.Reason}
+		if len(d.Notes) > 0 {
+			ch.Reason += "\n" + strings.Join(d.Notes, "\n")
+		}
+		before, has := installed[d.Package]
+		var run func(ctx context.Context) error
+		switch d.Action {
+		case SyncSkip:
+			continue
+		case SyncInstall:
+			ch.Action = plan.Create
+			ch.Fields = []plan.FieldDiff{{Path: "version", After: d.Version}}
+			if has {
+				ch.Action = plan.Update
+				ch.Fields[0].Before = before
+			}
+			run = func(ctx context.Context) error {
+				err := kb.InstallPackage(ctx, d.Package, d.Version, true)
+				return recordSync(ctx, ledger, cluster, d.Package, d.Version, now(), err, true)
+			}
+		case SyncUninstall:
+			ch.Action = plan.Delete
+			ch.Fields = []plan.FieldDiff{{Path: "version", Before: d.Version}}
+			run = func(ctx context.Context) error {
+				err := kb.UninstallPackage(ctx, d.Package, d.Version, false)
+				return recordSync(ctx, ledger, cluster, d.Package, d.Version, now(), err, false)
+			}
+		case SyncBlocked:
+			ch.Action = plan.Blocked
+		}
+		c.ops = append(c.ops, op{change: ch, phase: phasePost, run: run})
+	}
+}
+
+// remotePackages converts the remote's package list, adding fleetform's
+// own record of failed direct-sync attempts.
+func remotePackages(pkgs []kibana.Package, lv ledgerView, cluster string) []Package {
+	var out []Package
+	for _, p := range pkgs {
+		status := cmp.Or(p.InstallStatus, p.Status)
+		if p.InstalledVersion == "" || status == StatusNotInstalled {
+			continue
+		}
+		rp := Package{Name: p.Name, Version: p.InstalledVersion, Status: status}
+		if e, ok := lv.get(cluster, LedgerSyncFailure, p.Name); ok {
+			f := decodeFailure(e)
+			rp.InstallError, rp.UninstallError = f.Install, f.Uninstall
+			if status == StatusInstallFailed {
+				rp.FailedAttempts = f.Attempts
+			}
+		}
+		out = append(out, rp)
+	}
+	// Failed installs that left nothing behind still count for the backoff.
+	for k, e := range lv {
+		if k[0] != cluster || k[1] != LedgerSyncFailure || slices.ContainsFunc(out, func(p Package) bool { return p.Name == k[2] }) {
+			continue
+		}
+		f := decodeFailure(e)
+		if len(f.Attempts) > 0 && f.Install != nil {
+			out = append(out, Package{Name: k[2], Status: StatusInstallFailed, FailedAttempts: f.Attempts, InstallError: f.Install,
+				Version: e.Data["version"]})
+		}
+	}
+	return out
+}
+
+// recordSync keeps fleetform's record of direct-sync failures: failed
+// installs (for the backoff, newest first, at most five) and the latest
+// failed uninstall (for status). A success clears the record.
+func recordSync(ctx context.Context, l Ledger, cluster, pkg, version string, at time.Time, opErr error, install bool) error {
+	es, err := l.Load(ctx)
+	if err != nil {
+		return errors.Join(opErr, err)
+	}
+	e, had := newLedgerView(es).get(cluster, LedgerSyncFailure, pkg)
+	f := decodeFailure(e)
+	if opErr == nil {
+		if !had {
+			return nil
+		}
+		if install {
+			f.Attempts, f.Install = nil, nil
+		} else {
+			f.Uninstall = nil
+		}
+		if f.Install == nil && f.Uninstall == nil {
+			return l.Delete(ctx, cluster, LedgerSyncFailure, pkg)
+		}
+	} else {
+		fail := &Failure{Name: errorName(opErr), Message: opErr.Error(), At: at}
+		if install {
+			f.Install = fail
+			f.Attempts = append([]time.Time{at}, f.Attempts...)
+			if len(f.Attempts) > len(InstallRetryBackoff) {
+				f.Attempts = f.Attempts[:len(InstallRetryBackoff)]
+			}
+		} else {
+			f.Uninstall = fail
+		}
+	}
+	data, err := encodeFailure(f)
+	if err != nil {
+		return errors.Join(opErr, err)
+	}
+	data["version"] = version
+	return errors.Join(opErr, l.Put(ctx, Entry{Cluster: cluster, Kind: LedgerSyncFailure, ID: pkg, Data: data, AppliedAt: at}))
+}
+
+func errorName(err error) string {
+	var ae *kibana.APIError
+	if errors.As(err, &ae) && ae.Status == 404 {
+		return "PackageNotFoundError"
+	}
+	return "Error"
+}
+
+// computeSeen records the packages installed on main, the only ones whose
+// uninstall is ever propagated.
+func (e *Engine) computeSeen(c *computed, w *world) {
+	seen := w.ledger.seen(e.cfg.MainCluster)
+	ledger, cluster, now := e.cfg.Ledger, e.cfg.MainCluster, e.cfg.Now
+	for _, p := range w.mainInstalled {
+		if p.Status != "" && p.Status != StatusInstalled || seen[p.Name] == p.Version {
+			continue
+		}
+		name, version := p.Name, p.Version
+		c.hidden = append(c.hidden, op{phase: phasePost, run: func(ctx context.Context) error {
+			return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerSeenPackage, ID: name,
+				Data: map[string]string{"version": version}, AppliedAt: now()})
+		}})
+	}
+}
+
+func stringList(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return x
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, s := range x {
+			out = append(out, fmt.Sprint(s))
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,176 @@
+package remote
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// MemLedger is a Ledger in memory, for tests and dry runs.
+type MemLedger struct {
+	mu      sync.Mutex
+	entries map[[3]string]Entry
+}
+
+// NewMemLedger returns an empty MemLedger.
+func NewMemLedger() *MemLedger { return &MemLedger{entries: map[[3]string]Entry{}} }
+
+func (m *MemLedger) Load(ctx context.Context) ([]Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Entry, 0, len(m.entries))
+	for _, e := range m.entries {
+		out = append(out, cloneEntry(e))
+	}
+	slices.SortFunc(out, func(a, b Entry) int {
+		return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+func (m *MemLedger) Put(ctx context.Context, e Entry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entries[[3]string{e.Cluster, e.Kind, e.ID}] = cloneEntry(e)
+	return nil
+}
+
+func (m *MemLedger) Delete(ctx context.Context, cluster, kind, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.entries, [3]string{cluster, kind, id})
+	return nil
+}
+
+func cloneEntry(e Entry) Entry {
+	d := make(map[string]string, len(e.Data))
+	for k, v := range e.Data {
+		d[k] = v
+	}
+	e.Data = d
+	return e
+}
+
+// ledgerView indexes loaded entries.
+type ledgerView map[[3]string]Entry
+
+func newLedgerView(es []Entry) ledgerView {
+	v := make(ledgerView, len(es))
+	for _, e := range es {
+		v[[3]string{e.Cluster, e.Kind, e.ID}] = e
+	}
+	return v
+}
+
+func (v ledgerView) get(cluster, kind, id string) (Entry, bool) {
+	e, ok := v[[3]string{cluster, kind, id}]
+	return e, ok
+}
+
+func (v ledgerView) journal(cluster, kind, id string) Journal {
+	e, ok := v.get(cluster, kind, id)
+	if !ok {
+		return Journal{}
+	}
+	return decodeJournal(e.Data)
+}
+
+// seen returns the packages fleetform saw installed on main.
+func (v ledgerView) seen(mainCluster string) map[string]string {
+	out := map[string]string{}
+	for k, e := range v {
+		if k[0] == mainCluster && k[1] == LedgerSeenPackage {
+			out[e.ID] = e.Data["version"]
+		}
+	}
+	return out
+}
+
+func (v ledgerView) owned(cluster, kind, id string) bool {
+	_, ok := v.get(cluster, LedgerOwned, kind+"/"+id)
+	return ok
+}
+
+func encodeJournal(j Journal) map[string]string {
+	d := map[string]string{"generation": strconv.Itoa(j.Generation)}
+	set := func(k, val string) {
+		if val != "" {
+			d[k] = val
+		}
+	}
+	set("phase", string(j.Phase))
+	set("current", j.Current)
+	set("previous", j.Previous)
+	set("next", j.Next)
+	set("marker", j.Marker)
+	if !j.StartedAt.IsZero() {
+		d["started_at"] = j.StartedAt.UTC().Format(time.RFC3339Nano)
+	}
+	return d
+}
+
+func decodeJournal(d map[string]string) Journal {
+	gen, _ := strconv.Atoi(d["generation"])
+	j := Journal{Phase: RotationPhase(d["phase"]), Generation: gen, Current: d["current"], Previous: d["previous"],
+		Next: d["next"], Marker: d["marker"]}
+	if t, err := time.Parse(time.RFC3339Nano, d["started_at"]); err == nil {
+		j.StartedAt = t
+	}
+	return j
+}
+
+// ledgerJournal stores one credential's Journal as a ledger entry.
+type ledgerJournal struct {
+	ledger        Ledger
+	cluster, kind string
+	id            string
+	now           func() time.Time
+}
+
+func (l *ledgerJournal) LoadJournal(ctx context.Context) (Journal, error) {
+	es, err := l.ledger.Load(ctx)
+	if err != nil {
+		return Journal{}, err
+	}
+	return newLedgerView(es).journal(l.cluster, l.kind, l.id), nil
+}
+
+func (l *ledgerJournal) SaveJournal(ctx context.Context, j Journal) error {
+	return l.ledger.Put(ctx, Entry{Cluster: l.cluster, Kind: l.kind, ID: l.id, Data: encodeJournal(j), AppliedAt: l.now()})
+}
+
+// failureRecord is fleetform's record of failed direct-sync operations of
+// one package on one remote.
+type failureRecord struct {
+	Attempts  []time.Time `json:"attempts"` // failed installs, newest first
+	Install   *Failure    `json:"install,omitempty"`
+	Uninstall *Failure    `json:"uninstall,omitempty"`
+}
+
+func decodeFailure(e Entry) failureRecord {
+	var f failureRecord
+	_ = json.Unmarshal([]byte(e.Data["record"]), &f) // a broken record reads as no failures
+	return f
+}
+
+func encodeFailure(f failureRecord) (map[string]string, error) {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("encode failure record: %w", err)
+	}
+	return map[string]string{"record": string(b)}, nil
+}

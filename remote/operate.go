@@ -1,0 +1,154 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// ErrNoGenerated is returned by Rotate for an output without generated credentials.
+var ErrNoGenerated = errors.New("output has no generate: true credential")
+
+// CredentialRotation is the outcome of rotating one credential.
+type CredentialRotation struct {
+	Output string
+	Remote string
+	Kind   string // KindServiceToken or KindAPIKey
+	RotationResult
+}
+
+// Rotate rotates every generated credential of output outputID (service
+// token, Kibana API key): mint, verify, swap into the output, wait until
+// the output reports healthy or HealthTimeout passes, revoke the old one.
+// An interrupted rotation is resumed or rolled back first.
+func (e *Engine) Rotate(ctx context.Context, doc *schema.Document, outputID string) ([]CredentialRotation, error) {
+	ts, problems := e.targets(doc)
+	i := slices.IndexFunc(ts, func(t target) bool { return t.out.ID == outputID })
+	if i < 0 {
+		for _, p := range problems {
+			if p.Output == outputID {
+				return nil, errors.New(p.String())
+			}
+		}
+		return nil, fmt.Errorf("output %s is not a declared remote_elasticsearch output with remote:", outputID)
+	}
+	t := ts[i]
+	kinds := e.credKinds(t, nil)
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("output %s: %w", outputID, ErrNoGenerated)
+	}
+	var out []CredentialRotation
+	var errs []error
+	for _, k := range kinds {
+		rot := e.rotation(t, k, e.cfg.HealthTimeout)
+		if names, err := e.existingNames(ctx, t, k); err == nil {
+			if err := e.seedGeneration(ctx, rot, k, names); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		res, err := rot.Rotate(ctx)
+		out = append(out, CredentialRotation{Output: outputID, Remote: t.cluster.Name, Kind: k.kind, RotationResult: res})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rotate %s of output %s: %w", k.kind, outputID, err))
+			continue
+		}
+		e.log.Info("credential rotated", "output", outputID, "remote", t.cluster.Name, "kind", k.kind,
+			"current", res.Current, "revoked", res.Revoked, "health_timeout", res.HealthTimeout)
+	}
+	return out, errors.Join(errs...)
+}
+
+// OutputStatus is the sync and health state of one remote output.
+type OutputStatus struct {
+	Output       string               `json:"output"`
+	Remote       string               `json:"remote"`
+	SyncVia      string               `json:"sync_via,omitempty"` // empty: sync off
+	Integrations []IntegrationStatus  `json:"integrations"`
+	Error        string               `json:"error,omitempty"`
+	Follower     *FollowerHealth      `json:"follower,omitempty"`
+	Health       *kibana.OutputHealth `json:"health,omitempty"`
+	HealthError  string               `json:"health_error,omitempty"`
+}
+
+// FollowerHealth is the state of an output's follower index.
+type FollowerHealth struct {
+	Index      string `json:"index"`
+	Status     string `json:"status"` // active | paused | missing | not a follower
+	FatalError string `json:"fatal_error,omitempty"`
+}
+
+// Status reports, per remote output, the sync state of every integration
+// (Kibana's remote_status in ccr mode, computed by fleetform with Kibana's
+// rules in direct mode), the follower's health and the output's health.
+func (e *Engine) Status(ctx context.Context, doc *schema.Document) ([]OutputStatus, error) {
+	ts, problems := e.targets(doc)
+	var errs []error
+	for _, p := range problems {
+		if p.Check == "remote" {
+			errs = append(errs, errors.New(p.String()))
+		}
+	}
+	w, err := e.observe(ctx, ts)
+	if err != nil {
+		return nil, errors.Join(append(errs, err)...)
+	}
+	out := make([]OutputStatus, 0, len(ts))
+	for _, t := range ts {
+		s := OutputStatus{Output: t.out.ID, Remote: t.cluster.Name, SyncVia: t.obj.SyncVia, Integrations: []IntegrationStatus{}}
+		if h, err := e.cfg.MainFleet.OutputHealth(ctx, t.out.ID); err != nil {
+			s.HealthError = err.Error()
+		} else {
+			s.Health = &h
+		}
+		ro := w.remotes[t.cluster.Name]
+		switch t.obj.SyncVia {
+		case SyncViaCCR:
+			if f := t.obj.Follower; f != nil {
+				s.Follower = followerHealth(f.Index, ro.followers[f.Index])
+			}
+			st, err := e.cfg.MainFleet.RemoteStatus(ctx, t.out.ID)
+			if err != nil {
+				s.Error = err.Error()
+				break
+			}
+			s.Error = st.Error
+			for _, i := range st.Integrations {
+				s.Integrations = append(s.Integrations, IntegrationStatus{
+					PackageName: i.PackageName, PackageVersion: i.PackageVersion, SyncStatus: i.SyncStatus,
+					InstallStatus: InstallStatus{Main: i.InstallStatus.Main, Remote: i.InstallStatus.Remote},
+					UpdatedAt:     i.UpdatedAt, Error: i.Error, Warning: (*Warning)(i.Warning),
+				})
+			}
+		case SyncViaDirect:
+			if t.cluster.Kibana == nil {
+				s.Error = "sync_via: direct needs the remote's kibana endpoint"
+				break
+			}
+			syncUninstalled := t.out.SyncUninstalledIntegrations != nil && *t.out.SyncUninstalledIntegrations
+			var main []Package
+			for _, p := range w.mainInstalled {
+				main = append(main, Package{Name: p.Name, Version: p.Version, Status: p.Status})
+			}
+			want := MainIntegrations(main, w.ledger.seen(e.cfg.MainCluster), syncUninstalled)
+			s.Integrations = ComputeStatus(want, remotePackages(ro.packages, w.ledger, t.cluster.Name), syncUninstalled)
+		}
+		out = append(out, s)
+	}
+	return out, errors.Join(errs...)
+}
+
+func followerHealth(index string, f FollowerObserved) *FollowerHealth {
+	h := &FollowerHealth{Index: index, Status: f.Status, FatalError: f.FatalError}
+	switch {
+	case !f.Exists:
+		h.Status = "missing"
+	case !f.Follower:
+		h.Status = "not a follower"
+	}
+	return h
+}

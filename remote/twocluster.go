@@ -1,0 +1,277 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// ErrPreflight is wrapped by Apply when preflight found problems: nothing
+// was written.
+var ErrPreflight = errors.New("preflight failed")
+
+// Mint implements reconciler.Minter: it mints the next generation of a
+// generated service token or Kibana API key on the output's remote, checks
+// that it authenticates, and journals the rotation as "swapping". The
+// reconciler puts the value into the output; Apply then finishes the
+// rotation (revoking what the output held before) or rolls it back.
+func (e *Engine) Mint(ctx context.Context, _ string, out schema.Output, path string) (secret.Value, error) {
+	c := e.cfg.Remotes[out.Remote]
+	if out.Remote == "" || c == nil {
+		return secret.Value{}, fmt.Errorf("output %s: %s is generate: true, which needs remote: naming a declared remote", out.ID, path)
+	}
+	obj, _ := Desired(out, schema.Remote{Name: out.Remote})
+	t := target{out: out, cluster: c, obj: obj}
+	for _, k := range e.credKinds(t, nil) {
+		if k.path != path {
+			continue
+		}
+		rot := e.rotation(t, k, 0)
+		if names, err := e.existingNames(ctx, t, k); err == nil {
+			if err := e.seedGeneration(ctx, rot, k, names); err != nil {
+				return secret.Value{}, err
+			}
+		}
+		v, err := rot.Prepare(ctx)
+		if err != nil {
+			return secret.Value{}, fmt.Errorf("output %s: %s: %w", out.ID, path, err)
+		}
+		e.log.Info("credential minted", "output", out.ID, "remote", c.Name, "kind", k.kind)
+		return v, nil
+	}
+	return secret.Value{}, fmt.Errorf("output %s: fleetform cannot generate %s", out.ID, path)
+}
+
+// existingNames lists the credentials of kind k that exist for t.
+func (e *Engine) existingNames(ctx context.Context, t target, k credKind) ([]string, error) {
+	var names []string
+	if k.kind == KindServiceToken {
+		all, err := t.cluster.ES.ServiceTokens(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names = all
+	} else {
+		keys, err := t.cluster.ES.APIKeys(ctx, k.prefix)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range keys {
+			names = append(names, a.Name)
+		}
+	}
+	var out []string
+	for _, n := range names {
+		if isGeneration(n, k.prefix) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// seedGeneration makes sure a journal without history never reuses the
+// name of a credential that exists.
+func (e *Engine) seedGeneration(ctx context.Context, rot *Rotation, k credKind, names []string) error {
+	j, err := rot.Store.LoadJournal(ctx)
+	if err != nil {
+		return err
+	}
+	if g := maxGeneration(names, k.prefix); j.Phase == PhaseIdle && g > j.Generation {
+		j.Generation = g
+		return rot.Store.SaveJournal(ctx, j)
+	}
+	return nil
+}
+
+// TwoCluster plans and applies the main cluster (through the reconciler)
+// and every remote (through the Engine) as one plan.
+type TwoCluster struct {
+	Engine     *Engine
+	Reconciler *reconciler.Reconciler
+}
+
+// Bind pairs e with the reconciler whose Minter it is.
+func (e *Engine) Bind(r *reconciler.Reconciler) *TwoCluster {
+	return &TwoCluster{Engine: e, Reconciler: r}
+}
+
+// Plan computes one plan over the main cluster and every remote: the
+// reconciler's changes, the remote-side changes grouped by cluster, and
+// every preflight problem as a blocked change of kind "preflight".
+func (t *TwoCluster) Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error) {
+	p, err := t.Reconciler.Plan(ctx, doc, rev)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.Engine.plan(ctx, doc, p)
+	if err != nil {
+		return nil, err
+	}
+	merge(p, c)
+	return p, nil
+}
+
+func (e *Engine) plan(ctx context.Context, doc *schema.Document, mainPlan *plan.Plan) (*computed, error) {
+	ts, problems := e.targets(doc)
+	w, err := e.observe(ctx, ts)
+	if err != nil {
+		return nil, err
+	}
+	c := e.compute(ctx, doc, ts, w, mainPlan, true)
+	c.problems = append(problems, c.problems...)
+	sortProblems(c.problems)
+	return c, nil
+}
+
+// merge adds the remote side to the main plan and sorts it.
+func merge(p *plan.Plan, c *computed) {
+	for _, pr := range c.problems {
+		id := pr.Check
+		if pr.Output != "" {
+			id = pr.Output + "/" + pr.Check
+		}
+		p.Changes = append(p.Changes, plan.Change{Cluster: pr.Cluster, Kind: KindPreflight, ID: id,
+			Action: plan.Blocked, Reason: pr.Message})
+	}
+	for _, o := range c.ops {
+		p.Changes = append(p.Changes, o.change)
+	}
+	p.Sort()
+}
+
+// remoteChanges are the changes of p outside the main cluster, and the
+// preflight problems.
+func remoteChanges(p *plan.Plan, mainCluster string) []plan.Change {
+	var out []plan.Change
+	for _, c := range p.Changes {
+		if c.Cluster != mainCluster || c.Kind == KindPreflight {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Apply makes the main cluster and every remote match doc: preflight (any
+// problem stops it before a write), the remote-cluster link and the
+// remotes' elasticsearch outputs, the main cluster through the reconciler
+// (which mints generated credentials through the Engine), then, observed
+// afresh, the credentials' rotations, the follower indices, direct sync and
+// the record of packages seen on main. A saved plan is refused if either
+// side moved.
+func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *plan.Plan, opts reconciler.ApplyOptions) (reconciler.Result, error) {
+	e := t.Engine
+	mainPlan, err := t.Reconciler.Plan(ctx, doc, opts.Revision)
+	if err != nil {
+		return reconciler.Result{}, err
+	}
+	c, err := e.plan(ctx, doc, mainPlan)
+	if err != nil {
+		return reconciler.Result{}, err
+	}
+	var mainSaved *plan.Plan
+	if saved != nil {
+		fresh := &plan.Plan{}
+		merge(fresh, c)
+		if !sameChanges(remoteChanges(fresh, e.cfg.MainCluster), remoteChanges(saved, e.cfg.MainCluster)) {
+			return reconciler.Result{}, fmt.Errorf("%w: the remote clusters changed since the plan was made; run plan again", reconciler.ErrStalePlan)
+		}
+		cp := *saved
+		cp.Changes = slices.DeleteFunc(slices.Clone(saved.Changes), func(ch plan.Change) bool {
+			return ch.Cluster != e.cfg.MainCluster || ch.Kind == KindPreflight
+		})
+		mainSaved = &cp
+	}
+	if len(c.problems) > 0 {
+		msgs := make([]string, len(c.problems))
+		for i, p := range c.problems {
+			msgs[i] = p.String()
+		}
+		return reconciler.Result{}, fmt.Errorf("%w (nothing was written):\n%s", ErrPreflight, strings.Join(msgs, "\n"))
+	}
+	var outcomes []reconciler.Outcome
+	var errs []error
+	failed := map[string]bool{}
+	runOps := func(ops []op, phase int) {
+		for _, o := range ops {
+			if o.phase != phase {
+				continue
+			}
+			if o.change.Action == plan.Blocked {
+				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusBlocked,
+					Err: fmt.Errorf("%s: %w", o.change.Key(), reconciler.ErrBlocked)})
+				errs = append(errs, fmt.Errorf("%s blocked: %s", o.change.Key(), o.change.Reason))
+				continue
+			}
+			if dep := slices.IndexFunc(o.change.DependsOn, func(k string) bool { return failed[k] }); dep >= 0 {
+				failed[o.change.Key()] = true
+				err := fmt.Errorf("%s skipped: %s failed", o.change.Key(), o.change.DependsOn[dep])
+				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusSkipped, Err: err})
+				errs = append(errs, err)
+				continue
+			}
+			if o.run == nil {
+				continue
+			}
+			if err := o.run(ctx); err != nil {
+				failed[o.change.Key()] = true
+				err = fmt.Errorf("%s %s: %w", o.change.Action, o.change.Key(), err)
+				e.log.Error("remote change failed", "change", o.change.Key(), "err", err)
+				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusFailed, Err: err})
+				errs = append(errs, err)
+				continue
+			}
+			e.log.Info("remote change applied", "change", o.change.Key(), "action", string(o.change.Action))
+			if o.change.Kind != "" {
+				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusApplied})
+			}
+		}
+	}
+	runOps(c.ops, phasePre)
+	res, mainErr := t.Reconciler.Apply(ctx, doc, mainSaved, opts)
+	if mainErr != nil {
+		errs = append(errs, mainErr)
+	}
+	for _, o := range res.Outcomes {
+		if o.Status != reconciler.StatusApplied {
+			failed[o.Change.Key()] = true
+		}
+	}
+	// Observe again: the main apply minted credentials and created leader
+	// indices; post operations are computed from what is there now.
+	if post, err := e.plan(ctx, doc, nil); err != nil {
+		errs = append(errs, err)
+	} else {
+		runOps(post.ops, phasePost)
+		runOps(post.hidden, phasePost)
+	}
+	res.Outcomes = append(res.Outcomes, outcomes...)
+	if res.Plan != nil {
+		merge(res.Plan, &computed{ops: c.ops})
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("%w: %w", reconciler.ErrNotConverged, errors.Join(errs...))
+	}
+	return res, nil
+}
+
+func sameChanges(a, b []plan.Change) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Key() != y.Key() || x.Action != y.Action || len(x.Fields) != len(y.Fields) {
+			return false
+		}
+	}
+	return true
+}
+
+var _ reconciler.Minter = (*Engine)(nil)
