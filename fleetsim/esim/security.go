@@ -424,8 +424,9 @@ type APIKey struct {
 	Encoded    string `json:"encoded"`
 }
 
-// CreateAPIKey creates an API key owned by owner (a user name, or a service
-// account such as "elastic/fleet-server").
+// CreateAPIKey creates an API key owned by owner (a user, or a service
+// account such as "elastic/fleet-server"). An owner with no Roles, such as
+// Principal{Username: "elastic"}, gets the roles of the user of that name.
 func (n *Node) CreateAPIKey(owner Principal, req APIKeyRequest) (APIKey, error) {
 	if req.Name == "" {
 		return APIKey{}, newErr(http.StatusBadRequest, "action_request_validation_exception", "Validation Failed: 1: api key name is required;")
@@ -472,6 +473,12 @@ func (n *Node) CreateAPIKey(owner Principal, req APIKeyRequest) (APIKey, error) 
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if len(k.OwnerRoles) == 0 && owner.ServiceAccount == "" {
+		// An owner given by name only (e.g. from a seed file) keeps its user's roles.
+		if u := n.st.Users[owner.Username]; u != nil {
+			k.OwnerRoles = slices.Clone(u.Roles)
+		}
+	}
 	if _, dup := n.st.APIKeys[id]; dup {
 		return APIKey{}, newErr(http.StatusConflict, "version_conflict_engine_exception",
 			"[%s]: version conflict, document already exists (current version [1])", id)

@@ -337,3 +337,24 @@ func TestAPIKeys_DerivedKeyFromAPIKey_OnlyWithEmptyRoleDescriptors(t *testing.T)
 		})
 	}
 }
+
+func TestAPIKeys_CreateAPIKeyForNamedOwner_InheritsUserRoles(t *testing.T) {
+	c := newCluster(t, nil, Config{})
+	c.AddUser("bob", "pw", "viewer")
+	for _, tt := range []struct {
+		owner     string
+		superuser bool
+	}{{"elastic", true}, {"bob", false}} {
+		k, err := c.CreateAPIKey(Principal{Username: tt.owner}, APIKeyRequest{Name: "seeded", ID: "id-" + tt.owner, Key: "fixed-secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.ID != "id-"+tt.owner || k.Key != "fixed-secret" {
+			t.Errorf("fixed id/key not kept: %+v", k)
+		}
+		p, err := c.Authenticate("ApiKey " + k.Encoded)
+		if err != nil || p.Superuser != tt.superuser || p.Username != tt.owner {
+			t.Errorf("%s: principal %+v, %v", tt.owner, p, err)
+		}
+	}
+}
