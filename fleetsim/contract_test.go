@@ -15,7 +15,6 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
@@ -348,5 +347,3 @@ func withPath(r *http.Request) *http.Request {
 	cp.Host = ""
 	return cp
 }
-
-var _ routers.Router

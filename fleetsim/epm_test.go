@@ -1,7 +1,6 @@
 package fleetsim
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/url"
 	"strings"
@@ -121,7 +120,6 @@ func TestServiceTokens_RemoteCreatesFleetServerRemoteToken(t *testing.T) {
 	if n := len(node.ServiceTokenNames("elastic", "fleet-server")); n != 1 {
 		t.Errorf("fleet-server tokens = %d", n)
 	}
-	_ = base64.StdEncoding
 }
 
 func TestSetup_RecreatesDefaultOutputAndKeepsSeededPreconfigured(t *testing.T) {

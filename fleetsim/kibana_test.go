@@ -2,7 +2,6 @@ package fleetsim
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -155,7 +154,6 @@ func TestControl_RequestLogFaultsStateReset(t *testing.T) {
 	if n := len(s.Requests()); n != 1 {
 		t.Errorf("request log after reset has %d entries, want 1", n)
 	}
-	_ = http.MethodGet
 }
 
 func TestStatusAPI_RedactedWithoutCredentials(t *testing.T) {

@@ -1,7 +1,6 @@
 package fleetsim
 
 import (
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -540,7 +539,6 @@ func TestOutputs_DefaultOutputPointsAtOwnES(t *testing.T) {
 	if !slices.Contains([]string{"default"}, item["name"].(string)) {
 		t.Errorf("name %v", item["name"])
 	}
-	_ = http.StatusOK
 }
 
 // Trap 32: newest main caps path ids at 50 characters but creates up to 255.

@@ -79,9 +79,9 @@ var (
 	}}
 )
 
-// readOnlyPolicyFields are returned by GET but refused on PUT/POST (trap 2):
-// they are not in the request schema, so validation names them.
-var _ = []string{"revision", "status", "updated_at", "updated_by", "agents", "package_policies", "schema_version", "version", "is_preconfigured"}
+// Read-only fields of GET (revision, status, updated_at, agents,
+// package_policies, is_preconfigured, …) are not in the request schemas, so
+// validation refuses them by name (trap 2).
 
 func (c *Cluster) sortedPolicies() []*agentPolicy {
 	ps := make([]*agentPolicy, 0, len(c.st.AgentPolicies))

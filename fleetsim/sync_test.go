@@ -3,7 +3,6 @@ package fleetsim
 import (
 	"context"
 	"encoding/json"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +83,13 @@ func wireRemote(t *testing.T, s *Sim, remote, outputID string, o pairOpts) strin
 	return host
 }
 
+func (p *syncPair) mustRun(t *testing.T) {
+	t.Helper()
+	if err := p.run(t); err != nil {
+		t.Fatalf("sync task: %v", err)
+	}
+}
+
 func (p *syncPair) run(t *testing.T) error {
 	t.Helper()
 	return p.s.RunSyncOnce(context.Background())
@@ -121,7 +127,9 @@ func TestSync_InstalledOnMainReachesRemote_StatusCompletedLowerCase(t *testing.T
 		t.Fatal("no leader doc")
 	}
 	var sd syncDoc
-	_ = json.Unmarshal(doc.Source, &sd)
+	if err := json.Unmarshal(doc.Source, &sd); err != nil {
+		t.Fatal(err)
+	}
 	if len(sd.RemoteESHosts) != 1 || sd.RemoteESHosts[0].Hosts[0] != p.remoteHost || len(sd.Integrations) != 1 || sd.Integrations[0].PackageName != "nginx" {
 		t.Errorf("leader doc = %s", doc.Source)
 	}
@@ -199,7 +207,7 @@ func TestSync_NeverDowngrades_StatusReportsFailed(t *testing.T) {
 	// An older remote is upgraded.
 	p.remote.do("POST", "/api/fleet/epm/packages/apache/1.22.0", nil).must(t, 200)
 	p.main.do("POST", "/api/fleet/epm/packages/apache/2.0.0", nil).must(t, 200)
-	_ = p.run(t)
+	p.mustRun(t)
 	if v := p.remoteVersion(t, "apache"); v != "2.0.0" {
 		t.Errorf("remote apache = %s, want upgraded to 2.0.0", v)
 	}
@@ -233,7 +241,9 @@ func TestSync_UninstallOnlyOnEqualVersion_NotInstalledEntriesSticky(t *testing.T
 	}
 	doc, _ := p.s.Cluster("main").ES().GetDoc("fleet-synced-integrations", "fleet-synced-integrations")
 	var sd syncDoc
-	_ = json.Unmarshal(doc.Source, &sd)
+	if err := json.Unmarshal(doc.Source, &sd); err != nil {
+		t.Fatal(err)
+	}
 	var notInstalled []string
 	for _, e := range sd.Integrations {
 		if e.InstallStatus == "not_installed" {
@@ -252,7 +262,7 @@ func TestSync_UninstallOnlyOnEqualVersion_NotInstalledEntriesSticky(t *testing.T
 func TestSync_UninstallOnRemoteBlockedByAgents_WarningStatus(t *testing.T) {
 	p := newSyncPair(t, pairOpts{uninstall: true})
 	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
-	_ = p.run(t)
+	p.mustRun(t)
 	if err := p.s.Seed(&SeedFile{Clusters: map[string]*ClusterSeed{"west": {
 		AgentPolicies:   []SeedAgentPolicy{{ID: "p", Name: "P"}},
 		PackagePolicies: []SeedPackagePolicy{{Name: "nginx-1", PolicyIDs: []string{"p"}, Package: pkgRef("nginx", "2.0.0"), Agents: 3}},
@@ -260,7 +270,7 @@ func TestSync_UninstallOnRemoteBlockedByAgents_WarningStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.main.do("DELETE", "/api/fleet/epm/packages/nginx", nil).must(t, 200)
-	_ = p.run(t)
+	p.mustRun(t)
 	if v := p.remoteVersion(t, "nginx"); v != "2.0.0" {
 		t.Errorf("in-use package uninstalled on the remote")
 	}
@@ -311,7 +321,7 @@ func TestSync_InstallRetryBackoff(t *testing.T) {
 func TestSync_LicenceGate(t *testing.T) {
 	p := newSyncPair(t, pairOpts{remoteLicense: "platinum"})
 	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
-	_ = p.run(t)
+	p.mustRun(t)
 	if v := p.remoteVersion(t, "nginx"); v != "" {
 		t.Errorf("a platinum remote synced")
 	}
@@ -324,15 +334,15 @@ func TestSync_LicenceGate(t *testing.T) {
 // 5.3: once sync is turned off one more doc with everything false is written, then writes stop.
 func TestSync_MainWritesOneFinalDocAfterSyncTurnedOff(t *testing.T) {
 	p := newSyncPair(t, pairOpts{})
-	_ = p.run(t)
+	p.mustRun(t)
 	p.main.do("PUT", "/api/fleet/outputs/remote-west", map[string]any{"sync_integrations": false, "secrets": map[string]any{"service_token": "x"}}).must(t, 200)
 	node := p.s.Cluster("main").ES()
-	_ = p.run(t)
+	p.mustRun(t)
 	d1, _ := node.GetDoc("fleet-synced-integrations", "fleet-synced-integrations")
 	if !strings.Contains(string(d1.Source), `"sync_integrations":false`) {
 		t.Errorf("final doc = %s", d1.Source)
 	}
-	_ = p.run(t)
+	p.mustRun(t)
 	d2, _ := node.GetDoc("fleet-synced-integrations", "fleet-synced-integrations")
 	if d2.SeqNo != d1.SeqNo {
 		t.Errorf("doc written again after the final one")
@@ -399,7 +409,6 @@ func TestRemoteStatus_ErrorsAndMessages(t *testing.T) {
 	if msg, _ := r.Body["error"].(string); !strings.HasPrefix(msg, "GET http://127.0.0.1:1/api/fleet/remote_synced_integrations/status failed with error: ") {
 		t.Errorf("unreachable error = %q", msg)
 	}
-	_ = url.QueryEscape
 }
 
 // The task runs by itself every Options.SyncInterval.
@@ -451,7 +460,7 @@ func TestSync_UninstallFlagIsGlobalAcrossRemotes(t *testing.T) {
 
 func TestRemoteSyncedStatus_FollowerFatalException(t *testing.T) {
 	p := newSyncPair(t, pairOpts{})
-	_ = p.run(t)
+	p.mustRun(t)
 	if err := p.s.Cluster("west").ES().FailFollower("fleet-synced-integrations-ccr-main"); err != nil {
 		t.Fatal(err)
 	}
