@@ -236,6 +236,17 @@ func (l *Loop) turnContext(ctx context.Context) (context.Context, context.Cancel
 	return tctx, func() { close(done); cancel() }
 }
 
+// Document returns the newest valid document and its revision (nil before
+// the first valid fetch). The lease uses it to find the main cluster.
+func (l *Loop) Document() (*schema.Document, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.good == nil {
+		return nil, ""
+	}
+	return l.good.doc, l.good.rev
+}
+
 // suspended reports whether the suspend flag file exists.
 func (l *Loop) suspended() bool {
 	if l.cfg.SuspendFile == "" {
@@ -254,27 +265,37 @@ func (l *Loop) turn(parent context.Context, trigger string) {
 
 	suspended := l.suspended()
 	l.m.suspended.Set(b2f(suspended))
+
+	// Every replica follows the source, so a standby shows the head and any
+	// invalid revision, and is ready to apply the moment it takes over.
+	var errs []error
+	good, srcErr := l.refresh(ctx, log)
+	if srcErr != nil {
+		errs = append(errs, srcErr)
+	}
 	if l.leader != nil {
 		leading := l.leader.IsLeader()
 		l.m.leader.Set(b2f(leading))
 		l.mu.Lock()
 		l.status.Holder = l.leader.Holder()
 		l.status.Suspended = suspended
+		l.status.Role = RoleLeader
 		if !leading {
 			l.status.Role = RoleStandby
-			l.mu.Unlock()
+			l.status.LastError = ""
+			if srcErr != nil {
+				l.status.LastError = srcErr.Error()
+			}
+			if good != nil {
+				l.status.Revision = good.rev
+			}
+		}
+		l.mu.Unlock()
+		if !leading {
 			l.m.reconciles.WithLabelValues("skipped").Inc()
 			log.Debug("turn skipped", "reason", "standby", "holder", l.leader.Holder())
 			return
 		}
-		l.status.Role = RoleLeader
-		l.mu.Unlock()
-	}
-
-	var errs []error
-	good, srcErr := l.refresh(ctx, log)
-	if srcErr != nil {
-		errs = append(errs, srcErr)
 	}
 	apply := l.cfg.Drift == DriftCorrect && !suspended
 	var (
