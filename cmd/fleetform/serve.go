@@ -2,11 +2,383 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fleetform/fleetform/daemon"
+	"github.com/fleetform/fleetform/elastic"
+	"github.com/fleetform/fleetform/lease"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+	"github.com/fleetform/fleetform/source"
+	"github.com/fleetform/fleetform/webhook"
 )
 
-// runServe implements "fleetform serve". Placeholder until its owner lands it.
+// ReconcilerOptions is what serve knows that the plan/apply engine needs.
+type ReconcilerOptions struct {
+	Logger   *slog.Logger
+	Instance string // fleetform instance name in the state index
+	Prune    bool
+}
+
+// newReconciler builds the daemon's Reconciler. The plan/apply engine sets
+// it (in its own file of this package) with an adapter over
+// reconciler.Reconciler; serve refuses to start while it is nil rather than
+// pretend to reconcile.
+var newReconciler func(ctx context.Context, opts ReconcilerOptions) (daemon.Reconciler, error)
+
+// serveConfig is everything "fleetform serve" is configured with.
+type serveConfig struct {
+	Repo, Branch, Tag, Commit, Path string
+	GitUsername                     string
+	GitPasswordEnv, GitPasswordFile string
+	SSHKey, SSHKnownHosts           string
+	SSHKeyPassphraseEnv             string
+	Dir                             string
+
+	Listen            string
+	WebhookSecretFile string
+	LogFormat         string
+	LogLevel          slog.Level
+	Instance          string
+	Prune             bool
+
+	Lease        bool
+	LeaseTTL     time.Duration
+	LeaseHolder  string
+	AdvertiseURL string
+
+	Loop daemon.Config
+}
+
+func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Repo, "repo", "", "Git repository `URL` to follow (https://…, ssh://…, git@host:path, git://…)")
+	fs.StringVar(&c.Branch, "branch", "", "branch to follow (default: the remote's default branch)")
+	fs.StringVar(&c.Tag, "tag", "", "tag to follow instead of a branch")
+	fs.StringVar(&c.Commit, "commit", "", "pin a full commit SHA instead of following a branch")
+	fs.StringVar(&c.Path, "path", "", "sub-`path` of the repository holding the desired-state YAML")
+	fs.StringVar(&c.GitUsername, "git-username", "", "HTTPS username (with a token as password: any non-empty name, e.g. x-access-token or oauth2)")
+	fs.StringVar(&c.GitPasswordEnv, "git-password-env", "", "environment `variable` holding the HTTPS password or token")
+	fs.StringVar(&c.GitPasswordFile, "git-password-file", "", "`file` holding the HTTPS password or token")
+	fs.StringVar(&c.SSHKey, "ssh-key", "", "SSH private key `file`")
+	fs.StringVar(&c.SSHKnownHosts, "ssh-known-hosts", "", "known_hosts `file` verifying the SSH server (required with --ssh-key)")
+	fs.StringVar(&c.SSHKeyPassphraseEnv, "ssh-key-passphrase-env", "", "environment `variable` holding the SSH key passphrase")
+	fs.StringVar(&c.Dir, "dir", "", "follow a local `directory` instead of Git (watched for changes)")
+	fs.StringVar(&c.Listen, "listen", ":8080", "`address` of the HTTP API (status, metrics, webhooks)")
+	fs.StringVar(&c.WebhookSecretFile, "webhook-secret-file", "", "`file` holding the webhook secret; enables /webhook/{github,gitlab,generic} and guards POST /reconcile")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "log format: json or text")
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn, error")
+	fs.StringVar(&c.Instance, "instance", "default", "fleetform instance `name` (state index owner and lease id)")
+	fs.BoolVar(&c.Prune, "prune", false, "delete owned objects that are no longer declared")
+	fs.BoolVar(&c.Lease, "lease", false, "elect one applier among replicas with a lease in the main cluster's Elasticsearch")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 15*time.Second, "how long a lease outlives its last renewal")
+	fs.StringVar(&c.LeaseHolder, "lease-holder", "", "this replica's identity in the lease (default: the host name)")
+	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "`URL` other replicas use to forward webhooks to this one while it leads (e.g. http://$(POD_IP):8080)")
+	c.Loop.BindFlags(fs)
+}
+
+// validate reports every mistake in c without changing it.
+func (c *serveConfig) validate() error {
+	var errs []error
+	switch {
+	case c.Repo == "" && c.Dir == "":
+		errs = append(errs, errors.New("one of --repo and --dir is required"))
+	case c.Repo != "" && c.Dir != "":
+		errs = append(errs, errors.New("--repo and --dir exclude each other"))
+	case c.Dir != "" && (c.Branch != "" || c.Tag != "" || c.Commit != "" || c.Path != ""):
+		errs = append(errs, errors.New("--branch, --tag, --commit and --path apply to --repo only"))
+	}
+	if c.GitPasswordEnv != "" && c.GitPasswordFile != "" {
+		errs = append(errs, errors.New("--git-password-env and --git-password-file exclude each other"))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
+	}
+	if err := c.Loop.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *serveConfig) gitConfig() source.GitConfig {
+	g := source.GitConfig{URL: c.Repo, Branch: c.Branch, Tag: c.Tag, Commit: c.Commit, Path: c.Path,
+		Username: c.GitUsername, SSHKeyFile: c.SSHKey, SSHKnownHostsFile: c.SSHKnownHosts}
+	switch {
+	case c.GitPasswordEnv != "":
+		g.Password = &schema.SecretRef{Env: c.GitPasswordEnv}
+	case c.GitPasswordFile != "":
+		g.Password = &schema.SecretRef{File: c.GitPasswordFile}
+	}
+	if c.SSHKeyPassphraseEnv != "" {
+		g.SSHKeyPassphrase = &schema.SecretRef{Env: c.SSHKeyPassphraseEnv}
+	}
+	return g
+}
+
+// runServe implements "fleetform serve": the GitOps daemon.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("serve: not built yet")
+	var cfg serveConfig
+	fs := newFlagSet("serve", "(--repo URL [--branch B] [--path SUB] | --dir DIR)", stderr)
+	cfg.bindFlags(fs)
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected arguments %q", rest)
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogFormat, cfg.LogLevel, stderr)
+	return serve(ctx, cfg, log, newReconciler, nil)
+}
+
+// serve runs the daemon until ctx ends, reconciling with what mkReconciler
+// builds. ready, when not nil, receives the
+// listener's address once the API is up (tests use it).
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
+	mkReconciler func(context.Context, ReconcilerOptions) (daemon.Reconciler, error), ready func(addr string)) error {
+	if mkReconciler == nil {
+		return errors.New("this build has no reconciler wired into serve")
+	}
+	rec, err := mkReconciler(ctx, ReconcilerOptions{Logger: log.With("component", "reconciler"), Instance: cfg.Instance, Prune: cfg.Prune})
+	if err != nil {
+		return fmt.Errorf("reconciler: %w", err)
+	}
+	var src source.Source
+	if cfg.Dir != "" {
+		src = source.NewDir(cfg.Dir, source.WithDirLogger(log.With("component", "source")))
+	} else {
+		g, err := source.NewGit(cfg.gitConfig())
+		if err != nil {
+			return err
+		}
+		src = g
+	}
+
+	var (
+		opts []daemon.Option
+		ls   *lease.Lease
+		loop *daemon.Loop
+	)
+	opts = append(opts, daemon.WithLogger(log))
+	if cfg.Lease {
+		holder := cfg.LeaseHolder
+		if holder == "" {
+			if holder, err = os.Hostname(); err != nil {
+				return fmt.Errorf("lease holder: %w", err)
+			}
+		}
+		ls, err = lease.New(&docStore{doc: func() *schema.Document { d, _ := loop.Document(); return d }}, lease.Config{
+			Name: cfg.Instance, Holder: holder, Address: cfg.AdvertiseURL, TTL: cfg.LeaseTTL,
+			Logger:   log,
+			OnChange: func(leader bool) { loopTrigger(&loop, leader) },
+		})
+		if err != nil {
+			return err
+		}
+		opts = append(opts, daemon.WithLeader(ls))
+	}
+	if loop, err = daemon.New(cfg.Loop, src, rec, opts...); err != nil {
+		return err
+	}
+
+	var token secret.Value
+	hooks := map[string]http.Handler{}
+	if cfg.WebhookSecretFile != "" {
+		b, err := os.ReadFile(cfg.WebhookSecretFile)
+		if err != nil {
+			return fmt.Errorf("webhook secret: %w", err)
+		}
+		if token = secret.New(strings.TrimSpace(string(b))); token.IsZero() {
+			return fmt.Errorf("webhook secret: %s is empty", cfg.WebhookSecretFile)
+		}
+		ref := ""
+		if g, ok := src.(*source.Git); ok {
+			ref = g.Ref()
+		}
+		fwd := &forwarder{lease: ls, token: token, log: log, client: &http.Client{Timeout: 5 * time.Second}}
+		for _, p := range []webhook.Provider{webhook.GitHub, webhook.GitLab, webhook.Generic} {
+			h, err := webhook.Handler(p, webhook.Config{Secret: token, Ref: ref, Logger: log}, func(webhook.Event) {
+				if !fwd.forward() {
+					loop.Trigger("webhook")
+				}
+			})
+			if err != nil {
+				return err
+			}
+			hooks[string(p)] = h
+		}
+	} else {
+		log.Warn("no --webhook-secret-file: webhooks are disabled and POST /reconcile is open")
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := daemon.NewServer(cfg.Listen, loop.Handler(daemon.HandlerOptions{Token: token, Webhooks: hooks}))
+	log.Info("serving", "addr", ln.Addr().String(), "source", fmt.Sprint(src), "drift", string(cfg.Loop.Drift), "interval", cfg.Loop.Interval)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+			cancel()
+		}
+	})
+	if ls != nil {
+		wg.Go(func() { _ = ls.Run(ctx) })
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reconcile requested")
+				loop.Trigger("signal")
+			}
+		}
+	})
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	_ = loop.Run(ctx) // returns after the turn in flight finished
+	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer stop()
+	err = srv.Shutdown(shutdown)
+	cancel()
+	wg.Wait()
+	select {
+	case e := <-serveErr:
+		return fmt.Errorf("http server: %w", e)
+	default:
+	}
+	if err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loopTrigger pokes the loop when this replica becomes leader. The lease
+// may call it before the loop exists; the first turn then runs anyway.
+func loopTrigger(l **daemon.Loop, leader bool) {
+	if leader && *l != nil {
+		(*l).Trigger("leader")
+	}
+}
+
+func newLogger(format string, level slog.Level, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// forwarder hands a verified webhook on to the lease holder when this
+// replica is a standby, so a push reaches the applier at once whichever
+// replica the Service routed it to.
+type forwarder struct {
+	lease  *lease.Lease
+	token  secret.Value
+	client *http.Client
+	log    *slog.Logger
+}
+
+// forward reports whether the poke went to another replica (asynchronously).
+func (f *forwarder) forward() bool {
+	if f.lease == nil || f.lease.IsLeader() {
+		return false
+	}
+	addr := f.lease.LeaderAddress()
+	if addr == "" {
+		return false
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), f.client.Timeout)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(addr, "/")+"/reconcile", nil)
+		if err != nil {
+			f.log.Warn("forward webhook", "leader", addr, "err", err)
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+f.token.Reveal())
+		resp, err := f.client.Do(req)
+		if err != nil {
+			f.log.Warn("forward webhook", "leader", addr, "err", err)
+			return
+		}
+		resp.Body.Close()
+		f.log.Info("webhook forwarded to the leader", "leader", addr, "status", resp.StatusCode)
+	}()
+	return true
+}
+
+// docStore is the lease's Store over the main cluster's Elasticsearch as
+// declared by the newest valid revision; until there is one, it fails and
+// the replica stays standby.
+type docStore struct {
+	doc func() *schema.Document
+
+	mu     sync.Mutex
+	key    string
+	client *elastic.Client
+}
+
+func (s *docStore) store(ctx context.Context) (lease.Store, error) {
+	doc := s.doc()
+	if doc == nil {
+		return nil, errors.New("no valid revision yet: the main cluster is not known")
+	}
+	ep := doc.Clusters.Main.Elasticsearch
+	key := fmt.Sprintf("%s|%+v|%s|%s", ep.URL, ep.Auth, ep.CAFile, ep.CAFingerprint)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client == nil || s.key != key {
+		c, err := elastic.NewFromEndpoint(ctx, ep)
+		if err != nil {
+			return nil, err
+		}
+		s.client, s.key = c, key
+	}
+	return lease.ElasticStore{Client: s.client}, nil
+}
+
+func (s *docStore) Get(ctx context.Context, index, id string) (lease.Doc, bool, error) {
+	st, err := s.store(ctx)
+	if err != nil {
+		return lease.Doc{}, false, err
+	}
+	return st.Get(ctx, index, id)
+}
+
+func (s *docStore) Put(ctx context.Context, index, id string, src json.RawMessage, v *lease.Version) (lease.Version, error) {
+	st, err := s.store(ctx)
+	if err != nil {
+		return lease.Version{}, err
+	}
+	return st.Put(ctx, index, id, src, v)
 }
