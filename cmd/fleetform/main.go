@@ -20,6 +20,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 )
 
@@ -49,6 +51,23 @@ var commands = []command{
 	{"version", "print the version", runVersion},
 }
 
+// extraCommands are added by other files of this package with
+// registerCommand from an init function, so a new command needs no edit of
+// the table above. usage lists them after the table, by name.
+var extraCommands []command
+
+// registerCommand adds a subcommand; call it from an init function.
+func registerCommand(name, summary string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	extraCommands = append(extraCommands, command{name: name, summary: summary, run: run})
+}
+
+// allCommands is the table followed by the registered commands, by name.
+func allCommands() []command {
+	extra := slices.Clone(extraCommands)
+	slices.SortFunc(extra, func(a, b command) int { return strings.Compare(a.name, b.name) })
+	return append(slices.Clone(commands), extra...)
+}
+
 // run executes the command line args (without the program name). It prints
 // its own errors to stderr; main only maps the result to an exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "-version", "--version":
 		name = "version"
 	}
-	for _, c := range commands {
+	for _, c := range allCommands() {
 		if c.name != name {
 			continue
 		}
@@ -89,7 +108,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: fleetform <command> [flags] [args]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
-	for _, c := range commands {
+	for _, c := range allCommands() {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,6 +79,22 @@ func TestRun_CommandTable(t *testing.T) {
 		if !strings.Contains(stdout, "  "+name+" ") {
 			t.Errorf("usage does not list %s:\n%s", name, stdout)
 		}
+	}
+}
+
+func TestRegisterCommand(t *testing.T) {
+	saved := extraCommands
+	t.Cleanup(func() { extraCommands = saved })
+	registerCommand("zz-test", "a registered command", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		fmt.Fprintf(stdout, "ran with %q\n", args)
+		return nil
+	})
+	stdout, _, code := runCLI(t, "zz-test", "a")
+	if code != 0 || stdout != "ran with [\"a\"]\n" {
+		t.Errorf("exit %d, stdout %q", code, stdout)
+	}
+	if help, _, _ := runCLI(t, "help"); !strings.Contains(help, "  zz-test   a registered command") {
+		t.Errorf("usage does not list the registered command:\n%s", help)
 	}
 }
 
