@@ -2,11 +2,144 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/remote"
 )
 
-// runStatus implements "fleetform status". Placeholder until its owner lands it.
+// remoteFlags are the flags status and rotate share.
+type remoteFlags struct {
+	dir        string
+	instance   string
+	stateIndex string
+	verbose    bool
+}
+
+func (f *remoteFlags) bind(fs *flag.FlagSet) {
+	bindConfigDir(fs, &f.dir)
+	fs.StringVar(&f.instance, "instance", "default", "fleetform instance `name` recorded in the state index")
+	fs.StringVar(&f.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
+	fs.BoolVar(&f.verbose, "v", false, "log requests and changes to stderr")
+}
+
+func (f *remoteFlags) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// runStatus implements "fleetform status -c DIR [--format text|json]": per
+// remote output, the sync state of every integration (Kibana's
+// remote_status in ccr mode, computed by fleetform in direct mode), the
+// follower index and the output's health. Exit 0 when it could be read.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("status: not built yet")
+	fs := newFlagSet("status", "", stderr)
+	var f remoteFlags
+	f.bind(fs)
+	format := fs.String("format", "text", "output `format`: text or json")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("unknown --format %q (want text or json)", *format)
+	}
+	doc, err := loadConfig(ctx, f.dir)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", f.dir, err)
+	}
+	tc, err := remote.Connect(ctx, doc, remote.ConnectOptions{Instance: f.instance, StateIndex: f.stateIndex, Logger: f.logger(stderr)})
+	if err != nil {
+		return err
+	}
+	st, err := tc.Engine.Status(ctx, doc)
+	if err != nil && st == nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if werr := enc.Encode(map[string]any{"outputs": st}); werr != nil {
+			return werr
+		}
+		return err
+	}
+	if len(st) == 0 {
+		fmt.Fprintln(stdout, "No remote outputs (outputs with remote:) are declared.")
+	}
+	for i, s := range st {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		writeOutputStatus(stdout, s)
+	}
+	return err
+}
+
+func writeOutputStatus(w io.Writer, s remote.OutputStatus) {
+	mode := "sync off"
+	if s.SyncVia != "" {
+		mode = "sync via " + s.SyncVia
+	}
+	fmt.Fprintf(w, "output %s → remote %s (%s)\n", s.Output, s.Remote, mode)
+	switch {
+	case s.Health != nil:
+		line := "  output health: " + s.Health.State
+		if s.Health.Message != "" {
+			line += " (" + s.Health.Message + ")"
+		}
+		fmt.Fprintln(w, line)
+	case s.HealthError != "":
+		fmt.Fprintf(w, "  output health: unavailable: %s\n", s.HealthError)
+	}
+	if fl := s.Follower; fl != nil {
+		line := fmt.Sprintf("  follower %s: %s", fl.Index, fl.Status)
+		if fl.FatalError != "" {
+			line += " — fatal: " + fl.FatalError
+		}
+		fmt.Fprintln(w, line)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", s.Error)
+	}
+	if s.SyncVia == "" {
+		return
+	}
+	if len(s.Integrations) == 0 {
+		fmt.Fprintln(w, "  no integrations to sync")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  INTEGRATION\tVERSION\tSYNC\tMAIN\tREMOTE\tDETAIL")
+	for _, i := range s.Integrations {
+		var detail []string
+		if i.Error != "" {
+			detail = append(detail, i.Error)
+		}
+		if i.Warning != nil {
+			detail = append(detail, i.Warning.Title+" "+i.Warning.Message)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", i.PackageName, i.PackageVersion, i.SyncStatus,
+			dash(i.InstallStatus.Main), dash(i.InstallStatus.Remote), strings.Join(detail, "; "))
+	}
+	tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
