@@ -115,9 +115,12 @@ func New(rawURL string, auth Auth, opts ...Option) (*Client, error) {
 		Addresses:    []string{u.String()},
 		Username:     auth.Username,
 		Password:     auth.Password.Reveal(),
-		APIKey:       auth.APIKey.Reveal(),
 		Transport:    o.transport,
 		DisableRetry: true,
+	}
+	if !auth.APIKey.IsZero() {
+		// The library would send "APIKey"; send the documented scheme name.
+		cfg.Header = http.Header{"Authorization": {"ApiKey " + auth.APIKey.Reveal()}}
 	}
 	es, err := elasticsearch.NewClient(cfg)
 	if err != nil {

@@ -80,7 +80,7 @@ type Doc struct {
 // with a nil error.
 func (c *Client) GetDoc(ctx context.Context, index, id string) (Doc, bool, error) {
 	k := call{method: http.MethodGet, path: "/" + pathEscape(index) + "/_doc/" + pathEscape(id), send: func(ctx context.Context) (*esapi.Response, error) {
-		return esapi.GetRequest{Index: index, DocumentID: id}.Do(ctx, c.es)
+		return esapi.GetRequest{Index: index, DocumentID: pathEscape(id)}.Do(ctx, c.es)
 	}}
 	status, b, err := c.do(ctx, k, true)
 	if err != nil || status == http.StatusNotFound {
@@ -140,7 +140,7 @@ func (c *Client) IndexDoc(ctx context.Context, index, id string, src any, opts I
 			if err != nil {
 				return nil, err
 			}
-			return esapi.IndexRequest{Index: index, DocumentID: id, Body: body, Refresh: opts.Refresh, OpType: opts.OpType,
+			return esapi.IndexRequest{Index: index, DocumentID: pathEscape(id), Body: body, Refresh: opts.Refresh, OpType: opts.OpType,
 				IfSeqNo: intPtr(opts.IfSeqNo), IfPrimaryTerm: intPtr(opts.IfPrimaryTerm)}.Do(ctx, c.es)
 		}}, &out)
 	return out, err
@@ -152,7 +152,7 @@ func (c *Client) DeleteDoc(ctx context.Context, index, id string, opts IndexOpti
 	k := call{
 		method: http.MethodDelete, path: "/" + pathEscape(index) + "/_doc/" + pathEscape(id), unsafe: opts.IfSeqNo != nil,
 		send: func(ctx context.Context) (*esapi.Response, error) {
-			return esapi.DeleteRequest{Index: index, DocumentID: id, Refresh: opts.Refresh,
+			return esapi.DeleteRequest{Index: index, DocumentID: pathEscape(id), Refresh: opts.Refresh,
 				IfSeqNo: intPtr(opts.IfSeqNo), IfPrimaryTerm: intPtr(opts.IfPrimaryTerm)}.Do(ctx, c.es)
 		}}
 	status, _, err := c.do(ctx, k, true)

@@ -144,7 +144,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, name string, roleDescriptors 
 		ID      string `json:"id"`
 		Encoded string `json:"encoded"`
 	}
-	err = c.doJSON(ctx, call{method: http.MethodPost, path: "/_security/api_key",
+	err = c.doJSON(ctx, call{method: http.MethodPut, path: "/_security/api_key", unsafe: true,
 		send: func(ctx context.Context) (*esapi.Response, error) {
 			b, err := jsonBody(body)
 			if err != nil {
@@ -156,7 +156,7 @@ func (c *Client) CreateAPIKey(ctx context.Context, name string, roleDescriptors 
 		return "", secret.Value{}, err
 	}
 	if out.Encoded == "" {
-		return "", secret.Value{}, errors.New("POST /_security/api_key: answer has no encoded key")
+		return "", secret.Value{}, errors.New("PUT /_security/api_key: answer has no encoded key")
 	}
 	return out.ID, secret.New(out.Encoded), nil
 }
