@@ -249,7 +249,10 @@ func TestRetries(t *testing.T) {
 		return err
 	}
 	search := func(ctx context.Context, c *Client) error { _, err := c.Search(ctx, "i", map[string]any{}); return err }
-	follow := func(ctx context.Context, c *Client) error { _, err := c.CCRFollow(ctx, "f", "main", "l", "all"); return err }
+	follow := func(ctx context.Context, c *Client) error {
+		_, err := c.CCRFollow(ctx, "f", "main", "l", "all")
+		return err
+	}
 	tests := []struct {
 		name     string
 		call     func(context.Context, *Client) error
@@ -363,7 +366,7 @@ func TestSecurity(t *testing.T) {
 			writeJSON(w, 200, map[string]any{"created": true, "token": map[string]any{"name": "fleetform-remote-west", "value": tokenValue}})
 		case r.Method == "GET" && strings.HasSuffix(r.URL.Path, "/credential"):
 			writeJSON(w, 200, map[string]any{"service_account": "elastic/fleet-server-remote", "count": 3,
-				"tokens": map[string]any{"b": map[string]any{}, "a": map[string]any{}},
+				"tokens":            map[string]any{"b": map[string]any{}, "a": map[string]any{}},
 				"nodes_credentials": map[string]any{"_nodes": map[string]any{"total": 1}, "file_tokens": map[string]any{"f": map[string]any{"nodes": []any{"n0"}}}}})
 		case r.Method == "DELETE" && strings.Contains(r.URL.Path, "/credential/token/"):
 			writeJSON(w, 200, map[string]any{"found": true})

@@ -370,7 +370,9 @@ func TestDelete_LostAnswerThen404IsDone(t *testing.T) {
 		{"output", func(ctx context.Context, c *Client) error { return c.DeleteOutput(ctx, "x") },
 			func(w http.ResponseWriter) { kibanaError(w, 404, "Output x not found", nil) }},
 		{"agent policy", func(ctx context.Context, c *Client) error { return c.DeleteAgentPolicy(ctx, "p") },
-			func(w http.ResponseWriter) { kibanaError(w, 404, "Saved object [ingest-agent-policies/p] not found", nil) }},
+			func(w http.ResponseWriter) {
+				kibanaError(w, 404, "Saved object [ingest-agent-policies/p] not found", nil)
+			}},
 		{"package", func(ctx context.Context, c *Client) error { return c.UninstallPackage(ctx, "nginx", "2.0.0", false) },
 			func(w http.ResponseWriter) { kibanaError(w, 400, "nginx is not installed", nil) }},
 	}
@@ -400,14 +402,14 @@ func TestDelete_LostAnswerThen404IsDone(t *testing.T) {
 
 func TestAPIError(t *testing.T) {
 	tests := []struct {
-		name      string
-		status    int
-		body      string
-		call      func(context.Context, *Client) error
-		wantText  string
-		want      APIError
-		notFound  bool
-		conflict  bool
+		name     string
+		status   int
+		body     string
+		call     func(context.Context, *Client) error
+		wantText string
+		want     APIError
+		notFound bool
+		conflict bool
 	}{
 		{
 			name:   "kibana envelope with attributes",

@@ -273,4 +273,3 @@ func TestHashSecret(t *testing.T) {
 		}
 	}
 }
-
