@@ -222,13 +222,15 @@ func (c *Cluster) licenceAtLeastPlatinum() bool {
 }
 
 // policyView is the AgentPolicy response object.
+// policyView is the AgentPolicy response object. The agent count appears
+// only where the list was asked for it (withAgentCount=true or
+// noAgentCount=false); package_policies with full or on a single GET.
 func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 	v := make(map[string]any, len(p.Attrs)+4)
 	for k, val := range p.Attrs {
 		v[k] = val
 	}
 	v["id"] = p.ID
-	v["agents"] = float64(p.Agents)
 	if full {
 		pps := []any{}
 		for _, pp := range c.packagePoliciesOf(p.ID) {
@@ -290,12 +292,17 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	total := len(ps)
 	start := min((page-1)*perPage, total)
 	end := min(start+perPage, total)
+	withAgents := withCount || q["noAgentCount"] == false
 	page_ := make([][]byte, 0, end-start)
 	size := 64
 	for _, p := range ps[start:end] {
 		var b []byte
-		if full {
-			b, _ = marshalJSON(c.policyView(p, true))
+		if full || withAgents {
+			v := c.policyView(p, full)
+			if withAgents {
+				v["agents"] = float64(p.Agents)
+			}
+			b, _ = marshalJSON(v)
 		} else {
 			b = c.policyJSON(p)
 		}

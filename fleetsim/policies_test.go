@@ -212,7 +212,10 @@ func TestPackagePolicies_ListWithAgentCountsFromSeed(t *testing.T) {
 	if pp["agents"] != 7.0 || getPathT(pp, "package", "version") != "2.0.0" || pp["policy_id"] != "p" {
 		t.Errorf("package policy = %v", pp)
 	}
-	if kb.do("GET", "/api/fleet/agent_policies/p", nil).item()["agents"] != 7.0 {
-		t.Errorf("agent policy agents not from the seed")
+	if _, has := kb.do("GET", "/api/fleet/agent_policies?perPage=10", nil).must(t, 200).items()[0].(map[string]any)["agents"]; has {
+		t.Errorf("agents counted without withAgentCount")
+	}
+	if got := kb.do("GET", "/api/fleet/agent_policies?perPage=10&withAgentCount=true", nil).must(t, 200).items()[0].(map[string]any)["agents"]; got != 7.0 {
+		t.Errorf("agent policy agents = %v, want 7 from the seed", got)
 	}
 }
