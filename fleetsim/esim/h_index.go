@@ -424,11 +424,7 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 		h := map[string]any{"_index": d.Index, "_id": d.ID}
 		if len(keys) > 0 {
 			h["_score"] = nil
-			vals := make([]any, len(keys))
-			for i, k := range keys {
-				vals[i] = d.sortValue(k)
-			}
-			h["sort"] = vals
+			h["sort"] = d.sort
 		} else {
 			h["_score"] = 1.0
 		}
@@ -464,10 +460,20 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 }
 
 // sortHits orders hits by the sort keys, or by index and insertion order.
+// Each hit's sort values are computed once and kept in d.sort.
 func sortHits(hits []*searchDoc, keys []sortKey) {
-	slices.SortStableFunc(hits, func(a, b *searchDoc) int {
-		for _, k := range keys {
-			av, bv := a.sortValue(k), b.sortValue(k)
+	for _, d := range hits {
+		if len(keys) > 0 {
+			d.sort = make([]any, len(keys))
+			for i, k := range keys {
+				d.sort[i] = d.sortValue(k)
+			}
+		}
+	}
+	// The index/seq_no tiebreak makes the order total, so an unstable sort is exact.
+	slices.SortFunc(hits, func(a, b *searchDoc) int {
+		for i, k := range keys {
+			av, bv := a.sort[i], b.sort[i]
 			switch {
 			case av == nil && bv == nil:
 				continue
@@ -510,7 +516,7 @@ func afterKey(d *searchDoc, keys []sortKey, after []any) bool {
 		if i >= len(after) {
 			return true
 		}
-		v := d.sortValue(k)
+		v := d.sort[i]
 		if v == nil {
 			return true
 		}

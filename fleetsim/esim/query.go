@@ -14,20 +14,37 @@ type matcher func(d *searchDoc) bool
 // searchDoc is a document with its decoded source.
 type searchDoc struct {
 	Doc
-	src map[string]any
+	src  map[string]any
+	sort []any // sort values, filled by sortHits
 }
 
 // values returns every value of a field in the source: dotted paths descend
 // into objects, arrays contribute each element, as ES indexes them.
 func (d *searchDoc) values(field string) []any {
-	switch field {
-	case "_id":
-		return []any{d.ID}
-	case "_index":
-		return []any{d.Index}
+	return d.valuesAt(fieldPath(field))
+}
+
+// fieldPath splits a field name once, at query compile time.
+func fieldPath(field string) []string { return strings.Split(field, ".") }
+
+func (d *searchDoc) valuesAt(path []string) []any {
+	if len(path) == 1 {
+		switch path[0] {
+		case "_id":
+			return []any{d.ID}
+		case "_index":
+			return []any{d.Index}
+		}
+		// Fast path: a top-level scalar.
+		if v, ok := d.src[path[0]]; ok {
+			switch v.(type) {
+			case string, float64, bool:
+				return []any{v}
+			}
+		}
 	}
 	var out []any
-	collect(d.src, strings.Split(field, "."), &out)
+	collect(d.src, path, &out)
 	return out
 }
 
@@ -119,8 +136,14 @@ func compileQuery(raw json.RawMessage) (matcher, *Error) {
 			if e != nil {
 				return nil, e
 			}
+			path := fieldPath(field)
 			return func(d *searchDoc) bool {
-				return slices.ContainsFunc(d.values(field), func(v any) bool { return equalValue(value, v) })
+				for _, v := range d.valuesAt(path) {
+					if equalValue(value, v) {
+						return true
+					}
+				}
+				return false
 			}, nil
 		case "match":
 			field, value, e := fieldValue(kind, body)
@@ -153,8 +176,9 @@ func compileQuery(raw json.RawMessage) (matcher, *Error) {
 				if !ok {
 					return nil, errParsing("[terms] query does not support [%s]", field)
 				}
+				path := fieldPath(field)
 				return func(d *searchDoc) bool {
-					for _, fv := range d.values(field) {
+					for _, fv := range d.valuesAt(path) {
 						if slices.ContainsFunc(list, func(q any) bool { return equalValue(q, fv) }) {
 							return true
 						}
@@ -346,24 +370,21 @@ func compileBool(body json.RawMessage) (matcher, *Error) {
 			minShould = 1
 		}
 	}
+	must := append(clauses["must"], clauses["filter"]...)
+	mustNot, should := clauses["must_not"], clauses["should"]
 	return func(d *searchDoc) bool {
-		for _, m := range clauses["must"] {
+		for _, m := range must {
 			if !m(d) {
 				return false
 			}
 		}
-		for _, m := range clauses["filter"] {
-			if !m(d) {
-				return false
-			}
-		}
-		for _, m := range clauses["must_not"] {
+		for _, m := range mustNot {
 			if m(d) {
 				return false
 			}
 		}
 		n := 0
-		for _, m := range clauses["should"] {
+		for _, m := range should {
 			if m(d) {
 				n++
 			}
@@ -376,6 +397,7 @@ func compileBool(body json.RawMessage) (matcher, *Error) {
 type sortKey struct {
 	field string
 	desc  bool
+	path  []string
 }
 
 // parseSort reads a sort spec: "field", {"field":"desc"}, {"field":{"order":"asc"}} or a list of them.
@@ -424,6 +446,9 @@ func parseSort(raw json.RawMessage) ([]sortKey, *Error) {
 			}
 		}
 	}
+	for i := range keys {
+		keys[i].path = fieldPath(keys[i].field)
+	}
 	return keys, nil
 }
 
@@ -436,8 +461,11 @@ func (d *searchDoc) sortValue(k sortKey) any {
 	case "_score":
 		return 1.0
 	}
+	if k.path == nil {
+		k.path = fieldPath(k.field)
+	}
 	var best any
-	for _, v := range d.values(k.field) {
+	for _, v := range d.valuesAt(k.path) {
 		if best == nil {
 			best = v
 			continue

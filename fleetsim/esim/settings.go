@@ -332,6 +332,9 @@ func (n *Node) putClusterSettings(body json.RawMessage) (map[string]any, map[str
 				continue
 			}
 			sv := settingString(v)
+			if m := remoteSettingRE.FindStringSubmatch(k); m != nil && m[2] == "seeds" {
+				sv = toStrings(sv) // ES always keeps seeds as a list
+			}
 			next[k] = sv
 			changed[k] = sv
 		}

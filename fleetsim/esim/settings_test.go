@@ -27,6 +27,11 @@ func TestClusterSettings_FlatOrNestedInput_NullRemoves(t *testing.T) {
 	}
 	c.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"persistent": map[string]any{"cluster.remote.main.seeds": nil, "cluster.remote.main.skip_unavailable": nil}})
 	c.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"transient": map[string]any{"cluster.remote.other.*": nil}})
+	c.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"persistent": map[string]any{"cluster.remote.single.seeds": "h:9300"}})
+	if got := get(c.must(t, 200, "GET", "/_cluster/settings?flat_settings=true", nil), "persistent", "cluster.remote.single.seeds", 0); got != "h:9300" {
+		t.Errorf("a single seed string must be stored as a list: %v", got)
+	}
+	c.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"persistent": map[string]any{"cluster.remote.single.*": nil}})
 	p, tr := c.ClusterSettings()
 	if len(p) != 0 || len(tr) != 0 {
 		t.Errorf("settings after null removal: %v %v", p, tr)
