@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+	"github.com/fleetform/fleetform/state"
 )
 
 // BenchmarkPlan plans against fleetsim holding 50 outputs, 2,000 agent
@@ -32,11 +35,11 @@ func BenchmarkPlan(b *testing.B) {
 }
 
 // largeFleet seeds fleetsim with the benchmark's fleet and records it as
-// owned, so that plans compare every object.
+// owned in the state index, so that plans compare every object.
 func largeFleet(tb testing.TB) (*simHarness, *schema.Document) {
 	tb.Helper()
 	sim := fleetsim.StartTest(tb, fleetsim.Options{})
-	h := &simHarness{sim: sim, main: sim.Cluster("main"), inv: newFakeInventory(), secrets: map[string]string{}}
+	h := &simHarness{sim: sim, main: sim.Cluster("main"), secrets: map[string]string{}}
 	doc := &schema.Document{}
 	seed := &fleetsim.ClusterSeed{}
 	for i := range 50 {
@@ -62,7 +65,12 @@ func largeFleet(tb testing.TB) (*simHarness, *schema.Document) {
 		tb.Fatal(err)
 	}
 	h.kb = mustKibana(tb, h.main)
-	r, err := New(Config{Fleet: h.kb, Inventory: h.inv, Hasher: &fastHasher{}}, nil)
+	es, err := elastic.New(h.main.ESURL(), elastic.Auth{Username: "elastic", Password: secret.New("changeme")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.inv = StateInventory(state.NewStore(es, "", ""))
+	r, err := New(Config{Fleet: h.kb, Inventory: h.inv, Hasher: StateHasher{}, Concurrency: 8}, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
