@@ -365,8 +365,28 @@ func (n *Node) resumeFollow(name string, params map[string]any) *Error {
 		return errIllegalArgument("follow index [%s] does not have ccr metadata", name)
 	}
 	if ix.Follow.Status == "active" {
+		// Starting the shard follow task again collides with the running one
+		// (PersistentTasksClusterService: task ids are <index uuid>-<shard>).
 		n.mu.Unlock()
-		return errIllegalArgument("follow index [%s] is already being followed", name)
+		return newErr(http.StatusBadRequest, "resource_already_exists_exception", "task with id {%s-0} already exist", ix.UUID)
+	}
+	alias, leaderIndex := ix.Follow.RemoteCluster, ix.Follow.LeaderIndex
+	n.mu.Unlock()
+	// Like ES, resuming re-validates the remote cluster and the leader index.
+	leader, configured := n.remoteNode(alias)
+	switch {
+	case !configured:
+		return errNoSuchRemote(alias)
+	case leader == nil:
+		return newErr(http.StatusInternalServerError, "no_seed_node_left_exception", "Unable to open any connections to remote cluster [%s]", alias)
+	}
+	if _, ok := leader.indexHidden(leaderIndex); !ok {
+		return errIndexNotFound(leaderIndex)
+	}
+	n.mu.Lock()
+	if ix = n.st.Indices[name]; ix == nil || ix.Follow == nil {
+		n.mu.Unlock()
+		return errIndexNotFound(name)
 	}
 	ix.Follow.Status = "active"
 	if len(params) > 0 {

@@ -181,6 +181,10 @@ func TestCCR_PauseResumeInfo(t *testing.T) {
 		t.Errorf("stats of paused follower: %d %s %q", r.status, typ, reason)
 	}
 	west.must(t, 200, "POST", follower+"/_ccr/resume_follow", nil)
+	r = west.do(t, "POST", follower+"/_ccr/resume_follow", nil, superuser)
+	if typ, reason := errOf(t, r); r.status != 400 || typ != "resource_already_exists_exception" || !strings.HasPrefix(reason, "task with id {") {
+		t.Errorf("resume of an active follower (assumed PersistentTasks collision): %d %s %q", r.status, typ, reason)
+	}
 	if r := west.do(t, "GET", follower+"/_doc/while-paused", nil, superuser); r.status != 200 {
 		t.Errorf("resumed follower did not catch up: %d", r.status)
 	}
@@ -289,4 +293,20 @@ func TestCCR_UnfollowRequiresPauseAndClose(t *testing.T) {
 		t.Errorf("still a follower after unfollow")
 	}
 	west.must(t, 200, "PUT", followerDoc, map[string]any{"now": "writable"})
+}
+
+func TestCCR_Resume_RevalidatesRemoteAndLeader(t *testing.T) {
+	main, west := linked(t)
+	west.must(t, 200, "PUT", follower+"/_ccr/follow?wait_for_active_shards=1", followBody)
+	west.must(t, 200, "POST", follower+"/_ccr/pause_follow", nil)
+	main.must(t, 200, "DELETE", "/fleet-synced-integrations", nil)
+	r := west.do(t, "POST", follower+"/_ccr/resume_follow", nil, superuser)
+	if typ, reason := errOf(t, r); r.status != 404 || typ != "index_not_found_exception" || reason != "no such index [fleet-synced-integrations]" {
+		t.Errorf("leader gone: %d %s %q", r.status, typ, reason)
+	}
+	west.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"persistent": map[string]any{"cluster.remote.main.*": nil}})
+	r = west.do(t, "POST", follower+"/_ccr/resume_follow", nil, superuser)
+	if typ, _ := errOf(t, r); r.status != 404 || typ != "no_such_remote_cluster_exception" {
+		t.Errorf("remote gone: %d %s", r.status, r.raw)
+	}
 }
