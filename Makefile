@@ -2,7 +2,7 @@
 GO ?= go
 PKGS ?= ./...
 
-.PHONY: all build test vet golden bench fuzz clean
+.PHONY: all build test vet golden bench fuzz demo clean
 
 all: build
 
@@ -22,6 +22,11 @@ golden:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Fuzz the untrusted-input parsers: the YAML loader and the webhook bodies.
+FUZZTIME ?= 1m
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./schema/
 
 clean:
 	rm -rf bin/
