@@ -258,6 +258,8 @@ outputs:
     sync_integrations: true
     sync_uninstalled_integrations: %v
     sync_via: direct
+    kibana_url: "{{west.kibana}}"
+    kibana_api_key: {generate: true}
 packages:
   - {name: nginx, version: 2.0.0}
 `
@@ -414,8 +416,9 @@ func TestTwoCluster_Preflight(t *testing.T) {
 		{
 			name:     "host mismatch: no remote kibana to create the matching output",
 			clusters: []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west-nokibana", License: "enterprise"}},
-			body:     strings.ReplaceAll(strings.ReplaceAll(ccrBody, "west", "west-nokibana"), "kibana_url: \"{{west-nokibana.kibana}}\"\n    kibana_api_key: {generate: true}\n", ""),
-			want:     "west-nokibana preflight remote-west-nokibana/hosts", reason: "no elasticsearch output on the remote has one of the output's hosts",
+			body: strings.Replace(strings.ReplaceAll(ccrBody, "west", "west-nokibana"),
+				`kibana_url: "{{west-nokibana.kibana}}"`, `kibana_url: "http://127.0.0.1:1"`, 1),
+			want: "west-nokibana preflight remote-west-nokibana/hosts", reason: "no elasticsearch output on the remote has one of the output's hosts",
 		},
 		{
 			name:     "kibana_url unreachable",
@@ -489,7 +492,7 @@ func TestTwoCluster_RotationSurvivesFaults(t *testing.T) {
 		{"mint", "west", "POST", "/_security/service/elastic/fleet-server-remote/credential/token/*"},
 		{"swap", "main", "PUT", "/api/fleet/outputs/*"},
 		{"revoke", "west", "DELETE", "/_security/service/elastic/fleet-server-remote/credential/token/*"},
-		{"journal", "main", "PUT", "/fleetform-state/_doc/*"},
+		{"journal", "main", "PUT", "/fleetform-state/_doc/**"},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {

@@ -106,7 +106,7 @@ func (e *Engine) Bind(r *reconciler.Reconciler) *TwoCluster {
 // reconciler's changes, the remote-side changes grouped by cluster, and
 // every preflight problem as a blocked change of kind "preflight".
 func (t *TwoCluster) Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error) {
-	p, err := t.Reconciler.Plan(ctx, doc, rev)
+	p, err := t.Reconciler.Plan(ctx, fleetView(doc), rev)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func remoteChanges(p *plan.Plan, mainCluster string) []plan.Change {
 // side moved.
 func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *plan.Plan, opts reconciler.ApplyOptions) (reconciler.Result, error) {
 	e := t.Engine
-	mainPlan, err := t.Reconciler.Plan(ctx, doc, opts.Revision)
+	mainPlan, err := t.Reconciler.Plan(ctx, fleetView(doc), opts.Revision)
 	if err != nil {
 		return reconciler.Result{}, err
 	}
@@ -234,7 +234,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 		}
 	}
 	runOps(c.ops, phasePre)
-	res, mainErr := t.Reconciler.Apply(ctx, doc, mainSaved, opts)
+	res, mainErr := t.Reconciler.Apply(ctx, fleetView(doc), mainSaved, opts)
 	if mainErr != nil {
 		errs = append(errs, mainErr)
 	}
@@ -259,6 +259,25 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 		return res, fmt.Errorf("%w: %w", reconciler.ErrNotConverged, errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// fleetView is doc as Kibana on the main cluster must see it: an output
+// with sync_via: direct is synced by fleetform, so Kibana's own sync is off
+// for it (sync_integrations and sync_uninstalled_integrations false), which
+// also keeps Kibana from refusing the output below an Enterprise licence.
+func fleetView(doc *schema.Document) *schema.Document {
+	if !slices.ContainsFunc(doc.Outputs, func(o schema.Output) bool { return o.SyncVia == SyncViaDirect }) {
+		return doc
+	}
+	cp := *doc
+	cp.Outputs = slices.Clone(doc.Outputs)
+	off := false
+	for i := range cp.Outputs {
+		if o := &cp.Outputs[i]; o.SyncVia == SyncViaDirect {
+			o.SyncIntegrations, o.SyncUninstalledIntegrations = &off, &off
+		}
+	}
+	return &cp
 }
 
 func sameChanges(a, b []plan.Change) bool {
