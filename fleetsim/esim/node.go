@@ -56,9 +56,10 @@ var ErrUnauthenticated = errors.New("esim: unauthenticated")
 
 // Node is one simulated Elasticsearch cluster.
 type Node struct {
-	cfg  Config
-	now  func() time.Time
-	rand io.Reader
+	cfg    Config
+	now    func() time.Time
+	randMu sync.Mutex // Config.Rand need not be goroutine-safe
+	rand   io.Reader
 
 	mu       sync.Mutex
 	st       *state
@@ -192,7 +193,7 @@ func platinumOrBetter(l string) bool {
 // randomID returns n characters of URL-safe base64 from the node's random source.
 func (n *Node) randomID(chars int) string {
 	b := make([]byte, (chars*6+7)/8)
-	if _, err := io.ReadFull(n.rand, b); err != nil {
+	if err := n.readRandom(b); err != nil {
 		panic("esim: random source failed: " + err.Error())
 	}
 	return base64.RawURLEncoding.EncodeToString(b)[:chars]
@@ -201,7 +202,7 @@ func (n *Node) randomID(chars int) string {
 // uuid returns a random RFC 4122 version-4 UUID string.
 func (n *Node) uuid() string {
 	var b [16]byte
-	if _, err := io.ReadFull(n.rand, b[:]); err != nil {
+	if err := n.readRandom(b[:]); err != nil {
 		panic("esim: random source failed: " + err.Error())
 	}
 	b[6] = b[6]&0x0f | 0x40
@@ -215,4 +216,11 @@ func (n *Node) uuid() string {
 		out = append(out, hex[c>>4], hex[c&0xf])
 	}
 	return string(out)
+}
+
+func (n *Node) readRandom(b []byte) error {
+	n.randMu.Lock()
+	defer n.randMu.Unlock()
+	_, err := io.ReadFull(n.rand, b)
+	return err
 }

@@ -117,7 +117,7 @@ var builtinRoles = map[string]RoleDescriptor{
 
 func (n *Node) hash(secret string) string {
 	salt := make([]byte, 8)
-	if _, err := n.rand.Read(salt); err != nil {
+	if err := n.readRandom(salt); err != nil {
 		panic("esim: random source failed: " + err.Error())
 	}
 	return hashWithSalt(salt, secret)
