@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"strings"
 
 	"github.com/fleetform/fleetform/kibana/tlstrust"
 	"github.com/fleetform/fleetform/schema"
@@ -51,33 +49,9 @@ func ResolveAuth(ctx context.Context, a schema.Auth) (Auth, error) {
 	return Auth{}, nil
 }
 
-// ResolveSecret reads an env or file secret reference. It exists until
-// schema.SecretRef.Resolve lands and then only forwards to it; a generate
-// reference is an error here (the caller mints such values).
+// ResolveSecret reads an env or file secret reference; it forwards to
+// schema.SecretRef.Resolve (a generate reference is an error wrapping
+// schema.ErrGenerated: the caller mints such values).
 func ResolveSecret(ctx context.Context, r schema.SecretRef) (secret.Value, error) {
-	if err := ctx.Err(); err != nil {
-		return secret.Value{}, err
-	}
-	switch {
-	case r.Env != "":
-		v, ok := os.LookupEnv(r.Env)
-		if !ok || v == "" {
-			return secret.Value{}, fmt.Errorf("environment variable %s is not set", r.Env)
-		}
-		return secret.New(v), nil
-	case r.File != "":
-		b, err := os.ReadFile(r.File)
-		if err != nil {
-			// os errors name the path, never the content
-			return secret.Value{}, err
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		if v == "" {
-			return secret.Value{}, fmt.Errorf("file %s is empty", r.File)
-		}
-		return secret.New(v), nil
-	case r.Generate:
-		return secret.Value{}, errors.New("a generated secret has no value to read; fleetform mints it")
-	}
-	return secret.Value{}, errors.New("empty secret reference")
+	return r.Resolve(ctx)
 }
