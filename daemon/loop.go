@@ -193,7 +193,7 @@ func (l *Loop) Run(ctx context.Context) error {
 	defer wg.Wait()
 	reason := "startup"
 	for ctx.Err() == nil {
-		l.turn(ctx, reason)
+		_ = l.turn(ctx, reason) // failures are logged and shown on /status
 		t := time.NewTimer(l.jitter())
 		select {
 		case <-ctx.Done():
@@ -257,7 +257,7 @@ func (l *Loop) suspended() bool {
 }
 
 // turn is one reconcile: head → (fetch → load+validate) → reconcile → record.
-func (l *Loop) turn(parent context.Context, trigger string) {
+func (l *Loop) turn(parent context.Context, trigger string) error {
 	ctx, done := l.turnContext(parent)
 	defer done()
 	start := time.Now()
@@ -294,7 +294,7 @@ func (l *Loop) turn(parent context.Context, trigger string) {
 		if !leading {
 			l.m.reconciles.WithLabelValues("skipped").Inc()
 			log.Debug("turn skipped", "reason", "standby", "holder", l.leader.Holder())
-			return
+			return errStandby
 		}
 	}
 	apply := l.cfg.Drift == DriftCorrect && !suspended
@@ -317,10 +317,21 @@ func (l *Loop) turn(parent context.Context, trigger string) {
 	l.record(good, out, apply, suspended, trigger, start, elapsed, recErr == nil && good != nil, err)
 	if err != nil {
 		log.Error("reconcile failed", "duration", elapsed, "applied", Total(out.Applied), "planned", Total(out.Planned), "err", err)
-		return
+		return err
 	}
 	log.Info("reconciled", "duration", elapsed, "apply", apply, "drift", out.Drift,
 		"planned", Total(out.Planned), "applied", Total(out.Applied))
+	return nil
+}
+
+// errStandby is Once's answer on a replica that does not hold the lease.
+var errStandby = errors.New("standby: another replica holds the lease")
+
+// Once runs a single turn now, outside Run, and returns its error (also
+// recorded on /status). Use it for one-shot runs and benchmarks; never
+// concurrently with Run.
+func (l *Loop) Once(ctx context.Context, trigger string) error {
+	return l.turn(ctx, trigger)
 }
 
 // refresh checks the head and, when it moved to a revision not seen yet,

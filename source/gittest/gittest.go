@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -35,7 +36,11 @@ type Repo struct {
 	Work string
 	home string
 	mu   sync.Mutex
+	reqs atomic.Int64
 }
+
+// HTTPRequests is how many requests ServeHTTP's servers have answered.
+func (r *Repo) HTTPRequests() int64 { return r.reqs.Load() }
 
 // NewRepo creates an empty bare repository whose default branch is main and
 // a working clone of it.
@@ -142,6 +147,7 @@ func (r *Repo) ServeHTTP(user, password string) string {
 		Env:  append(r.Env(), "GIT_PROJECT_ROOT="+r.Root, "GIT_HTTP_EXPORT_ALL=1"),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.reqs.Add(1)
 		u, p, ok := req.BasicAuth()
 		if !ok || u != user || p != password {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetform/fleetform/daemon"
+	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/source"
+	"github.com/fleetform/fleetform/source/gittest"
+)
+
+// fleetsimReconciler is a test-only adapter from daemon.Reconciler to the
+// plan/apply engine (the lead wires the production one). It connects per
+// turn, as the document names the clusters.
+type fleetsimReconciler struct{ seen chan string }
+
+func (a *fleetsimReconciler) Reconcile(ctx context.Context, doc *schema.Document, rev string, apply bool) (daemon.Outcome, error) {
+	r, err := reconciler.Connect(ctx, doc, reconciler.ConnectOptions{Instance: "bench"})
+	if err != nil {
+		return daemon.Outcome{}, err
+	}
+	var out daemon.Outcome
+	var p *plan.Plan
+	if apply {
+		res, err := r.Apply(ctx, doc, nil, reconciler.ApplyOptions{Revision: rev})
+		if err != nil {
+			return out, err
+		}
+		p = res.Plan
+		for _, o := range res.Outcomes {
+			if o.Status == reconciler.StatusApplied {
+				out.Applied = append(out.Applied, daemon.ChangeCount{Kind: o.Change.Kind, Action: string(o.Change.Action), Count: 1})
+			}
+		}
+	} else if p, err = r.Plan(ctx, doc, rev); err != nil {
+		return out, err
+	}
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			out.Planned = append(out.Planned, daemon.ChangeCount{Kind: c.Kind, Action: string(c.Action), Count: 1})
+		}
+	}
+	out.Drift = len(out.Planned) > 0
+	if a.seen != nil {
+		a.seen <- rev
+	}
+	return out, nil
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+// BenchmarkPushToReconciled measures git push → webhook → reconciled, per
+// push (run with -benchtime=50x for "over 50 pushes"). push_p50/p95 time
+// from the start of `git push` (commit already made) to the Reconciler
+// returning; webhook_p50/p95 from the webhook POST. With "fleetsim" the
+// real plan/apply engine applies each push to an in-process fleetsim.
+func BenchmarkPushToReconciled(b *testing.B) {
+	for _, mode := range []string{"fake", "fleetsim"} {
+		b.Run(mode, func(b *testing.B) {
+			repo := gittest.NewRepo(b)
+			kb, es := "http://127.0.0.1:5601", "http://127.0.0.1:9200"
+			var rec daemon.Reconciler
+			seen := make(chan string, 1024)
+			if mode == "fleetsim" {
+				sim := fleetsim.StartTest(b, fleetsim.Options{})
+				kb, es = sim.Cluster("main").KibanaURL(), sim.Cluster("main").ESURL()
+				b.Setenv("FLEETFORM_TEST_KB_PW", "changeme")
+				b.Setenv("FLEETFORM_TEST_ES_PW", "changeme")
+				rec = &fleetsimReconciler{seen: seen}
+			} else {
+				r := newRecording()
+				r.seen = seen
+				rec = r
+			}
+			clusters := fmt.Sprintf(serveClustersYAML, kb, es)
+			first := repo.Commit("main", "v0", map[string]string{"fleet/clusters.yaml": clusters, "fleet/outputs.yaml": serveOutputYAML("o0")})
+			url := repo.ServeHTTP("fleetform", "pw")
+			b.Setenv("FLEETFORM_TEST_GIT_PW", "pw")
+			d := startServe(b, serveConfig{Repo: url, Branch: "main", Path: "fleet", GitUsername: "fleetform", GitPasswordEnv: "FLEETFORM_TEST_GIT_PW", LogFormat: "json"}, rec)
+			waitFor(b, seen, first)
+
+			var pushLat, hookLat []time.Duration
+			prev := first
+			b.ResetTimer()
+			for i := range b.N {
+				b.StopTimer()
+				// Commit locally (not timed), then push (timed) and notify.
+				repo.Git(repo.Work, "checkout", "--quiet", "main")
+				writeFile(b, repo.Work+"/fleet/outputs.yaml", serveOutputYAML(fmt.Sprintf("o%d", i+1)))
+				repo.Git(repo.Work, "commit", "--quiet", "-am", fmt.Sprintf("v%d", i+1))
+				rev := repo.Git(repo.Work, "rev-parse", "HEAD")
+				b.StartTimer()
+				t0 := time.Now()
+				repo.Git(repo.Work, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+				t1 := time.Now()
+				if code := d.githubPush(b, "refs/heads/main", rev); code != 202 {
+					b.Fatalf("webhook = %d", code)
+				}
+				waitFor(b, seen, rev, prev)
+				done := time.Now()
+				pushLat, hookLat = append(pushLat, done.Sub(t0)), append(hookLat, done.Sub(t1))
+				prev = rev
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(percentile(pushLat, .50).Microseconds())/1000, "push_p50_ms")
+			b.ReportMetric(float64(percentile(pushLat, .95).Microseconds())/1000, "push_p95_ms")
+			b.ReportMetric(float64(percentile(hookLat, .50).Microseconds())/1000, "webhook_p50_ms")
+			b.ReportMetric(float64(percentile(hookLat, .95).Microseconds())/1000, "webhook_p95_ms")
+		})
+	}
+}
+
+func writeFile(b testing.TB, path, content string) {
+	b.Helper()
+	if err := writeFileErr(path, content); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkIdlePoll measures one interval turn when nothing changed: an
+// ls-remote head check (no fetch) and a full observe + plan against fleetsim.
+// It reports the HTTP requests per turn to Git and to fleetsim; allocs/op
+// count everything in the process, fleetsim's handlers included.
+func BenchmarkIdlePoll(b *testing.B) {
+	repo := gittest.NewRepo(b)
+	sim := fleetsim.StartTest(b, fleetsim.Options{})
+	b.Setenv("FLEETFORM_TEST_KB_PW", "changeme")
+	b.Setenv("FLEETFORM_TEST_ES_PW", "changeme")
+	clusters := fmt.Sprintf(serveClustersYAML, sim.Cluster("main").KibanaURL(), sim.Cluster("main").ESURL())
+	repo.Commit("main", "v0", map[string]string{"fleet/clusters.yaml": clusters, "fleet/outputs.yaml": serveOutputYAML("o0")})
+	url := repo.ServeHTTP("fleetform", "pw")
+	b.Setenv("FLEETFORM_TEST_GIT_PW", "pw")
+	g, err := source.NewGit(source.GitConfig{URL: url, Branch: "main", Path: "fleet", Username: "fleetform", Password: &schema.SecretRef{Env: "FLEETFORM_TEST_GIT_PW"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	loop, err := daemon.New(daemon.DefaultConfig(), g, &fleetsimReconciler{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := loop.Once(ctx, "startup"); err != nil { // fetch and apply v0
+		b.Fatal(err)
+	}
+	if err := loop.Once(ctx, "interval"); err != nil { // warm: converged
+		b.Fatal(err)
+	}
+	gitBefore := repo.HTTPRequests()
+	sim.ClearRequests()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := loop.Once(ctx, "interval"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	var writes int
+	for _, r := range sim.Requests() {
+		if r.Method != "GET" && r.Method != "HEAD" && !(r.Method == "POST" && (hasSuffix(r.Path, "/_search") || hasSuffix(r.Path, "/_mget"))) {
+			writes++
+		}
+	}
+	b.ReportMetric(float64(repo.HTTPRequests()-gitBefore)/float64(b.N), "git_req/op")
+	b.ReportMetric(float64(len(sim.Requests()))/float64(b.N), "fleet_req/op")
+	b.ReportMetric(float64(writes)/float64(b.N), "fleet_writes/op")
+}
+
+func writeFileErr(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
+
+func hasSuffix(s, suf string) bool { return strings.HasSuffix(s, suf) }
