@@ -187,6 +187,10 @@ func (n *Node) hGetAPIKeys(c *call) (int, any, *Error) {
 	if e != nil {
 		return 0, nil, e
 	}
+	activeOnly, e := c.boolParam("active_only", false)
+	if e != nil {
+		return 0, nil, e
+	}
 	id, name, username, realm := c.query.Get("id"), c.query.Get("name"), c.query.Get("username"), c.query.Get("realm_name")
 	if owner && (username != "" || realm != "") {
 		return 0, nil, newErr(http.StatusBadRequest, "action_request_validation_exception",
@@ -202,7 +206,8 @@ func (n *Node) hGetAPIKeys(c *call) (int, any, *Error) {
 			name != "" && !globMatch(name, k.Name),
 			username != "" && k.Owner != username,
 			realm != "" && k.Realm != realm,
-			owner && k.Owner != c.who.Username:
+			owner && k.Owner != c.who.Username,
+			activeOnly && (k.Invalidated || k.Expiration != nil && !n.now().Before(*k.Expiration)):
 			continue
 		}
 		list = append(list, k.info())

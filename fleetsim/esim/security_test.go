@@ -264,6 +264,12 @@ func TestAPIKeys_GetByNameIDAndOwner(t *testing.T) {
 	if inv := c.must(t, 200, "DELETE", "/_security/api_key", map[string]any{"name": "fleetform-*"}); len(inv["invalidated_api_keys"].([]any)) != 2 {
 		t.Errorf("invalidate by name pattern: %v", inv)
 	}
+	if got := names(c.must(t, 200, "GET", "/_security/api_key?active_only=true", nil)); !slices.Equal(got, []string{"other"}) {
+		t.Errorf("active_only: %v", got)
+	}
+	if got := names(c.must(t, 200, "GET", "/_security/api_key?name=fleetform-west", nil)); len(got) != 1 {
+		t.Errorf("invalidated keys are still listed without active_only: %v", got)
+	}
 	if r := c.do(t, "DELETE", "/_security/api_key", map[string]any{}, superuser); r.status != 400 {
 		t.Errorf("invalidate without criteria: %d", r.status)
 	}
