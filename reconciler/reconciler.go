@@ -137,6 +137,7 @@ func New(cfg Config, log *slog.Logger) (*Reconciler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Hasher = newVerifyCache(cfg.Hasher)
 	return &Reconciler{cfg: cfg, log: log}, nil
 }
 

@@ -767,7 +767,45 @@ func TestApply_UnreadableSecretOfUnchangedOutputIsAnError(t *testing.T) {
 	h.apply(doc)
 	t.Setenv("WEST_TOKEN", "")
 	_, err := h.r.Apply(context.Background(), doc, nil, ApplyOptions{})
-	if !errors.Is(err, ErrNotConverged) || !strings.Contains(err.Error(), "environment variable WEST_TOKEN is not set") {
+	if !errors.Is(err, ErrNotConverged) || !strings.Contains(err.Error(), "output remote-west: secrets.service_token: resolve secret: env:WEST_TOKEN") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+type countingHasher struct {
+	fastHasher
+	verifies int
+}
+
+func (c *countingHasher) Verify(v secret.Value, hash string) bool {
+	c.verifies++
+	return c.fastHasher.Verify(v, hash)
+}
+
+func TestVerifyCache_SlowHashOncePerValue(t *testing.T) {
+	ch := &countingHasher{}
+	vc := newVerifyCache(ch)
+	a, b := secret.New("value-a"), secret.New("value-b")
+	hash := vc.Hash(a)
+	for range 3 {
+		if !vc.Verify(a, hash) {
+			t.Fatal("a does not verify")
+		}
+	}
+	if ch.verifies != 0 {
+		t.Errorf("slow verify ran %d times for a value it hashed", ch.verifies)
+	}
+	if vc.Verify(b, hash) {
+		t.Fatal("b verifies against a's hash")
+	}
+	if ch.verifies != 1 {
+		t.Errorf("a different value must run the slow verify (ran %d)", ch.verifies)
+	}
+	// A hash made elsewhere verifies once slowly, then from the cache.
+	other := (&fastHasher{}).Hash(b)
+	vc.Verify(b, other)
+	vc.Verify(b, other)
+	if ch.verifies != 2 {
+		t.Errorf("slow verifies = %d, want 2", ch.verifies)
 	}
 }

@@ -152,7 +152,7 @@ func (c *secretCache) get(ctx context.Context, ref schema.SecretRef) (secret.Val
 	}
 	v, err := c.resolve(ctx, ref)
 	if err != nil {
-		err = fmt.Errorf("resolve secret %s: %w", key, err)
+		err = fmt.Errorf("resolve secret: %w", err)
 		c.errs[key] = err
 		return secret.Value{}, err
 	}
