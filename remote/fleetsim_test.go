@@ -604,3 +604,119 @@ func TestExample_TwoCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestThreeClusters provisions two remotes at once, west over CCR and east
+// by direct sync, and checks one apply converges, a second plan is empty and
+// the integration reaches both remotes, each by its own path.
+func TestThreeClusters(t *testing.T) {
+	body := ccrBody + `
+  - id: remote-east
+    name: remote-east
+    type: remote_elasticsearch
+    remote: east
+    hosts: ["{{east.es}}"]
+    secrets:
+      service_token: {generate: true}
+    sync_integrations: true
+    sync_uninstalled_integrations: true
+    sync_via: direct
+    kibana_url: "{{east.kibana}}"
+    kibana_api_key: {generate: true}
+`
+	// ccrBody ends with packages:, so move the new output above it.
+	body = strings.Replace(body, "packages:\n  - {name: nginx, version: 2.0.0}\n", "", 1) + "packages:\n  - {name: nginx, version: 2.0.0}\n"
+	env := newSimEnv(t, []fleetsim.ClusterConfig{
+		{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}, {Name: "east", License: "basic"},
+	}, body)
+	tc := env.connect(t, ConnectOptions{})
+	p := mustPlan(t, tc, env.doc)
+	for _, want := range [][3]string{
+		{"west", KindFollower, "fleet-synced-integrations-ccr-remote-west"},
+		{"east", KindServiceToken, "fleetform-remote-east-1"},
+		{"west", KindServiceToken, "fleetform-remote-west-1"},
+	} {
+		if _, ok := findChange(p, want[0], want[1], want[2]); !ok {
+			t.Errorf("plan lacks %v:\n%s", want, planText(p))
+		}
+	}
+	mustApply(t, tc, env.doc)
+	if p2 := mustPlan(t, tc, env.doc); !p2.Empty() {
+		t.Fatalf("second plan not empty:\n%s", planText(p2))
+	}
+	if v := env.installedOn(t, "east")["nginx"]; v != "2.0.0" {
+		t.Errorf("nginx on east (direct) = %q, want 2.0.0", v)
+	}
+	if fs, _ := env.es("east").Followers(t.Context()); len(fs) != 0 {
+		t.Errorf("east (direct) got a follower: %v", fs)
+	}
+	for range 2 {
+		if err := env.sim.RunSyncOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := env.installedOn(t, "west")["nginx"]; v != "2.0.0" {
+		t.Errorf("nginx on west (ccr) = %q, want 2.0.0", v)
+	}
+}
+
+// TestTwoCluster_TokenDeletedOnRemoteIsReminted: a generated token deleted
+// on the remote is drift; the next apply mints a new one and swaps it in.
+func TestTwoCluster_TokenDeletedOnRemoteIsReminted(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+	tc := env.connect(t, ConnectOptions{})
+	mustApply(t, tc, env.doc)
+	if err := env.es("west").DeleteServiceToken(t.Context(), "fleetform-remote-west-1"); err != nil {
+		t.Fatal(err)
+	}
+	p := mustPlan(t, tc, env.doc)
+	ch, ok := findChange(p, "west", KindServiceToken, "fleetform-remote-west-2")
+	if !ok || ch.Action != plan.Create || !strings.Contains(ch.Reason, "drift: fleetform-remote-west-1 was deleted on the remote") {
+		t.Fatalf("plan:\n%s", planText(p))
+	}
+	mustApply(t, tc, env.doc)
+	checkOutputTokenWorks(t, env)
+	if p2 := mustPlan(t, tc, env.doc); !p2.Empty() {
+		t.Fatalf("plan after re-mint not empty:\n%s", planText(p2))
+	}
+}
+
+// TestTwoCluster_FollowerRepair: a paused follower is resumed, and one with
+// the fatal "operations are no longer available" error is recreated.
+func TestTwoCluster_FollowerRepair(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+	tc := env.connect(t, ConnectOptions{})
+	mustApply(t, tc, env.doc)
+	const index = "fleet-synced-integrations-ccr-remote-west"
+	if err := env.es("west").PauseFollow(t.Context(), index); err != nil {
+		t.Fatal(err)
+	}
+	p := mustPlan(t, tc, env.doc)
+	if ch, ok := findChange(p, "west", KindFollower, index); !ok || ch.Action != plan.Update || ch.Reason != "the follower is paused" {
+		t.Fatalf("plan:\n%s", planText(p))
+	}
+	mustApply(t, tc, env.doc)
+	fs, err := env.es("west").Followers(t.Context())
+	if err != nil || fs[index].Status != "active" {
+		t.Fatalf("follower after apply: %+v, %v", fs[index], err)
+	}
+	if p2 := mustPlan(t, tc, env.doc); !p2.Empty() {
+		t.Fatalf("plan after resume not empty:\n%s", planText(p2))
+	}
+
+	if err := env.sim.Cluster("west").ES().FailFollower(index); err != nil {
+		t.Fatal(err)
+	}
+	p = mustPlan(t, tc, env.doc)
+	if ch, ok := findChange(p, "west", KindFollower, index); !ok || ch.Action != plan.Update ||
+		!strings.HasPrefix(ch.Reason, "recreate: fatal replication error: Operations are no longer available for replicating") {
+		t.Fatalf("plan:\n%s", planText(p))
+	}
+	mustApply(t, tc, env.doc)
+	fs, err = env.es("west").Followers(t.Context())
+	if err != nil || fs[index].Status != "active" || fs[index].FatalError != "" {
+		t.Fatalf("follower after recreate: %+v, %v", fs[index], err)
+	}
+	if p2 := mustPlan(t, tc, env.doc); !p2.Empty() {
+		t.Fatalf("plan after recreate not empty:\n%s", planText(p2))
+	}
+}
