@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
+	"github.com/fleetform/fleetform/state"
 )
 
 // simHarness runs the reconciler against an in-process fleetsim.
@@ -235,4 +237,16 @@ func mustKibana(tb testing.TB, c *fleetsim.Cluster) *kibana.Client {
 		tb.Fatal(err)
 	}
 	return kb
+}
+
+// useStateIndex keeps ownership in the simulator's Elasticsearch (the
+// fleetform-state index) instead of memory.
+func (h *simHarness) useStateIndex() {
+	h.t.Helper()
+	es, err := elastic.New(h.main.ESURL(), elastic.Auth{Username: "elastic", Password: secret.New("changeme")}, elastic.WithRetry(8, time.Millisecond))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.inv = StateInventory(state.NewStore(es, "", ""))
+	h.connect()
 }

@@ -340,6 +340,7 @@ func TestSim_FaultsStillConverge(t *testing.T) {
 
 func testFaultsConverge(t *testing.T) {
 	h := newRemoteHarness(t)
+	h.useStateIndex()
 	t.Setenv("LS_KEY", sslKeyValue)
 	doc := remoteDoc()
 	doc.Outputs = append(doc.Outputs,
@@ -350,10 +351,10 @@ func testFaultsConverge(t *testing.T) {
 		doc.AgentPolicies = append(doc.AgentPolicies, schema.AgentPolicy{ID: "p" + string(rune('a'+i)), Name: "P" + string(rune('a'+i)), Namespace: "default", DataOutputID: ptr([]string{"ls", "remote-2", "remote-west"}[i%3])})
 	}
 	doc.Packages = []schema.Package{{Name: "system", Version: "latest"}, {Name: "nginx", Version: "latest"}}
-	for _, f := range []simhttp.Fault{
-		{Listener: "kibana", Status: 503, Rate: 0.1},
-		{Listener: "kibana", Status: 429, Rate: 0.1},
-		{Listener: "kibana", Reset: true, Rate: 0.1},
+	for _, f := range []simhttp.Fault{ // on Kibana and on the Elasticsearch that holds the state index
+		{Status: 503, Rate: 0.1},
+		{Status: 429, Rate: 0.1},
+		{Reset: true, Rate: 0.1},
 	} {
 		if err := h.sim.AddFault(f); err != nil {
 			t.Fatal(err)
@@ -385,6 +386,10 @@ func testFaultsConverge(t *testing.T) {
 	}
 	t.Logf("%d faults injected over %d requests", faults, len(h.sim.Requests()))
 	h.assertNoOrphans()
+	recs, err := h.inv.Load(context.Background())
+	if err != nil || len(recs) != len(doc.Outputs)+len(doc.AgentPolicies)+len(doc.Packages) {
+		t.Errorf("state index holds %d records (err %v), want one per declared object", len(recs), err)
+	}
 }
 
 // assertNoOrphans checks that outputs are unique and that every Fleet
