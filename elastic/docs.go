@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"strconv"
+	"slices"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 )
@@ -229,4 +229,33 @@ func (c *Client) CloseIndex(ctx context.Context, index string) error {
 		}}, nil)
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
+// GetIndices returns the names of the indices matching pattern (hidden ones
+// included, as Kibana's follower lookup does: GET /{pattern}?expand_wildcards=all),
+// sorted. No match is an empty list, not an error.
+func (c *Client) GetIndices(ctx context.Context, pattern string) ([]string, error) {
+	var out map[string]json.RawMessage
+	k := call{method: http.MethodGet, path: "/" + pathEscape(pattern), send: func(ctx context.Context) (*esapi.Response, error) {
+		return esapi.IndicesGetRequest{Index: []string{pattern}, ExpandWildcards: "all"}.Do(ctx, c.es)
+	}}
+	status, b, err := c.do(ctx, k, true)
+	if err != nil || status == http.StatusNotFound {
+		return nil, err
+	}
+	if err := decode(k, b, &out); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(out))
+	for n := range out {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// OpenIndex opens a closed index.
+func (c *Client) OpenIndex(ctx context.Context, index string) error {
+	return c.doJSON(ctx, call{method: http.MethodPost, path: "/" + pathEscape(index) + "/_open", safePost: true,
+		send: func(ctx context.Context) (*esapi.Response, error) {
+			return esapi.IndicesOpenRequest{Index: []string{index}}.Do(ctx, c.es)
+		}}, nil)
+}

@@ -192,3 +192,30 @@ func TestFleetsim_RemoteLinkAndCCR(t *testing.T) {
 		t.Errorf("follow from an unknown remote: %v", err)
 	}
 }
+
+func TestFleetsim_GetIndices(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	c := esClient(t, sim.Cluster("main").ESURL(), superuser)
+	ctx := context.Background()
+	for _, ix := range []string{"fleet-synced-integrations-ccr-b", "fleet-synced-integrations-ccr-a", "other"} {
+		if err := c.CreateIndex(ctx, ix, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.GetIndices(ctx, "fleet-synced-integrations-ccr-*")
+	if err != nil || !slices.Equal(got, []string{"fleet-synced-integrations-ccr-a", "fleet-synced-integrations-ccr-b"}) {
+		t.Errorf("GetIndices = %v, %v", got, err)
+	}
+	if got, err := c.GetIndices(ctx, "nothing-*"); err != nil || len(got) != 0 {
+		t.Errorf("GetIndices(no match) = %v, %v", got, err)
+	}
+	if got, err := c.GetIndices(ctx, "missing"); err != nil || len(got) != 0 {
+		t.Errorf("GetIndices(missing) = %v, %v", got, err)
+	}
+	if err := c.CloseIndex(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.OpenIndex(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,6 +2,7 @@ package kibana_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,7 +78,7 @@ func TestFleetsim_OutputLifecycle(t *testing.T) {
 	if created.ID() != "remote-west" || created.SecretID("service_token") == "" {
 		t.Fatalf("created = %v", created)
 	}
-	if strings.Contains(fmt.Sprint(created), token) {
+	if b, _ := json.Marshal(created); strings.Contains(string(b), token) {
 		t.Error("Kibana returned the token value instead of a reference")
 	}
 	got, err := c.GetOutput(ctx, "remote-west")
@@ -238,5 +239,27 @@ func TestFleetsim_ServiceTokenAndAuth(t *testing.T) {
 	_, err = bad.ListOutputs(ctx)
 	if kibana.StatusCode(err) != 401 || strings.Contains(err.Error(), "wrong-password") {
 		t.Errorf("bad credentials: %v", err)
+	}
+}
+
+func TestFleetsim_StatusCalls(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	c := simClient(t, sim, "main", &waits{})
+	ctx := context.Background()
+	if err := c.Setup(ctx); err != nil {
+		t.Fatalf("Setup: %v", err)
+	}
+	h, err := c.OutputHealth(ctx, "fleet-default-output")
+	if err != nil || h.State == "" {
+		t.Errorf("OutputHealth = %+v, %v", h, err)
+	}
+	_, err = c.RemoteStatus(ctx, "fleet-default-output")
+	var ae *kibana.APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Message != "Output fleet-default-output is not a remote elasticsearch output" {
+		t.Errorf("RemoteStatus of an ES output: %v", err)
+	}
+	st, err := c.RemoteSyncedStatus(ctx)
+	if err != nil || len(st.Integrations) != 0 || st.Error == "" {
+		t.Errorf("RemoteSyncedStatus without a follower = %+v, %v; want 200 with an error message", st, err)
 	}
 }

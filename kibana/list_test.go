@@ -2,7 +2,9 @@ package kibana
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -322,5 +324,33 @@ func TestPackageCalls(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)
+	}
+}
+
+func TestOutputPrintingRedactsPlainCredentials(t *testing.T) {
+	const token, apiKey, key = "plain-service-token-value", "kibana-api-key-value", "-----BEGIN PRIVATE KEY-----abc"
+	o := Output{"id": "r", "type": "remote_elasticsearch", "service_token": token, "kibana_api_key": apiKey,
+		"ssl": map[string]any{"key": key, "certificate": "cert"}, "password": nil,
+		"secrets": map[string]any{"service_token": map[string]any{"id": "sec-1"}}}
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("observed", "output", o)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("observed", "output", o)
+	printed := fmt.Sprintf("%v %+v %#v %s %q", o, o, o, o, o) + fmt.Sprint(o) + fmt.Sprint([]Output{o}) + logs.String()
+	for _, s := range []string{token, apiKey, key} {
+		if strings.Contains(printed, s) {
+			t.Errorf("%q printed:\n%s", s, printed)
+		}
+	}
+	for _, s := range []string{"sec-1", "cert", `"id":"r"`} {
+		if !strings.Contains(fmt.Sprint(o), s) {
+			t.Errorf("redacted form lost %q: %s", s, o)
+		}
+	}
+	if o["service_token"] != token || o["ssl"].(map[string]any)["key"] != key {
+		t.Error("Redacted modified the original output")
+	}
+	b, _ := json.Marshal(o)
+	if !strings.Contains(string(b), token) {
+		t.Error("JSON encoding must keep the data (the reconciler compares it)")
 	}
 }

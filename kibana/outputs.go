@@ -2,15 +2,22 @@ package kibana
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+
+	"github.com/fleetform/fleetform/secret"
 )
 
 // Output is an output as Kibana returned it: every stored attribute, with
-// secrets as {"id": …} references. Note that Kibana returns kibana_api_key
-// and a plain service_token in clear text (fleet-api.md trap 5): treat an
-// Output as sensitive and never log or print it whole.
+// secrets as {"id": …} references. Kibana returns kibana_api_key and a plain
+// service_token in clear text (fleet-api.md trap 5), so every print path of
+// an Output (fmt verbs, slog) redacts them; encoding/json does not, since
+// the map is data the reconciler compares.
 type Output map[string]any
 
 // ID returns the output's id (the one the client chose on create).
@@ -117,3 +124,46 @@ func (c *Client) OutputHealth(ctx context.Context, id string) (OutputHealth, err
 	err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/outputs/" + url.PathEscape(id) + "/health"}, &h)
 	return h, err
 }
+
+// plainCredentials are the output fields Kibana may return in clear text:
+// a plain service_token and kibana_api_key (remote ES), a kafka password,
+// and ssl.key. Secret references under "secrets" ({"id": …}) are safe.
+var plainCredentials = []string{"service_token", "kibana_api_key", "password"}
+
+// Redacted returns a copy of o whose plain-text credentials read
+// secret.Redacted. Null and empty values stay as they are, so the copy
+// still shows whether a credential is set.
+func (o Output) Redacted() Output {
+	out := maps.Clone(o)
+	for _, k := range plainCredentials {
+		if v, ok := out[k].(string); ok && v != "" {
+			out[k] = secret.Redacted
+		}
+	}
+	if ssl, ok := out["ssl"].(map[string]any); ok {
+		if v, ok := ssl["key"].(string); ok && v != "" {
+			ssl = maps.Clone(ssl)
+			ssl["key"] = secret.Redacted
+			out["ssl"] = ssl
+		}
+	}
+	return out
+}
+
+// String prints the output as JSON with plain-text credentials redacted.
+func (o Output) String() string {
+	b, err := json.Marshal(map[string]any(o.Redacted()))
+	if err != nil {
+		return "kibana.Output(" + o.ID() + ")"
+	}
+	return string(b)
+}
+
+// GoString is String: %#v must not print a credential either.
+func (o Output) GoString() string { return o.String() }
+
+// Format makes every fmt verb print the redacted form.
+func (o Output) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, o.String()) }
+
+// LogValue logs the redacted form.
+func (o Output) LogValue() slog.Value { return slog.StringValue(o.String()) }
