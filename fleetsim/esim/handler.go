@@ -245,19 +245,6 @@ func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	writeJSON(w, r, e.Status, e.Body())
 }
 
-// decodeBody unmarshals a JSON body; an empty body leaves v untouched.
-func (c *call) decodeBody(v any) *Error {
-	if len(bytes.TrimSpace(c.body)) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(c.body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return newErr(http.StatusBadRequest, "x_content_parse_exception", "[1:1] failed to parse request body: %s", err.Error())
-	}
-	return nil
-}
-
 func (c *call) requireBody() *Error {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return newErr(http.StatusBadRequest, "parse_exception", "request body is required")

@@ -80,7 +80,7 @@ func (n *Node) newIndex(name string, body json.RawMessage) (*index, *Error) {
 		return nil, e
 	}
 	ix := &index{Name: name, UUID: n.randomID(22), Created: n.now().UTC().Truncate(time.Millisecond),
-		MaxSeqNo: -1, PrimaryTerm: 1, Docs: map[string]*storedDoc{}}
+		MaxSeqNo: -1, PrimaryTerm: 1, Docs: map[string]*storedDoc{}, Settings: map[string]any{}}
 	if len(body) == 0 || string(body) == "null" {
 		return ix, nil
 	}
@@ -94,7 +94,6 @@ func (n *Node) newIndex(name string, body json.RawMessage) (*index, *Error) {
 	}
 	flat := map[string]any{}
 	flatten("", req.Settings, flat)
-	ix.Settings = map[string]any{}
 	for k, v := range flat {
 		k = strings.TrimPrefix(k, "index.")
 		if k == "hidden" {
