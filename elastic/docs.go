@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/elastic/go-elasticsearch/v8/esapi"
+
+	"github.com/fleetform/fleetform/secret"
 )
 
 // Info is GET / of a cluster.
@@ -258,4 +260,16 @@ func (c *Client) OpenIndex(ctx context.Context, index string) error {
 		send: func(ctx context.Context) (*esapi.Response, error) {
 			return esapi.IndicesOpenRequest{Index: []string{index}}.Do(ctx, c.es)
 		}}, nil)
+}
+
+// AuthenticateAs calls GET /_security/_authenticate with another
+// credential — an Authorization header value such as "Bearer <service
+// token>" or "ApiKey <encoded>" — to check that a credential fleetform
+// minted works. Rejected credentials are a 401 *Error.
+func (c *Client) AuthenticateAs(ctx context.Context, authorization secret.Value) (Principal, error) {
+	var out Principal
+	err := c.doJSON(ctx, call{method: http.MethodGet, path: "/_security/_authenticate", send: func(ctx context.Context) (*esapi.Response, error) {
+		return esapi.SecurityAuthenticateRequest{Header: http.Header{"Authorization": {authorization.Reveal()}}}.Do(ctx, c.es)
+	}}, &out)
+	return out, err
 }

@@ -119,8 +119,11 @@ func TestFleetsim_Credentials(t *testing.T) {
 	if err != nil || tok.Name != "fleetform-remote-west" {
 		t.Fatalf("CreateServiceToken = %+v, %v", tok, err)
 	}
-	if _, err := sim.Cluster("main").ES().Authenticate("Bearer " + tok.Value.Reveal()); err != nil {
-		t.Errorf("token does not authenticate: %v", err)
+	if p, err := c.AuthenticateAs(ctx, secret.New("Bearer "+tok.Value.Reveal())); err != nil || p.Username != "elastic/fleet-server-remote" {
+		t.Errorf("token authenticates as %+v, %v", p, err)
+	}
+	if _, err := c.AuthenticateAs(ctx, secret.New("Bearer AAEAAWVsYXN0aWMvZmxlZXQtc2VydmVyLXJlbW90ZS9ub3BlOm5vcGU")); elastic.StatusCode(err) != 401 {
+		t.Errorf("unknown token: %v", err)
 	}
 	creds, err := c.ListServiceTokens(ctx, "elastic", "fleet-server-remote")
 	if err != nil || !slices.Contains(creds.Tokens, "fleetform-remote-west") {
