@@ -39,7 +39,7 @@ func samplePlan() *Plan {
 		Fingerprint: "sha256:0123abcd",
 		Changes: []Change{
 			{Cluster: "main", Kind: KindAgentPolicy, ID: "prod-linux", Name: "Prod Linux", Action: Update,
-				Fields: []FieldDiff{{Path: "data_output_id", Before: "fleet-default-output", After: "remote-west"}},
+				Fields:    []FieldDiff{{Path: "data_output_id", Before: "fleet-default-output", After: "remote-west"}},
 				DependsOn: []string{"main/output/remote-west"}},
 			{Cluster: "main", Kind: KindOutput, ID: "legacy-logstash", Name: "legacy", Action: Delete, Reason: "owned by fleetform and no longer declared (--prune)"},
 			{Cluster: "main", Kind: KindOutput, ID: "remote-west", Name: "remote-west", Action: Create, Fields: []FieldDiff{

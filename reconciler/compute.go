@@ -21,8 +21,8 @@ type step struct {
 	err error
 
 	out      *schema.Output
-	outWant  map[string]any // managed (non-secret) fields, normalized
-	outHave  map[string]any // observed output; nil on create
+	outWant  map[string]any  // managed (non-secret) fields, normalized
+	outHave  map[string]any  // observed output; nil on create
 	write    map[string]bool // secret paths whose value is sent (resolved or minted)
 	mint     map[string]bool // secret paths to mint first
 	dropRefs map[string]bool // observed secrets.* refs deliberately not sent back (replaced by a plain field)

@@ -480,7 +480,10 @@ func (i *fakeInventory) Delete(ctx context.Context, cluster, kind, id string) er
 }
 
 // fastHasher is a salted SHA-256 (tests only; production uses PBKDF2).
-type fastHasher struct{ mu sync.Mutex; n int }
+type fastHasher struct {
+	mu sync.Mutex
+	n  int
+}
 
 func (h *fastHasher) Hash(v secret.Value) string {
 	h.mu.Lock()

@@ -188,13 +188,13 @@ func TestPlan_HostsAndServerDefaultsAreNotDrift(t *testing.T) {
 
 func TestNormalizeHost(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://x":                "https://x:443",
-		"http://X.Example":         "http://x.example:80",
-		"https://x:9200/":          "https://x:9200",
-		"https://x/path":           "https://x:443/path",
-		"http://[::1]":             "http://[::1]:80",
-		"ls.example:5044":          "ls.example:5044",
-		"https://x:443":            "https://x:443",
+		"https://x":        "https://x:443",
+		"http://X.Example": "http://x.example:80",
+		"https://x:9200/":  "https://x:9200",
+		"https://x/path":   "https://x:443/path",
+		"http://[::1]":     "http://[::1]:80",
+		"ls.example:5044":  "ls.example:5044",
+		"https://x:443":    "https://x:443",
 	} {
 		if got := NormalizeHost(in); got != want {
 			t.Errorf("NormalizeHost(%q) = %q, want %q", in, got, want)
