@@ -30,38 +30,41 @@ type AgentPolicy struct {
 	Raw                map[string]any
 }
 
-// UnmarshalJSON fills the typed fields and Raw from Kibana's JSON.
+// UnmarshalJSON fills Raw from Kibana's JSON and the typed fields from Raw
+// (one decode: observing thousands of policies is on every plan's path).
 func (p *AgentPolicy) UnmarshalJSON(b []byte) error {
-	var typed struct {
-		ID                 string  `json:"id"`
-		Name               string  `json:"name"`
-		Namespace          string  `json:"namespace"`
-		Description        *string `json:"description"`
-		DataOutputID       *string `json:"data_output_id"`
-		MonitoringOutputID *string `json:"monitoring_output_id"`
-		FleetServerHostID  *string `json:"fleet_server_host_id"`
-		Revision           int     `json:"revision"`
-		IsManaged          bool    `json:"is_managed"`
-		IsPreconfigured    bool    `json:"is_preconfigured"`
-		HasFleetServer     bool    `json:"has_fleet_server"`
-		SupportsAgentless  *bool   `json:"supports_agentless"`
-		InactivityTimeout  *int    `json:"inactivity_timeout"`
-		Agents             int     `json:"agents"`
-	}
-	if err := json.Unmarshal(b, &typed); err != nil {
-		return err
-	}
 	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	*p = AgentPolicy{
-		ID: typed.ID, Name: typed.Name, Namespace: typed.Namespace, Description: typed.Description,
-		DataOutputID: typed.DataOutputID, MonitoringOutputID: typed.MonitoringOutputID,
-		FleetServerHostID: typed.FleetServerHostID, Revision: typed.Revision, IsManaged: typed.IsManaged,
-		IsPreconfigured: typed.IsPreconfigured, HasFleetServer: typed.HasFleetServer,
-		SupportsAgentless: typed.SupportsAgentless != nil && *typed.SupportsAgentless,
-		InactivityTimeout: typed.InactivityTimeout, Agents: typed.Agents, Raw: raw,
+		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"), Description: optStr(raw, "description"),
+		DataOutputID: optStr(raw, "data_output_id"), MonitoringOutputID: optStr(raw, "monitoring_output_id"),
+		FleetServerHostID: optStr(raw, "fleet_server_host_id"), Revision: num(raw, "revision"),
+		IsManaged: boolean(raw, "is_managed"), IsPreconfigured: boolean(raw, "is_preconfigured"),
+		HasFleetServer: boolean(raw, "has_fleet_server"), SupportsAgentless: boolean(raw, "supports_agentless"),
+		InactivityTimeout: optNum(raw, "inactivity_timeout"), Agents: num(raw, "agents"), Raw: raw,
+	}
+	return nil
+}
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+func optStr(m map[string]any, k string) *string {
+	if s, ok := m[k].(string); ok {
+		return &s
+	}
+	return nil
+}
+
+func boolean(m map[string]any, k string) bool { b, _ := m[k].(bool); return b }
+
+func num(m map[string]any, k string) int { f, _ := m[k].(float64); return int(f) }
+
+func optNum(m map[string]any, k string) *int {
+	if f, ok := m[k].(float64); ok {
+		n := int(f)
+		return &n
 	}
 	return nil
 }
