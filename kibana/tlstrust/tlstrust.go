@@ -32,8 +32,9 @@ func (e *trustError) Permanent() bool { return true }
 // Config returns a *tls.Config trusting the system roots plus the
 // certificates in caFile (when set), or — when fingerprint is set — any
 // chain that contains a certificate with that SHA-256 fingerprint (hex, with
-// or without colons, any case). The hostname is always verified against the
-// trusted chain. With neither set it returns nil: the default TLS settings.
+// or without colons, any case); with both set, either one suffices. The
+// hostname is always verified against the trusted chain. With neither set
+// it returns nil: the default TLS settings.
 func Config(caFile, fingerprint string) (*tls.Config, error) {
 	if caFile == "" && fingerprint == "" {
 		return nil, nil
