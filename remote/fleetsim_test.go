@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -718,5 +719,70 @@ func TestTwoCluster_FollowerRepair(t *testing.T) {
 	}
 	if p2 := mustPlan(t, tc, env.doc); !p2.Empty() {
 		t.Fatalf("plan after recreate not empty:\n%s", planText(p2))
+	}
+}
+
+// TestTwoCluster_GeneratedSecretsNeverLeak applies and rotates with
+// generated credentials and checks that neither value appears in the plan
+// (text and JSON), the logs or the state index.
+func TestTwoCluster_GeneratedSecretsNeverLeak(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+	var logs strings.Builder
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tc, err := Connect(t.Context(), env.doc, ConnectOptions{Logger: log, HealthTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planOut strings.Builder
+	p := mustPlan(t, tc, env.doc)
+	_ = plan.WriteText(&planOut, p)
+	_ = plan.WriteJSON(&planOut, p)
+	res, err := tc.Apply(t.Context(), env.doc, nil, applyOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = plan.WriteJSON(&planOut, res.Plan)
+	var values []string
+	collect := func() {
+		out, err := env.kibana(t, "main").GetOutput(t.Context(), "remote-west")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id := out.SecretID("service_token"); id != "" {
+			v, _ := env.sim.Cluster("main").ES().GetFleetSecret(id)
+			values = append(values, v)
+		}
+		if v, _ := out["service_token"].(string); v != "" {
+			values = append(values, v)
+		}
+		if v, _ := out["kibana_api_key"].(string); v != "" {
+			values = append(values, v)
+		}
+	}
+	collect()
+	if _, err := tc.Engine.Rotate(t.Context(), env.doc, "remote-west"); err != nil {
+		t.Fatal(err)
+	}
+	collect()
+	if len(values) != 4 {
+		t.Fatalf("found %d credential values in the output, want 4 (token and key, before and after rotation)", len(values))
+	}
+	docs, err := env.sim.Cluster("main").ES().SearchDocs("fleetform-state", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state strings.Builder
+	for _, d := range docs {
+		state.Write(d.Source)
+	}
+	if state.Len() == 0 {
+		t.Fatal("the state index is empty")
+	}
+	for _, v := range values {
+		for where, text := range map[string]string{"plan": planOut.String(), "logs": logs.String(), "state index": state.String()} {
+			if strings.Contains(text, v) {
+				t.Errorf("a generated credential appears in the %s", where)
+			}
+		}
 	}
 }
