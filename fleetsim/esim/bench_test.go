@@ -45,6 +45,7 @@ func BenchmarkHTTP_Search(b *testing.B) {
 	for b.Loop() {
 		req := httptest.NewRequest("POST", "/fleetform-state/_search", strings.NewReader(body))
 		req.Header.Set("Authorization", superuser)
+		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {

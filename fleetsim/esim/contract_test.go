@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -39,14 +40,16 @@ func TestContract_EveryESRouteExistsInRestAPISpec(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Skipf("Elasticsearch REST specs not found at %s (the shared folder is absent in a fresh clone); skipping the contract test", specDir)
 	}
-	spec := map[string]string{} // "METHOD /path" → spec file
+	spec := map[string]string{}         // "METHOD /path" → spec file
+	specParams := map[string][]string{} // API name → its parameters
 	for _, f := range files {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var api map[string]struct {
-			URL struct {
+			Params map[string]any `json:"params"`
+			URL    struct {
 				Paths []struct {
 					Path    string   `json:"path"`
 					Methods []string `json:"methods"`
@@ -56,7 +59,8 @@ func TestContract_EveryESRouteExistsInRestAPISpec(t *testing.T) {
 		if err := json.Unmarshal(raw, &api); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		for _, a := range api {
+		for name, a := range api {
+			specParams[name] = sortedKeys(a.Params)
 			for _, p := range a.URL.Paths {
 				for _, m := range p.Methods {
 					spec[m+" "+p.Path] = filepath.Base(f)
@@ -80,6 +84,20 @@ func TestContract_EveryESRouteExistsInRestAPISpec(t *testing.T) {
 	for key := range notInSpecs {
 		if !served[key] {
 			t.Errorf("allow-list entry %q names a route the handler does not serve", key)
+		}
+	}
+	// Each served API whose spec is here accepts exactly the spec's parameters
+	// (plus the documented newer ones).
+	newer := map[string][]string{"security.get_api_key": {"active_only", "with_profile_uid"}}
+	for _, rt := range routes {
+		want, ok := specParams[rt.api]
+		if !ok {
+			continue
+		}
+		got := slices.DeleteFunc(slices.Clone(apiParams[rt.api]), func(p string) bool { return slices.Contains(newer[rt.api], p) })
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s parameters %v, spec %v", rt.api, got, want)
 		}
 	}
 	// The reverse direction: every spec route of the folder is served.

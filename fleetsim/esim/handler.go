@@ -28,73 +28,75 @@ type handlerFunc func(n *Node, c *call) (int, any, *Error)
 
 // route is one REST endpoint. action is the ES action name checked against
 // the caller's privileges; index actions ("indices:…") are checked against
-// the {index} path part.
+// the {index} path part. Query parameters not listed for the API are refused,
+// as ES refuses them.
 type route struct {
 	method  string
 	pattern string
 	action  string
+	api     string // the rest-api-spec name, e.g. "ccr.follow"; its parameters are in apiParams
 	h       handlerFunc
 }
 
 var routes = []route{
-	{"GET", "/", "cluster:monitor/main", (*Node).hInfo},
-	{"HEAD", "/", "cluster:monitor/main", (*Node).hInfo},
-	{"GET", "/_license", "cluster:monitor/xpack/license/get", (*Node).hLicense},
-	{"GET", "/_security/_authenticate", "", (*Node).hAuthenticate},
+	{"GET", "/", "cluster:monitor/main", "info", (*Node).hInfo},
+	{"HEAD", "/", "cluster:monitor/main", "ping", (*Node).hInfo},
+	{"GET", "/_license", "cluster:monitor/xpack/license/get", "license.get", (*Node).hLicense},
+	{"GET", "/_security/_authenticate", "", "security.authenticate", (*Node).hAuthenticate},
 
-	{"POST", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/create", (*Node).hCreateServiceToken},
-	{"PUT", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/create", (*Node).hCreateServiceToken},
-	{"POST", "/_security/service/{namespace}/{service}/credential/token", "cluster:admin/xpack/security/service_account/token/create", (*Node).hCreateServiceToken},
-	{"DELETE", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/delete", (*Node).hDeleteServiceToken},
-	{"GET", "/_security/service/{namespace}/{service}/credential", "cluster:admin/xpack/security/service_account/credential/get", (*Node).hGetServiceCredentials},
+	{"POST", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/create", "security.create_service_token", (*Node).hCreateServiceToken},
+	{"PUT", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/create", "security.create_service_token", (*Node).hCreateServiceToken},
+	{"POST", "/_security/service/{namespace}/{service}/credential/token", "cluster:admin/xpack/security/service_account/token/create", "security.create_service_token", (*Node).hCreateServiceToken},
+	{"DELETE", "/_security/service/{namespace}/{service}/credential/token/{name}", "cluster:admin/xpack/security/service_account/token/delete", "security.delete_service_token", (*Node).hDeleteServiceToken},
+	{"GET", "/_security/service/{namespace}/{service}/credential", "cluster:admin/xpack/security/service_account/credential/get", "security.get_service_credentials", (*Node).hGetServiceCredentials},
 
-	{"POST", "/_security/api_key", "cluster:admin/xpack/security/api_key/create", (*Node).hCreateAPIKey},
-	{"PUT", "/_security/api_key", "cluster:admin/xpack/security/api_key/create", (*Node).hCreateAPIKey},
-	{"GET", "/_security/api_key", "cluster:admin/xpack/security/api_key/get", (*Node).hGetAPIKeys},
-	{"DELETE", "/_security/api_key", "cluster:admin/xpack/security/api_key/invalidate", (*Node).hInvalidateAPIKeys},
+	{"POST", "/_security/api_key", "cluster:admin/xpack/security/api_key/create", "security.create_api_key", (*Node).hCreateAPIKey},
+	{"PUT", "/_security/api_key", "cluster:admin/xpack/security/api_key/create", "security.create_api_key", (*Node).hCreateAPIKey},
+	{"GET", "/_security/api_key", "cluster:admin/xpack/security/api_key/get", "security.get_api_key", (*Node).hGetAPIKeys},
+	{"DELETE", "/_security/api_key", "cluster:admin/xpack/security/api_key/invalidate", "security.invalidate_api_key", (*Node).hInvalidateAPIKeys},
 
-	{"GET", "/_cluster/settings", "cluster:monitor/settings", (*Node).hGetSettings},
-	{"PUT", "/_cluster/settings", "cluster:admin/settings/update", (*Node).hPutSettings},
-	{"GET", "/_cluster/health", "cluster:monitor/health", (*Node).hHealth},
-	{"GET", "/_remote/info", "cluster:monitor/remote/info", (*Node).hRemoteInfo},
+	{"GET", "/_cluster/settings", "cluster:monitor/settings", "cluster.get_settings", (*Node).hGetSettings},
+	{"PUT", "/_cluster/settings", "cluster:admin/settings/update", "cluster.put_settings", (*Node).hPutSettings},
+	{"GET", "/_cluster/health", "cluster:monitor/health", "cluster.health", (*Node).hHealth},
+	{"GET", "/_remote/info", "cluster:monitor/remote/info", "cluster.remote_info", (*Node).hRemoteInfo},
 
-	{"POST", "/_fleet/secret", "cluster:admin/fleet/secrets/post", (*Node).hPostSecret},
-	{"GET", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/get", (*Node).hGetSecret},
-	{"DELETE", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/delete", (*Node).hDeleteSecret},
+	{"POST", "/_fleet/secret", "cluster:admin/fleet/secrets/post", "fleet.post_secret", (*Node).hPostSecret},
+	{"GET", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/get", "fleet.get_secret", (*Node).hGetSecret},
+	{"DELETE", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/delete", "fleet.delete_secret", (*Node).hDeleteSecret},
 
-	{"GET", "/_search", "indices:data/read/search", (*Node).hSearch},
-	{"POST", "/_search", "indices:data/read/search", (*Node).hSearch},
-	{"GET", "/_count", "indices:data/read/search", (*Node).hCount},
-	{"POST", "/_count", "indices:data/read/search", (*Node).hCount},
+	{"GET", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"POST", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"GET", "/_count", "indices:data/read/search", "count", (*Node).hCount},
+	{"POST", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 
-	{"PUT", "/{index}", "indices:admin/create", (*Node).hCreateIndex},
-	{"HEAD", "/{index}", "indices:admin/get", (*Node).hIndexExists},
-	{"GET", "/{index}", "indices:admin/get", (*Node).hGetIndex},
-	{"DELETE", "/{index}", "indices:admin/delete", (*Node).hDeleteIndex},
-	{"POST", "/{index}/_close", "indices:admin/close", (*Node).hCloseIndex},
-	{"POST", "/{index}/_open", "indices:admin/open", (*Node).hOpenIndex},
-	{"POST", "/{index}/_refresh", "indices:admin/refresh", (*Node).hRefresh},
-	{"GET", "/{index}/_refresh", "indices:admin/refresh", (*Node).hRefresh},
+	{"PUT", "/{index}", "indices:admin/create", "indices.create", (*Node).hCreateIndex},
+	{"HEAD", "/{index}", "indices:admin/get", "indices.exists", (*Node).hIndexExists},
+	{"GET", "/{index}", "indices:admin/get", "indices.get", (*Node).hGetIndex},
+	{"DELETE", "/{index}", "indices:admin/delete", "indices.delete", (*Node).hDeleteIndex},
+	{"POST", "/{index}/_close", "indices:admin/close", "indices.close", (*Node).hCloseIndex},
+	{"POST", "/{index}/_open", "indices:admin/open", "indices.open", (*Node).hOpenIndex},
+	{"POST", "/{index}/_refresh", "indices:admin/refresh", "indices.refresh", (*Node).hRefresh},
+	{"GET", "/{index}/_refresh", "indices:admin/refresh", "indices.refresh", (*Node).hRefresh},
 
-	{"GET", "/{index}/_doc/{id}", "indices:data/read/get", (*Node).hGetDoc},
-	{"HEAD", "/{index}/_doc/{id}", "indices:data/read/get", (*Node).hGetDoc},
-	{"PUT", "/{index}/_doc/{id}", "indices:data/write/index", (*Node).hIndexDoc},
-	{"POST", "/{index}/_doc/{id}", "indices:data/write/index", (*Node).hIndexDoc},
-	{"POST", "/{index}/_doc", "indices:data/write/index", (*Node).hIndexDoc},
-	{"PUT", "/{index}/_create/{id}", "indices:data/write/index", (*Node).hCreateDoc},
-	{"POST", "/{index}/_create/{id}", "indices:data/write/index", (*Node).hCreateDoc},
-	{"DELETE", "/{index}/_doc/{id}", "indices:data/write/delete", (*Node).hDeleteDoc},
-	{"GET", "/{index}/_search", "indices:data/read/search", (*Node).hSearch},
-	{"POST", "/{index}/_search", "indices:data/read/search", (*Node).hSearch},
-	{"GET", "/{index}/_count", "indices:data/read/search", (*Node).hCount},
-	{"POST", "/{index}/_count", "indices:data/read/search", (*Node).hCount},
+	{"GET", "/{index}/_doc/{id}", "indices:data/read/get", "get", (*Node).hGetDoc},
+	{"HEAD", "/{index}/_doc/{id}", "indices:data/read/get", "exists", (*Node).hGetDoc},
+	{"PUT", "/{index}/_doc/{id}", "indices:data/write/index", "index", (*Node).hIndexDoc},
+	{"POST", "/{index}/_doc/{id}", "indices:data/write/index", "index", (*Node).hIndexDoc},
+	{"POST", "/{index}/_doc", "indices:data/write/index", "index", (*Node).hIndexDoc},
+	{"PUT", "/{index}/_create/{id}", "indices:data/write/index", "create", (*Node).hCreateDoc},
+	{"POST", "/{index}/_create/{id}", "indices:data/write/index", "create", (*Node).hCreateDoc},
+	{"DELETE", "/{index}/_doc/{id}", "indices:data/write/delete", "delete", (*Node).hDeleteDoc},
+	{"GET", "/{index}/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"POST", "/{index}/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"GET", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
+	{"POST", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
 
-	{"PUT", "/{index}/_ccr/follow", "indices:admin/xpack/ccr/put_follow", (*Node).hFollow},
-	{"POST", "/{index}/_ccr/pause_follow", "indices:admin/xpack/ccr/pause_follow", (*Node).hPauseFollow},
-	{"POST", "/{index}/_ccr/resume_follow", "indices:admin/xpack/ccr/resume_follow", (*Node).hResumeFollow},
-	{"POST", "/{index}/_ccr/unfollow", "indices:admin/xpack/ccr/unfollow", (*Node).hUnfollow},
-	{"GET", "/{index}/_ccr/info", "indices:monitor/xpack/ccr/follow_info", (*Node).hFollowInfo},
-	{"GET", "/{index}/_ccr/stats", "indices:monitor/xpack/ccr/follow_stats", (*Node).hFollowStats},
+	{"PUT", "/{index}/_ccr/follow", "indices:admin/xpack/ccr/put_follow", "ccr.follow", (*Node).hFollow},
+	{"POST", "/{index}/_ccr/pause_follow", "indices:admin/xpack/ccr/pause_follow", "ccr.pause_follow", (*Node).hPauseFollow},
+	{"POST", "/{index}/_ccr/resume_follow", "indices:admin/xpack/ccr/resume_follow", "ccr.resume_follow", (*Node).hResumeFollow},
+	{"POST", "/{index}/_ccr/unfollow", "indices:admin/xpack/ccr/unfollow", "ccr.unfollow", (*Node).hUnfollow},
+	{"GET", "/{index}/_ccr/info", "indices:monitor/xpack/ccr/follow_info", "ccr.follow_info", (*Node).hFollowInfo},
+	{"GET", "/{index}/_ccr/stats", "indices:monitor/xpack/ccr/follow_stats", "ccr.follow_stats", (*Node).hFollowStats},
 }
 
 // match reports whether the path segments fit a route pattern and returns its parameters.
@@ -174,9 +176,20 @@ func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	// ES's order: the RestController checks the content type, the security
+	// filter authenticates, the handler validates parameters, the action is
+	// authorized.
+	if e := checkContentType(r); e != nil {
+		writeJSON(w, r, http.StatusNotAcceptable, map[string]any{"error": e.Reason, "status": http.StatusNotAcceptable})
+		return
+	}
 	who, aerr := n.authenticate(r.Header.Get("Authorization"), r.URL.RequestURI())
 	if aerr != nil {
 		writeError(w, r, aerr)
+		return
+	}
+	if e := checkParams(r, found.api); e != nil {
+		writeError(w, r, e)
 		return
 	}
 	indices := []string{"*"}
