@@ -23,7 +23,7 @@ type ConnectOptions struct {
 	Prune          bool
 	Concurrency    int
 	ForceUninstall bool
-	HealthTimeout  time.Duration // rotate: how long to wait for a healthy output
+	HealthTimeout  time.Duration // rotate: how long to wait for a healthy output; 0 = 2m, negative = do not wait
 	Logger         *slog.Logger
 }
 

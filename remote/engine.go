@@ -53,7 +53,7 @@ type Config struct {
 	// ForceUninstall (--force-uninstall): see SyncInput.ForceUninstall.
 	ForceUninstall bool
 	// HealthTimeout bounds the wait for a rotated output to report healthy
-	// (rotate only; apply never waits). Default 2m.
+	// (rotate only; apply never waits). Default 2m; negative: do not wait.
 	HealthTimeout time.Duration
 	HealthPoll    time.Duration // default 5s
 	Now           func() time.Time
