@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetform/fleetform/elastic"
@@ -124,6 +125,7 @@ type Store struct {
 	es       *elastic.Client
 	index    string
 	instance string
+	ensured  atomic.Bool // the index exists with its mapping (checked once per Store)
 }
 
 // NewStore returns a store over es; empty index and instance take the defaults.
@@ -168,11 +170,13 @@ func (s *Store) docID(k Key) string {
 }
 
 // Load returns every entry of this instance with one search. A missing
-// index is an empty inventory.
+// index is an empty inventory. The search reads every document of the index
+// (a few hundred, shared by a handful of instances) and keeps this
+// instance's, so it does not depend on how the index happens to be mapped.
 func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 	res, err := s.es.Search(ctx, s.index, map[string]any{
 		"size":  maxEntries,
-		"query": map[string]any{"term": map[string]any{"instance": s.instance}},
+		"query": map[string]any{"match_all": map[string]any{}},
 	})
 	if err != nil {
 		if elastic.ErrorType(err) == "index_not_found_exception" {
@@ -181,7 +185,7 @@ func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	if res.Total > len(res.Hits) {
-		return nil, fmt.Errorf("load state: %d entries for instance %q, more than the %d one search returns", res.Total, s.instance, len(res.Hits))
+		return nil, fmt.Errorf("load state: index %s holds %d entries, more than the %d one search returns", s.index, res.Total, len(res.Hits))
 	}
 	out := make(map[Key]Entry, len(res.Hits))
 	var errs []error
@@ -191,7 +195,7 @@ func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 			errs = append(errs, fmt.Errorf("state doc %s: %w", h.ID, err))
 			continue
 		}
-		if d.Instance != s.instance { // the term query matched a differently-cased keyword? never trust it
+		if d.Instance != s.instance {
 			continue
 		}
 		e := fromDoc(d)
@@ -232,17 +236,20 @@ func (s *Store) Delete(ctx context.Context, k Key) error {
 }
 
 func (s *Store) ensureIndex(ctx context.Context) error {
+	if s.ensured.Load() {
+		return nil
+	}
 	ok, err := s.es.IndexExists(ctx, s.index)
 	if err != nil {
 		return fmt.Errorf("state index %s: %w", s.index, err)
 	}
-	if ok {
-		return nil
+	if !ok {
+		err = s.es.CreateIndex(ctx, s.index, mapping)
+		if err != nil && elastic.ErrorType(err) != "resource_already_exists_exception" {
+			return fmt.Errorf("state index %s: %w", s.index, err)
+		}
 	}
-	err = s.es.CreateIndex(ctx, s.index, mapping)
-	if err != nil && elastic.ErrorType(err) != "resource_already_exists_exception" {
-		return fmt.Errorf("state index %s: %w", s.index, err)
-	}
+	s.ensured.Store(true)
 	return nil
 }
 

@@ -76,20 +76,12 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			notFound()
 			return
 		}
-		var q struct {
-			Size  int `json:"size"`
-			Query struct {
-				Term map[string]string `json:"term"`
-			} `json:"query"`
+		if !strings.Contains(string(b), `"match_all"`) || !strings.Contains(string(b), `"size":10000`) {
+			w.WriteHeader(400)
+			return
 		}
-		_ = json.Unmarshal(b, &q)
 		var hits []any
 		for id, src := range f.docs {
-			var d map[string]any
-			_ = json.Unmarshal(src, &d)
-			if inst, ok := q.Query.Term["instance"]; ok && d["instance"] != inst {
-				continue
-			}
 			hits = append(hits, map[string]any{"_id": id, "_seq_no": 1, "_primary_term": 1, "_source": json.RawMessage(src)})
 		}
 		_ = json.NewEncoder(w).Encode(map[string]any{"hits": map[string]any{"total": map[string]any{"value": len(hits)}, "hits": hits}})
@@ -157,9 +149,7 @@ func TestStore_RoundTrip(t *testing.T) {
 		"HEAD /fleetform-state?",
 		"PUT /fleetform-state?",
 		"PUT /fleetform-state/_doc/prod%2Fmain%2Foutput%2Fremote-west?refresh=wait_for",
-		"HEAD /fleetform-state?",
 		"PUT /fleetform-state/_doc/prod%2Fmain%2Fagent_policy%2Fprod%2Flinux?refresh=wait_for",
-		"HEAD /fleetform-state?",
 		"PUT /fleetform-state/_doc/prod%2Fwest%2Fservice_token%2Ffleetform-remote-west?refresh=wait_for",
 		"POST /fleetform-state/_search?seq_no_primary_term=true",
 		"DELETE /fleetform-state/_doc/prod%2Fmain%2Fagent_policy%2Fprod%2Flinux?refresh=wait_for",
@@ -168,6 +158,22 @@ func TestStore_RoundTrip(t *testing.T) {
 	}
 	if d := cmp.Diff(wantLog, f.log); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)
+	}
+	var m struct {
+		Settings struct {
+			Index map[string]any `json:"index"`
+		} `json:"settings"`
+		Mappings struct {
+			Dynamic    bool                      `json:"dynamic"`
+			Properties map[string]map[string]any `json:"properties"`
+		} `json:"mappings"`
+	}
+	if err := json.Unmarshal(f.mapping, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Settings.Index["hidden"] != true || m.Mappings.Dynamic || m.Mappings.Properties["instance"]["type"] != "keyword" ||
+		m.Mappings.Properties["secrets"]["enabled"] != false {
+		t.Errorf("index created with %s", f.mapping)
 	}
 	var doc map[string]any
 	_ = json.Unmarshal(f.docs["prod/main/output/remote-west"], &doc)
