@@ -592,3 +592,33 @@ func TestURLKeepsBasePath(t *testing.T) {
 		t.Errorf("URL() = %q", c.URL())
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	e := newEnv(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n%3 == 0 {
+			kibanaError(w, 503, "busy", nil)
+			return
+		}
+		ok(w, r, n)
+	}, apiKeyAuth())
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := range 32 {
+		wg.Go(func() {
+			var err error
+			if i%2 == 0 {
+				_, err = e.c.ListOutputs(context.Background())
+			} else {
+				_, err = e.c.UpdateOutput(context.Background(), fmt.Sprintf("o%d", i), map[string]any{"name": "x"})
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
