@@ -540,6 +540,7 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 			}
 			s.pkgHave = &have
 			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion}}
+			s.change.Reason += "; Kibana also deletes the package's integration policies when no agent uses them, and refuses the uninstall when one does"
 		default:
 			continue
 		}

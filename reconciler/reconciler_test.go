@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -807,5 +810,39 @@ func TestVerifyCache_SlowHashOncePerValue(t *testing.T) {
 	vc.Verify(b, other)
 	if ch.verifies != 2 {
 		t.Errorf("slow verifies = %d, want 2", ch.verifies)
+	}
+}
+
+// slowFleet counts how many agent policy creates run at once.
+type slowFleet struct {
+	*fakeFleet
+	mu            sync.Mutex
+	inflight, max int
+}
+
+func (s *slowFleet) CreateAgentPolicy(ctx context.Context, body map[string]any) (kibana.AgentPolicy, error) {
+	s.mu.Lock()
+	s.inflight++
+	s.max = max(s.max, s.inflight)
+	s.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	defer func() { s.mu.Lock(); s.inflight--; s.mu.Unlock() }()
+	return s.fakeFleet.CreateAgentPolicy(ctx, body)
+}
+
+func TestApply_BoundedConcurrency(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Concurrency = 3 })
+	sf := &slowFleet{fakeFleet: h.f}
+	h.r.cfg.Fleet = sf
+	doc := &schema.Document{}
+	for i := range 12 {
+		doc.AgentPolicies = append(doc.AgentPolicies, schema.AgentPolicy{ID: fmt.Sprintf("p%02d", i), Name: fmt.Sprintf("P%02d", i), Namespace: "default"})
+	}
+	h.apply(doc)
+	if sf.max > 3 || sf.max < 2 {
+		t.Errorf("max concurrent creates = %d, want 2..3", sf.max)
+	}
+	if len(h.f.policies) != 12 {
+		t.Errorf("%d policies created", len(h.f.policies))
 	}
 }
