@@ -25,6 +25,7 @@ type ConnectOptions struct {
 	ForceUninstall bool
 	HealthTimeout  time.Duration // rotate: how long to wait for a healthy output; 0 = 2m, negative = do not wait
 	Logger         *slog.Logger
+	Now            func() time.Time // clock for backoff and journals; default time.Now
 }
 
 // Connect builds the two-cluster reconciler for doc: clients for the main
@@ -68,7 +69,7 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 	eng, err := New(Config{
 		MainFleet: mainKB, MainES: mainLicense, Remotes: remotes,
 		Ledger: StateLedger(store), Hasher: reconciler.StateHasher{}, Inventory: inv,
-		ForceUninstall: opts.ForceUninstall, HealthTimeout: opts.HealthTimeout,
+		ForceUninstall: opts.ForceUninstall, HealthTimeout: opts.HealthTimeout, Now: opts.Now,
 	}, log.With("component", "remote"))
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
@@ -784,5 +785,44 @@ func TestTwoCluster_GeneratedSecretsNeverLeak(t *testing.T) {
 				t.Errorf("a generated credential appears in the %s", where)
 			}
 		}
+	}
+}
+
+// TestTwoCluster_DirectInstallRetriesWithBackoff: a failed direct install
+// is reported failed and retried only after Kibana's backoff.
+func TestTwoCluster_DirectInstallRetriesWithBackoff(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "basic"}, {Name: "west", License: "basic"}},
+		fmt.Sprintf(directBody, true))
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	tc := env.connect(t, ConnectOptions{Now: func() time.Time { return now }})
+	if err := env.sim.AddFault(faultFor("west", "POST", "/api/fleet/epm/packages/**")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Apply(t.Context(), env.doc, nil, applyOpts()); err == nil {
+		t.Fatal("apply with a failing install on west converged")
+	}
+	env.sim.ClearFaults()
+	if _, ok := findChange(mustPlan(t, tc, env.doc), "west", KindPackage, "nginx"); ok {
+		t.Error("install retried before the 5-minute backoff")
+	}
+	st, err := tc.Engine.Status(t.Context(), env.doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st[0].Integrations; len(got) != 1 || got[0].SyncStatus != SyncFailed ||
+		!strings.HasPrefix(got[0].Error, "Installation status: install_failed") {
+		t.Errorf("status after a failed install = %+v", got)
+	}
+	now = now.Add(6 * time.Minute)
+	p := mustPlan(t, tc, env.doc)
+	if ch, ok := findChange(p, "west", KindPackage, "nginx"); !ok || !strings.Contains(ch.Reason, "attempt 2 of 5") {
+		t.Fatalf("no retry after the backoff:\n%s", planText(p))
+	}
+	mustApply(t, tc, env.doc)
+	if v := env.installedOn(t, "west")["nginx"]; v != "2.0.0" {
+		t.Errorf("nginx on west = %q after the retry", v)
+	}
+	if p := mustPlan(t, tc, env.doc); !p.Empty() {
+		t.Errorf("plan not empty after the retry:\n%s", planText(p))
 	}
 }
