@@ -85,7 +85,7 @@ func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Lease, "lease", false, "elect one applier among replicas with a lease in the main cluster's Elasticsearch")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 15*time.Second, "how long a lease outlives its last renewal")
 	fs.StringVar(&c.LeaseHolder, "lease-holder", "", "this replica's identity in the lease (default: the host name)")
-	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "`URL` other replicas use to forward webhooks to this one while it leads (e.g. http://$(POD_IP):8080)")
+	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "`URL` other replicas use to forward webhooks to this one while it leads (e.g. http://$(POD_IP):8080; default: the --listen address when it names a host)")
 	c.Loop.BindFlags(fs)
 }
 
@@ -169,6 +169,16 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		src = g
 	}
 
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	advertise := cfg.AdvertiseURL
+	if host, _, _ := net.SplitHostPort(cfg.Listen); advertise == "" && host != "" && !net.ParseIP(host).IsUnspecified() {
+		advertise = "http://" + ln.Addr().String() // a fixed interface: reachable as is
+	}
+
 	var (
 		opts []daemon.Option
 		ls   *lease.Lease
@@ -183,7 +193,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 			}
 		}
 		ls, err = lease.New(&docStore{doc: func() *schema.Document { d, _ := loop.Document(); return d }}, lease.Config{
-			Name: cfg.Instance, Holder: holder, Address: cfg.AdvertiseURL, TTL: cfg.LeaseTTL,
+			Name: cfg.Instance, Holder: holder, Address: advertise, TTL: cfg.LeaseTTL,
 			Logger:   log,
 			OnChange: func(leader bool) { loopTrigger(&loop, leader) },
 		})
@@ -226,10 +236,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		log.Warn("no --webhook-secret-file: webhooks are disabled and POST /reconcile is open")
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	srv := daemon.NewServer(cfg.Listen, loop.Handler(daemon.HandlerOptions{Token: token, Webhooks: hooks}))
 	log.Info("serving", "addr", ln.Addr().String(), "source", fmt.Sprint(src), "drift", string(cfg.Loop.Drift), "interval", cfg.Loop.Interval)
 

@@ -171,10 +171,11 @@ func TestServeGitPushWebhookReconciles(t *testing.T) {
 	rec := newRecording()
 	d := startServe(t, serveConfig{Repo: url, Branch: "main", Path: "fleet", GitUsername: "fleetform", GitPasswordEnv: "FLEETFORM_TEST_GIT_PW", LogFormat: "json"}, rec)
 
-	waitFor(t, rec.seen, v1)
-	if code, _ := d.get(t, "/readyz"); code != 200 {
-		t.Errorf("/readyz after first reconcile = %d", code)
+	if code, _ := d.get(t, "/readyz"); code != 503 && len(rec.seen) == 0 {
+		t.Errorf("/readyz before the first reconcile = %d, want 503", code)
 	}
+	waitFor(t, rec.seen, v1)
+	waitUntil(t, "/readyz 200 after the first reconcile", func() bool { code, _ := d.get(t, "/readyz"); return code == 200 })
 
 	v2 := repo.Commit("main", "route o2", map[string]string{"fleet/outputs.yaml": serveOutputYAML("o2")})
 	if code := d.githubPush(t, "refs/heads/main", v2); code != http.StatusAccepted {
@@ -205,7 +206,9 @@ func TestServeGitPushWebhookReconciles(t *testing.T) {
 		t.Fatalf("webhook = %d, want 202", code)
 	}
 	waitFor(t, rec.seen, v2) // the last good revision, again
-	st := d.status(t)
+	// Reconcile has returned; wait for the turn to be recorded.
+	var st daemon.Status
+	waitUntil(t, "third turn recorded", func() bool { st = d.status(t); return st.Turns >= 3 })
 	if st.Invalid == nil || st.Invalid.Revision != v3 || st.Revision != v2 || st.AppliedRevision != v2 || st.Head != v3 {
 		t.Errorf("status after an invalid push = %+v", st)
 	}
