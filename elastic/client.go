@@ -29,6 +29,7 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/fleetform/fleetform/kibana/retry"
+	"github.com/fleetform/fleetform/kibana/tlstrust"
 	"github.com/fleetform/fleetform/secret"
 )
 
@@ -109,7 +110,7 @@ func New(rawURL string, auth Auth, opts ...Option) (*Client, error) {
 		f(&o)
 	}
 	if o.transport == nil {
-		o.transport = http.DefaultTransport.(*http.Transport).Clone()
+		o.transport = tlstrust.Transport(nil)
 	}
 	cfg := elasticsearch.Config{
 		Addresses:    []string{u.String()},

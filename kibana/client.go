@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/fleetform/fleetform/kibana/retry"
+	"github.com/fleetform/fleetform/kibana/tlstrust"
 	"github.com/fleetform/fleetform/secret"
 )
 
@@ -128,7 +129,7 @@ func New(baseURL string, auth Auth, opts ...Option) (*Client, error) {
 	c := &Client{
 		base:   u,
 		authz:  authz,
-		hc:     &http.Client{},
+		hc:     &http.Client{Transport: tlstrust.Transport(nil)},
 		policy: retry.Default(),
 		log:    slog.New(slog.DiscardHandler),
 	}
