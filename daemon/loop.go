@@ -269,7 +269,7 @@ func (l *Loop) turn(parent context.Context, trigger string) error {
 	// Every replica follows the source, so a standby shows the head and any
 	// invalid revision, and is ready to apply the moment it takes over.
 	var errs []error
-	good, srcErr := l.refresh(ctx, log)
+	good, srcErr := l.refresh(ctx, log, trigger == "webhook")
 	if srcErr != nil {
 		errs = append(errs, srcErr)
 	}
@@ -336,25 +336,30 @@ func (l *Loop) Once(ctx context.Context, trigger string) error {
 
 // refresh checks the head and, when it moved to a revision not seen yet,
 // fetches and validates it. It returns the revision to reconcile (the newest
-// valid one) and the source or validation error to report.
-func (l *Loop) refresh(ctx context.Context, log *slog.Logger) (*revision, error) {
+// valid one) and the source or validation error to report. pushed says a
+// webhook announced a push: then the head check would only repeat what the
+// fetch learns, so refresh fetches the newest revision straight away.
+func (l *Loop) refresh(ctx context.Context, log *slog.Logger, pushed bool) (*revision, error) {
 	l.mu.Lock()
 	good, bad := l.good, l.bad
 	l.mu.Unlock()
 
-	head, err := l.src.Head(ctx)
-	if err != nil {
-		l.m.fetchErrors.Inc()
-		return good, fmt.Errorf("head check: %w", err)
-	}
-	l.mu.Lock()
-	l.status.Head = head
-	l.mu.Unlock()
-	switch {
-	case good != nil && head == good.rev:
-		return good, nil
-	case bad != nil && head == bad.rev:
-		return good, fmt.Errorf("revision %s is invalid, keeping %s: %w", short(head), shortRev(good), bad.err)
+	head := ""
+	if !pushed {
+		var err error
+		if head, err = l.src.Head(ctx); err != nil {
+			l.m.fetchErrors.Inc()
+			return good, fmt.Errorf("head check: %w", err)
+		}
+		l.mu.Lock()
+		l.status.Head = head
+		l.mu.Unlock()
+		switch {
+		case good != nil && head == good.rev:
+			return good, nil
+		case bad != nil && head == bad.rev:
+			return good, fmt.Errorf("revision %s is invalid, keeping %s: %w", short(head), shortRev(good), bad.err)
+		}
 	}
 
 	start := time.Now()
@@ -362,7 +367,16 @@ func (l *Loop) refresh(ctx context.Context, log *slog.Logger) (*revision, error)
 	l.m.fetchDuration.Observe(time.Since(start).Seconds())
 	if err != nil {
 		l.m.fetchErrors.Inc()
-		return good, fmt.Errorf("fetch %s: %w", short(head), err)
+		return good, fmt.Errorf("fetch %s: %w", cmpOr(short(head), "newest revision"), err)
+	}
+	l.mu.Lock()
+	l.status.Head = snap.Revision
+	l.mu.Unlock()
+	switch {
+	case good != nil && snap.Revision == good.rev:
+		return good, nil
+	case bad != nil && snap.Revision == bad.rev:
+		return good, fmt.Errorf("revision %s is invalid, keeping %s: %w", short(snap.Revision), shortRev(good), bad.err)
 	}
 	log.Info("fetched", "revision", snap.Revision, "duration", time.Since(start))
 	doc, err := schema.Load(ctx, snap.FS, snap.Root)
@@ -434,6 +448,13 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 		l.m.revision.Reset()
 		l.m.revision.WithLabelValues(good.rev).Set(1)
 	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func b2f(b bool) float64 {

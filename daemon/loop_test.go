@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -197,7 +198,7 @@ func TestInvalidRevisionKeepsTheLastGoodOne(t *testing.T) {
 		badRev, _ := src.Head(t.Context())
 		l.Trigger("webhook")
 		synctest.Wait()
-		l.Trigger("webhook") // the same bad head again: not refetched, still reported
+		l.Trigger("interval") // the same bad head again: not refetched, still reported
 		synctest.Wait()
 
 		want := []call{{Revision: good, Outputs: []string{"o1"}, Apply: true}, {Revision: good, Outputs: []string{"o1"}, Apply: true}, {Revision: good, Outputs: []string{"o1"}, Apply: true}}
@@ -354,7 +355,7 @@ func TestSourceErrorsKeepReconcilingTheLastGoodRevision(t *testing.T) {
 		defer stop()
 		synctest.Wait()
 		src.Fail(source.ErrUnreachable)
-		l.Trigger("webhook")
+		l.Trigger("api")
 		synctest.Wait()
 		if n := len(fake.Calls()); n != 2 {
 			t.Fatalf("%d reconciles, want 2: drift correction goes on while Git is down", n)
@@ -470,4 +471,81 @@ func metric(t *testing.T, l *daemon.Loop, series string) string {
 		}
 	}
 	return ""
+}
+
+// countingSource counts Head and Fetch calls.
+type countingSource struct {
+	source.Source
+	mu           sync.Mutex
+	heads, fetch int
+}
+
+func (c *countingSource) Head(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	c.heads++
+	c.mu.Unlock()
+	return c.Source.Head(ctx)
+}
+
+func (c *countingSource) Fetch(ctx context.Context, rev string) (source.Snapshot, error) {
+	c.mu.Lock()
+	c.fetch++
+	c.mu.Unlock()
+	return c.Source.Fetch(ctx, rev)
+}
+
+func TestTurnsCheckTheHeadBeforeFetching(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		static := source.NewStatic(validFS("o1"), "fleet")
+		src := &countingSource{Source: static}
+		fake := newFake()
+		l := newLoop(t, daemon.DefaultConfig(), src, fake)
+		stop := runLoop(t, l)
+		defer stop()
+		synctest.Wait()
+		time.Sleep(210 * time.Second) // 3 idle interval turns (at most 3×66s, the 4th at least 4×54s): head checks only
+		synctest.Wait()
+		l.Trigger("webhook") // a push: fetch at once, no separate head check
+		synctest.Wait()
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		turns := len(fake.Calls())
+		if turns != 5 || src.heads != 4 || src.fetch != 2 {
+			t.Errorf("turns=%d heads=%d fetches=%d; want 5 turns (startup, 3 idle, webhook), 4 head checks, 2 fetches", turns, src.heads, src.fetch)
+		}
+	})
+}
+
+// A watched directory pokes the loop: an edit is reconciled without waiting
+// for the interval. Real file-system events, so real (short) time.
+func TestDirSourceEditTriggersATurn(t *testing.T) {
+	dir := t.TempDir()
+	for name, f := range validFS("o1") {
+		p := filepath.Join(dir, filepath.Base(name))
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := newFake()
+	cfg := daemon.DefaultConfig()
+	cfg.Interval = time.Hour
+	l := newLoop(t, cfg, source.NewDir(dir, source.WithDebounce(20*time.Millisecond)), fake)
+	stop := runLoop(t, l)
+	defer stop()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(fake.Calls()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // the watcher is registered after Run starts
+	if err := os.WriteFile(filepath.Join(dir, "outputs.yaml"), []byte(outputYAML("o9")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(deadline) {
+		calls := fake.Calls()
+		if last := calls[len(calls)-1]; len(last.Outputs) == 1 && last.Outputs[0] == "o9" {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the edit was not reconciled within 20s: %+v", fake.Calls())
 }
