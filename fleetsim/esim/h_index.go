@@ -277,6 +277,18 @@ func (n *Node) hDeleteDoc(c *call) (int, any, *Error) {
 	return status, writeResponse{Index: d.Index, ID: d.ID, Version: d.Version, Result: result, Shards: shardsOK, SeqNo: d.SeqNo, PrimaryTerm: d.PrimaryTerm}, nil
 }
 
+// searchHit is one entry of hits.hits.
+type searchHit struct {
+	Index       string          `json:"_index"`
+	ID          string          `json:"_id"`
+	Version     *int64          `json:"_version,omitempty"`
+	SeqNo       *int64          `json:"_seq_no,omitempty"`
+	PrimaryTerm *int64          `json:"_primary_term,omitempty"`
+	Score       any             `json:"_score"` // null when sorted, as ES
+	Source      json.RawMessage `json:"_source,omitempty"`
+	Sort        []any           `json:"sort,omitempty"`
+}
+
 // searchRequest is the subset of the search body the simulator understands.
 type searchRequest struct {
 	Query            json.RawMessage `json:"query"`
@@ -419,23 +431,20 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 	total := len(hits)
 	page := hits[min(from, len(hits)):min(from+size, len(hits))]
 	includeSource := !bytes.Equal(bytes.TrimSpace(req.Source), []byte("false"))
-	out := make([]any, 0, len(page))
+	out := make([]searchHit, 0, len(page))
 	for _, d := range page {
-		h := map[string]any{"_index": d.Index, "_id": d.ID}
+		h := searchHit{Index: d.Index, ID: d.ID, Score: 1.0}
 		if len(keys) > 0 {
-			h["_score"] = nil
-			h["sort"] = d.sort
-		} else {
-			h["_score"] = 1.0
+			h.Score, h.Sort = nil, d.sort
 		}
 		if includeSource {
-			h["_source"] = d.Source
+			h.Source = d.Source
 		}
 		if req.SeqNoPrimaryTerm {
-			h["_seq_no"], h["_primary_term"] = d.SeqNo, d.PrimaryTerm
+			h.SeqNo, h.PrimaryTerm = &d.SeqNo, &d.PrimaryTerm
 		}
 		if req.Version {
-			h["_version"] = d.Version
+			h.Version = &d.Version
 		}
 		out = append(out, h)
 	}

@@ -28,24 +28,37 @@ func (d *searchDoc) values(field string) []any {
 func fieldPath(field string) []string { return strings.Split(field, ".") }
 
 func (d *searchDoc) valuesAt(path []string) []any {
+	var out []any
+	d.eachValue(path, func(v any) bool { out = append(out, v); return false })
+	return out
+}
+
+// eachValue calls fn for every value of the field until fn returns true,
+// and reports whether it did. Top-level scalars, the common case, cost no
+// allocation.
+func (d *searchDoc) eachValue(path []string, fn func(any) bool) bool {
 	if len(path) == 1 {
 		switch path[0] {
 		case "_id":
-			return []any{d.ID}
+			return fn(d.ID)
 		case "_index":
-			return []any{d.Index}
+			return fn(d.Index)
 		}
-		// Fast path: a top-level scalar.
 		if v, ok := d.src[path[0]]; ok {
 			switch v.(type) {
 			case string, float64, bool:
-				return []any{v}
+				return fn(v)
 			}
 		}
 	}
 	var out []any
 	collect(d.src, path, &out)
-	return out
+	for _, v := range out {
+		if fn(v) {
+			return true
+		}
+	}
+	return false
 }
 
 func collect(v any, path []string, out *[]any) {
@@ -138,12 +151,7 @@ func compileQuery(raw json.RawMessage) (matcher, *Error) {
 			}
 			path := fieldPath(field)
 			return func(d *searchDoc) bool {
-				for _, v := range d.valuesAt(path) {
-					if equalValue(value, v) {
-						return true
-					}
-				}
-				return false
+				return d.eachValue(path, func(v any) bool { return equalValue(value, v) })
 			}, nil
 		case "match":
 			field, value, e := fieldValue(kind, body)
@@ -178,12 +186,9 @@ func compileQuery(raw json.RawMessage) (matcher, *Error) {
 				}
 				path := fieldPath(field)
 				return func(d *searchDoc) bool {
-					for _, fv := range d.valuesAt(path) {
-						if slices.ContainsFunc(list, func(q any) bool { return equalValue(q, fv) }) {
-							return true
-						}
-					}
-					return false
+					return d.eachValue(path, func(fv any) bool {
+						return slices.ContainsFunc(list, func(q any) bool { return equalValue(q, fv) })
+					})
 				}, nil
 			}
 		case "ids":
@@ -465,14 +470,13 @@ func (d *searchDoc) sortValue(k sortKey) any {
 		k.path = fieldPath(k.field)
 	}
 	var best any
-	for _, v := range d.valuesAt(k.path) {
+	d.eachValue(k.path, func(v any) bool {
 		if best == nil {
 			best = v
-			continue
-		}
-		if c, ok := compareValues(v, best); ok && (c < 0 && !k.desc || c > 0 && k.desc) {
+		} else if c, ok := compareValues(v, best); ok && (c < 0 && !k.desc || c > 0 && k.desc) {
 			best = v
 		}
-	}
+		return false
+	})
 	return best
 }
