@@ -263,3 +263,36 @@ func TestFleetsim_StatusCalls(t *testing.T) {
 		t.Errorf("RemoteSyncedStatus without a follower = %+v, %v; want 200 with an error message", st, err)
 	}
 }
+
+// TestFleetsim_ReadsSurviveFaults reads through 30% injected 503s, 429s and
+// connection resets: every call must still succeed, thanks to retries alone.
+func TestFleetsim_ReadsSurviveFaults(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	w := &waits{}
+	c, err := kibana.New(sim.Cluster("main").KibanaURL(), kibana.Auth{Username: "elastic", Password: secret.New("changeme")},
+		kibana.WithRetryPolicy(retry.Policy{Attempts: 12, Base: time.Millisecond, Max: time.Second, Sleep: w.sleep}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []simhttp.Fault{
+		{Listener: "kibana", Status: 503, Rate: 0.1},
+		{Listener: "kibana", Status: 429, Rate: 0.1},
+		{Listener: "kibana", Reset: true, Rate: 0.1},
+	} {
+		if err := sim.AddFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	for i := range 100 {
+		if _, err := c.ListOutputs(ctx); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+		if _, err := c.ListAgentPolicies(ctx, kibana.ListOptions{}); err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	if w.n == 0 {
+		t.Error("no retries happened: the faults were not injected")
+	}
+}
