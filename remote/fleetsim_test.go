@@ -826,3 +826,29 @@ func TestTwoCluster_DirectInstallRetriesWithBackoff(t *testing.T) {
 		t.Errorf("plan not empty after the retry:\n%s", planText(p))
 	}
 }
+
+// TestTwoCluster_ApplyKilledAfterMint: a run that minted a token for a new
+// output and died before creating it leaves a journal in phase swapping;
+// the next apply rolls the orphan back, mints again and converges with one
+// token.
+func TestTwoCluster_ApplyKilledAfterMint(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+	tc := env.connect(t, ConnectOptions{})
+	if _, err := tc.Engine.Mint(t.Context(), "main", env.doc.Outputs[0], "secrets.service_token"); err != nil {
+		t.Fatal(err)
+	}
+	p := mustPlan(t, tc, env.doc)
+	if ch, ok := findChange(p, "west", KindServiceToken, "fleetform-remote-west-1"); !ok || ch.Action != plan.Update ||
+		!strings.Contains(ch.Reason, "interrupted in phase swapping") {
+		t.Fatalf("plan:\n%s", planText(p))
+	}
+	mustApply(t, tc, env.doc)
+	checkOutputTokenWorks(t, env)
+	tokens, err := env.es("west").ServiceTokens(t.Context())
+	if err != nil || len(tokens) != 1 {
+		t.Errorf("tokens = %v, %v; want exactly one", tokens, err)
+	}
+	if p := mustPlan(t, tc, env.doc); !p.Empty() {
+		t.Errorf("plan not empty:\n%s", planText(p))
+	}
+}
