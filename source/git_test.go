@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -227,4 +229,43 @@ func TestGitConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestGitSSHKeyAndKnownHosts(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	want := repo.Commit("main", "v1", map[string]string{"fleet/outputs.yaml": outputsYAML})
+	srv := repo.ServeSSH()
+	ctx := context.Background()
+
+	g := newGit(t, source.GitConfig{URL: srv.URL, Branch: "main", Path: "fleet", SSHKeyFile: srv.ClientKeyFile, SSHKnownHostsFile: srv.KnownHostsFile})
+	head, err := g.Head(ctx)
+	if err != nil || head != want {
+		t.Fatalf("Head = %s, %v; want %s", head, err, want)
+	}
+	snap, err := g.Fetch(ctx, head)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if d := cmp.Diff(map[string]string{"fleet/outputs.yaml": outputsYAML}, readAll(t, snap)); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+
+	t.Run("key not accepted", func(t *testing.T) {
+		g := newGit(t, source.GitConfig{URL: srv.URL, SSHKeyFile: srv.OtherKeyFile, SSHKnownHostsFile: srv.KnownHostsFile})
+		if _, err := g.Head(ctx); !errors.Is(err, source.ErrAuth) {
+			t.Fatalf("err = %v, want ErrAuth", err)
+		}
+	})
+	t.Run("unknown host key", func(t *testing.T) {
+		other := filepath.Join(t.TempDir(), "known_hosts")
+		line := "[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+		if err := os.WriteFile(other, []byte(line), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		g := newGit(t, source.GitConfig{URL: srv.URL, SSHKeyFile: srv.ClientKeyFile, SSHKnownHostsFile: other})
+		_, err := g.Head(ctx)
+		if !errors.Is(err, source.ErrAuth) || !strings.Contains(err.Error(), "knownhosts: key is unknown") {
+			t.Fatalf("err = %v, want ErrAuth: knownhosts: key is unknown", err)
+		}
+	})
 }
