@@ -414,7 +414,11 @@ func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
 				s.change.Name = have.Name
 			}
 			s.change.Fields = diffManaged("", s.polWant, observedPolicyFields(have))
+			pinned := r.restrictedDataOutput(doc, c, have, s.polWant)
 			switch {
+			case len(s.change.Fields) > 0 && pinned != "":
+				s.change.Action = plan.Blocked
+				s.change.Reason = pinned
 			case len(s.change.Fields) > 0 && have.IsManaged:
 				s.change.Action = plan.Blocked
 				s.change.Reason = fmt.Sprintf("agent policy %s is managed by an external orchestration solution (is_managed); fleetform does not force changes onto it", p.ID)
@@ -433,6 +437,48 @@ func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
 		}
 		c.add(s)
 	}
+}
+
+// restrictedDataOutput explains why a Fleet Server or agentless policy
+// cannot take the data output it would get, or returns "". Such policies
+// accept only elasticsearch outputs; when a remote_elasticsearch output
+// becomes the default, Kibana pins them to the previous default (trap 12),
+// and asking for "the default" again would be refused.
+func (r *Reconciler) restrictedDataOutput(doc *schema.Document, c *computed, have kibana.AgentPolicy, want map[string]any) string {
+	if !have.HasFleetServer && !have.SupportsAgentless {
+		return ""
+	}
+	wantID, _ := want["data_output_id"].(string)
+	effective := wantID
+	if effective == "" {
+		for _, o := range doc.Outputs {
+			if o.IsDefault != nil && *o.IsDefault {
+				effective = o.ID
+			}
+		}
+	}
+	if effective == "" {
+		for id, o := range c.obs.outputs {
+			if isTrue(o["is_default"]) {
+				effective = id
+			}
+		}
+	}
+	typ := ""
+	if o, ok := doc.Output(effective); ok {
+		typ = o.Type
+	} else if o, ok := c.obs.outputs[effective]; ok {
+		typ, _ = o["type"].(string)
+	}
+	if typ == "" || typ == "elasticsearch" {
+		return ""
+	}
+	how := "data_output_id " + wantID
+	if wantID == "" {
+		how = "the default output " + effective
+	}
+	return fmt.Sprintf("agent policy %s runs Fleet Server or agentless integrations, which only accept elasticsearch outputs, but %s is %s (Kibana would refuse: Output of type %q is not usable with policy %q); declare data_output_id: <an elasticsearch output> for it",
+		have.ID, how, typ, typ, have.Name)
 }
 
 // ---- packages ----

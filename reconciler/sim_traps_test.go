@@ -421,3 +421,33 @@ func (h *simHarness) assertNoOrphans() {
 		h.t.Error("a secret is referenced twice")
 	}
 }
+
+// Trap 12: making a remote output the default pins Fleet Server policies to
+// the previous default; fleetform does not try to move them back onto a
+// remote output, it says why and what to declare.
+func TestSim_Trap12_FleetServerPolicyPinnedByRemoteDefault(t *testing.T) {
+	h := newRemoteHarness(t)
+	seed := &fleetsim.ClusterSeed{AgentPolicies: []fleetsim.SeedAgentPolicy{{ID: "fleet-server-policy", Name: "Fleet Server Policy", Namespace: "default", HasFleetServer: true}}}
+	if err := h.sim.Seed(&fleetsim.SeedFile{Clusters: map[string]*fleetsim.ClusterSeed{"main": seed}}); err != nil {
+		t.Fatal(err)
+	}
+	doc := remoteDoc()
+	doc.AgentPolicies = []schema.AgentPolicy{{ID: "fleet-server-policy", Adopt: true}}
+	doc.Outputs[0].IsDefault = ptr(true)
+	h.apply(doc)
+	pol, err := h.kb.GetAgentPolicy(context.Background(), "fleet-server-policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ptrIs(pol.DataOutputID, "fleet-default-output") {
+		t.Fatalf("simulator did not pin the Fleet Server policy: data_output_id=%v", pol.DataOutputID)
+	}
+	p := h.plan(doc)
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Blocked || !strings.Contains(p.Changes[0].Reason, "only accept elasticsearch outputs") {
+		t.Fatalf("plan:\n%s", renderText(p))
+	}
+	doc.AgentPolicies[0].DataOutputID = ptr("fleet-default-output")
+	if p := h.plan(doc); !p.Empty() {
+		t.Fatalf("plan with the pin declared:\n%s", renderText(p))
+	}
+}
