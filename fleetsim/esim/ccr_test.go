@@ -92,7 +92,7 @@ func TestCCR_Follower_ReplicatesLeaderWritesAndDeletesOnReadAndTick(t *testing.T
 	}
 	// Writes into a follower are refused.
 	r := west.do(t, "PUT", followerDoc, map[string]any{"x": 1}, superuser)
-	if typ, _ := errOf(t, r); r.status != 403 || typ != "cluster_block_exception" {
+	if typ, reason := errOf(t, r); r.status != 500 || typ != "illegal_state_exception" || reason != "a following engine does not accept operations without an assigned sequence number" {
 		t.Errorf("write into follower: %d %s", r.status, r.raw)
 	}
 }

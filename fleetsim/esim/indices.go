@@ -228,8 +228,7 @@ func (n *Node) writeDoc(name, id string, src json.RawMessage, opts WriteOptions)
 		return Doc{}, false, errIndexClosed(ix.Name, ix.UUID)
 	}
 	if ix.Follow != nil {
-		return Doc{}, false, newErr(http.StatusForbidden, "cluster_block_exception",
-			"index [%s] blocked by: [FORBIDDEN/1000/index is a follower index];", ix.Name)
+		return Doc{}, false, errFollowerWrite()
 	}
 	cur := ix.Docs[id]
 	if opts.IfSeqNo != nil {
@@ -287,8 +286,7 @@ func (n *Node) deleteDoc(name, id string, opts WriteOptions) (Doc, *Error) {
 		return Doc{}, errIndexClosed(ix.Name, ix.UUID)
 	}
 	if ix.Follow != nil {
-		return Doc{}, newErr(http.StatusForbidden, "cluster_block_exception",
-			"index [%s] blocked by: [FORBIDDEN/1000/index is a follower index];", ix.Name)
+		return Doc{}, errFollowerWrite()
 	}
 	cur := ix.Docs[id]
 	if opts.IfSeqNo != nil && opts.IfPrimaryTerm != nil {
@@ -433,4 +431,11 @@ func (n *Node) SearchDocs(indexPattern string, expandHidden bool) ([]Doc, error)
 		}
 	}
 	return docs, nil
+}
+
+// errFollowerWrite is what ES's FollowingEngine throws for a write that did
+// not come from the leader: an IllegalStateException, so HTTP 500.
+func errFollowerWrite() *Error {
+	return newErr(http.StatusInternalServerError, "illegal_state_exception",
+		"a following engine does not accept operations without an assigned sequence number")
 }
