@@ -5,8 +5,9 @@
 // or ApiKey authorization) and goes through the retry policy of package
 // kibana/retry: 429, 502, 503, 504 and connection errors are retried with
 // jittered exponential backoff, other 4xx never are, and a POST that may
-// already have reached Kibana is not sent again unless the caller marked
-// the context with retry.SafeToRepeat. For POST create of an output this
+// already have reached Kibana (any 5xx or a connection lost after sending)
+// is not sent again unless the caller marked the context with
+// retry.SafeToRepeat. For POST create of an output this
 // means the reconciler lists outputs again after a failed create and posts
 // only if the output is still absent (a duplicate POST is a 409 that comes
 // after Kibana's side effects, fleet-api.md trap 7).

@@ -6,13 +6,13 @@
 //
 // The rule for non-idempotent requests (POST that creates something): the
 // clients retry them only when the server provably did not act on them — a
-// connection that was never established, 429 Too Many Requests, or 503
-// Service Unavailable (Kibana answers 503 before routing while it is not
-// ready). A reset connection, a timeout after the request was written, 502
-// and 504 (a gateway may have forwarded it) end the call with an error; the
-// caller then checks whether the object exists before it tries again. A
-// caller that knows a particular POST is harmless to repeat marks the
-// context with SafeToRepeat.
+// connection that was never established, or 429 Too Many Requests (the
+// request was refused, not carried out). A reset connection, a timeout
+// after the request was written, and any 5xx (Kibana may have failed after
+// side effects, a gateway may have forwarded it) end the call with an
+// error; the caller then checks whether the object exists before it tries
+// again. A caller that knows a particular POST is harmless to repeat marks
+// the context with SafeToRepeat.
 package retry
 
 import (
@@ -160,8 +160,8 @@ func Idempotent(method string) bool {
 // request may be sent twice.
 //
 //	idempotent:     429, 502, 503, 504 and connection errors are retried
-//	non-idempotent: 429, 503 and failures to connect are retried; 502, 504
-//	                and errors after the connection was made are not
+//	non-idempotent: 429 and failures to connect are retried; 5xx and
+//	                errors after the connection was made are not
 //	both:           other 4xx, other 5xx, TLS trust failures and a
 //	                cancelled or expired context are never retried
 func Classify(status int, err error, idempotent bool) bool {
@@ -178,9 +178,9 @@ func Classify(status int, err error, idempotent bool) bool {
 		return idempotent && isTransportError(err)
 	}
 	switch status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+	case http.StatusTooManyRequests:
 		return true
-	case http.StatusBadGateway, http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return idempotent
 	}
 	return false

@@ -44,7 +44,7 @@ func TestClassify(t *testing.T) {
 		{"GET 409", 409, nil, true, false},
 		{"GET 200", 200, nil, true, false},
 		{"POST 429 refused before acting", 429, nil, false, true},
-		{"POST 503 not ready", 503, nil, false, true},
+		{"POST 503 may have failed after side effects", 503, nil, false, false},
 		{"POST 502 may have been forwarded", 502, nil, false, false},
 		{"POST 504 may have been forwarded", 504, nil, false, false},
 		{"POST 400", 400, nil, false, false},
