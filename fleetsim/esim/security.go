@@ -337,7 +337,9 @@ func (n *Node) authServiceToken(cred string) (Principal, *Error) {
 	}
 	n.mu.Unlock()
 	if t == nil || !verifyHash(hash, secret) {
-		return Principal{}, additionalFailure(fmt.Sprintf("service account: failed to authenticate service account [%s] with token name [%s]", account, name))
+		// ServiceAccountService fails the request outright (no fallback to
+		// anonymous), so the reason is its own message.
+		return Principal{}, authError(fmt.Sprintf("failed to authenticate service account [%s] with token name [%s]", account, name))
 	}
 	d := serviceAccounts[account]
 	return Principal{Username: account, ServiceAccount: account, TokenName: name, Cluster: d.Cluster, Indices: d.Indices}, nil

@@ -107,7 +107,7 @@ func TestServiceTokens_CreateListDelete_TokenAuthenticatesAsBearer(t *testing.T)
 			}
 			r = c.do(t, "GET", "/_security/_authenticate", nil, "Bearer "+value)
 			typ, reason := errOf(t, r)
-			if r.status != 401 || typ != "security_exception" || reason != anonymousNotAllowed {
+			if r.status != 401 || typ != "security_exception" || reason != "failed to authenticate service account [elastic/"+svc+"] with token name [token1]" {
 				t.Errorf("deleted token: %d %s %q", r.status, typ, reason)
 			}
 		})
@@ -362,5 +362,26 @@ func TestAPIKeys_CreateAPIKeyForNamedOwner_InheritsUserRoles(t *testing.T) {
 		if err != nil || p.Superuser != tt.superuser || p.Username != tt.owner {
 			t.Errorf("%s: principal %+v, %v", tt.owner, p, err)
 		}
+	}
+}
+
+func TestAuth_APIKeyFailures_NameTheCauseInAdditionalUnsuccessfulCredentials(t *testing.T) {
+	c := newCluster(t, nil, Config{})
+	key := c.must(t, 200, "POST", "/_security/api_key", map[string]any{"name": "k"})
+	id := key["id"].(string)
+	tests := []struct{ name, cred, detail string }{
+		{"unknown id", "nokey:secret", "API key: unable to find apikey with id nokey"},
+		{"wrong secret", id + ":wrong", "API key: invalid credentials for API key [" + id + "]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := c.do(t, "GET", "/", nil, "ApiKey "+base64.StdEncoding.EncodeToString([]byte(tt.cred)))
+			if _, reason := errOf(t, r); r.status != 401 || reason != anonymousNotAllowed {
+				t.Errorf("got %d %q", r.status, reason)
+			}
+			if d := get(r.body, "error", "root_cause", 0, "additional_unsuccessful_credentials"); d != tt.detail {
+				t.Errorf("additional_unsuccessful_credentials = %v, want %q", d, tt.detail)
+			}
+		})
 	}
 }
