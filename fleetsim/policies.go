@@ -599,7 +599,7 @@ func (pp *packagePolicy) view(withAgents bool) map[string]any {
 		"enabled":    true,
 		"policy_ids": pp.PolicyIDs,
 		"package":    map[string]any{"name": pp.PackageName, "version": pp.PackageVer, "title": registryTitle(pp.PackageName)},
-		"inputs":     []any{},
+		"inputs":     pp.inputsView(),
 		"revision":   pp.Revision,
 		"created_at": pp.CreatedAt.Format(time.RFC3339Nano),
 		"created_by": "elastic",
@@ -749,4 +749,13 @@ func kueryMatch(fieldName, value string) func(*agentPolicy) bool {
 		}
 		return fmt.Sprint(v) == value
 	}
+}
+
+// inputsView is the policy's inputs, [] when it has none.
+func (pp *packagePolicy) inputsView() []any {
+	out := make([]any, 0, len(pp.Inputs))
+	for _, in := range pp.Inputs {
+		out = append(out, in)
+	}
+	return out
 }

@@ -94,6 +94,10 @@ type SeedPackagePolicy struct {
 	} `json:"package"`
 	OutputID *string `json:"output_id,omitempty"`
 	Agents   int     `json:"agents,omitempty"`
+	// Inputs are Kibana's package-policy inputs, e.g.
+	// [{type: logfile, enabled: true, streams: [{enabled: true, data_stream: {type: logs, dataset: nginx.access},
+	// vars: {pipeline: {type: text, value: my-pipeline}}}]}]; a stream's vars.pipeline names a custom pipeline to sync.
+	Inputs []map[string]any `json:"inputs,omitempty"`
 }
 
 // SeedPackage is an installed package. Packages outside the built-in
@@ -276,7 +280,7 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 			c.st.Packages[sp.Package.Name] = &installation{Name: sp.Package.Name, Version: ver, Status: "installed", Source: "registry", UpdatedAt: now}
 		}
 		pp := &packagePolicy{ID: cmpOr(sp.ID, uuid.NewString()), Name: sp.Name, Namespace: cmpOr(sp.Namespace, "default"), PolicyIDs: ids,
-			PackageName: sp.Package.Name, PackageVer: ver, OutputID: sp.OutputID, Agents: sp.Agents, Revision: 1, CreatedAt: now, UpdatedAt: now}
+			PackageName: sp.Package.Name, PackageVer: ver, OutputID: sp.OutputID, Agents: sp.Agents, Inputs: sp.Inputs, Revision: 1, CreatedAt: now, UpdatedAt: now}
 		c.st.PackagePolicies[pp.ID] = pp
 		for _, id := range ids {
 			if p := c.st.AgentPolicies[id]; p != nil && p.Agents < sp.Agents {

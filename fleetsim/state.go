@@ -168,22 +168,26 @@ type packagePolicy struct {
 	PackageVer  string   `json:"package_version"`
 	OutputID    *string  `json:"output_id"`
 	Agents      int      `json:"agents"`
-	// Pipelines named by a stream var `pipeline` (custom assets of §5.3).
-	Revision  int       `json:"revision"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	// Inputs are the policy's inputs as given (seed); the custom-asset sync
+	// reads the pipelines their streams name in vars.pipeline.value (§5.3).
+	Inputs    []map[string]any `json:"inputs,omitempty"`
+	Revision  int              `json:"revision"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
 }
 
 // installation is an epm-packages saved object.
 type installation struct {
-	Name          string                 `json:"name"`
-	Version       string                 `json:"version"`
-	Status        string                 `json:"install_status"` // installed | installing | install_failed
-	Source        string                 `json:"install_source"` // registry | bundled | upload | custom
-	UpdatedAt     time.Time              `json:"updated_at"`
-	FailedInstall []failedAttempt        `json:"latest_install_failed_attempts,omitempty"`
-	FailedRemove  []failedAttempt        `json:"latest_uninstall_failed_attempts,omitempty"`
-	Extra         map[string]interface{} `json:"extra,omitempty"`
+	Name          string          `json:"name"`
+	Version       string          `json:"version"`
+	Status        string          `json:"install_status"` // installed | installing | install_failed
+	Source        string          `json:"install_source"` // registry | bundled | upload | custom
+	UpdatedAt     time.Time       `json:"updated_at"`
+	FailedInstall []failedAttempt `json:"latest_install_failed_attempts,omitempty"`
+	FailedRemove  []failedAttempt `json:"latest_uninstall_failed_attempts,omitempty"`
+	// CustomAssetFailed is latest_custom_asset_install_failed_attempts, keyed <type>:<name>.
+	CustomAssetFailed map[string]customAssetFailure `json:"latest_custom_asset_install_failed_attempts,omitempty"`
+	Extra             map[string]interface{}        `json:"extra,omitempty"`
 }
 
 type failedAttempt struct {

@@ -43,10 +43,10 @@ func (c *Cluster) ensureLeaderIndex() {
 
 // syncDoc is the leader document (model.ts).
 type syncDoc struct {
-	RemoteESHosts []remoteESHost   `json:"remote_es_hosts"`
-	Integrations  []syncedPackage  `json:"integrations"`
-	CustomAssets  map[string]any   `json:"custom_assets"`
-	CustomErr     *json.RawMessage `json:"custom_assets_error,omitempty"`
+	RemoteESHosts []remoteESHost          `json:"remote_es_hosts"`
+	Integrations  []syncedPackage         `json:"integrations"`
+	CustomAssets  map[string]*customAsset `json:"custom_assets"`
+	CustomErr     *customAssetsError      `json:"custom_assets_error,omitempty"`
 }
 
 type remoteESHost struct {
@@ -123,7 +123,7 @@ func (c *Cluster) updateSyncedIntegrationsData() error {
 		}
 	}
 	c.ensureLeaderIndex()
-	doc := syncDoc{RemoteESHosts: hosts, Integrations: []syncedPackage{}, CustomAssets: map[string]any{}}
+	doc := syncDoc{RemoteESHosts: hosts, Integrations: []syncedPackage{}, CustomAssets: map[string]*customAsset{}}
 	if doc.RemoteESHosts == nil {
 		doc.RemoteESHosts = []remoteESHost{}
 	}
@@ -143,6 +143,17 @@ func (c *Cluster) updateSyncedIntegrationsData() error {
 			e.InstallStatus = "not_installed"
 			doc.Integrations = append(doc.Integrations, e)
 		}
+	}
+	var prevDoc *syncDoc
+	if hasPrev {
+		prevDoc = prev
+	}
+	now := c.now()
+	if assets, err := c.collectCustomAssets(doc.Integrations, prevDoc, now); err != nil {
+		c.sim.log.Warn("error getting custom assets", "cluster", c.cfg.Name, "err", err)
+		doc.CustomErr = &customAssetsError{Timestamp: now.Format("2006-01-02T15:04:05.000Z"), Error: jsMessage(err)}
+	} else {
+		doc.CustomAssets = assets
 	}
 	src, err := json.Marshal(doc)
 	if err != nil {
@@ -288,7 +299,7 @@ func (c *Cluster) syncIntegrationsOnRemote() error {
 			log.Warn("sync integration uninstall failed", "package", e.PackageName, "err", ierr.message)
 		}
 	}
-	return nil
+	return c.syncCustomAssets(doc.CustomAssets, now)
 }
 
 // recordFailedInstall is createOrUpdateFailedInstallStatus.
@@ -348,7 +359,11 @@ func (c *Cluster) remoteSyncedStatus(_ *kreq) *kresp {
 	for _, e := range entries {
 		items = append(items, c.compareSynced(e, syncUninstalled))
 	}
-	return ok(map[string]any{"integrations": items, "custom_assets": map[string]any{}})
+	body := map[string]any{"integrations": items}
+	if doc.CustomAssets != nil { // a doc without custom_assets gets none (`if (!ccrCustomAssets) return`)
+		body["custom_assets"] = c.customAssetsStatus(doc.CustomAssets)
+	}
+	return ok(body)
 }
 
 // compareSynced is one integration of compare_synced_integrations.ts.

@@ -79,6 +79,7 @@ type state struct {
 	Indices       map[string]*index        `json:"indices"`
 	Persistent    map[string]any           `json:"persistent"` // flat key → string or []string
 	Transient     map[string]any           `json:"transient"`
+	Assets        *assetState              `json:"assets,omitempty"` // component templates, ingest pipelines (assets.go)
 }
 
 // New creates a node with the superuser elastic/changeme.
