@@ -17,4 +17,14 @@
 //     vocabulary (completed, synchronizing, failed, warning) for direct mode;
 //   - [Rotation] is the credential rotation state machine, journaled so that
 //     an interrupted rotation resumes or rolls back.
+//
+// [Engine] wires these to the clusters: it observes every remote declared
+// under clusters.remotes (list calls), turns the decisions into plan
+// changes grouped by cluster, mints generated secrets for the reconciler
+// (it is the reconciler's Minter), and applies the remote side before and
+// after the main cluster. [TwoCluster] pairs it with the reconciler behind
+// the reconciler's own Plan/Apply signatures; [Connect] builds both from a
+// document. What the Engine must remember between runs (rotation journals,
+// packages seen installed on main, direct-sync failures, objects it
+// created) lives in the main cluster's state index, never a secret value.
 package remote
