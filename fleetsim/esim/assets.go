@@ -39,17 +39,25 @@ func (n *Node) assets() *assetState {
 
 func init() {
 	routes = append(routes,
-		route{method: "GET", pattern: "/_component_template", action: "cluster:admin/component_template/get", h: (*Node).hGetComponentTemplates},
-		route{method: "GET", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/get", h: (*Node).hGetComponentTemplates},
-		route{method: "HEAD", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/get", h: (*Node).hComponentTemplateExists},
-		route{method: "PUT", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/put", h: (*Node).hPutComponentTemplate},
-		route{method: "POST", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/put", h: (*Node).hPutComponentTemplate},
-		route{method: "DELETE", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/delete", h: (*Node).hDeleteComponentTemplate},
-		route{method: "GET", pattern: "/_ingest/pipeline", action: "cluster:admin/ingest/pipeline/get", h: (*Node).hGetPipelines},
-		route{method: "GET", pattern: "/_ingest/pipeline/{id}", action: "cluster:admin/ingest/pipeline/get", h: (*Node).hGetPipelines},
-		route{method: "PUT", pattern: "/_ingest/pipeline/{id}", action: "cluster:admin/ingest/pipeline/put", h: (*Node).hPutPipeline},
-		route{method: "DELETE", pattern: "/_ingest/pipeline/{id}", action: "cluster:admin/ingest/pipeline/delete", h: (*Node).hDeletePipeline},
+		route{method: "GET", pattern: "/_component_template", action: "cluster:admin/component_template/get", api: "cluster.get_component_template", h: (*Node).hGetComponentTemplates},
+		route{method: "GET", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/get", api: "cluster.get_component_template", h: (*Node).hGetComponentTemplates},
+		route{method: "HEAD", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/get", api: "cluster.exists_component_template", h: (*Node).hComponentTemplateExists},
+		route{method: "PUT", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/put", api: "cluster.put_component_template", h: (*Node).hPutComponentTemplate},
+		route{method: "POST", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/put", api: "cluster.put_component_template", h: (*Node).hPutComponentTemplate},
+		route{method: "DELETE", pattern: "/_component_template/{name}", action: "cluster:admin/component_template/delete", api: "cluster.delete_component_template", h: (*Node).hDeleteComponentTemplate},
+		route{method: "GET", pattern: "/_ingest/pipeline", action: "cluster:admin/ingest/pipeline/get", api: "ingest.get_pipeline", h: (*Node).hGetPipelines},
+		route{method: "GET", pattern: "/_ingest/pipeline/{id}", action: "cluster:admin/ingest/pipeline/get", api: "ingest.get_pipeline", h: (*Node).hGetPipelines},
+		route{method: "PUT", pattern: "/_ingest/pipeline/{id}", action: "cluster:admin/ingest/pipeline/put", api: "ingest.put_pipeline", h: (*Node).hPutPipeline},
+		route{method: "DELETE", pattern: "/_ingest/pipeline/{id}", action: "cluster:admin/ingest/pipeline/delete", api: "ingest.delete_pipeline", h: (*Node).hDeletePipeline},
 	)
+	// Their query parameters, from rest-api-spec cluster.*_component_template.json and ingest.*_pipeline.json.
+	apiParams["cluster.get_component_template"] = []string{"flat_settings", "include_defaults", "local", "master_timeout", "settings_filter"}
+	apiParams["cluster.exists_component_template"] = []string{"local", "master_timeout"}
+	apiParams["cluster.put_component_template"] = []string{"cause", "create", "master_timeout"}
+	apiParams["cluster.delete_component_template"] = []string{"master_timeout", "timeout"}
+	apiParams["ingest.get_pipeline"] = []string{"master_timeout", "summary"}
+	apiParams["ingest.put_pipeline"] = []string{"if_version", "master_timeout", "timeout"}
+	apiParams["ingest.delete_pipeline"] = []string{"master_timeout", "timeout"}
 	// ES's ClusterPrivilegeResolver: manage covers both, and the two narrow
 	// privileges Fleet's roles use.
 	clusterPrivilegeActions["manage"] = append(clusterPrivilegeActions["manage"], "cluster:admin/component_template/*")
