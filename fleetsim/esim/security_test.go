@@ -213,6 +213,9 @@ func TestAPIKeys_ApplicationPrivilegesOnly_403OnClusterAPIs(t *testing.T) {
 			r := c.do(t, tt.method, tt.path, nil, auth)
 			typ, reason := errOf(t, r)
 			want := "action [" + tt.action + "] is unauthorized for API key id [" + key["id"].(string) + "] of user [elastic]"
+			if strings.HasPrefix(tt.action, "indices:") {
+				want += " on indices [fleet-state]"
+			}
 			if r.status != 403 || typ != "security_exception" || reason != want {
 				t.Errorf("got %d %s %q, want 403 %q", r.status, typ, reason, want)
 			}
