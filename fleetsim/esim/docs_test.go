@@ -378,3 +378,14 @@ func TestSearchDocs_GoAPI(t *testing.T) {
 		t.Errorf("DeleteDoc must report existence")
 	}
 }
+
+func TestDocs_AutoCreateIndexFalse_404IndexNotFound(t *testing.T) {
+	c := newCluster(t, nil, Config{})
+	c.must(t, 200, "PUT", "/_cluster/settings", map[string]any{"persistent": map[string]any{"action.auto_create_index": false}})
+	r := c.do(t, "PUT", "/fresh/_doc/1", map[string]any{"a": 1}, superuser)
+	if typ, reason := errOf(t, r); r.status != 404 || typ != "index_not_found_exception" || reason != "no such index [fresh] and [action.auto_create_index] is [false]" {
+		t.Errorf("got %d %s %q", r.status, typ, reason)
+	}
+	c.must(t, 200, "PUT", "/fresh", nil)
+	c.must(t, 201, "PUT", "/fresh/_doc/1", map[string]any{"a": 1})
+}

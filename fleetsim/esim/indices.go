@@ -221,6 +221,11 @@ func (n *Node) writeDoc(name, id string, src json.RawMessage, opts WriteOptions)
 	defer n.mu.Unlock()
 	ix = n.st.Indices[name]
 	if ix == nil {
+		if n.autoCreateDisabled() {
+			return Doc{}, false, newErr(http.StatusNotFound, "index_not_found_exception",
+				"no such index [%s] and [action.auto_create_index] is [false]", name).
+				with("resource.type", "index_expression", "resource.id", name, "index_uuid", "_na_", "index", name)
+		}
 		ix = fresh
 		n.st.Indices[name] = ix
 	}
@@ -438,4 +443,15 @@ func (n *Node) SearchDocs(indexPattern string, expandHidden bool) ([]Doc, error)
 func errFollowerWrite() *Error {
 	return newErr(http.StatusInternalServerError, "illegal_state_exception",
 		"a following engine does not accept operations without an assigned sequence number")
+}
+
+// autoCreateDisabled reports whether action.auto_create_index is false
+// (transient over persistent). Pattern values are treated as allowing it.
+// Callers hold n.mu.
+func (n *Node) autoCreateDisabled() bool {
+	v, ok := n.st.Transient["action.auto_create_index"]
+	if !ok {
+		v = n.st.Persistent["action.auto_create_index"]
+	}
+	return v == "false"
 }
