@@ -12,6 +12,8 @@ import (
 
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/remote"
+	"github.com/fleetform/fleetform/schema"
 )
 
 // engineFlags are the flags plan and apply share.
@@ -20,6 +22,7 @@ type engineFlags struct {
 	instance   string
 	stateIndex string
 	prune      bool
+	force      bool // --force-uninstall
 	verbose    bool
 }
 
@@ -28,6 +31,7 @@ func (e *engineFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&e.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster)")
 	fs.StringVar(&e.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
 	fs.BoolVar(&e.prune, "prune", false, "delete owned objects that are no longer declared (off by default)")
+	fs.BoolVar(&e.force, "force-uninstall", false, "let uninstall propagation to remotes delete package policies that have no agents")
 	fs.BoolVar(&e.verbose, "v", false, "log requests and changes to stderr")
 }
 
@@ -39,16 +43,31 @@ func (e *engineFlags) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// connect loads the document in e.dir and connects a reconciler to its main cluster.
-func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (*reconciler.Reconciler, *docInfo, error) {
+// planApplier is the main-cluster reconciler, or the two-cluster one when
+// the document declares remotes.
+type planApplier interface {
+	Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error)
+	Apply(ctx context.Context, doc *schema.Document, saved *plan.Plan, opts reconciler.ApplyOptions) (reconciler.Result, error)
+}
+
+// connect loads the document in e.dir and connects a reconciler to its
+// clusters: the main cluster only, or the main cluster and every remote.
+func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplier, *docInfo, error) {
 	doc, err := loadConfig(ctx, e.dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", e.dir, err)
 	}
 	log := e.logger(stderr)
-	r, err := reconciler.Connect(ctx, doc, reconciler.ConnectOptions{
-		Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, Logger: log,
-	})
+	var r planApplier
+	if len(doc.Clusters.Remotes) > 0 {
+		r, err = remote.Connect(ctx, doc, remote.ConnectOptions{
+			Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, ForceUninstall: e.force, Logger: log,
+		})
+	} else {
+		r, err = reconciler.Connect(ctx, doc, reconciler.ConnectOptions{
+			Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, Logger: log,
+		})
+	}
 	if err != nil {
 		return nil, nil, err
 	}
