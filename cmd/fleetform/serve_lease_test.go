@@ -35,7 +35,10 @@ func TestServeTwoReplicasOneLeader(t *testing.T) {
 	waitFor(t, recA.seen, v1)
 	b := start("b", recB)
 	// b needs a valid revision to find Elasticsearch, then sees a's lease.
-	waitUntil(t, "b standby", func() bool { st := b.status(t); return st.Role == daemon.RoleStandby && st.Holder == "a" && st.Revision == v1 })
+	waitUntil(t, "b standby", func() bool {
+		st := b.status(t)
+		return st.Role == daemon.RoleStandby && st.Holder == "a" && st.Revision == v1
+	})
 	if code, _ := b.get(t, "/readyz"); code != 200 {
 		t.Errorf("standby /readyz = %d, want 200", code)
 	}
