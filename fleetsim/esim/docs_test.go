@@ -389,3 +389,39 @@ func TestDocs_AutoCreateIndexFalse_404IndexNotFound(t *testing.T) {
 	c.must(t, 200, "PUT", "/fresh", nil)
 	c.must(t, 201, "PUT", "/fresh/_doc/1", map[string]any{"a": 1})
 }
+
+func TestSource_FilteringOnGetAndSearch(t *testing.T) {
+	c := newCluster(t, nil, Config{})
+	c.must(t, 201, "PUT", "/idx/_doc/1", map[string]any{"kind": "output", "secrets": map[string]any{"hash": "h", "id": "s1"}, "extra": map[string]any{"a": 1}})
+	tests := []struct {
+		name, method, path string
+		body               any
+		want               string
+	}{
+		{"get _source=false", "GET", "/idx/_doc/1?_source=false", nil, ``},
+		{"get includes", "GET", "/idx/_doc/1?_source_includes=kind,secrets.id", nil, `{"kind":"output","secrets":{"id":"s1"}}`},
+		{"get excludes", "GET", "/idx/_doc/1?_source_excludes=secrets,extra", nil, `{"kind":"output"}`},
+		{"get _source list", "GET", "/idx/_doc/1?_source=kind", nil, `{"kind":"output"}`},
+		{"search false", "POST", "/idx/_search", map[string]any{"_source": false}, ``},
+		{"search list", "POST", "/idx/_search", map[string]any{"_source": []string{"secrets.*"}}, `{"secrets":{"hash":"h","id":"s1"}}`},
+		{"search object", "POST", "/idx/_search", map[string]any{"_source": map[string]any{"includes": []string{"*"}, "excludes": []string{"secrets.hash", "extra"}}}, `{"kind":"output","secrets":{"id":"s1"}}`},
+		{"search whole object by name", "POST", "/idx/_search", map[string]any{"_source": "extra"}, `{"extra":{"a":1}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := c.must(t, 200, tt.method, tt.path, tt.body)
+			src := body["_source"]
+			if tt.method == "POST" {
+				src = get(body, "hits", "hits", 0, "_source")
+			}
+			got := ""
+			if src != nil {
+				b, _ := json.Marshal(src)
+				got = string(b)
+			}
+			if got != tt.want {
+				t.Errorf("source %s, want %s", got, tt.want)
+			}
+		})
+	}
+}

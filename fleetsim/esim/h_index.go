@@ -184,10 +184,11 @@ func (n *Node) hGetDoc(c *call) (int, any, *Error) {
 		return http.StatusNotFound, getDocResponse{Index: name, ID: id}, nil
 	}
 	seq, term := d.SeqNo, d.PrimaryTerm
-	resp := getDocResponse{Index: name, ID: id, Version: d.Version, SeqNo: &seq, PrimaryTerm: &term, Found: true, Source: d.Source}
-	if src, _ := c.boolParam("_source", true); !src {
-		resp.Source = nil
+	filter, e := c.parseSourceParams(sourceFilter{})
+	if e != nil {
+		return 0, nil, e
 	}
+	resp := getDocResponse{Index: name, ID: id, Version: d.Version, SeqNo: &seq, PrimaryTerm: &term, Found: true, Source: filter.apply(d.Source, d.src)}
 	return http.StatusOK, resp, nil
 }
 
@@ -430,16 +431,20 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 	}
 	total := len(hits)
 	page := hits[min(from, len(hits)):min(from+size, len(hits))]
-	includeSource := !bytes.Equal(bytes.TrimSpace(req.Source), []byte("false"))
+	filter, e := parseSourceBody(req.Source)
+	if e != nil {
+		return 0, nil, e
+	}
+	if filter, e = c.parseSourceParams(filter); e != nil {
+		return 0, nil, e
+	}
 	out := make([]searchHit, 0, len(page))
 	for _, d := range page {
 		h := searchHit{Index: d.Index, ID: d.ID, Score: 1.0}
 		if len(keys) > 0 {
 			h.Score, h.Sort = nil, d.sort
 		}
-		if includeSource {
-			h.Source = d.Source
-		}
+		h.Source = filter.apply(d.Source, d.src)
 		if req.SeqNoPrimaryTerm {
 			h.SeqNo, h.PrimaryTerm = &d.SeqNo, &d.PrimaryTerm
 		}
