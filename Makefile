@@ -28,5 +28,9 @@ FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./schema/
 
+# Run fleetform against the bundled simulator (plan, apply, plan, status).
+demo:
+	scripts/demo.sh
+
 clean:
 	rm -rf bin/
