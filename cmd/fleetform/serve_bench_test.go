@@ -131,52 +131,63 @@ func writeFile(b testing.TB, path, content string) {
 }
 
 // BenchmarkIdlePoll measures one interval turn when nothing changed: an
-// ls-remote head check (no fetch) and a full observe + plan against fleetsim.
-// It reports the HTTP requests per turn to Git and to fleetsim; allocs/op
-// count everything in the process, fleetsim's handlers included.
+// ls-remote head check (no fetch) and, with "fleetsim", a full observe + plan
+// against fleetsim; with "fake", the daemon's own cost around a no-op
+// Reconciler. It reports HTTP requests per turn to Git and to fleetsim;
+// allocs/op count everything in the process, fleetsim's handlers included.
 func BenchmarkIdlePoll(b *testing.B) {
-	repo := gittest.NewRepo(b)
-	sim := fleetsim.StartTest(b, fleetsim.Options{})
-	b.Setenv("FLEETFORM_TEST_KB_PW", "changeme")
-	b.Setenv("FLEETFORM_TEST_ES_PW", "changeme")
-	clusters := fmt.Sprintf(serveClustersYAML, sim.Cluster("main").KibanaURL(), sim.Cluster("main").ESURL())
-	repo.Commit("main", "v0", map[string]string{"fleet/clusters.yaml": clusters, "fleet/outputs.yaml": serveOutputYAML("o0")})
-	url := repo.ServeHTTP("fleetform", "pw")
-	b.Setenv("FLEETFORM_TEST_GIT_PW", "pw")
-	g, err := source.NewGit(source.GitConfig{URL: url, Branch: "main", Path: "fleet", Username: "fleetform", Password: &schema.SecretRef{Env: "FLEETFORM_TEST_GIT_PW"}})
-	if err != nil {
-		b.Fatal(err)
+	for _, mode := range []string{"fake", "fleetsim"} {
+		b.Run(mode, func(b *testing.B) {
+			repo := gittest.NewRepo(b)
+			sim := fleetsim.StartTest(b, fleetsim.Options{})
+			b.Setenv("FLEETFORM_TEST_KB_PW", "changeme")
+			b.Setenv("FLEETFORM_TEST_ES_PW", "changeme")
+			clusters := fmt.Sprintf(serveClustersYAML, sim.Cluster("main").KibanaURL(), sim.Cluster("main").ESURL())
+			repo.Commit("main", "v0", map[string]string{"fleet/clusters.yaml": clusters, "fleet/outputs.yaml": serveOutputYAML("o0")})
+			url := repo.ServeHTTP("fleetform", "pw")
+			b.Setenv("FLEETFORM_TEST_GIT_PW", "pw")
+			g, err := source.NewGit(source.GitConfig{URL: url, Branch: "main", Path: "fleet", Username: "fleetform", Password: &schema.SecretRef{Env: "FLEETFORM_TEST_GIT_PW"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var rec daemon.Reconciler = &fleetsimReconciler{}
+			if mode == "fake" {
+				rec = daemon.ReconcilerFunc(func(context.Context, *schema.Document, string, bool) (daemon.Outcome, error) {
+					return daemon.Outcome{}, nil
+				})
+			}
+			loop, err := daemon.New(daemon.DefaultConfig(), g, rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			if err := loop.Once(ctx, "startup"); err != nil { // fetch and apply v0
+				b.Fatal(err)
+			}
+			if err := loop.Once(ctx, "interval"); err != nil { // warm: converged
+				b.Fatal(err)
+			}
+			gitBefore := repo.HTTPRequests()
+			sim.ClearRequests()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := loop.Once(ctx, "interval"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			var writes int
+			for _, r := range sim.Requests() {
+				if r.Method != "GET" && r.Method != "HEAD" && !(r.Method == "POST" && (hasSuffix(r.Path, "/_search") || hasSuffix(r.Path, "/_mget"))) {
+					writes++
+				}
+			}
+			b.ReportMetric(float64(repo.HTTPRequests()-gitBefore)/float64(b.N), "git_req/op")
+			b.ReportMetric(float64(len(sim.Requests()))/float64(b.N), "fleet_req/op")
+			b.ReportMetric(float64(writes)/float64(b.N), "fleet_writes/op")
+		})
 	}
-	loop, err := daemon.New(daemon.DefaultConfig(), g, &fleetsimReconciler{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := loop.Once(ctx, "startup"); err != nil { // fetch and apply v0
-		b.Fatal(err)
-	}
-	if err := loop.Once(ctx, "interval"); err != nil { // warm: converged
-		b.Fatal(err)
-	}
-	gitBefore := repo.HTTPRequests()
-	sim.ClearRequests()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if err := loop.Once(ctx, "interval"); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	var writes int
-	for _, r := range sim.Requests() {
-		if r.Method != "GET" && r.Method != "HEAD" && !(r.Method == "POST" && (hasSuffix(r.Path, "/_search") || hasSuffix(r.Path, "/_mget"))) {
-			writes++
-		}
-	}
-	b.ReportMetric(float64(repo.HTTPRequests()-gitBefore)/float64(b.N), "git_req/op")
-	b.ReportMetric(float64(len(sim.Requests()))/float64(b.N), "fleet_req/op")
-	b.ReportMetric(float64(writes)/float64(b.N), "fleet_writes/op")
 }
 
 func writeFileErr(path, content string) error { return os.WriteFile(path, []byte(content), 0o644) }
