@@ -108,7 +108,7 @@ func TestKibanaQuirks(t *testing.T) {
 		"WARNING: Kibana never re-applies a changed kibana_api_key",
 		"WARNING: Kibana never re-applies a changed write_to_logs_streams",
 		"WARNING: Kibana ignores later changes of this field",
-		"Adopted policies left out (kibana.yml cannot adopt an existing policy): fleet-server-policy",
+		"Adopted agent policies left out (kibana.yml cannot adopt an existing policy): fleet-server-policy",
 		"Listed before the default output on purpose",
 	} {
 		if !strings.Contains(string(out), warn) {
