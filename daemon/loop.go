@@ -54,7 +54,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Interval, "interval", d.Interval, "reconcile `period` when nothing triggers a turn (drift is corrected at least this often)")
 	fs.Float64Var(&c.Jitter, "jitter", d.Jitter, "random `fraction` of the interval added or removed from each wait")
 	c.Drift = d.Drift
-	fs.Func("drift", "what to do with drift: correct (apply) or report (plan only)", func(s string) error {
+	fs.Func("drift", "what to do with drift (`mode`): correct (apply; the default) or report (plan only)", func(s string) error {
 		c.Drift = DriftMode(s)
 		return c.checkDrift()
 	})

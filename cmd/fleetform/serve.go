@@ -64,7 +64,7 @@ type serveConfig struct {
 }
 
 func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.Repo, "repo", "", "Git repository `URL` to follow (https://…, ssh://…, git@host:path, git://…)")
+	fs.StringVar(&c.Repo, "repo", "", "Git repository `URL` to follow (https://…, ssh://…, git@host:path, git://…, or a local path)")
 	fs.StringVar(&c.Branch, "branch", "", "branch to follow (default: the remote's default branch)")
 	fs.StringVar(&c.Tag, "tag", "", "tag to follow instead of a branch")
 	fs.StringVar(&c.Commit, "commit", "", "pin a full commit SHA instead of following a branch")
