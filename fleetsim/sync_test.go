@@ -1,11 +1,14 @@
 package fleetsim
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -411,21 +414,62 @@ func TestRemoteStatus_ErrorsAndMessages(t *testing.T) {
 	}
 }
 
-// The task runs by itself every Options.SyncInterval.
+// The task runs by itself every Options.SyncInterval (Kibana's 5m by
+// default). In a synctest bubble the ticker runs on virtual time, so the
+// test waits the real interval without sleeping. The bubble holds no
+// sockets: the Kibana handler is called in memory.
 func TestSync_TaskRunsEverySyncInterval(t *testing.T) {
-	s := StartTest(t, Options{SyncInterval: 10 * time.Millisecond})
-	kb := kibana(t, s, "main")
-	out := remoteOutput("r")
-	out["sync_integrations"] = true
-	kb.do("POST", "/api/fleet/outputs", out).must(t, 200)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, found := s.Cluster("main").ES().GetDoc("fleet-synced-integrations", "fleet-synced-integrations"); found {
-			return
+	synctest.Test(t, func(t *testing.T) {
+		s := New(Options{})
+		c, err := s.AddCluster(ClusterConfig{Name: "main"})
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatal("the sync task never wrote the leader document")
+		ctx, cancel := context.WithCancel(t.Context())
+		s.startBackground(ctx)
+		defer func() { cancel(); s.wg.Wait() }()
+
+		out := remoteOutput("r")
+		out["sync_integrations"] = true
+		raw, _ := json.Marshal(out)
+		req := httptest.NewRequest("POST", "/api/fleet/outputs", bytes.NewReader(raw))
+		req.Header.Set("Authorization", basic("elastic", "changeme"))
+		req.Header.Set("kbn-xsrf", "true")
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		c.KibanaHandler().ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("create output: %d %s", rec.Code, rec.Body)
+		}
+		written := func() bool {
+			_, found := c.ES().GetDoc(leaderIndex, leaderDocID)
+			return found
+		}
+		start := time.Now()
+		time.Sleep(DefaultSyncInterval - time.Nanosecond)
+		synctest.Wait()
+		if written() {
+			t.Fatalf("leader doc written after %v, before the first tick", time.Since(start))
+		}
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		if !written() {
+			t.Fatalf("no leader doc after %v", time.Since(start))
+		}
+		// Each tick runs the task again: the doc follows a change within one interval.
+		if err := c.ES().PutPipeline("logs-nginx.access@custom", json.RawMessage(`{"processors":[]}`)); err != nil {
+			t.Fatal(err)
+		}
+		c.mu.Lock()
+		c.st.Packages["nginx"] = &installation{Name: "nginx", Version: "2.0.0", Status: "installed", Source: "registry", UpdatedAt: time.Now()}
+		c.mu.Unlock()
+		time.Sleep(DefaultSyncInterval)
+		synctest.Wait()
+		d, _ := c.ES().GetDoc(leaderIndex, leaderDocID)
+		if !bytes.Contains(d.Source, []byte(`"ingest_pipeline:logs-nginx.access@custom"`)) {
+			t.Errorf("second tick did not update the doc: %s", d.Source)
+		}
+	})
 }
 
 // Trap 22: sync_uninstalled_integrations on any output makes every syncing
