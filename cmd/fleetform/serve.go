@@ -241,6 +241,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stopLease := func() {}
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
 	wg.Go(func() {
@@ -250,7 +251,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		}
 	})
 	if ls != nil {
-		wg.Go(func() { _ = ls.Run(ctx) })
+		// The lease outlives the loop: it is released only after the turn in
+		// flight has finished, so a standby never applies next to it.
+		leaseCtx, releaseLease := context.WithCancel(context.WithoutCancel(ctx))
+		defer releaseLease()
+		wg.Go(func() { _ = ls.Run(leaseCtx) })
+		stopLease = releaseLease
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -271,6 +277,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 	}
 
 	_ = loop.Run(ctx) // returns after the turn in flight finished
+	stopLease()
 	shutdown, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer stop()
 	err = srv.Shutdown(shutdown)
