@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
-	"github.com/fleetform/fleetform/kibana/tlstrust"
 	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/state"
@@ -45,15 +43,12 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
 	}
-	mainLicense, err := NewESClientFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch)
-	if err != nil {
-		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
-	}
 	store := state.NewStore(mainES, opts.StateIndex, opts.Instance)
 	remotes := map[string]*Cluster{}
 	for _, r := range doc.Clusters.Remotes {
 		c := &Cluster{Name: r.Name}
-		if c.ES, err = NewESClientFromEndpoint(ctx, r.Elasticsearch); err != nil {
+		if c.ES, err = elastic.NewFromEndpoint(ctx, r.Elasticsearch,
+			elastic.WithLogger(log.With("component", "elasticsearch", "cluster", r.Name))); err != nil {
 			return nil, fmt.Errorf("connect remote %s elasticsearch: %w", r.Name, err)
 		}
 		if r.Kibana != nil {
@@ -67,9 +62,9 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 	}
 	inv := reconciler.StateInventory(store)
 	eng, err := New(Config{
-		MainFleet: mainKB, MainES: mainLicense, Remotes: remotes,
+		MainFleet: mainKB, MainES: mainES, Remotes: remotes,
 		Ledger: StateLedger(store), Hasher: reconciler.StateHasher{}, Inventory: inv,
-		ForceUninstall: opts.ForceUninstall, HealthTimeout: opts.HealthTimeout, Now: opts.Now,
+		ForceUninstall: opts.ForceUninstall, HealthTimeout: opts.HealthTimeout, Now: opts.Now, Prune: opts.Prune,
 	}, log.With("component", "remote"))
 	if err != nil {
 		return nil, err
@@ -82,21 +77,6 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 		return nil, err
 	}
 	return eng.Bind(rec), nil
-}
-
-// NewESClientFromEndpoint builds an ESClient from a document endpoint,
-// resolving its credential references and TLS trust now.
-func NewESClientFromEndpoint(ctx context.Context, ep schema.Endpoint) (*ESClient, error) {
-	ka, err := kibana.ResolveAuth(ctx, ep.Auth)
-	if err != nil {
-		return nil, fmt.Errorf("elasticsearch %s: %w", ep.URL, err)
-	}
-	tc, err := tlstrust.Config(ep.CAFile, ep.CAFingerprint)
-	if err != nil {
-		return nil, fmt.Errorf("elasticsearch %s: %w", ep.URL, err)
-	}
-	hc := &http.Client{Transport: tlstrust.Transport(tc), Timeout: 60 * time.Second}
-	return NewESClient(ep.URL, AuthHeader(elastic.Auth{APIKey: ka.APIKey, Username: ka.Username, Password: ka.Password}), hc), nil
 }
 
 // ledgerKinds are the state-index kinds the Engine owns.

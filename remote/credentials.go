@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/secret"
@@ -154,11 +155,12 @@ type tokenCred struct {
 func (t *tokenCred) Name(gen int) string { return t.spec.Name(gen) }
 
 func (t *tokenCred) Mint(ctx context.Context, name string) (secret.Value, error) {
-	return t.es.CreateServiceToken(ctx, name)
+	tok, err := t.es.CreateServiceToken(ctx, ServiceNamespace, ServiceName, name)
+	return tok.Value, err
 }
 
 func (t *tokenCred) Verify(ctx context.Context, v secret.Value) error {
-	status, err := t.es.Authenticate(ctx, secret.New("Bearer "+v.Reveal()))
+	status, err := authStatus(ctx, t.es, secret.New("Bearer "+v.Reveal()))
 	if err != nil {
 		return err
 	}
@@ -169,7 +171,7 @@ func (t *tokenCred) Verify(ctx context.Context, v secret.Value) error {
 }
 
 func (t *tokenCred) Exists(ctx context.Context, name string) (bool, error) {
-	names, err := t.es.ServiceTokens(ctx)
+	names, err := serviceTokens(ctx, t.es)
 	if err != nil {
 		return false, err
 	}
@@ -177,7 +179,7 @@ func (t *tokenCred) Exists(ctx context.Context, name string) (bool, error) {
 }
 
 func (t *tokenCred) Revoke(ctx context.Context, name string) error {
-	return t.es.DeleteServiceToken(ctx, name)
+	return deleteServiceToken(ctx, t.es, name)
 }
 
 // keyCred is a remote API key with Kibana Fleet read privileges.
@@ -196,7 +198,7 @@ func (k *keyCred) Mint(ctx context.Context, name string) (secret.Value, error) {
 }
 
 func (k *keyCred) Verify(ctx context.Context, v secret.Value) error {
-	status, err := k.es.Authenticate(ctx, secret.New("ApiKey "+v.Reveal()))
+	status, err := authStatus(ctx, k.es, secret.New("ApiKey "+v.Reveal()))
 	if err != nil {
 		return err
 	}
@@ -207,26 +209,25 @@ func (k *keyCred) Verify(ctx context.Context, v secret.Value) error {
 }
 
 func (k *keyCred) Exists(ctx context.Context, name string) (bool, error) {
-	keys, err := k.es.APIKeys(ctx, name)
+	keys, err := apiKeys(ctx, k.es, name)
 	if err != nil {
 		return false, err
 	}
-	return slices.ContainsFunc(keys, func(a APIKey) bool { return a.Name == name }), nil
+	return slices.ContainsFunc(keys, func(a elastic.APIKey) bool { return a.Name == name }), nil
 }
 
 func (k *keyCred) Revoke(ctx context.Context, name string) error {
-	keys, err := k.es.APIKeys(ctx, name)
+	keys, err := apiKeys(ctx, k.es, name)
 	if err != nil {
 		return err
 	}
+	var ids []string
 	for _, a := range keys {
 		if a.Name == name {
-			if err := k.es.InvalidateAPIKey(ctx, a.ID); err != nil {
-				return err
-			}
+			ids = append(ids, a.ID)
 		}
 	}
-	return nil
+	return invalidateAPIKeys(ctx, k.es, ids...)
 }
 
 // storedRefs returns every {"id": …} reference under an output's secrets,

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/schema"
 )
 
@@ -69,15 +70,14 @@ func (k APIKeySpec) Name(gen int) string { return fmt.Sprintf("%s%d", k.Prefix, 
 
 // RoleDescriptors are the exact privileges of the key: read on Fleet and
 // integrations in Kibana, nothing in Elasticsearch.
-func (APIKeySpec) RoleDescriptors() map[string]any {
-	return map[string]any{
-		"fleetform_remote_sync_status": map[string]any{
-			"cluster": []string{},
-			"indices": []any{},
-			"applications": []any{map[string]any{
-				"application": KibanaApplication,
-				"privileges":  slices.Clone(KibanaPrivileges),
-				"resources":   []string{"*"},
+func (APIKeySpec) RoleDescriptors() map[string]elastic.RoleDescriptor {
+	return map[string]elastic.RoleDescriptor{
+		"fleetform_remote_sync_status": {
+			Cluster: []string{},
+			Applications: []elastic.ApplicationPrivilege{{
+				Application: KibanaApplication,
+				Privileges:  slices.Clone(KibanaPrivileges),
+				Resources:   []string{"*"},
 			}},
 		},
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/schema"
 )
 
@@ -42,10 +43,13 @@ func TestDesired(t *testing.T) {
 	if n := got.ServiceToken.Name(2); n != "fleetform-remote-west-2" {
 		t.Errorf("token name = %q", n)
 	}
-	rd := got.KibanaAPIKey.RoleDescriptors()["fleetform_remote_sync_status"].(map[string]any)
-	app := rd["applications"].([]any)[0].(map[string]any)
-	if d := cmp.Diff(map[string]any{"application": "kibana-.kibana", "privileges": []string{"feature_fleet.read", "feature_fleetv2.read"},
-		"resources": []string{"*"}}, app); d != "" {
+	rd := got.KibanaAPIKey.RoleDescriptors()["fleetform_remote_sync_status"]
+	if len(rd.Applications) != 1 || len(rd.Cluster) != 0 || len(rd.Indices) != 0 {
+		t.Fatalf("role descriptor = %+v; want one application privilege and nothing in Elasticsearch", rd)
+	}
+	app := rd.Applications[0]
+	if d := cmp.Diff(elastic.ApplicationPrivilege{Application: "kibana-.kibana", Privileges: []string{"feature_fleet.read", "feature_fleetv2.read"},
+		Resources: []string{"*"}}, app); d != "" {
 		t.Errorf("key application privileges (-want +got):\n%s", d)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
@@ -35,7 +36,7 @@ type Config struct {
 	MainCluster string // the main cluster's name in plans; default "main"
 	MainFleet   MainFleet
 	MainES      interface {
-		License(ctx context.Context) (string, error)
+		License(ctx context.Context) (elastic.License, error)
 	}
 	Remotes map[string]*Cluster // by clusters.remotes[].name
 	Ledger  Ledger
@@ -52,6 +53,9 @@ type Config struct {
 	ProbeKibana func(ctx context.Context, url string, key secret.Value) Probe
 	// ForceUninstall (--force-uninstall): see SyncInput.ForceUninstall.
 	ForceUninstall bool
+	// Prune (--prune) deletes the remote-side objects fleetform created for
+	// outputs that left the document. Off: the plan only warns about them.
+	Prune bool
 	// HealthTimeout bounds the wait for a rotated output to report healthy
 	// (rotate only; apply never waits). Default 2m; negative: do not wait.
 	HealthTimeout time.Duration
@@ -146,7 +150,7 @@ func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
 type remoteObs struct {
 	license   string
 	tokens    []string
-	keys      []APIKey
+	keys      []elastic.APIKey
 	settings  map[string]any
 	followers map[string]FollowerObserved
 	outputs   map[string]kibana.Output // nil without a Kibana
@@ -184,10 +188,11 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		}
 	}
 	wg.Go(func() {
-		var err error
-		if w.mainLicense, err = e.cfg.MainES.License(ctx); err != nil {
+		l, err := e.cfg.MainES.License(ctx)
+		if err != nil {
 			fail("observe main: licence: %w", err)
 		}
+		w.mainLicense = licenseLevel(l)
 	})
 	if len(direct) > 0 {
 		wg.Go(func() {
@@ -208,20 +213,25 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 	for name, ro := range w.remotes {
 		c := e.cfg.Remotes[name]
 		wg.Go(func() {
-			var err error
-			if ro.license, err = c.ES.License(ctx); err != nil {
+			l, err := c.ES.License(ctx)
+			if err != nil {
 				fail("observe %s: licence: %w", name, err)
 			}
-			if ro.tokens, err = c.ES.ServiceTokens(ctx); err != nil {
+			ro.license = licenseLevel(l)
+			if ro.tokens, err = serviceTokens(ctx, c.ES); err != nil {
 				fail("observe %s: service tokens: %w", name, err)
 			}
-			if ro.keys, err = c.ES.APIKeys(ctx, "fleetform-"); err != nil {
+			if ro.keys, err = apiKeys(ctx, c.ES, "fleetform-"); err != nil {
 				fail("observe %s: API keys: %w", name, err)
 			}
-			if ro.settings, err = c.ES.PersistentSettings(ctx); err != nil {
+			cs, err := c.ES.GetClusterSettings(ctx)
+			if err != nil {
 				fail("observe %s: cluster settings: %w", name, err)
 			}
-			if ro.followers, err = c.ES.Followers(ctx); err != nil {
+			if ro.settings = cs.Persistent; ro.settings == nil {
+				ro.settings = map[string]any{}
+			}
+			if ro.followers, err = followers(ctx, c.ES); err != nil {
 				fail("observe %s: followers: %w", name, err)
 			}
 		})
@@ -346,7 +356,7 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
 				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckServiceToken, Message: "service token: " + err.Error()})
 			} else {
-				status, err := t.cluster.ES.Authenticate(ctx, secret.New("Bearer "+v.Reveal()))
+				status, err := authStatus(ctx, t.cluster.ES, secret.New("Bearer "+v.Reveal()))
 				in.ServiceToken = &Probe{URL: "the remote's Elasticsearch", Status: status, Err: err}
 			}
 		}
@@ -535,7 +545,7 @@ func (e *Engine) computeLink(c *computed, t target, ro *remoteObs) {
 	}
 	es := t.cluster.ES
 	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-		return es.PutPersistentSettings(ctx, diff)
+		return es.PutClusterSettings(ctx, diff, nil)
 	}})
 }
 
@@ -599,7 +609,7 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 	}
 	es, ledger, cluster, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, e.cfg.Now
 	follow := func(ctx context.Context) error {
-		if err := es.Follow(ctx, f.Index, f.RemoteCluster, f.LeaderIndex); err != nil {
+		if err := follow(ctx, es, f.Index, f.RemoteCluster, f.LeaderIndex); err != nil {
 			return err
 		}
 		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindFollower + "/" + f.Index, AppliedAt: now()})
@@ -613,7 +623,7 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 	case FollowerResume:
 		ch.Action = plan.Update
 		ch.Fields = []plan.FieldDiff{{Path: "status", Before: "paused", After: "active"}}
-		run = func(ctx context.Context) error { return es.ResumeFollow(ctx, f.Index) }
+		run = func(ctx context.Context) error { return es.CCRResume(ctx, f.Index) }
 	case FollowerRecreate:
 		ch.Action = plan.Update
 		ch.Reason = "recreate: " + why
@@ -621,9 +631,9 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 			{Path: "remote_cluster", Before: have.RemoteCluster, After: f.RemoteCluster}}
 		run = func(ctx context.Context) error {
 			if have.Follower && have.Status == "active" {
-				_ = es.PauseFollow(ctx, f.Index) // best effort: the index is deleted next anyway
+				_ = es.CCRPause(ctx, f.Index) // best effort: the index is deleted next anyway
 			}
-			if err := es.DeleteIndex(ctx, f.Index); err != nil {
+			if err := deleteIndex(ctx, es, f.Index); err != nil {
 				return err
 			}
 			return follow(ctx)

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
 	"github.com/fleetform/fleetform/kibana"
@@ -106,9 +108,33 @@ func (env *simEnv) kibana(t *testing.T, cluster string) *kibana.Client {
 	return c
 }
 
-func (env *simEnv) es(cluster string) *ESClient {
-	return NewESClient(env.sim.Cluster(cluster).ESURL(), secret.New("Basic "+base64Std("elastic:"+testPassword)), nil)
+// es is a superuser client of a cluster's Elasticsearch, with the
+// engine's own observation helpers as methods for the assertions.
+func (env *simEnv) es(cluster string) testES {
+	c, err := elastic.New(env.sim.Cluster(cluster).ESURL(), elastic.Auth{Username: "elastic", Password: secret.New(testPassword)})
+	if err != nil {
+		panic(err) // the URL comes from the sim
+	}
+	return testES{c}
 }
+
+type testES struct{ *elastic.Client }
+
+func (e testES) ServiceTokens(ctx context.Context) ([]string, error) { return serviceTokens(ctx, e.Client) }
+
+func (e testES) Followers(ctx context.Context) (map[string]FollowerObserved, error) {
+	return followers(ctx, e.Client)
+}
+
+func (e testES) Authenticate(ctx context.Context, authorization secret.Value) (int, error) {
+	return authStatus(ctx, e.Client, authorization)
+}
+
+func (e testES) DeleteServiceToken(ctx context.Context, name string) error {
+	return deleteServiceToken(ctx, e.Client, name)
+}
+
+func (e testES) PauseFollow(ctx context.Context, index string) error { return e.CCRPause(ctx, index) }
 
 // installedOn returns name → version of installed packages on a cluster.
 func (env *simEnv) installedOn(t *testing.T, cluster string) map[string]string {
@@ -436,7 +462,7 @@ func TestTwoCluster_Preflight(t *testing.T) {
 			body:     strings.Replace(ccrBody, "kibana_api_key: {generate: true}", "kibana_api_key: {env: FF_REMOTE_TEST_KEY}", 1),
 			setup: func(t *testing.T, env *simEnv) {
 				_, key, err := env.es("west").CreateAPIKey(t.Context(), "no-kibana-privileges",
-					map[string]any{"none": map[string]any{"cluster": []string{"monitor"}}}, nil)
+					map[string]elastic.RoleDescriptor{"none": {Cluster: []string{"monitor"}}}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,46 +4,32 @@ import (
 	"context"
 	"time"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/secret"
 )
 
-// ES is what fleetform calls on a remote cluster's Elasticsearch (and, for
-// License, on the main cluster's). *ESClient implements it.
+// ES is what fleetform calls on a remote cluster's Elasticsearch: the
+// subset of *elastic.Client the engine uses, so tests can substitute it.
+// The helpers in es.go turn its answers into the engine's observations.
 type ES interface {
-	License(ctx context.Context) (string, error)
-	// ServiceTokens lists the token names of elastic/fleet-server-remote.
-	ServiceTokens(ctx context.Context) ([]string, error)
-	CreateServiceToken(ctx context.Context, name string) (secret.Value, error)
-	// DeleteServiceToken deletes a token; an absent token is not an error.
-	DeleteServiceToken(ctx context.Context, name string) error
-	// Authenticate calls _security/_authenticate with the given
-	// Authorization header value ("Bearer <token>", "ApiKey <encoded>")
-	// and returns the HTTP status; err is a transport failure.
-	Authenticate(ctx context.Context, authorization secret.Value) (int, error)
-	// APIKeys lists the valid (not invalidated) API keys whose name starts with prefix.
-	APIKeys(ctx context.Context, prefix string) ([]APIKey, error)
-	CreateAPIKey(ctx context.Context, name string, roleDescriptors, metadata map[string]any) (id string, encoded secret.Value, err error)
-	// InvalidateAPIKey invalidates a key by id; an absent key is not an error.
-	InvalidateAPIKey(ctx context.Context, id string) error
-	// PersistentSettings returns the persistent cluster settings, flat.
-	PersistentSettings(ctx context.Context) (map[string]any, error)
-	PutPersistentSettings(ctx context.Context, settings map[string]any) error
-	// Followers describes every index matching fleet-synced-integrations-ccr-*.
-	Followers(ctx context.Context) (map[string]FollowerObserved, error)
-	// Follow creates a follower with wait_for_active_shards=1.
-	Follow(ctx context.Context, index, remoteCluster, leaderIndex string) error
-	ResumeFollow(ctx context.Context, index string) error
-	PauseFollow(ctx context.Context, index string) error
-	// DeleteIndex deletes an index; an absent index is not an error.
+	License(ctx context.Context) (elastic.License, error)
+	ListServiceTokens(ctx context.Context, ns, svc string) (elastic.ServiceCredentials, error)
+	CreateServiceToken(ctx context.Context, ns, svc, name string) (elastic.ServiceToken, error)
+	DeleteServiceToken(ctx context.Context, ns, svc, name string) (found bool, err error)
+	AuthenticateAs(ctx context.Context, authorization secret.Value) (elastic.Principal, error)
+	GetAPIKeys(ctx context.Context, name string, owner bool) ([]elastic.APIKey, error)
+	CreateAPIKey(ctx context.Context, name string, roleDescriptors map[string]elastic.RoleDescriptor, metadata map[string]any) (id string, encoded secret.Value, err error)
+	InvalidateAPIKey(ctx context.Context, ids ...string) ([]string, error)
+	GetClusterSettings(ctx context.Context) (elastic.ClusterSettings, error)
+	PutClusterSettings(ctx context.Context, persistent, transient map[string]any) error
+	GetIndices(ctx context.Context, pattern string) ([]string, error)
+	CCRInfo(ctx context.Context, index string) ([]elastic.FollowerInfo, error)
+	CCRStats(ctx context.Context, index string) ([]elastic.FollowerStats, error)
+	CCRFollow(ctx context.Context, index, remote, leader, waitForActiveShards string) (elastic.FollowResult, error)
+	CCRPause(ctx context.Context, index string) error
+	CCRResume(ctx context.Context, index string) error
 	DeleteIndex(ctx context.Context, index string) error
-}
-
-// APIKey is an API key as Elasticsearch lists it (never its value).
-type APIKey struct {
-	ID       string
-	Name     string
-	Creation time.Time
 }
 
 // Kibana is what fleetform calls on a remote cluster's Kibana;
@@ -104,4 +90,4 @@ const (
 	LedgerOwned         = "owned"                 // Cluster remote; ID: "<kind>/<id>" of an object fleetform created
 )
 
-var _ ES = (*ESClient)(nil)
+var _ ES = (*elastic.Client)(nil)

@@ -53,13 +53,13 @@ func (e *Engine) Mint(ctx context.Context, _ string, out schema.Output, path str
 func (e *Engine) existingNames(ctx context.Context, t target, k credKind) ([]string, error) {
 	var names []string
 	if k.kind == KindServiceToken {
-		all, err := t.cluster.ES.ServiceTokens(ctx)
+		all, err := serviceTokens(ctx, t.cluster.ES)
 		if err != nil {
 			return nil, err
 		}
 		names = all
 	} else {
-		keys, err := t.cluster.ES.APIKeys(ctx, k.prefix)
+		keys, err := apiKeys(ctx, t.cluster.ES, k.prefix)
 		if err != nil {
 			return nil, err
 		}
