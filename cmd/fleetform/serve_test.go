@@ -79,6 +79,25 @@ type daemonUnderTest struct {
 	base   string
 	secret secret.Value
 	stop   func()
+	logs   *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the daemon's concurrent log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startServe(t testing.TB, cfg serveConfig, rec daemon.Reconciler) *daemonUnderTest {
@@ -101,8 +120,9 @@ func startServe(t testing.TB, cfg serveConfig, rec daemon.Reconciler) *daemonUnd
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	mk := func(context.Context, ReconcilerOptions) (daemon.Reconciler, error) { return rec, nil }
+	logs := &syncBuffer{}
 	go func() {
-		done <- serve(ctx, cfg, slog.New(slog.DiscardHandler), mk, func(a string) { addr <- a })
+		done <- serve(ctx, cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), mk, func(a string) { addr <- a })
 	}()
 	var base string
 	select {
@@ -111,7 +131,7 @@ func startServe(t testing.TB, cfg serveConfig, rec daemon.Reconciler) *daemonUnd
 	case err := <-done:
 		t.Fatalf("serve: %v", err)
 	}
-	d := &daemonUnderTest{base: base, secret: key}
+	d := &daemonUnderTest{base: base, secret: key, logs: logs}
 	d.stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -226,7 +246,19 @@ func TestServeGitPushWebhookReconciles(t *testing.T) {
 			t.Errorf("/metrics missing %s", want)
 		}
 	}
+	_, status := d.get(t, "/status")
+	_, page := d.get(t, "/")
 	d.stop()
+	for _, leak := range []string{"git-http-password", d.secret.Reveal()} {
+		for what, text := range map[string]string{"logs": d.logs.String(), "/status": status, "/": page, "/metrics": metrics} {
+			if strings.Contains(text, leak) {
+				t.Errorf("%s contains a secret value", what)
+			}
+		}
+	}
+	if !strings.Contains(d.logs.String(), `"msg":"webhook accepted"`) {
+		t.Error("logs do not record the accepted webhook (is the capture working?)")
+	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	for _, r := range rec.revs {
