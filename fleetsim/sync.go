@@ -144,12 +144,8 @@ func (c *Cluster) updateSyncedIntegrationsData() error {
 			doc.Integrations = append(doc.Integrations, e)
 		}
 	}
-	var prevDoc *syncDoc
-	if hasPrev {
-		prevDoc = prev
-	}
 	now := c.now()
-	if assets, err := c.collectCustomAssets(doc.Integrations, prevDoc, now); err != nil {
+	if assets, err := c.collectCustomAssets(doc.Integrations, prev, now); err != nil { // prev is nil without a previous doc
 		c.sim.log.Warn("error getting custom assets", "cluster", c.cfg.Name, "err", err)
 		doc.CustomErr = &customAssetsError{Timestamp: now.Format("2006-01-02T15:04:05.000Z"), Error: jsMessage(err)}
 	} else {

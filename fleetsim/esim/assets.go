@@ -334,9 +334,16 @@ func (n *Node) hDeleteComponentTemplate(c *call) (int, any, *Error) {
 }
 
 func (n *Node) hGetPipelines(c *call) (int, any, *Error) {
+	summary, e := c.boolParam("summary", false)
+	if e != nil {
+		return 0, nil, e
+	}
 	found := n.Pipelines(c.params["id"])
 	out := make(map[string]json.RawMessage, len(found))
 	for k, v := range found {
+		if summary {
+			v = json.RawMessage(`{}`) // ?summary=true lists the ids only
+		}
 		out[k] = v
 	}
 	if len(out) == 0 {

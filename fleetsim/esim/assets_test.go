@@ -174,11 +174,13 @@ func TestPipelines_HTTP(t *testing.T) {
 		{"wildcard without match is 404 with {}", "GET", "/_ingest/pipeline/*@nothing", nil, 404, "{}", "", "", nil},
 		{"wildcard", "GET", "/_ingest/pipeline/*@custom", nil, 200, "", "", "", []string{"logs-nginx.access@custom"}},
 		{"all", "GET", "/_ingest/pipeline", nil, 200, "", "", "", []string{"logs-nginx.access@custom", "my-pipeline"}},
+		{"summary lists ids", "GET", "/_ingest/pipeline/my-pipeline?summary", nil, 200, `{"my-pipeline":{}}`, "", "", nil},
 		{"comma list", "GET", "/_ingest/pipeline/my-pipeline,nope", nil, 200, "", "", "", []string{"my-pipeline"}},
 		{"no processors", "PUT", "/_ingest/pipeline/x", `{"description":"d"}`, 400, "", "parse_exception", "[processors] required property is missing", nil},
 		{"processors not a list", "PUT", "/_ingest/pipeline/x", `{"processors":"set"}`, 400, "", "parse_exception", "[processors] property isn't a list, but of type [java.lang.String]", nil},
 		{"unknown key", "PUT", "/_ingest/pipeline/x", `{"processors":[],"foo":1,"bar":2}`, 400, "", "parse_exception", "pipeline [x] doesn't support one or more provided configuration parameters [bar, foo]", nil},
 		{"delete missing", "DELETE", "/_ingest/pipeline/nope", nil, 404, "", "resource_not_found_exception", "pipeline [nope] is missing", nil},
+		{"unknown query parameter", "GET", "/_ingest/pipeline/x?summary=true&sumary=1", nil, 400, "", "illegal_argument_exception", "request [/_ingest/pipeline/x] contains unrecognized parameter: [sumary] -> did you mean [summary]?", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
