@@ -61,10 +61,36 @@ func (d *Dir) Head(ctx context.Context) (string, error) {
 // Fetch reads every YAML file under the directory into memory. rev is
 // ignored: a directory has no history, so the snapshot is of what is there
 // now and carries its own digest.
+//
+// A snapshot is never a mix of two states. A ConfigMap mount is read from
+// the immutable directory its "..data" link points at, resolved once; any
+// other directory is read until two reads in a row agree (an editor saving
+// in the middle of a read causes another one), at most five times.
 func (d *Dir) Fetch(ctx context.Context, _ string) (Snapshot, error) {
+	if target, err := filepath.EvalSymlinks(filepath.Join(d.path, "..data")); err == nil {
+		return d.read(ctx, target)
+	}
+	prev, err := d.read(ctx, d.path)
+	for range 4 {
+		if err != nil {
+			return Snapshot{}, err
+		}
+		var next Snapshot
+		if next, err = d.read(ctx, d.path); err == nil && next.Revision == prev.Revision {
+			return next, nil
+		}
+		prev = next
+	}
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return Snapshot{}, fmt.Errorf("read directory %s: still changing after 5 reads", d.path)
+}
+
+func (d *Dir) read(ctx context.Context, dir string) (Snapshot, error) {
 	files := fstest.MapFS{}
 	var total int64
-	root := os.DirFS(d.path)
+	root := os.DirFS(dir)
 	err := fs.WalkDir(root, ".", func(name string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err

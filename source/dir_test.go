@@ -31,14 +31,7 @@ func TestDirSnapshotsAndDigest(t *testing.T) {
 	write(t, dir, "sub/policies.yml", "agent_policies: []\n")
 	write(t, dir, "notes.txt", "ignored")
 	write(t, dir, ".git/config.yaml", "hidden")
-	// A ConfigMap mount: the real files live under ..data, top-level symlinks point in.
-	write(t, dir, "..2026_11_27/pkgs.yaml", "packages: []\n")
-	if err := os.Symlink("..2026_11_27", filepath.Join(dir, "..data")); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("..data/pkgs.yaml", filepath.Join(dir, "pkgs.yaml")); err != nil {
-		t.Fatal(err)
-	}
+	write(t, dir, "pkgs.yaml", "packages: []\n")
 	d := source.NewDir(dir)
 	ctx := context.Background()
 	head, err := d.Head(ctx)
@@ -71,6 +64,48 @@ func TestDirSnapshotsAndDigest(t *testing.T) {
 	}
 	if _, err := source.NewDir(dir, source.WithDirMaxBytes(10)).Head(ctx); !errors.Is(err, source.ErrTooLarge) {
 		t.Errorf("size limit: err = %v, want ErrTooLarge", err)
+	}
+}
+
+// A ConfigMap mount: files live in a timestamped directory that "..data"
+// points at, top-level names are symlinks through ..data, and an update
+// swaps the ..data link atomically.
+func TestDirConfigMapMount(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "..2026_11_27_v1/outputs.yaml", "# v1\n")
+	write(t, dir, "..2026_11_27_v1/pkgs.yaml", "packages: []\n")
+	link := func(target string) {
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(target, tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link("..2026_11_27_v1")
+	for _, f := range []string{"outputs.yaml", "pkgs.yaml"} {
+		if err := os.Symlink("..data/"+f, filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := source.NewDir(dir)
+	snap, err := d.Fetch(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]string{"outputs.yaml": "# v1\n", "pkgs.yaml": "packages: []\n"}, readAll(t, snap)); d != "" {
+		t.Errorf("files (-want +got):\n%s", d)
+	}
+	write(t, dir, "..2026_11_27_v2/outputs.yaml", "# v2\n")
+	write(t, dir, "..2026_11_27_v2/pkgs.yaml", "packages: []\n")
+	link("..2026_11_27_v2")
+	next, err := d.Fetch(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, next)["outputs.yaml"]; got != "# v2\n" || next.Revision == snap.Revision {
+		t.Errorf("after the swap: outputs.yaml = %q, revision moved: %v", got, next.Revision != snap.Revision)
 	}
 }
 
