@@ -4,7 +4,8 @@
 // shared/reference/fleet-api.md: Kibana's request lifecycle (auth, kbn-xsrf,
 // elastic-api-version, config-schema validation messages), outputs, agent and
 // package policies, EPM packages, service tokens and the synced-integrations
-// task with both status APIs. Elasticsearch itself is fleetsim/esim.
+// task — integrations and *@custom component templates and ingest pipelines —
+// with both status APIs. Elasticsearch itself is fleetsim/esim.
 //
 // In Go tests use StartTest; the fleetsim command serves the same handlers on
 // fixed addresses. Every listener also answers the control API under /_sim/.
