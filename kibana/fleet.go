@@ -2,6 +2,7 @@ package kibana
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -90,11 +91,46 @@ type CustomAssetSync struct {
 
 // SyncStatus is the answer of both synced-integrations status APIs. Error
 // carries failures Kibana reports with a 200 ("Follower index not found", …).
+//
+// When Kibana cannot list the custom assets it answers
+// `"custom_assets": {"error": "<message>"}` instead of the asset map; that
+// message lands in CustomAssetsError and CustomAssets stays empty.
 type SyncStatus struct {
-	Integrations []IntegrationSync          `json:"integrations"`
-	CustomAssets map[string]CustomAssetSync `json:"custom_assets,omitempty"`
-	Error        string                     `json:"error,omitempty"`
-	Warning      *SyncWarning               `json:"warning,omitempty"`
+	Integrations      []IntegrationSync          `json:"integrations"`
+	CustomAssets      map[string]CustomAssetSync `json:"custom_assets,omitempty"`
+	CustomAssetsError string                     `json:"custom_assets_error,omitempty"`
+	Error             string                     `json:"error,omitempty"`
+	Warning           *SyncWarning               `json:"warning,omitempty"`
+}
+
+// UnmarshalJSON decodes both shapes Kibana uses for custom_assets.
+func (s *SyncStatus) UnmarshalJSON(b []byte) error {
+	type plain SyncStatus
+	var raw struct {
+		plain
+		CustomAssets map[string]json.RawMessage `json:"custom_assets,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*s = SyncStatus(raw.plain)
+	s.CustomAssets = nil
+	for key, v := range raw.CustomAssets {
+		var msg string
+		if key == "error" && json.Unmarshal(v, &msg) == nil {
+			s.CustomAssetsError = msg
+			continue
+		}
+		var a CustomAssetSync
+		if err := json.Unmarshal(v, &a); err != nil {
+			return fmt.Errorf("custom_assets[%q]: %w", key, err)
+		}
+		if s.CustomAssets == nil {
+			s.CustomAssets = map[string]CustomAssetSync{}
+		}
+		s.CustomAssets[key] = a
+	}
+	return nil
 }
 
 // RemoteSyncedStatus asks a remote cluster's Kibana how far it has synced
