@@ -178,13 +178,23 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		defer mu.Unlock()
 		errs = append(errs, fmt.Errorf(format, args...))
 	}
+	// The ledger first: remotes where fleetform owns objects are observed
+	// too, so that prune sees what an output that left the document left behind.
+	es, err := e.cfg.Ledger.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("observe: load state: %w", err)
+	}
+	w.ledger = newLedgerView(es)
 	direct := map[string]bool{}
 	for _, t := range ts {
 		if t.obj.SyncVia == SyncViaDirect {
 			direct[t.cluster.Name] = true
 		}
-		if _, ok := w.remotes[t.cluster.Name]; !ok {
-			w.remotes[t.cluster.Name] = &remoteObs{}
+		w.remotes[t.cluster.Name] = &remoteObs{}
+	}
+	for _, cluster := range w.ledger.remoteClusters() {
+		if _, ok := w.remotes[cluster]; !ok && e.cfg.Remotes[cluster] != nil {
+			w.remotes[cluster] = &remoteObs{}
 		}
 	}
 	wg.Go(func() {
@@ -202,14 +212,6 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 			}
 		})
 	}
-	wg.Go(func() {
-		es, err := e.cfg.Ledger.Load(ctx)
-		if err != nil {
-			fail("observe: load state: %w", err)
-			return
-		}
-		w.ledger = newLedgerView(es)
-	})
 	for name, ro := range w.remotes {
 		c := e.cfg.Remotes[name]
 		wg.Go(func() {
@@ -286,12 +288,13 @@ type computed struct {
 	problems []Problem
 	ops      []op
 	hidden   []op // bookkeeping that is not a change of Fleet (journals, seen packages)
+	warnings []string
 }
 
 // compute derives the remote side from the document and the observation.
 // mainPlan (may be nil) tells which generated secrets the main cluster's
 // apply will mint through the Minter.
-func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target, w *world, mainPlan *plan.Plan, probe bool) *computed {
+func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target, w *world, mainPlan *plan.Plan, probe, prune bool) *computed {
 	c := &computed{}
 	var perPolicy []string
 	for _, p := range doc.AgentPolicies {
@@ -310,6 +313,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		e.computeDirect(c, t, ro, w)
 	}
 	e.computeSeen(c, w)
+	e.computePrune(c, ts, w, prune)
 	sortProblems(c.problems)
 	return c
 }
@@ -543,9 +547,17 @@ func (e *Engine) computeLink(c *computed, t target, ro *remoteObs) {
 	for _, k := range slices.Sorted(maps.Keys(diff)) {
 		ch.Fields = append(ch.Fields, plan.FieldDiff{Path: strings.TrimPrefix(k, prefix), Before: ro.settings[k], After: diff[k]})
 	}
-	es := t.cluster.ES
+	es, ledger, cluster, output, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
+	create := ch.Action == plan.Create
 	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-		return es.PutClusterSettings(ctx, diff, nil)
+		if err := es.PutClusterSettings(ctx, diff, nil); err != nil {
+			return err
+		}
+		if !create { // a link fleetform only updated is not its own to delete
+			return nil
+		}
+		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindRemoteCluster + "/" + l.Alias,
+			Data: map[string]string{"output": output}, AppliedAt: now()})
 	}})
 }
 
@@ -580,14 +592,15 @@ func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs) {
 	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Create,
 		Fields: []plan.FieldDiff{{Path: "hosts", After: s.Hosts}, {Path: "name", After: s.Name}, {Path: "type", After: "elasticsearch"}},
 		Reason: "Kibana on the remote syncs only when one of its own elasticsearch outputs has the host of output " + t.out.ID}
-	ledger, cluster, now := e.cfg.Ledger, t.cluster.Name, e.cfg.Now
+	ledger, cluster, output, now := e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
 	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
 		body := map[string]any{"id": s.ID, "name": s.Name, "type": "elasticsearch", "hosts": s.Hosts,
 			"is_default": false, "is_default_monitoring": false}
 		if _, err := kb.CreateOutput(ctx, body); err != nil {
 			return err
 		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindOutput + "/" + s.ID, AppliedAt: now()})
+		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindOutput + "/" + s.ID,
+			Data: map[string]string{"output": output}, AppliedAt: now()})
 	}})
 }
 
@@ -607,19 +620,20 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 	if t.obj.Link != nil {
 		ch.DependsOn = append(ch.DependsOn, plan.Key(t.cluster.Name, KindRemoteCluster, t.obj.Link.Alias))
 	}
-	es, ledger, cluster, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, e.cfg.Now
-	follow := func(ctx context.Context) error {
+	es, ledger, cluster, output, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
+	create := func(ctx context.Context) error {
 		if err := follow(ctx, es, f.Index, f.RemoteCluster, f.LeaderIndex); err != nil {
 			return err
 		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindFollower + "/" + f.Index, AppliedAt: now()})
+		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindFollower + "/" + f.Index,
+			Data: map[string]string{"output": output}, AppliedAt: now()})
 	}
 	var run func(ctx context.Context) error
 	switch step {
 	case FollowerCreate:
 		ch.Action = plan.Create
 		ch.Fields = []plan.FieldDiff{{Path: "leader_index", After: f.LeaderIndex}, {Path: "remote_cluster", After: f.RemoteCluster}}
-		run = follow
+		run = create
 	case FollowerResume:
 		ch.Action = plan.Update
 		ch.Fields = []plan.FieldDiff{{Path: "status", Before: "paused", After: "active"}}
@@ -636,7 +650,7 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 			if err := deleteIndex(ctx, es, f.Index); err != nil {
 				return err
 			}
-			return follow(ctx)
+			return create(ctx)
 		}
 	case FollowerBlocked:
 		ch.Action = plan.Blocked

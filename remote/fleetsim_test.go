@@ -120,7 +120,9 @@ func (env *simEnv) es(cluster string) testES {
 
 type testES struct{ *elastic.Client }
 
-func (e testES) ServiceTokens(ctx context.Context) ([]string, error) { return serviceTokens(ctx, e.Client) }
+func (e testES) ServiceTokens(ctx context.Context) ([]string, error) {
+	return serviceTokens(ctx, e.Client)
+}
 
 func (e testES) Followers(ctx context.Context) (map[string]FollowerObserved, error) {
 	return followers(ctx, e.Client)

@@ -100,6 +100,19 @@ func (v ledgerView) seen(mainCluster string) map[string]string {
 	return out
 }
 
+// remoteClusters are the clusters with objects or credentials fleetform
+// created (owned entries, rotation journals), sorted.
+func (v ledgerView) remoteClusters() []string {
+	var out []string
+	for k := range v {
+		if (k[1] == LedgerOwned || k[1] == LedgerJournalToken || k[1] == LedgerJournalAPIKey) && !slices.Contains(out, k[0]) {
+			out = append(out, k[0])
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (v ledgerView) owned(cluster, kind, id string) bool {
 	_, ok := v.get(cluster, LedgerOwned, kind+"/"+id)
 	return ok

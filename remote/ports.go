@@ -38,6 +38,7 @@ type Kibana interface {
 	ListOutputs(ctx context.Context) ([]kibana.Output, error)
 	CreateOutput(ctx context.Context, body map[string]any) (kibana.Output, error)
 	UpdateOutput(ctx context.Context, id string, body map[string]any) (kibana.Output, error)
+	DeleteOutput(ctx context.Context, id string) error
 	ListPackages(ctx context.Context) ([]kibana.Package, error)
 	ListPackagePolicies(ctx context.Context) ([]kibana.PackagePolicy, error)
 	InstallPackage(ctx context.Context, name, version string, force bool) error

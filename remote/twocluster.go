@@ -110,7 +110,7 @@ func (t *TwoCluster) Plan(ctx context.Context, doc *schema.Document, rev string)
 	if err != nil {
 		return nil, err
 	}
-	c, err := t.Engine.plan(ctx, doc, p)
+	c, err := t.Engine.plan(ctx, doc, p, t.Engine.cfg.Prune)
 	if err != nil {
 		return nil, err
 	}
@@ -118,13 +118,13 @@ func (t *TwoCluster) Plan(ctx context.Context, doc *schema.Document, rev string)
 	return p, nil
 }
 
-func (e *Engine) plan(ctx context.Context, doc *schema.Document, mainPlan *plan.Plan) (*computed, error) {
+func (e *Engine) plan(ctx context.Context, doc *schema.Document, mainPlan *plan.Plan, prune bool) (*computed, error) {
 	ts, problems := e.targets(doc)
 	w, err := e.observe(ctx, ts)
 	if err != nil {
 		return nil, err
 	}
-	c := e.compute(ctx, doc, ts, w, mainPlan, true)
+	c := e.compute(ctx, doc, ts, w, mainPlan, true, prune)
 	c.problems = append(problems, c.problems...)
 	sortProblems(c.problems)
 	return c, nil
@@ -143,6 +143,7 @@ func merge(p *plan.Plan, c *computed) {
 	for _, o := range c.ops {
 		p.Changes = append(p.Changes, o.change)
 	}
+	p.Warnings = append(p.Warnings, c.warnings...)
 	p.Sort()
 }
 
@@ -171,7 +172,8 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	if err != nil {
 		return reconciler.Result{}, err
 	}
-	c, err := e.plan(ctx, doc, mainPlan)
+	prune := e.cfg.Prune || opts.Prune
+	c, err := e.plan(ctx, doc, mainPlan, prune)
 	if err != nil {
 		return reconciler.Result{}, err
 	}
@@ -245,7 +247,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	}
 	// Observe again: the main apply minted credentials and created leader
 	// indices; post operations are computed from what is there now.
-	if post, err := e.plan(ctx, doc, nil); err != nil {
+	if post, err := e.plan(ctx, doc, nil, prune); err != nil {
 		errs = append(errs, err)
 	} else {
 		runOps(post.ops, phasePost)
@@ -253,7 +255,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	}
 	res.Outcomes = append(res.Outcomes, outcomes...)
 	if res.Plan != nil {
-		merge(res.Plan, &computed{ops: c.ops})
+		merge(res.Plan, &computed{ops: c.ops, warnings: c.warnings})
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("%w: %w", reconciler.ErrNotConverged, errors.Join(errs...))

@@ -1,0 +1,255 @@
+package remote
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// pruneBody declares remote-west (CCR sync, generated token and API key:
+// everything fleetform provisions) and backup-west, a second output on the
+// same remote with only a generated token, which must survive the prune.
+const pruneBody = `
+outputs:
+  - id: remote-west
+    name: remote-west
+    type: remote_elasticsearch
+    remote: west
+    hosts: ["{{west.es}}"]
+    secrets:
+      service_token: {generate: true}
+    sync_integrations: true
+    sync_uninstalled_integrations: true
+    kibana_url: "{{west.kibana}}"
+    kibana_api_key: {generate: true}
+  - id: backup-west
+    name: backup-west
+    type: remote_elasticsearch
+    remote: west
+    hosts: ["{{west.es}}"]
+    secrets:
+      service_token: {generate: true}
+packages:
+  - {name: nginx, version: 2.0.0}
+`
+
+// withoutOutput is pruneBody without remote-west.
+const withoutOutput = `
+outputs:
+  - id: backup-west
+    name: backup-west
+    type: remote_elasticsearch
+    remote: west
+    hosts: ["{{west.es}}"]
+    secrets:
+      service_token: {generate: true}
+packages:
+  - {name: nginx, version: 2.0.0}
+`
+
+// writes are the requests of the log that change something (searches of
+// the state index are reads).
+func writes(rs []fleetsim.Request) []string {
+	var out []string
+	for _, r := range rs {
+		if r.Method == "GET" || r.Method == "HEAD" || r.Method == "POST" && strings.HasSuffix(r.Path, "/_search") {
+			continue
+		}
+		out = append(out, r.Cluster+" "+r.Listener+" "+r.Method+" "+r.Path)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestTwoCluster_Prune_RemovesExactlyTheOwnedRemoteObjects(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, pruneBody)
+	ctx := t.Context()
+	// West's default output points elsewhere, so fleetform creates (and
+	// owns) the elasticsearch output the sync needs on west.
+	if _, err := env.kibana(t, "west").UpdateOutput(ctx, "fleet-default-output", map[string]any{"hosts": []string{"https://west-ingest.example:9200"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, env.connect(t, ConnectOptions{}), env.doc)
+	if p := mustPlan(t, env.connect(t, ConnectOptions{}), env.doc); !p.Empty() {
+		t.Fatalf("plan after the first apply is not empty:\n%s", planText(p))
+	}
+	const follower = "fleet-synced-integrations-ccr-remote-west"
+	if fs, err := env.es("west").Followers(ctx); err != nil || !fs[follower].Follower {
+		t.Fatalf("setup: follower %s missing: %v %v", follower, fs, err)
+	}
+
+	env.load(t, withoutOutput)
+
+	// Without --prune: nothing is deleted, the plan says what would be.
+	tc := env.connect(t, ConnectOptions{})
+	p := mustPlan(t, tc, env.doc)
+	for _, c := range p.Changes {
+		if c.Action == plan.Delete {
+			t.Errorf("plan without --prune deletes %s", c.Key())
+		}
+	}
+	warned := strings.Join(p.Warnings, "\n")
+	for _, want := range []string{follower, "fleetform-sync-remote-west", "fleetform-remote-west-1", "fleetform-remote-west-kibana-1", `remote_cluster "main"`} {
+		if !strings.Contains(warned, want) {
+			t.Errorf("plan without --prune does not warn about %s; warnings:\n%s", want, warned)
+		}
+	}
+	env.sim.ClearRequests()
+	if _, err := tc.Apply(ctx, env.doc, nil, applyOpts()); err != nil {
+		t.Fatalf("apply without --prune: %v", err)
+	}
+	if w := writes(env.sim.Requests()); len(w) != 0 {
+		t.Errorf("apply without --prune wrote:\n%s", strings.Join(w, "\n"))
+	}
+
+	// With --prune: the plan shows the deletes grouped by cluster, main first.
+	tc = env.connect(t, ConnectOptions{Prune: true})
+	p = mustPlan(t, tc, env.doc)
+	var got []string
+	for _, c := range p.Changes {
+		got = append(got, c.Cluster+" "+string(c.Action)+" "+c.Kind+" "+c.ID)
+	}
+	// plan.Sort's order: by cluster, then deletes of unranked kinds by
+	// name, then outputs (children before parents); apply runs the remote
+	// deletes in dependency order (see prune.go).
+	want := []string{
+		"main delete output remote-west",
+		"west delete api_key fleetform-remote-west-kibana-1",
+		"west delete follower_index " + follower,
+		"west delete remote_cluster main",
+		"west delete service_token fleetform-remote-west-1",
+		"west delete output fleetform-sync-remote-west",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("plan with --prune:\n got %q\nwant %q\n%s", got, want, planText(p))
+	}
+	if c, _ := findChange(p, "west", KindRemoteCluster, "main"); !slices.Contains(c.DependsOn, plan.Key("west", KindFollower, follower)) {
+		t.Errorf("the link delete does not wait for the follower delete: %v", c.DependsOn)
+	}
+	if c, _ := findChange(p, "west", KindServiceToken, "fleetform-remote-west-1"); !slices.Contains(c.DependsOn, plan.Key("main", plan.KindOutput, "remote-west")) {
+		t.Errorf("the token delete does not wait for the output that carries it: %v", c.DependsOn)
+	}
+
+	env.sim.ClearRequests()
+	if _, err := tc.Apply(ctx, env.doc, nil, reconciler.ApplyOptions{Revision: "test", Prune: true}); err != nil {
+		t.Fatalf("apply --prune: %v", err)
+	}
+	log := env.sim.Requests()
+	at := func(method, path string) int {
+		return slices.IndexFunc(log, func(r fleetsim.Request) bool { return r.Method == method && r.Path == path })
+	}
+	for _, before := range [][4]string{
+		{"POST", "/" + follower + "/_ccr/pause_follow", "DELETE", "/" + follower},
+		{"DELETE", "/" + follower, "PUT", "/_cluster/settings"},
+		{"DELETE", "/api/fleet/outputs/remote-west", "DELETE", "/_security/service/elastic/fleet-server-remote/credential/token/fleetform-remote-west-1"},
+		{"DELETE", "/api/fleet/outputs/remote-west", "DELETE", "/_security/api_key"},
+	} {
+		if i, j := at(before[0], before[1]), at(before[2], before[3]); i < 0 || j < 0 || i > j {
+			t.Errorf("%s %s must come before %s %s (positions %d, %d)", before[0], before[1], before[2], before[3], i, j)
+		}
+	}
+	var remoteWrites, stateWrites []string
+	for _, w := range writes(log) {
+		if strings.Contains(w, "/fleetform-state") {
+			stateWrites = append(stateWrites, w)
+			continue
+		}
+		remoteWrites = append(remoteWrites, w)
+	}
+	wantWrites := []string{
+		"main kibana DELETE /api/fleet/outputs/remote-west",
+		"west es DELETE /" + follower,
+		"west es DELETE /_security/api_key",
+		"west es DELETE /_security/service/elastic/fleet-server-remote/credential/token/fleetform-remote-west-1",
+		"west es POST /" + follower + "/_ccr/pause_follow",
+		"west es PUT /_cluster/settings",
+		"west kibana DELETE /api/fleet/outputs/fleetform-sync-remote-west",
+	}
+	slices.Sort(wantWrites)
+	if !slices.Equal(remoteWrites, wantWrites) {
+		t.Errorf("apply --prune wrote:\n%s\nwant:\n%s", strings.Join(remoteWrites, "\n"), strings.Join(wantWrites, "\n"))
+	}
+	for _, w := range stateWrites {
+		if !strings.Contains(w, "DELETE /fleetform-state/_doc/") {
+			t.Errorf("apply --prune wrote the state index other than deleting entries: %s", w)
+		}
+	}
+
+	// The remote holds exactly what backup-west needs.
+	west := env.es("west")
+	if tokens, err := west.ServiceTokens(ctx); err != nil || !slices.Equal(tokens, []string{"fleetform-backup-west-1"}) {
+		t.Errorf("west tokens = %v, %v; want only backup-west's", tokens, err)
+	}
+	if keys, err := apiKeys(ctx, west.Client, "fleetform-"); err != nil || len(keys) != 0 {
+		t.Errorf("valid fleetform API keys on west = %v, %v", keys, err)
+	}
+	if fs, err := west.Followers(ctx); err != nil || len(fs) != 0 {
+		t.Errorf("followers on west = %v, %v", fs, err)
+	}
+	cs, err := west.GetClusterSettings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range cs.Persistent {
+		if strings.HasPrefix(k, "cluster.remote.main.") {
+			t.Errorf("link setting %s survived", k)
+		}
+	}
+	outs, err := env.kibana(t, "west").ListOutputs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, o := range outs {
+		ids = append(ids, o.ID())
+	}
+	if slices.Contains(ids, "fleetform-sync-remote-west") || !slices.Contains(ids, "fleet-default-output") {
+		t.Errorf("outputs on west = %v; want the default one and not fleetform's sync output", ids)
+	}
+	lv := loadLedger(t, tc)
+	for k := range lv {
+		if k[0] == "west" && (k[1] == LedgerOwned || k[2] == "remote-west") {
+			t.Errorf("state entry %v survived the prune", k)
+		}
+	}
+	if _, ok := lv.get("west", LedgerJournalToken, "backup-west"); !ok {
+		t.Errorf("backup-west's token journal was dropped")
+	}
+	checkOutputHealthyToken(t, env, "backup-west")
+
+	if p := mustPlan(t, env.connect(t, ConnectOptions{Prune: true}), env.doc); !p.Empty() || len(p.Warnings) != 0 {
+		t.Fatalf("plan after the prune is not empty:\n%s\nwarnings: %q", planText(p), p.Warnings)
+	}
+}
+
+func loadLedger(t *testing.T, tc *TwoCluster) ledgerView {
+	t.Helper()
+	es, err := tc.Engine.cfg.Ledger.Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newLedgerView(es)
+}
+
+// checkOutputHealthyToken checks that output id's service token still
+// authenticates on west.
+func checkOutputHealthyToken(t *testing.T, env *simEnv, id string) {
+	t.Helper()
+	out, err := env.kibana(t, "main").GetOutput(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid := out.SecretID("service_token")
+	v, ok := env.sim.Cluster("main").ES().GetFleetSecret(sid)
+	if !ok {
+		t.Fatalf("output %s has no stored service token (secret id %q)", id, sid)
+	}
+	if st, err := env.es("west").Authenticate(t.Context(), secret.New("Bearer "+v)); err != nil || st != 200 {
+		t.Errorf("output %s's token no longer authenticates on west: %d %v", id, st, err)
+	}
+}
