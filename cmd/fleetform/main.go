@@ -48,6 +48,8 @@ var commands = []command{
 	{"render", "render the desired state as a kibana.yml fragment", runRender},
 	{"status", "show sync and output health of remote outputs", runStatus},
 	{"rotate", "rotate the credential of a remote output", runRotate},
+	{"suspend", "stop a running daemon from applying (drift is still reported)", runSuspend},
+	{"resume", "let a suspended daemon apply again", runResume},
 	{"version", "print the version", runVersion},
 }
 

@@ -60,7 +60,7 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestRun_CommandTable(t *testing.T) {
-	want := []string{"validate", "plan", "apply", "serve", "render", "status", "rotate", "version"}
+	want := []string{"validate", "plan", "apply", "serve", "render", "status", "rotate", "suspend", "resume", "version"}
 	var got []string
 	for _, c := range commands {
 		got = append(got, c.name)

@@ -12,8 +12,6 @@ import (
 
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
-	"github.com/fleetform/fleetform/remote"
-	"github.com/fleetform/fleetform/schema"
 )
 
 // engineFlags are the flags plan and apply share.
@@ -43,13 +41,6 @@ func (e *engineFlags) logger(stderr io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// planApplier is the main-cluster reconciler, or the two-cluster one when
-// the document declares remotes.
-type planApplier interface {
-	Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error)
-	Apply(ctx context.Context, doc *schema.Document, saved *plan.Plan, opts reconciler.ApplyOptions) (reconciler.Result, error)
-}
-
 // connect loads the document in e.dir and connects a reconciler to its
 // clusters: the main cluster only, or the main cluster and every remote.
 func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplier, *docInfo, error) {
@@ -57,17 +48,9 @@ func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplie
 	if err != nil {
 		return nil, nil, fmt.Errorf("load %s: %w", e.dir, err)
 	}
-	log := e.logger(stderr)
-	var r planApplier
-	if len(doc.Clusters.Remotes) > 0 {
-		r, err = remote.Connect(ctx, doc, remote.ConnectOptions{
-			Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, ForceUninstall: e.force, Logger: log,
-		})
-	} else {
-		r, err = reconciler.Connect(ctx, doc, reconciler.ConnectOptions{
-			Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, Logger: log,
-		})
-	}
+	r, _, err := connectEngine(ctx, doc, engineOptions{
+		Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, ForceUninstall: e.force, Logger: e.logger(stderr),
+	})
 	if err != nil {
 		return nil, nil, err
 	}

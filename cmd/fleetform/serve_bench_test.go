@@ -11,49 +11,28 @@ import (
 
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/fleetsim"
-	"github.com/fleetform/fleetform/plan"
-	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/source"
 	"github.com/fleetform/fleetform/source/gittest"
 )
 
-// fleetsimReconciler is a test-only adapter from daemon.Reconciler to the
-// plan/apply engine (the lead wires the production one). It connects per
-// turn, as the document names the clusters.
-type fleetsimReconciler struct{ seen chan string }
+// seenReconciler is the production adapter (engineReconciler) that also
+// reports each reconciled revision on seen.
+type seenReconciler struct {
+	engineReconciler
+	seen chan string
+}
 
-func (a *fleetsimReconciler) Reconcile(ctx context.Context, doc *schema.Document, rev string, apply bool) (daemon.Outcome, error) {
-	r, err := reconciler.Connect(ctx, doc, reconciler.ConnectOptions{Instance: "bench"})
-	if err != nil {
-		return daemon.Outcome{}, err
-	}
-	var out daemon.Outcome
-	var p *plan.Plan
-	if apply {
-		res, err := r.Apply(ctx, doc, nil, reconciler.ApplyOptions{Revision: rev})
-		if err != nil {
-			return out, err
-		}
-		p = res.Plan
-		for _, o := range res.Outcomes {
-			if o.Status == reconciler.StatusApplied {
-				out.Applied = append(out.Applied, daemon.ChangeCount{Kind: o.Change.Kind, Action: string(o.Change.Action), Count: 1})
-			}
-		}
-	} else if p, err = r.Plan(ctx, doc, rev); err != nil {
-		return out, err
-	}
-	for _, c := range p.Changes {
-		if c.Action != plan.NoOp {
-			out.Planned = append(out.Planned, daemon.ChangeCount{Kind: c.Kind, Action: string(c.Action), Count: 1})
-		}
-	}
-	out.Drift = len(out.Planned) > 0
+func (a *seenReconciler) Reconcile(ctx context.Context, doc *schema.Document, rev string, apply bool) (daemon.Outcome, error) {
+	out, err := a.engineReconciler.Reconcile(ctx, doc, rev, apply)
 	if a.seen != nil {
 		a.seen <- rev
 	}
-	return out, nil
+	return out, err
+}
+
+func newSeenReconciler(seen chan string) *seenReconciler {
+	return &seenReconciler{engineReconciler: engineReconciler{opts: engineOptions{Instance: "bench"}}, seen: seen}
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -79,7 +58,7 @@ func BenchmarkPushToReconciled(b *testing.B) {
 				kb, es = sim.Cluster("main").KibanaURL(), sim.Cluster("main").ESURL()
 				b.Setenv("FLEETFORM_TEST_KB_PW", "changeme")
 				b.Setenv("FLEETFORM_TEST_ES_PW", "changeme")
-				rec = &fleetsimReconciler{seen: seen}
+				rec = newSeenReconciler(seen)
 			} else {
 				r := newRecording()
 				r.seen = seen
@@ -150,7 +129,7 @@ func BenchmarkIdlePoll(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			var rec daemon.Reconciler = &fleetsimReconciler{}
+			var rec daemon.Reconciler = newSeenReconciler(nil)
 			if mode == "fake" {
 				rec = daemon.ReconcilerFunc(func(context.Context, *schema.Document, string, bool) (daemon.Outcome, error) {
 					return daemon.Outcome{}, nil
