@@ -27,6 +27,8 @@ import (
 type simEnv struct {
 	sim *fleetsim.Sim
 	doc *schema.Document
+	// undeclared remotes are running but left out of clusters.remotes.
+	undeclared map[string]bool
 }
 
 const testPassword = "changeme"
@@ -54,7 +56,7 @@ func (env *simEnv) load(t *testing.T, body string) {
 	fmt.Fprintf(&b, "clusters:\n  main:\n    kibana: %s\n    elasticsearch: %s\n", endpointYAML(main.KibanaURL()), endpointYAML(main.ESURL()))
 	var remotes []string
 	for _, c := range env.sim.Clusters() {
-		if c.Name() != "main" {
+		if c.Name() != "main" && !env.undeclared[c.Name()] {
 			remotes = append(remotes, c.Name())
 		}
 	}

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -251,5 +252,140 @@ func checkOutputHealthyToken(t *testing.T, env *simEnv, id string) {
 	}
 	if st, err := env.es("west").Authenticate(t.Context(), secret.New("Bearer "+v)); err != nil || st != 200 {
 		t.Errorf("output %s's token no longer authenticates on west: %d %v", id, st, err)
+	}
+}
+
+func TestTwoCluster_Prune_Refusals(t *testing.T) {
+	const follower = "fleet-synced-integrations-ccr-remote-west"
+	tests := []struct {
+		name string
+		// change alters the setup after the first apply and loads the new document.
+		change func(t *testing.T, env *simEnv)
+		// want are the plan's changes with --prune (cluster action kind id).
+		want []string
+		// kept are west's objects that must survive apply --prune.
+		keptTokens []string
+		keptLink   bool
+		linkReason string // in the blocked link change's reason
+	}{
+		{
+			name: "remote no longer declared: blocked, nothing written on it",
+			change: func(t *testing.T, env *simEnv) {
+				env.undeclared = map[string]bool{"west": true}
+				env.load(t, "packages:\n  - {name: nginx, version: 2.0.0}\n")
+			},
+			want: []string{
+				"main delete output backup-west",
+				"main delete output remote-west",
+				"west blocked api_key remote-west",
+				"west blocked follower_index " + follower,
+				"west blocked remote_cluster main",
+				"west blocked service_token backup-west",
+				"west blocked service_token remote-west",
+			},
+			keptTokens: []string{"fleetform-backup-west-1", "fleetform-remote-west-1"},
+			keptLink:   true,
+			linkReason: "west is no longer declared under clusters.remotes, so fleetform cannot reach it",
+		},
+		{
+			name: "a follower fleetform did not create still uses the link",
+			change: func(t *testing.T, env *simEnv) {
+				if _, err := env.es("west").CCRFollow(t.Context(), "fleet-synced-integrations-ccr-by-hand", "main", LeaderIndex, "1"); err != nil {
+					t.Fatal(err)
+				}
+				env.load(t, withoutOutput)
+			},
+			want: []string{
+				"main delete output remote-west",
+				"west delete api_key fleetform-remote-west-kibana-1",
+				"west delete follower_index " + follower,
+				"west blocked remote_cluster main",
+				"west delete service_token fleetform-remote-west-1",
+			},
+			keptTokens: []string{"fleetform-backup-west-1"},
+			keptLink:   true,
+			linkReason: "follower index fleet-synced-integrations-ccr-by-hand still replicates through it",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, pruneBody)
+			ctx := t.Context()
+			mustApply(t, env.connect(t, ConnectOptions{}), env.doc)
+			tt.change(t, env)
+
+			if p := mustPlan(t, env.connect(t, ConnectOptions{}), env.doc); slices.ContainsFunc(p.Changes, func(c plan.Change) bool { return c.Action == plan.Delete }) {
+				t.Errorf("plan without --prune deletes:\n%s", planText(p))
+			}
+			tc := env.connect(t, ConnectOptions{Prune: true})
+			p := mustPlan(t, tc, env.doc)
+			var got []string
+			for _, c := range p.Changes {
+				got = append(got, c.Cluster+" "+string(c.Action)+" "+c.Kind+" "+c.ID)
+			}
+			slices.Sort(got)
+			want := slices.Sorted(slices.Values(tt.want))
+			if !slices.Equal(got, want) {
+				t.Errorf("plan with --prune:\n got %q\nwant %q\n%s", got, want, planText(p))
+			}
+			if _, err := tc.Apply(ctx, env.doc, nil, reconciler.ApplyOptions{Revision: "test", Prune: true}); !errors.Is(err, reconciler.ErrNotConverged) {
+				t.Errorf("apply --prune error = %v, want ErrNotConverged (a blocked delete)", err)
+			}
+			west := env.es("west")
+			if tokens, err := west.ServiceTokens(ctx); err != nil || !slices.Equal(tokens, tt.keptTokens) {
+				t.Errorf("west tokens = %v, %v; want %v", tokens, err, tt.keptTokens)
+			}
+			cs, err := west.GetClusterSettings(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := cs.Persistent["cluster.remote.main.mode"]; ok != tt.keptLink {
+				t.Errorf("link present = %v, want %v", ok, tt.keptLink)
+			}
+			if c, _ := findChange(p, "west", KindRemoteCluster, "main"); !strings.Contains(c.Reason, tt.linkReason) {
+				t.Errorf("link change reason = %q, want it to contain %q", c.Reason, tt.linkReason)
+			}
+		})
+	}
+}
+
+// An output that stays declared but takes its token from the environment
+// instead of generate: true no longer needs the minted token: it is revoked
+// after the main apply swapped the new one in, and not before.
+func TestTwoCluster_Prune_GeneratedTokenReplacedByReference(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, withoutOutput)
+	ctx := t.Context()
+	mustApply(t, env.connect(t, ConnectOptions{}), env.doc)
+	tok, err := env.es("west").CreateServiceToken(ctx, ServiceNamespace, ServiceName, "operator-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("FF_BACKUP_WEST_TOKEN", tok.Value.Reveal())
+	env.load(t, strings.Replace(withoutOutput, "service_token: {generate: true}", "service_token: {env: FF_BACKUP_WEST_TOKEN}", 1))
+
+	tc := env.connect(t, ConnectOptions{Prune: true})
+	p := mustPlan(t, tc, env.doc)
+	c, ok := findChange(p, "west", KindServiceToken, "fleetform-backup-west-1")
+	if !ok || c.Action != plan.Delete {
+		t.Fatalf("plan does not delete the minted token:\n%s", planText(p))
+	}
+	env.sim.ClearRequests()
+	if _, err := tc.Apply(ctx, env.doc, nil, reconciler.ApplyOptions{Revision: "test", Prune: true}); err != nil {
+		t.Fatalf("apply --prune: %v", err)
+	}
+	log := env.sim.Requests()
+	swap := slices.IndexFunc(log, func(r fleetsim.Request) bool { return r.Method == "PUT" && r.Path == "/api/fleet/outputs/backup-west" })
+	revoke := slices.IndexFunc(log, func(r fleetsim.Request) bool { return r.Method == "DELETE" && strings.HasSuffix(r.Path, "/token/fleetform-backup-west-1") })
+	if swap < 0 || revoke < 0 || swap > revoke {
+		t.Errorf("the token must be revoked after the output took the new one (swap at %d, revoke at %d)", swap, revoke)
+	}
+	if tokens, err := env.es("west").ServiceTokens(ctx); err != nil || !slices.Equal(tokens, []string{"operator-token"}) {
+		t.Errorf("west tokens = %v, %v; want only the operator's", tokens, err)
+	}
+	if _, ok := loadLedger(t, tc).get("west", LedgerJournalToken, "backup-west"); ok {
+		t.Errorf("the token journal survived")
+	}
+	if p := mustPlan(t, tc, env.doc); !p.Empty() {
+		t.Errorf("plan after the prune is not empty:\n%s", planText(p))
 	}
 }
