@@ -375,7 +375,9 @@ func TestTwoCluster_Prune_GeneratedTokenReplacedByReference(t *testing.T) {
 	}
 	log := env.sim.Requests()
 	swap := slices.IndexFunc(log, func(r fleetsim.Request) bool { return r.Method == "PUT" && r.Path == "/api/fleet/outputs/backup-west" })
-	revoke := slices.IndexFunc(log, func(r fleetsim.Request) bool { return r.Method == "DELETE" && strings.HasSuffix(r.Path, "/token/fleetform-backup-west-1") })
+	revoke := slices.IndexFunc(log, func(r fleetsim.Request) bool {
+		return r.Method == "DELETE" && strings.HasSuffix(r.Path, "/token/fleetform-backup-west-1")
+	})
 	if swap < 0 || revoke < 0 || swap > revoke {
 		t.Errorf("the token must be revoked after the output took the new one (swap at %d, revoke at %d)", swap, revoke)
 	}
