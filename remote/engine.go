@@ -681,7 +681,8 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		installed[p.Name] = p.Version
 	}
 	kb, ledger, cluster, now := t.cluster.Kibana, e.cfg.Ledger, t.cluster.Name, e.cfg.Now
-	for _, d := range DecideSync(in) {
+	decisions := DecideSync(in)
+	for _, d := range decisions {
 		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindPackage, ID: d.Package, Reason: d.Reason}
 		if len(d.Notes) > 0 {
 			ch.Reason += "\n" + strings.Join(d.Notes, "\n")
@@ -714,6 +715,73 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		}
 		c.ops = append(c.ops, op{change: ch, phase: phasePost, run: run})
 	}
+	c.hidden = append(c.hidden, e.blockedUninstalls(t, in, decisions, w)...)
+}
+
+// UninstallBlocked is the Failure.Name of an uninstall that fleetform's
+// own rules held back (agents on the remote, policies Kibana would delete).
+const UninstallBlocked = "UninstallBlocked"
+
+// blockedUninstalls keeps the reason of every blocked uninstall in the
+// package's sync-failure entry, so status shows why the integration is in
+// warning. The entry is written only when the reason changes (and the
+// time is of the first time it was seen), and a blocked record is cleared
+// once the uninstall is no longer blocked.
+func (e *Engine) blockedUninstalls(t target, in SyncInput, decisions []SyncDecision, w *world) []op {
+	onMain := map[string]bool{}
+	for _, p := range in.Main {
+		onMain[p.Name] = p.Status == "" || p.Status == StatusInstalled
+	}
+	blocked := map[string]string{}
+	for _, d := range decisions {
+		if d.Action == SyncBlocked && !onMain[d.Package] {
+			blocked[d.Package] = d.Reason
+		}
+	}
+	ledger, cluster, now := e.cfg.Ledger, t.cluster.Name, e.cfg.Now
+	var ops []op
+	for _, rp := range in.Remote {
+		reason, isBlocked := blocked[rp.Name]
+		had := rp.UninstallError
+		switch {
+		case isBlocked && (had == nil || had.Name != UninstallBlocked || had.Message != reason):
+			pkg, version := rp.Name, rp.Version
+			ops = append(ops, op{phase: phasePost, run: func(ctx context.Context) error {
+				return recordBlocked(ctx, ledger, cluster, pkg, version, &Failure{Name: UninstallBlocked, Message: reason, At: now()})
+			}})
+		case !isBlocked && had != nil && had.Name == UninstallBlocked:
+			pkg, version := rp.Name, rp.Version
+			ops = append(ops, op{phase: phasePost, run: func(ctx context.Context) error {
+				return recordBlocked(ctx, ledger, cluster, pkg, version, nil)
+			}})
+		}
+	}
+	return ops
+}
+
+// recordBlocked sets (f non-nil) or clears the uninstall failure of pkg in
+// its sync-failure entry, keeping the install record.
+func recordBlocked(ctx context.Context, l Ledger, cluster, pkg, version string, f *Failure) error {
+	es, err := l.Load(ctx)
+	if err != nil {
+		return err
+	}
+	e, _ := newLedgerView(es).get(cluster, LedgerSyncFailure, pkg)
+	rec := decodeFailure(e)
+	rec.Uninstall = f
+	if rec.Install == nil && rec.Uninstall == nil && len(rec.Attempts) == 0 {
+		return l.Delete(ctx, cluster, LedgerSyncFailure, pkg)
+	}
+	data, err := encodeFailure(rec)
+	if err != nil {
+		return err
+	}
+	data["version"] = version
+	at := e.AppliedAt
+	if f != nil {
+		at = f.At
+	}
+	return l.Put(ctx, Entry{Cluster: cluster, Kind: LedgerSyncFailure, ID: pkg, Data: data, AppliedAt: at})
 }
 
 // remotePackages converts the remote's package list, adding fleetform's

@@ -126,7 +126,12 @@ func integrationStatus(m MainIntegration, local map[string]Package, syncUninstal
 		}
 	case syncUninstalled && uninstalled && l.Status == StatusInstalled:
 		s.SyncStatus = SyncWarning
-		if e := l.UninstallError; e != nil {
+		if e := l.UninstallError; e != nil && e.Name == UninstallBlocked {
+			s.Warning = &Warning{
+				Title:   "Integration was uninstalled, but fleetform holds back its removal from the remote cluster.",
+				Message: fmt.Sprintf("%s (since %s)", e.Message, utcString(e.At)),
+			}
+		} else if e != nil {
 			s.Warning = &Warning{
 				Title:   "Integration was uninstalled, but removal from remote cluster failed.",
 				Message: fmt.Sprintf("%s at %s", e.Message, utcString(e.At)),
