@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/fleetform/fleetform/elastic"
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/schema"
@@ -23,15 +28,19 @@ type docInfo struct {
 	revision string
 }
 
-// runApply implements "fleetform apply -c DIR [--prune] [FILE]". It applies
-// the plan it computes now, or the saved plan FILE from "fleetform plan -o",
-// which it refuses when Fleet or the configuration moved since. It prints the
-// plan, then one line per change. Exit 0 when everything applied, else 1.
+// runApply implements "fleetform apply -c DIR [--prune] [--wait] [FILE]". It
+// applies the plan it computes now, or the saved plan FILE from "fleetform
+// plan -o", which it refuses when Fleet or the configuration moved since. It
+// prints the plan, then one line per change. Exit 0 when everything applied,
+// else 1. With --wait (boot mode) it retries until Kibana and Elasticsearch
+// answer, and exits 0 only once a fresh plan after the apply is empty.
 func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("apply", "[FILE]", stderr)
 	var e engineFlags
 	e.bind(fs)
 	fs.Bool("auto-approve", true, "accepted for Terraform habits; apply never asks")
+	wait := fs.Bool("wait", false, "boot mode: retry until Kibana and Elasticsearch answer, apply, and exit 0 only when a fresh plan is empty")
+	waitTimeout := fs.Duration("wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -41,6 +50,9 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var saved *plan.Plan
 	if len(rest) == 1 {
+		if *wait {
+			return errors.New("apply: --wait applies the current configuration; it does not take a saved plan FILE")
+		}
 		f, err := os.Open(rest[0])
 		if err != nil {
 			return fmt.Errorf("apply: %w", err)
@@ -51,19 +63,29 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("apply %s: %w", rest[0], err)
 		}
 	}
+	if *wait {
+		return applyWait(ctx, &e, *waitTimeout, stdout, stderr)
+	}
+	_, _, err = applyOnce(ctx, &e, saved, stdout, stderr)
+	return err
+}
+
+// applyOnce connects, applies (saved, or a fresh plan when nil) and prints
+// the outcome.
+func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, stdout, stderr io.Writer) (planApplier, *docInfo, error) {
 	r, info, err := e.connect(ctx, stderr)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	res, err := r.Apply(ctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision})
 	if errors.Is(err, reconciler.ErrStalePlan) || res.Plan == nil {
-		return err
+		return r, info, err
 	}
 	if res.Plan.Empty() {
 		fmt.Fprintln(stdout, "No changes. Fleet matches the configuration.")
 	} else {
 		if werr := plan.WriteText(stdout, res.Plan); werr != nil {
-			return werr
+			return r, info, werr
 		}
 		fmt.Fprintln(stdout)
 		for _, o := range res.Outcomes {
@@ -78,9 +100,105 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "\nApply complete: %d applied, %d failed, %d skipped, %d blocked; %d ownership records written.\n",
 		c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked], res.Recorded)
 	if err != nil {
-		return fmt.Errorf("apply: %w", err)
+		return r, info, fmt.Errorf("apply: %w", err)
 	}
-	return nil
+	return r, info, nil
+}
+
+// waitBackoff is the first pause of apply --wait between attempts; it
+// doubles up to waitBackoffMax. Tests shorten them.
+var (
+	waitBackoff    = time.Second
+	waitBackoffMax = 15 * time.Second
+)
+
+// errNotConverged says that a fresh plan after a successful apply still had
+// changes (something else is writing, or Fleet is still settling).
+var errNotConverged = errors.New("a fresh plan after apply still has changes")
+
+// applyWait is boot mode: for an init container or a systemd ExecStartPre
+// that must not let agents enroll before the outputs exist. It retries
+// while the clusters are unavailable (connection errors, 429, 5xx) or the
+// fresh plan is not yet empty, and gives up on any other error at once:
+// a 400 or an invalid document will not heal by waiting.
+func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdout, stderr io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pause := waitBackoff
+	for attempt := 1; ; attempt++ {
+		err := applyAndVerify(ctx, e, stdout, stderr)
+		if err == nil {
+			fmt.Fprintf(stdout, "Converged after %d attempt(s): a fresh plan is empty.\n", attempt)
+			return nil
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("apply --wait: gave up after %s (%d attempts): %w", timeout, attempt, err)
+		}
+		if ctx.Err() != nil {
+			return err // interrupted
+		}
+		if !errors.Is(err, errNotConverged) && !unavailable(err) {
+			return err
+		}
+		fmt.Fprintf(stderr, "apply --wait: attempt %d: %v; retrying in %s\n", attempt, err, pause)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("apply --wait: gave up after %s (%d attempts): %w", timeout, attempt, err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, waitBackoffMax)
+	}
+}
+
+// applyAndVerify applies once, then plans again: nil only when that plan is
+// empty. A plan that still has blocked changes is final, not retried.
+func applyAndVerify(ctx context.Context, e *engineFlags, stdout, stderr io.Writer) error {
+	r, info, err := applyOnce(ctx, e, nil, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := r.Plan(ctx, info.doc, info.revision)
+	if err != nil {
+		return err
+	}
+	if p.Empty() {
+		return nil
+	}
+	if s := p.Summary(); s.Blocked > 0 {
+		return fmt.Errorf("apply --wait: %d change(s) are blocked and cannot converge (see the plan above)", s.Blocked)
+	}
+	return fmt.Errorf("%w (%s)", errNotConverged, p.Summary())
+}
+
+// unavailable reports whether err (or any error joined into it) says a
+// cluster could not be reached or was not ready: a connection error, 429
+// or a 5xx from Kibana or Elasticsearch.
+func unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var kt *kibana.TransportError
+	var et *elastic.TransportError
+	if errors.As(err, &kt) || errors.As(err, &et) {
+		return true
+	}
+	for _, st := range []int{kibana.StatusCode(err), elastic.StatusCode(err)} {
+		if st == http.StatusTooManyRequests || st >= 500 {
+			return true
+		}
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true
+	}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			if unavailable(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // dirRevision is a digest of the YAML files under dir (their paths and
