@@ -16,7 +16,10 @@
 //   - [ComputeStatus] reproduces Kibana's per-integration sync status
 //     vocabulary (completed, synchronizing, failed, warning) for direct mode;
 //   - [Rotation] is the credential rotation state machine, journaled so that
-//     an interrupted rotation resumes or rolls back.
+//     an interrupted rotation resumes or rolls back;
+//   - prune (Config.Prune, --prune) deletes the remote objects fleetform
+//     created for outputs that left the document, per the state index, in
+//     reverse dependency order (see prune.go); without it the plan warns.
 //
 // [Engine] wires these to the clusters: it observes every remote declared
 // under clusters.remotes (list calls), turns the decisions into plan
