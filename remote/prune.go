@@ -39,35 +39,31 @@ import (
 // warnings. The state entries go with the objects, so a second plan is
 // empty.
 
-// wanted is what the declared outputs need on one remote.
-type wanted struct {
-	followers, outputs, links  map[string]bool
-	tokenJournals, keyJournals map[string]bool // by output id
-}
-
-func (e *Engine) wantedObjects(ts []target) map[string]*wanted {
-	out := map[string]*wanted{}
+// wantedObjects returns, per remote, what the declared outputs need there,
+// as "<kind>/<id>" (the form of owned entries); credentials are keyed by
+// the output id of their journal.
+func (e *Engine) wantedObjects(ts []target) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
 	for _, t := range ts {
-		wt := out[t.cluster.Name]
-		if wt == nil {
-			wt = &wanted{followers: map[string]bool{}, outputs: map[string]bool{}, links: map[string]bool{},
-				tokenJournals: map[string]bool{}, keyJournals: map[string]bool{}}
-			out[t.cluster.Name] = wt
+		want := out[t.cluster.Name]
+		if want == nil {
+			want = map[string]bool{}
+			out[t.cluster.Name] = want
 		}
 		if f := t.obj.Follower; f != nil {
-			wt.followers[f.Index] = true
+			want[KindFollower+"/"+f.Index] = true
 		}
 		if s := t.obj.ESOutput; s != nil {
-			wt.outputs[s.ID] = true
+			want[KindOutput+"/"+s.ID] = true
 		}
 		if l := t.obj.Link; l != nil {
-			wt.links[l.Alias] = true
+			want[KindRemoteCluster+"/"+l.Alias] = true
 		}
 		if t.obj.ServiceToken != nil {
-			wt.tokenJournals[t.out.ID] = true
+			want[KindServiceToken+"/"+t.out.ID] = true
 		}
 		if t.obj.KibanaAPIKey != nil {
-			wt.keyJournals[t.out.ID] = true
+			want[KindAPIKey+"/"+t.out.ID] = true
 		}
 	}
 	return out
@@ -86,36 +82,23 @@ func (e *Engine) orphans(ts []target, w *world) []orphan {
 	var out []orphan
 	for k, en := range w.ledger {
 		cluster, kind, id := k[0], k[1], k[2]
-		wt := want[cluster]
-		needed := func(m func(*wanted) map[string]bool, key string) bool { return wt != nil && m(wt)[key] }
+		o := orphan{cluster: cluster, id: id, output: id, ledgerKind: kind, ledgerID: id}
 		switch kind {
 		case LedgerOwned:
 			objKind, objID, ok := strings.Cut(id, "/")
-			if !ok {
+			if !ok || objKind != KindFollower && objKind != KindOutput && objKind != KindRemoteCluster {
 				continue
 			}
-			var keep bool
-			switch objKind {
-			case KindFollower:
-				keep = needed(func(w *wanted) map[string]bool { return w.followers }, objID)
-			case KindOutput:
-				keep = needed(func(w *wanted) map[string]bool { return w.outputs }, objID)
-			case KindRemoteCluster:
-				keep = needed(func(w *wanted) map[string]bool { return w.links }, objID)
-			default:
-				continue
-			}
-			if !keep {
-				out = append(out, orphan{cluster: cluster, kind: objKind, id: objID, output: en.Data["output"], ledgerKind: kind, ledgerID: id})
-			}
+			o.kind, o.id, o.output = objKind, objID, en.Data["output"]
 		case LedgerJournalToken:
-			if !needed(func(w *wanted) map[string]bool { return w.tokenJournals }, id) {
-				out = append(out, orphan{cluster: cluster, kind: KindServiceToken, id: id, output: id, ledgerKind: kind, ledgerID: id})
-			}
+			o.kind = KindServiceToken
 		case LedgerJournalAPIKey:
-			if !needed(func(w *wanted) map[string]bool { return w.keyJournals }, id) {
-				out = append(out, orphan{cluster: cluster, kind: KindAPIKey, id: id, output: id, ledgerKind: kind, ledgerID: id})
-			}
+			o.kind = KindAPIKey
+		default:
+			continue
+		}
+		if !want[cluster][o.kind+"/"+o.id] {
+			out = append(out, o)
 		}
 	}
 	// Apply order: followers, outputs, credentials, links; then by name.
