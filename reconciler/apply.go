@@ -231,7 +231,7 @@ func (r *Reconciler) outputCreateBody(ctx context.Context, s *step, cache *secre
 		if err != nil {
 			return nil, err
 		}
-		setPath(body, sp.Path, v.Reveal())
+		kibana.Output(body).SetField(sp.Path, v.Reveal())
 	}
 	delete(body, "is_preconfigured")
 	return body, nil
@@ -261,9 +261,9 @@ func (r *Reconciler) outputUpdateBody(ctx context.Context, s *step, cache *secre
 		}
 	}
 	// Stored secret references go back unchanged unless replaced.
-	for path, ref := range storedSecretRefs(s.outHave) {
+	for path, ref := range kibana.Output(s.outHave).SecretRefs() {
 		if !s.dropRefs[path] {
-			setPath(body, path, ref)
+			kibana.Output(body).SetField(path, ref)
 		}
 	}
 	if s.out.Type == "remote_elasticsearch" {
@@ -287,7 +287,7 @@ func (r *Reconciler) outputUpdateBody(ctx context.Context, s *step, cache *secre
 				body["ssl"] = mergeObjects(s.outHave["ssl"], s.outWant["ssl"])
 			}
 		}
-		setPath(body, sp.Path, v.Reveal())
+		kibana.Output(body).SetField(sp.Path, v.Reveal())
 		if sp.Stored {
 			// Kibana refuses a plain value next to a secret ("Cannot specify both
 			// service_token and secrets.service_token").

@@ -191,7 +191,7 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 		// A secrets.* reference replaced by a declared plain field is dropped
 		// from the PUT on purpose: Kibana then deletes the stored secret.
 		if exists {
-			for path := range storedSecretRefs(have) {
+			for path := range kibana.Output(have).SecretRefs() {
 				plainPath := strings.TrimPrefix(path, "secrets.")
 				if declaredPlain[plainPath] && !s.declaresPath(specs, path) {
 					if s.dropRefs == nil {

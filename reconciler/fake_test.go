@@ -134,7 +134,7 @@ func (f *fakeFleet) newSecret(v string) map[string]any {
 // the secrets of old that body no longer references (§2.7 diff).
 func (f *fakeFleet) storeSecrets(old, body map[string]any) {
 	oldIDs := map[string]bool{}
-	for _, ref := range storedSecretRefs(old) {
+	for _, ref := range kibana.Output(old).SecretRefs() {
 		oldIDs[ref.(map[string]any)["id"].(string)] = true
 	}
 	var walk func(m map[string]any)
@@ -244,7 +244,7 @@ func (f *fakeFleet) UpdateOutput(ctx context.Context, id string, body map[string
 			b["kibana_api_key"] = nil
 		}
 	}
-	if _, has := b["service_token"]; has && lookup(b, "secrets.service_token") != nil && b["service_token"] != nil {
+	if _, has := b["service_token"]; has && kibana.Output(b).Field("secrets.service_token") != nil && b["service_token"] != nil {
 		return nil, apiErr("PUT", p, 400, "Cannot specify both service_token and secrets.service_token")
 	}
 	f.flipDefaults(id, b)

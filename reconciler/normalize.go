@@ -90,19 +90,6 @@ func diffManaged(prefix string, desired, observed map[string]any) []plan.FieldDi
 	return out
 }
 
-// lookup reads a dotted path from a JSON object.
-func lookup(m map[string]any, path string) any {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
-}
-
 // topKeys returns the distinct first path elements of fields, sorted.
 func topKeys(fields []plan.FieldDiff) []string {
 	seen := map[string]bool{}

@@ -149,7 +149,7 @@ func TestApply_CreateBodies(t *testing.T) {
 	if remote == nil {
 		t.Fatalf("no POST of remote-west; last POST %v", body != nil)
 	}
-	if got := lookup(remote, "secrets.service_token"); got != tokenValue {
+	if got := kibana.Output(remote).Field("secrets.service_token"); got != tokenValue {
 		t.Errorf("service token not sent as secrets.service_token")
 	}
 	if _, plain := remote["service_token"]; plain {
@@ -234,7 +234,7 @@ func TestApply_RotatedReferenceChangesOneOutputAndItsSecretID(t *testing.T) {
 	h := newHarness(t)
 	doc := fullDoc()
 	h.apply(doc)
-	oldID := lookup(h.f.outputs["remote-west"], "secrets.service_token.id")
+	oldID := kibana.Output(h.f.outputs["remote-west"]).Field("secrets.service_token.id")
 	doc.Outputs[0].Secrets.ServiceToken = env("WEST_TOKEN_2")
 	p := h.plan(doc)
 	if len(p.Changes) != 1 || p.Changes[0].ID != "remote-west" || p.Changes[0].Action != plan.Update {
@@ -249,7 +249,7 @@ func TestApply_RotatedReferenceChangesOneOutputAndItsSecretID(t *testing.T) {
 	if w := h.f.writes()[n:]; !cmp.Equal(w, []string{"PUT /api/fleet/outputs/remote-west"}) {
 		t.Errorf("writes = %v", w)
 	}
-	newID := lookup(h.f.outputs["remote-west"], "secrets.service_token.id")
+	newID := kibana.Output(h.f.outputs["remote-west"]).Field("secrets.service_token.id")
 	if newID == oldID || h.f.secrets[newID.(string)] != token2Value {
 		t.Errorf("secret id %v → %v; stored value rotated: %v", oldID, newID, h.f.secrets[newID.(string)] == token2Value)
 	}
@@ -283,7 +283,7 @@ func TestApply_ValueRotatedUnderSameReference(t *testing.T) {
 	if w := h.f.writes()[n:]; !cmp.Equal(w, []string{"PUT /api/fleet/outputs/remote-west"}) {
 		t.Errorf("writes = %v", w)
 	}
-	id := lookup(h.f.outputs["remote-west"], "secrets.service_token.id").(string)
+	id := kibana.Output(h.f.outputs["remote-west"]).Field("secrets.service_token.id").(string)
 	if h.f.secrets[id] != token2Value {
 		t.Error("new value not stored")
 	}
@@ -303,7 +303,7 @@ func TestPlan_SecretIDChangedBehindOurBackIsDrift(t *testing.T) {
 		t.Fatalf("plan:\n%s", renderText(p))
 	}
 	h.apply(doc)
-	id := lookup(h.f.outputs["remote-west"], "secrets.service_token.id").(string)
+	id := kibana.Output(h.f.outputs["remote-west"]).Field("secrets.service_token.id").(string)
 	if h.f.secrets[id] != tokenValue {
 		t.Error("drift not corrected")
 	}
@@ -333,7 +333,7 @@ func TestApply_UpdateSendsUnchangedSecretsBackAsIDs(t *testing.T) {
 	doc := fullDoc()
 	doc.Outputs[0].Secrets.SSL = &schema.SecretsSSL{Key: env("LS_KEY")}
 	h.apply(doc)
-	ids := storedSecretRefs(h.f.outputs["remote-west"])
+	ids := kibana.Output(h.f.outputs["remote-west"]).SecretRefs()
 	doc.Outputs[0].Hosts = []string{"https://es2.west.example"}
 	n := len(h.f.writes())
 	h.apply(doc)
@@ -350,7 +350,7 @@ func TestApply_UpdateSendsUnchangedSecretsBackAsIDs(t *testing.T) {
 	if d := cmp.Diff(want, body); d != "" {
 		t.Errorf("PUT body (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(ids, storedSecretRefs(h.f.outputs["remote-west"])); d != "" {
+	if d := cmp.Diff(ids, kibana.Output(h.f.outputs["remote-west"]).SecretRefs()); d != "" {
 		t.Errorf("secret ids changed (-before +after):\n%s", d)
 	}
 	h.mustBeConverged(doc)
@@ -360,7 +360,7 @@ func TestApply_PlainOptInReplacesStoredSecret(t *testing.T) {
 	h := newHarness(t)
 	doc := fullDoc()
 	h.apply(doc)
-	oldID := lookup(h.f.outputs["remote-west"], "secrets.service_token.id").(string)
+	oldID := kibana.Output(h.f.outputs["remote-west"]).Field("secrets.service_token.id").(string)
 	doc.Outputs[0].Secrets = nil
 	doc.Outputs[0].ServiceToken = env("WEST_TOKEN")
 	p := h.plan(doc)

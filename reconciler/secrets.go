@@ -3,9 +3,9 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
 )
@@ -75,54 +75,16 @@ func (s observedSecret) present() bool { return s.ID != "" || !s.Plain.IsZero() 
 func observeSecret(out map[string]any, spec secretSpec) observedSecret {
 	var s observedSecret
 	if spec.Stored {
-		if ref, ok := lookup(out, spec.Path).(map[string]any); ok {
+		if ref, ok := kibana.Output(out).Field(spec.Path).(map[string]any); ok {
 			if id, _ := ref["id"].(string); id != "" {
 				return observedSecret{ID: id, Ref: ref}
 			}
 		}
 	}
-	if v, ok := lookup(out, spec.PlainPath).(string); ok && v != "" {
+	if v, ok := kibana.Output(out).Field(spec.PlainPath).(string); ok && v != "" {
 		s.Plain = secret.New(v)
 	}
 	return s
-}
-
-// storedSecretRefs returns every {"id": …} reference under an observed
-// output's "secrets", by dotted path ("secrets.ssl.key"). A PUT must send
-// each back (or a new value), because Kibana deletes the secrets a PUT omits
-// (trap 3).
-func storedSecretRefs(out map[string]any) map[string]any {
-	refs := map[string]any{}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		if id, ok := m["id"].(string); ok && id != "" {
-			refs[prefix] = m
-			return
-		}
-		for k, sub := range m {
-			walk(prefix+"."+k, sub)
-		}
-	}
-	walk("secrets", out["secrets"])
-	return refs
-}
-
-// setPath sets a dotted path in a JSON object, creating objects on the way.
-func setPath(m map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
 }
 
 // secretCache resolves each reference at most once per Apply and keeps the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -407,7 +408,7 @@ func (h *simHarness) assertNoOrphans() {
 			h.t.Errorf("duplicate output %s", o.ID())
 		}
 		seen[o.ID()] = true
-		for _, ref := range storedSecretRefs(canonicalMap(map[string]any(o))) {
+		for _, ref := range kibana.Output(canonicalMap(map[string]any(o))).SecretRefs() {
 			referenced = append(referenced, ref.(map[string]any)["id"].(string))
 		}
 	}

@@ -49,7 +49,7 @@ func (c *outputCred) Marker(ctx context.Context) (string, error) {
 	if id := c.secretID(out); id != "" {
 		return "id:" + id, nil
 	}
-	if v, _ := lookupPath(out, c.plainPath).(string); v != "" {
+	if v, _ := kibana.Output(out).Field(c.plainPath).(string); v != "" {
 		return "hash:" + c.hasher.Hash(secret.New(v)), nil
 	}
 	return "", nil
@@ -64,7 +64,7 @@ func (c *outputCred) Holds(ctx context.Context, m string) (bool, error) {
 		return m == "", nil
 	}
 	id := c.secretID(out)
-	plain, _ := lookupPath(out, c.plainPath).(string)
+	plain, _ := kibana.Output(out).Field(c.plainPath).(string)
 	switch {
 	case m == "":
 		return id == "" && plain == "", nil
@@ -85,12 +85,12 @@ func (c *outputCred) Swap(ctx context.Context, v secret.Value) error {
 		return fmt.Errorf("output %s does not exist", c.outputID)
 	}
 	body := map[string]any{}
-	for path, ref := range storedRefs(out) {
+	for path, ref := range kibana.Output(out).SecretRefs() {
 		if path != c.path {
-			setDotted(body, path, ref)
+			kibana.Output(body).SetField(path, ref)
 		}
 	}
-	setDotted(body, c.path, v.Reveal())
+	kibana.Output(body).SetField(c.path, v.Reveal())
 	updated, err := c.main.UpdateOutput(ctx, c.outputID, body)
 	if err != nil {
 		return fmt.Errorf("update output %s %s: %w", c.outputID, c.path, err)
@@ -228,51 +228,4 @@ func (k *keyCred) Revoke(ctx context.Context, name string) error {
 		}
 	}
 	return invalidateAPIKeys(ctx, k.es, ids...)
-}
-
-// storedRefs returns every {"id": …} reference under an output's secrets,
-// by dotted path. A PUT must send each back, or Kibana deletes it (trap 3).
-func storedRefs(out kibana.Output) map[string]any {
-	refs := map[string]any{}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return
-		}
-		if id, ok := m["id"].(string); ok && id != "" {
-			refs[prefix] = map[string]any{"id": id}
-			return
-		}
-		for k, sub := range m {
-			walk(prefix+"."+k, sub)
-		}
-	}
-	walk("secrets", out["secrets"])
-	return refs
-}
-
-func setDotted(m map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-}
-
-func lookupPath(m map[string]any, path string) any {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
 }

@@ -365,7 +365,7 @@ func credentialAt(out kibana.Output, path string) bool {
 	if rest, ok := strings.CutPrefix(path, "secrets."); ok {
 		return out.SecretID(strings.Split(rest, ".")...) != ""
 	}
-	v, _ := lookupPath(out, path).(string)
+	v, _ := kibana.Output(out).Field(path).(string)
 	return v != ""
 }
 
