@@ -3,17 +3,12 @@ package fleetsim
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
+	"github.com/fleetform/fleetform/internal/golden"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
 
 // Random ids (UUIDs, Fleet secret ids, service-token values) are masked so the
 // goldens pin the response shapes, not the randomness.
@@ -45,7 +40,7 @@ func maskRandom(v any, inSecrets bool) any {
 	return v
 }
 
-func golden(t *testing.T, name string, raw []byte) {
+func goldenJSON(t *testing.T, name string, raw []byte) {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -60,23 +55,7 @@ func golden(t *testing.T, name string, raw []byte) {
 	}
 	pretty := maskUUID.ReplaceAll(buf.Bytes(), []byte("<uuid>"))
 	pretty = maskPort.ReplaceAll(pretty, []byte("127.0.0.1:<port>"))
-	path := filepath.Join("testdata", "golden", name+".json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, pretty, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(want, pretty) {
-		t.Errorf("%s (-want +got):\n%s", path, cmp.Diff(string(want), string(pretty)))
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name+".json"), pretty)
 }
 
 // TestGolden_ResponseShapes pins what clients parse: outputs (ES, remote ES
@@ -93,12 +72,12 @@ func TestGolden_ResponseShapes(t *testing.T) {
 	if err := p.run(t); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "outputs", kb.do("GET", "/api/fleet/outputs", nil).must(t, 200).Raw)
-	golden(t, "agent_policy", kb.do("GET", "/api/fleet/agent_policies/prod", nil).must(t, 200).Raw)
-	golden(t, "installed_packages", kb.do("GET", "/api/fleet/epm/packages/installed", nil).must(t, 200).Raw)
-	golden(t, "remote_synced_status", p.remote.do("GET", "/api/fleet/remote_synced_integrations/status", nil).must(t, 200).Raw)
-	golden(t, "remote_status", kb.do("GET", "/api/fleet/remote_synced_integrations/remote-west/remote_status", nil).must(t, 200).Raw)
-	golden(t, "error_delete_default", kb.do("DELETE", "/api/fleet/outputs/fleet-default-output", nil).Raw)
+	goldenJSON(t, "outputs", kb.do("GET", "/api/fleet/outputs", nil).must(t, 200).Raw)
+	goldenJSON(t, "agent_policy", kb.do("GET", "/api/fleet/agent_policies/prod", nil).must(t, 200).Raw)
+	goldenJSON(t, "installed_packages", kb.do("GET", "/api/fleet/epm/packages/installed", nil).must(t, 200).Raw)
+	goldenJSON(t, "remote_synced_status", p.remote.do("GET", "/api/fleet/remote_synced_integrations/status", nil).must(t, 200).Raw)
+	goldenJSON(t, "remote_status", kb.do("GET", "/api/fleet/remote_synced_integrations/remote-west/remote_status", nil).must(t, 200).Raw)
+	goldenJSON(t, "error_delete_default", kb.do("DELETE", "/api/fleet/outputs/fleet-default-output", nil).Raw)
 }
 
 func newSyncPairClock(t *testing.T, clock *fakeClock) *syncPair {

@@ -1,7 +1,7 @@
 package kibanayml_test
 
 import (
-	"flag"
+	"github.com/fleetform/fleetform/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +13,6 @@ import (
 	"github.com/fleetform/fleetform/kibanayml"
 	"github.com/fleetform/fleetform/schema"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
 
 func render(t *testing.T, dir string) []byte {
 	t.Helper()
@@ -43,20 +41,7 @@ func TestGolden(t *testing.T) {
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			got := render(t, dir)
-			golden := filepath.Clean(dir) + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if d := cmp.Diff(string(want), string(got)); d != "" {
-				t.Errorf("%s (-want +got):\n%s", golden, d)
-			}
+			golden.Check(t, filepath.Clean(dir)+".golden", got)
 		})
 	}
 }

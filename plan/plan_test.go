@@ -2,34 +2,14 @@ package plan
 
 import (
 	"bytes"
-	"flag"
+	"github.com/fleetform/fleetform/internal/golden"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s (-want +got):\n%s", path, d)
-	}
-}
 
 // samplePlan has one change of each action, including sensitive fields, a
 // generated secret, a drift note and a multi-line reason.
@@ -80,7 +60,7 @@ func TestWriters_Golden(t *testing.T) {
 				if err := write(&buf, p); err != nil {
 					t.Fatal(err)
 				}
-				golden(t, filepath.Join("testdata", pname+"."+ext+".golden"), buf.Bytes())
+				golden.Check(t, filepath.Join("testdata", pname+"."+ext+".golden"), buf.Bytes())
 			})
 		}
 	}

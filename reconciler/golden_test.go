@@ -2,36 +2,14 @@ package reconciler
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	"github.com/fleetform/fleetform/internal/golden"
 	"path/filepath"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s (-want +got):\n%s", path, d)
-	}
-}
 
 // TestSim_PlanGolden pins the first plan of the multi-output example against
 // a fresh simulator, and the plan after one change of each kind, in every
@@ -68,7 +46,7 @@ func TestSim_PlanGolden(t *testing.T) {
 			if err := write(&buf, p); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, filepath.Join("testdata", name+"."+ext+".golden"), buf.Bytes())
+			golden.Check(t, filepath.Join("testdata", name+"."+ext+".golden"), buf.Bytes())
 		}
 	}
 }

@@ -1,37 +1,14 @@
 package remote
 
 import (
-	"flag"
-	"os"
+	"github.com/fleetform/fleetform/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/plan"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if d := cmp.Diff(string(want), string(got)); d != "" {
-		t.Errorf("%s (-want +got):\n%s", path, d)
-	}
-}
 
 // TestTwoCluster_PlanGolden pins the text of a first two-cluster plan, with
 // the simulator's random addresses replaced by names.
@@ -46,5 +23,5 @@ func TestTwoCluster_PlanGolden(t *testing.T) {
 	main, west := env.sim.Cluster("main"), env.sim.Cluster("west")
 	text := strings.NewReplacer(main.ESURL(), "MAIN_ES", main.KibanaURL(), "MAIN_KIBANA", west.ESURL(), "WEST_ES",
 		west.KibanaURL(), "WEST_KIBANA", hostOf(main.ESURL()), "MAIN_ES_HOST").Replace(b.String())
-	golden(t, "ccr_first_plan.golden", []byte(text))
+	golden.Check(t, filepath.Join("testdata", "ccr_first_plan.golden"), []byte(text))
 }

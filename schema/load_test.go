@@ -3,7 +3,7 @@ package schema
 import (
 	"context"
 	"errors"
-	"flag"
+	"github.com/fleetform/fleetform/internal/golden"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,26 +13,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
-
-// golden compares got with the file at path, or rewrites it with -update.
-func golden(t *testing.T, path string, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update or UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", path, d)
-	}
-}
 
 const corpusDir = "../testdata/fleets"
 
@@ -80,7 +60,7 @@ func TestCorpus_BadDocumentsFailWithGoldenMessages(t *testing.T) {
 					t.Errorf("issue not located: %#v", i)
 				}
 			}
-			golden(t, filepath.Join(corpusDir, strings.TrimSuffix(name, ".yaml")+".golden"), issues.Error()+"\n")
+			golden.Check(t, filepath.Join(corpusDir, strings.TrimSuffix(name, ".yaml")+".golden"), []byte(issues.Error()+"\n"))
 		})
 	}
 }
@@ -110,7 +90,7 @@ func TestMultiFile(t *testing.T) {
 			if !errors.As(err, &issues) {
 				t.Fatalf("want Issues, got %v", err)
 			}
-			golden(t, dir+".golden", issues.Error()+"\n")
+			golden.Check(t, dir+".golden", []byte(issues.Error()+"\n"))
 		})
 	}
 }

@@ -4,35 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/fleetform/fleetform/internal/golden"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", os.Getenv("UPDATE_GOLDEN") != "", "rewrite golden files")
-
-func golden(t *testing.T, path string, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update or UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s (-want +got):\n%s", path, d)
-	}
-}
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
@@ -209,7 +189,7 @@ func TestValidate_Golden(t *testing.T) {
 			if stderr != "" {
 				t.Errorf("stderr = %q, want empty (problems go to stdout)", stderr)
 			}
-			golden(t, filepath.Join("testdata", "validate-"+tt.name+".golden"), stdout)
+			golden.Check(t, filepath.Join("testdata", "validate-"+tt.name+".golden"), []byte(stdout))
 		})
 	}
 }
