@@ -14,31 +14,41 @@ import (
 	"github.com/fleetform/fleetform/reconciler"
 )
 
-// engineFlags are the flags plan and apply share.
-type engineFlags struct {
+// clusterFlags are the flags of every command that talks to the clusters:
+// plan, apply, status and rotate.
+type clusterFlags struct {
 	dir        string
 	instance   string
 	stateIndex string
-	prune      bool
-	force      bool // --force-uninstall
 	verbose    bool
 }
 
-func (e *engineFlags) bind(fs *flag.FlagSet) {
-	bindConfigDir(fs, &e.dir)
-	fs.StringVar(&e.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster)")
-	fs.StringVar(&e.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
-	fs.BoolVar(&e.prune, "prune", false, "delete owned objects that are no longer declared (off by default)")
-	fs.BoolVar(&e.force, "force-uninstall", false, "let uninstall propagation to remotes delete package policies that have no agents")
-	fs.BoolVar(&e.verbose, "v", false, "log requests and changes to stderr")
+func (f *clusterFlags) bind(fs *flag.FlagSet) {
+	bindConfigDir(fs, &f.dir)
+	fs.StringVar(&f.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster)")
+	fs.StringVar(&f.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
+	fs.BoolVar(&f.verbose, "v", false, "log requests and changes to stderr")
 }
 
-func (e *engineFlags) logger(stderr io.Writer) *slog.Logger {
+func (f *clusterFlags) logger(stderr io.Writer) *slog.Logger {
 	level := slog.LevelWarn
-	if e.verbose {
+	if f.verbose {
 		level = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// engineFlags are the flags plan and apply share.
+type engineFlags struct {
+	clusterFlags
+	prune bool
+	force bool // --force-uninstall
+}
+
+func (e *engineFlags) bind(fs *flag.FlagSet) {
+	e.clusterFlags.bind(fs)
+	fs.BoolVar(&e.prune, "prune", false, "delete owned objects that are no longer declared (off by default)")
+	fs.BoolVar(&e.force, "force-uninstall", false, "let uninstall propagation to remotes delete package policies that have no agents")
 }
 
 // connect loads the document in e.dir and connects a reconciler to its

@@ -17,7 +17,7 @@ import (
 // first. Exit 0 when every credential rotated.
 func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("rotate", "OUTPUT_ID", stderr)
-	var f remoteFlags
+	var f clusterFlags
 	f.bind(fs)
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the output to report healthy before revoking the old credential (0: do not wait)")
 	rest, err := parseArgs(fs, args)

@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"text/tabwriter"
 
@@ -14,36 +12,13 @@ import (
 	"github.com/fleetform/fleetform/remote"
 )
 
-// remoteFlags are the flags status and rotate share.
-type remoteFlags struct {
-	dir        string
-	instance   string
-	stateIndex string
-	verbose    bool
-}
-
-func (f *remoteFlags) bind(fs *flag.FlagSet) {
-	bindConfigDir(fs, &f.dir)
-	fs.StringVar(&f.instance, "instance", "default", "fleetform instance `name` recorded in the state index")
-	fs.StringVar(&f.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
-	fs.BoolVar(&f.verbose, "v", false, "log requests and changes to stderr")
-}
-
-func (f *remoteFlags) logger(stderr io.Writer) *slog.Logger {
-	level := slog.LevelWarn
-	if f.verbose {
-		level = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-}
-
 // runStatus implements "fleetform status -c DIR [--format text|json]": per
 // remote output, the sync state of every integration (Kibana's
 // remote_status in ccr mode, computed by fleetform in direct mode), the
 // follower index and the output's health. Exit 0 when it could be read.
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("status", "", stderr)
-	var f remoteFlags
+	var f clusterFlags
 	f.bind(fs)
 	format := fs.String("format", "text", "output `format`: text or json")
 	rest, err := parseArgs(fs, args)
