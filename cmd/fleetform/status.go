@@ -8,7 +8,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/remote"
 )
 
