@@ -408,6 +408,9 @@ func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
 					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.polWant[k]})
 				}
 			}
+			if why := r.policyOutputLicense(c, p.ID, s.polWant, nil); why != "" {
+				s.change.Action, s.change.Reason = plan.Blocked, why
+			}
 		default:
 			s.polHave = &have
 			if s.change.Name == "" {
@@ -422,6 +425,9 @@ func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
 			case len(s.change.Fields) > 0 && have.IsManaged:
 				s.change.Action = plan.Blocked
 				s.change.Reason = fmt.Sprintf("agent policy %s is managed by an external orchestration solution (is_managed); fleetform does not force changes onto it", p.ID)
+			case len(s.change.Fields) > 0 && r.policyOutputLicense(c, p.ID, s.polWant, &have) != "":
+				s.change.Action = plan.Blocked
+				s.change.Reason = r.policyOutputLicense(c, p.ID, s.polWant, &have)
 			case len(s.change.Fields) > 0:
 				s.change.Action = plan.Update
 			case !hasRec:
@@ -437,6 +443,31 @@ func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
 		}
 		c.add(s)
 	}
+}
+
+// policyOutputLicense returns why Kibana would refuse the per-policy
+// outputs of agent policy id below a platinum licence (trap 15), or "":
+// Kibana checks on create and when the output fields change, and exempts
+// policies that are managed and preconfigured, run Fleet Server or have a
+// fleet_server or synthetics integration.
+func (r *Reconciler) policyOutputLicense(c *computed, id string, want map[string]any, have *kibana.AgentPolicy) string {
+	if c.obs.license == "" || !needsPolicyOutputLicense(want, have) {
+		return ""
+	}
+	if have != nil && c.obs.policyHasPackage(id, exemptPackages...) {
+		return ""
+	}
+	why := PolicyOutputLicenseProblem(r.cfg.Cluster, c.obs.license, []string{id})
+	if why == "" {
+		return ""
+	}
+	var set []string
+	for _, k := range []string{"data_output_id", "monitoring_output_id"} {
+		if v, _ := want[k].(string); v != "" {
+			set = append(set, k+": "+v)
+		}
+	}
+	return why + "; it sets " + strings.Join(set, ", ") + " (Fleet Server and Synthetics policies are exempt)"
 }
 
 // restrictedDataOutput explains why a Fleet Server or agentless policy
@@ -586,7 +617,9 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 			}
 			s.pkgHave = &have
 			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion}}
-			s.change.Reason += "; Kibana also deletes the package's integration policies when no agent uses them, and refuses the uninstall when one does"
+			if prune {
+				s.change.Action, s.change.Reason = uninstallEffect(rec.ID, c.obs.packagePolicies)
+			}
 		default:
 			continue
 		}
@@ -608,6 +641,47 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 			}
 		}
 	}
+}
+
+// uninstallEffect is what Kibana does on an uninstall of pkg without force,
+// given its package policies (trap 18): with none it just uninstalls; when
+// none has agents it silently deletes them all first, which the plan says;
+// when any has agents it refuses with a 400, so the plan blocks it.
+func uninstallEffect(pkg string, pps []kibana.PackagePolicy) (plan.Action, string) {
+	const owned = "owned by fleetform and no longer declared"
+	var all, inUse []string
+	agents := 0
+	for _, pp := range pps {
+		if pp.Package.Name != pkg {
+			continue
+		}
+		name := cmpOr(pp.Name, pp.ID)
+		all = append(all, name)
+		if pp.Agents > 0 {
+			inUse = append(inUse, fmt.Sprintf("%s (%d agent%s)", name, pp.Agents, plural(pp.Agents)))
+			agents += pp.Agents
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(inUse)
+	switch {
+	case len(inUse) > 0:
+		return plan.Blocked, fmt.Sprintf("%s, but %d package polic%s of %s %s in use by %d agent%s: %s; Kibana refuses the uninstall (Unable to remove package with existing package policy(s) in use by agent(s)); move the agents or delete those package policies first",
+			owned, len(inUse), pick(len(inUse), "y", "ies"), pkg, pick(len(inUse), "is", "are"), agents, plural(agents), strings.Join(inUse, ", "))
+	case len(all) > 0:
+		return plan.Delete, fmt.Sprintf("%s; Kibana also deletes its package policies, which no agent uses: %s", owned, strings.Join(all, ", "))
+	}
+	return plan.Delete, owned
+}
+
+func plural(n int) string { return pick(n, "", "s") }
+
+// pick returns one when n is 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // ---- helpers ----

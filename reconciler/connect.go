@@ -46,6 +46,7 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*R
 		Inventory:   StateInventory(state.NewStore(es, opts.StateIndex, opts.Instance)),
 		Hasher:      StateHasher{},
 		Minter:      opts.Minter,
+		License:     es,
 		Prune:       opts.Prune,
 		Concurrency: opts.Concurrency,
 	}, log)

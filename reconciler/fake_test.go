@@ -30,7 +30,8 @@ type fakeFleet struct {
 	policies map[string]map[string]any
 	packages map[string]string // name → installed version
 	latest   map[string]string
-	secrets  map[string]string // secret id → value
+	pkgPols  []kibana.PackagePolicy // package policies, with agent counts
+	secrets  map[string]string      // secret id → value
 	nextID   int
 	log      []call
 	fail     func(method, path string) error // injected failure, before the call takes effect
@@ -411,6 +412,15 @@ func (f *fakeFleet) ListPackages(ctx context.Context) ([]kibana.Package, error) 
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+func (f *fakeFleet) ListPackagePolicies(ctx context.Context) ([]kibana.PackagePolicy, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GET", "/api/fleet/package_policies", nil); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.pkgPols), nil
 }
 
 func (f *fakeFleet) InstallPackage(ctx context.Context, name, version string, force bool) error {

@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
 )
 
 // observation is Fleet and the inventory as read at one moment.
@@ -20,27 +23,44 @@ type observation struct {
 	policies map[string]kibana.AgentPolicy
 	packages map[string]kibana.Package // installed (any install status other than not_installed)
 	records  map[string]Record         // by plan.Key
+	// license is the main cluster's licence level (LicenseLevel); read only
+	// when a declared agent policy sets a per-policy output and
+	// Config.License is set, "" otherwise.
+	license string
+	// packagePolicies, with agent counts, are read only when the plan needs
+	// them (packagePoliciesRead): a pruned package, or a per-policy output
+	// below platinum that a fleet_server or synthetics integration may exempt.
+	packagePolicies     []kibana.PackagePolicy
+	packagePoliciesRead bool
 	// fingerprint digests all of the above (see fingerprint).
 	fingerprint string
 }
 
-// observe reads everything a plan needs with four list calls, concurrently:
-// outputs, agent policies (paged), EPM packages and the inventory.
-func (r *Reconciler) observe(ctx context.Context) (*observation, error) {
+// observe reads everything a plan of doc needs with four list calls,
+// concurrently: outputs, agent policies (paged), EPM packages and the
+// inventory; with them the main cluster's licence (GET /_license) when a
+// declared agent policy sets a per-policy output. Package policies are read
+// afterwards, only when the plan needs them (see needPackagePolicies).
+func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bool) (*observation, error) {
 	var (
 		wg       sync.WaitGroup
 		outputs  []kibana.Output
 		policies []kibana.AgentPolicy
 		packages []kibana.Package
 		records  []Record
-		errs     [4]error
+		license  elastic.License
+		errs     [5]error
 	)
 	wg.Go(func() { outputs, errs[0] = r.cfg.Fleet.ListOutputs(ctx) })
 	wg.Go(func() { policies, errs[1] = r.cfg.Fleet.ListAgentPolicies(ctx, kibana.ListOptions{}) })
 	wg.Go(func() { packages, errs[2] = r.cfg.Fleet.ListPackages(ctx) })
 	wg.Go(func() { records, errs[3] = r.cfg.Inventory.Load(ctx) })
+	checkLicense := r.cfg.License != nil && setsPolicyOutput(doc)
+	if checkLicense {
+		wg.Go(func() { license, errs[4] = r.cfg.License.License(ctx) })
+	}
 	wg.Wait()
-	for i, what := range []string{"list outputs", "list agent policies", "list packages", "load inventory"} {
+	for i, what := range []string{"list outputs", "list agent policies", "list packages", "load inventory", "read licence"} {
 		if errs[i] != nil {
 			errs[i] = fmt.Errorf("observe: %s: %w", what, errs[i])
 		}
@@ -71,8 +91,58 @@ func (r *Reconciler) observe(ctx context.Context) (*observation, error) {
 		}
 		obs.records[plan.Key(rec.Cluster, rec.Kind, rec.ID)] = rec
 	}
+	if checkLicense {
+		obs.license = LicenseLevel(license)
+	}
 	obs.fingerprint = obs.computeFingerprint()
+	if r.needPackagePolicies(doc, obs, prune) {
+		pps, err := r.cfg.Fleet.ListPackagePolicies(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("observe: list package policies: %w", err)
+		}
+		obs.packagePolicies, obs.packagePoliciesRead = pps, true
+	}
 	return obs, nil
+}
+
+// needPackagePolicies reports whether a plan of doc needs the package
+// policies: prune uninstalls an owned package (Kibana deletes its package
+// policies, or refuses when agents use them), or a per-policy output is set
+// below platinum on an existing policy that a fleet_server or synthetics
+// integration would exempt from the licence check.
+func (r *Reconciler) needPackagePolicies(doc *schema.Document, obs *observation, prune bool) bool {
+	if prune {
+		declared := map[string]bool{}
+		for _, p := range doc.Packages {
+			declared[p.Name] = true
+		}
+		for _, rec := range obs.records {
+			if _, installed := obs.packages[rec.ID]; rec.Kind == plan.KindPackage && rec.Cluster == r.cfg.Cluster &&
+				!rec.Adopted && !declared[rec.ID] && installed {
+				return true
+			}
+		}
+	}
+	if obs.license == "" || LicenseAtLeast(obs.license, "platinum") {
+		return false
+	}
+	for _, p := range doc.AgentPolicies {
+		if have, ok := obs.policies[p.ID]; ok && needsPolicyOutputLicense(policyFields(p), &have) {
+			return true
+		}
+	}
+	return false
+}
+
+// policyHasPackage reports whether agent policy id has a package policy of
+// one of pkgs (false when package policies were not read).
+func (o *observation) policyHasPackage(id string, pkgs ...string) bool {
+	for _, pp := range o.packagePolicies {
+		if slices.Contains(pkgs, pp.Package.Name) && (pp.PolicyID == id || slices.Contains(pp.PolicyIDs, id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // computeFingerprint digests the observation: every output, the

@@ -42,6 +42,8 @@ type Fleet interface {
 	UpdateAgentPolicy(ctx context.Context, id string, body map[string]any) (kibana.AgentPolicy, error)
 	DeleteAgentPolicy(ctx context.Context, id string) error
 	ListPackages(ctx context.Context) ([]kibana.Package, error)
+	// ListPackagePolicies lists package policies with their agent counts.
+	ListPackagePolicies(ctx context.Context) ([]kibana.PackagePolicy, error)
 	InstallPackage(ctx context.Context, name, version string, force bool) error
 	UninstallPackage(ctx context.Context, name, version string, force bool) error
 }
@@ -97,6 +99,11 @@ type Config struct {
 	// Default: kibana.ResolveSecret.
 	Resolve func(ctx context.Context, ref schema.SecretRef) (secret.Value, error)
 	Minter  Minter // nil: generate: true blocks the output
+	// License reads the main cluster's licence (Elasticsearch GET /_license)
+	// when a declared agent policy sets data_output_id or
+	// monitoring_output_id: below platinum, Kibana refuses those (trap 15)
+	// and the plan blocks them. nil: the licence is not checked.
+	License LicenseSource
 	Cluster string // name of the main cluster in plans; default "main"
 	// Prune deletes owned objects that are no longer declared. Off by default.
 	Prune bool
@@ -145,7 +152,7 @@ func New(cfg Config, log *slog.Logger) (*Reconciler, error) {
 // never reads a secret value: secret changes are detected from references,
 // the inventory's hashes and Fleet secret ids. rev is the source revision.
 func (r *Reconciler) Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error) {
-	obs, err := r.observe(ctx)
+	obs, err := r.observe(ctx, doc, r.cfg.Prune)
 	if err != nil {
 		return nil, err
 	}
@@ -211,11 +218,11 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	if rev == "" && saved != nil {
 		rev = saved.Revision
 	}
-	obs, err := r.observe(ctx)
+	prune := r.cfg.Prune || opts.Prune
+	obs, err := r.observe(ctx, doc, prune)
 	if err != nil {
 		return Result{}, err
 	}
-	prune := r.cfg.Prune || opts.Prune
 	if saved != nil {
 		if saved.Fingerprint != obs.fingerprint {
 			return Result{}, fmt.Errorf("%w: Fleet changed since the plan was made (fingerprint %s, now %s); run plan again", ErrStalePlan, saved.Fingerprint, obs.fingerprint)
