@@ -70,7 +70,7 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 		return nil, err
 	}
 	rec, err := reconciler.New(reconciler.Config{
-		Fleet: mainKB, Inventory: inv, Hasher: reconciler.StateHasher{}, Minter: eng,
+		Fleet: mainKB, Inventory: inv, Hasher: reconciler.StateHasher{}, Minter: eng, License: mainES,
 		Prune: opts.Prune, Concurrency: opts.Concurrency,
 	}, log)
 	if err != nil {

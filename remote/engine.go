@@ -202,7 +202,7 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		if err != nil {
 			fail("observe main: licence: %w", err)
 		}
-		w.mainLicense = licenseLevel(l)
+		w.mainLicense = reconciler.LicenseLevel(l)
 	})
 	if len(direct) > 0 {
 		wg.Go(func() {
@@ -219,7 +219,7 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 			if err != nil {
 				fail("observe %s: licence: %w", name, err)
 			}
-			ro.license = licenseLevel(l)
+			ro.license = reconciler.LicenseLevel(l)
 			if ro.tokens, err = serviceTokens(ctx, c.ES); err != nil {
 				fail("observe %s: service tokens: %w", name, err)
 			}
@@ -296,10 +296,15 @@ type computed struct {
 // apply will mint through the Minter.
 func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target, w *world, mainPlan *plan.Plan, probe, prune bool) *computed {
 	c := &computed{}
+	// The reconciler blocks the per-policy outputs Kibana would refuse below
+	// platinum (exempting what Kibana exempts); here they stop the whole
+	// two-cluster apply before anything is written.
 	var perPolicy []string
-	for _, p := range doc.AgentPolicies {
-		if p.DataOutputID != nil || p.MonitoringOutputID != nil {
-			perPolicy = append(perPolicy, p.ID)
+	if mainPlan != nil {
+		for _, ch := range mainPlan.Changes {
+			if reconciler.BlockedByPolicyOutputLicense(ch) {
+				perPolicy = append(perPolicy, ch.ID)
+			}
 		}
 	}
 	c.problems = append(c.problems, PolicyOutputPreflight(w.mainLicense, perPolicy)...)

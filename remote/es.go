@@ -12,15 +12,6 @@ import (
 	"github.com/fleetform/fleetform/secret"
 )
 
-// licenseLevel is the licence type as the preflight compares it, or
-// "expired" for a licence that is not active.
-func licenseLevel(l elastic.License) string {
-	if l.Status != "" && l.Status != "active" {
-		return "expired"
-	}
-	return l.Type
-}
-
 // serviceTokens lists the index-stored token names of
 // elastic/fleet-server-remote (the ones fleetform can create and delete),
 // sorted. Some versions list a token as "elastic/fleet-server-remote/<name>".

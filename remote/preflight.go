@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/fleetform/fleetform/reconciler"
 )
 
 // Preflight check names (Problem.Check).
@@ -47,13 +49,9 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s: %s: %s", p.Cluster, p.Check, p.Message)
 }
 
-// licenseRank orders Elastic licence types as Kibana's licensing plugin does.
-var licenseRank = map[string]int{"basic": 10, "standard": 20, "gold": 30, "platinum": 40, "enterprise": 50, "trial": 60}
-
-// LicenseAtLeast reports whether licence have is at least want.
-func LicenseAtLeast(have, want string) bool {
-	return licenseRank[strings.ToLower(have)] >= licenseRank[want]
-}
+// LicenseAtLeast reports whether licence have is at least want (as
+// Kibana's licensing plugin orders them).
+func LicenseAtLeast(have, want string) bool { return reconciler.LicenseAtLeast(have, want) }
 
 // Probe is the outcome of trying a credential against an endpoint: Err for
 // a transport failure (unreachable), otherwise the HTTP status.
@@ -158,16 +156,16 @@ func Preflight(in PreflightInput) []Problem {
 	return ps
 }
 
-// PolicyOutputPreflight checks the main cluster's licence for per-policy
-// outputs: agent policies that set data_output_id or monitoring_output_id
-// need platinum. policies are the ids of such policies.
+// PolicyOutputPreflight turns the reconciler's per-policy output licence
+// check (trap 15) into a preflight problem of the main cluster: policies are
+// the agent policies that set data_output_id or monitoring_output_id and
+// that Kibana does not exempt (see reconciler.BlockedByPolicyOutputLicense).
 func PolicyOutputPreflight(mainLicense string, policies []string) []Problem {
-	if len(policies) == 0 || LicenseAtLeast(mainLicense, "platinum") {
+	msg := reconciler.PolicyOutputLicenseProblem("main", mainLicense, policies)
+	if msg == "" {
 		return nil
 	}
-	return []Problem{{Cluster: "main", Check: CheckPolicyOutput, Message: fmt.Sprintf(
-		"Invalid licence to set per policy output, you need platinum licence (main licence is %q; policies: %s)",
-		mainLicense, strings.Join(slices.Sorted(slices.Values(policies)), ", "))}}
+	return []Problem{{Cluster: "main", Check: CheckPolicyOutput, Message: msg}}
 }
 
 func sortProblems(ps []Problem) {

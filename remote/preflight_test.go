@@ -91,7 +91,7 @@ func TestPolicyOutputPreflight(t *testing.T) {
 		t.Errorf("platinum: got %v", got)
 	}
 	got := PolicyOutputPreflight("gold", []string{"b", "a"})
-	want := `main: per-policy-output-license: Invalid licence to set per policy output, you need platinum licence (main licence is "gold"; policies: a, b)`
+	want := `main: per-policy-output-license: Invalid licence to set per policy output, you need platinum licence (main licence is "gold"; agent policies: a, b)`
 	if len(got) != 1 || got[0].String() != want {
 		t.Errorf("got %v, want %s", got, want)
 	}
