@@ -67,7 +67,7 @@ func TestSim_Trap15_PerPolicyOutputLicence(t *testing.T) {
 			policies:   []schema.AgentPolicy{{ID: "p2", Name: "P2", Namespace: "default"}},
 			wantCreate: []string{"p2"}, wantLicReqs: 0},
 		{name: "basic: Fleet Server policy exempt", license: "basic",
-			seed: &fleetsim.ClusterSeed{AgentPolicies: []fleetsim.SeedAgentPolicy{{ID: "fleet-server-policy", Name: "Fleet Server", Namespace: "default", HasFleetServer: true}}},
+			seed:       &fleetsim.ClusterSeed{AgentPolicies: []fleetsim.SeedAgentPolicy{{ID: "fleet-server-policy", Name: "Fleet Server", Namespace: "default", HasFleetServer: true}}},
 			policies:   []schema.AgentPolicy{{ID: "fleet-server-policy", Adopt: true, DataOutputID: ptr("es2")}},
 			wantUpdate: []string{"fleet-server-policy"}, wantLicReqs: 1},
 		{name: "basic: Synthetics policy exempt", license: "basic",
