@@ -276,12 +276,26 @@ const (
 	phasePost        // after: credentials, follower (needs the leader index), direct sync
 )
 
+// phaseMinted marks the plan-only op of a credential the Minter mints
+// during the main cluster's apply; Apply reports it through the op that
+// finishes the rotation afterwards (see reportMinted).
+const phaseMinted = -1
+
 // op is one remote change and how to apply it.
 type op struct {
 	change plan.Change
 	phase  int
 	run    func(ctx context.Context) error
+	// cred is the generated credential the op mints or rotates; zero for
+	// other ops.
+	cred credRef
+	// rotation is what run did to the credential's rotation journal, for
+	// ops that resume one; nil otherwise.
+	rotation *RotationResult
 }
+
+// credRef names one generated credential of an output on a remote.
+type credRef struct{ cluster, kind, output string }
 
 // computed is the remote side of a plan.
 type computed struct {
@@ -481,20 +495,23 @@ func (e *Engine) computeCredentials(c *computed, t target, ro *remoteObs, w *wor
 		}
 		minted := mainMints(mainPlan, e.cfg.MainCluster, t.out.ID, k.path)
 		rot := e.rotation(t, k, 0)
+		ref := credRef{cluster: t.cluster.Name, kind: k.kind, output: t.out.ID}
 		ch := plan.Change{Cluster: t.cluster.Name, Kind: k.kind, ID: k.prefix + strconv.Itoa(j.Generation+1)}
 		switch {
 		case j.Phase != PhaseIdle:
 			ch.ID, ch.Action = cmp.Or(j.Next, j.Current), plan.Update
 			ch.Reason = fmt.Sprintf("finish or roll back the rotation interrupted in phase %s", j.Phase)
-			c.ops = append(c.ops, op{change: ch, phase: phasePost, run: func(ctx context.Context) error {
-				_, err := rot.Resume(ctx)
+			res := &RotationResult{}
+			c.ops = append(c.ops, op{change: ch, phase: phasePost, cred: ref, rotation: res, run: func(ctx context.Context) error {
+				r, err := rot.Resume(ctx)
+				*res = r
 				return err
 			}})
 		case minted:
 			ch.Action = plan.Create
 			ch.Reason = fmt.Sprintf("minted while output %s is applied; the value goes into its %s and nowhere else", t.out.ID, k.path)
 			ch.Fields = []plan.FieldDiff{{Path: "value", After: plan.ToBeGenerated, Sensitive: true}}
-			c.ops = append(c.ops, op{change: ch, phase: -1}) // done by the Minter during the main apply
+			c.ops = append(c.ops, op{change: ch, phase: phaseMinted, cred: ref}) // done by the Minter during the main apply
 		case j.Current == "" || !slices.Contains(k.existing, j.Current):
 			ch.Action = plan.Create
 			if j.Current == "" {
@@ -504,7 +521,7 @@ func (e *Engine) computeCredentials(c *computed, t target, ro *remoteObs, w *wor
 			}
 			ch.Fields = []plan.FieldDiff{{Path: "value", After: plan.ToBeGenerated, Sensitive: true}}
 			ch.DependsOn = []string{outKey}
-			c.ops = append(c.ops, op{change: ch, phase: phasePost, run: func(ctx context.Context) error {
+			c.ops = append(c.ops, op{change: ch, phase: phasePost, cred: ref, run: func(ctx context.Context) error {
 				_, err := rot.Rotate(ctx)
 				return err
 			}})

@@ -250,8 +250,10 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	if post, err := e.plan(ctx, doc, nil, prune); err != nil {
 		errs = append(errs, err)
 	} else {
-		runOps(post.ops, phasePost)
+		ops, finished := reportMinted(post.ops, c.ops)
+		runOps(ops, phasePost)
 		runOps(post.hidden, phasePost)
+		outcomes = append(outcomes, e.mintedOutcomes(c.ops, finished, res.Outcomes)...)
 	}
 	res.Outcomes = append(res.Outcomes, outcomes...)
 	if res.Plan != nil {
@@ -261,6 +263,73 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 		return res, fmt.Errorf("%w: %w", reconciler.ErrNotConverged, errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// reportMinted makes apply report each credential the plan said would be
+// minted during the main apply as the plan did — "create" — rather than as
+// the op that finishes its rotation journal afterwards (an update that
+// revokes nothing new, or a rollback when the output did not take it). The
+// finishing op still runs; it fails the create when it rolled the new
+// credential back. Ops of credentials the plan did not mint (a rotation a
+// previous run left unfinished) keep their own change. finished holds the
+// credentials whose report an op of post took over.
+func reportMinted(post, planned []op) (ops []op, finished map[credRef]bool) {
+	minted := map[credRef]plan.Change{}
+	for _, o := range planned {
+		if o.phase == phaseMinted {
+			minted[o.cred] = o.change
+		}
+	}
+	finished = map[credRef]bool{}
+	for _, o := range post {
+		want, ok := minted[o.cred]
+		if o.cred == (credRef{}) || !ok {
+			ops = append(ops, o)
+			continue
+		}
+		finished[o.cred] = true
+		ch := want
+		ch.ID = o.change.ID // the name actually minted
+		ch.DependsOn = o.change.DependsOn
+		run, res, output := o.run, o.rotation, o.cred.output
+		o.change = ch
+		o.run = func(ctx context.Context) error {
+			if err := run(ctx); err != nil {
+				return err
+			}
+			if res != nil && res.RolledBack {
+				return fmt.Errorf("output %s did not take %s, so it was revoked again (rolled back)", output, ch.ID)
+			}
+			return nil
+		}
+		ops = append(ops, o)
+	}
+	return ops, finished
+}
+
+// mintedOutcomes reports the minted credentials of the plan that no op
+// after the main apply finished: their rotation journal was already idle,
+// so the credential is in place when the output's change applied.
+func (e *Engine) mintedOutcomes(planned []op, finished map[credRef]bool, main []reconciler.Outcome) []reconciler.Outcome {
+	status := map[string]reconciler.Outcome{}
+	for _, o := range main {
+		status[o.Change.Key()] = o
+	}
+	var out []reconciler.Outcome
+	for _, o := range planned {
+		if o.phase != phaseMinted || finished[o.cred] {
+			continue
+		}
+		outKey := plan.Key(e.cfg.MainCluster, plan.KindOutput, o.cred.output)
+		switch mo, ok := status[outKey]; {
+		case ok && mo.Status == reconciler.StatusApplied:
+			out = append(out, reconciler.Outcome{Change: o.change, Status: reconciler.StatusApplied})
+		default:
+			out = append(out, reconciler.Outcome{Change: o.change, Status: reconciler.StatusSkipped,
+				Err: fmt.Errorf("%s %s: %w: depends on %s, which did not apply", o.change.Action, o.change.Key(), reconciler.ErrSkipped, outKey)})
+		}
+	}
+	return out
 }
 
 // fleetView is doc as Kibana on the main cluster must see it: an output
