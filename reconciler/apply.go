@@ -326,6 +326,19 @@ func policyUpdateBody(s *step) map[string]any {
 	for _, f := range s.change.Fields {
 		body[f.Path] = s.polWant[f.Path]
 	}
+	// Kibana validates the outputs, and the platinum licence of per-policy
+	// outputs (trap 15), on every PUT whose data_output_id or
+	// monitoring_output_id is not the stored value, and an omitted one is
+	// not. Stored ones (a string, or null after a clear) are repeated, so a
+	// change of name or description alone is not refused.
+	for _, k := range []string{"data_output_id", "monitoring_output_id"} {
+		if _, changed := body[k]; changed {
+			continue
+		}
+		if v, stored := have.Raw[k]; stored {
+			body[k] = v
+		}
+	}
 	return body
 }
 

@@ -530,6 +530,29 @@ func TestApply_PolicyUpdateBody(t *testing.T) {
 	h.mustBeConverged(doc)
 }
 
+// An update that leaves the outputs alone repeats the stored
+// data_output_id and monitoring_output_id (null included): Kibana compares
+// the body's values with the stored ones and, when they differ (an omitted
+// field does), checks the outputs and the platinum licence again (trap 15).
+func TestApply_PolicyUpdateRepeatsStoredOutputs(t *testing.T) {
+	h := newHarness(t)
+	h.f.policies["p1"] = map[string]any{"id": "p1", "name": "P1", "namespace": "default", "description": "old", "revision": 3.0,
+		"inactivity_timeout": 600.0, "data_output_id": "fleet-default-output", "monitoring_output_id": nil}
+	doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "p1", Name: "P1", Namespace: "default", Description: ptr("new"),
+		DataOutputID: ptr("fleet-default-output")}}}
+	p := h.plan(doc)
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Update || len(p.Changes[0].Fields) != 1 || p.Changes[0].Fields[0].Path != "description" {
+		t.Fatalf("plan:\n%s", renderText(p))
+	}
+	h.apply(doc)
+	want := map[string]any{"name": "P1", "namespace": "default", "inactivity_timeout": 600.0, "description": "new",
+		"data_output_id": "fleet-default-output", "monitoring_output_id": nil}
+	if d := cmp.Diff(want, h.f.lastBody("PUT", "/api/fleet/agent_policies/p1")); d != "" {
+		t.Errorf("PUT body (-want +got):\n%s", d)
+	}
+	h.mustBeConverged(doc)
+}
+
 func TestPlan_AdoptManagesOnlyOutputFields(t *testing.T) {
 	h := newHarness(t)
 	h.f.policies["fleet-server-policy"] = map[string]any{"id": "fleet-server-policy", "name": "Fleet Server", "namespace": "ops", "description": "kept",
