@@ -141,31 +141,63 @@ func (g *Git) Head(ctx context.Context) (string, error) {
 	if g.cfg.Commit != "" {
 		return strings.ToLower(g.cfg.Commit), nil
 	}
-	auth, err := g.auth(ctx)
+	r, want, err := g.lsRemote(ctx)
 	if err != nil {
 		return "", err
 	}
+	if r.Hash().IsZero() {
+		return "", fmt.Errorf("git ls-remote %s: %w: reference %s", redactURL(g.cfg.URL), ErrNotFound, want)
+	}
+	return r.Hash().String(), nil
+}
+
+// TrackedRef is the full name of the branch or tag the source follows.
+// Without --branch or --tag that is the remote's default branch (where its
+// HEAD points), found with one ls-remote; webhooks use it to ignore pushes
+// to other branches. It is "" for a pinned commit, or when the server does
+// not say where HEAD points.
+func (g *Git) TrackedRef(ctx context.Context) (string, error) {
+	if ref := g.Ref(); ref != "" || g.cfg.Commit != "" {
+		return ref, nil
+	}
+	r, _, err := g.lsRemote(ctx)
+	if err != nil {
+		return "", err
+	}
+	if name := r.Name(); name.IsBranch() || name.IsTag() {
+		return name.String(), nil
+	}
+	return "", nil
+}
+
+// lsRemote lists the remote's references and resolves the tracked one
+// (following symbolic references, and peeling an annotated tag): r is the
+// reference that holds the commit, want the name that was looked up.
+func (g *Git) lsRemote(ctx context.Context) (r *plumbing.Reference, want plumbing.ReferenceName, err error) {
+	auth, err := g.auth(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	opts := &git.ListOptions{Auth: auth, PeelingOption: git.AppendPeeled}
 	if opts.CABundle, err = g.caBundle(); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	remote := git.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: "origin", URLs: []string{g.cfg.URL}})
 	refs, err := remote.ListContext(ctx, opts)
 	if err != nil {
-		return "", g.classify("ls-remote", err)
+		return nil, "", g.classify("ls-remote", err)
 	}
 	byName := make(map[plumbing.ReferenceName]*plumbing.Reference, len(refs))
 	for _, r := range refs {
 		byName[r.Name()] = r
 	}
-	var want plumbing.ReferenceName
 	switch {
 	case g.cfg.Branch != "":
 		want = plumbing.NewBranchReferenceName(g.cfg.Branch)
 	case g.cfg.Tag != "":
 		want = plumbing.NewTagReferenceName(g.cfg.Tag)
 		if peeled, ok := byName[want+"^{}"]; ok {
-			return peeled.Hash().String(), nil
+			return plumbing.NewHashReference(want, peeled.Hash()), want, nil
 		}
 	default:
 		want = plumbing.HEAD
@@ -174,10 +206,10 @@ func (g *Git) Head(ctx context.Context) (string, error) {
 	for hops := 0; ok && r.Type() == plumbing.SymbolicReference && hops < 5; hops++ {
 		r, ok = byName[r.Target()]
 	}
-	if !ok || r.Hash().IsZero() {
-		return "", fmt.Errorf("git ls-remote %s: %w: reference %s", redactURL(g.cfg.URL), ErrNotFound, want)
+	if !ok {
+		return nil, "", fmt.Errorf("git ls-remote %s: %w: reference %s", redactURL(g.cfg.URL), ErrNotFound, want)
 	}
-	return r.Hash().String(), nil
+	return r, want, nil
 }
 
 // Fetch clones the tracked reference shallowly into memory and returns the

@@ -183,6 +183,29 @@ func TestGitDaemonTagsPinnedCommitsAndDefaultBranch(t *testing.T) {
 	}
 }
 
+func TestGitTrackedRef_DefaultBranchIsWhereHEADPoints(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	repo.Commit("main", "v1", map[string]string{"outputs.yaml": "# v1\n"})
+	repo.Tag("v1.0.0")
+	repo.Commit("dev", "dev", map[string]string{"outputs.yaml": "# dev\n"})
+	url := repo.ServeDaemon()
+	tests := []struct {
+		name string
+		cfg  source.GitConfig
+		want string
+	}{
+		{"default branch", source.GitConfig{URL: url}, "refs/heads/main"},
+		{"branch", source.GitConfig{URL: url, Branch: "dev"}, "refs/heads/dev"},
+		{"tag", source.GitConfig{URL: url, Tag: "v1.0.0"}, "refs/tags/v1.0.0"},
+	}
+	for _, tt := range tests {
+		got, err := newGit(t, tt.cfg).TrackedRef(context.Background())
+		if err != nil || got != tt.want {
+			t.Errorf("%s: TrackedRef = %q, %v; want %q", tt.name, got, err, tt.want)
+		}
+	}
+}
+
 func TestGitFetchOfAMovedBranchReportsTheNewTip(t *testing.T) {
 	repo := gittest.NewRepo(t)
 	old := repo.Commit("main", "old", map[string]string{"a.yaml": "# old\n"})

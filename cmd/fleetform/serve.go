@@ -218,7 +218,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		}
 		ref := ""
 		if g, ok := src.(*source.Git); ok {
-			ref = g.Ref()
+			// Without --branch/--tag: the remote's default branch, so pushes
+			// to other branches do not trigger turns.
+			if ref, err = g.TrackedRef(ctx); err != nil {
+				log.Warn("cannot tell which branch the repository's HEAD follows; webhooks accept pushes to any branch", "err", err)
+			}
 		}
 		fwd := &forwarder{lease: ls, token: token, log: log, client: &http.Client{Timeout: 5 * time.Second}}
 		for _, p := range []webhook.Provider{webhook.GitHub, webhook.GitLab, webhook.Generic} {

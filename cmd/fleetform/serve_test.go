@@ -181,7 +181,8 @@ func (d *daemonUnderTest) status(t testing.TB) daemon.Status {
 // A real `git push` to a bare repository served by git http-backend (Basic
 // auth), then a GitHub webhook: the daemon reconciles exactly the pushed
 // revision; an invalid push keeps the last good one; pushes to other
-// branches and bad signatures do nothing.
+// branches and bad signatures do nothing. No --branch is given: the daemon
+// follows the repository's default branch and webhooks filter on it.
 func TestServeGitPushWebhookReconciles(t *testing.T) {
 	repo := gittest.NewRepo(t)
 	clusters := fmt.Sprintf(serveClustersYAML, "http://127.0.0.1:5601", "http://127.0.0.1:9200")
@@ -189,7 +190,7 @@ func TestServeGitPushWebhookReconciles(t *testing.T) {
 	url := repo.ServeHTTP("fleetform", "git-http-password")
 	t.Setenv("FLEETFORM_TEST_GIT_PW", "git-http-password")
 	rec := newRecording()
-	d := startServe(t, serveConfig{Repo: url, Branch: "main", Path: "fleet", GitUsername: "fleetform", GitPasswordEnv: "FLEETFORM_TEST_GIT_PW", LogFormat: "json"}, rec)
+	d := startServe(t, serveConfig{Repo: url, Path: "fleet", GitUsername: "fleetform", GitPasswordEnv: "FLEETFORM_TEST_GIT_PW", LogFormat: "json"}, rec)
 
 	if code, _ := d.get(t, "/readyz"); code != 503 && len(rec.seen) == 0 {
 		t.Errorf("/readyz before the first reconcile = %d, want 503", code)
