@@ -90,7 +90,13 @@ func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, stdout, st
 		fmt.Fprintln(stdout)
 		for _, o := range res.Outcomes {
 			line := fmt.Sprintf("%s %s %q: %s", o.Change.Action, o.Change.Kind, o.Change.ID, o.Status)
-			if o.Err != nil && o.Status != reconciler.StatusApplied {
+			if c := o.Change.Cluster; c != "" && c != "main" {
+				line = c + ": " + line // as the plan names objects on remotes
+			}
+			switch {
+			case o.Status == reconciler.StatusBlocked && o.Change.Reason != "":
+				line += ": " + o.Change.Reason
+			case o.Err != nil && o.Status != reconciler.StatusApplied:
 				line += ": " + o.Err.Error()
 			}
 			fmt.Fprintln(stdout, line)

@@ -62,7 +62,7 @@ outputs:
 	if err := run(t.Context(), []string{"apply", "-c", dir}, &out, &errb); err != nil {
 		t.Fatalf("apply: %v\n%s\n%s", err, out.String(), errb.String())
 	}
-	for _, want := range []string{`create service_token "fleetform-remote-west-1": applied`, `create api_key "fleetform-remote-west-kibana-1": applied`} {
+	for _, want := range []string{`west: create service_token "fleetform-remote-west-1": applied`, `west: create api_key "fleetform-remote-west-kibana-1": applied`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("apply output lacks %q:\n%s", want, out.String())
 		}

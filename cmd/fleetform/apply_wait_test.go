@@ -100,9 +100,13 @@ func TestApplyWait_BlockedChangeFailsAtOnce(t *testing.T) {
 	dir := waitDir(t, sim.Cluster("main").KibanaURL(), sim.Cluster("main").ESURL(), `outputs:
   - {id: fleet-default-output, name: default, type: elasticsearch, hosts: ["`+sim.Cluster("main").ESURL()+`"], is_default: false}
 `)
-	_, stderr, code := runCLI(t, "apply", "-c", dir, "--wait", "--wait-timeout", "1m")
+	stdout, stderr, code := runCLI(t, "apply", "-c", dir, "--wait", "--wait-timeout", "1m")
 	if code != 1 || !strings.Contains(stderr, "blocked") || strings.Contains(stderr, "retrying") {
 		t.Fatalf("exit %d, stderr:\n%s\nwant an immediate failure about blocked changes", code, stderr)
+	}
+	// The result line gives the plan's reason once, not the error chain.
+	if want := `blocked output "fleet-default-output": blocked: output fleet-default-output is the current default output`; !strings.Contains(stdout, want) {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout)
 	}
 }
 
