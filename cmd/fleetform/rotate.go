@@ -41,6 +41,9 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if *timeout > 0 {
+		fmt.Fprintf(stderr, "rotating the credentials of output %s: for each, mint, swap, wait up to %s for the output to report healthy, revoke the old one\n", rest[0], *timeout)
+	}
 	results, err := tc.Engine.Rotate(ctx, doc, rest[0])
 	for _, r := range results {
 		if r.Resumed != remote.PhaseIdle {
