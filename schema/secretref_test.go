@@ -117,7 +117,7 @@ func TestSecretRef_DescribeAndIsGenerate(t *testing.T) {
 }
 
 func TestDocument_SecretFields(t *testing.T) {
-	doc, err := LoadDir(t.Context(), "../examples/remote-sync")
+	doc, err := LoadDir(t.Context(), "../examples/two-cluster")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@
 # demo.sh: build fleetform and fleetsim, start a simulated main cluster and a
 # remote "west" on loopback, and run plan → apply → plan → status on
 # examples/two-cluster. Stops the simulator on exit.
-#   EXAMPLE=examples/multi-output scripts/demo.sh   # another example
+#   EXAMPLE=examples/direct-sync scripts/demo.sh   # another example
 set -euo pipefail
 cd "$(dirname "$0")/.."
 example=${EXAMPLE:-examples/two-cluster}

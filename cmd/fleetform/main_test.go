@@ -171,7 +171,7 @@ func TestValidate_Golden(t *testing.T) {
 		args []string
 		code int
 	}{
-		{"valid-text", []string{filepath.Join(examples, "remote-sync"), filepath.Join(examples, "multi-output")}, 0},
+		{"valid-text", []string{filepath.Join(examples, "two-cluster"), filepath.Join(examples, "multi-output")}, 0},
 		{"valid-json", []string{"--format", "json", filepath.Join(examples, "remote-generated-token")}, 0},
 		{"valid-github", []string{"--format", "github", filepath.Join(examples, "remote-generated-token")}, 0},
 		{"invalid-text", []string{filepath.Join(fleets, "literal-secrets.bad.yaml"), filepath.Join(examples, "direct-sync")}, 1},
@@ -195,9 +195,9 @@ func TestValidate_Golden(t *testing.T) {
 }
 
 func TestValidate_DefaultsToCurrentDirectory(t *testing.T) {
-	t.Chdir(filepath.Join("..", "..", "examples", "remote-sync"))
+	t.Chdir(filepath.Join("..", "..", "examples", "two-cluster"))
 	stdout, stderr, code := runCLI(t, "validate")
-	if code != 0 || stdout != ".: valid (1 output, 2 agent policies, 2 packages, 1 remote)\n" {
+	if code != 0 || stdout != ".: valid (1 output, 1 agent policy, 2 packages, 1 remote)\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
