@@ -2,14 +2,8 @@ package main
 
 import (
 	"bytes"
-	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/fleetform/fleetform/fleetsim"
 )
 
 // TestApply_TwoClusterMintedCredentialLinesMatchPlan: on a first
@@ -17,38 +11,7 @@ import (
 // token and API key as the plan announced them (created), not as the update
 // that finishes their rotation journal after the main apply.
 func TestApply_TwoClusterMintedCredentialLinesMatchPlan(t *testing.T) {
-	t.Setenv("FF_CMD_MINT_PW", "changeme")
-	sim := fleetsim.StartTest(t, fleetsim.Options{},
-		fleetsim.ClusterConfig{Name: "main", License: "enterprise"}, fleetsim.ClusterConfig{Name: "west", License: "enterprise"})
-	main, west := sim.Cluster("main"), sim.Cluster("west")
-	ep := func(u string) string {
-		return fmt.Sprintf("{url: %s, auth: {basic: {username: elastic, password: {env: FF_CMD_MINT_PW}}}}", u)
-	}
-	mainHost, _ := url.Parse(main.ESURL())
-	yaml := fmt.Sprintf(`clusters:
-  main:
-    kibana: %s
-    elasticsearch: %s
-  remotes:
-    - name: west
-      kibana: %s
-      elasticsearch: %s
-      main_link: {alias: main, mode: proxy, proxy_address: %q}
-outputs:
-  - id: remote-west
-    name: remote-west
-    type: remote_elasticsearch
-    remote: west
-    hosts: [%q]
-    secrets: {service_token: {generate: true}}
-    sync_integrations: true
-    kibana_url: %q
-    kibana_api_key: {generate: true}
-`, ep(main.KibanaURL()), ep(main.ESURL()), ep(west.KibanaURL()), ep(west.ESURL()), mainHost.Host, west.ESURL(), west.KibanaURL())
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, _ := twoClusterRepo(t, "")
 	var out, errb bytes.Buffer
 	if err := run(t.Context(), []string{"plan", "-c", dir}, &out, &errb); err != nil {
 		t.Fatalf("plan: %v\n%s", err, errb.String())

@@ -16,9 +16,10 @@ import (
 	"github.com/fleetform/fleetform/schema"
 )
 
-// twoClusterDir starts a main and a west fleetsim, writes a repository with
-// a ccr-synced remote output to a temporary directory and applies it.
-func twoClusterDir(t *testing.T) string {
+// twoClusterRepo starts a main and a west fleetsim and writes a repository
+// with a ccr-synced remote output (plus extra YAML, e.g. packages) to a
+// temporary directory.
+func twoClusterRepo(t *testing.T, extra string) (string, *fleetsim.Sim) {
 	t.Helper()
 	t.Setenv("FF_CMD_TEST_PW", "changeme")
 	sim := fleetsim.StartTest(t, fleetsim.Options{},
@@ -47,13 +48,18 @@ outputs:
     sync_integrations: true
     kibana_url: %q
     kibana_api_key: {generate: true}
-packages:
-  - {name: nginx, version: 2.0.0}
 `, ep(main.KibanaURL()), ep(main.ESURL()), ep(west.KibanaURL()), ep(west.ESURL()), mainHost.Host, west.ESURL(), west.KibanaURL())
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(yaml), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(yaml+extra), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return dir, sim
+}
+
+// twoClusterDir is twoClusterRepo with nginx declared, applied and synced.
+func twoClusterDir(t *testing.T) string {
+	t.Helper()
+	dir, sim := twoClusterRepo(t, "packages:\n  - {name: nginx, version: 2.0.0}\n")
 	doc, err := schema.LoadDir(t.Context(), dir)
 	if err != nil {
 		t.Fatal(err)
