@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -260,9 +261,13 @@ func (r *Reconciler) outputUpdateBody(ctx context.Context, s *step, cache *secre
 			body[top] = s.outWant[top]
 		}
 	}
-	// Stored secret references go back unchanged unless replaced.
+	// Stored secret references go back unchanged unless replaced, and only
+	// at paths the output's type has: a reference Kibana left behind after a
+	// type change would make the PUT a 400 ("definition for this key is
+	// missing").
+	allowed, known := typeSecretPaths[s.out.Type]
 	for path, ref := range kibana.Output(s.outHave).SecretRefs() {
-		if !s.dropRefs[path] {
+		if !s.dropRefs[path] && (!known || slices.Contains(allowed, path)) {
 			kibana.Output(body).SetField(path, ref)
 		}
 	}

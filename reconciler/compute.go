@@ -202,6 +202,9 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 				}
 			}
 		}
+		if haveType, _ := have["type"].(string); exists && haveType != o.Type {
+			s.typeChangeWipes(have, haveType)
+		}
 		if exists && isTrue(have["is_preconfigured"]) {
 			if msg := preconfiguredBlock(o.ID, have, s.change.Fields); msg != "" {
 				blocked = append(blocked, msg)
@@ -223,6 +226,44 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 			continue // nothing to do
 		}
 		c.add(s)
+	}
+}
+
+// typeSecretPaths are the secret paths each output type accepts on PUT
+// (fleet-api.md §2.3, §2.7).
+var typeSecretPaths = map[string][]string{
+	"elasticsearch":        {"secrets.ssl.key"},
+	"remote_elasticsearch": {"secrets.ssl.key", "secrets.service_token"},
+	"logstash":             {"secrets.ssl.key"},
+	"kafka":                {"secrets.ssl.key", "secrets.password"},
+}
+
+// typeChangeWipes plans what Kibana deletes when the output's type changes
+// from haveType (fleet-api.md §2.7, §2.8 step 6): stored secrets the new
+// type has no path for are not sent back (the new type's PUT schema refuses
+// them, and Kibana deletes the old type's secrets), and leaving
+// remote_elasticsearch nulls the plain service_token and kibana_api_key.
+func (s *step) typeChangeWipes(have map[string]any, haveType string) {
+	allowed, known := typeSecretPaths[s.out.Type]
+	note := "deleted by Kibana: the type changes from " + haveType + " to " + s.out.Type
+	if known {
+		for _, path := range sortedKeys(kibana.Output(have).SecretRefs()) {
+			if slices.Contains(allowed, path) || s.dropRefs[path] {
+				continue
+			}
+			if s.dropRefs == nil {
+				s.dropRefs = map[string]bool{}
+			}
+			s.dropRefs[path] = true
+			s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: path, Before: plan.Sensitive, Sensitive: true, Note: note})
+		}
+	}
+	if haveType == "remote_elasticsearch" {
+		for _, plain := range []string{"kibana_api_key", "service_token"} {
+			if v, _ := have[plain].(string); v != "" && !s.write[plain] && !s.mint[plain] {
+				s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: plain, Before: plan.Sensitive, Sensitive: true, Note: note})
+			}
+		}
 	}
 }
 
