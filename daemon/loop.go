@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -256,8 +257,37 @@ func (l *Loop) suspended() bool {
 	return err == nil
 }
 
-// turn is one reconcile: head → (fetch → load+validate) → reconcile → record.
-func (l *Loop) turn(parent context.Context, trigger string) error {
+// turn runs one reconcile. A panic in it (the reconciler, the loader) is
+// recovered, logged with its stack and recorded as the turn's error, so the
+// daemon keeps running and /status and /metrics say what happened.
+func (l *Loop) turn(parent context.Context, trigger string) (err error) {
+	start := time.Now()
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		err = fmt.Errorf("%w: %v", ErrPanic, p)
+		elapsed := time.Since(start)
+		l.log.Error("reconcile panicked", "trigger", trigger, "duration", elapsed, "err", err, "stack", string(debug.Stack()))
+		l.m.reconcileDuration.Observe(elapsed.Seconds())
+		l.m.reconciles.WithLabelValues("error").Inc()
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.status.Turns++
+		l.status.LastTrigger = trigger
+		l.status.LastAttempt = start.UTC()
+		l.status.LastDuration = elapsed.Round(time.Millisecond).String()
+		l.status.LastError = err.Error()
+	}()
+	return l.reconcileTurn(parent, trigger)
+}
+
+// ErrPanic marks a turn that panicked; the panic is recovered and reported.
+var ErrPanic = errors.New("reconcile panicked")
+
+// reconcileTurn is one reconcile: head → (fetch → load+validate) → reconcile → record.
+func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 	ctx, done := l.turnContext(parent)
 	defer done()
 	start := time.Now()

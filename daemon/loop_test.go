@@ -549,3 +549,51 @@ func TestDirSourceEditTriggersATurn(t *testing.T) {
 	}
 	t.Fatalf("the edit was not reconciled within 20s: %+v", fake.Calls())
 }
+
+// panicky panics on its first call and reconciles normally afterwards.
+type panicky struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (p *panicky) Reconcile(ctx context.Context, doc *schema.Document, rev string, apply bool) (daemon.Outcome, error) {
+	p.mu.Lock()
+	p.calls++
+	n := p.calls
+	p.mu.Unlock()
+	if n == 1 {
+		var m map[string]int
+		m["boom"]++ // a nil-map write, as a bug in the engine would do
+	}
+	return daemon.Outcome{}, nil
+}
+
+func TestPanickingTurnIsReportedAndTheLoopSurvives(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &panicky{}
+		cfg := daemon.DefaultConfig()
+		cfg.Jitter = 0
+		l := newLoop(t, cfg, source.NewStatic(validFS("es"), "fleet"), rec)
+		stop := runLoop(t, l)
+		defer stop()
+
+		synctest.Wait()
+		s := l.Status()
+		if !strings.Contains(s.LastError, "reconcile panicked") || !strings.Contains(s.LastError, "nil map") {
+			t.Errorf("after the panicking turn, last_error = %q; want the panic", s.LastError)
+		}
+		if s.Turns != 1 || s.Ready {
+			t.Errorf("after the panicking turn: turns %d, ready %v; want 1, false", s.Turns, s.Ready)
+		}
+		if got := metric(t, l, `fleetform_reconciles_total{result="error"}`); got != "1" {
+			t.Errorf(`fleetform_reconciles_total{result="error"} = %s, want 1`, got)
+		}
+
+		l.Trigger("api")
+		synctest.Wait()
+		s = l.Status()
+		if s.LastError != "" || !s.Ready || s.Turns != 2 {
+			t.Errorf("next turn: last_error %q, ready %v, turns %d; want a clean second turn", s.LastError, s.Ready, s.Turns)
+		}
+	})
+}

@@ -178,10 +178,14 @@ func (l *Lease) Step(ctx context.Context) error {
 	l.record = rec
 	l.mu.Unlock()
 
+	// The holder keeps leading for its own TTL, which it wrote down; during a
+	// rolling change of --lease-ttl a standby with a shorter one must not
+	// take over while the holder still believes it leads.
+	ttl := max(l.cfg.TTL, time.Duration(rec.TTLMillis)*time.Millisecond)
 	switch {
 	case rec.Holder == l.cfg.Holder:
 		return l.write(ctx, start, &v, rec)
-	case rec.Holder == "" || seenFor >= l.cfg.TTL:
+	case rec.Holder == "" || seenFor >= ttl:
 		if rec.Holder != "" {
 			l.log.Info("lease lapsed; taking over", "previous", rec.Holder, "unchanged_for", seenFor)
 		}

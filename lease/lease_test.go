@@ -255,3 +255,43 @@ func TestLeaseAgainstFleetsim(t *testing.T) {
 		t.Errorf("stored lease = %s (found %v, err %v), want holder b after 2 transitions", doc.Source, found, err)
 	}
 }
+
+// During a rolling update that shortens --lease-ttl, the new replica must
+// wait out the holder's (longer) TTL, not its own, before taking over.
+func TestStandbyWaitsOutTheHoldersLongerTTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMem()
+		mk := func(holder string, ttl time.Duration) *lease.Lease {
+			l, err := lease.New(store.as(holder), lease.Config{Holder: holder, TTL: ttl})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}
+		old, young := mk("old", 60*time.Second), mk("young", 15*time.Second)
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 2)
+		go func() { done <- old.Run(ctx) }()
+		synctest.Wait()
+		go func() { done <- young.Run(ctx) }()
+		synctest.Wait()
+		all := map[string]*lease.Lease{"old": old, "young": young}
+
+		// old renews every 20s: its document is unchanged for longer than
+		// young's 15s TTL between renewals, yet old is alive and leading.
+		if tl := watch(t, 90*time.Second, all); countOf(tl, "old") != len(tl) {
+			t.Errorf("the live holder lost the lease to a standby with a shorter TTL: %v", tl)
+		}
+
+		// old dies: young takes over once old's 60s TTL has passed since its
+		// last renewal, which was at most 20s before the partition.
+		store.partition("old", true)
+		tl := watch(t, 90*time.Second, all)
+		if i := indexOf(tl, "young"); i < 40 || i > 70 {
+			t.Errorf("young took over at +%ds after old stopped renewing, want 40–70s (old's TTL 60s, renewed every 20s): %v", i, tl)
+		}
+		stop()
+		<-done
+		<-done
+	})
+}

@@ -58,6 +58,13 @@ func (c GitConfig) Validate() error {
 	var errs []error
 	if c.URL == "" {
 		errs = append(errs, errors.New("git: repository URL is required"))
+	} else if strings.Contains(c.URL, "://") {
+		// Neither the URL nor url.Parse's message is quoted: an unparseable
+		// URL is most often a password with a reserved character, and
+		// redactURL cannot find the user info in what does not parse.
+		if _, err := url.Parse(c.URL); err != nil {
+			errs = append(errs, errors.New("git: repository URL does not parse (percent-encode reserved characters such as #, / and % in a user name or password, or use --git-password-file)"))
+		}
 	}
 	set := 0
 	for _, s := range []string{c.Branch, c.Tag, c.Commit} {

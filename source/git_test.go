@@ -292,3 +292,23 @@ func TestGitSSHKeyAndKnownHosts(t *testing.T) {
 		}
 	})
 }
+
+func TestGitURLThatDoesNotParseIsRejectedWithoutEchoingIt(t *testing.T) {
+	for _, raw := range []string{
+		"https://bot:s3#cr3t-pw@git.example/fleet.git",   // '#' starts a fragment: the host becomes "bot:s3"
+		"https://bot:s3%zzcr3t-pw@git.example/fleet.git", // not a percent escape
+		"https://bot:s3/cr3t-pw@git.example/fleet.git",   // '/' ends the authority
+	} {
+		_, err := source.NewGit(source.GitConfig{URL: raw})
+		if err == nil {
+			t.Errorf("NewGit(%q) succeeded; want an error (the URL does not parse, and messages would quote the password)", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), "cr3t") || strings.Contains(err.Error(), "s3") {
+			t.Errorf("NewGit error leaks the password: %v", err)
+		}
+	}
+	if _, err := source.NewGit(source.GitConfig{URL: "https://bot:s3%23cr3t@git.example/fleet.git"}); err != nil {
+		t.Errorf("a percent-encoded password is valid: %v", err)
+	}
+}
