@@ -90,8 +90,20 @@ func (d *Dir) Fetch(ctx context.Context, _ string) (Snapshot, error) {
 func (d *Dir) read(ctx context.Context, dir string) (Snapshot, error) {
 	files := fstest.MapFS{}
 	var total int64
-	root := os.DirFS(dir)
-	err := fs.WalkDir(root, ".", func(name string, e fs.DirEntry, err error) error {
+	// os.Root, unlike os.DirFS, refuses symlinks that resolve outside dir:
+	// a link such as leak.yaml -> ~/.ssh/id_rsa in a working copy must not
+	// pull a file from elsewhere into the snapshot (or its parse errors onto
+	// /status). Links inside dir, as a ConfigMap mount has, still work.
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		return Snapshot{}, fmt.Errorf("read directory %s: %w", d.path, err)
+	}
+	defer r.Close()
+	root := r.FS()
+	err = fs.WalkDir(root, ".", func(name string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -109,7 +121,7 @@ func (d *Dir) read(ctx context.Context, dir string) (Snapshot, error) {
 		}
 		info, err := fs.Stat(root, name) // follows a ConfigMap's symlinks
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		if !info.Mode().IsRegular() {
 			return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -172,5 +173,38 @@ func TestStaticSnapshotsAreImmutable(t *testing.T) {
 	s.Fail(boom)
 	if _, err := s.Head(ctx); !errors.Is(err, boom) {
 		t.Errorf("Head after Fail = %v", err)
+	}
+}
+
+func TestDirRefusesSymlinksOutOfTheDirectory(t *testing.T) {
+	outside := t.TempDir()
+	write(t, outside, "id_rsa.yaml", "-----BEGIN OPENSSH PRIVATE KEY-----\n")
+	dir := t.TempDir()
+	write(t, dir, "outputs.yaml", outputsYAML)
+	write(t, dir, "shared/pkgs.yaml", "packages: []\n")
+	if err := os.Symlink("shared/pkgs.yaml", filepath.Join(dir, "pkgs.yaml")); err != nil { // inside: fine
+		t.Fatal(err)
+	}
+	d := source.NewDir(dir)
+	snap, err := d.Fetch(context.Background(), "")
+	if err != nil {
+		t.Fatalf("a symlink inside the directory: %v", err)
+	}
+	if got := readAll(t, snap)["pkgs.yaml"]; got != "packages: []\n" {
+		t.Errorf("pkgs.yaml through an inner symlink = %q", got)
+	}
+
+	if err := os.Symlink(filepath.Join(outside, "id_rsa.yaml"), filepath.Join(dir, "leak.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	snap, err = d.Fetch(context.Background(), "")
+	if err == nil {
+		t.Fatalf("Fetch followed a symlink out of the directory: files %v", readAll(t, snap))
+	}
+	if !strings.Contains(err.Error(), "leak.yaml") {
+		t.Errorf("error does not name the link: %v", err)
+	}
+	if _, err := d.Head(context.Background()); err == nil {
+		t.Error("Head followed a symlink out of the directory")
 	}
 }
