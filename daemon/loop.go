@@ -326,6 +326,9 @@ func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 			log.Debug("turn skipped", "reason", "standby", "holder", l.leader.Holder())
 			return errStandby
 		}
+		var stop func()
+		ctx, stop = l.whileLeading(ctx, log)
+		defer stop()
 	}
 	apply := l.cfg.Drift == DriftCorrect && !suspended
 	var (
@@ -338,6 +341,9 @@ func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 	} else {
 		log = log.With("revision", good.rev)
 		out, recErr = l.rec.Reconcile(ctx, good.doc, good.rev, apply)
+		if cause := context.Cause(ctx); recErr != nil && errors.Is(cause, ErrLeaseLost) {
+			recErr = fmt.Errorf("%w: %w", cause, recErr)
+		}
 		if recErr != nil {
 			errs = append(errs, fmt.Errorf("reconcile %s: %w", short(good.rev), recErr))
 		}
@@ -352,6 +358,40 @@ func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 	log.Info("reconciled", "duration", elapsed, "apply", apply, "drift", out.Drift,
 		"planned", Total(out.Planned), "applied", Total(out.Applied))
 	return nil
+}
+
+// ErrLeaseLost cancels a turn whose replica lost the lease while applying:
+// another replica may take over at the end of the lease's TTL, and two
+// appliers must never run side by side.
+var ErrLeaseLost = errors.New("lease lost during the turn")
+
+// leaseCheckEvery is how often a leading turn checks that it still leads.
+const leaseCheckEvery = 250 * time.Millisecond
+
+// whileLeading returns ctx cancelled (with cause ErrLeaseLost) as soon as
+// the leader stops leading; stop ends the watch.
+func (l *Loop) whileLeading(ctx context.Context, log *slog.Logger) (_ context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(leaseCheckEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !l.leader.IsLeader() {
+					log.Warn("lease lost during the turn; cancelling it", "holder", l.leader.Holder())
+					cancel(ErrLeaseLost)
+					return
+				}
+			}
+		}
+	}()
+	return ctx, func() { close(done); cancel(nil) }
 }
 
 // errStandby is Once's answer on a replica that does not hold the lease.

@@ -597,3 +597,33 @@ func TestPanickingTurnIsReportedAndTheLoopSurvives(t *testing.T) {
 		}
 	})
 }
+
+func TestLosingTheLeaseCancelsTheTurnInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		leader := &fakeLeader{leading: true, holder: "me"}
+		fake := newFake()
+		fake.delay = 5 * time.Minute // a long apply
+		l := newLoop(t, daemon.DefaultConfig(), source.NewStatic(validFS("o1"), "fleet"), fake, daemon.WithLeader(leader))
+		stop := runLoop(t, l)
+		defer stop()
+
+		time.Sleep(10 * time.Second)
+		leader.mu.Lock()
+		leader.leading, leader.holder = false, "other" // renewals failed past the TTL
+		leader.mu.Unlock()
+		lost := time.Now()
+		synctest.Wait()
+		time.Sleep(time.Second)
+		synctest.Wait()
+
+		fake.mu.Lock()
+		ctxErr := append([]error(nil), fake.ctxErr...)
+		fake.mu.Unlock()
+		if len(ctxErr) != 1 || !errors.Is(ctxErr[0], context.Canceled) {
+			t.Fatalf("turn context errors %v, %s after losing the lease; want [context.Canceled]", ctxErr, time.Since(lost))
+		}
+		if s := l.Status(); !strings.Contains(s.LastError, "lease lost") {
+			t.Errorf("last_error = %q; want it to say the lease was lost", s.LastError)
+		}
+	})
+}
