@@ -138,7 +138,13 @@ func (l *Lease) LeaderAddress() string {
 // it if held, so that a standby takes over at once instead of after a TTL.
 func (l *Lease) Run(ctx context.Context) error {
 	for {
-		if err := l.Step(ctx); err != nil && ctx.Err() == nil {
+		// A round never outlasts its interval: a request hung on a half-open
+		// connection must not stop this replica from renewing, or from
+		// taking over, for as long as the kernel keeps the socket.
+		sctx, cancel := context.WithTimeout(ctx, l.cfg.RenewEvery)
+		err := l.Step(sctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
 			l.log.Warn("lease step failed", "err", err)
 		}
 		t := time.NewTimer(l.cfg.RenewEvery)

@@ -295,3 +295,39 @@ func TestStandbyWaitsOutTheHoldersLongerTTL(t *testing.T) {
 		<-done
 	})
 }
+
+// hangOnce is a Store whose first Get hangs until its context ends (a
+// request on a half-open connection); later calls go to the wrapped store.
+type hangOnce struct {
+	lease.Store
+	mu   sync.Mutex
+	hung bool
+}
+
+func (h *hangOnce) Get(ctx context.Context, index, id string) (lease.Doc, bool, error) {
+	h.mu.Lock()
+	first := !h.hung
+	h.hung = true
+	h.mu.Unlock()
+	if first {
+		<-ctx.Done()
+		return lease.Doc{}, false, ctx.Err()
+	}
+	return h.Store.Get(ctx, index, id)
+}
+
+func TestAHungRequestDoesNotStallTheLease(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMem()
+		a := newLease(t, &hangOnce{Store: store.as("a")}, "a")
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		tl := watch(t, 30*time.Second, map[string]*lease.Lease{"a": a})
+		if i := indexOf(tl, "a"); i < 0 || i > 11 { // the hung round ends after one renew interval (5s)
+			t.Errorf("a acquired the free lease at +%ds, want within two renew intervals: %v", i, tl)
+		}
+		stop()
+		<-done
+	})
+}
