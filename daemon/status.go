@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"html/template"
@@ -12,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fleetform/fleetform/secret"
+	"github.com/fleetform/fleetform/webhook"
 )
 
 // Roles of a replica.
@@ -118,7 +118,7 @@ func (l *Loop) Handler(opts HandlerOptions) http.Handler {
 	mux.HandleFunc("POST /reconcile", func(w http.ResponseWriter, r *http.Request) {
 		if !opts.Token.IsZero() {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(opts.Token.Reveal())) != 1 {
+			if !ok || !webhook.EqualToken(got, opts.Token) {
 				plain(w, http.StatusUnauthorized, "invalid token")
 				return
 			}

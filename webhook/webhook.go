@@ -76,14 +76,17 @@ func Handler(p Provider, cfg Config, trigger func(Event)) (http.Handler, error) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	var parse func(secret.Value, http.Header, []byte) (Event, error)
+	var (
+		parse     func(secret.Value, http.Header, []byte) (Event, error)
+		authField string // the header carrying the signature or token
+	)
 	switch p {
 	case GitHub:
-		parse = ParseGitHub
+		parse, authField = ParseGitHub, "X-Hub-Signature-256"
 	case GitLab:
-		parse = ParseGitLab
+		parse, authField = ParseGitLab, "X-Gitlab-Token"
 	case Generic:
-		parse = ParseGeneric
+		parse, authField = ParseGeneric, "X-Signature-256"
 	default:
 		return nil, fmt.Errorf("webhook: unknown provider %q", p)
 	}
@@ -92,6 +95,12 @@ func Handler(p Provider, cfg Config, trigger func(Event)) (http.Handler, error) 
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
 			reply(w, http.StatusMethodNotAllowed, "method not allowed")
+			return
+		}
+		if r.Header.Get(authField) == "" {
+			// Unsigned: refuse before reading (up to MaxBodyBytes of) the body.
+			log.Warn("webhook rejected", "reason", "no "+authField, "remote", r.RemoteAddr)
+			reply(w, http.StatusUnauthorized, "invalid signature")
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, cfg.MaxBodyBytes))
@@ -158,6 +167,14 @@ func validHMAC(key secret.Value, header string, body []byte) bool {
 	return hmac.Equal(got, Sign(key, body))
 }
 
+// EqualToken compares a presented token with the secret in constant time,
+// also with respect to their lengths (a plain constant-time compare returns
+// at once when the lengths differ, and so tells the secret's length).
+func EqualToken(got string, want secret.Value) bool {
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want.Reveal()))
+	return hmac.Equal(g[:], w[:])
+}
+
 // Sign returns HMAC-SHA256(key, body): what GitHub puts, hex-encoded after
 // "sha256=", in X-Hub-Signature-256. Tests and the generic sender use it.
 func Sign(key secret.Value, body []byte) []byte {
@@ -204,7 +221,7 @@ func ParseGitHub(key secret.Value, h http.Header, body []byte) (Event, error) {
 // ParseGitLab checks X-Gitlab-Token in constant time and parses a GitLab
 // delivery ("Push Hook" and "Tag Push Hook" are pushes).
 func ParseGitLab(key secret.Value, h http.Header, body []byte) (Event, error) {
-	if tok := h.Get("X-Gitlab-Token"); tok == "" || !hmac.Equal([]byte(tok), []byte(key.Reveal())) {
+	if tok := h.Get("X-Gitlab-Token"); tok == "" || !EqualToken(tok, key) {
 		return Event{}, ErrUnauthorized
 	}
 	ev := Event{Provider: GitLab, Kind: h.Get("X-Gitlab-Event"), Delivery: h.Get("X-Gitlab-Event-UUID")}

@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -105,5 +106,44 @@ func TestHandlerNeedsASecret(t *testing.T) {
 	}
 	if _, err := webhook.Handler("bitbucket", webhook.Config{Secret: key}, func(webhook.Event) {}); err == nil {
 		t.Fatal("Handler for an unknown provider succeeded")
+	}
+}
+
+// mustNotRead fails the test if the handler reads the body.
+type mustNotRead struct{ t *testing.T }
+
+func (m mustNotRead) Read([]byte) (int, error) {
+	m.t.Error("the body of an unsigned request was read")
+	return 0, io.EOF
+}
+
+func TestUnsignedRequestsAreRefusedBeforeTheBodyIsRead(t *testing.T) {
+	for _, p := range []webhook.Provider{webhook.GitHub, webhook.GitLab, webhook.Generic} {
+		t.Run(string(p), func(t *testing.T) {
+			var rec recorder
+			h, err := webhook.Handler(p, webhook.Config{Secret: key}, rec.trigger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("POST", "/webhook/"+string(p), mustNotRead{t})
+			req.Header.Set("X-GitHub-Event", "push")
+			req.Header.Set("X-Gitlab-Event", "Push Hook")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusUnauthorized || len(rec.events) != 0 {
+				t.Errorf("status %d, events %v; want 401 and none", w.Code, rec.events)
+			}
+		})
+	}
+}
+
+func TestEqualToken(t *testing.T) {
+	for _, tt := range []struct {
+		got  string
+		want bool
+	}{{key.Reveal(), true}, {"", false}, {"webhook-shared-secreT", false}, {key.Reveal() + "x", false}, {"w", false}} {
+		if ok := webhook.EqualToken(tt.got, key); ok != tt.want {
+			t.Errorf("EqualToken(%q) = %v, want %v", tt.got, ok, tt.want)
+		}
 	}
 }
