@@ -627,10 +627,22 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 			}
 			s.outHave = have
 			s.change.Name, _ = have["name"].(string)
+			// A default the plan moves to another declared output does not
+			// block: the delete waits for that output's change, in whose
+			// request Kibana flips the flag (never a moment without default).
+			newDefault := r.newDefaultStep(doc, c, rec.ID, "is_default")
+			newDefaultMon := r.newDefaultStep(doc, c, rec.ID, "is_default_monitoring")
+			movesDefault := isTrue(have["is_default"]) && newDefault != nil
+			movesMon := isTrue(have["is_default_monitoring"]) && newDefaultMon != nil
+			for _, st := range []*step{newDefault, newDefaultMon} {
+				if st != nil && !slices.Contains(s.change.DependsOn, st.change.Key()) {
+					s.change.DependsOn = append(s.change.DependsOn, st.change.Key())
+				}
+			}
 			switch {
-			case isTrue(have["is_default"]):
+			case isTrue(have["is_default"]) && !movesDefault:
 				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is the default output, which Kibana refuses to delete (Default output %s cannot be deleted.); make another output the default first", rec.ID, rec.ID)
-			case isTrue(have["is_default_monitoring"]):
+			case isTrue(have["is_default_monitoring"]) && !movesMon:
 				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is the default monitoring output, which Kibana refuses to delete (Default monitoring output %s cannot be deleted.); make another output the default monitoring output first", rec.ID, rec.ID)
 			case isTrue(have["is_preconfigured"]):
 				s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is preconfigured in kibana.yml; remove it there", rec.ID)
@@ -640,6 +652,9 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 				if st.polHave != nil && (ptrIs(st.polHave.DataOutputID, rec.ID) || ptrIs(st.polHave.MonitoringOutputID, rec.ID)) {
 					s.change.DependsOn = append(s.change.DependsOn, st.change.Key())
 				}
+			}
+			if s.change.Action == plan.Delete {
+				r.pruneResetsPolicies(doc, c, s)
 			}
 		case plan.KindAgentPolicy:
 			have, ok := c.obs.policies[rec.ID]
@@ -681,6 +696,62 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 				s.change.DependsOn = append(s.change.DependsOn, st.change.Key())
 			}
 		}
+	}
+}
+
+// newDefaultStep returns the step of another declared output that takes
+// flag (is_default or is_default_monitoring) from output id in this plan,
+// or nil.
+func (r *Reconciler) newDefaultStep(doc *schema.Document, c *computed, id, flag string) *step {
+	for _, o := range doc.Outputs {
+		v := o.IsDefault
+		if flag == "is_default_monitoring" {
+			v = o.IsDefaultMonitoring
+		}
+		if o.ID == id || v == nil || !*v {
+			continue
+		}
+		if st, ok := c.steps[plan.Key(r.cfg.Cluster, plan.KindOutput, o.ID)]; ok && (st.change.Action == plan.Create || st.change.Action == plan.Update) {
+			return st
+		}
+	}
+	return nil
+}
+
+// pruneResetsPolicies says in output delete s which agent policies that
+// fleetform does not plan to change still use the output: Kibana resets
+// their data_output_id / monitoring_output_id to null (the default) in the
+// same request, after validating them all (fleet-api.md §2.9 step 6, trap
+// 13). One that cannot take the default blocks the delete.
+func (r *Reconciler) pruneResetsPolicies(doc *schema.Document, c *computed, s *step) {
+	id := s.change.ID
+	var reset []string
+	for _, pid := range sortedKeys(c.obs.policies) {
+		have := c.obs.policies[pid]
+		if _, planned := c.steps[plan.Key(r.cfg.Cluster, plan.KindAgentPolicy, pid)]; planned {
+			continue
+		}
+		var fields []string
+		if ptrIs(have.DataOutputID, id) {
+			fields = append(fields, "data_output_id")
+		}
+		if ptrIs(have.MonitoringOutputID, id) {
+			fields = append(fields, "monitoring_output_id")
+		}
+		if len(fields) == 0 {
+			continue
+		}
+		if fields[0] == "data_output_id" {
+			if why := r.restrictedDataOutput(doc, c, have, map[string]any{"data_output_id": nil}); why != "" {
+				s.change.Action = plan.Blocked
+				s.change.Reason = fmt.Sprintf("owned and no longer declared, but Kibana would reset agent policy %s to the default output and refuses the whole delete: %s", pid, why)
+				return
+			}
+		}
+		reset = append(reset, fmt.Sprintf("agent policy %s (%q): %s", pid, have.Name, strings.Join(fields, ", ")))
+	}
+	if len(reset) > 0 {
+		s.change.Reason += "; Kibana resets these to the default output: " + strings.Join(reset, "; ")
 	}
 }
 

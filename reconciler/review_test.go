@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -79,4 +81,86 @@ func (p *putRecorder) UpdateOutput(ctx context.Context, id string, body map[stri
 	p.bodies = append(p.bodies, clone(body))
 	p.mu.Unlock()
 	return p.Client.UpdateOutput(ctx, id, body)
+}
+
+// Deleting an output resets the data_output_id / monitoring_output_id of
+// every agent policy using it to the default (fleet-api.md §2.9 step 6,
+// trap 13). For policies fleetform does not declare, the plan says so.
+func TestSim_PruneOutputShowsUndeclaredPoliciesKibanaResets(t *testing.T) {
+	h := newRemoteHarness(t)
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "old", Name: "old", Type: "elasticsearch", Hosts: []string{"https://old.example"}}}}
+	h.apply(doc)
+	ctx := context.Background()
+	if _, err := h.kb.CreateAgentPolicy(ctx, map[string]any{"id": "theirs", "name": "Theirs", "namespace": "default", "monitoring_output_id": "old"}); err != nil {
+		t.Fatal(err)
+	}
+	doc.Outputs = nil
+	h.connect(func(c *Config) { c.Prune = true })
+	p := h.plan(doc)
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Delete {
+		t.Fatalf("plan:\n%s", renderText(p))
+	}
+	if r := p.Changes[0].Reason; !strings.Contains(r, `agent policy theirs ("Theirs")`) || !strings.Contains(r, "monitoring_output_id") {
+		t.Errorf("delete reason does not name the policy Kibana resets: %q", r)
+	}
+	h.apply(doc)
+	if pol, err := h.kb.GetAgentPolicy(ctx, "theirs"); err != nil || pol.MonitoringOutputID != nil {
+		t.Errorf("policy after the delete: %+v, %v", pol.MonitoringOutputID, err)
+	}
+}
+
+// A Fleet Server policy fleetform does not declare, using the pruned output,
+// would fall back to a remote_elasticsearch default: Kibana refuses the
+// whole delete (trap 13), so the plan blocks it.
+func TestSim_PruneOutputBlockedByUndeclaredFleetServerPolicy(t *testing.T) {
+	h := newRemoteHarness(t)
+	doc := &schema.Document{Outputs: []schema.Output{
+		{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example"}},
+		{ID: "remote", Name: "remote", Type: "remote_elasticsearch", Hosts: []string{"https://remote.example"}, IsDefault: ptr(true),
+			Secrets: &schema.OutputSecrets{ServiceToken: env("WEST_TOKEN")}},
+	}}
+	h.apply(doc)
+	ctx := context.Background()
+	if _, err := h.kb.CreateAgentPolicy(ctx, map[string]any{"id": "fs", "name": "FS", "namespace": "default", "has_fleet_server": true, "data_output_id": "es"}); err != nil {
+		t.Fatal(err)
+	}
+	doc.Outputs = doc.Outputs[1:]
+	h.connect(func(c *Config) { c.Prune = true })
+	p := h.plan(doc)
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Blocked || !strings.Contains(p.Changes[0].Reason, `Output of type "remote_elasticsearch" is not usable with policy "FS"`) {
+		t.Fatalf("plan:\n%s", renderText(p))
+	}
+}
+
+// Pruning the old default output in the plan that makes another declared
+// output the default: the delete waits for the new default, then succeeds
+// in the same apply (no second apply needed, never a state without default).
+func TestSim_PruneOldDefaultWhileTheDefaultMoves(t *testing.T) {
+	h := newRemoteHarness(t)
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "a", Name: "a", Type: "elasticsearch", Hosts: []string{"https://a.example"},
+		IsDefault: ptr(true), IsDefaultMonitoring: ptr(true)}}}
+	h.apply(doc)
+	doc.Outputs = []schema.Output{{ID: "b", Name: "b", Type: "elasticsearch", Hosts: []string{"https://b.example"},
+		IsDefault: ptr(true), IsDefaultMonitoring: ptr(true)}}
+	h.connect(func(c *Config) { c.Prune = true })
+	p := h.plan(doc)
+	var del *plan.Change
+	for i := range p.Changes {
+		if p.Changes[i].ID == "a" {
+			del = &p.Changes[i]
+		}
+	}
+	if del == nil || del.Action != plan.Delete {
+		t.Fatalf("plan:\n%s", renderText(p))
+	}
+	if !slices.Contains(del.DependsOn, plan.Key("main", plan.KindOutput, "b")) {
+		t.Errorf("delete of a does not wait for the new default b: %v", del.DependsOn)
+	}
+	h.apply(doc)
+	if _, err := h.kb.GetOutput(context.Background(), "a"); !kibana.IsNotFound(err) {
+		t.Errorf("old default a still there: %v", err)
+	}
+	if p := h.plan(doc); !p.Empty() {
+		t.Fatalf("second plan:\n%s", renderText(p))
+	}
 }
