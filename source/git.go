@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -310,7 +311,16 @@ func (g *Git) readTree(ctx context.Context, commit *object.Commit) (fstest.MapFS
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if !under(g.root, f.Name) || !isDocument(f.Name) || !f.Mode.IsFile() {
+		if !under(g.root, f.Name) || !isDocument(f.Name) {
+			return nil
+		}
+		if f.Mode == filemode.Symlink {
+			// Its blob is the link's target path, not a document; following
+			// it could leave the sub-path. Say so instead of loading the path
+			// as YAML.
+			return fmt.Errorf("%s is a symbolic link: links in the repository are not followed; commit the file itself", f.Name)
+		}
+		if !f.Mode.IsFile() {
 			return nil
 		}
 		if total += f.Size; total > g.cfg.MaxBytes {

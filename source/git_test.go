@@ -312,3 +312,24 @@ func TestGitURLThatDoesNotParseIsRejectedWithoutEchoingIt(t *testing.T) {
 		t.Errorf("a percent-encoded password is valid: %v", err)
 	}
 }
+
+func TestGitSymlinkInTheSubPathIsAnErrorNotItsTargetPath(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	repo.Commit("main", "first", map[string]string{"fleet/outputs.yaml": outputsYAML, "secrets/pkgs.yaml": "packages: []\n"})
+	if err := os.Symlink("../secrets/pkgs.yaml", filepath.Join(repo.Work, "fleet", "pkgs.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	repo.Git(repo.Work, "add", "--all")
+	repo.Git(repo.Work, "commit", "--quiet", "-m", "link out of the sub-path")
+	repo.Git(repo.Work, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+	g := newGit(t, source.GitConfig{URL: repo.ServeHTTP("bot", "pw"), Branch: "main", Path: "fleet", Username: "bot",
+		Password: &schema.SecretRef{Env: "FLEETFORM_TEST_GIT_PW"}})
+	t.Setenv("FLEETFORM_TEST_GIT_PW", "pw")
+	snap, err := g.Fetch(context.Background(), "")
+	if err == nil {
+		t.Fatalf("Fetch succeeded with files %q; want an error naming the link", readAll(t, snap))
+	}
+	if !strings.Contains(err.Error(), "fleet/pkgs.yaml is a symbolic link") {
+		t.Errorf("error = %v; want it to name fleet/pkgs.yaml as a link", err)
+	}
+}
