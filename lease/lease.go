@@ -168,6 +168,10 @@ func (l *Lease) Step(ctx context.Context) error {
 		l.expire()
 		return fmt.Errorf("lease: read %s/%s: %w", l.cfg.Index, l.cfg.Name, err)
 	}
+	// A new version is dated when the read returned, not when it was sent:
+	// the holder may have written it during a slow read, and its TTL runs
+	// from then.
+	readAt := time.Now()
 	if !found {
 		return l.write(ctx, start, nil, Record{})
 	}
@@ -178,7 +182,7 @@ func (l *Lease) Step(ctx context.Context) error {
 	v := Version{doc.SeqNo, doc.PrimaryTerm}
 	l.mu.Lock()
 	if !l.seenAny || v != l.seen {
-		l.seen, l.seenAt, l.seenAny = v, start, true
+		l.seen, l.seenAt, l.seenAny = v, readAt, true
 	}
 	seenFor := start.Sub(l.seenAt)
 	l.record = rec

@@ -331,3 +331,54 @@ func TestAHungRequestDoesNotStallTheLease(t *testing.T) {
 		<-done
 	})
 }
+
+// slowFirstRead delays its first Get by d before reading the store.
+type slowFirstRead struct {
+	lease.Store
+	d    time.Duration
+	mu   sync.Mutex
+	done bool
+}
+
+func (s *slowFirstRead) Get(ctx context.Context, index, id string) (lease.Doc, bool, error) {
+	s.mu.Lock()
+	first := !s.done
+	s.done = true
+	s.mu.Unlock()
+	if first {
+		time.Sleep(s.d)
+	}
+	return s.Store.Get(ctx, index, id)
+}
+
+// A standby whose read was slow must date the version it saw from when the
+// read returned: the holder may have renewed while the request was in flight.
+func TestSlowReadDoesNotShortenTheHoldersTTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMem()
+		cfg := func(h string) lease.Config { return lease.Config{Holder: h, TTL: 15 * time.Second, RenewEvery: 10 * time.Second} }
+		a, err := lease.New(store.as("a"), cfg("a"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := lease.New(&slowFirstRead{Store: store.as("b"), d: 6 * time.Second}, cfg("b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 2)
+		go func() { done <- a.Run(ctx) }() // acquires at 0, renews at 10
+		time.Sleep(4500 * time.Millisecond)
+		go func() { done <- b.Run(ctx) }() // its read leaves at 4.5s, returns at 10.5s with a's renewal
+		time.Sleep(5600 * time.Millisecond)
+		store.partition("a", true) // at 10.1s, just after a's last renewal: a leads until 25s
+		all := map[string]*lease.Lease{"a": a, "b": b}
+		tl := watch(t, 30*time.Second, all) // fails on two leaders
+		if indexOf(tl, "b") < 0 {
+			t.Errorf("b never took over: %v", tl)
+		}
+		stop()
+		<-done
+		<-done
+	})
+}
