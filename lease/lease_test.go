@@ -356,7 +356,9 @@ func (s *slowFirstRead) Get(ctx context.Context, index, id string) (lease.Doc, b
 func TestSlowReadDoesNotShortenTheHoldersTTL(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := newMem()
-		cfg := func(h string) lease.Config { return lease.Config{Holder: h, TTL: 15 * time.Second, RenewEvery: 10 * time.Second} }
+		cfg := func(h string) lease.Config {
+			return lease.Config{Holder: h, TTL: 15 * time.Second, RenewEvery: 10 * time.Second}
+		}
 		a, err := lease.New(store.as("a"), cfg("a"))
 		if err != nil {
 			t.Fatal(err)
