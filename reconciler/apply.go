@@ -249,11 +249,17 @@ var mergeable = map[string]bool{"ssl": true, "shipper": true, "sasl": true, "ran
 // service_token and kibana_api_key (trap 4). Never id or is_preconfigured.
 func (r *Reconciler) outputUpdateBody(ctx context.Context, s *step, cache *secretCache) (map[string]any, error) {
 	body := map[string]any{"type": s.out.Type}
-	for _, f := range s.change.Fields {
-		if f.Sensitive {
-			continue
+	tops := topKeys(s.change.Fields)
+	if haveType, _ := s.outHave["type"].(string); haveType != s.out.Type {
+		// A type change makes Kibana null or re-default fields of the old
+		// type (preset, ssl, …; fleet-api.md §2.8 steps 6 and 11, trap 34):
+		// every declared field is sent so one PUT converges.
+		tops = sortedKeys(s.outWant)
+	}
+	for _, top := range tops {
+		if _, declared := s.outWant[top]; !declared {
+			continue // a sensitive path (secrets.*, plain credentials): below
 		}
-		top, _, _ := strings.Cut(f.Path, ".")
 		switch {
 		case mergeable[top]:
 			body[top] = mergeObjects(s.outHave[top], s.outWant[top])

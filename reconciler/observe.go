@@ -146,16 +146,16 @@ func (o *observation) policyHasPackage(id string, pkgs ...string) bool {
 }
 
 // computeFingerprint digests the observation: every output, the
-// plan-relevant fields of every agent policy (not agent counts or
-// timestamps, which move without anyone changing the policy), installed
+// plan-relevant fields of every agent policy (not agent counts, timestamps
+// or the revision, which move without anyone changing what a plan reads:
+// every edit of a policy's integrations bumps it), the licence, installed
 // packages and the inventory. Only the digest leaves this function, so the
 // clear-text credentials Kibana returns never do.
 func (o *observation) computeFingerprint() string {
 	type pol struct {
 		ID, Name, Namespace                                        string
 		Description, DataOutputID, MonitoringOutputID, FleetServer *string
-		Revision                                                   int
-		IsManaged                                                  bool
+		IsManaged, HasFleetServer, SupportsAgentless               bool
 		InactivityTimeout                                          *int
 	}
 	type pkg struct{ Name, Version, Status string }
@@ -170,11 +170,13 @@ func (o *observation) computeFingerprint() string {
 		Policies []pol
 		Packages []pkg
 		Records  []rec
+		License  string
 	}
 	view.Outputs = o.outputs
+	view.License = o.license
 	for _, p := range o.policies {
 		view.Policies = append(view.Policies, pol{p.ID, p.Name, p.Namespace, p.Description, p.DataOutputID,
-			p.MonitoringOutputID, p.FleetServerHostID, p.Revision, p.IsManaged, p.InactivityTimeout})
+			p.MonitoringOutputID, p.FleetServerHostID, p.IsManaged, p.HasFleetServer, p.SupportsAgentless, p.InactivityTimeout})
 	}
 	sort.Slice(view.Policies, func(i, j int) bool { return view.Policies[i].ID < view.Policies[j].ID })
 	for _, p := range o.packages {

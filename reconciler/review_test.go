@@ -2,6 +2,8 @@ package reconciler
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -162,5 +164,60 @@ func TestSim_PruneOldDefaultWhileTheDefaultMoves(t *testing.T) {
 	}
 	if p := h.plan(doc); !p.Empty() {
 		t.Fatalf("second plan:\n%s", renderText(p))
+	}
+}
+
+// A policy revision moves whenever anyone edits the policy's integrations
+// (or Kibana bumps every policy); it changes nothing a plan depends on, so
+// it must not make a saved plan stale. A plan-relevant change still does.
+func TestSim_SavedPlanSurvivesARevisionBump(t *testing.T) {
+	h := newRemoteHarness(t)
+	ctx := context.Background()
+	if _, err := h.kb.CreateAgentPolicy(ctx, map[string]any{"id": "theirs", "name": "Theirs", "namespace": "default"}); err != nil {
+		t.Fatal(err)
+	}
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example"}}}}
+	saved := h.plan(doc)
+	before := h.revisions()["theirs"]
+	if _, err := h.kb.UpdateAgentPolicy(ctx, "theirs", map[string]any{"name": "Theirs", "namespace": "default", "inactivity_timeout": 1209600}); err != nil {
+		t.Fatal(err)
+	}
+	if h.revisions()["theirs"] == before {
+		t.Fatal("fleetsim did not bump the revision; the test proves nothing")
+	}
+	if _, err := h.r.Apply(ctx, doc, saved, ApplyOptions{}); err != nil {
+		t.Fatalf("saved plan refused after a revision bump: %v", err)
+	}
+
+	saved = h.plan(&schema.Document{Outputs: []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example"}}}})
+	if _, err := h.kb.UpdateOutput(ctx, "es", map[string]any{"type": "elasticsearch", "hosts": []any{"https://other.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.r.Apply(ctx, doc, saved, ApplyOptions{}); !errors.Is(err, ErrStalePlan) {
+		t.Fatalf("err = %v, want ErrStalePlan after the output changed", err)
+	}
+}
+
+// A type change sends every declared field, not only the changed ones:
+// Kibana nulls or re-defaults fields on a type change (fleet-api.md §2.8
+// steps 6 and 11: to elasticsearch, a preset missing from the body is
+// re-defaulted), so an unchanged declared preset must be in the PUT.
+func TestSim_TypeChangeSendsEveryDeclaredField(t *testing.T) {
+	h := newRemoteHarness(t)
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "out", Name: "out", Type: "remote_elasticsearch",
+		Hosts: []string{"https://es.west.example"}, Preset: "throughput"}}}
+	h.apply(doc)
+	doc.Outputs[0].Type = "elasticsearch"
+	rec := &putRecorder{Client: h.kb}
+	h.connect(func(c *Config) { c.Fleet = rec })
+	h.apply(doc)
+	if len(rec.bodies) != 1 {
+		t.Fatalf("%d output PUTs, want 1", len(rec.bodies))
+	}
+	b := rec.bodies[0]
+	for k, want := range map[string]any{"type": "elasticsearch", "preset": "throughput", "name": "out", "hosts": []any{"https://es.west.example:443"}} {
+		if got := b[k]; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("PUT body %s = %v, want %v", k, got, want)
+		}
 	}
 }
