@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -126,9 +127,19 @@ func (d *Dir) read(ctx context.Context, dir string) (Snapshot, error) {
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		data, err := fs.ReadFile(root, name)
+		// Check the size before reading, so a huge file is refused without
+		// being loaded; the read is capped too, in case it grows meanwhile.
+		if total+info.Size() > d.maxBytes {
+			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, d.maxBytes)
+		}
+		f, err := root.Open(name)
 		if err != nil {
 			return err
+		}
+		data, err := io.ReadAll(io.LimitReader(f, d.maxBytes-total+1))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		if total += int64(len(data)); total > d.maxBytes {
 			return fmt.Errorf("%w: more than %d bytes", ErrTooLarge, d.maxBytes)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -206,5 +207,29 @@ func TestDirRefusesSymlinksOutOfTheDirectory(t *testing.T) {
 	}
 	if _, err := d.Head(context.Background()); err == nil {
 		t.Error("Head followed a symlink out of the directory")
+	}
+}
+
+func TestDirRefusesAHugeFileWithoutReadingIt(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "outputs.yaml", outputsYAML)
+	f, err := os.Create(filepath.Join(dir, "huge.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(256 << 20); err != nil { // sparse: 256 MiB of zeros, no disk
+		t.Fatal(err)
+	}
+	f.Close()
+	d := source.NewDir(dir, source.WithDirMaxBytes(1<<20))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = d.Fetch(context.Background(), "")
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, source.ErrTooLarge) {
+		t.Fatalf("Fetch = %v; want ErrTooLarge", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("Fetch allocated %d MiB to refuse a file over the 1 MiB limit", alloc>>20)
 	}
 }
