@@ -151,6 +151,7 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 			s.change.Fields = diffManaged("", s.outWant, have)
 		}
 		s.change.Fields, blocked = r.defaultRules(s.change.Fields, o.ID, wantDefault, wantDefaultMon, haveDefault, haveDefaultMon, c.obs.outputs)
+		notePinning(s.change.Fields, o, haveDefault, c.obs.policies)
 		// Secrets.
 		specs := secretSpecs(*o)
 		declaredPlain := map[string]bool{}
@@ -311,6 +312,33 @@ func (r *Reconciler) defaultRules(fields []plan.FieldDiff, id, wantDefault, want
 		out = append(out, f)
 	}
 	return out, blocked
+}
+
+// notePinning adds to an is_default: true change of a non-elasticsearch
+// output the agent policies Kibana pins to the previous default in the same
+// request (fleet-api.md §2.5 step 8, §2.8 step 5, trap 12): Fleet Server and
+// agentless policies that follow the default get data_output_id = the old
+// default. (Synthetics policies are pinned too; the plan does not read
+// package policies to find them.)
+func notePinning(fields []plan.FieldDiff, o *schema.Output, haveDefault string, policies map[string]kibana.AgentPolicy) {
+	if o.Type == "elasticsearch" || haveDefault == "" || haveDefault == o.ID {
+		return
+	}
+	for i := range fields {
+		if fields[i].Path != "is_default" || fields[i].After != true {
+			continue
+		}
+		var pinned []string
+		for _, id := range sortedKeys(policies) {
+			p := policies[id]
+			if (p.HasFleetServer || p.SupportsAgentless) && (p.DataOutputID == nil || *p.DataOutputID == "") {
+				pinned = append(pinned, id)
+			}
+		}
+		if len(pinned) > 0 {
+			fields[i].Note = strings.TrimPrefix(fields[i].Note+"; Kibana pins data_output_id of agent policies "+strings.Join(pinned, ", ")+" to "+haveDefault, "; ")
+		}
+	}
 }
 
 func flagNoun(flag string) string {

@@ -221,3 +221,35 @@ func TestSim_TypeChangeSendsEveryDeclaredField(t *testing.T) {
 		}
 	}
 }
+
+// Making a remote_elasticsearch output the default pins the Fleet Server
+// policies that follow the default to the previous default (trap 12); the
+// plan says which, even for policies fleetform does not declare.
+func TestSim_Trap12_PlanShowsPoliciesPinnedByANonESDefault(t *testing.T) {
+	h := newRemoteHarness(t)
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example"}, IsDefault: ptr(true)}}}
+	h.apply(doc)
+	ctx := context.Background()
+	if _, err := h.kb.CreateAgentPolicy(ctx, map[string]any{"id": "fs", "name": "FS", "namespace": "default", "has_fleet_server": true}); err != nil {
+		t.Fatal(err)
+	}
+	doc.Outputs[0].IsDefault = nil
+	doc.Outputs = append(doc.Outputs, schema.Output{ID: "remote", Name: "remote", Type: "remote_elasticsearch", Hosts: []string{"https://remote.example"},
+		IsDefault: ptr(true), Secrets: &schema.OutputSecrets{ServiceToken: env("WEST_TOKEN")}})
+	p := h.plan(doc)
+	var note string
+	for _, ch := range p.Changes {
+		for _, f := range ch.Fields {
+			if ch.ID == "remote" && f.Path == "is_default" {
+				note = f.Note
+			}
+		}
+	}
+	if !strings.Contains(note, "pins data_output_id of agent policies fs to es") {
+		t.Errorf("is_default note = %q\n%s", note, renderText(p))
+	}
+	h.apply(doc)
+	if pol, err := h.kb.GetAgentPolicy(ctx, "fs"); err != nil || !ptrIs(pol.DataOutputID, "es") {
+		t.Errorf("fs after the default moved: %v, %v (the note says what Kibana does)", pol.DataOutputID, err)
+	}
+}
