@@ -220,7 +220,12 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		if g, ok := src.(*source.Git); ok {
 			// Without --branch/--tag: the remote's default branch, so pushes
 			// to other branches do not trigger turns.
-			if ref, err = g.TrackedRef(ctx); err != nil {
+			// Bounded: a remote that accepts the connection and never answers
+			// must not keep the API (and its probes) from coming up.
+			tctx, cancel := context.WithTimeout(ctx, trackedRefTimeout)
+			ref, err = g.TrackedRef(tctx)
+			cancel()
+			if err != nil {
 				log.Warn("cannot tell which branch the repository's HEAD follows; webhooks accept pushes to any branch", "err", err)
 			}
 		}
@@ -298,6 +303,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 	log.Info("stopped")
 	return nil
 }
+
+// trackedRefTimeout bounds the start-up look-up of the branch webhooks follow.
+var trackedRefTimeout = 15 * time.Second
 
 // loopTrigger pokes the loop when this replica becomes leader. The lease
 // may call it before the loop exists; the first turn then runs anyway.
