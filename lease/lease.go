@@ -5,10 +5,12 @@
 //
 // Time is measured locally on each replica, never compared across clocks:
 // a standby counts the TTL from the moment it saw the current version of the
-// document, and the holder stops considering itself leader one TTL after it
-// started its last successful renewal. Because a standby sees a renewal only
-// after it was written, the two intervals never overlap, whatever the wall
-// clocks say.
+// document, and the holder stops considering itself leader a margin (half
+// the renew interval, or half of what is left of the TTL after it) before one
+// TTL after it started its last successful renewal.
+// Because a standby sees a renewal only after it was written, the two
+// intervals never overlap, whatever the wall clocks say; the margin leaves
+// the holder time to cancel the change in flight before a standby may start.
 package lease
 
 import (
@@ -229,7 +231,9 @@ func (l *Lease) write(ctx context.Context, start time.Time, v *Version, prev Rec
 	l.mu.Lock()
 	l.seen, l.seenAt, l.seenAny, l.record = nv, start, true, rec
 	l.mu.Unlock()
-	l.setLeading(true, start.Add(l.cfg.TTL))
+	// Step down a margin before the TTL ends, yet after the next renewal is due.
+	margin := min(l.cfg.RenewEvery, l.cfg.TTL-l.cfg.RenewEvery) / 2
+	l.setLeading(true, start.Add(l.cfg.TTL-margin))
 	return nil
 }
 

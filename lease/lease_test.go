@@ -384,3 +384,39 @@ func TestSlowReadDoesNotShortenTheHoldersTTL(t *testing.T) {
 		<-done
 	})
 }
+
+// When renewals fail, the holder steps down a margin before a standby may
+// take over, so the change it has in flight can be cancelled first.
+func TestHolderStepsDownBeforeTheStandbyMayTakeOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMem()
+		a, b := newLease(t, store.as("a"), "a"), newLease(t, store.as("b"), "b")
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 2)
+		go func() { done <- a.Run(ctx) }() // acquires at 0, renews at 5 and 10
+		time.Sleep(500 * time.Millisecond)
+		go func() { done <- b.Run(ctx) }() // reads at 0.5, 5.5, 10.5, …
+		time.Sleep(9600 * time.Millisecond)
+		store.partition("a", true) // at 10.1s: a's last renewal started at 10s
+		var aLost, bWon time.Duration
+		for i := 0; i < 300 && (aLost == 0 || bWon == 0); i++ {
+			time.Sleep(100 * time.Millisecond)
+			now := time.Duration(i+1) * 100 * time.Millisecond
+			if aLost == 0 && !a.IsLeader() {
+				aLost = now
+			}
+			if bWon == 0 && b.IsLeader() {
+				bWon = now
+			}
+		}
+		if bWon == 0 || aLost == 0 {
+			t.Fatalf("no hand-over: a lost at +%s, b won at +%s", aLost, bWon)
+		}
+		if gap := bWon - aLost; gap < 2*time.Second {
+			t.Errorf("a stepped down at +%s and b took over at +%s: %s apart, want ≥ 2s (half a renew interval)", aLost, bWon, gap)
+		}
+		stop()
+		<-done
+		<-done
+	})
+}
