@@ -67,6 +67,9 @@ type Config struct {
 	OnChange func(leader bool)
 }
 
+// unreadableHolder stands for the holder of a document that does not parse.
+const unreadableHolder = "(unreadable lease document)"
+
 // DefaultIndex holds the lease documents.
 const DefaultIndex = "fleetform-lease"
 
@@ -179,7 +182,10 @@ func (l *Lease) Step(ctx context.Context) error {
 	}
 	var rec Record
 	if err := json.Unmarshal(doc.Source, &rec); err != nil {
-		return fmt.Errorf("lease: %s/%s is not a lease document: %w", l.cfg.Index, l.cfg.Name, err)
+		// Treated as held by nobody we know: taken over once it has stayed
+		// unchanged for a TTL, rather than leaving every replica standby.
+		l.log.Warn("lease document unreadable; it will be taken over after a TTL", "index", l.cfg.Index, "id", l.cfg.Name, "err", err)
+		rec = Record{Holder: unreadableHolder}
 	}
 	v := Version{doc.SeqNo, doc.PrimaryTerm}
 	l.mu.Lock()

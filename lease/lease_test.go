@@ -420,3 +420,22 @@ func TestHolderStepsDownBeforeTheStandbyMayTakeOver(t *testing.T) {
 		<-done
 	})
 }
+
+// A lease document that does not parse (hand-edited, or written by something
+// else) is taken over after a TTL instead of leaving every replica standby.
+func TestUnreadableLeaseDocumentIsTakenOverAfterATTL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMem()
+		store.docs[lease.DefaultIndex+"/fleetform"] = lease.Doc{SeqNo: 7, PrimaryTerm: 1, Source: json.RawMessage(`{"holder": 42}`)}
+		a := newLease(t, store.as("a"), "a")
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		tl := watch(t, 30*time.Second, map[string]*lease.Lease{"a": a})
+		if i := indexOf(tl, "a"); i < 15 || i > 21 { // one TTL, plus up to one renew interval
+			t.Errorf("a took over the unreadable lease at +%ds, want after one TTL (15–21s): %v", i, tl)
+		}
+		stop()
+		<-done
+	})
+}
