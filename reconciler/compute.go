@@ -206,6 +206,9 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 		if haveType, _ := have["type"].(string); exists && haveType != o.Type {
 			s.typeChangeWipes(have, haveType)
 		}
+		if why := c.foreignBlock(key, "output "+o.ID); why != "" {
+			blocked = append(blocked, why)
+		}
 		if exists && isTrue(have["is_preconfigured"]) {
 			if msg := preconfiguredBlock(o.ID, have, s.change.Fields); msg != "" {
 				blocked = append(blocked, msg)
@@ -463,6 +466,14 @@ func (r *Reconciler) computePolicies(doc *schema.Document, c *computed) {
 				}
 			}
 		}
+		if why := c.foreignBlock(s.change.Key(), "agent policy "+p.ID); why != "" {
+			s.change.Action, s.change.Reason = plan.Blocked, why
+			if exists {
+				s.polHave = &have
+			}
+			c.add(s)
+			continue
+		}
 		switch {
 		case !exists && p.Adopt:
 			s.change.Action = plan.Blocked
@@ -707,6 +718,9 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 		default:
 			continue
 		}
+		if owners := c.obs.foreign[key]; len(owners) > 0 && s.change.Action == plan.Delete {
+			s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned by fleetform and no longer declared here, but fleetform instance %s owns it too (state index); not deleted", strings.Join(owners, ", "))
+		}
 		if !prune {
 			c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf("%s %q is owned by fleetform but no longer declared; apply with --prune deletes it", rec.Kind, rec.ID))
 			continue
@@ -725,6 +739,16 @@ func (r *Reconciler) computePrune(doc *schema.Document, c *computed, prune bool)
 			}
 		}
 	}
+}
+
+// foreignBlock explains why an object that another fleetform instance owns
+// (its record in the shared state index) is left alone, or returns "".
+func (c *computed) foreignBlock(key, what string) string {
+	owners := c.obs.foreign[key]
+	if len(owners) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s is owned by fleetform instance %s (state index): two instances managing one object undo each other's changes, and one's --prune deletes what the other declares; declare it in one instance only", what, strings.Join(owners, ", "))
 }
 
 // newDefaultStep returns the step of another declared output that takes

@@ -70,7 +70,7 @@ type storeInventory struct{ s *state.Store }
 const extraAdopted = "adopted"
 
 func (i storeInventory) Load(ctx context.Context) ([]Record, error) {
-	entries, err := i.s.Load(ctx)
+	entries, err := i.s.LoadAll(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +78,9 @@ func (i storeInventory) Load(ctx context.Context) ([]Record, error) {
 	for _, e := range entries {
 		rec := Record{Cluster: e.Cluster, Kind: e.Kind, ID: e.ID, DesiredHash: e.DesiredHash,
 			Adopted: e.Extra[extraAdopted] == "true", Revision: e.Revision, AppliedAt: e.AppliedAt}
+		if e.Instance != i.s.Instance() {
+			rec.Owner = e.Instance
+		}
 		if len(e.Secrets) > 0 {
 			rec.Secrets = make(map[string]SecretRecord, len(e.Secrets))
 			for p, s := range e.Secrets {

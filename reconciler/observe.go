@@ -23,6 +23,9 @@ type observation struct {
 	policies map[string]kibana.AgentPolicy
 	packages map[string]kibana.Package // installed (any install status other than not_installed)
 	records  map[string]Record         // by plan.Key
+	// foreign lists, by plan.Key, the other fleetform instances that own an
+	// object (their records in the shared state index).
+	foreign map[string][]string
 	// license is the main cluster's licence level (LicenseLevel); read only
 	// when a declared agent policy sets a per-policy output and
 	// Config.License is set, "" otherwise.
@@ -89,7 +92,16 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 		if rec.Cluster == "" {
 			rec.Cluster = r.cfg.Cluster
 		}
-		obs.records[plan.Key(rec.Cluster, rec.Kind, rec.ID)] = rec
+		key := plan.Key(rec.Cluster, rec.Kind, rec.ID)
+		if rec.Owner != "" {
+			if obs.foreign == nil {
+				obs.foreign = map[string][]string{}
+			}
+			obs.foreign[key] = append(obs.foreign[key], rec.Owner)
+			slices.Sort(obs.foreign[key])
+			continue
+		}
+		obs.records[key] = rec
 	}
 	if checkLicense {
 		obs.license = LicenseLevel(license)

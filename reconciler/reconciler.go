@@ -50,6 +50,8 @@ type Fleet interface {
 
 // Inventory is the ownership record (the state index on the main cluster).
 type Inventory interface {
+	// Load returns this instance's records, and may also return other
+	// instances' records (Owner set) so their objects are left alone.
 	Load(ctx context.Context) ([]Record, error)
 	Put(ctx context.Context, r Record) error
 	Delete(ctx context.Context, cluster, kind, id string) error
@@ -65,6 +67,9 @@ type Record struct {
 	Adopted     bool                    // adopt form: fleetform manages some fields but never deletes it
 	Revision    string                  // source revision of the last apply that changed it
 	AppliedAt   time.Time
+	// Owner is set by Load on a record of another fleetform instance sharing
+	// the state index: that instance owns the object. "" means this one.
+	Owner string
 }
 
 // SecretRecord is what fleetform keeps about one secret: a salted hash of the

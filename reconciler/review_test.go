@@ -8,10 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+	"github.com/fleetform/fleetform/state"
 )
 
 // A type change away from remote_elasticsearch must not send the old type's
@@ -251,5 +255,37 @@ func TestSim_Trap12_PlanShowsPoliciesPinnedByANonESDefault(t *testing.T) {
 	h.apply(doc)
 	if pol, err := h.kb.GetAgentPolicy(ctx, "fs"); err != nil || !ptrIs(pol.DataOutputID, "es") {
 		t.Errorf("fs after the default moved: %v, %v (the note says what Kibana does)", pol.DataOutputID, err)
+	}
+}
+
+// Two fleetform instances share the state index. An object one owns is left
+// alone by the other: declaring it there is blocked (no flip-flopping of
+// two desired states), and the other's --prune never deletes it.
+func TestSim_StateIndexSecondInstanceLeavesAnOwnedObjectAlone(t *testing.T) {
+	h := newRemoteHarness(t)
+	es, err := elastic.New(h.main.ESURL(), elastic.Auth{Username: "elastic", Password: secret.New("changeme")}, elastic.WithRetry(8, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.inv = StateInventory(state.NewStore(es, "", "team-a"))
+	h.connect()
+	docA := &schema.Document{Outputs: []schema.Output{{ID: "shared", Name: "shared", Type: "elasticsearch", Hosts: []string{"https://a.example"}}}}
+	h.apply(docA)
+
+	h.inv = StateInventory(state.NewStore(es, "", "team-b"))
+	h.connect(func(c *Config) { c.Prune = true })
+	docB := &schema.Document{Outputs: []schema.Output{{ID: "shared", Name: "shared", Type: "elasticsearch", Hosts: []string{"https://b.example"}}}}
+	p := h.plan(docB)
+	if len(p.Changes) != 1 || p.Changes[0].Action != plan.Blocked || !strings.Contains(p.Changes[0].Reason, "fleetform instance team-a") {
+		t.Fatalf("team-b plan:\n%s", renderText(p))
+	}
+	if _, err := h.r.Apply(context.Background(), docB, nil, ApplyOptions{}); !errors.Is(err, ErrNotConverged) {
+		t.Fatalf("team-b apply: %v", err)
+	}
+	if got := h.output("shared")["hosts"]; fmt.Sprint(got) != "[https://a.example:443]" {
+		t.Errorf("team-b changed team-a's output: hosts %v", got)
+	}
+	if p := h.plan(&schema.Document{}); !p.Empty() {
+		t.Fatalf("team-b prune plan touches team-a's output:\n%s", renderText(p))
 	}
 }

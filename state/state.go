@@ -174,20 +174,37 @@ func (s *Store) docID(k Key) string {
 // (a few hundred, shared by a handful of instances) and keeps this
 // instance's, so it does not depend on how the index happens to be mapped.
 func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
+	all, err := s.LoadAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[Key]Entry, len(all))
+	for _, e := range all {
+		if e.Instance == s.instance {
+			out[e.Key()] = e
+		}
+	}
+	return out, nil
+}
+
+// LoadAll returns the entries of every instance in the index (Entry.Instance
+// says whose), with the same one search as Load, so a reconciler can see an
+// object another fleetform instance owns.
+func (s *Store) LoadAll(ctx context.Context) ([]Entry, error) {
 	res, err := s.es.Search(ctx, s.index, map[string]any{
 		"size":  maxEntries,
 		"query": map[string]any{"match_all": map[string]any{}},
 	})
 	if err != nil {
 		if elastic.ErrorType(err) == "index_not_found_exception" {
-			return map[Key]Entry{}, nil
+			return nil, nil
 		}
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	if res.Total > len(res.Hits) {
 		return nil, fmt.Errorf("load state: index %s holds %d entries, more than the %d one search returns", s.index, res.Total, len(res.Hits))
 	}
-	out := make(map[Key]Entry, len(res.Hits))
+	out := make([]Entry, 0, len(res.Hits))
 	var errs []error
 	for _, h := range res.Hits {
 		var d doc
@@ -195,11 +212,7 @@ func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 			errs = append(errs, fmt.Errorf("state doc %s: %w", h.ID, err))
 			continue
 		}
-		if d.Instance != s.instance {
-			continue
-		}
-		e := fromDoc(d)
-		out[e.Key()] = e
+		out = append(out, fromDoc(d))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("load state: %w", errors.Join(errs...))
