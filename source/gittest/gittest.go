@@ -165,6 +165,21 @@ func (r *Repo) ServeHTTP(user, password string) string {
 // connection runs `git daemon --inetd`. It returns git://127.0.0.1:port/fleet.git.
 func (r *Repo) ServeDaemon() string {
 	r.t.Helper()
+	addr := r.serveConns(func(conn net.Conn) {
+		defer conn.Close()
+		cmd := exec.Command("git", "daemon", "--inetd", "--export-all", "--base-path="+r.Root, r.Root)
+		cmd.Env = r.Env()
+		cmd.Stdin, cmd.Stdout = conn, conn
+		_ = cmd.Run() // the client hanging up ends it
+	})
+	return "git://" + addr + "/fleet.git"
+}
+
+// serveConns accepts loopback connections until the test ends, handling
+// each on its own goroutine, and returns the listener's host:port. Cleanup
+// closes the listener and waits for every handler.
+func (r *Repo) serveConns(handle func(net.Conn)) string {
+	r.t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		r.t.Fatal(err)
@@ -182,13 +197,9 @@ func (r *Repo) ServeDaemon() string {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				defer conn.Close()
-				cmd := exec.Command("git", "daemon", "--inetd", "--export-all", "--base-path="+r.Root, r.Root)
-				cmd.Env = r.Env()
-				cmd.Stdin, cmd.Stdout = conn, conn
-				_ = cmd.Run() // the client hanging up ends it
+				handle(conn)
 			}()
 		}
 	}()
-	return "git://" + ln.Addr().String() + "/fleet.git"
+	return ln.Addr().String()
 }

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -58,28 +57,7 @@ func (r *Repo) ServeSSH() SSHServer {
 		},
 	}
 	cfg.AddHostKey(hostSigner)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	r.t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.serveSSHConn(conn, cfg)
-			}()
-		}
-	}()
-	addr := ln.Addr().String()
+	addr := r.serveConns(func(conn net.Conn) { r.serveSSHConn(conn, cfg) })
 	known := knownhosts.Line([]string{knownhosts.Normalize(addr)}, hostSigner.PublicKey())
 	knownFile := filepath.Join(dir, "known_hosts")
 	if err := os.WriteFile(knownFile, []byte(known+"\n"), 0o600); err != nil {
