@@ -53,24 +53,32 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 	return h
 }
 
-func (h *harness) plan(doc *schema.Document) *plan.Plan {
-	h.t.Helper()
-	p, err := h.r.Plan(context.Background(), doc, "rev1")
+func (h *harness) plan(doc *schema.Document) *plan.Plan { return mustPlan(h.t, h.r, doc, "rev1") }
+
+func (h *harness) apply(doc *schema.Document, opts ...ApplyOptions) Result {
+	return mustApply(h.t, h.r, doc, opts...)
+}
+
+// mustPlan and mustApply drive a Reconciler for the fake and the fleetsim
+// harnesses, failing the test on any error.
+func mustPlan(t *testing.T, r *Reconciler, doc *schema.Document, rev string) *plan.Plan {
+	t.Helper()
+	p, err := r.Plan(context.Background(), doc, rev)
 	if err != nil {
-		h.t.Fatalf("plan: %v", err)
+		t.Fatalf("plan: %v", err)
 	}
 	return p
 }
 
-func (h *harness) apply(doc *schema.Document, opts ...ApplyOptions) Result {
-	h.t.Helper()
+func mustApply(t *testing.T, r *Reconciler, doc *schema.Document, opts ...ApplyOptions) Result {
+	t.Helper()
 	var o ApplyOptions
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	res, err := h.r.Apply(context.Background(), doc, nil, o)
+	res, err := r.Apply(context.Background(), doc, nil, o)
 	if err != nil {
-		h.t.Fatalf("apply: %v", err)
+		t.Fatalf("apply: %v\n%s", err, renderText(res.Plan))
 	}
 	return res
 }
@@ -83,6 +91,9 @@ func (h *harness) mustBeConverged(doc *schema.Document) {
 }
 
 func renderText(p *plan.Plan) string {
+	if p == nil {
+		return "(no plan)"
+	}
 	var b bytes.Buffer
 	_ = plan.WriteText(&b, p)
 	return b.String()

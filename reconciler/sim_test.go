@@ -61,26 +61,10 @@ func (h *simHarness) connect(mod ...func(*Config)) {
 	h.r = r
 }
 
-func (h *simHarness) plan(doc *schema.Document) *plan.Plan {
-	h.t.Helper()
-	p, err := h.r.Plan(context.Background(), doc, "rev")
-	if err != nil {
-		h.t.Fatalf("plan: %v", err)
-	}
-	return p
-}
+func (h *simHarness) plan(doc *schema.Document) *plan.Plan { return mustPlan(h.t, h.r, doc, "rev") }
 
 func (h *simHarness) apply(doc *schema.Document, opts ...ApplyOptions) Result {
-	h.t.Helper()
-	var o ApplyOptions
-	if len(opts) > 0 {
-		o = opts[0]
-	}
-	res, err := h.r.Apply(context.Background(), doc, nil, o)
-	if err != nil {
-		h.t.Fatalf("apply: %v\n%s", err, renderText(res.Plan))
-	}
-	return res
+	return mustApply(h.t, h.r, doc, opts...)
 }
 
 // writes lists the non-GET requests fleetsim saw (Kibana and Elasticsearch).
