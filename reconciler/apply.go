@@ -277,13 +277,7 @@ func (r *Reconciler) outputUpdateBody(ctx context.Context, s *step, cache *secre
 			kibana.Output(body).SetField(path, ref)
 		}
 	}
-	if s.out.Type == "remote_elasticsearch" {
-		for _, plain := range []string{"service_token", "kibana_api_key"} {
-			if v, ok := s.outHave[plain].(string); ok && v != "" {
-				body[plain] = v
-			}
-		}
-	}
+	s.keepClearedFields(body)
 	specs := secretSpecs(*s.out)
 	for _, sp := range specs {
 		if !s.write[sp.Path] && !s.mint[sp.Path] {
