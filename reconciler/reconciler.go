@@ -239,6 +239,9 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	}
 	secrets := newSecretCache(r.cfg.Resolve)
 	c := r.compute(ctx, doc, obs, rev, prune, secrets)
+	if err := r.resolveAll(ctx, doc, c.plan, secrets); err != nil {
+		return Result{Plan: c.plan}, err
+	}
 	log := r.log.With("revision", rev)
 	log.Info("apply started", "changes", len(c.plan.Changes))
 	res := Result{Plan: c.plan}

@@ -2,10 +2,13 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
 )
@@ -133,4 +136,53 @@ func (c *secretCache) getMinted(outputID, path string) (secret.Value, bool) {
 	defer c.mu.Unlock()
 	v, ok := c.minted[outputID+"\x00"+path]
 	return v, ok
+}
+
+// ErrSecretsUnresolved is wrapped by Apply's error when secret references
+// it needs cannot be read; Apply then writes nothing.
+var ErrSecretsUnresolved = errors.New("secret references cannot be read")
+
+// resolveAll reads every env: and file: reference the apply of c needs —
+// those of every declared output whose change is not blocked, changed or
+// not (an unchanged one is verified against its recorded hash) — before
+// the first write. It returns one error naming each output, field and
+// reference that cannot be read, and no value.
+func (r *Reconciler) resolveAll(ctx context.Context, doc *schema.Document, p *plan.Plan, cache *secretCache) error {
+	blocked := map[string]bool{}
+	for _, ch := range p.Changes {
+		if ch.Action == plan.Blocked {
+			blocked[ch.Key()] = true
+		}
+	}
+	var errs []error
+	for _, o := range doc.Outputs {
+		if blocked[plan.Key(r.cfg.Cluster, plan.KindOutput, o.ID)] {
+			continue
+		}
+		for _, sp := range secretSpecs(o) {
+			if sp.Ref.Generate {
+				continue
+			}
+			if _, err := cache.get(ctx, sp.Ref); err != nil {
+				errs = append(errs, fmt.Errorf("output %s: %s: %w", o.ID, sp.Path, err))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	lines := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = "  " + e.Error()
+	}
+	return fmt.Errorf("%w: %w (%d), so nothing was written:\n%s", ErrNotConverged, ErrSecretsUnresolved, len(errs), strings.Join(lines, "\n"))
+}
+
+// CheckSecrets reads every env: and file: secret reference an Apply of doc
+// with plan p (the plan from Plan) needs, and returns the error Apply would
+// return before its first write, or nil. A caller that writes elsewhere
+// before calling Apply (the two-cluster engine) calls it first, so an
+// unreadable reference stops the apply before any write.
+func (r *Reconciler) CheckSecrets(ctx context.Context, doc *schema.Document, p *plan.Plan) error {
+	return r.resolveAll(ctx, doc, p, newSecretCache(r.cfg.Resolve))
 }
