@@ -15,7 +15,7 @@ var (
 )
 
 // exitCode maps run's result to the process exit code: nil → 0, a plan with
-// changes → 2, anything else → 1.
+// changes → 2, anything else (a plan with blocked changes among it) → 1.
 func exitCode(err error) int {
 	switch {
 	case err == nil:

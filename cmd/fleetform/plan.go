@@ -71,6 +71,8 @@ func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplie
 // "fleetform plan -c DIR [--detailed-exitcode] [--format text|json|markdown|github] [-o FILE] [--prune]".
 // It prints the plan; -o also saves it (JSON) for "fleetform apply FILE".
 // Exit 0 on success; with --detailed-exitcode 0 means no changes and 2 changes.
+// A plan with a blocked change (which apply would refuse) exits 1 in every
+// format.
 func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("plan", "", stderr)
 	var e engineFlags
@@ -108,10 +110,31 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *outFile != "" && *format == "text" {
 		fmt.Fprintf(stdout, "\nSaved the plan to %s. To apply exactly this plan: fleetform apply -c %s %s\n", *outFile, e.dir, *outFile)
 	}
+	if err := planRefused(p); err != nil {
+		return err
+	}
 	if *detailed && !p.Empty() {
 		return errChanges
 	}
 	return nil
+}
+
+// planRefused returns an error when apply would refuse part of p (a
+// blocked change, a failed preflight check): such a plan fails with exit 1
+// in every format, with or without --detailed-exitcode, after it is printed.
+func planRefused(p *plan.Plan) error {
+	n := p.Summary().Blocked
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d change%s blocked, which apply would refuse (see the plan)", n, pickVerb(n))
+}
+
+func pickVerb(n int) string {
+	if n == 1 {
+		return " is"
+	}
+	return "s are"
 }
 
 var planWriters = map[string]func(io.Writer, *plan.Plan) error{
