@@ -62,7 +62,28 @@ type Plan struct {
 	// Warnings are remarks for people (for example owned objects that are no
 	// longer declared while pruning is off). Apply never reads them.
 	Warnings []string `json:"warnings,omitempty"`
+	// Unverified lists the secret references the plan could not read where
+	// it ran (CI without production secrets): their values were not
+	// compared with what Fleet holds, so the plan cannot say whether they
+	// changed. References it could read were compared by their salted hash
+	// and show up as "(sensitive, changed)" fields when they changed.
+	Unverified []UnverifiedSecret `json:"unverified_secrets,omitempty"`
 }
+
+// UnverifiedSecret is a secret reference whose value a plan could not
+// compare. It names the reference and why it could not be read, never a
+// value.
+type UnverifiedSecret struct {
+	Cluster string `json:"cluster"`
+	Kind    string `json:"kind"`
+	ID      string `json:"id"`
+	Path    string `json:"path"`   // "secrets.password", "kibana_api_key", …
+	Ref     string `json:"ref"`    // "env:NAME", "file:/path"
+	Reason  string `json:"reason"` // e.g. "environment variable NAME is not set"
+}
+
+// Key is the key of the object the reference belongs to; see Change.Key.
+func (u UnverifiedSecret) Key() string { return Key(u.Cluster, u.Kind, u.ID) }
 
 // Change is what happens to one object.
 type Change struct {
@@ -133,8 +154,13 @@ func (p *Plan) Summary() Summary {
 
 // Empty reports whether p has nothing to do: no change of any kind, not even
 // an adoption. `plan --detailed-exitcode` exits 0 exactly when the plan is
-// empty.
+// empty. An empty plan with Unverified secrets is not shown as "No changes":
+// the views name the references that were not compared.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
+
+// Certain reports whether p compared everything: no secret reference went
+// unread.
+func (p *Plan) Certain() bool { return len(p.Unverified) == 0 }
 
 // String is the summary line, e.g. "1 to create, 2 to update, 0 to delete, 1 blocked".
 func (s Summary) String() string {
@@ -188,4 +214,11 @@ func (p *Plan) Sort() {
 		p.Changes[i].DependsOn = slices.Compact(p.Changes[i].DependsOn)
 	}
 	slices.SortStableFunc(p.Changes, Compare)
+	slices.SortFunc(p.Unverified, func(a, b UnverifiedSecret) int {
+		return cmp.Or(
+			cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),
+			strings.Compare(a.Key(), b.Key()),
+			strings.Compare(a.Path, b.Path),
+		)
+	})
 }

@@ -52,7 +52,8 @@ func TestWriters_Golden(t *testing.T) {
 	writers := map[string]func(io.Writer, *Plan) error{
 		"txt": WriteText, "json": WriteJSON, "md": WriteMarkdown, "github": WriteGitHub,
 	}
-	plans := map[string]*Plan{"sample": samplePlan(), "empty": {Revision: "3f2a9c1", Fingerprint: "sha256:0123abcd"}}
+	plans := map[string]*Plan{"sample": samplePlan(), "empty": {Revision: "3f2a9c1", Fingerprint: "sha256:0123abcd"},
+		"unverified": unverifiedPlan()}
 	for pname, p := range plans {
 		for ext, write := range writers {
 			t.Run(pname+"."+ext, func(t *testing.T) {
@@ -159,5 +160,49 @@ func TestGitHub_EscapesData(t *testing.T) {
 	want := `::error title=fleetform plan::output "x" is blocked: 100%25 blocked%0Asecond line`
 	if first != want {
 		t.Errorf("got  %s\nwant %s", first, want)
+	}
+}
+
+// unverifiedPlan has no change, but two secret references the plan could
+// not read (issue 10 item 7).
+func unverifiedPlan() *Plan {
+	p := &Plan{Revision: "3f2a9c1", Fingerprint: "sha256:0123abcd", Unverified: []UnverifiedSecret{
+		{Cluster: "main", Kind: KindOutput, ID: "kafka", Path: "secrets.password", Ref: "env:KPW", Reason: "environment variable KPW is not set"},
+		{Cluster: "main", Kind: KindOutput, ID: "ls", Path: "secrets.ssl.key", Ref: "file:/run/secrets/ls.key", Reason: "open /run/secrets/ls.key: no such file or directory"},
+	}}
+	p.Sort()
+	return p
+}
+
+// TestWriters_NeverNoChangesWhileUnsure: a plan that could not compare a
+// secret never says "No changes" in any view, and names every reference.
+func TestWriters_NeverNoChangesWhileUnsure(t *testing.T) {
+	for name, write := range map[string]func(io.Writer, *Plan) error{
+		"text": WriteText, "json": WriteJSON, "markdown": WriteMarkdown, "github": WriteGitHub,
+	} {
+		var buf bytes.Buffer
+		if err := write(&buf, unverifiedPlan()); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.Contains(out, "No changes.") {
+			t.Errorf("%s says No changes while two secrets were not compared:\n%s", name, out)
+		}
+		for _, want := range []string{"secrets.password", "env:KPW", "file:/run/secrets/ls.key"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s does not name %s:\n%s", name, want, out)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, unverifiedPlan()); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(unverifiedPlan().Unverified, back.Unverified); d != "" {
+		t.Errorf("JSON round trip (-want +got):\n%s", d)
 	}
 }

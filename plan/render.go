@@ -145,7 +145,8 @@ func writeFields(w *bufio.Writer, c Change, indent string) {
 func WriteText(w io.Writer, p *Plan) error {
 	bw := bufio.NewWriter(w)
 	if p.Empty() {
-		fmt.Fprintln(bw, "No changes. Fleet matches the configuration.")
+		fmt.Fprintln(bw, noChanges(p))
+		writeUnverified(bw, p)
 		writeWarnings(bw, p)
 		return flush(bw)
 	}
@@ -169,8 +170,62 @@ func WriteText(w io.Writer, p *Plan) error {
 	}
 	fmt.Fprintln(bw)
 	fmt.Fprintf(bw, "Plan: %s.\n", p.Summary())
+	writeUnverified(bw, p)
 	writeWarnings(bw, p)
 	return flush(bw)
+}
+
+// noChanges is the line of an empty plan: "No changes" only when every
+// secret reference was compared.
+func noChanges(p *Plan) string {
+	if p.Certain() {
+		return "No changes. Fleet matches the configuration."
+	}
+	return fmt.Sprintf("No changes to the fields fleetform compared; %s not compared.", secretCount(len(p.Unverified)))
+}
+
+func secretCount(n int) string {
+	if n == 1 {
+		return "1 secret value was"
+	}
+	return fmt.Sprintf("%d secret values were", n)
+}
+
+// unverifiedHeader and unverifiedFooter frame the list of secret
+// references a plan could not read.
+func unverifiedHeader(p *Plan) string {
+	n := len(p.Unverified)
+	return fmt.Sprintf("Not compared with Fleet: %d secret value%s, whose reference%s cannot be read here:",
+		n, pick(n, "", "s"), pick(n, "", "s"))
+}
+
+const unverifiedFooter = "Apply reads every reference (and writes nothing if one cannot be read), then updates a value that changed; it refuses a saved plan when one of these values changed."
+
+func unverifiedLine(u UnverifiedSecret) string {
+	obj := fmt.Sprintf("%s %q", u.Kind, u.ID)
+	if u.Cluster != "" && u.Cluster != "main" {
+		obj = u.Cluster + ": " + obj
+	}
+	return fmt.Sprintf("%s %s (%s): %s", obj, u.Path, u.Ref, u.Reason)
+}
+
+func writeUnverified(bw *bufio.Writer, p *Plan) {
+	if p.Certain() {
+		return
+	}
+	fmt.Fprintln(bw)
+	fmt.Fprintln(bw, unverifiedHeader(p))
+	for _, u := range p.Unverified {
+		fmt.Fprintf(bw, "  %s\n", unverifiedLine(u))
+	}
+	fmt.Fprintln(bw, unverifiedFooter)
+}
+
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func writeWarnings(bw *bufio.Writer, p *Plan) {
@@ -197,7 +252,12 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	fmt.Fprintln(bw, title)
 	fmt.Fprintln(bw)
 	if p.Empty() {
-		fmt.Fprintln(bw, "**No changes.** Fleet matches the configuration.")
+		if p.Certain() {
+			fmt.Fprintln(bw, "**No changes.** Fleet matches the configuration.")
+		} else {
+			fmt.Fprintln(bw, noChanges(p))
+		}
+		writeMarkdownUnverified(bw, p)
 		writeMarkdownWarnings(bw, p)
 		return flush(bw)
 	}
@@ -227,8 +287,21 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	fmt.Fprintln(bw, "```")
 	fmt.Fprintln(bw)
 	fmt.Fprintln(bw, "</details>")
+	writeMarkdownUnverified(bw, p)
 	writeMarkdownWarnings(bw, p)
 	return flush(bw)
+}
+
+func writeMarkdownUnverified(bw *bufio.Writer, p *Plan) {
+	if p.Certain() {
+		return
+	}
+	fmt.Fprintln(bw)
+	fmt.Fprintf(bw, "> **%s**\n", mdCell(unverifiedHeader(p)))
+	for _, u := range p.Unverified {
+		fmt.Fprintf(bw, "> - %s\n", mdCell(unverifiedLine(u)))
+	}
+	fmt.Fprintf(bw, ">\n> %s\n", unverifiedFooter)
 }
 
 // diffMarker maps an action to the first column of a ```diff block, which
@@ -287,11 +360,14 @@ func WriteGitHub(w io.Writer, p *Plan) error {
 		}
 		fmt.Fprintf(bw, "::%s title=%s::%s\n", level, ghProperty("fleetform plan"), ghData(msg))
 	}
+	for _, u := range p.Unverified {
+		fmt.Fprintf(bw, "::warning title=%s::%s\n", ghProperty("fleetform plan"), ghData("secret not compared: "+unverifiedLine(u)))
+	}
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(bw, "::warning title=%s::%s\n", ghProperty("fleetform plan"), ghData(warn))
 	}
 	if p.Empty() {
-		fmt.Fprintf(bw, "::notice title=%s::%s\n", ghProperty("fleetform plan"), "No changes. Fleet matches the configuration.")
+		fmt.Fprintf(bw, "::notice title=%s::%s\n", ghProperty("fleetform plan"), ghData(noChanges(p)))
 	} else {
 		fmt.Fprintf(bw, "::notice title=%s::%s\n", ghProperty("fleetform plan"), ghData("Plan: "+p.Summary().String()+"."))
 	}

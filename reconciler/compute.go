@@ -50,8 +50,10 @@ type computed struct {
 func (c *computed) add(s *step) { c.steps[s.change.Key()] = s }
 
 // compute diffs doc against obs. With cache nil it plans without secret
-// values (Plan); with a cache it also resolves every declared secret and
-// verifies it against the inventory hash (Apply).
+// values; with a cache it also resolves every declared secret and verifies
+// it against the inventory hash — a planning cache (Plan) lists the
+// references it cannot read as not compared, an apply cache (Apply) fails
+// their outputs.
 func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *observation, rev string, prune bool, cache *secretCache) *computed {
 	c := &computed{
 		plan:  &plan.Plan{FormatVersion: plan.FormatVersion, Revision: rev, Fingerprint: obs.fingerprint, Changes: []plan.Change{}},
@@ -166,7 +168,11 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 				obsSec = observeSecret(have, sp)
 			}
 			need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
-			if err != nil && s.err == nil {
+			switch {
+			case err != nil && cache.planning:
+				c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: plan.KindOutput,
+					ID: o.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: unverifiedReason(err, sp.Ref)})
+			case err != nil && s.err == nil:
 				s.err = fmt.Errorf("output %s: %s: %w", o.ID, sp.Path, err)
 			}
 			switch need {

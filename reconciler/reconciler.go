@@ -4,15 +4,18 @@
 //
 // Safety rules it keeps (fleet-api.md §9): hosts are compared with explicit
 // ports; only fields the document declares are compared; secrets are read
-// from their references only by Apply, sent as secrets.* (or plain fields on
-// explicit opt-in) and sent back as {"id": …} when unchanged; a secret id
-// changed behind fleetform's back is drift; id and is_preconfigured are never
-// sent on PUT; a remote_elasticsearch PUT always repeats type and the
-// credentials so nothing is wiped; a new default output is set on the new
-// output, never by unsetting the old; preconfigured outputs are edited only
-// within allow_edit; agent policy PUTs keep inactivity_timeout and carry no
-// read-only fields; nothing unchanged is ever PUT; prune is off by default
-// and deletes only objects the state index records as owned.
+// from their references (all of them by Apply, before its first write; those
+// it can by Plan, which names the others), compared by salted hash, sent as
+// secrets.* (or plain fields on explicit opt-in) and sent back as {"id": …}
+// when unchanged; a secret id changed behind fleetform's back is drift; id
+// and is_preconfigured are never sent on PUT; an output PUT always repeats
+// type and every field Kibana clears when a typed body omits it (kafka
+// password, username, sasl and ssl; remote credentials) so nothing is wiped;
+// a new default output is set on the new output, never by unsetting the old;
+// preconfigured outputs are edited only within allow_edit; agent policy PUTs
+// keep inactivity_timeout and carry no read-only fields; nothing unchanged is
+// ever PUT; prune is off by default and deletes only objects the state index
+// records as owned.
 package reconciler
 
 import (
@@ -20,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/fleetform/fleetform/kibana"
@@ -100,7 +104,8 @@ type Config struct {
 	Fleet     Fleet
 	Inventory Inventory
 	Hasher    Hasher
-	// Resolve reads a secret reference (env, file). Only Apply calls it.
+	// Resolve reads a secret reference (env, file). Apply needs every
+	// reference; Plan compares the ones it can read and lists the others.
 	// Default: kibana.ResolveSecret.
 	Resolve func(ctx context.Context, ref schema.SecretRef) (secret.Value, error)
 	Minter  Minter // nil: generate: true blocks the output
@@ -153,15 +158,18 @@ func New(cfg Config, log *slog.Logger) (*Reconciler, error) {
 	return &Reconciler{cfg: cfg, log: log}, nil
 }
 
-// Plan observes Fleet and computes the changes that make it match doc. It
-// never reads a secret value: secret changes are detected from references,
-// the inventory's hashes and Fleet secret ids. rev is the source revision.
+// Plan observes Fleet and computes the changes that make it match doc.
+// Secret changes are found from references, the inventory's hashes and
+// Fleet secret ids, and from the values of the references Plan can read
+// where it runs (compared by their salted hash, shown as "(sensitive,
+// changed)"); the references it cannot read are listed in the plan's
+// Unverified, never silently taken as unchanged. rev is the source revision.
 func (r *Reconciler) Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error) {
 	obs, err := r.observe(ctx, doc, r.cfg.Prune)
 	if err != nil {
 		return nil, err
 	}
-	c := r.compute(ctx, doc, obs, rev, r.cfg.Prune, nil)
+	c := r.compute(ctx, doc, obs, rev, r.cfg.Prune, newPlanSecretCache(r.cfg.Resolve))
 	r.log.Info("plan computed", "revision", rev, "changes", len(c.plan.Changes), "fingerprint", obs.fingerprint)
 	return c.plan, nil
 }
@@ -228,17 +236,24 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	if err != nil {
 		return Result{}, err
 	}
-	if saved != nil {
-		if saved.Fingerprint != obs.fingerprint {
-			return Result{}, fmt.Errorf("%w: Fleet changed since the plan was made (fingerprint %s, now %s); run plan again", ErrStalePlan, saved.Fingerprint, obs.fingerprint)
-		}
-		fresh := r.compute(ctx, doc, obs, rev, prune, nil)
-		if !samePlan(fresh.plan, saved) {
-			return Result{}, fmt.Errorf("%w: the configuration (or --prune) no longer gives the saved plan; run plan again", ErrStalePlan)
-		}
+	if saved != nil && saved.Fingerprint != obs.fingerprint {
+		return Result{}, fmt.Errorf("%w: Fleet changed since the plan was made (fingerprint %s, now %s); run plan again", ErrStalePlan, saved.Fingerprint, obs.fingerprint)
 	}
 	secrets := newSecretCache(r.cfg.Resolve)
 	c := r.compute(ctx, doc, obs, rev, prune, secrets)
+	if saved != nil && !samePlan(c.plan, saved) {
+		// The plan applied is exactly the saved one, secrets included: a
+		// value the saved plan could not compare and that changed is a
+		// change it did not show.
+		if len(saved.Unverified) > 0 {
+			refs := make([]string, len(saved.Unverified))
+			for i, u := range saved.Unverified {
+				refs[i] = u.Kind + " " + u.ID + " " + u.Path + " (" + u.Ref + ")"
+			}
+			return Result{}, fmt.Errorf("%w: the configuration (or --prune) no longer gives the saved plan, or a secret value the plan could not compare changed (%s); run plan again where the references can be read", ErrStalePlan, strings.Join(refs, ", "))
+		}
+		return Result{}, fmt.Errorf("%w: the configuration (or --prune) or a secret value no longer gives the saved plan; run plan again", ErrStalePlan)
+	}
 	if err := r.resolveAll(ctx, doc, c.plan, secrets); err != nil {
 		return Result{Plan: c.plan}, err
 	}

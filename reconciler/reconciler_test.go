@@ -216,31 +216,6 @@ func TestNormalizeHost(t *testing.T) {
 	}
 }
 
-func TestPlan_NeverResolvesSecrets(t *testing.T) {
-	called := false
-	h := newHarness(t, func(c *Config) {
-		c.Resolve = func(ctx context.Context, ref schema.SecretRef) (secret.Value, error) {
-			called = true
-			return kibana.ResolveSecret(ctx, ref)
-		}
-	})
-	doc := fullDoc()
-	h.apply(doc)
-	called = false
-	p := h.plan(doc)
-	if called {
-		t.Error("Plan resolved a secret reference")
-	}
-	if !p.Empty() {
-		t.Errorf("plan not empty:\n%s", renderText(p))
-	}
-	// Unset variables do not break a plan either.
-	t.Setenv("WEST_TOKEN", "")
-	if p := h.plan(doc); !p.Empty() {
-		t.Errorf("plan without secret values not empty:\n%s", renderText(p))
-	}
-}
-
 func TestApply_RotatedReferenceChangesOneOutputAndItsSecretID(t *testing.T) {
 	h := newHarness(t)
 	doc := fullDoc()
@@ -283,9 +258,6 @@ func TestApply_ValueRotatedUnderSameReference(t *testing.T) {
 	doc := fullDoc()
 	h.apply(doc)
 	t.Setenv("WEST_TOKEN", token2Value)
-	if p := h.plan(doc); !p.Empty() {
-		t.Fatalf("plan (which never reads values) not empty:\n%s", renderText(p))
-	}
 	n := len(h.f.writes())
 	res := h.apply(doc)
 	if len(res.Plan.Changes) != 1 || res.Plan.Changes[0].Fields[0].Note != "value changed at env:WEST_TOKEN" {

@@ -94,10 +94,13 @@ func observeSecret(out map[string]any, spec secretSpec) observedSecret {
 // values in memory only.
 type secretCache struct {
 	resolve func(context.Context, schema.SecretRef) (secret.Value, error)
-	mu      sync.Mutex
-	vals    map[string]secret.Value
-	errs    map[string]error
-	minted  map[string]secret.Value // by output id + path
+	// planning: a reference that cannot be read is listed in the plan as
+	// not compared (plan.Plan.Unverified) instead of failing its output.
+	planning bool
+	mu       sync.Mutex
+	vals     map[string]secret.Value
+	errs     map[string]error
+	minted   map[string]secret.Value // by output id + path
 }
 
 func newSecretCache(resolve func(context.Context, schema.SecretRef) (secret.Value, error)) *secretCache {
@@ -185,4 +188,19 @@ func (r *Reconciler) resolveAll(ctx context.Context, doc *schema.Document, p *pl
 // unreadable reference stops the apply before any write.
 func (r *Reconciler) CheckSecrets(ctx context.Context, doc *schema.Document, p *plan.Plan) error {
 	return r.resolveAll(ctx, doc, p, newSecretCache(r.cfg.Resolve))
+}
+
+// newPlanSecretCache is the cache of Plan: it reads what it can and lets
+// compute list the rest as not compared.
+func newPlanSecretCache(resolve func(context.Context, schema.SecretRef) (secret.Value, error)) *secretCache {
+	c := newSecretCache(resolve)
+	c.planning = true
+	return c
+}
+
+// unverifiedReason is why ref could not be read, without the "resolve
+// secret: env:NAME:" prefix the plan already shows.
+func unverifiedReason(err error, ref schema.SecretRef) string {
+	msg := strings.TrimPrefix(err.Error(), "resolve secret: ")
+	return strings.TrimPrefix(msg, describeRef(ref)+": ")
 }
