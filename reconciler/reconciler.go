@@ -255,7 +255,7 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 		return Result{}, fmt.Errorf("%w: the configuration (or --prune) or a secret value no longer gives the saved plan; run plan again", ErrStalePlan)
 	}
 	if err := r.resolveAll(ctx, doc, c.plan, secrets); err != nil {
-		return Result{Plan: c.plan}, err
+		return Result{}, err // nothing was attempted
 	}
 	log := r.log.With("revision", rev)
 	log.Info("apply started", "changes", len(c.plan.Changes))
