@@ -153,6 +153,7 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 			s.change.Fields = diffManaged("", s.outWant, have)
 		}
 		s.change.Fields, blocked = r.defaultRules(s.change.Fields, o.ID, wantDefault, wantDefaultMon, haveDefault, haveDefaultMon, c.obs.outputs)
+		noteDirectSync(s.change.Fields, o)
 		notePinning(s.change.Fields, o, haveDefault, c.obs.policies)
 		// Secrets.
 		specs := secretSpecs(*o)
