@@ -88,7 +88,15 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 			obs.packages[p.Name] = p
 		}
 	}
+	var broken []error
 	for _, rec := range records {
+		if rec.Kind == "" || rec.ID == "" {
+			// A record that names no object cannot be matched to one: read
+			// as "nothing recorded", it would make fleetform forget what it
+			// owns (and which secrets it verified). It is an error.
+			broken = append(broken, fmt.Errorf("record (cluster %q, kind %q, id %q, owner %q) names no object", rec.Cluster, rec.Kind, rec.ID, rec.Owner))
+			continue
+		}
 		if rec.Cluster == "" {
 			rec.Cluster = r.cfg.Cluster
 		}
@@ -102,6 +110,9 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 			continue
 		}
 		obs.records[key] = rec
+	}
+	if len(broken) > 0 {
+		return nil, fmt.Errorf("observe: load inventory: %d broken record(s) in the state index; fix or delete them: %w", len(broken), errors.Join(broken...))
 	}
 	if checkLicense {
 		obs.license = LicenseLevel(license)
