@@ -139,6 +139,9 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 			write:   map[string]bool{},
 			mint:    map[string]bool{},
 		}
+		if w := dropKafkaProxy(o, s.outWant); w != "" {
+			c.plan.Warnings = append(c.plan.Warnings, w)
+		}
 		have, exists := c.obs.outputs[o.ID]
 		key := s.change.Key()
 		rec, hasRec := c.obs.records[key]

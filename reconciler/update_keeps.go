@@ -1,6 +1,11 @@
 package reconciler
 
-import "github.com/fleetform/fleetform/kibana"
+import (
+	"fmt"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/schema"
+)
 
 // clearedWhenOmitted are the fields Kibana's output update nulls when a PUT
 // body that names the type leaves them out (and fleetform always names the
@@ -65,4 +70,21 @@ func (s *step) keepClearedFields(body map[string]any) {
 			}
 		}
 	}
+}
+
+// dropKafkaProxy removes proxy_id from the managed fields of a kafka output
+// and returns a warning, or "" when there is none to drop. Kibana accepts
+// proxy_id on a kafka output but stores null on every create and update
+// (output.ts: "Kafka does not support proxies — clear any proxy_id silently
+// (#267281)"), so a declared one would be an update on every apply that
+// never converges.
+func dropKafkaProxy(o *schema.Output, want map[string]any) string {
+	if o.Type != "kafka" {
+		return ""
+	}
+	if _, declared := want["proxy_id"]; !declared {
+		return ""
+	}
+	delete(want, "proxy_id")
+	return fmt.Sprintf("output %s declares proxy_id, which Kibana clears on kafka outputs (Kafka does not support proxies); fleetform ignores it, remove it from the configuration", o.ID)
 }

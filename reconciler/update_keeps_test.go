@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
@@ -128,5 +129,23 @@ func assertHolds(t *testing.T, o schema.Output, got kibana.Output) {
 		if !observeSecret(canonicalMap(map[string]any(got)), sp).present() {
 			t.Errorf("Fleet lost %s: %s", sp.Path, fmt.Sprint(got.Field(sp.Path)))
 		}
+	}
+}
+
+// TestSim_KafkaProxyIDIsNotManaged: Kibana stores null for proxy_id on
+// every kafka create and update (output.ts, #267281; fleetsim does the
+// same), so a declared one used to be an update on every apply. It is not
+// managed, and the plan warns.
+func TestSim_KafkaProxyIDIsNotManaged(t *testing.T) {
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main"})
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "k", Name: "kafka", Type: "kafka", Hosts: []string{"kafka1:9092"},
+		ProxyID: ptr("corp-proxy"), KafkaFields: schema.KafkaFields{Topic: "t1"}}}}
+	h.apply(doc)
+	p := h.plan(doc)
+	if !p.Empty() {
+		t.Fatalf("plan after apply wants proxy_id again:\n%s", renderText(p))
+	}
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "output k declares proxy_id, which Kibana clears on kafka outputs") {
+		t.Errorf("warnings = %q", p.Warnings)
 	}
 }
