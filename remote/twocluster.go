@@ -197,6 +197,11 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 		}
 		return reconciler.Result{}, fmt.Errorf("%w (nothing was written):\n%s", ErrPreflight, strings.Join(msgs, "\n"))
 	}
+	// The main apply reads its secret references before its first write;
+	// the remote writes below come first, so read them here.
+	if err := t.Reconciler.CheckSecrets(ctx, fleetView(doc), mainPlan); err != nil {
+		return reconciler.Result{}, err
+	}
 	var outcomes []reconciler.Outcome
 	var errs []error
 	failed := map[string]bool{}
