@@ -26,7 +26,9 @@ func TestSim_UpdateKeepsEveryDeclaredField(t *testing.T) {
 		return schema.Output{ID: "k", Name: "kafka", Type: "kafka", Hosts: []string{"kafka1:9092"},
 			SSL: &schema.SSL{CertificateAuthorities: []string{"CA-KAFKA"}, VerificationMode: "full"},
 			KafkaFields: schema.KafkaFields{AuthType: "user_pass", Username: "fleet", Topic: "t1", Compression: "snappy",
-				SASL: map[string]any{"mechanism": "SCRAM-SHA-512"}, Partition: "round_robin", RoundRobin: map[string]any{"group_events": 2.0}},
+				SASL: map[string]any{"mechanism": "SCRAM-SHA-512"}, Partition: "round_robin", RoundRobin: map[string]any{"group_events": 2.0},
+				Version: "2.6.0", ClientID: "agents", Key: "k1", Timeout: ptr(45), BrokerTimeout: ptr(20), RequiredAcks: ptr(-1),
+				Headers: []map[string]string{{"key": "env", "value": "prod"}}},
 			Secrets: &schema.OutputSecrets{Password: env("KPW")}}
 	}
 	kafkaPlain := func() schema.Output {
@@ -45,6 +47,7 @@ func TestSim_UpdateKeepsEveryDeclaredField(t *testing.T) {
 		cy := "shipper:\n  enabled: true\n"
 		return schema.Output{ID: "es2", Name: "es2", Type: "elasticsearch", Hosts: []string{"https://es2.example:9200"},
 			CATrustedFingerprint: ptr("ABCDEF"), ConfigYAML: &cy, Preset: "custom", Shipper: map[string]any{"disk_queue_enabled": true},
+			WriteToLogsStreams: ptr(true),
 			SSL:     &schema.SSL{CertificateAuthorities: []string{"CA-ES"}, Certificate: "CERT-ES"},
 			Secrets: &schema.OutputSecrets{SSL: &schema.SecretsSSL{Key: env("ESKEY")}}}
 	}
