@@ -77,7 +77,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlagSet("plan", "", stderr)
 	var e engineFlags
 	e.bind(fs)
-	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none")
+	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none (a blocked change always exits 1)")
 	format := fs.String("format", "text", "output `format`: text, json, markdown or github (GitHub Actions annotations)")
 	outFile := fs.String("o", "", "save the plan as JSON to `FILE` for a later apply")
 	rest, err := parseArgs(fs, args)
