@@ -173,4 +173,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
