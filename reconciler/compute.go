@@ -412,6 +412,10 @@ func (r *Reconciler) secretNeed(ctx context.Context, sp secretSpec, have observe
 		return write, "drift: missing in Fleet", nil
 	case have.ID != "" && rec.FleetSecretID != "" && have.ID != rec.FleetSecretID:
 		return write, "drift: secret id changed outside fleetform", nil
+	case rec.Hash == "":
+		// Adopted by import: fleetform has never seen the value, so it
+		// cannot compare it; a changed reference is what makes it write.
+		return needNone, "", nil
 	case !matches():
 		return write, "drift: changed outside fleetform", nil
 	case sp.Ref.Generate || cache == nil:

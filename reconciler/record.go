@@ -81,6 +81,8 @@ func (r *Reconciler) record(ctx context.Context, doc *schema.Document, c *comput
 				sr.Hash = r.cfg.Hasher.Hash(v)
 			case old.Secrets[sp.Path].Hash != "":
 				sr.Hash = old.Secrets[sp.Path].Hash
+			case old.Secrets[sp.Path].RefDescribe == sr.RefDescribe && old.Secrets[sp.Path].FleetSecretID == sr.FleetSecretID:
+				// adopted by import, value unverified: keep it as it is
 			default:
 				continue // never written by fleetform: nothing to remember
 			}

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/fleetform/fleetform/importer"
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/schema"
+)
+
+func init() {
+	registerCommand("import", "write the live Fleet into the repository as YAML (and with --adopt, own it)", runImport)
+}
+
+// runImport implements
+// "fleetform import -c DIR [--kinds K,…] [--select ID,…] [--adopt]".
+// DIR must already declare the clusters (a clusters file); import writes one
+// file per kind beside it, checks that the repository still validates, and
+// prints the secret references to fill in.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("import", "", stderr)
+	var cf clusterFlags
+	cf.bind(fs)
+	kinds := fs.String("kinds", "", "comma-separated `kinds` to import: "+strings.Join(importer.Kinds(), ", ")+" (default: all)")
+	sel := fs.String("select", "", "comma-separated object `ids` to import (default: every object not yet declared)")
+	adopt := fs.Bool("adopt", false, "record ownership of the imported objects in the state index, so the first apply manages them without recreating them")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("unexpected argument %q", rest[0])
+	}
+	doc, err := loadConfig(ctx, cf.dir)
+	if err != nil {
+		return fmt.Errorf("load %s (import needs the clusters declared there first): %w", cf.dir, err)
+	}
+	kb, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana)
+	if err != nil {
+		return fmt.Errorf("connect main kibana: %w", err)
+	}
+	res, err := importer.Import(ctx, kb, importer.Options{
+		Kinds: splitList(*kinds), Select: splitList(*sel), Declared: declaredKeys(doc),
+	})
+	if err != nil {
+		return err
+	}
+	if len(res.Objects) == 0 {
+		fmt.Fprintln(stdout, "Nothing to import: every object of the selected kinds is declared already.")
+		printSkipped(stdout, res)
+		return nil
+	}
+	written, err := writeImported(cf.dir, res.Files)
+	if err != nil {
+		return err
+	}
+	// The written repository must load; if it does not, take the files back.
+	doc, err = loadConfig(ctx, cf.dir)
+	if err != nil {
+		for _, p := range written {
+			os.Remove(p)
+		}
+		return fmt.Errorf("the imported files do not validate, so none were kept: %w", err)
+	}
+	fmt.Fprintf(stdout, "Imported %s into %s:\n", countObjects(res.Objects), cf.dir)
+	for _, p := range written {
+		fmt.Fprintf(stdout, "  %s\n", p)
+	}
+	printSkipped(stdout, res)
+	if *adopt {
+		r, err := reconciler.Connect(ctx, doc, reconciler.ConnectOptions{Instance: cf.instance, StateIndex: cf.stateIndex, Logger: cf.logger(stderr)})
+		if err != nil {
+			return err
+		}
+		adopted, refused, err := r.Adopt(ctx, doc, dirRevision(cf.dir))
+		if err != nil {
+			return fmt.Errorf("adopt: %w", err)
+		}
+		fmt.Fprintf(stdout, "\nAdopted %d objects: fleetform now owns them (recorded in the state index).\n", len(adopted))
+		for _, k := range refused {
+			fmt.Fprintf(stdout, "  not adopted (differs from Fleet or owned by another instance): %s\n", k)
+		}
+	}
+	if len(res.Env) > 0 {
+		fmt.Fprintln(stdout, "\nSecrets were not read. Provide each reference before plan or apply:")
+		for _, e := range res.Env {
+			fmt.Fprintf(stdout, "  export %s=...   # %s %s %s\n", e.Name, e.Kind, e.ID, e.Path)
+		}
+	}
+	fmt.Fprintf(stdout, "\nNext: review the files, then run fleetform plan -c %s (it should say \"No changes\").\n", cf.dir)
+	return nil
+}
+
+// writeImported writes the files into dir, refusing to overwrite any.
+func writeImported(dir string, files []importer.File) ([]string, error) {
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if _, err := os.Lstat(p); err == nil {
+			return nil, fmt.Errorf("%s exists already; import writes new files only (move it aside, or import with --kinds/--select what it lacks)", p)
+		}
+	}
+	var written []string
+	for _, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
+			for _, w := range written {
+				os.Remove(w)
+			}
+			return nil, fmt.Errorf("write %s: %w", p, err)
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
+
+// declaredKeys are the plan keys of doc's main-cluster objects.
+func declaredKeys(doc *schema.Document) map[string]bool {
+	keys := map[string]bool{}
+	for _, o := range doc.Outputs {
+		keys[plan.Key("main", plan.KindOutput, o.ID)] = true
+	}
+	for _, p := range doc.AgentPolicies {
+		keys[plan.Key("main", plan.KindAgentPolicy, p.ID)] = true
+	}
+	for _, p := range doc.Packages {
+		keys[plan.Key("main", plan.KindPackage, p.Name)] = true
+	}
+	return keys
+}
+
+func printSkipped(w io.Writer, res *importer.Result) {
+	if len(res.Skipped) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nNot imported:")
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "  %s %s: %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, s.Reason)
+	}
+}
+
+func countObjects(objs []importer.Object) string {
+	counts := map[string]int{}
+	for _, o := range objs {
+		counts[o.Kind]++
+	}
+	var parts []string
+	for _, k := range importer.Kinds() {
+		if n := counts[k]; n > 0 {
+			noun := strings.ReplaceAll(k, "_", " ")
+			if n != 1 {
+				noun += "s"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", n, noun))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// TestImport_ThenPlanIsEmpty is the README's "Start from an existing Fleet":
+// a Fleet made in the UI (here: through the API), import --adopt, then plan
+// says "No changes" and exits 0 with --detailed-exitcode. No secret value
+// reaches stdout, stderr or the written files.
+func TestImport_ThenPlanIsEmpty(t *testing.T) {
+	t.Setenv("FLEETFORM_TEST_PW", "changeme")
+	seed := &fleetsim.SeedFile{Clusters: map[string]*fleetsim.ClusterSeed{"main": {
+		Outputs: []map[string]any{{"id": "ls-preconf", "name": "Logstash (kibana.yml)", "type": "logstash", "hosts": []any{"ls.internal:5044"}}},
+	}}}
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	if err := sim.Seed(seed); err != nil {
+		t.Fatal(err)
+	}
+	main := sim.Cluster("main")
+	kb, err := kibana.New(main.KibanaURL(), kibana.Auth{Username: "elastic", Password: secret.New("changeme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token, kafkaPW = "brownfield-service-token-value", "brownfield-kafka-password"
+	ctx := t.Context()
+	for _, body := range []map[string]any{
+		{"id": "remote-west", "name": "West", "type": "remote_elasticsearch", "hosts": []any{"https://es.west.example:9200"}, "secrets": map[string]any{"service_token": token}},
+		{"id": "kafka-1", "name": "Kafka", "type": "kafka", "hosts": []any{"kafka.example:9092"}, "topic": "logs", "auth_type": "user_pass", "username": "fleet",
+			"secrets": map[string]any{"password": kafkaPW}, "sasl": map[string]any{"mechanism": "SCRAM-SHA-512"}},
+	} {
+		if _, err := kb.CreateOutput(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := kb.CreateAgentPolicy(ctx, map[string]any{"id": "prod", "name": "Prod", "namespace": "prod", "data_output_id": "remote-west"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kb.InstallPackage(ctx, "nginx", "2.0.0", true); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	clusters := fmt.Sprintf(`clusters:
+  main:
+    kibana: {url: %s, auth: {basic: {username: elastic, password: {env: FLEETFORM_TEST_PW}}}}
+    elasticsearch: {url: %s, auth: {basic: {username: elastic, password: {env: FLEETFORM_TEST_PW}}}}
+`, main.KibanaURL(), main.ESURL())
+	if err := os.WriteFile(filepath.Join(dir, "clusters.yaml"), []byte(clusters), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, []string{"import", "-c", dir, "--adopt"}, &stdout, &stderr); err != nil {
+		t.Fatalf("import: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"Imported 1 package, 3 outputs, 1 agent policy into " + dir,
+		"output ls-preconf: preconfigured in kibana.yml",
+		"export OUTPUT_REMOTE_WEST_SERVICE_TOKEN=...   # output remote-west secrets.service_token",
+		"export OUTPUT_KAFKA_1_PASSWORD=...   # output kafka-1 secrets.password",
+		"Adopted 5 objects",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	all := out + stderr.String()
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		all += string(b)
+	}
+	for _, v := range []string{token, kafkaPW} {
+		if strings.Contains(all, v) {
+			t.Errorf("a secret value leaked into import's output or files")
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(ctx, []string{"plan", "-c", dir, "--detailed-exitcode"}, &stdout, &stderr); err != nil {
+		t.Fatalf("plan after import: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "No changes.") {
+		t.Errorf("plan after import:\n%s", stdout.String())
+	}
+	// Apply with the secret references filled in writes nothing to Fleet:
+	// the adopted secrets are not compared, so not rewritten.
+	t.Setenv("OUTPUT_REMOTE_WEST_SERVICE_TOKEN", token)
+	t.Setenv("OUTPUT_KAFKA_1_PASSWORD", kafkaPW)
+	sim.ClearRequests()
+	stdout.Reset()
+	if err := run(ctx, []string{"apply", "-c", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("apply after import: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	for _, w := range writesOf(sim) {
+		if strings.HasPrefix(w, "kibana ") {
+			t.Errorf("apply after import wrote to Fleet: %s", w)
+		}
+	}
+	// A second import has nothing left to take over, and writes nothing.
+	stdout.Reset()
+	if err := run(ctx, []string{"import", "-c", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("second import: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "Nothing to import") {
+		t.Errorf("second import:\n%s", stdout.String())
+	}
+}
+
+// TestImport_RefusesToOverwrite: an existing file of the same name is never
+// replaced, and nothing is written.
+func TestImport_RefusesToOverwrite(t *testing.T) {
+	t.Setenv("FLEETFORM_TEST_PW", "changeme")
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	main := sim.Cluster("main")
+	dir := t.TempDir()
+	clusters := fmt.Sprintf("clusters:\n  main:\n    kibana: {url: %s, auth: {basic: {username: elastic, password: {env: FLEETFORM_TEST_PW}}}}\n    elasticsearch: {url: %s, auth: {basic: {username: elastic, password: {env: FLEETFORM_TEST_PW}}}}\n", main.KibanaURL(), main.ESURL())
+	os.WriteFile(filepath.Join(dir, "clusters.yaml"), []byte(clusters), 0o644)
+	os.WriteFile(filepath.Join(dir, "outputs.yaml"), []byte("# mine\n"), 0o644)
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"import", "-c", dir}, &stdout, &stderr)
+	if err == nil || !strings.Contains(stderr.String(), "outputs.yaml exists already") {
+		t.Fatalf("want a refusal naming outputs.yaml, got %v\n%s", err, stderr.String())
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "outputs.yaml")); string(b) != "# mine\n" {
+		t.Errorf("outputs.yaml was overwritten: %q", b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "agent_policies.yaml")); err == nil {
+		t.Errorf("agent_policies.yaml was written although the import was refused")
+	}
+}
