@@ -612,6 +612,10 @@ func (r *Reconciler) computePackages(doc *schema.Document, c *computed) {
 		case !installed:
 			s.change.Action = plan.Create
 			s.change.Fields = []plan.FieldDiff{{Path: "version", After: p.Version}}
+			if latest := c.obs.latest[p.Name]; pinnedBelowLatest(want, latest) {
+				s.force = true
+				s.change.Fields[0].Note = belowLatestNote(latest)
+			}
 		case have.InstallStatus != "" && have.InstallStatus != "installed":
 			s.pkgHave = &have
 			s.change.Action = plan.Update
@@ -624,6 +628,8 @@ func (r *Reconciler) computePackages(doc *schema.Document, c *computed) {
 			note := ""
 			if s.force {
 				note = "downgrade (installed with force)"
+			} else if latest := c.obs.latest[p.Name]; pinnedBelowLatest(want, latest) {
+				s.force, note = true, belowLatestNote(latest)
 			}
 			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion, After: want, Note: note}}
 		case !hasRec:

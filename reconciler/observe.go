@@ -22,7 +22,10 @@ type observation struct {
 	outputs  map[string]map[string]any // by id, canonical JSON values; may hold clear-text credentials
 	policies map[string]kibana.AgentPolicy
 	packages map[string]kibana.Package // installed (any install status other than not_installed)
-	records  map[string]Record         // by plan.Key
+	// latest is the registry's newest version of every package Kibana
+	// lists (the list item's version), installed or not; see packages.go.
+	latest  map[string]string
+	records map[string]Record // by plan.Key
 	// foreign lists, by plan.Key, the other fleetform instances that own an
 	// object (their records in the shared state index).
 	foreign map[string][]string
@@ -75,6 +78,7 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 		outputs:  make(map[string]map[string]any, len(outputs)),
 		policies: make(map[string]kibana.AgentPolicy, len(policies)),
 		packages: map[string]kibana.Package{},
+		latest:   latestVersions(packages),
 		records:  make(map[string]Record, len(records)),
 	}
 	for _, o := range outputs {

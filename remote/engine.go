@@ -694,6 +694,7 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		in.Main = append(in.Main, Package{Name: p.Name, Version: p.Version, Status: p.Status})
 	}
 	in.Remote = remotePackages(ro.packages, w.ledger, t.cluster.Name)
+	in.RemoteLatest = latestVersions(ro.packages)
 	for _, p := range ro.policies {
 		agentless, _ := p.Raw["supports_agentless"].(bool)
 		in.RemotePolicies = append(in.RemotePolicies, PackagePolicy{ID: p.ID, Name: p.Name, Package: p.Package.Name, Agents: p.Agents, Agentless: agentless})
@@ -722,7 +723,7 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 				ch.Fields[0].Before = before
 			}
 			run = func(ctx context.Context) error {
-				err := kb.InstallPackage(ctx, d.Package, d.Version, true)
+				err := kb.InstallPackage(ctx, d.Package, d.Version, d.Force)
 				return recordSync(ctx, ledger, cluster, d.Package, d.Version, now(), err, true)
 			}
 		case SyncUninstall:
