@@ -60,6 +60,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	}
 	r.computePackages(doc, c)
 	r.computeOutputs(ctx, doc, c, cache)
+	r.blockUnsupported(c)
 	r.computePolicies(doc, c)
 	r.computePrune(doc, c, prune)
 	for _, s := range c.steps {
