@@ -137,6 +137,7 @@ func New(baseURL string, auth Auth, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	c.hc = wrapTransport(c.hc)
 	return c, nil
 }
 
