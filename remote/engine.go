@@ -156,6 +156,7 @@ type remoteObs struct {
 	outputs   map[string]kibana.Output // nil without a Kibana
 	packages  []kibana.Package
 	policies  []kibana.PackagePolicy
+	version   string // the remote's Kibana version; "" without a Kibana (version.go)
 }
 
 // world is everything the remote side of a plan reads.
@@ -239,6 +240,14 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		})
 		if c.Kibana == nil {
 			continue
+		}
+		if vr, ok := c.Kibana.(reconciler.VersionReader); ok {
+			wg.Go(func() {
+				var err error
+				if ro.version, err = vr.KibanaVersion(ctx); err != nil {
+					fail("observe %s: kibana version: %w", name, err)
+				}
+			})
 		}
 		wg.Go(func() {
 			outs, err := c.Kibana.ListOutputs(ctx)
@@ -325,6 +334,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 	for _, t := range ts {
 		ro := w.remotes[t.cluster.Name]
 		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe)...)
+		c.problems = append(c.problems, versionProblems(t, ro.version)...)
 		e.computeCredentials(c, t, ro, w, mainPlan)
 		e.computeLink(c, t, ro)
 		e.computeESOutput(c, t, ro)
