@@ -29,9 +29,9 @@ type feature struct {
 // config-schema refuses an unknown type or key with 400.
 var (
 	featRemoteES = feature{"type remote_elasticsearch", "8.12.0",
-		"remote_elasticsearch output type, Kibana 8.12 (common/constants/output.ts outputType.RemoteElasticsearch)"}
+		"outputType.RemoteElasticsearch, released in 8.12.0 (elastic/ingest-docs#824)"}
 	featSecrets = feature{"output secrets", "8.12.0",
-		"Fleet output secrets, Kibana 8.12 (OUTPUT_SECRETS_MINIMUM_FLEET_SERVER_VERSION = '8.12.0', server/services/secrets.ts)"}
+		"output secrets, 8.12 (OUTPUT_SECRETS_MINIMUM_FLEET_SERVER_VERSION = '8.12.0' in server/services/secrets.ts)"}
 	// sync_integrations, kibana_url, kibana_api_key: kibana PR #208516 (9.1);
 	// sync_uninstalled_integrations: kibana PR #217144, merged April 2025
 	// before the 9.1 branch; all in types/models/output.ts of 9.1.
