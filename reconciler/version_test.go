@@ -72,3 +72,22 @@ func TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply(t *testing.T) {
 		})
 	}
 }
+
+func TestKibanaAtLeast(t *testing.T) {
+	tests := []struct {
+		v, since string
+		want     bool
+	}{
+		{"9.1.0", "9.1.0", true},
+		{"9.0.7", "9.1.0", false},
+		{"10.0.0", "9.1.0", true},
+		{"9.1.0-SNAPSHOT", "9.1.0", true}, // a snapshot of 9.1 has 9.1's routes
+		{"8.12.0", "8.12.0", true},
+		{"8.11.4", "8.12.0", false},
+	}
+	for _, tt := range tests {
+		if got := kibanaAtLeast(tt.v, tt.since); got != tt.want {
+			t.Errorf("kibanaAtLeast(%q, %q) = %v, want %v", tt.v, tt.since, got, tt.want)
+		}
+	}
+}
