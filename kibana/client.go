@@ -137,6 +137,7 @@ func New(baseURL string, auth Auth, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	c.hc = wrapTransport(c.hc)
 	return c, nil
 }
 
@@ -157,6 +158,9 @@ type request struct {
 	// doneOnRetry recognises, on a later try, the error that means an
 	// earlier try whose answer was lost did the work.
 	doneOnRetry func(*APIError) bool
+	// noSpace sends the path without the space prefix (Kibana core routes
+	// such as /api/status).
+	noSpace bool
 }
 
 // do sends r, retrying per the policy, and decodes a 2xx JSON answer into
@@ -171,6 +175,9 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 	}
 	fullPath := c.pathFor(r.path)
+	if r.noSpace {
+		fullPath = r.path
+	}
 	rawURL := c.base.String() + fullPath
 	if q := r.query.Encode(); q != "" {
 		rawURL += "?" + q

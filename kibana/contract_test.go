@@ -39,7 +39,10 @@ type specOp struct {
 func TestContract_RequestsMatchKibanaOpenAPI(t *testing.T) {
 	raw, err := os.ReadFile(specPath)
 	if err != nil {
-		t.Skipf("Kibana OpenAPI spec not available (%v); this test needs ../shared/specs", err)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Kibana OpenAPI spec not available under CI: %v", err)
+		}
+		t.Skipf("Kibana OpenAPI spec not available (%v); put the team's shared specs directory beside the repository (../shared/specs)", err)
 	}
 	var doc struct {
 		Paths map[string]map[string]specOp `yaml:"paths"`

@@ -62,6 +62,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	}
 	r.computePackages(doc, c)
 	r.computeOutputs(ctx, doc, c, cache)
+	r.blockUnsupported(c)
 	r.computePolicies(doc, c)
 	r.computePrune(doc, c, prune)
 	for _, s := range c.steps {
@@ -626,6 +627,10 @@ func (r *Reconciler) computePackages(doc *schema.Document, c *computed) {
 		case !installed:
 			s.change.Action = plan.Create
 			s.change.Fields = []plan.FieldDiff{{Path: "version", After: p.Version}}
+			if latest := c.obs.latest[p.Name]; pinnedBelowLatest(want, latest) {
+				s.force = true
+				s.change.Fields[0].Note = belowLatestNote(latest)
+			}
 		case have.InstallStatus != "" && have.InstallStatus != "installed":
 			s.pkgHave = &have
 			s.change.Action = plan.Update
@@ -638,6 +643,8 @@ func (r *Reconciler) computePackages(doc *schema.Document, c *computed) {
 			note := ""
 			if s.force {
 				note = "downgrade (installed with force)"
+			} else if latest := c.obs.latest[p.Name]; pinnedBelowLatest(want, latest) {
+				s.force, note = true, belowLatestNote(latest)
 			}
 			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion, After: want, Note: note}}
 		case !hasRec:

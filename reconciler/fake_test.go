@@ -433,7 +433,9 @@ func (f *fakeFleet) InstallPackage(ctx context.Context, name, version string, fo
 	if version == "" {
 		version = f.latest[name]
 	}
-	if old, ok := f.packages[name]; ok && compareVersions(version, old) < 0 && !force {
+	// Kibana's rule (services/epm/packages/install.ts): a version below the
+	// registry's latest needs force, unless it reinstalls the installed one.
+	if latest, ok := f.latest[name]; ok && compareVersions(version, latest) < 0 && !force && f.packages[name] != version {
 		return apiErr("POST", p, 400, name+"-"+version+" is out-of-date and cannot be installed or updated")
 	}
 	f.packages[name] = version

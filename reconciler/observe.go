@@ -22,7 +22,10 @@ type observation struct {
 	outputs  map[string]map[string]any // by id, canonical JSON values; may hold clear-text credentials
 	policies map[string]kibana.AgentPolicy
 	packages map[string]kibana.Package // installed (any install status other than not_installed)
-	records  map[string]Record         // by plan.Key
+	// latest is the registry's newest version of every package Kibana
+	// lists (the list item's version), installed or not; see packages.go.
+	latest  map[string]string
+	records map[string]Record // by plan.Key
 	// foreign lists, by plan.Key, the other fleetform instances that own an
 	// object (their records in the shared state index).
 	foreign map[string][]string
@@ -35,7 +38,10 @@ type observation struct {
 	// below platinum that a fleet_server or synthetics integration may exempt.
 	packagePolicies     []kibana.PackagePolicy
 	packagePoliciesRead bool
-	// fingerprint digests all of the above (see fingerprint).
+	// kibanaVersion is the cluster's Kibana version (GET /api/status), ""
+	// when Config.Fleet cannot read it (see version.go).
+	kibanaVersion string
+	// fingerprint digests all of the above but kibanaVersion (see fingerprint).
 	fingerprint string
 }
 
@@ -62,7 +68,15 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	if checkLicense {
 		wg.Go(func() { license, errs[4] = r.cfg.License.License(ctx) })
 	}
+	var kibanaVersion string
+	var versionErr error
+	if vr, ok := r.cfg.Fleet.(VersionReader); ok {
+		wg.Go(func() { kibanaVersion, versionErr = vr.KibanaVersion(ctx) })
+	}
 	wg.Wait()
+	if versionErr != nil {
+		return nil, fmt.Errorf("observe: read kibana version: %w", versionErr)
+	}
 	for i, what := range []string{"list outputs", "list agent policies", "list packages", "load inventory", "read licence"} {
 		if errs[i] != nil {
 			errs[i] = fmt.Errorf("observe: %s: %w", what, errs[i])
@@ -72,10 +86,12 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 		return nil, err
 	}
 	obs := &observation{
-		outputs:  make(map[string]map[string]any, len(outputs)),
-		policies: make(map[string]kibana.AgentPolicy, len(policies)),
-		packages: map[string]kibana.Package{},
-		records:  make(map[string]Record, len(records)),
+		outputs:       make(map[string]map[string]any, len(outputs)),
+		policies:      make(map[string]kibana.AgentPolicy, len(policies)),
+		packages:      map[string]kibana.Package{},
+		latest:        latestVersions(packages),
+		kibanaVersion: kibanaVersion,
+		records:       make(map[string]Record, len(records)),
 	}
 	for _, o := range outputs {
 		obs.outputs[o.ID()] = canonicalMap(map[string]any(o))

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fleetform/fleetform/kibana"
 )
 
 // Install statuses of an integration package (Kibana's epm-packages
@@ -76,7 +78,11 @@ type SyncInput struct {
 	// agents. Kibana deletes those policies with the package. Policies in
 	// use by agents always block.
 	ForceUninstall bool
-	Now            time.Time
+	// RemoteLatest maps a package to the newest version the remote's Kibana
+	// lists (GET /api/fleet/epm/packages item version: the registry's
+	// latest). Installing below it needs force (see withForce).
+	RemoteLatest map[string]string
+	Now          time.Time
 }
 
 // SyncAction is what direct sync does with one package on one remote.
@@ -105,6 +111,9 @@ type SyncDecision struct {
 	Agents int
 	// RetryAt is when a failed install may be retried (skip while waiting).
 	RetryAt time.Time
+	// Force is sent with the install: the version is below the remote's
+	// latest, which Kibana refuses without it.
+	Force bool
 }
 
 // DecideSync computes the direct-sync decision for one remote, sorted by
@@ -126,7 +135,7 @@ func DecideSync(in SyncInput) []SyncDecision {
 			continue
 		}
 		onMain[m.Name] = true
-		out = append(out, decideInstall(m, remote, in.Now))
+		out = append(out, withForce(decideInstall(m, remote, in.Now), in.RemoteLatest))
 	}
 	for name, seen := range in.Seen {
 		if onMain[name] {
@@ -167,6 +176,23 @@ func decideInstall(m Package, remote map[string]Package, now time.Time) SyncDeci
 	default:
 		d.Reason = fmt.Sprintf("upgrade on the remote from %s to %s", r.Version, m.Version)
 	}
+	return d
+}
+
+// withForce marks an install of a version below the remote's latest to be
+// sent with force, and says so. Kibana refuses such an install otherwise:
+// 400 "<name>-<version> is out-of-date and cannot be installed or updated"
+// (x-pack/platform/plugins/shared/fleet/server/services/epm/packages/install.ts).
+// Kibana's own sync task (tasks/sync_integrations/sync_integrations_on_remote.ts)
+// always forces; fleetform forces only when needed, because force also makes
+// Kibana accept a package whose signature verification failed.
+func withForce(d SyncDecision, latest map[string]string) SyncDecision {
+	l := latest[d.Package]
+	if d.Action != SyncInstall || d.Version == "" || l == "" || compareVersions(d.Version, l) >= 0 {
+		return d
+	}
+	d.Force = true
+	d.Reason += fmt.Sprintf("; pinned below latest %s: installed with force", l)
 	return d
 }
 
@@ -269,4 +295,16 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// latestVersions maps each package Kibana lists to its list item's version,
+// the registry's latest (services/epm/packages/get.ts getPackages).
+func latestVersions(pkgs []kibana.Package) map[string]string {
+	out := make(map[string]string, len(pkgs))
+	for _, p := range pkgs {
+		if p.Version != "" {
+			out[p.Name] = p.Version
+		}
+	}
+	return out
 }

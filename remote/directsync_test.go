@@ -263,3 +263,41 @@ func TestNormalizeHost(t *testing.T) {
 		}
 	}
 }
+
+// TestInstallTS_DirectSyncForcesBelowRemoteLatest follows Kibana's
+// services/epm/packages/install.ts: a version below the registry's latest
+// is refused without force (400 "<name>-<version> is out-of-date and cannot
+// be installed or updated"). Direct sync installs main's version on the
+// remote, so it forces exactly when that version is below the remote's
+// latest, and says so.
+func TestInstallTS_DirectSyncForcesBelowRemoteLatest(t *testing.T) {
+	main := []Package{{Name: "nginx", Version: "2.0.0", Status: StatusInstalled}}
+	tests := []struct {
+		name      string
+		latest    map[string]string
+		remote    []Package
+		wantForce bool
+		wantNote  bool
+	}{
+		{name: "absent, remote latest newer", latest: map[string]string{"nginx": "2.1.0"}, wantForce: true, wantNote: true},
+		{name: "upgrade, remote latest newer", latest: map[string]string{"nginx": "2.1.0"},
+			remote: []Package{{Name: "nginx", Version: "1.25.1", Status: StatusInstalled}}, wantForce: true, wantNote: true},
+		{name: "main's version is the remote's latest", latest: map[string]string{"nginx": "2.0.0"}},
+		{name: "remote registry lags behind main", latest: map[string]string{"nginx": "1.25.1"}},
+		{name: "latest unknown", latest: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := DecideSync(SyncInput{Main: main, Remote: tt.remote, RemoteLatest: tt.latest})
+			if len(got) != 1 || got[0].Action != SyncInstall {
+				t.Fatalf("decisions = %+v", got)
+			}
+			if got[0].Force != tt.wantForce {
+				t.Errorf("force = %v, want %v", got[0].Force, tt.wantForce)
+			}
+			if has := strings.Contains(got[0].Reason, "pinned below latest 2.1.0: installed with force"); has != tt.wantNote {
+				t.Errorf("reason %q: note present = %v, want %v", got[0].Reason, has, tt.wantNote)
+			}
+		})
+	}
+}

@@ -156,6 +156,7 @@ type remoteObs struct {
 	outputs   map[string]kibana.Output // nil without a Kibana
 	packages  []kibana.Package
 	policies  []kibana.PackagePolicy
+	version   string // the remote's Kibana version; "" without a Kibana (version.go)
 }
 
 // world is everything the remote side of a plan reads.
@@ -239,6 +240,14 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		})
 		if c.Kibana == nil {
 			continue
+		}
+		if vr, ok := c.Kibana.(reconciler.VersionReader); ok {
+			wg.Go(func() {
+				var err error
+				if ro.version, err = vr.KibanaVersion(ctx); err != nil {
+					fail("observe %s: kibana version: %w", name, err)
+				}
+			})
 		}
 		wg.Go(func() {
 			outs, err := c.Kibana.ListOutputs(ctx)
@@ -325,6 +334,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 	for _, t := range ts {
 		ro := w.remotes[t.cluster.Name]
 		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe)...)
+		c.problems = append(c.problems, versionProblems(t, ro.version)...)
 		e.computeCredentials(c, t, ro, w, mainPlan)
 		e.computeLink(c, t, ro)
 		e.computeESOutput(c, t, ro)
@@ -694,6 +704,7 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		in.Main = append(in.Main, Package{Name: p.Name, Version: p.Version, Status: p.Status})
 	}
 	in.Remote = remotePackages(ro.packages, w.ledger, t.cluster.Name)
+	in.RemoteLatest = latestVersions(ro.packages)
 	for _, p := range ro.policies {
 		agentless, _ := p.Raw["supports_agentless"].(bool)
 		in.RemotePolicies = append(in.RemotePolicies, PackagePolicy{ID: p.ID, Name: p.Name, Package: p.Package.Name, Agents: p.Agents, Agentless: agentless})
@@ -722,7 +733,7 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 				ch.Fields[0].Before = before
 			}
 			run = func(ctx context.Context) error {
-				err := kb.InstallPackage(ctx, d.Package, d.Version, true)
+				err := kb.InstallPackage(ctx, d.Package, d.Version, d.Force)
 				return recordSync(ctx, ledger, cluster, d.Package, d.Version, now(), err, true)
 			}
 		case SyncUninstall:

@@ -1,0 +1,110 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// VersionReader reads the Kibana version of the cluster (GET /api/status,
+// version.number); *kibana.Client implements it. When Config.Fleet
+// implements it, the plan blocks every declared feature the cluster's
+// Kibana is too old for, instead of letting Kibana answer 400 mid-apply.
+type VersionReader interface {
+	KibanaVersion(ctx context.Context) (string, error)
+}
+
+// feature is a versioned part of Fleet's output API a declaration can use.
+type feature struct {
+	name  string // as the plan names it
+	since string // first Kibana version that accepts it
+	// source is where that is established.
+	source string
+}
+
+// The versioned output features fleetform can send. An older Kibana's
+// config-schema refuses an unknown type or key with 400.
+var (
+	featRemoteES = feature{"type remote_elasticsearch", "8.12.0",
+		"outputType.RemoteElasticsearch, released in 8.12.0 (elastic/ingest-docs#824)"}
+	featSecrets = feature{"output secrets", "8.12.0",
+		"output secrets, 8.12 (OUTPUT_SECRETS_MINIMUM_FLEET_SERVER_VERSION = '8.12.0' in server/services/secrets.ts)"}
+	// sync_integrations, kibana_url, kibana_api_key: kibana PR #208516 (9.1);
+	// sync_uninstalled_integrations: kibana PR #217144, merged April 2025
+	// before the 9.1 branch; all in types/models/output.ts of 9.1.
+	featSyncIntegrations = feature{"sync_integrations", "9.1.0", "kibana PR #208516, types/models/output.ts (9.1)"}
+	featKibanaURL        = feature{"kibana_url", "9.1.0", "kibana PR #208516, types/models/output.ts (9.1)"}
+	featKibanaAPIKey     = feature{"kibana_api_key", "9.1.0", "kibana PR #208516, types/models/output.ts (9.1)"}
+	featSyncUninstalled  = feature{"sync_uninstalled_integrations", "9.1.0", "kibana PR #217144, types/models/output.ts (9.1)"}
+)
+
+// outputFeatures lists the versioned features a declared output uses.
+func outputFeatures(o *schema.Output) []feature {
+	var out []feature
+	if o.Type == "remote_elasticsearch" {
+		out = append(out, featRemoteES)
+	}
+	if o.Secrets != nil && (o.Secrets.ServiceToken != nil || o.Secrets.Password != nil || o.Secrets.SSL != nil && o.Secrets.SSL.Key != nil) {
+		out = append(out, featSecrets)
+	}
+	if o.SyncIntegrations != nil {
+		out = append(out, featSyncIntegrations)
+	}
+	if o.KibanaURL != "" {
+		out = append(out, featKibanaURL)
+	}
+	if o.KibanaAPIKey != nil {
+		out = append(out, featKibanaAPIKey)
+	}
+	if o.SyncUninstalledIntegrations != nil {
+		out = append(out, featSyncUninstalled)
+	}
+	return out
+}
+
+// kibanaAtLeast reports whether Kibana version v has what came in since.
+// A snapshot or pre-release of a version has that version's features.
+func kibanaAtLeast(v, since string) bool {
+	core, _, _ := strings.Cut(v, "-")
+	return compareVersions(core, since) >= 0
+}
+
+// missingFeatures returns the features of fs that Kibana version v lacks.
+func missingFeatures(v string, fs []feature) []feature {
+	var out []feature
+	for _, f := range fs {
+		if v != "" && !kibanaAtLeast(v, f.since) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// blockUnsupported turns every output create or update that needs a feature
+// the cluster's Kibana lacks into a blocked change naming the version it
+// needs. An output that is already as declared is left alone.
+func (r *Reconciler) blockUnsupported(c *computed) {
+	v := c.obs.kibanaVersion
+	if v == "" {
+		return
+	}
+	for _, s := range c.steps {
+		if s.out == nil || (s.change.Action != plan.Create && s.change.Action != plan.Update) {
+			continue
+		}
+		missing := missingFeatures(v, outputFeatures(s.out))
+		if len(missing) == 0 {
+			continue
+		}
+		parts := make([]string, len(missing))
+		for i, f := range missing {
+			parts[i] = fmt.Sprintf("%s needs Kibana %s", f.name, f.since)
+		}
+		s.change.Action = plan.Blocked
+		s.change.Reason = fmt.Sprintf("cluster %s runs Kibana %s: %s; upgrade Kibana or remove %s from the declaration",
+			r.cfg.Cluster, v, strings.Join(parts, ", "), pick(len(missing), "it", "them"))
+	}
+}

@@ -1,0 +1,93 @@
+package reconciler
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/plan"
+)
+
+// TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply: fleetform reads
+// the cluster's Kibana version (GET /api/status version.number, Kibana
+// src/core/packages/status/server-internal/src/routes/status.ts) and blocks
+// a declared output that needs a newer Kibana (types/models/output.ts of the
+// version that added each field), naming the version it needs, instead of
+// sending a request Kibana refuses with 400 mid-apply.
+func TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply(t *testing.T) {
+	tests := []struct {
+		version     string
+		wantBlocked bool
+		wantReason  []string
+		notReason   []string
+	}{
+		{version: "8.11.4", wantBlocked: true, wantReason: []string{"Kibana 8.11.4", "type remote_elasticsearch needs Kibana 8.12.0",
+			"output secrets needs Kibana 8.12.0", "sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0", "kibana_api_key needs Kibana 9.1.0"}},
+		{version: "8.15.0", wantBlocked: true, wantReason: []string{"sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0"},
+			notReason: []string{"remote_elasticsearch", "secrets"}},
+		{version: "9.1.0"},
+		{version: "9.3.0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.version, func(t *testing.T) {
+			h := newRemoteHarness(t, fleetsim.ClusterConfig{Name: "main", Version: tt.version})
+			doc := remoteDoc()
+			p := h.plan(doc)
+			var out *plan.Change
+			for i := range p.Changes {
+				if p.Changes[i].Kind == plan.KindOutput && p.Changes[i].ID == "remote-west" {
+					out = &p.Changes[i]
+				}
+			}
+			if out == nil {
+				t.Fatalf("no change for remote-west:\n%s", renderText(p))
+			}
+			if got := out.Action == plan.Blocked; got != tt.wantBlocked {
+				t.Fatalf("blocked = %v, want %v: %s", got, tt.wantBlocked, out.Reason)
+			}
+			for _, w := range tt.wantReason {
+				if !strings.Contains(out.Reason, w) {
+					t.Errorf("reason %q lacks %q", out.Reason, w)
+				}
+			}
+			for _, w := range tt.notReason {
+				if strings.Contains(out.Reason, w) {
+					t.Errorf("reason %q names %q, which Kibana %s has", out.Reason, w, tt.version)
+				}
+			}
+			if !tt.wantBlocked {
+				return
+			}
+			// Apply sends no write for the blocked output (no 400 from Kibana).
+			h.sim.ClearRequests()
+			res, err := h.r.Apply(t.Context(), doc, nil, ApplyOptions{})
+			if err == nil {
+				t.Fatalf("apply of a blocked plan succeeded: %+v", res)
+			}
+			for _, w := range h.writes() {
+				if strings.Contains(w, "/api/fleet/outputs") {
+					t.Errorf("apply wrote %s for a blocked output", w)
+				}
+			}
+		})
+	}
+}
+
+func TestKibanaAtLeast(t *testing.T) {
+	tests := []struct {
+		v, since string
+		want     bool
+	}{
+		{"9.1.0", "9.1.0", true},
+		{"9.0.7", "9.1.0", false},
+		{"10.0.0", "9.1.0", true},
+		{"9.1.0-SNAPSHOT", "9.1.0", true}, // a snapshot of 9.1 has 9.1's routes
+		{"8.12.0", "8.12.0", true},
+		{"8.11.4", "8.12.0", false},
+	}
+	for _, tt := range tests {
+		if got := kibanaAtLeast(tt.v, tt.since); got != tt.want {
+			t.Errorf("kibanaAtLeast(%q, %q) = %v, want %v", tt.v, tt.since, got, tt.want)
+		}
+	}
+}
