@@ -17,6 +17,11 @@ type kstate struct {
 	AgentPolicies   map[string]*agentPolicy   `json:"agent_policies"`
 	PackagePolicies map[string]*packagePolicy `json:"package_policies"`
 	Packages        map[string]*installation  `json:"packages"` // epm-packages, by name
+	// Fleet settings objects (fleet_server_hosts.go, proxies.go,
+	// download_sources.go), by id; nil until first used.
+	FleetServerHosts map[string]*settingsObject `json:"fleet_server_hosts,omitempty"`
+	Proxies          map[string]*settingsObject `json:"proxies,omitempty"`
+	DownloadSources  map[string]*settingsObject `json:"download_sources,omitempty"`
 	// FleetServers are the versions of the enrolled Fleet Server agents.
 	FleetServers []string `json:"fleet_servers"`
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
@@ -171,6 +176,14 @@ type packagePolicy struct {
 	// Inputs are the policy's inputs as given (seed); the custom-asset sync
 	// reads the pipelines their streams name in vars.pipeline.value (§5.3).
 	Inputs    []map[string]any `json:"inputs,omitempty"`
+	// Fields of package policies written through the API (package_policies.go).
+	Description       *string        `json:"description,omitempty"`
+	Vars              map[string]any `json:"vars,omitempty"`
+	Disabled          bool           `json:"disabled,omitempty"`
+	SupportsAgentless bool           `json:"supports_agentless,omitempty"`
+	SecretRefs        []string       `json:"secret_references,omitempty"`
+	CreatedBy         string         `json:"created_by,omitempty"`
+	UpdatedBy         string         `json:"updated_by,omitempty"`
 	Revision  int              `json:"revision"`
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
