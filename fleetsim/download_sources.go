@@ -132,13 +132,25 @@ func (c *Cluster) checkDownloadSourceProxy(body map[string]any) *kresp {
 	return nil
 }
 
-// checkDownloadSourceSecrets refuses a value given both plain and as a secret.
-func checkDownloadSourceSecrets(body map[string]any) *kresp {
+// validateDownloadSource is the handler's validateDownloadSource: a value
+// plain or secret, not both; username/password or api_key, not both;
+// username and password together.
+func validateDownloadSource(body map[string]any) *kresp {
 	for _, k := range downloadSourceSecretKeys {
-		plain, _ := getPath(body, k).(string)
-		if plain != "" && getPath(body, append([]string{"secrets"}, k...)) != nil {
+		if jsTruthy(getPath(body, k)) && jsTruthy(getPath(body, append([]string{"secrets"}, k...))) {
 			return badRequest("Cannot specify both %s and secrets.%s", strings.Join(k, "."), strings.Join(k, "."))
 		}
+	}
+	at := func(p ...string) bool { return jsTruthy(getPath(body, p)) }
+	hasUserOrPassword := at("auth", "username") || at("auth", "password") || at("secrets", "auth", "password")
+	hasAPIKey := at("auth", "api_key") || at("secrets", "auth", "api_key")
+	if hasUserOrPassword && hasAPIKey {
+		return badRequest("Cannot specify both username/password and api_key authentication")
+	}
+	hasUser := at("auth", "username")
+	hasPassword := at("auth", "password") || at("secrets", "auth", "password")
+	if hasUser != hasPassword {
+		return badRequest("Username and password must be provided together")
 	}
 	return nil
 }
@@ -153,7 +165,10 @@ func (c *Cluster) unsetDefaultDownloadSource(exceptID string) {
 
 func (c *Cluster) createDownloadSource(r *kreq) *kresp {
 	body := r.body
-	if resp := checkDownloadSourceSecrets(body); resp != nil {
+	if body["auth"] == nil {
+		delete(body, "auth") // the POST handler drops auth: null
+	}
+	if resp := validateDownloadSource(body); resp != nil {
 		return resp
 	}
 	attrs := cloneMap(body)
@@ -185,14 +200,14 @@ func (c *Cluster) createDownloadSource(r *kreq) *kresp {
 
 func (c *Cluster) updateDownloadSource(r *kreq) *kresp {
 	id := r.params["sourceId"]
-	o := c.downloadSources()[id]
-	if o == nil {
-		return downloadSourceNotFound(id)
-	}
 	body := r.body
 	delete(body, "id")
-	if resp := checkDownloadSourceSecrets(body); resp != nil {
+	if resp := validateDownloadSource(body); resp != nil {
 		return resp
+	}
+	o := c.downloadSources()[id]
+	if o == nil {
+		return kerr(http.StatusNotFound, "Download source %s not found", id)
 	}
 	if resp := c.checkDownloadSourceProxy(body); resp != nil {
 		return resp
