@@ -221,7 +221,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	}
 	assignStreamIDs(pp)
 	c.st.PackagePolicies[pp.ID] = pp
-	if resp := c.checkAgentPolicyOutputs(pp.PolicyIDs); resp != nil {
+	if resp := c.checkAgentPolicyOutputs(pp.PackageName, pp.PolicyIDs); resp != nil {
 		delete(c.st.PackagePolicies, pp.ID)
 		return resp
 	}
@@ -233,7 +233,10 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 // checkAgentPolicyOutputs re-runs the agent policies' output rule now that
 // they hold the package policy (a Fleet Server, APM or Synthetics
 // integration needs an elasticsearch data output).
-func (c *Cluster) checkAgentPolicyOutputs(ids []string) *kresp {
+func (c *Cluster) checkAgentPolicyOutputs(pkg string, ids []string) *kresp {
+	if !slices.Contains(sameClusterRestrictedPackages, pkg) {
+		return nil // nothing else narrows an agent policy's output types
+	}
 	for _, id := range ids {
 		if p := c.st.AgentPolicies[id]; p != nil {
 			if resp := c.validateOutputForPolicy(p, p.Attrs["data_output_id"]); resp != nil {
@@ -284,6 +287,7 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	body := r.body
 	force, _ := body["force"].(bool)
 	next := *old
+	next.jsonCache = [2][]byte{}
 	next.Inputs, next.Vars = cloneInputs(old.Inputs), cloneMapOrNil(old.Vars)
 	if v, ok := body["name"].(string); ok {
 		next.Name = v
@@ -357,7 +361,7 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	next.UpdatedBy = cmpOr(r.principal.Username, "elastic")
 	assignStreamIDs(&next)
 	c.st.PackagePolicies[id] = &next
-	if resp := c.checkAgentPolicyOutputs(next.PolicyIDs); resp != nil {
+	if resp := c.checkAgentPolicyOutputs(next.PackageName, next.PolicyIDs); resp != nil {
 		c.st.PackagePolicies[id] = old
 		return resp
 	}
@@ -508,8 +512,7 @@ func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		b, _ := marshalJSON(pp.apiView(simplified, withAgents))
-		buf.Write(b)
+		buf.Write(pp.listJSON(simplified, withAgents))
 	}
 	fmt.Fprintf(buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
 	return pooledResponse(buf)
@@ -560,6 +563,26 @@ func splitOr(k string) []string {
 		out = append(out, strings.Split(p, " OR ")...)
 	}
 	return out
+}
+
+// listJSON is the list item's JSON, cached per format (agent counts, which
+// seeds and tests change in place, are never cached).
+func (pp *packagePolicy) listJSON(simplified, withAgents bool) []byte {
+	if withAgents {
+		b, _ := marshalJSON(pp.apiView(simplified, true))
+		return b
+	}
+	i := 0
+	if simplified {
+		i = 1
+	}
+	if key := strings.Join(pp.PolicyIDs, ","); key != pp.cacheKey {
+		pp.jsonCache, pp.cacheKey = [2][]byte{}, key
+	}
+	if pp.jsonCache[i] == nil {
+		pp.jsonCache[i], _ = marshalJSON(pp.apiView(simplified, false))
+	}
+	return pp.jsonCache[i]
 }
 
 // apiView is the PackagePolicy response: the full format, or with

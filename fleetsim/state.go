@@ -184,6 +184,10 @@ type packagePolicy struct {
 	SecretRefs        []string       `json:"secret_references,omitempty"`
 	CreatedBy         string         `json:"created_by,omitempty"`
 	UpdatedBy         string         `json:"updated_by,omitempty"`
+	// jsonCache holds the list item JSON per format (package_policies.go);
+	// writes replace the struct, so a cache never outlives its content.
+	jsonCache [2][]byte
+	cacheKey  string // policy ids when cached: deleting an agent policy edits them in place
 	Revision  int              `json:"revision"`
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
