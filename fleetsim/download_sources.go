@@ -251,4 +251,3 @@ func (c *Cluster) deleteDownloadSource(r *kreq) *kresp {
 	delete(c.st.DownloadSources, id)
 	return ok(map[string]any{"id": id})
 }
-

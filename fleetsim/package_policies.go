@@ -45,8 +45,8 @@ var (
 		{name: "version", t: tString{}},
 		{name: "spaceIds", t: tAny{}},
 	}}
-	createPackagePolicyBody = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
-	packagePolicyFormatQuery = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
+	createPackagePolicyBody      = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
+	packagePolicyFormatQuery     = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
 	listPackagePoliciesFullQuery = tObject{unknowns: true, fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
