@@ -175,7 +175,11 @@ type packagePolicy struct {
 	Agents      int      `json:"agents"`
 	// Inputs are the policy's inputs as given (seed); the custom-asset sync
 	// reads the pipelines their streams name in vars.pipeline.value (§5.3).
-	Inputs []map[string]any `json:"inputs,omitempty"`
+	Inputs    []map[string]any `json:"inputs,omitempty"`
+	Revision  int              `json:"revision"`
+	CreatedAt time.Time        `json:"created_at"`
+	UpdatedAt time.Time        `json:"updated_at"`
+
 	// Fields of package policies written through the API (package_policies.go).
 	Description       *string        `json:"description,omitempty"`
 	Vars              map[string]any `json:"vars,omitempty"`
@@ -184,13 +188,11 @@ type packagePolicy struct {
 	SecretRefs        []string       `json:"secret_references,omitempty"`
 	CreatedBy         string         `json:"created_by,omitempty"`
 	UpdatedBy         string         `json:"updated_by,omitempty"`
-	// jsonCache holds the list item JSON per format (package_policies.go);
-	// writes replace the struct, so a cache never outlives its content.
+	// jsonCache holds the list item JSON per format; writes replace the
+	// struct, so a cache never outlives its content. cacheKey is the policy
+	// ids when cached: deleting an agent policy edits them in place.
 	jsonCache [2][]byte
-	cacheKey  string    // policy ids when cached: deleting an agent policy edits them in place
-	Revision  int       `json:"revision"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	cacheKey  string
 }
 
 // installation is an epm-packages saved object.
