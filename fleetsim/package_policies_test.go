@@ -258,3 +258,57 @@ func TestAgentPolicies_MonitoringEnabledInstallsElasticAgent(t *testing.T) {
 		t.Errorf("elastic_agent status %v, want installed", s)
 	}
 }
+
+func TestPackagePolicies_ListFollowsAgentPolicyDeletion(t *testing.T) {
+	// Deleting an agent policy unassigns its package policies in place
+	// (policies.go); the cached list item must not show the old policy_ids.
+	_, kb := startMain(t)
+	newAgentPolicy(t, kb, "p1")
+	newAgentPolicy(t, kb, "p2")
+	kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-1", "p1", "p2")).must(t, 200)
+	kb.do("GET", "/api/fleet/package_policies", nil).must(t, 200) // fills the cache
+	kb.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": "p2"}).must(t, 200)
+	items := kb.do("GET", "/api/fleet/package_policies", nil).must(t, 200).items()
+	if got, _ := json.Marshal(items[0].(map[string]any)["policy_ids"]); string(got) != `["p1"]` {
+		t.Errorf("policy_ids after deleting p2 = %s", got)
+	}
+}
+
+func TestPackagePolicies_FullFormatRoundTrip(t *testing.T) {
+	_, kb := startMain(t)
+	newAgentPolicy(t, kb, "p1")
+	item := kb.do("POST", "/api/fleet/package_policies", map[string]any{
+		"name": "sys", "namespace": "default", "policy_ids": []any{"p1"},
+		"package": map[string]any{"name": "system", "version": "2.0.0"},
+		"inputs": []any{map[string]any{"type": "system/metrics", "policy_template": "system", "enabled": true, "streams": []any{
+			map[string]any{"enabled": true, "data_stream": map[string]any{"type": "metrics", "dataset": "system.cpu"},
+				"vars": map[string]any{"period": map[string]any{"type": "text", "value": "30s"}, "cpu.metrics": map[string]any{"type": "text", "value": []any{"percentages"}}}},
+		}}},
+	}).must(t, 200).item()
+	simple := kb.do("GET", "/api/fleet/package_policies/"+item["id"].(string)+"?format=simplified", nil).must(t, 200).item()
+	if got := getPathT(simple, "inputs", "system-system/metrics", "streams", "system.cpu", "vars", "period"); got != "30s" {
+		t.Errorf("simplified period = %v (%v)", got, simple["inputs"])
+	}
+	// A full-format stream missing a required var is refused.
+	kb.do("POST", "/api/fleet/package_policies", map[string]any{
+		"name": "sys2", "policy_ids": []any{"p1"}, "package": map[string]any{"name": "system", "version": "2.0.0"},
+		"inputs": []any{map[string]any{"type": "system/metrics", "policy_template": "system", "enabled": true, "streams": []any{
+			map[string]any{"enabled": true, "data_stream": map[string]any{"type": "metrics", "dataset": "system.memory"}, "vars": map[string]any{}},
+		}}},
+	}).wantError(t, 400, "Package policy is invalid: inputs.system/metrics.streams.system.memory.vars.period: Period is required")
+}
+
+func TestPackagePolicies_FleetServerNeedsElasticsearchDataOutput(t *testing.T) {
+	// getAllowedOutputTypesForAgentPolicy (FLEET/common/services/output_helpers.ts):
+	// an agent policy holding fleet_server may only use elasticsearch.
+	_, kb := startMain(t)
+	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": "ls", "name": "ls", "type": "logstash", "hosts": []any{"ls.example:5044"}}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p1", "name": "P1", "namespace": "default", "data_output_id": "ls"}).must(t, 200)
+	resp := kb.do("POST", "/api/fleet/package_policies", map[string]any{
+		"name": "fs", "policy_ids": []any{"p1"}, "package": map[string]any{"name": "fleet_server", "version": "1.6.0"},
+	})
+	resp.wantError(t, 400, `Output of type "logstash" is not usable with policy "P1".`)
+	if n := len(kb.do("GET", "/api/fleet/package_policies", nil).items()); n != 0 {
+		t.Errorf("refused policy was kept: %d", n)
+	}
+}
