@@ -321,18 +321,29 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		next.PackageName, next.PackageVer = name, version
 	}
 	m := manifestOf(next.PackageName)
-	_, hasInputs := body["inputs"]
-	_, hasVars := body["vars"]
-	if hasInputs || hasVars {
-		in, resp := readInputs(m, body)
-		if resp != nil {
-			return resp
+	// updatePackagePolicyHandler: inputs given as a map is the simplified
+	// request (inputs and vars rebuilt from the package's defaults plus the
+	// body); otherwise inputs and vars, when given, replace the stored ones.
+	if simple, ok := body["inputs"].(map[string]any); ok {
+		if _, hasPkg := body["package"]; !hasPkg {
+			return badRequest("Package is required")
 		}
-		if in.simplified || hasInputs {
+		simpleVars, _ := body["vars"].(map[string]any)
+		inputs, vars, err := applySimplified(m, simple, simpleVars)
+		if err != nil {
+			return badRequest("%s", err.Error())
+		}
+		next.Inputs, next.Vars = inputs, vars
+	} else {
+		if _, ok := body["inputs"].([]any); ok {
+			in, resp := readInputs(m, body)
+			if resp != nil {
+				return resp
+			}
 			next.Inputs = in.inputs
 		}
-		if in.simplified || hasVars {
-			next.Vars = in.vars
+		if v, ok := body["vars"].(map[string]any); ok {
+			next.Vars = cloneMap(v)
 		}
 	}
 	if !slices.Equal(next.PolicyIDs, old.PolicyIDs) || !reflect.DeepEqual(next.OutputID, old.OutputID) {

@@ -312,3 +312,26 @@ func TestPackagePolicies_FleetServerNeedsElasticsearchDataOutput(t *testing.T) {
 		t.Errorf("refused policy was kept: %d", n)
 	}
 }
+
+func TestPackagePolicies_UpdateFormats(t *testing.T) {
+	// updatePackagePolicyHandler (FLEET/server/routes/package_policy/handlers.ts).
+	_, kb := startMain(t)
+	newAgentPolicy(t, kb, "p1")
+	id := kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-1", "p1")).must(t, 200).item()["id"].(string)
+	// A simplified update needs the package.
+	b := nginxSimplified("nginx-1", "p1")
+	delete(b, "package")
+	kb.do("PUT", "/api/fleet/package_policies/"+id, b).wantError(t, 400, "Package is required")
+	// A body without inputs is a complete request: the inputs stay.
+	item := kb.do("PUT", "/api/fleet/package_policies/"+id+"?format=simplified", map[string]any{"name": "nginx-renamed"}).must(t, 200).item()
+	if getPathT(item, "inputs", "nginx-logfile", "streams", "nginx.access", "vars", "paths").([]any)[0] != "/srv/log/access.log" || item["name"] != "nginx-renamed" {
+		t.Errorf("complete update lost the inputs or the name: %v", item)
+	}
+	// A simplified update rebuilds from the defaults: the paths go back.
+	b = nginxSimplified("nginx-renamed", "p1")
+	b["inputs"] = map[string]any{"nginx-logfile": map[string]any{}}
+	item = kb.do("PUT", "/api/fleet/package_policies/"+id+"?format=simplified", b).must(t, 200).item()
+	if got := getPathT(item, "inputs", "nginx-logfile", "streams", "nginx.access", "vars", "paths").([]any)[0]; got != "/var/log/nginx/access.log*" {
+		t.Errorf("simplified update kept %v, want the manifest default", got)
+	}
+}
