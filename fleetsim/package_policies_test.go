@@ -335,3 +335,16 @@ func TestPackagePolicies_UpdateFormats(t *testing.T) {
 		t.Errorf("simplified update kept %v, want the manifest default", got)
 	}
 }
+
+func TestPackagePolicies_EndpointIntegration(t *testing.T) {
+	// The endpoint package (Elastic Defend) has one policy template and one
+	// input; the plan warnings of issue 12 look for it on agent policies.
+	_, kb := startMain(t)
+	newAgentPolicy(t, kb, "p1")
+	item := kb.do("POST", "/api/fleet/package_policies?format=simplified", map[string]any{
+		"name": "defend", "policy_ids": []any{"p1"}, "package": map[string]any{"name": "endpoint", "version": "9.0.0"},
+	}).must(t, 200).item()
+	if getPathT(item, "inputs", "endpoint-endpoint", "enabled") != true {
+		t.Errorf("inputs = %v", item["inputs"])
+	}
+}
