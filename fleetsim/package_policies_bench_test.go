@@ -8,8 +8,10 @@ import (
 
 // scaleCluster holds 2,000 agent policies, 4,000 package policies (two per
 // agent policy, alternately nginx and system), 20 proxies and 20 Fleet
-// Server hosts, all created through the API.
-func scaleCluster(tb testing.TB) *Cluster {
+// Server hosts. viaAPI creates the package policies through the API (full
+// inputs from the manifests, as the benchmarks need); otherwise they are
+// seeded without inputs, which is quicker under -race.
+func scaleCluster(tb testing.TB, viaAPI bool) *Cluster {
 	tb.Helper()
 	s := New(Options{})
 	c, err := s.AddCluster(ClusterConfig{Name: "main"})
@@ -22,14 +24,29 @@ func scaleCluster(tb testing.TB) *Cluster {
 			tb.Fatalf("POST %s: %d %s", path, rec.Code, rec.Body)
 		}
 	}
-	var seeds []SeedAgentPolicy
+	seed := &ClusterSeed{}
 	for i := range 2000 {
-		seeds = append(seeds, SeedAgentPolicy{ID: fmt.Sprintf("policy-%04d", i), Name: fmt.Sprintf("Policy %d", i)})
+		seed.AgentPolicies = append(seed.AgentPolicies, SeedAgentPolicy{ID: fmt.Sprintf("policy-%04d", i), Name: fmt.Sprintf("Policy %d", i)})
 	}
-	if err := s.Seed(&SeedFile{Clusters: map[string]*ClusterSeed{"main": {AgentPolicies: seeds}}}); err != nil {
+	for i := range 4000 {
+		pkg, version := "nginx", "2.1.0"
+		if i%2 == 1 {
+			pkg, version = "system", "2.0.0"
+		}
+		if viaAPI {
+			continue
+		}
+		pp := SeedPackagePolicy{ID: fmt.Sprintf("pp-%04d", i), Name: fmt.Sprintf("pp-%04d", i), PolicyIDs: []string{fmt.Sprintf("policy-%04d", i/2)}}
+		pp.Package.Name, pp.Package.Version = pkg, version
+		seed.PackagePolicies = append(seed.PackagePolicies, pp)
+	}
+	if err := s.Seed(&SeedFile{Clusters: map[string]*ClusterSeed{"main": seed}}); err != nil {
 		tb.Fatal(err)
 	}
 	for i := range 4000 {
+		if !viaAPI {
+			break
+		}
 		pkg, version := "nginx", "2.1.0"
 		if i%2 == 1 {
 			pkg, version = "system", "2.0.0"
@@ -67,10 +84,7 @@ func getList(tb testing.TB, c *Cluster, path string) listPage {
 // pages of 1,000 with distinct ids; proxies and Fleet Server hosts in one
 // call each.
 func TestScale_ListsServeEveryObjectPaged(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds 4,000 package policies")
-	}
-	c := scaleCluster(t)
+	c := scaleCluster(t, false)
 	seen := map[string]bool{}
 	pages := 0
 	for page := 1; ; page++ {
@@ -99,7 +113,7 @@ func TestScale_ListsServeEveryObjectPaged(t *testing.T) {
 // BenchmarkListPackagePolicies4000 reads 4,000 package policies in the
 // simplified format, 4 pages of 1,000 (what one observe of the kind costs).
 func BenchmarkListPackagePolicies4000(b *testing.B) {
-	c := scaleCluster(b)
+	c := scaleCluster(b, true)
 	b.ResetTimer()
 	for b.Loop() {
 		for page := 1; page <= 4; page++ {
@@ -112,7 +126,7 @@ func BenchmarkListPackagePolicies4000(b *testing.B) {
 
 // BenchmarkListSettings20 reads 20 proxies and 20 Fleet Server hosts.
 func BenchmarkListSettings20(b *testing.B) {
-	c := scaleCluster(b)
+	c := scaleCluster(b, true)
 	b.ResetTimer()
 	for b.Loop() {
 		getList(b, c, "/api/fleet/proxies")
