@@ -133,3 +133,23 @@ func BenchmarkListSettings20(b *testing.B) {
 		getList(b, c, "/api/fleet/fleet_server_hosts")
 	}
 }
+
+// BenchmarkServePackagePolicies4000 is the server side alone: 4 pages of
+// 1,000 written, not decoded; it reports the bytes a full read transfers.
+func BenchmarkServePackagePolicies4000(b *testing.B) {
+	c := scaleCluster(b, true)
+	h := c.KibanaHandler()
+	b.ResetTimer()
+	size := 0
+	for b.Loop() {
+		size = 0
+		for page := 1; page <= 4; page++ {
+			rec := serve(h, "GET", fmt.Sprintf("/api/fleet/package_policies?perPage=1000&page=%d&format=simplified", page), "")
+			if rec.Code != 200 {
+				b.Fatalf("page %d: %d", page, rec.Code)
+			}
+			size += rec.Body.Len()
+		}
+	}
+	b.ReportMetric(float64(size), "bytes/read")
+}
