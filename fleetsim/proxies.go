@@ -1,6 +1,8 @@
 package fleetsim
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -239,4 +241,35 @@ func (c *Cluster) deleteProxy(r *kreq) *kresp {
 	delete(c.st.Proxies, id)
 	c.bumpForProxyUsers(hosts, outputs, sources, now)
 	return ok(map[string]any{"id": id})
+}
+
+// Preconfigure stores a kibana.yml-preconfigured object of a Fleet settings
+// kind, "proxies" (xpack.fleet.proxies) or "fleet_server_hosts"
+// (xpack.fleet.fleetServerHosts), with is_preconfigured: true, as Kibana's
+// setup does; obj needs an id. Download sources cannot be preconfigured.
+func (c *Cluster) Preconfigure(kind string, obj map[string]any) error {
+	id, _ := obj["id"].(string)
+	if id == "" {
+		return errors.New("fleetsim: a preconfigured object needs an id")
+	}
+	attrs := cloneMap(obj)
+	delete(attrs, "id")
+	attrs["is_preconfigured"] = true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var m map[string]*settingsObject
+	switch kind {
+	case "proxies":
+		m = c.proxies()
+	case "fleet_server_hosts":
+		m = c.fleetServerHosts()
+		if attrs["is_default"] == true {
+			c.unsetDefaultFleetServerHost(id)
+		}
+	default:
+		return fmt.Errorf("fleetsim: %q cannot be preconfigured (want proxies or fleet_server_hosts)", kind)
+	}
+	m[id] = &settingsObject{ID: id, Attrs: attrs, Seq: c.st.nextSeq()}
+	c.sim.markDirty()
+	return nil
 }

@@ -55,11 +55,21 @@ func TestProxies_DeleteClearsUsersAndBumpsTheirPolicies(t *testing.T) {
 func TestProxies_PreconfiguredGuards(t *testing.T) {
 	sim, kb := startMain(t)
 	c := sim.Cluster("main")
-	c.mu.Lock()
-	c.proxies()["pre"] = &settingsObject{ID: "pre", Attrs: map[string]any{"name": "pre", "url": "http://p:1", "is_preconfigured": true}}
-	c.proxies()["used"] = &settingsObject{ID: "used", Attrs: map[string]any{"name": "used", "url": "http://p:2", "is_preconfigured": false}}
-	c.fleetServerHosts()["prefsh"] = &settingsObject{ID: "prefsh", Attrs: map[string]any{"name": "f", "host_urls": []any{"https://f:8220"}, "proxy_id": "used", "is_preconfigured": true}}
-	c.mu.Unlock()
+	for _, p := range []struct {
+		kind string
+		obj  map[string]any
+	}{
+		{"proxies", map[string]any{"id": "pre", "name": "pre", "url": "http://p:1"}},
+		{"fleet_server_hosts", map[string]any{"id": "prefsh", "name": "f", "host_urls": []any{"https://f:8220"}, "proxy_id": "used"}},
+	} {
+		if err := c.Preconfigure(p.kind, p.obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kb.do("POST", "/api/fleet/proxies", map[string]any{"id": "used", "name": "used", "url": "http://p:2"}).must(t, 200)
+	if err := c.Preconfigure("agent_download_sources", map[string]any{"id": "x"}); err == nil {
+		t.Error("download sources cannot be preconfigured")
+	}
 	kb.do("DELETE", "/api/fleet/proxies/pre", nil).wantError(t, http.StatusForbidden, "Cannot delete pre preconfigured proxy")
 	kb.do("DELETE", "/api/fleet/proxies/used", nil).wantError(t, http.StatusForbidden, "Cannot delete a proxy used in a preconfigured fleet server hosts or output.")
 	kb.do("DELETE", "/api/fleet/fleet_server_hosts/prefsh", nil).wantError(t, http.StatusForbidden, "Cannot delete prefsh preconfigured fleet server host")
