@@ -212,7 +212,7 @@ func simplifiedVars(v any) map[string]any {
 
 // validatePackagePolicy returns Kibana's "key: message" lines, in the order
 // of validatePackagePolicy's result object (name, namespace, inputs, vars).
-func validatePackagePolicyInputs(m *pkgManifest, name string, inputs []map[string]any, vars map[string]any) []string {
+func validatePackagePolicyInputs(m *pkgManifest, name, namespace string, inputs []map[string]any, vars map[string]any) []string {
 	var lines []string
 	add := func(key string, errs []string) {
 		if len(errs) > 0 {
@@ -221,6 +221,11 @@ func validatePackagePolicyInputs(m *pkgManifest, name string, inputs []map[strin
 	}
 	if strings.TrimSpace(name) == "" {
 		add("name", []string{"Name is required"})
+	}
+	if namespace != "" {
+		if msg := namespaceError(namespace); msg != "" {
+			add("namespace", []string{msg})
+		}
 	}
 	if m == nil || len(m.PolicyTemplates) == 0 {
 		if m != nil {
@@ -329,6 +334,25 @@ func entryValue(rec map[string]any, name string) varValue {
 	}
 	v, ok := e["value"]
 	return varValue{v: v, present: ok}
+}
+
+// invalidNamespaceChars is INVALID_NAMESPACE_CHARACTERS.
+var invalidNamespaceChars = regexp.MustCompile(`[\*\\/\?"<>|\s,#:-]+`)
+
+// namespaceError is isValidNamespace (FLEET/common/services/is_valid_namespace.ts)
+// for a non-blank namespace: "" when valid.
+func namespaceError(ns string) string {
+	switch {
+	case strings.TrimSpace(ns) == "":
+		return ""
+	case ns != strings.ToLower(ns):
+		return "Namespace must be lowercase"
+	case invalidNamespaceChars.MatchString(ns):
+		return "Namespace contains invalid characters"
+	case len(ns) > 100:
+		return "Namespace cannot be more than 100 bytes"
+	}
+	return ""
 }
 
 var specialYAMLStart = regexp.MustCompile(`^[*&]`)

@@ -122,6 +122,10 @@ func TestPackagePolicies_Refusals(t *testing.T) {
 		{"unknown agent policy", "", func(b map[string]any) {
 			b["policy_ids"] = []any{"nope"}
 		}, 404, "Saved object [ingest-agent-policies/nope] not found"},
+		{"upper-case namespace", "", func(b map[string]any) { b["namespace"] = "Prod" },
+			400, "Package policy is invalid: namespace: Namespace must be lowercase"},
+		{"namespace with a dash", "", func(b map[string]any) { b["namespace"] = "team-a" },
+			400, "Package policy is invalid: namespace: Namespace contains invalid characters"},
 		{"unknown package version", "", func(b map[string]any) {
 			b["package"] = map[string]any{"name": "nginx", "version": "9.9.9"}
 		}, 404, "[nginx-9.9.9] package not found in registry"},
