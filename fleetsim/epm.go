@@ -33,6 +33,7 @@ var registry = func() []registryPackage {
 	add("apm", "Elastic APM", []string{"traces-apm", "metrics-apm.internal", "logs-apm.error"}, "8.15.0", "9.0.0", "9.1.0")
 	add("synthetics", "Elastic Synthetics", []string{"synthetics-http", "synthetics-icmp", "synthetics-tcp"}, "1.2.2", "1.3.0")
 	add("elastic_agent", "Elastic Agent", []string{"logs-elastic_agent", "metrics-elastic_agent.elastic_agent"}, "1.20.0", "2.0.0", "2.1.0")
+	add("endpoint", "Elastic Defend", []string{"logs-endpoint.events.process", "logs-endpoint.alerts", "metrics-endpoint.metadata"}, "8.17.0", "9.0.0")
 	add("kubernetes", "Kubernetes", []string{"metrics-kubernetes.pod", "logs-kubernetes.container_logs"}, "1.60.0", "1.70.0", "1.72.0")
 	// Content-only packages: dashboards and rules, no index templates.
 	add("security_detection_engine", "Prebuilt Security Detection Rules", nil, "8.17.1", "9.0.1")

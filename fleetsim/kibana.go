@@ -104,8 +104,6 @@ func (c *Cluster) routes() []*route {
 		{method: "PUT", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privWrite, privTag: "fleet-agent-policies-all", body: updateAgentPolicySchema, handle: (*Cluster).updateAgentPolicy},
 		{method: "POST", pattern: "/api/fleet/agent_policies/delete", priv: privWrite, privTag: "fleet-agent-policies-all", body: deleteAgentPolicySchema, handle: (*Cluster).deleteAgentPolicy},
 
-		{method: "GET", pattern: "/api/fleet/package_policies", priv: privRead, privTag: "fleet-agent-policies-read", query: listPackagePoliciesQuery, handle: (*Cluster).listPackagePolicies},
-
 		{method: "GET", pattern: "/api/fleet/epm/packages", priv: privRead, privTag: "integrations-read", handle: (*Cluster).listPackages},
 		{method: "GET", pattern: "/api/fleet/epm/packages/installed", priv: privRead, privTag: "integrations-read", query: installedPackagesQuery, handle: (*Cluster).listInstalledPackages},
 		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privRead, privTag: "integrations-read", handle: (*Cluster).getPackage},
@@ -121,6 +119,9 @@ func (c *Cluster) routes() []*route {
 		{method: "GET", pattern: "/api/fleet/remote_synced_integrations/status", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).remoteSyncedStatus},
 		{method: "GET", pattern: "/api/fleet/remote_synced_integrations/{outputId}/remote_status", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).remoteStatus, unlocked: true},
 	}
+	// Package policies, Fleet Server hosts, proxies and download sources.
+	rs = append(rs, packagePolicyRoutes()...)
+	rs = append(rs, settingsRoutes()...)
 	for _, r := range rs {
 		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
 	}

@@ -481,6 +481,7 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	if sys, _ := r.query["sys_monitoring"].(bool); sys {
 		c.addPackagePolicy(p, "system", now)
 	}
+	c.installMonitoringPackage(p, now)
 	return ok(map[string]any{"item": c.policyView(p, true)})
 }
 

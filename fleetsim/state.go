@@ -17,6 +17,11 @@ type kstate struct {
 	AgentPolicies   map[string]*agentPolicy   `json:"agent_policies"`
 	PackagePolicies map[string]*packagePolicy `json:"package_policies"`
 	Packages        map[string]*installation  `json:"packages"` // epm-packages, by name
+	// Fleet settings objects (fleet_server_hosts.go, proxies.go,
+	// download_sources.go), by id; nil until first used.
+	FleetServerHosts map[string]*settingsObject `json:"fleet_server_hosts,omitempty"`
+	Proxies          map[string]*settingsObject `json:"proxies,omitempty"`
+	DownloadSources  map[string]*settingsObject `json:"download_sources,omitempty"`
 	// FleetServers are the versions of the enrolled Fleet Server agents.
 	FleetServers []string `json:"fleet_servers"`
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
@@ -174,6 +179,20 @@ type packagePolicy struct {
 	Revision  int              `json:"revision"`
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
+
+	// Fields of package policies written through the API (package_policies.go).
+	Description       *string        `json:"description,omitempty"`
+	Vars              map[string]any `json:"vars,omitempty"`
+	Disabled          bool           `json:"disabled,omitempty"`
+	SupportsAgentless bool           `json:"supports_agentless,omitempty"`
+	SecretRefs        []string       `json:"secret_references,omitempty"`
+	CreatedBy         string         `json:"created_by,omitempty"`
+	UpdatedBy         string         `json:"updated_by,omitempty"`
+	// jsonCache holds the list item JSON per format; writes replace the
+	// struct, so a cache never outlives its content. cacheKey is the policy
+	// ids when cached: deleting an agent policy edits them in place.
+	jsonCache [2][]byte
+	cacheKey  string
 }
 
 // installation is an epm-packages saved object.

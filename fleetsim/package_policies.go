@@ -1,0 +1,655 @@
+package fleetsim
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Package-policy (integration policy) routes: list, get, create, update,
+// delete and bulk get, in the full and the simplified format.
+//
+// Sources: FLEET/server/routes/package_policy/handlers.ts,
+// FLEET/server/services/package_policy.ts,
+// FLEET/server/services/package_policies/utils.ts (preflight: reusable
+// policies and output_id licence and types), FLEET/common/services/output_helpers.ts.
+
+var (
+	packagePolicyBody = tObject{fields: []field{
+		{name: "id", t: tString{}},
+		{name: "name", t: tString{}},
+		{name: "description", t: tString{}},
+		{name: "namespace", t: tString{}},
+		{name: "policy_id", t: nullableString},
+		{name: "policy_ids", t: tArray{elem: tString{}}},
+		{name: "output_id", t: nullableString},
+		{name: "enabled", t: tBool{}},
+		{name: "package", t: tObject{fields: []field{
+			{name: "name", t: tString{}, required: true},
+			{name: "version", t: tString{}, required: true},
+			{name: "title", t: tString{}},
+			{name: "experimental_data_stream_features", t: tAny{}},
+			{name: "requires_root", t: tAny{}},
+		}}},
+		{name: "inputs", t: tAny{}},
+		{name: "vars", t: tAny{}},
+		{name: "force", t: tBool{}},
+		{name: "supports_agentless", t: tNullable{tBool{}}},
+		{name: "overrides", t: tAny{}},
+		{name: "version", t: tString{}},
+		{name: "spaceIds", t: tAny{}},
+	}}
+	createPackagePolicyBody      = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
+	packagePolicyFormatQuery     = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
+	listPackagePoliciesFullQuery = tObject{unknowns: true, fields: []field{
+		{name: "page", t: tNumber{}, def: 1.0},
+		{name: "perPage", t: tNumber{}, def: 20.0},
+		{name: "kuery", t: tString{}},
+		{name: "withAgentCount", t: tBool{}},
+		{name: "format", t: tEnum{"simplified", "legacy"}},
+	}}
+	bulkGetPackagePoliciesBody = tObject{fields: []field{
+		{name: "ids", t: tArray{elem: tString{}}, required: true},
+		{name: "ignoreMissing", t: tBool{}},
+	}}
+	deletePackagePoliciesBody = tObject{fields: []field{
+		{name: "packagePolicyIds", t: tArray{elem: tString{}}, required: true},
+		{name: "force", t: tBool{}},
+	}}
+	deleteOnePackagePolicyQuery = tObject{fields: []field{{name: "force", t: tBool{}}}}
+)
+
+// packagePolicyRoutes are registered in routes().
+func packagePolicyRoutes() []*route {
+	const read, all = "fleet-agent-policies-read", "fleet-agent-policies-all"
+	return []*route{
+		{method: "GET", pattern: "/api/fleet/package_policies", priv: privRead, privTag: read, query: listPackagePoliciesFullQuery, handle: (*Cluster).listPackagePoliciesAPI},
+		{method: "POST", pattern: "/api/fleet/package_policies", priv: privWrite, privTag: all, query: packagePolicyFormatQuery, body: createPackagePolicyBody, handle: (*Cluster).createPackagePolicy},
+		{method: "POST", pattern: "/api/fleet/package_policies/_bulk_get", priv: privRead, privTag: read, query: packagePolicyFormatQuery, body: bulkGetPackagePoliciesBody, handle: (*Cluster).bulkGetPackagePolicies},
+		{method: "POST", pattern: "/api/fleet/package_policies/delete", priv: privWrite, privTag: all, body: deletePackagePoliciesBody, handle: (*Cluster).deletePackagePolicies},
+		{method: "GET", pattern: "/api/fleet/package_policies/{packagePolicyId}", priv: privRead, privTag: read, query: packagePolicyFormatQuery, handle: (*Cluster).getPackagePolicyAPI},
+		{method: "PUT", pattern: "/api/fleet/package_policies/{packagePolicyId}", priv: privWrite, privTag: all, query: packagePolicyFormatQuery, body: packagePolicyBody, handle: (*Cluster).updatePackagePolicy},
+		{method: "DELETE", pattern: "/api/fleet/package_policies/{packagePolicyId}", priv: privWrite, privTag: all, query: deleteOnePackagePolicyQuery, handle: (*Cluster).deleteOnePackagePolicy},
+	}
+}
+
+// licenceAtLeastEnterprise is licenseService.hasAtLeast('enterprise')
+// (LICENCE_FOR_OUTPUT_PER_INTEGRATION, LICENCE_FOR_MULTIPLE_AGENT_POLICIES).
+func (c *Cluster) licenceAtLeastEnterprise() bool {
+	switch c.node.License() {
+	case "enterprise", "trial":
+		return true
+	}
+	return false
+}
+
+// sameClusterRestrictedPackages may only send to elasticsearch outputs
+// (getAllowedOutputTypesForIntegration).
+var sameClusterRestrictedPackages = []string{"fleet_server", "synthetics", "apm"}
+
+// preflight is preflightCheckPackagePolicy.
+func (c *Cluster) preflightPackagePolicy(pp *packagePolicy) *kresp {
+	if !c.licenceAtLeastEnterprise() && len(pp.PolicyIDs) != 1 {
+		return badRequest("Reusable integration policies are only available with an Enterprise license")
+	}
+	if pp.OutputID != nil && *pp.OutputID != "" {
+		if !c.licenceAtLeastEnterprise() {
+			return badRequest("Output per integration is only available with an enterprise license")
+		}
+		o := c.st.outputByID(*pp.OutputID)
+		if o == nil {
+			return kerr(http.StatusNotFound, "Saved object [ingest-outputs/%s] not found", outputIDToUUID(*pp.OutputID))
+		}
+		restricted := slices.Contains(sameClusterRestrictedPackages, pp.PackageName) || pp.SupportsAgentless
+		if restricted && o.typ() != typeES {
+			return badRequest("Output type %q is not usable with package %q", o.typ(), pp.PackageName)
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) packagePolicyNameTaken(name, exceptID string) bool {
+	for _, pp := range c.st.PackagePolicies {
+		if pp.ID != exceptID && pp.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// ppInput is the part of a create/update body that sets inputs and vars.
+type ppInput struct {
+	inputs     []map[string]any
+	vars       map[string]any
+	simplified bool
+}
+
+// readInputs is isSimplifiedCreatePackagePolicyRequest and the conversion:
+// a body whose inputs is an array is the full format; otherwise simplified.
+func readInputs(m *pkgManifest, body map[string]any) (ppInput, *kresp) {
+	if arr, ok := body["inputs"].([]any); ok {
+		var out ppInput
+		for i, e := range arr {
+			in, ok := e.(map[string]any)
+			if !ok {
+				return out, badRequest("[request body.inputs.%d]: expected a plain object value, but found [%s] instead.", i, typeDetect(e, true))
+			}
+			in = cloneMap(in)
+			if _, ok := in["streams"].([]any); !ok {
+				in["streams"] = []any{}
+			}
+			if _, ok := in["enabled"].(bool); !ok {
+				in["enabled"] = true
+			}
+			out.inputs = append(out.inputs, in)
+		}
+		if v, ok := body["vars"].(map[string]any); ok {
+			out.vars = cloneMap(v)
+		}
+		return out, nil
+	}
+	simpleInputs, _ := body["inputs"].(map[string]any)
+	simpleVars, _ := body["vars"].(map[string]any)
+	inputs, vars, err := applySimplified(m, simpleInputs, simpleVars)
+	if err != nil {
+		return ppInput{}, badRequest("%s", err.Error())
+	}
+	return ppInput{inputs: inputs, vars: vars, simplified: true}, nil
+}
+
+func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
+	body := r.body
+	force, _ := body["force"].(bool)
+	pkg, _ := body["package"].(map[string]any)
+	if pkg == nil {
+		return badRequest("[request body.package]: expected a plain object value, but found [undefined] instead.")
+	}
+	name, version := pkg["name"].(string), pkg["version"].(string)
+	if registryFind(name, version) == nil {
+		return packageNotFound(name, version)
+	}
+	m := manifestOf(name)
+	in, resp := readInputs(m, body)
+	if resp != nil {
+		return resp
+	}
+	now := c.now()
+	user := cmpOr(r.principal.Username, "elastic")
+	pp := &packagePolicy{
+		ID: cmpOr(str(body, "id"), uuid.NewString()), Name: body["name"].(string), Namespace: str(body, "namespace"),
+		PolicyIDs: policyIDsOf(body), PackageName: name, PackageVer: version, Inputs: in.inputs, Vars: in.vars,
+		Disabled: body["enabled"] == false, SupportsAgentless: body["supports_agentless"] == true,
+		Revision: 1, CreatedAt: now, UpdatedAt: now, CreatedBy: user, UpdatedBy: user,
+	}
+	if d, ok := body["description"].(string); ok {
+		pp.Description = &d
+	}
+	if o, ok := body["output_id"].(string); ok && o != "" {
+		pp.OutputID = &o
+	}
+	if resp := c.preflightPackagePolicy(pp); resp != nil {
+		return resp
+	}
+	for _, id := range pp.PolicyIDs {
+		p := c.st.AgentPolicies[id]
+		if p == nil {
+			return policyNotFound(id)
+		}
+		if p.flag("is_managed") && !force {
+			return badRequest("Cannot add integrations to hosted agent policy %s", id)
+		}
+	}
+	if c.packagePolicyNameTaken(pp.Name, "") {
+		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
+	}
+	if c.st.PackagePolicies[pp.ID] != nil {
+		return kerr(http.StatusConflict, "Saved object [ingest-package-policies/%s] conflict", pp.ID)
+	}
+	if lines := validatePackagePolicyInputs(m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); len(lines) > 0 {
+		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
+	}
+	if inst := c.st.Packages[name]; inst == nil || inst.Status != "installed" {
+		if _, ierr := c.install(name, version, force); ierr != nil {
+			return kerr(ierr.status, "%s", ierr.message)
+		}
+	}
+	assignStreamIDs(pp)
+	c.st.PackagePolicies[pp.ID] = pp
+	if resp := c.checkAgentPolicyOutputs(pp.PackageName, pp.PolicyIDs); resp != nil {
+		delete(c.st.PackagePolicies, pp.ID)
+		return resp
+	}
+	pp.SecretRefs = c.storeVarSecrets(m, pp.Inputs, pp.Vars)
+	c.bumpPoliciesByID(pp.PolicyIDs, now)
+	return ok(map[string]any{"item": pp.apiView(r.query["format"] == "simplified", false)})
+}
+
+// checkAgentPolicyOutputs re-runs the agent policies' output rule now that
+// they hold the package policy (a Fleet Server, APM or Synthetics
+// integration needs an elasticsearch data output).
+func (c *Cluster) checkAgentPolicyOutputs(pkg string, ids []string) *kresp {
+	if !slices.Contains(sameClusterRestrictedPackages, pkg) {
+		return nil // nothing else narrows an agent policy's output types
+	}
+	for _, id := range ids {
+		if p := c.st.AgentPolicies[id]; p != nil {
+			if resp := c.validateOutputForPolicy(p, p.Attrs["data_output_id"]); resp != nil {
+				return resp
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) bumpPoliciesByID(ids []string, now time.Time) {
+	for _, id := range ids {
+		if p := c.st.AgentPolicies[id]; p != nil {
+			c.bumpPolicy(p, now)
+		}
+	}
+}
+
+// assignStreamIDs is assignStreamIdToInput: <input type>-<dataset>-<policy id>.
+func assignStreamIDs(pp *packagePolicy) {
+	for _, in := range pp.Inputs {
+		typ, _ := in["type"].(string)
+		ss, _ := in["streams"].([]any)
+		for _, s := range ss {
+			st, _ := s.(map[string]any)
+			ds, _ := st["data_stream"].(map[string]any)
+			st["id"] = fmt.Sprintf("%s-%v-%s", typ, ds["dataset"], pp.ID)
+		}
+	}
+}
+
+func policyIDsOf(body map[string]any) []string {
+	ids := stringList(body["policy_ids"])
+	if p, ok := body["policy_id"].(string); ok && p != "" && len(ids) == 0 {
+		ids = []string{p}
+	}
+	return ids
+}
+
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+
+func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
+	id := r.params["packagePolicyId"]
+	old := c.st.PackagePolicies[id]
+	if old == nil {
+		return kerr(http.StatusNotFound, "Package policy not found")
+	}
+	body := r.body
+	force, _ := body["force"].(bool)
+	next := *old
+	next.jsonCache = [2][]byte{}
+	next.Inputs, next.Vars = cloneInputs(old.Inputs), cloneMapOrNil(old.Vars)
+	if v, ok := body["name"].(string); ok {
+		next.Name = v
+	}
+	if v, ok := body["namespace"].(string); ok {
+		next.Namespace = v
+	}
+	if v, ok := body["description"].(string); ok {
+		next.Description = &v
+	}
+	if _, ok := body["policy_ids"]; ok {
+		next.PolicyIDs = policyIDsOf(body)
+	} else if _, ok := body["policy_id"]; ok {
+		next.PolicyIDs = policyIDsOf(body)
+	}
+	if v, ok := body["output_id"]; ok {
+		if s, _ := v.(string); s != "" {
+			next.OutputID = &s
+		} else {
+			next.OutputID = nil
+		}
+	}
+	if v, ok := body["enabled"].(bool); ok {
+		next.Disabled = !v
+	}
+	if pkg, ok := body["package"].(map[string]any); ok {
+		name, version := pkg["name"].(string), pkg["version"].(string)
+		if registryFind(name, version) == nil {
+			return packageNotFound(name, version)
+		}
+		next.PackageName, next.PackageVer = name, version
+	}
+	m := manifestOf(next.PackageName)
+	// updatePackagePolicyHandler: inputs given as a map is the simplified
+	// request (inputs and vars rebuilt from the package's defaults plus the
+	// body); otherwise inputs and vars, when given, replace the stored ones.
+	if simple, ok := body["inputs"].(map[string]any); ok {
+		if _, hasPkg := body["package"]; !hasPkg {
+			return badRequest("Package is required")
+		}
+		simpleVars, _ := body["vars"].(map[string]any)
+		inputs, vars, err := applySimplified(m, simple, simpleVars)
+		if err != nil {
+			return badRequest("%s", err.Error())
+		}
+		next.Inputs, next.Vars = inputs, vars
+	} else {
+		if _, ok := body["inputs"].([]any); ok {
+			in, resp := readInputs(m, body)
+			if resp != nil {
+				return resp
+			}
+			next.Inputs = in.inputs
+		}
+		if v, ok := body["vars"].(map[string]any); ok {
+			next.Vars = cloneMap(v)
+		}
+	}
+	if !slices.Equal(next.PolicyIDs, old.PolicyIDs) || !reflect.DeepEqual(next.OutputID, old.OutputID) {
+		if resp := c.preflightPackagePolicy(&next); resp != nil {
+			return resp
+		}
+	}
+	for _, pid := range next.PolicyIDs {
+		p := c.st.AgentPolicies[pid]
+		if p == nil {
+			return policyNotFound(pid)
+		}
+		if p.flag("is_managed") && !force && !slices.Contains(old.PolicyIDs, pid) {
+			return badRequest("Cannot add integrations to hosted agent policy %s", pid)
+		}
+	}
+	if next.Name != old.Name && c.packagePolicyNameTaken(next.Name, id) {
+		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", next.Name)
+	}
+	if lines := validatePackagePolicyInputs(m, next.Name, next.Namespace, next.Inputs, next.Vars); len(lines) > 0 {
+		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
+	}
+	now := c.now()
+	next.Revision = old.Revision + 1
+	next.UpdatedAt = now
+	next.UpdatedBy = cmpOr(r.principal.Username, "elastic")
+	assignStreamIDs(&next)
+	c.st.PackagePolicies[id] = &next
+	if resp := c.checkAgentPolicyOutputs(next.PackageName, next.PolicyIDs); resp != nil {
+		c.st.PackagePolicies[id] = old
+		return resp
+	}
+	next.SecretRefs = c.storeVarSecrets(m, next.Inputs, next.Vars)
+	for _, sid := range old.SecretRefs {
+		if !slices.Contains(next.SecretRefs, sid) {
+			c.node.DeleteFleetSecret(sid)
+		}
+	}
+	affected := slices.Clone(old.PolicyIDs)
+	for _, pid := range next.PolicyIDs {
+		if !slices.Contains(affected, pid) {
+			affected = append(affected, pid)
+		}
+	}
+	c.bumpPoliciesByID(affected, now)
+	return ok(map[string]any{"item": next.apiView(r.query["format"] == "simplified", false)})
+}
+
+func cloneInputs(in []map[string]any) []map[string]any {
+	out := make([]map[string]any, len(in))
+	for i, m := range in {
+		out[i] = cloneMap(m)
+	}
+	return out
+}
+
+func cloneMapOrNil(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return cloneMap(m)
+}
+
+// deletePackagePolicies is POST /package_policies/delete: one result per id.
+func (c *Cluster) deletePackagePolicies(r *kreq) *kresp {
+	force, _ := r.body["force"].(bool)
+	out := []any{}
+	for _, id := range stringList(r.body["packagePolicyIds"]) {
+		out = append(out, c.deleteOne(id, force))
+	}
+	return ok(out)
+}
+
+// deleteOnePackagePolicy is DELETE /package_policies/{id}: a 404 is ignored
+// so that the call is idempotent.
+func (c *Cluster) deleteOnePackagePolicy(r *kreq) *kresp {
+	id := r.params["packagePolicyId"]
+	force, _ := r.query["force"].(bool)
+	res := c.deleteOne(id, force)
+	if res["success"] == false && res["statusCode"] != http.StatusNotFound {
+		status, _ := res["statusCode"].(int)
+		b, _ := res["body"].(map[string]any)
+		msg, _ := b["message"].(string)
+		return kerr(status, "%s", msg)
+	}
+	return ok(map[string]any{"id": id})
+}
+
+func (c *Cluster) deleteOne(id string, force bool) map[string]any {
+	pp := c.st.PackagePolicies[id]
+	if pp == nil {
+		return map[string]any{"id": id, "success": false, "statusCode": http.StatusNotFound,
+			"body": map[string]any{"message": fmt.Sprintf("Package policy %s not found", id)}}
+	}
+	if !force {
+		for _, pid := range pp.PolicyIDs {
+			if p := c.st.AgentPolicies[pid]; p != nil && p.flag("is_managed") {
+				return map[string]any{"id": id, "name": pp.Name, "success": false, "statusCode": http.StatusBadRequest,
+					"body": map[string]any{"message": fmt.Sprintf("Cannot remove integrations of hosted agent policy %s", pid)}}
+			}
+		}
+	}
+	now := c.now()
+	delete(c.st.PackagePolicies, id)
+	for _, sid := range pp.SecretRefs {
+		c.node.DeleteFleetSecret(sid)
+	}
+	c.bumpPoliciesByID(pp.PolicyIDs, now)
+	res := map[string]any{"id": id, "name": pp.Name, "success": true, "policy_ids": pp.PolicyIDs,
+		"package": map[string]any{"name": pp.PackageName, "title": registryTitle(pp.PackageName), "version": pp.PackageVer}}
+	if len(pp.PolicyIDs) > 0 {
+		res["policy_id"] = pp.PolicyIDs[0]
+	}
+	if pp.OutputID != nil {
+		res["output_id"] = *pp.OutputID
+	}
+	return res
+}
+
+func (c *Cluster) getPackagePolicyAPI(r *kreq) *kresp {
+	pp := c.st.PackagePolicies[r.params["packagePolicyId"]]
+	if pp == nil {
+		return kerr(http.StatusNotFound, "Package policy not found")
+	}
+	return ok(map[string]any{"item": pp.apiView(r.query["format"] == "simplified", false)})
+}
+
+func (c *Cluster) bulkGetPackagePolicies(r *kreq) *kresp {
+	ignore, _ := r.body["ignoreMissing"].(bool)
+	simplified := r.query["format"] == "simplified"
+	items := []any{}
+	for _, id := range stringList(r.body["ids"]) {
+		pp := c.st.PackagePolicies[id]
+		if pp == nil {
+			if ignore {
+				continue
+			}
+			return kerr(http.StatusNotFound, "Package policy %s not found", id)
+		}
+		items = append(items, pp.apiView(simplified, false))
+	}
+	return ok(map[string]any{"items": items})
+}
+
+// listPackagePoliciesAPI is GET /package_policies: creation order, paged,
+// with an optional kuery on package.name, name, policy_ids or output_id.
+func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
+	q := r.query
+	page := max(int(q["page"].(float64)), 1)
+	perPage := int(q["perPage"].(float64))
+	var filter func(*packagePolicy) bool
+	if k, _ := q["kuery"].(string); strings.TrimSpace(k) != "" {
+		f, resp := packagePolicyKuery(k)
+		if resp != nil {
+			return resp
+		}
+		filter = f
+	}
+	ids := sortedKeys(c.st.PackagePolicies)
+	slices.SortStableFunc(ids, func(a, b string) int {
+		return c.st.PackagePolicies[a].CreatedAt.Compare(c.st.PackagePolicies[b].CreatedAt)
+	})
+	var pps []*packagePolicy
+	for _, id := range ids {
+		if pp := c.st.PackagePolicies[id]; filter == nil || filter(pp) {
+			pps = append(pps, pp)
+		}
+	}
+	total := len(pps)
+	start := min((page-1)*perPage, total)
+	end := min(start+perPage, total)
+	withAgents, _ := q["withAgentCount"].(bool)
+	simplified := q["format"] == "simplified"
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.WriteString(`{"items":[`)
+	for i, pp := range pps[start:end] {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(pp.listJSON(simplified, withAgents))
+	}
+	fmt.Fprintf(buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
+	return pooledResponse(buf)
+}
+
+var packagePolicyKueryFields = map[string]func(*packagePolicy) []string{
+	"package.name": func(pp *packagePolicy) []string { return []string{pp.PackageName} },
+	"name":         func(pp *packagePolicy) []string { return []string{pp.Name} },
+	"policy_ids":   func(pp *packagePolicy) []string { return pp.PolicyIDs },
+	"policy_id":    func(pp *packagePolicy) []string { return pp.PolicyIDs },
+	"output_id": func(pp *packagePolicy) []string {
+		if pp.OutputID == nil {
+			return nil
+		}
+		return []string{*pp.OutputID}
+	},
+}
+
+// packagePolicyKuery understands `[ingest-package-policies.]field:value`
+// terms joined by `or`.
+func packagePolicyKuery(k string) (func(*packagePolicy) bool, *kresp) {
+	var terms []func(*packagePolicy) bool
+	for _, part := range splitOr(k) {
+		f, v, found := strings.Cut(strings.TrimSpace(part), ":")
+		if !found {
+			return nil, badRequest("KQLSyntaxError: Expected field:value but found %q", part)
+		}
+		f = strings.TrimPrefix(strings.TrimSpace(f), "ingest-package-policies.")
+		get := packagePolicyKueryFields[f]
+		if get == nil {
+			return nil, badRequest("This key '%s' does NOT exist in ingest-package-policies saved object index patterns", f)
+		}
+		val := strings.Trim(strings.TrimSpace(v), `"`)
+		terms = append(terms, func(pp *packagePolicy) bool { return slices.Contains(get(pp), val) })
+	}
+	return func(pp *packagePolicy) bool {
+		return slices.ContainsFunc(terms, func(t func(*packagePolicy) bool) bool { return t(pp) })
+	}, nil
+}
+
+func splitOr(k string) []string {
+	s := strings.TrimSpace(k)
+	for strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	var out []string
+	for _, p := range strings.Split(s, " or ") {
+		out = append(out, strings.Split(p, " OR ")...)
+	}
+	return out
+}
+
+// listJSON is the list item's JSON, cached per format (agent counts, which
+// seeds and tests change in place, are never cached).
+func (pp *packagePolicy) listJSON(simplified, withAgents bool) []byte {
+	if withAgents {
+		b, _ := marshalJSON(pp.apiView(simplified, true))
+		return b
+	}
+	i := 0
+	if simplified {
+		i = 1
+	}
+	if key := strings.Join(pp.PolicyIDs, ","); key != pp.cacheKey {
+		pp.jsonCache, pp.cacheKey = [2][]byte{}, key
+	}
+	if pp.jsonCache[i] == nil {
+		pp.jsonCache[i], _ = marshalJSON(pp.apiView(simplified, false))
+	}
+	return pp.jsonCache[i]
+}
+
+// apiView is the PackagePolicy response: the full format, or with
+// simplified inputs and vars (packagePolicyToSimplifiedPackagePolicy).
+func (pp *packagePolicy) apiView(simplified, withAgents bool) map[string]any {
+	v := map[string]any{
+		"id":         pp.ID,
+		"version":    "WzEsMV0=",
+		"name":       pp.Name,
+		"namespace":  pp.Namespace,
+		"enabled":    !pp.Disabled,
+		"policy_ids": pp.PolicyIDs,
+		"package":    map[string]any{"name": pp.PackageName, "version": pp.PackageVer, "title": registryTitle(pp.PackageName)},
+		"revision":   pp.Revision,
+		"created_at": pp.CreatedAt.Format(time.RFC3339Nano),
+		"created_by": cmpOr(pp.CreatedBy, "elastic"),
+		"updated_at": pp.UpdatedAt.Format(time.RFC3339Nano),
+		"updated_by": cmpOr(pp.UpdatedBy, "elastic"),
+	}
+	if pp.PolicyIDs == nil {
+		v["policy_ids"] = []string{}
+	}
+	if len(pp.PolicyIDs) > 0 {
+		v["policy_id"] = pp.PolicyIDs[0]
+	}
+	if pp.OutputID != nil {
+		v["output_id"] = *pp.OutputID
+	} else {
+		v["output_id"] = nil
+	}
+	if pp.Description != nil {
+		v["description"] = *pp.Description
+	}
+	if pp.SupportsAgentless {
+		v["supports_agentless"] = true
+	}
+	if withAgents {
+		v["agents"] = pp.Agents
+	}
+	if len(pp.SecretRefs) > 0 {
+		refs := make([]any, len(pp.SecretRefs))
+		for i, id := range pp.SecretRefs {
+			refs[i] = map[string]any{"id": id}
+		}
+		v["secret_references"] = refs
+	}
+	if simplified {
+		v["inputs"] = simplifiedInputs(pp.Inputs)
+		if pp.Vars != nil {
+			v["vars"] = simplifiedVars(pp.Vars)
+		}
+		return v
+	}
+	v["inputs"] = pp.inputsView()
+	if pp.Vars != nil {
+		v["vars"] = pp.Vars
+	}
+	return v
+}

@@ -1,0 +1,552 @@
+package fleetsim
+
+import (
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Package-policy inputs: Kibana's full format (an array of inputs with
+// streams and {type, value} vars), the simplified format (inputs keyed
+// <policy_template>-<input type>, streams keyed by dataset, plain var values)
+// and the validation against the package manifest.
+//
+// Sources: FLEET/common/services/package_to_package_policy.ts (defaults),
+// FLEET/common/services/simplified_package_policy_helper.ts (both directions),
+// FLEET/common/services/validate_package_policy.ts (messages).
+
+// defaultInputs is packageToPackagePolicyInputs: every input of every policy
+// template with its streams; a stream is enabled unless the manifest says
+// enabled: false, an input when one of its streams is (or it has none).
+func defaultInputs(m *pkgManifest) []map[string]any {
+	out := []map[string]any{}
+	if m == nil {
+		return out
+	}
+	for _, pt := range m.PolicyTemplates {
+		for _, in := range pt.Inputs {
+			streams := []any{}
+			anyEnabled := false
+			for _, ds := range m.DataStreams {
+				for _, s := range ds.Streams {
+					if s.Input != in.Type {
+						continue
+					}
+					st := map[string]any{
+						"enabled":     !s.Disabled,
+						"data_stream": map[string]any{"type": ds.Type, "dataset": ds.Dataset},
+					}
+					if len(s.Vars) > 0 {
+						st["vars"] = varsRecord(s.Vars)
+					}
+					anyEnabled = anyEnabled || !s.Disabled
+					streams = append(streams, st)
+				}
+			}
+			input := map[string]any{
+				"type":            in.Type,
+				"policy_template": pt.Name,
+				"enabled":         len(streams) == 0 || anyEnabled,
+				"streams":         streams,
+			}
+			if len(in.Vars) > 0 {
+				input["vars"] = varsRecord(in.Vars)
+			}
+			out = append(out, input)
+		}
+	}
+	return out
+}
+
+// varsRecord is varsReducer: {type, value: default}, [] for a multi var
+// without a default.
+func varsRecord(defs []varDef) map[string]any {
+	out := make(map[string]any, len(defs))
+	for _, d := range defs {
+		e := map[string]any{"type": d.Type}
+		switch {
+		case d.Default != nil:
+			e["value"] = cloneValue(d.Default)
+		case d.Multi:
+			e["value"] = []any{}
+		}
+		out[d.Name] = e
+	}
+	return out
+}
+
+// inputID is generateInputId: <policy_template>-<type>, or <type>.
+func inputID(in map[string]any) string {
+	t, _ := in["type"].(string)
+	if pt, _ := in["policy_template"].(string); pt != "" {
+		return pt + "-" + t
+	}
+	return t
+}
+
+// simplifiedError is a PackagePolicyValidationError (400).
+type simplifiedError struct{ msg string }
+
+func (e simplifiedError) Error() string { return e.msg }
+
+// applySimplified is simplifiedPackagePolicytoNewPackagePolicy on top of the
+// package's default inputs: it returns the full-format inputs and vars.
+func applySimplified(m *pkgManifest, inputs map[string]any, pkgVars map[string]any) ([]map[string]any, map[string]any, error) {
+	full := defaultInputs(m)
+	var vars map[string]any
+	if m != nil && len(m.Vars) > 0 {
+		vars = varsRecord(m.Vars)
+	}
+	if pkgVars != nil {
+		if err := assignVars(pkgVars, vars, ""); err != nil {
+			return nil, nil, err
+		}
+	}
+	byID := map[string]map[string]any{}
+	for _, in := range full {
+		byID[inputID(in)] = in
+	}
+	for _, id := range sortedKeys(inputs) {
+		val, _ := inputs[id].(map[string]any)
+		in := byID[id]
+		if in == nil {
+			return nil, nil, simplifiedError{fmt.Sprintf("Input not found: %s", id)}
+		}
+		in["enabled"] = val["enabled"] != false
+		if iv, ok := val["vars"].(map[string]any); ok {
+			rec, _ := in["vars"].(map[string]any)
+			if err := assignVars(iv, rec, id); err != nil {
+				return nil, nil, err
+			}
+		}
+		streams, _ := val["streams"].(map[string]any)
+		for _, sid := range sortedKeys(streams) {
+			sval, _ := streams[sid].(map[string]any)
+			st := findStream(in, sid)
+			if st == nil {
+				return nil, nil, simplifiedError{fmt.Sprintf("Stream not found %s: %s", id, sid)}
+			}
+			st["enabled"] = sval["enabled"] != false
+			if sv, ok := sval["vars"].(map[string]any); ok {
+				rec, _ := st["vars"].(map[string]any)
+				if err := assignVars(sv, rec, id+" "+sid); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+	}
+	return full, vars, nil
+}
+
+func findStream(in map[string]any, dataset string) map[string]any {
+	streams, _ := in["streams"].([]any)
+	for _, s := range streams {
+		st, _ := s.(map[string]any)
+		if ds, _ := st["data_stream"].(map[string]any); ds != nil && ds["dataset"] == dataset {
+			return st
+		}
+	}
+	return nil
+}
+
+// assignVars is assignVariables: every given var must exist in the record.
+func assignVars(given map[string]any, rec map[string]any, ctx string) error {
+	for _, k := range sortedKeys(given) {
+		e, ok := rec[k].(map[string]any)
+		if !ok {
+			return simplifiedError{fmt.Sprintf("Variable %s:%s not found", ctx, k)}
+		}
+		e["value"] = cloneValue(given[k])
+	}
+	return nil
+}
+
+// simplifiedInputs is formatInputs: the full format keyed the simplified way.
+func simplifiedInputs(inputs []map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, in := range inputs {
+		v := map[string]any{"enabled": in["enabled"] == true}
+		if vars := simplifiedVars(in["vars"]); vars != nil {
+			v["vars"] = vars
+		}
+		streams := map[string]any{}
+		ss, _ := in["streams"].([]any)
+		for _, s := range ss {
+			st, _ := s.(map[string]any)
+			ds, _ := st["data_stream"].(map[string]any)
+			dataset, _ := ds["dataset"].(string)
+			e := map[string]any{"enabled": st["enabled"] == true}
+			if vars := simplifiedVars(st["vars"]); vars != nil {
+				e["vars"] = vars
+			}
+			streams[dataset] = e
+		}
+		v["streams"] = streams
+		out[inputID(in)] = v
+	}
+	return out
+}
+
+// simplifiedVars is formatVars: each var's value (absent values stay absent).
+func simplifiedVars(v any) map[string]any {
+	rec, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]any, len(rec))
+	for k, e := range rec {
+		em, _ := e.(map[string]any)
+		if val, ok := em["value"]; ok {
+			out[k] = val
+		}
+	}
+	return out
+}
+
+// --- validation ------------------------------------------------------------
+
+// validatePackagePolicy returns Kibana's "key: message" lines, in the order
+// of validatePackagePolicy's result object (name, namespace, inputs, vars).
+func validatePackagePolicyInputs(m *pkgManifest, name, namespace string, inputs []map[string]any, vars map[string]any) []string {
+	var lines []string
+	add := func(key string, errs []string) {
+		if len(errs) > 0 {
+			lines = append(lines, key+": "+strings.Join(errs, ","))
+		}
+	}
+	if strings.TrimSpace(name) == "" {
+		add("name", []string{"Name is required"})
+	}
+	if namespace != "" {
+		if msg := namespaceError(namespace); msg != "" {
+			add("namespace", []string{msg})
+		}
+	}
+	if m == nil || len(m.PolicyTemplates) == 0 {
+		if m != nil {
+			lines = append(lines, validateVarsRecord("vars", vars, m.Vars, true)...)
+		}
+		return lines
+	}
+	hasIntegrations := len(m.PolicyTemplates) > 1
+	for _, in := range inputs {
+		typ, _ := in["type"].(string)
+		pt, _ := in["policy_template"].(string)
+		key := typ
+		if hasIntegrations {
+			key = pt + "-" + typ // buildInputKey
+		}
+		enabled := in["enabled"] == true
+		var inputDefs []varDef
+		for _, t := range m.PolicyTemplates {
+			if t.Name != pt && pt != "" {
+				continue
+			}
+			for _, d := range t.Inputs {
+				if d.Type == typ {
+					inputDefs = d.Vars
+				}
+			}
+		}
+		if rec, ok := in["vars"].(map[string]any); ok && len(rec) > 0 && enabled {
+			lines = append(lines, validateVarsRecord("inputs."+key+".vars", rec, inputDefs, false)...)
+		}
+		ss, _ := in["streams"].([]any)
+		for _, s := range ss {
+			st, _ := s.(map[string]any)
+			ds, _ := st["data_stream"].(map[string]any)
+			dataset, _ := ds["dataset"].(string)
+			defs := streamVarDefs(m, dataset, typ)
+			if len(defs) == 0 || !enabled || st["enabled"] != true {
+				continue
+			}
+			rec, _ := st["vars"].(map[string]any)
+			for _, d := range defs {
+				add("inputs."+key+".streams."+dataset+".vars."+d.Name, validateVar(entryValue(rec, d.Name), d))
+			}
+		}
+	}
+	lines = append(lines, validateVarsRecord("vars", vars, m.Vars, true)...)
+	return lines
+}
+
+func streamVarDefs(m *pkgManifest, dataset, input string) []varDef {
+	for _, ds := range m.DataStreams {
+		if ds.Dataset != dataset {
+			continue
+		}
+		for _, s := range ds.Streams {
+			if s.Input == input {
+				return s.Vars
+			}
+		}
+	}
+	return nil
+}
+
+// validateVarsRecord validates the vars present in rec (input-level and
+// package-level vars are validated by the entries they have).
+func validateVarsRecord(prefix string, rec map[string]any, defs []varDef, _ bool) []string {
+	var lines []string
+	for _, k := range orderedVarNames(rec, defs) {
+		i := slices.IndexFunc(defs, func(d varDef) bool { return d.Name == k })
+		if i < 0 {
+			continue // no definition: Kibana only logs it
+		}
+		if errs := validateVar(entryValue(rec, k), defs[i]); len(errs) > 0 {
+			lines = append(lines, prefix+"."+k+": "+strings.Join(errs, ","))
+		}
+	}
+	return lines
+}
+
+// orderedVarNames: the manifest's order first, then unknown names sorted.
+func orderedVarNames(rec map[string]any, defs []varDef) []string {
+	var out []string
+	for _, d := range defs {
+		if _, ok := rec[d.Name]; ok {
+			out = append(out, d.Name)
+		}
+	}
+	for _, k := range sortedKeys(rec) {
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// varValue is a configEntry's value; present is false for undefined.
+type varValue struct {
+	v       any
+	present bool
+}
+
+func entryValue(rec map[string]any, name string) varValue {
+	e, ok := rec[name].(map[string]any)
+	if !ok {
+		return varValue{}
+	}
+	v, ok := e["value"]
+	return varValue{v: v, present: ok}
+}
+
+// invalidNamespaceChars is INVALID_NAMESPACE_CHARACTERS.
+var invalidNamespaceChars = regexp.MustCompile(`[\*\\/\?"<>|\s,#:-]+`)
+
+// namespaceError is isValidNamespace (FLEET/common/services/is_valid_namespace.ts)
+// for a non-blank namespace: "" when valid.
+func namespaceError(ns string) string {
+	switch {
+	case strings.TrimSpace(ns) == "":
+		return ""
+	case ns != strings.ToLower(ns):
+		return "Namespace must be lowercase"
+	case invalidNamespaceChars.MatchString(ns):
+		return "Namespace contains invalid characters"
+	case len(ns) > 100:
+		return "Namespace cannot be more than 100 bytes"
+	}
+	return ""
+}
+
+var specialYAMLStart = regexp.MustCompile(`^[*&]`)
+
+// validateVar is validatePackagePolicyConfig.
+func validateVar(val varValue, d varDef) []string {
+	var errs []string
+	parsed := val.v
+	if s, ok := parsed.(string); ok {
+		parsed = strings.TrimSpace(s)
+	}
+	if d.Required && (!val.present || (d.Type == "yaml" && parsed == "")) {
+		errs = append(errs, d.label()+" is required")
+	}
+	if ref, ok := parsed.(map[string]any); ok && d.Secret && ref["isSecretRef"] == true {
+		id, hasID := ref["id"]
+		ids, hasIDs := ref["ids"].([]any)
+		switch {
+		case (!hasID || id == "" || id == nil) && len(ids) == 0:
+			return append(errs, "Secret reference is invalid, id or ids must be provided")
+		case hasID && id != nil && hasIDs:
+			return append(errs, "Secret reference is invalid, id or ids cannot both be provided")
+		case hasID && !isString(id):
+			return append(errs, "Secret reference is invalid, id must be a string")
+		}
+		return nil
+	}
+	if d.Type == "yaml" {
+		var out any
+		if err := yaml.Unmarshal([]byte(jsString(val.v, val.present)), &out); err != nil {
+			errs = append(errs, "Invalid YAML format")
+		} else {
+			parsed = out
+		}
+	}
+	if d.Multi {
+		arr, isArr := parsed.([]any)
+		if jsTruthy(parsed) && !isArr {
+			return append(errs, fmt.Sprintf("Invalid format for %s: expected array", d.label()))
+		}
+		if d.Required && isArr {
+			blank := d.Type == "text" && slices.ContainsFunc(arr, func(e any) bool { s, ok := e.(string); return ok && strings.TrimSpace(s) == "" })
+			if blank || len(arr) == 0 {
+				errs = append(errs, d.label()+" is required")
+			}
+		}
+		if d.Type == "text" && slices.ContainsFunc(arr, func(e any) bool { s, ok := e.(string); return ok && specialYAMLStart.MatchString(s) }) {
+			errs = append(errs, "Strings starting with special YAML characters like * or & need to be enclosed in double quotes.")
+		}
+		if d.Type == "integer" && slices.ContainsFunc(arr, func(e any) bool { return !isJSInteger(e) }) {
+			errs = append(errs, "Invalid integer")
+		}
+		return errs
+	}
+	if s, ok := parsed.(string); ok && d.Type == "text" && specialYAMLStart.MatchString(s) {
+		errs = append(errs, "Strings starting with special YAML characters like * or & need to be enclosed in double quotes.")
+	}
+	if d.Type == "bool" && jsTruthy(parsed) {
+		if s := jsString(parsed, true); s != "true" && s != "false" {
+			errs = append(errs, "Boolean values must be either true or false")
+		}
+	}
+	if d.Type == "integer" && jsTruthy(parsed) {
+		if _, isArr := parsed.([]any); !isArr && !isJSInteger(parsed) {
+			errs = append(errs, "Invalid integer")
+		}
+	}
+	return errs
+}
+
+// truthy is JavaScript truthiness of a decoded JSON value.
+func jsTruthy(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return t
+	case string:
+		return t != ""
+	case float64:
+		return t != 0 && !math.IsNaN(t)
+	}
+	return true
+}
+
+// isJSInteger is Number.isInteger(Number(v)).
+func isJSInteger(v any) bool {
+	switch t := v.(type) {
+	case float64:
+		return t == math.Trunc(t) && !math.IsInf(t, 0)
+	case string:
+		s := strings.TrimSpace(t)
+		if s == "" {
+			return true // Number("") is 0
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		return err == nil && f == math.Trunc(f) && !math.IsInf(f, 0)
+	case bool:
+		return true
+	case nil:
+		return true
+	}
+	return false
+}
+
+// jsString is String(v) for decoded JSON values.
+func jsString(v any, present bool) string {
+	if !present {
+		return "undefined"
+	}
+	switch t := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return t
+	case bool:
+		return strconv.FormatBool(t)
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case []any:
+		parts := make([]string, len(t))
+		for i, e := range t {
+			parts[i] = jsString(e, true)
+		}
+		return strings.Join(parts, ",")
+	}
+	return "[object Object]"
+}
+
+// --- secrets ---------------------------------------------------------------
+
+// secretVarPaths visits every var record entry whose definition is secret:
+// package vars, input vars and stream vars.
+func secretVarEntries(m *pkgManifest, inputs []map[string]any, vars map[string]any) []map[string]any {
+	if m == nil {
+		return nil
+	}
+	var out []map[string]any
+	pick := func(rec map[string]any, defs []varDef) {
+		for _, d := range defs {
+			if !d.Secret {
+				continue
+			}
+			if e, ok := rec[d.Name].(map[string]any); ok {
+				out = append(out, e)
+			}
+		}
+	}
+	pick(vars, m.Vars)
+	for _, in := range inputs {
+		typ, _ := in["type"].(string)
+		rec, _ := in["vars"].(map[string]any)
+		for _, pt := range m.PolicyTemplates {
+			for _, d := range pt.Inputs {
+				if d.Type == typ {
+					pick(rec, d.Vars)
+				}
+			}
+		}
+		ss, _ := in["streams"].([]any)
+		for _, s := range ss {
+			st, _ := s.(map[string]any)
+			ds, _ := st["data_stream"].(map[string]any)
+			dataset, _ := ds["dataset"].(string)
+			srec, _ := st["vars"].(map[string]any)
+			pick(srec, streamVarDefs(m, dataset, typ))
+		}
+	}
+	return out
+}
+
+// storeVarSecrets is extractAndWriteSecrets for package policies: a secret
+// var's plain string value goes to .fleet-secrets and the var holds
+// {isSecretRef: true, id}; references already given are kept. It returns the
+// ids now referenced. With secret storage off values stay in plain text.
+func (c *Cluster) storeVarSecrets(m *pkgManifest, inputs []map[string]any, vars map[string]any) []string {
+	if !c.secretStorageEnabled() {
+		return nil
+	}
+	var ids []string
+	for _, e := range secretVarEntries(m, inputs, vars) {
+		switch v := e["value"].(type) {
+		case string:
+			if v == "" {
+				continue
+			}
+			id := c.node.CreateFleetSecret(v)
+			e["value"] = map[string]any{"isSecretRef": true, "id": id}
+			ids = append(ids, id)
+		case map[string]any:
+			if id, ok := v["id"].(string); ok && v["isSecretRef"] == true {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
