@@ -66,6 +66,8 @@ var routes = []route{
 
 	{"GET", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
 	{"POST", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"GET", "/_mapping", "indices:admin/mappings/get", "indices.get_mapping", (*Node).hGetMapping},
+	{"DELETE", "/_pit", "indices:data/read/close_point_in_time", "close_point_in_time", (*Node).hClosePIT},
 	{"GET", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 	{"POST", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 
@@ -73,6 +75,7 @@ var routes = []route{
 	{"HEAD", "/{index}", "indices:admin/get", "indices.exists", (*Node).hIndexExists},
 	{"GET", "/{index}", "indices:admin/get", "indices.get", (*Node).hGetIndex},
 	{"DELETE", "/{index}", "indices:admin/delete", "indices.delete", (*Node).hDeleteIndex},
+	{"GET", "/{index}/_mapping", "indices:admin/mappings/get", "indices.get_mapping", (*Node).hGetMapping},
 	{"POST", "/{index}/_close", "indices:admin/close", "indices.close", (*Node).hCloseIndex},
 	{"POST", "/{index}/_open", "indices:admin/open", "indices.open", (*Node).hOpenIndex},
 	{"POST", "/{index}/_refresh", "indices:admin/refresh", "indices.refresh", (*Node).hRefresh},
@@ -88,6 +91,7 @@ var routes = []route{
 	{"DELETE", "/{index}/_doc/{id}", "indices:data/write/delete", "delete", (*Node).hDeleteDoc},
 	{"GET", "/{index}/_search", "indices:data/read/search", "search", (*Node).hSearch},
 	{"POST", "/{index}/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"POST", "/{index}/_pit", "indices:data/read/open_point_in_time", "open_point_in_time", (*Node).hOpenPIT},
 	{"GET", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
 	{"POST", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
 

@@ -65,6 +65,7 @@ type Node struct {
 	st       *state
 	addr     string
 	resolver Resolver
+	pits     map[string]*pit // open points in time (pit.go); not part of a Snapshot
 }
 
 // state is everything a Snapshot holds.
@@ -130,6 +131,7 @@ func (n *Node) Reset() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.st = n.freshState()
+	n.pits = nil
 }
 
 // Name is the cluster name.
