@@ -436,6 +436,11 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 			return 0, nil, newErr(http.StatusBadRequest, "action_request_validation_exception",
 				"Validation Failed: 1: [_shard_doc] sort field cannot be used without [point in time];")
 		}
+		if _, ok := c.params["index"]; !ok {
+			if e := c.who.authorize("indices:data/read/search", "*"); e != nil {
+				return 0, nil, e
+			}
+		}
 		hits, shards, e = n.searchHits(c, req)
 	}
 	if e != nil {

@@ -64,10 +64,14 @@ var routes = []route{
 	{"GET", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/get", "fleet.get_secret", (*Node).hGetSecret},
 	{"DELETE", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/delete", "fleet.delete_secret", (*Node).hDeleteSecret},
 
-	{"GET", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
-	{"POST", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	// Without an index a search is authorized in hSearch: on all indices, or
+	// on a point in time's own indices.
+	{"GET", "/_search", "", "search", (*Node).hSearch},
+	{"POST", "/_search", "", "search", (*Node).hSearch},
 	{"GET", "/_mapping", "indices:admin/mappings/get", "indices.get_mapping", (*Node).hGetMapping},
-	{"DELETE", "/_pit", "indices:data/read/close_point_in_time", "close_point_in_time", (*Node).hClosePIT},
+	// RBACEngine authorizes closing a point in time like clearing a scroll:
+	// any authenticated caller may (the context would expire anyway).
+	{"DELETE", "/_pit", "", "close_point_in_time", (*Node).hClosePIT},
 	{"GET", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 	{"POST", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 
@@ -96,11 +100,11 @@ var routes = []route{
 	{"POST", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
 
 	{"PUT", "/{index}/_ccr/follow", "indices:admin/xpack/ccr/put_follow", "ccr.follow", (*Node).hFollow},
-	{"POST", "/{index}/_ccr/pause_follow", "indices:admin/xpack/ccr/pause_follow", "ccr.pause_follow", (*Node).hPauseFollow},
-	{"POST", "/{index}/_ccr/resume_follow", "indices:admin/xpack/ccr/resume_follow", "ccr.resume_follow", (*Node).hResumeFollow},
+	{"POST", "/{index}/_ccr/pause_follow", "cluster:admin/xpack/ccr/pause_follow", "ccr.pause_follow", (*Node).hPauseFollow},
+	{"POST", "/{index}/_ccr/resume_follow", "cluster:admin/xpack/ccr/resume_follow", "ccr.resume_follow", (*Node).hResumeFollow},
 	{"POST", "/{index}/_ccr/unfollow", "indices:admin/xpack/ccr/unfollow", "ccr.unfollow", (*Node).hUnfollow},
-	{"GET", "/{index}/_ccr/info", "indices:monitor/xpack/ccr/follow_info", "ccr.follow_info", (*Node).hFollowInfo},
-	{"GET", "/{index}/_ccr/stats", "indices:monitor/xpack/ccr/follow_stats", "ccr.follow_stats", (*Node).hFollowStats},
+	{"GET", "/{index}/_ccr/info", "cluster:monitor/ccr/follow_info", "ccr.follow_info", (*Node).hFollowInfo},
+	{"GET", "/{index}/_ccr/stats", "cluster:monitor/ccr/follow_stats", "ccr.follow_stats", (*Node).hFollowStats},
 }
 
 // match reports whether the path segments fit a route pattern and returns its parameters.

@@ -129,6 +129,11 @@ func (n *Node) pitHits(c *call, req searchRequest) ([]*searchDoc, int, *Error) {
 	if !ok {
 		return nil, 0, newErr(http.StatusNotFound, "search_context_missing_exception", "No search context found for id [%s]", req.PIT.ID)
 	}
+	if len(p.indices) > 0 {
+		if e := c.who.authorize("indices:data/read/search", p.indices...); e != nil {
+			return nil, 0, e
+		}
+	}
 	if req.PIT.KeepAlive != "" {
 		ttl, err := parseESDuration(req.PIT.KeepAlive)
 		if err != nil {
