@@ -1,6 +1,7 @@
 package elastic
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,4 +66,18 @@ func (t *transport) Perform(req *http.Request) (*http.Response, error) {
 		t.checked.Store(true)
 	}
 	return res, nil
+}
+
+// raw sends a body-less request the esapi types get wrong, through the same
+// transport (auth, product check).
+func (c *Client) raw(ctx context.Context, method, path string) (*esapi.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.es.Perform(req)
+	if err != nil {
+		return nil, err
+	}
+	return &esapi.Response{StatusCode: res.StatusCode, Header: res.Header, Body: res.Body}, nil
 }

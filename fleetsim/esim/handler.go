@@ -146,6 +146,7 @@ func (n *Node) Handler() http.Handler {
 }
 
 func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	n.record(r)
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	segs := splitPath(r.URL.EscapedPath())
 	for i, s := range segs {

@@ -66,6 +66,9 @@ type Node struct {
 	addr     string
 	resolver Resolver
 	pits     map[string]*pit // open points in time (pit.go); not part of a Snapshot
+
+	recMu      sync.Mutex
+	recordings []*Recording // recording.go
 }
 
 // state is everything a Snapshot holds.
