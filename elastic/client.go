@@ -1,5 +1,6 @@
 // Package elastic is fleetform's Elasticsearch access, over the official
-// go-elasticsearch/v8 client (its esapi request types): documents with
+// go-elasticsearch/v8 esapi request types sent through elastic-transport-go
+// (not the root client package, which links every typed API): documents with
 // optimistic concurrency, search, indices, service-account tokens, API
 // keys, cluster settings, remote-cluster info and cross-cluster replication.
 //
@@ -25,7 +26,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/fleetform/fleetform/kibana/retry"
@@ -46,7 +46,7 @@ type Auth struct {
 // Client talks to one Elasticsearch cluster. It is safe for concurrent use.
 type Client struct {
 	url    string
-	es     *elasticsearch.Client
+	es     *transport
 	policy retry.Policy
 	log    *slog.Logger
 }
@@ -112,20 +112,9 @@ func New(rawURL string, auth Auth, opts ...Option) (*Client, error) {
 	if o.transport == nil {
 		o.transport = tlstrust.Transport(nil)
 	}
-	cfg := elasticsearch.Config{
-		Addresses:    []string{u.String()},
-		Username:     auth.Username,
-		Password:     auth.Password.Reveal(),
-		Transport:    o.transport,
-		DisableRetry: true,
-	}
-	if !auth.APIKey.IsZero() {
-		// The library would send "APIKey"; send the documented scheme name.
-		cfg.Header = http.Header{"Authorization": {"ApiKey " + auth.APIKey.Reveal()}}
-	}
-	es, err := elasticsearch.NewClient(cfg)
+	es, err := newTransport(u, auth, o.transport)
 	if err != nil {
-		return nil, fmt.Errorf("elasticsearch client: %w", err)
+		return nil, err
 	}
 	return &Client{url: u.String(), es: es, policy: o.policy, log: o.log}, nil
 }

@@ -163,8 +163,12 @@ func (c *Client) DeleteDoc(ctx context.Context, index, id string, opts IndexOpti
 
 // SearchResult is the part of a search answer fleetform reads.
 type SearchResult struct {
-	Total int   // hits.total.value
-	Hits  []Doc // with _seq_no and _primary_term
+	// Total is hits.total.value. Without "track_total_hits": true in the
+	// body Elasticsearch counts only up to 10,000 and TotalRelation is then
+	// "gte": Total is a lower bound, not the number of matches.
+	Total         int
+	TotalRelation string // "eq" or "gte"
+	Hits          []Doc  // with _seq_no and _primary_term
 }
 
 // Search runs body (a search request body: query, size, sort, …) against
@@ -173,7 +177,8 @@ func (c *Client) Search(ctx context.Context, index string, body any) (SearchResu
 	var out struct {
 		Hits struct {
 			Total struct {
-				Value int `json:"value"`
+				Value    int    `json:"value"`
+				Relation string `json:"relation"`
 			} `json:"total"`
 			Hits []Doc `json:"hits"`
 		} `json:"hits"`
@@ -187,7 +192,7 @@ func (c *Client) Search(ctx context.Context, index string, body any) (SearchResu
 			}
 			return esapi.SearchRequest{Index: []string{index}, Body: b, SeqNoPrimaryTerm: ptr(true)}.Do(ctx, c.es)
 		}}, &out)
-	return SearchResult{Total: out.Hits.Total.Value, Hits: out.Hits.Hits}, err
+	return SearchResult{Total: out.Hits.Total.Value, TotalRelation: out.Hits.Total.Relation, Hits: out.Hits.Hits}, err
 }
 
 // CreateIndex creates index with body (settings, mappings; nil for none).

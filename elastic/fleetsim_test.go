@@ -166,8 +166,13 @@ func TestFleetsim_RemoteLinkAndCCR(t *testing.T) {
 	if err != nil || !fr.FollowIndexCreated || !fr.IndexFollowingStarted {
 		t.Fatalf("CCRFollow = %+v, %v", fr, err)
 	}
-	if _, err := west.CCRFollow(ctx, follower, "main", "fleet-synced-integrations", "all"); err == nil {
-		t.Error("second follow of the same index succeeded")
+	// Elasticsearch restores the follower from the CCR repository: an open
+	// index of that name fails in RestoreService, not as "already exists".
+	if _, err := west.CCRFollow(ctx, follower, "main", "fleet-synced-integrations", "all"); elastic.ErrorType(err) != "snapshot_restore_exception" || elastic.StatusCode(err) != 500 {
+		t.Errorf("second follow of the same index: %v, want 500 snapshot_restore_exception", err)
+	}
+	if _, err := west.CCRFollow(ctx, "other-follower", "main", "no-such-leader", "all"); elastic.ErrorType(err) != "index_not_found_exception" || !elastic.IsNotFound(err) {
+		t.Errorf("follow of a missing leader: %v, want 404 index_not_found_exception", err)
 	}
 	d, found, err := west.GetDoc(ctx, follower, "fleet-synced-integrations")
 	if err != nil || !found {

@@ -40,6 +40,11 @@ func (c *Client) CreateServiceToken(ctx context.Context, ns, svc, name string) (
 	}
 	err := c.doJSON(ctx, call{method: method, path: path, safePost: name != "",
 		send: func(ctx context.Context) (*esapi.Response, error) {
+			if name == "" {
+				// esapi sends PUT for an unnamed token, which the
+				// rest-api-spec (and Elasticsearch: 405) allow only as POST.
+				return c.raw(ctx, http.MethodPost, path)
+			}
 			return esapi.SecurityCreateServiceTokenRequest{Namespace: ns, Service: svc, Name: name}.Do(ctx, c.es)
 		}}, &out)
 	if err != nil {

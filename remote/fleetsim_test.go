@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -503,7 +504,7 @@ func TestTwoCluster_Preflight(t *testing.T) {
 				t.Fatalf("apply error = %v, want ErrPreflight", err)
 			}
 			for _, r := range env.sim.Requests() {
-				if r.Method != "GET" && r.Method != "HEAD" && !(r.Method == "POST" && strings.HasSuffix(r.Path, "/_search")) {
+				if !esim.ReadOnly(r.Method, r.Path) {
 					t.Errorf("apply wrote despite preflight problems: %s %s %s", r.Cluster, r.Method, r.Path)
 				}
 			}

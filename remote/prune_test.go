@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/secret"
@@ -58,7 +59,7 @@ packages:
 func writes(rs []fleetsim.Request) []string {
 	var out []string
 	for _, r := range rs {
-		if r.Method == "GET" || r.Method == "HEAD" || r.Method == "POST" && strings.HasSuffix(r.Path, "/_search") {
+		if esim.ReadOnly(r.Method, r.Path) {
 			continue
 		}
 		out = append(out, r.Cluster+" "+r.Listener+" "+r.Method+" "+r.Path)

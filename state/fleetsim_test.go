@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,42 @@ func TestFleetsim_StoreOnSimulatedES(t *testing.T) {
 	}
 	if got, _ := s.Load(ctx); len(got) != 0 {
 		t.Errorf("after delete: %v", got)
+	}
+}
+
+// TestFleetsim_LoadReadsPast10000Entries: Elasticsearch counts hits.total
+// only up to 10,000 without track_total_hits and returns at most
+// index.max_result_window (10,000) hits per search, so a store that read
+// the index with one search would lose entries silently past that.
+func TestFleetsim_LoadReadsPast10000Entries(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	es, err := elastic.New(sim.Cluster("main").ESURL(), elastic.Auth{Username: "elastic", Password: secret.New("changeme")},
+		elastic.WithRetryPolicy(retry.Policy{Attempts: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s := state.NewStore(es, "", "")
+	if err := s.Put(ctx, state.Entry{Kind: "output", ID: "first", Cluster: "main"}); err != nil { // creates the index with its mapping
+		t.Fatal(err)
+	}
+	node := sim.Cluster("main").ES()
+	const n = 10_050
+	for i := range n {
+		id := fmt.Sprintf("p%05d", i)
+		src := fmt.Sprintf(`{"kind":"agent_policy","id":%q,"cluster":"main","instance":"default","applied_at":"2026-11-27T13:00:00Z"}`, id)
+		if _, err := node.IndexDoc(state.DefaultIndex, "default/main/agent_policy/"+id, []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n+1 {
+		t.Fatalf("Load returned %d entries, want %d", len(got), n+1)
+	}
+	if _, ok := got[state.Key{Cluster: "main", Kind: "agent_policy", ID: "p10049"}]; !ok {
+		t.Error("the last entry written is missing")
 	}
 }

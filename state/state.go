@@ -145,8 +145,8 @@ func (s *Store) Index() string { return s.index }
 // Instance returns the instance name.
 func (s *Store) Instance() string { return s.instance }
 
-// maxEntries is the search size: one instance owns far fewer objects.
-const maxEntries = 10000
+// scanPage is the page size of Load and LoadAll.
+const scanPage = 1000
 
 // mapping keeps the inventory's fields keyword-typed and secrets unindexed.
 var mapping = map[string]any{
@@ -169,10 +169,10 @@ func (s *Store) docID(k Key) string {
 	return s.instance + "/" + k.Cluster + "/" + k.Kind + "/" + k.ID
 }
 
-// Load returns every entry of this instance with one search. A missing
-// index is an empty inventory. The search reads every document of the index
-// (a few hundred, shared by a handful of instances) and keeps this
-// instance's, so it does not depend on how the index happens to be mapped.
+// Load returns every entry of this instance. A missing index is an empty
+// inventory. It reads every document of the index (shared by every
+// instance) and keeps this instance's, so it does not depend on how the
+// index happens to be mapped.
 func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 	all, err := s.LoadAll(ctx)
 	if err != nil {
@@ -188,31 +188,27 @@ func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 }
 
 // LoadAll returns the entries of every instance in the index (Entry.Instance
-// says whose), with the same one search as Load, so a reconciler can see an
-// object another fleetform instance owns.
+// says whose), so a reconciler can see an object another fleetform instance
+// owns. It pages through a point in time (elastic.Client.Scan): a single
+// search would stop at 10,000 documents, and its hits.total, capped at
+// 10,000 too, could not even tell that it had.
 func (s *Store) LoadAll(ctx context.Context) ([]Entry, error) {
-	res, err := s.es.Search(ctx, s.index, map[string]any{
-		"size":  maxEntries,
-		"query": map[string]any{"match_all": map[string]any{}},
+	var out []Entry
+	var errs []error
+	err := s.es.Scan(ctx, s.index, nil, scanPage, func(h elastic.Doc) error {
+		var d doc
+		if err := json.Unmarshal(h.Source, &d); err != nil {
+			errs = append(errs, fmt.Errorf("state doc %s: %w", h.ID, err))
+			return nil
+		}
+		out = append(out, fromDoc(d))
+		return nil
 	})
 	if err != nil {
 		if elastic.ErrorType(err) == "index_not_found_exception" {
 			return nil, nil
 		}
 		return nil, fmt.Errorf("load state: %w", err)
-	}
-	if res.Total > len(res.Hits) {
-		return nil, fmt.Errorf("load state: index %s holds %d entries, more than the %d one search returns", s.index, res.Total, len(res.Hits))
-	}
-	out := make([]Entry, 0, len(res.Hits))
-	var errs []error
-	for _, h := range res.Hits {
-		var d doc
-		if err := json.Unmarshal(h.Source, &d); err != nil {
-			errs = append(errs, fmt.Errorf("state doc %s: %w", h.ID, err))
-			continue
-		}
-		out = append(out, fromDoc(d))
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("load state: %w", errors.Join(errs...))

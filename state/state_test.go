@@ -71,20 +71,27 @@ func (f *fakeES) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		delete(f.docs, id)
 		_, _ = io.WriteString(w, `{"result":"deleted"}`)
-	case r.Method == "POST" && len(parts) == 2 && parts[1] == "_search":
+	case r.Method == "POST" && len(parts) == 2 && parts[1] == "_pit":
 		if !f.exists {
 			notFound()
 			return
 		}
-		if !strings.Contains(string(b), `"match_all"`) || !strings.Contains(string(b), `"size":10000`) {
+		_, _ = io.WriteString(w, `{"id":"pit-1","_shards":{"total":1,"successful":1,"skipped":0,"failed":0}}`)
+	case r.Method == "DELETE" && r.URL.Path == "/_pit":
+		_, _ = io.WriteString(w, `{"succeeded":true,"num_freed":1}`)
+	case r.Method == "POST" && r.URL.Path == "/_search":
+		// One page: the tests hold fewer documents than a page.
+		if !strings.Contains(string(b), `"match_all"`) || !strings.Contains(string(b), `"pit":{"id":"pit-1"`) || strings.Contains(string(b), "search_after") {
 			w.WriteHeader(400)
 			return
 		}
 		var hits []any
+		i := 0
 		for id, src := range f.docs {
-			hits = append(hits, map[string]any{"_id": id, "_seq_no": 1, "_primary_term": 1, "_source": json.RawMessage(src)})
+			hits = append(hits, map[string]any{"_id": id, "_seq_no": 1, "_primary_term": 1, "_source": json.RawMessage(src), "sort": []int{i}})
+			i++
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"hits": map[string]any{"total": map[string]any{"value": len(hits)}, "hits": hits}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"pit_id": "pit-1", "hits": map[string]any{"hits": hits}})
 	default:
 		w.WriteHeader(400)
 	}
@@ -144,17 +151,19 @@ func TestStore_RoundTrip(t *testing.T) {
 	if len(got) != 2 {
 		t.Errorf("after delete: %d entries, want 2", len(got))
 	}
+	// Each load pages through a point in time (here one page) and closes it.
+	load := []string{"POST /fleetform-state/_pit?keep_alive=1m", "POST /_search?seq_no_primary_term=true", "DELETE /_pit?"}
 	wantLog := []string{
-		"POST /fleetform-state/_search?seq_no_primary_term=true",
+		"POST /fleetform-state/_pit?keep_alive=1m", // a missing index: no point in time to page or close
 		"HEAD /fleetform-state?",
 		"PUT /fleetform-state?",
 		"PUT /fleetform-state/_doc/prod%2Fmain%2Foutput%2Fremote-west?refresh=wait_for",
 		"PUT /fleetform-state/_doc/prod%2Fmain%2Fagent_policy%2Fprod%2Flinux?refresh=wait_for",
 		"PUT /fleetform-state/_doc/prod%2Fwest%2Fservice_token%2Ffleetform-remote-west?refresh=wait_for",
-		"POST /fleetform-state/_search?seq_no_primary_term=true",
+		load[0], load[1], load[2],
 		"DELETE /fleetform-state/_doc/prod%2Fmain%2Fagent_policy%2Fprod%2Flinux?refresh=wait_for",
 		"DELETE /fleetform-state/_doc/prod%2Fmain%2Fagent_policy%2Fnever-was?refresh=wait_for",
-		"POST /fleetform-state/_search?seq_no_primary_term=true",
+		load[0], load[1], load[2],
 	}
 	if d := cmp.Diff(wantLog, f.log); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/remote"
 	"github.com/fleetform/fleetform/schema"
@@ -75,7 +75,7 @@ func TestEngineReconciler_ReportsDriftAppliesAndSettles(t *testing.T) {
 		t.Errorf("settled turn: %+v, want no drift and nothing planned or applied", out)
 	}
 	for _, r := range sim.Requests() {
-		if r.Method != "GET" && !strings.HasSuffix(r.Path, "/_search") {
+		if !esim.ReadOnly(r.Method, r.Path) {
 			t.Errorf("settled turn wrote: %s %s", r.Method, r.Path)
 		}
 	}

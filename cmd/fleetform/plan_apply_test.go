@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/secret"
 )
@@ -66,7 +66,7 @@ packages:
 func writesOf(sim *fleetsim.Sim) []string {
 	var out []string
 	for _, r := range sim.Requests() {
-		if r.Method == http.MethodGet || r.Method == http.MethodHead || strings.HasSuffix(r.Path, "/_search") {
+		if esim.ReadOnly(r.Method, r.Path) {
 			continue
 		}
 		out = append(out, r.Listener+" "+r.Method+" "+r.Path)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/source"
 	"github.com/fleetform/fleetform/source/gittest"
@@ -158,7 +159,7 @@ func BenchmarkIdlePoll(b *testing.B) {
 			b.StopTimer()
 			var writes int
 			for _, r := range sim.Requests() {
-				if r.Method != "GET" && r.Method != "HEAD" && !(r.Method == "POST" && (hasSuffix(r.Path, "/_search") || hasSuffix(r.Path, "/_mget"))) {
+				if !esim.ReadOnly(r.Method, r.Path) {
 					writes++
 				}
 			}

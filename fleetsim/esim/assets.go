@@ -58,13 +58,8 @@ func init() {
 	apiParams["ingest.get_pipeline"] = []string{"master_timeout", "summary"}
 	apiParams["ingest.put_pipeline"] = []string{"if_version", "master_timeout", "timeout"}
 	apiParams["ingest.delete_pipeline"] = []string{"master_timeout", "timeout"}
-	// ES's ClusterPrivilegeResolver: manage covers both, and the two narrow
-	// privileges Fleet's roles use.
-	clusterPrivilegeActions["manage"] = append(clusterPrivilegeActions["manage"], "cluster:admin/component_template/*")
-	clusterPrivilegeActions["manage_index_templates"] = append(clusterPrivilegeActions["manage_index_templates"],
-		"indices:admin/template/*", "indices:admin/index_template/*", "cluster:admin/component_template/*")
-	clusterPrivilegeActions["manage_pipeline"] = append(clusterPrivilegeActions["manage_pipeline"], "cluster:admin/ingest/pipeline/*")
-	clusterPrivilegeActions["read_pipeline"] = append(clusterPrivilegeActions["read_pipeline"], "cluster:admin/ingest/pipeline/get")
+	// The privileges that grant these actions are in clusterPrivileges
+	// (security.go): manage, manage_index_templates, manage_pipeline, read_pipeline.
 }
 
 // ComponentTemplate is one entry of GET _component_template.

@@ -143,10 +143,12 @@ func (n *Node) follow(follower string, req FollowRequest, wfas string) (FollowRe
 	}
 	hidden, ok := leader.indexHidden(req.LeaderIndex)
 	if !ok {
-		return FollowResult{}, errIllegalArgument("leader index [%s] does not exist", req.LeaderIndex)
+		// CcrLicenseChecker fetches the leader's metadata from the remote
+		// cluster state: a missing leader is IndexNotFoundException.
+		return FollowResult{}, errIndexNotFound(req.LeaderIndex)
 	}
 	if existing != nil {
-		return FollowResult{}, errIndexExists(follower, existing.UUID)
+		return FollowResult{}, errFollowOntoExisting(req.RemoteCluster, follower, existing)
 	}
 	ix, e := n.newIndex(follower, nil)
 	if e != nil {
@@ -171,7 +173,7 @@ func (n *Node) follow(follower string, req FollowRequest, wfas string) (FollowRe
 	n.mu.Lock()
 	if cur := n.st.Indices[follower]; cur != nil {
 		n.mu.Unlock()
-		return FollowResult{}, errIndexExists(follower, cur.UUID)
+		return FollowResult{}, errFollowOntoExisting(req.RemoteCluster, follower, cur)
 	}
 	n.st.Indices[follower] = ix
 	n.mu.Unlock()
@@ -556,4 +558,22 @@ func (n *Node) ccrStatsBody(expr string) (map[string]any, *Error) {
 		list = append(list, map[string]any{"index": name, "total_global_checkpoint_lag": 0, "shards": []any{shard}})
 	}
 	return map[string]any{"indices": list}, nil
+}
+
+// errFollowOntoExisting is put-follow's answer when the follower name is
+// taken. The follower is created by restoring the leader from the CCR
+// repository "_ccr_<remote>" (snapshot "_latest_", CcrRepository.LATEST), so
+// an open index of that name fails in RestoreService
+// (validateExistingClosedIndex) with a SnapshotRestoreException, whose
+// message starts with the snapshot "[repository:name/uuid]" and whose
+// status is 500. Restoring over a closed index is not simulated: the
+// simulator keeps refusing it as an existing index (inferred).
+func errFollowOntoExisting(remote, follower string, existing *index) *Error {
+	if existing.Closed {
+		return errIndexExists(follower, existing.UUID)
+	}
+	return newErr(http.StatusInternalServerError, "snapshot_restore_exception",
+		"[_ccr_%s:_latest_/_latest_] cannot restore index [%s] because an open index with same name already exists in the cluster. "+
+			"Either close or delete the existing index or restore the index under a different name by providing a rename pattern and replacement name",
+		remote, follower)
 }

@@ -97,6 +97,11 @@ func TestCCR_Follower_ReplicatesLeaderWritesAndDeletesOnReadAndTick(t *testing.T
 	}
 }
 
+// TestCCR_FollowErrors follows TransportPutFollowAction: the leader's
+// metadata comes from the remote cluster state (CcrLicenseChecker; a missing
+// leader is IndexNotFoundException), and the follower is restored from the
+// CCR repository (RestoreService.validateExistingClosedIndex refuses an
+// open index of the same name with a SnapshotRestoreException).
 func TestCCR_FollowErrors(t *testing.T) {
 	main, west := linked(t)
 	west.must(t, 200, "PUT", "/taken", nil)
@@ -109,8 +114,8 @@ func TestCCR_FollowErrors(t *testing.T) {
 	}{
 		{"unknown remote", follower + "/_ccr/follow", map[string]any{"remote_cluster": "nowhere", "leader_index": "x"}, 404,
 			"no_such_remote_cluster_exception", "no such remote cluster: [nowhere]"},
-		{"leader index missing", follower + "/_ccr/follow", map[string]any{"remote_cluster": "main", "leader_index": "nope"}, 400,
-			"illegal_argument_exception", "leader index [nope] does not exist"},
+		{"leader index missing", follower + "/_ccr/follow", map[string]any{"remote_cluster": "main", "leader_index": "nope"}, 404,
+			"index_not_found_exception", "no such index [nope]"},
 		{"no body", follower + "/_ccr/follow", nil, 400, "parse_exception", "request body is required"},
 		{"missing fields", follower + "/_ccr/follow", map[string]any{}, 400, "action_request_validation_exception",
 			"Validation Failed: 1: remote_cluster is missing;2: leader_index is missing;"},
@@ -126,7 +131,9 @@ func TestCCR_FollowErrors(t *testing.T) {
 		})
 	}
 	r := west.do(t, "PUT", "/taken/_ccr/follow", followBody, superuser)
-	if typ, reason := errOf(t, r); r.status != 400 || typ != "resource_already_exists_exception" || !strings.HasPrefix(reason, "index [taken/") {
+	if typ, reason := errOf(t, r); r.status != 500 || typ != "snapshot_restore_exception" ||
+		reason != "[_ccr_main:_latest_/_latest_] cannot restore index [taken] because an open index with same name already exists in the cluster. "+
+			"Either close or delete the existing index or restore the index under a different name by providing a rename pattern and replacement name" {
 		t.Errorf("existing follower index: %d %s %q", r.status, typ, reason)
 	}
 	t.Run("basic licence on follower", func(t *testing.T) {

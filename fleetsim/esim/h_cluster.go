@@ -196,6 +196,10 @@ func (n *Node) hGetAPIKeys(c *call) (int, any, *Error) {
 		return 0, nil, newErr(http.StatusBadRequest, "action_request_validation_exception",
 			"Validation Failed: 1: username or realm name must not be specified when retrieving owned API keys;")
 	}
+	const getAction = "cluster:admin/xpack/security/api_key/get"
+	if c.who.ownAPIKeysOnly(getAction) && !c.who.ownsAPIKeys(nonEmpty(id), username, realm, owner) {
+		return 0, nil, c.who.denied(getAction)
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	list := []any{}
@@ -258,6 +262,10 @@ func (n *Node) hInvalidateAPIKeys(c *call) (int, any, *Error) {
 		return 0, nil, newErr(http.StatusBadRequest, "action_request_validation_exception",
 			"Validation Failed: 1: One of [api key id(s), api key name, username, realm name] must be specified if [owner] flag is false;")
 	}
+	const invalidateAction = "cluster:admin/xpack/security/api_key/invalidate"
+	if c.who.ownAPIKeysOnly(invalidateAction) && !c.who.ownsAPIKeys(req.IDs, req.Username, req.Realm, req.Owner) {
+		return 0, nil, c.who.denied(invalidateAction)
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	invalidated, previously := []string{}, []string{}
@@ -284,6 +292,14 @@ func (n *Node) hInvalidateAPIKeys(c *call) (int, any, *Error) {
 		"previously_invalidated_api_keys": previously,
 		"error_count":                     0,
 	}, nil
+}
+
+// nonEmpty is s as a list, empty when s is "".
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }
 
 func contains(list []string, s string) bool {

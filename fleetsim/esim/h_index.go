@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -301,9 +302,10 @@ type searchRequest struct {
 	Version          bool            `json:"version"`
 	TrackTotalHits   json.RawMessage `json:"track_total_hits"`
 	SearchAfter      []any           `json:"search_after"`
+	PIT              *pitRequest     `json:"pit"`
 }
 
-var searchBodyKeys = []string{"query", "size", "from", "sort", "_source", "seq_no_primary_term", "version", "track_total_hits", "search_after", "timeout"}
+var searchBodyKeys = []string{"query", "size", "from", "sort", "_source", "seq_no_primary_term", "version", "track_total_hits", "search_after", "timeout", "pit"}
 
 func parseSearchBody(body []byte) (searchRequest, *Error) {
 	var req searchRequest
@@ -421,7 +423,30 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 	if e != nil {
 		return 0, nil, e
 	}
-	hits, shards, e := n.searchHits(c, req)
+	var (
+		hits   []*searchDoc
+		shards int
+	)
+	if req.PIT != nil {
+		keys = withShardDocTiebreak(keys)
+		hits, shards, e = n.pitHits(c, req)
+	} else {
+		if slices.ContainsFunc(keys, func(k sortKey) bool { return k.field == "_shard_doc" }) {
+			// ShardDocSortField / SearchService: the field needs a reader context.
+			return 0, nil, newErr(http.StatusBadRequest, "action_request_validation_exception",
+				"Validation Failed: 1: [_shard_doc] sort field cannot be used without [point in time];")
+		}
+		if _, ok := c.params["index"]; !ok {
+			if e := c.who.authorize("indices:data/read/search", "*"); e != nil {
+				return 0, nil, e
+			}
+		}
+		hits, shards, e = n.searchHits(c, req)
+	}
+	if e != nil {
+		return 0, nil, e
+	}
+	track, e := trackTotalHits(c, req.TrackTotalHits)
 	if e != nil {
 		return 0, nil, e
 	}
@@ -459,18 +484,68 @@ func (n *Node) hSearch(c *call) (int, any, *Error) {
 	} else {
 		hitsObj["max_score"] = 1.0
 	}
-	if !bytes.Equal(bytes.TrimSpace(req.TrackTotalHits), []byte("false")) {
+	if track >= 0 {
+		value, relation := total, "eq"
+		if total > track {
+			value, relation = track, "gte"
+		}
 		if c.query.Get("rest_total_hits_as_int") == "true" {
-			hitsObj["total"] = total
+			hitsObj["total"] = value
 		} else {
-			hitsObj["total"] = map[string]any{"value": total, "relation": "eq"}
+			hitsObj["total"] = map[string]any{"value": value, "relation": relation}
 		}
 	}
-	return http.StatusOK, map[string]any{
+	resp := map[string]any{
 		"took": 1, "timed_out": false,
 		"_shards": map[string]any{"total": shards, "successful": shards, "skipped": 0, "failed": 0},
 		"hits":    hitsObj,
-	}, nil
+	}
+	if req.PIT != nil {
+		resp["pit_id"] = req.PIT.ID
+	}
+	return http.StatusOK, resp, nil
+}
+
+// defaultTrackTotalHits is SearchContext.DEFAULT_TRACK_TOTAL_HITS_UP_TO: without
+// track_total_hits, hits.total counts up to 10,000 and says "gte" beyond.
+const defaultTrackTotalHits = 10000
+
+// trackTotalHits returns how far hits.total counts exactly: -1 when it is
+// left out (false), math.MaxInt for true. The body's value wins over the
+// query parameter; rest_total_hits_as_int needs exact totals
+// (RestSearchAction.parseSearchRequest, SearchRequest.validate).
+func trackTotalHits(c *call, body json.RawMessage) (int, *Error) {
+	v := strings.TrimSpace(string(body))
+	if v == "" || v == "null" {
+		v = c.query.Get("track_total_hits")
+	}
+	asInt := c.query.Get("rest_total_hits_as_int") == "true"
+	switch v {
+	case "":
+		if asInt {
+			return math.MaxInt, nil
+		}
+		return defaultTrackTotalHits, nil
+	case "true":
+		return math.MaxInt, nil
+	case "false":
+		if asInt {
+			return 0, errIllegalArgument("[rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got false")
+		}
+		return -1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, errParsing("[track_total_hits] failed to parse [%s]", v)
+	}
+	if n < -1 {
+		// SearchSourceBuilder.trackTotalHitsUpTo
+		return 0, errIllegalArgument("[track_total_hits] parameter must be positive or equals to -1, got %d", n)
+	}
+	if asInt && n != math.MaxInt32 {
+		return 0, errIllegalArgument("[rest_total_hits_as_int] cannot be used if the tracking of total hits is not accurate, got %d", n)
+	}
+	return n, nil
 }
 
 // sortHits orders hits by the sort keys, or by index and insertion order.

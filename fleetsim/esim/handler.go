@@ -64,8 +64,14 @@ var routes = []route{
 	{"GET", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/get", "fleet.get_secret", (*Node).hGetSecret},
 	{"DELETE", "/_fleet/secret/{id}", "cluster:admin/fleet/secrets/delete", "fleet.delete_secret", (*Node).hDeleteSecret},
 
-	{"GET", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
-	{"POST", "/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	// Without an index a search is authorized in hSearch: on all indices, or
+	// on a point in time's own indices.
+	{"GET", "/_search", "", "search", (*Node).hSearch},
+	{"POST", "/_search", "", "search", (*Node).hSearch},
+	{"GET", "/_mapping", "indices:admin/mappings/get", "indices.get_mapping", (*Node).hGetMapping},
+	// RBACEngine authorizes closing a point in time like clearing a scroll:
+	// any authenticated caller may (the context would expire anyway).
+	{"DELETE", "/_pit", "", "close_point_in_time", (*Node).hClosePIT},
 	{"GET", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 	{"POST", "/_count", "indices:data/read/search", "count", (*Node).hCount},
 
@@ -73,6 +79,7 @@ var routes = []route{
 	{"HEAD", "/{index}", "indices:admin/get", "indices.exists", (*Node).hIndexExists},
 	{"GET", "/{index}", "indices:admin/get", "indices.get", (*Node).hGetIndex},
 	{"DELETE", "/{index}", "indices:admin/delete", "indices.delete", (*Node).hDeleteIndex},
+	{"GET", "/{index}/_mapping", "indices:admin/mappings/get", "indices.get_mapping", (*Node).hGetMapping},
 	{"POST", "/{index}/_close", "indices:admin/close", "indices.close", (*Node).hCloseIndex},
 	{"POST", "/{index}/_open", "indices:admin/open", "indices.open", (*Node).hOpenIndex},
 	{"POST", "/{index}/_refresh", "indices:admin/refresh", "indices.refresh", (*Node).hRefresh},
@@ -88,15 +95,16 @@ var routes = []route{
 	{"DELETE", "/{index}/_doc/{id}", "indices:data/write/delete", "delete", (*Node).hDeleteDoc},
 	{"GET", "/{index}/_search", "indices:data/read/search", "search", (*Node).hSearch},
 	{"POST", "/{index}/_search", "indices:data/read/search", "search", (*Node).hSearch},
+	{"POST", "/{index}/_pit", "indices:data/read/open_point_in_time", "open_point_in_time", (*Node).hOpenPIT},
 	{"GET", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
 	{"POST", "/{index}/_count", "indices:data/read/search", "count", (*Node).hCount},
 
 	{"PUT", "/{index}/_ccr/follow", "indices:admin/xpack/ccr/put_follow", "ccr.follow", (*Node).hFollow},
-	{"POST", "/{index}/_ccr/pause_follow", "indices:admin/xpack/ccr/pause_follow", "ccr.pause_follow", (*Node).hPauseFollow},
-	{"POST", "/{index}/_ccr/resume_follow", "indices:admin/xpack/ccr/resume_follow", "ccr.resume_follow", (*Node).hResumeFollow},
+	{"POST", "/{index}/_ccr/pause_follow", "cluster:admin/xpack/ccr/pause_follow", "ccr.pause_follow", (*Node).hPauseFollow},
+	{"POST", "/{index}/_ccr/resume_follow", "cluster:admin/xpack/ccr/resume_follow", "ccr.resume_follow", (*Node).hResumeFollow},
 	{"POST", "/{index}/_ccr/unfollow", "indices:admin/xpack/ccr/unfollow", "ccr.unfollow", (*Node).hUnfollow},
-	{"GET", "/{index}/_ccr/info", "indices:monitor/xpack/ccr/follow_info", "ccr.follow_info", (*Node).hFollowInfo},
-	{"GET", "/{index}/_ccr/stats", "indices:monitor/xpack/ccr/follow_stats", "ccr.follow_stats", (*Node).hFollowStats},
+	{"GET", "/{index}/_ccr/info", "cluster:monitor/ccr/follow_info", "ccr.follow_info", (*Node).hFollowInfo},
+	{"GET", "/{index}/_ccr/stats", "cluster:monitor/ccr/follow_stats", "ccr.follow_stats", (*Node).hFollowStats},
 }
 
 // match reports whether the path segments fit a route pattern and returns its parameters.
@@ -138,6 +146,7 @@ func (n *Node) Handler() http.Handler {
 }
 
 func (n *Node) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	n.record(r)
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	segs := splitPath(r.URL.EscapedPath())
 	for i, s := range segs {

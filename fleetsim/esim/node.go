@@ -65,6 +65,10 @@ type Node struct {
 	st       *state
 	addr     string
 	resolver Resolver
+	pits     map[string]*pit // open points in time (pit.go); not part of a Snapshot
+
+	recMu      sync.Mutex
+	recordings []*Recording // recording.go
 }
 
 // state is everything a Snapshot holds.
@@ -130,6 +134,7 @@ func (n *Node) Reset() {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.st = n.freshState()
+	n.pits = nil
 }
 
 // Name is the cluster name.

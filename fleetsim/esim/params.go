@@ -14,8 +14,8 @@ var commonParams = []string{"pretty", "human", "error_trace", "source", "filter_
 
 // apiParams are the query parameters each API accepts, from
 // rest-api-spec/api/<name>.json. The contract test checks the entries whose
-// spec file is in the shared spec folder against it; the others are copied
-// from the same source.
+// spec file is in testdata/es-rest-api-spec against it; the others are
+// copied from the same source.
 var apiParams = map[string][]string{
 	"info":                             nil,
 	"ping":                             nil,
@@ -44,14 +44,17 @@ var apiParams = map[string][]string{
 		"terminate_after", "timeout", "track_scores", "track_total_hits", "typed_keys", "version"},
 	"count": {"allow_no_indices", "analyze_wildcard", "analyzer", "default_operator", "df", "expand_wildcards", "ignore_throttled",
 		"ignore_unavailable", "lenient", "min_score", "preference", "q", "routing", "terminate_after"},
-	"indices.create": {"master_timeout", "timeout", "wait_for_active_shards"},
-	"indices.exists": {"allow_no_indices", "expand_wildcards", "flat_settings", "ignore_unavailable", "include_defaults", "local"},
+	"open_point_in_time":  {"allow_partial_search_results", "expand_wildcards", "ignore_unavailable", "keep_alive", "max_concurrent_shard_requests", "preference", "routing"},
+	"close_point_in_time": nil,
+	"indices.create":      {"master_timeout", "timeout", "wait_for_active_shards"},
+	"indices.exists":      {"allow_no_indices", "expand_wildcards", "flat_settings", "ignore_unavailable", "include_defaults", "local"},
 	"indices.get": {"allow_no_indices", "expand_wildcards", "features", "flat_settings", "ignore_unavailable", "include_defaults",
 		"local", "master_timeout"},
-	"indices.delete":  {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "master_timeout", "timeout"},
-	"indices.close":   {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "master_timeout", "timeout", "wait_for_active_shards"},
-	"indices.open":    {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "master_timeout", "timeout", "wait_for_active_shards"},
-	"indices.refresh": {"allow_no_indices", "expand_wildcards", "ignore_unavailable"},
+	"indices.get_mapping": {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "local", "master_timeout"},
+	"indices.delete":      {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "master_timeout", "timeout"},
+	"indices.close":       {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "master_timeout", "timeout", "wait_for_active_shards"},
+	"indices.open":        {"allow_no_indices", "expand_wildcards", "ignore_unavailable", "master_timeout", "timeout", "wait_for_active_shards"},
+	"indices.refresh":     {"allow_no_indices", "expand_wildcards", "ignore_unavailable"},
 	"get": {"_source", "_source_excludes", "_source_includes", "force_synthetic_source", "preference", "realtime", "refresh", "routing",
 		"stored_fields", "version", "version_type"},
 	"exists": {"_source", "_source_excludes", "_source_includes", "preference", "realtime", "refresh", "routing", "stored_fields",

@@ -16,6 +16,9 @@ type searchDoc struct {
 	Doc
 	src  map[string]any
 	sort []any // sort values, filled by sortHits
+	// shardDoc is the document's position in a point in time (the
+	// _shard_doc sort value); only PIT searches set it.
+	shardDoc int64
 }
 
 // values returns every value of a field in the source: dotted paths descend
@@ -463,6 +466,8 @@ func (d *searchDoc) sortValue(k sortKey) any {
 	switch k.field {
 	case "_doc":
 		return float64(d.SeqNo)
+	case "_shard_doc":
+		return float64(d.shardDoc)
 	case "_score":
 		return 1.0
 	}
