@@ -314,6 +314,7 @@ func (r *Reconciler) outputUpdateBody(ctx context.Context, s *step, cache *secre
 	if m, ok := body["secrets"].(map[string]any); ok && len(m) == 0 {
 		delete(body, "secrets")
 	}
+	s.kafkaUpdateSiblings(body)
 	delete(body, "id")
 	delete(body, "is_preconfigured")
 	return body, nil

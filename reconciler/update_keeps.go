@@ -88,3 +88,51 @@ func dropKafkaProxy(o *schema.Output, want map[string]any) string {
 	delete(want, "proxy_id")
 	return fmt.Sprintf("output %s declares proxy_id, which Kibana clears on kafka outputs (Kafka does not support proxies); fleetform ignores it, remove it from the configuration", o.ID)
 }
+
+// kafkaUpdateSiblings completes a kafka PUT body with the fields Kibana's
+// request schema needs next to the ones sent. In
+// x-pack/platform/plugins/shared/fleet/server/types/models/output.ts,
+// KafkaUpdateSchema is {...UpdateSchema, ...KafkaSchema, …}: KafkaSchema
+// spreads BaseSchema after UpdateSchema, so on a kafka PUT `name` is
+// required (not maybe, as for the other types) and `is_default` /
+// `is_default_monitoring` default to false — a PUT without them would try
+// to unset the default output. KafkaSchema's conditionals read siblings in
+// the same body: connection_type and username only with auth_type (none,
+// user_pass), password only with username, compression_level only with
+// compression gzip. Values are the declared ones, else the observed ones.
+func (s *step) kafkaUpdateSiblings(body map[string]any) {
+	if s.out.Type != "kafka" {
+		return
+	}
+	value := func(k string) any {
+		if v, ok := s.outWant[k]; ok {
+			return v
+		}
+		return s.outHave[k]
+	}
+	ensure := func(k string) {
+		if _, ok := body[k]; !ok {
+			if v := value(k); v != nil {
+				body[k] = v
+			}
+		}
+	}
+	ensure("name")
+	for _, k := range []string{"is_default", "is_default_monitoring"} {
+		if _, ok := body[k]; !ok {
+			v, _ := value(k).(bool)
+			body[k] = v
+		}
+	}
+	if _, ok := body["password"]; ok {
+		ensure("username")
+	}
+	for _, k := range []string{"username", "connection_type"} {
+		if v, ok := body[k]; ok && v != nil {
+			ensure("auth_type")
+		}
+	}
+	if _, ok := body["compression_level"]; ok {
+		ensure("compression")
+	}
+}

@@ -142,7 +142,7 @@ func assertHolds(t *testing.T, o schema.Output, got kibana.Output) {
 func TestSim_KafkaProxyIDIsNotManaged(t *testing.T) {
 	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main"})
 	doc := &schema.Document{Outputs: []schema.Output{{ID: "k", Name: "kafka", Type: "kafka", Hosts: []string{"kafka1:9092"},
-		ProxyID: ptr("corp-proxy"), KafkaFields: schema.KafkaFields{Topic: "t1"}}}}
+		ProxyID: ptr("corp-proxy"), KafkaFields: schema.KafkaFields{Topic: "t1", AuthType: "none"}}}}
 	h.apply(doc)
 	p := h.plan(doc)
 	if !p.Empty() {

@@ -44,6 +44,7 @@ func extendOutputs(doc *openapi3.T) {
 				if s == nil {
 					continue
 				}
+				optionalShipperFields(s)
 				switch outputType(s) {
 				case "elasticsearch":
 					setProp(s, "write_to_logs_streams", nullable(openapi3.NewBoolSchema()))
@@ -57,6 +58,23 @@ func extendOutputs(doc *openapi3.T) {
 					addSecretSSLKey(s)
 				}
 			}
+		}
+	}
+}
+
+// optionalShipperFields drops the extract's "required" on the shipper
+// object's fields. BaseSchema in types/models/output.ts declares each of
+// them as schema.nullable(…), which @kbn/config-schema defaults to null
+// when the key is absent: a shipper with some fields is valid.
+func optionalShipperFields(s *openapi3.Schema) {
+	sh := s.Properties["shipper"]
+	if sh == nil || sh.Value == nil {
+		return
+	}
+	sh.Value.Required = nil
+	for _, alt := range append(append(sh.Value.AnyOf, sh.Value.OneOf...), sh.Value.AllOf...) {
+		if alt.Value != nil {
+			alt.Value.Required = nil
 		}
 	}
 }
