@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Output types (Kibana's).
@@ -362,7 +362,8 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 		reserved, err := configYAMLHasReservedKey(*o.ConfigYAML)
 		switch {
 		case err != nil:
-			c.at(p+"/config_yaml", "config_yaml is not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+			pos, msg := syntaxError(err, []byte(*o.ConfigYAML))
+			c.at(p+"/config_yaml", "config_yaml is not valid YAML: line %d, column %d of its text: %s", pos.line, pos.col, msg)
 		case reserved && o.Preset == "balanced":
 			c.at(p+"/preset", "%s", BalancedPresetMessage)
 		}
@@ -371,7 +372,7 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 	switch o.Type {
 	case OutputTypeRemoteElasticsearch:
 		r, declared := remotes[o.Remote]
-		if o.Remote != "" && !declared {
+		if o.Remote != "" && !declared && !c.m.incomplete {
 			c.at(p+"/remote", "remote %q is not declared in clusters.remotes", o.Remote)
 		}
 		if o.SyncVia == SyncViaDirect && declared && r.Kibana == nil {
@@ -507,7 +508,7 @@ func (c *checker) agentPolicies(doc *Document) {
 			key string
 			id  *string
 		}{{"data_output_id", ap.DataOutputID}, {"monitoring_output_id", ap.MonitoringOutputID}} {
-			if f.id != nil && !outputs[*f.id] {
+			if f.id != nil && !outputs[*f.id] && !c.m.incomplete {
 				c.at(p+"/"+f.key, "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", *f.id, DefaultOutputID)
 			}
 		}

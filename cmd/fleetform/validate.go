@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fleetform/fleetform/schema"
@@ -29,24 +30,35 @@ type docSummary struct {
 	Remotes       int `json:"remotes"`
 }
 
-// runValidate implements "fleetform validate [--format text|json|github] [-c DIR] [PATH…]".
+// runValidate implements "fleetform validate [--format text|json|github] [-c DIR] [--pre-commit] [PATH…]".
 // Each PATH (default ".") is a directory of YAML files merged into one
 // document, or a single file; -c DIR is one more PATH. Nothing is contacted
 // and no secret is read. Exit 0 when every PATH is valid, else 1.
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("validate", "[PATH…]", stderr)
 	format := fs.String("format", "text", "output `format`: text, json or github (GitHub Actions annotations)")
+	preCommit := fs.Bool("pre-commit", false, "PATHs are the changed files a pre-commit hook passes: validate the -c directory once when one of them is part of it")
 	var dir string
 	bindConfigDir(fs, &dir)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "c" || f.Name == "config" {
-			paths = append(paths, dir) // -c DIR, as for plan and apply
+	if *preCommit {
+		if paths, err = preCommitPaths(dir, paths); err != nil {
+			return err
 		}
-	})
+		if len(paths) == 0 {
+			fmt.Fprintf(stdout, "%s: no fleetform file among the changed files\n", dir)
+			return nil
+		}
+	} else {
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "c" || f.Name == "config" {
+				paths = append(paths, dir) // -c DIR, as for plan and apply
+			}
+		})
+	}
 	switch *format {
 	case "text", "json", "github":
 	default:
@@ -84,6 +96,28 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%w: invalid desired state", errReported)
 	}
 	return nil
+}
+
+// preCommitPaths turns the file list a pre-commit hook passes into the
+// paths to validate: the repository directory dir, once, when one of the
+// changed files is among the files it loads; nothing otherwise. A split
+// repository is only valid as a whole (a policy in one file names an output
+// in another), so the files are never validated one by one.
+func preCommitPaths(dir string, changed []string) ([]string, error) {
+	files, err := schema.Files(dir)
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{}
+	for _, f := range files {
+		ours[filepath.Clean(f)] = true
+	}
+	for _, c := range changed {
+		if ours[filepath.Clean(c)] {
+			return []string{dir}, nil
+		}
+	}
+	return nil, nil
 }
 
 func validatePath(ctx context.Context, p string) validateResult {
