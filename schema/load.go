@@ -286,7 +286,8 @@ type merged struct {
 	incomplete bool   // some file could not be parsed
 }
 
-var listKeys = []string{"outputs", "agent_policies", "packages"}
+// listKeys are the top-level lists; every file may add items to them.
+var listKeys = []string{"outputs", "agent_policies", "packages", "package_policies", "fleet_server_hosts", "proxies", "download_sources"}
 
 func merge(units []*unit) *merged {
 	m := &merged{value: map[string]any{}, lists: map[string][]origin{}}
