@@ -188,12 +188,27 @@ func writeGitHub(w io.Writer, results []validateResult) {
 		case !r.Valid:
 			for _, i := range r.Issues {
 				fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=fleetform validate::%s\n",
-					escapeProperty(i.File), i.Line, i.Col, escapeData(pointerOrRoot(i.Pointer)+": "+i.Message))
+					escapeProperty(annotationPath(i.File)), i.Line, i.Col, escapeData(pointerOrRoot(i.Pointer)+": "+i.Message))
 			}
 		default:
 			fmt.Fprintf(w, "%s: valid\n", r.Path)
 		}
 	}
+}
+
+// annotationPath is file as GitHub places annotations: relative to the
+// repository root ($GITHUB_WORKSPACE) with forward slashes, so that an
+// annotation lands on the pull request's diff even when validate runs in a
+// subdirectory (working-directory:) or is given an absolute path.
+func annotationPath(file string) string {
+	if ws := os.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		if abs, err := filepath.Abs(file); err == nil {
+			if rel, err := filepath.Rel(ws, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(file)
 }
 
 func pointerOrRoot(p string) string {
