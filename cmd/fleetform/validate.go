@@ -24,10 +24,14 @@ type validateResult struct {
 }
 
 type docSummary struct {
-	Outputs       int `json:"outputs"`
-	AgentPolicies int `json:"agent_policies"`
-	Packages      int `json:"packages"`
-	Remotes       int `json:"remotes"`
+	Outputs          int `json:"outputs"`
+	AgentPolicies    int `json:"agent_policies"`
+	Packages         int `json:"packages"`
+	Remotes          int `json:"remotes"`
+	PackagePolicies  int `json:"package_policies,omitempty"`
+	FleetServerHosts int `json:"fleet_server_hosts,omitempty"`
+	Proxies          int `json:"proxies,omitempty"`
+	DownloadSources  int `json:"download_sources,omitempty"`
 }
 
 // runValidate implements "fleetform validate [--format text|json|github] [-c DIR] [--pre-commit] [PATH…]".
@@ -146,6 +150,11 @@ func validatePath(ctx context.Context, p string) validateResult {
 			AgentPolicies: len(doc.AgentPolicies),
 			Packages:      len(doc.Packages),
 			Remotes:       len(doc.Clusters.Remotes),
+
+			PackagePolicies:  len(doc.PackagePolicies),
+			FleetServerHosts: len(doc.FleetServerHosts),
+			Proxies:          len(doc.Proxies),
+			DownloadSources:  len(doc.DownloadSources),
 		}
 	}
 	return r
@@ -163,13 +172,33 @@ func writeText(stdout, stderr io.Writer, results []validateResult) {
 			fmt.Fprintf(stdout, "%s: %d %s\n", r.Path, len(r.Issues), plural(len(r.Issues), "problem", "problems"))
 		default:
 			s := r.Summary
-			fmt.Fprintf(stdout, "%s: valid (%d %s, %d %s, %d %s, %d %s)\n", r.Path,
-				s.Outputs, plural(s.Outputs, "output", "outputs"),
-				s.AgentPolicies, plural(s.AgentPolicies, "agent policy", "agent policies"),
-				s.Packages, plural(s.Packages, "package", "packages"),
-				s.Remotes, plural(s.Remotes, "remote", "remotes"))
+			counts := []string{
+				count(s.Outputs, "output", "outputs"),
+				count(s.AgentPolicies, "agent policy", "agent policies"),
+				count(s.Packages, "package", "packages"),
+				count(s.Remotes, "remote", "remotes"),
+			}
+			// The newer kinds are named only when the document has them.
+			for _, c := range []struct {
+				n         int
+				one, many string
+			}{
+				{s.PackagePolicies, "integration policy", "integration policies"},
+				{s.FleetServerHosts, "Fleet Server host", "Fleet Server hosts"},
+				{s.Proxies, "proxy", "proxies"},
+				{s.DownloadSources, "download source", "download sources"},
+			} {
+				if c.n > 0 {
+					counts = append(counts, count(c.n, c.one, c.many))
+				}
+			}
+			fmt.Fprintf(stdout, "%s: valid (%s)\n", r.Path, strings.Join(counts, ", "))
 		}
 	}
+}
+
+func count(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, one, many))
 }
 
 func plural(n int, one, many string) string {
