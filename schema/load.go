@@ -24,6 +24,10 @@ var ErrNoFiles = errors.New("no *.yaml or *.yml files")
 // MaxFileSize is the largest YAML file Load reads.
 const MaxFileSize = 4 << 20
 
+// MaxFiles is the most YAML files a directory of Load may hold; past it the
+// directory is not taken for a fleetform repository (ErrNotRepository).
+const MaxFiles = 2000
+
 // Load reads every *.yaml and *.yml file under root in fsys (directories whose
 // name starts with "." are skipped), merges them into one Document and
 // validates it: strict decoding (unknown keys are errors), fleet.schema.json,
@@ -120,11 +124,18 @@ func yamlFiles(fsys fs.FS, root string) ([]string, error) {
 		}
 		if isYAMLName(p) && !strings.HasPrefix(d.Name(), ".") {
 			files = append(files, p)
+			if len(files) > MaxFiles {
+				return fs.SkipAll
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(files) > MaxFiles {
+		// A home directory or a source tree: stop before reading them all.
+		return nil, fmt.Errorf("%w: more than %d YAML files under %s; run fleetform in the directory that holds your fleet's YAML, or name it with -c DIR", ErrNotRepository, MaxFiles, root)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w under %s", ErrNoFiles, root)

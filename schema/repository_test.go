@@ -2,6 +2,7 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -83,5 +84,18 @@ func TestLoadDir_SourceTreeIsNotOneRepository(t *testing.T) {
 	_, err := LoadDir(t.Context(), "..")
 	if !errors.Is(err, ErrNotRepository) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("want one-line ErrNotRepository, got %v", err)
+	}
+}
+
+// A directory with thousands of YAML files (a home directory, a source tree)
+// is refused before its files are read.
+func TestLoad_TooManyFilesIsNotARepository(t *testing.T) {
+	fsys := fstest.MapFS{"fleet.yaml": {Data: []byte(clustersYAML)}}
+	for i := range MaxFiles + 1 {
+		fsys[fmt.Sprintf("vendor/pkg%d/values.yaml", i)] = &fstest.MapFile{Data: []byte("outputs: [\n")}
+	}
+	_, err := Load(t.Context(), fsys, ".")
+	if !errors.Is(err, ErrNotRepository) || !strings.Contains(err.Error(), "more than 2000 YAML files under .") {
+		t.Fatalf("err = %v", err)
 	}
 }
