@@ -1,7 +1,9 @@
 // Package kibanayml renders a desired-state document as a kibana.yml
-// fragment (xpack.fleet.outputs, xpack.fleet.agentPolicies,
-// xpack.fleet.packages) for boot-time preconfiguration, handling Kibana's
-// preconfiguration quirks (reference: fleet-api.md §6):
+// fragment (xpack.fleet.outputs, xpack.fleet.agentPolicies with their
+// package_policies, xpack.fleet.packages, xpack.fleet.fleetServerHosts,
+// xpack.fleet.proxies — the keys of Kibana's server/config.ts) for boot-time
+// preconfiguration, handling Kibana's preconfiguration quirks (reference:
+// fleet-api.md §6):
 //
 //   - a separate default-monitoring output is listed before the default
 //     (data) output, because Kibana's config check rejects the other order
@@ -15,7 +17,13 @@
 //     outputs, output ids of unmanaged agent policies) carry a WARNING
 //     comment (trap 28);
 //   - fleetform-only fields (remote, sync_via, adopt) are left out, with a
-//     comment saying so.
+//     comment saying so;
+//   - integration policies are nested under the agent policy they belong to
+//     (kibana.yml has no policy_ids), in the simplified format, with the
+//     package version left to xpack.fleet.packages;
+//   - what preconfiguration cannot hold is left out and listed in the
+//     header: adopted objects, Fleet Server host TLS settings, download
+//     sources.
 package kibanayml
 
 import (
@@ -45,11 +53,28 @@ func Render(doc *schema.Document, opts Options) ([]byte, error) {
 	} else if len(outs.Content) > 0 {
 		addPair(top, "xpack.fleet.outputs", outs, "")
 	}
-	if pols := r.policies(doc.AgentPolicies); len(pols.Content) > 0 {
+	pols, err := r.policies(doc.AgentPolicies, doc.PackagePolicies)
+	if err != nil {
+		return nil, err
+	}
+	if len(pols.Content) > 0 {
 		addPair(top, "xpack.fleet.agentPolicies", pols, "")
 	}
 	if pkgs := r.packages(doc.Packages); len(pkgs.Content) > 0 {
 		addPair(top, "xpack.fleet.packages", pkgs, "")
+	}
+	if hosts, err := r.fleetServerHosts(doc.FleetServerHosts); err != nil {
+		return nil, err
+	} else if len(hosts.Content) > 0 {
+		addPair(top, "xpack.fleet.fleetServerHosts", hosts, "")
+	}
+	if proxies, err := r.proxies(doc.Proxies); err != nil {
+		return nil, err
+	} else if len(proxies.Content) > 0 {
+		addPair(top, "xpack.fleet.proxies", proxies, "")
+	}
+	for _, d := range doc.DownloadSources {
+		r.leftOut = append(r.leftOut, "download source "+d.ID+" (not rendered to kibana.yml)")
 	}
 	top.HeadComment = r.header(opts)
 	var buf bytes.Buffer
@@ -67,6 +92,7 @@ func Render(doc *schema.Document, opts Options) ([]byte, error) {
 type renderer struct {
 	env     map[string]string // placeholder variable → where its value comes from
 	adopted []string          // agent policies left out
+	leftOut []string          // other objects left out, "kind id (why)"
 }
 
 func (r *renderer) header(opts Options) string {
@@ -79,6 +105,12 @@ func (r *renderer) header(opts Options) string {
 		"Do not set xpack.fleet.agents.elasticsearch.hosts together with a default output here: Kibana refuses to start."}
 	if len(r.adopted) > 0 {
 		lines = append(lines, "Adopted agent policies left out (kibana.yml cannot adopt an existing policy): "+strings.Join(r.adopted, ", "))
+	}
+	if len(r.leftOut) > 0 {
+		lines = append(lines, "Left out (manage them with fleetform apply):")
+		for _, l := range r.leftOut {
+			lines = append(lines, "  "+l)
+		}
 	}
 	if len(r.env) > 0 {
 		lines = append(lines, "Kibana substitutes these environment variables at start (secrets are never written here):")
@@ -140,7 +172,7 @@ func (r *renderer) outputs(outs []schema.Output) (*yaml.Node, error) {
 			}
 		}
 		for _, p := range secretPaths {
-			r.placeholder(o.ID, n, p)
+			r.placeholder("output "+o.ID, o.ID, n, p)
 		}
 		warn := func(key, why string) {
 			if k, _ := lookup(n, key); k != nil {
@@ -186,8 +218,10 @@ func outputOrder(outs []schema.Output) ([]int, int) {
 
 var nonAlnum = regexp.MustCompile(`[^A-Z0-9]+`)
 
-// placeholder replaces the secret reference at path with ${VAR}.
-func (r *renderer) placeholder(outputID string, n *yaml.Node, path []string) {
+// placeholder replaces the secret reference at path with ${VAR}: the
+// variable a {env: VAR} reference names, or FLEETFORM_<NAME>_<PATH>. label
+// says whose field it is ("output es-west").
+func (r *renderer) placeholder(label, varName string, n *yaml.Node, path []string) {
 	parent := n
 	for _, k := range path[:len(path)-1] {
 		if _, parent = lookup(parent, k); parent == nil || parent.Kind != yaml.MappingNode {
@@ -204,47 +238,18 @@ func (r *renderer) placeholder(outputID string, n *yaml.Node, path []string) {
 	}
 	name := ref.Env
 	if name == "" {
-		name = "FLEETFORM_" + strings.Trim(nonAlnum.ReplaceAllString(strings.ToUpper(outputID+"_"+strings.Join(path, "_")), "_"), "_")
+		name = "FLEETFORM_" + strings.Trim(nonAlnum.ReplaceAllString(strings.ToUpper(varName+"_"+strings.Join(path, "_")), "_"), "_")
 	}
 	switch {
 	case ref.Env != "":
-		r.env[name] = "output " + outputID + " " + strings.Join(path, ".")
+		r.env[name] = label + " " + strings.Join(path, ".")
 	case ref.File != "":
-		r.env[name] = "output " + outputID + " " + strings.Join(path, ".") + ", read it from " + ref.File
+		r.env[name] = label + " " + strings.Join(path, ".") + ", read it from " + ref.File
 	case ref.Generate:
-		r.env[name] = "output " + outputID + " " + strings.Join(path, ".") + ", generated by fleetform: mint it first (fleetform apply) or provide one"
+		r.env[name] = label + " " + strings.Join(path, ".") + ", generated by fleetform: mint it first (fleetform apply) or provide one"
 		key.HeadComment = strings.TrimSpace(key.HeadComment + "\ngenerate: true cannot be expressed in kibana.yml; " + name + " must hold a value minted beforehand.")
 	}
 	*v = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "${" + name + "}"}
-}
-
-func (r *renderer) policies(pols []schema.AgentPolicy) *yaml.Node {
-	seq := sequence()
-	for _, p := range pols {
-		if p.Adopt {
-			r.adopted = append(r.adopted, p.ID)
-			continue
-		}
-		m := mapping()
-		addPair(m, "id", str(p.ID), "")
-		addPair(m, "name", str(p.Name), "")
-		addPair(m, "namespace", str(p.Namespace), "")
-		if p.Description != nil {
-			addPair(m, "description", str(*p.Description), "")
-		}
-		const ignored = "WARNING: Kibana ignores later changes of this field in kibana.yml for unmanaged preconfigured policies; change it through fleetform apply or the API."
-		if p.DataOutputID != nil {
-			addPair(m, "data_output_id", str(*p.DataOutputID), ignored)
-		}
-		if p.MonitoringOutputID != nil {
-			addPair(m, "monitoring_output_id", str(*p.MonitoringOutputID), ignored)
-		}
-		if p.FleetServerHostID != nil {
-			addPair(m, "fleet_server_host_id", str(*p.FleetServerHostID), "")
-		}
-		seq.Content = append(seq.Content, m)
-	}
-	return seq
 }
 
 func (r *renderer) packages(pkgs []schema.Package) *yaml.Node {

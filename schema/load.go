@@ -11,12 +11,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // ErrNoFiles is returned (wrapped) when a directory holds no YAML file.
@@ -24,6 +23,10 @@ var ErrNoFiles = errors.New("no *.yaml or *.yml files")
 
 // MaxFileSize is the largest YAML file Load reads.
 const MaxFileSize = 4 << 20
+
+// MaxFiles is the most YAML files a directory of Load may hold; past it the
+// directory is not taken for a fleetform repository (ErrNotRepository).
+const MaxFiles = 2000
 
 // Load reads every *.yaml and *.yml file under root in fsys (directories whose
 // name starts with "." are skipped), merges them into one Document and
@@ -44,7 +47,7 @@ func Load(ctx context.Context, fsys fs.FS, root string) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LoadFiles(ctx, fsys, files...)
+	return loadFiles(ctx, fsys, files, root, func(name string) string { return name })
 }
 
 // LoadDir is Load over a directory of the local file system. Issue.File is
@@ -55,14 +58,25 @@ func LoadDir(ctx context.Context, dir string) (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	doc, err := loadFiles(ctx, fsys, files, func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) })
-	return doc, err
+	return loadFiles(ctx, fsys, files, dir, func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) })
+}
+
+// Files lists the files LoadDir(dir) reads, each joined to dir as given.
+func Files(dir string) ([]string, error) {
+	files, err := yamlFiles(os.DirFS(dir), ".")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	for i, f := range files {
+		files[i] = filepath.Join(dir, filepath.FromSlash(f))
+	}
+	return files, nil
 }
 
 // LoadFiles loads exactly the named files of fsys as one document, with the
 // rules of Load.
 func LoadFiles(ctx context.Context, fsys fs.FS, names ...string) (*Document, error) {
-	return loadFiles(ctx, fsys, names, func(name string) string { return name })
+	return loadFiles(ctx, fsys, names, "", func(name string) string { return name })
 }
 
 // LoadPaths loads the named local files as one document; Issue.File is the
@@ -76,7 +90,7 @@ func LoadPaths(ctx context.Context, paths ...string) (*Document, error) {
 		byName[name] = p
 		names = append(names, name)
 	}
-	return loadFiles(ctx, osPathFS(byName), names, func(name string) string { return byName[name] })
+	return loadFiles(ctx, osPathFS(byName), names, "", func(name string) string { return byName[name] })
 }
 
 type osPathFS map[string]string
@@ -110,11 +124,18 @@ func yamlFiles(fsys fs.FS, root string) ([]string, error) {
 		}
 		if isYAMLName(p) && !strings.HasPrefix(d.Name(), ".") {
 			files = append(files, p)
+			if len(files) > MaxFiles {
+				return fs.SkipAll
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(files) > MaxFiles {
+		// A home directory or a source tree: stop before reading them all.
+		return nil, fmt.Errorf("%w: more than %d YAML files under %s; run fleetform in the directory that holds your fleet's YAML, or name it with -c DIR", ErrNotRepository, MaxFiles, root)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w under %s", ErrNoFiles, root)
@@ -124,13 +145,18 @@ func yamlFiles(fsys fs.FS, root string) ([]string, error) {
 }
 
 // loadFiles parses, merges and validates; display maps an fs name to Issue.File.
-func loadFiles(ctx context.Context, fsys fs.FS, names []string, display func(string) string) (*Document, error) {
+// dirName is the directory as the caller named it when the files are a
+// directory's listing (Load, LoadDir), and "" for an explicit list of files.
+func loadFiles(ctx context.Context, fsys fs.FS, names []string, dirName string, display func(string) string) (*Document, error) {
+	isDir := dirName != ""
 	cs, err := compiled()
 	if err != nil {
 		return nil, err
 	}
 	var units []*unit
-	var issues Issues // problems reading and parsing
+	var issues Issues   // problems reading and parsing
+	incomplete := false // some file, or part of one, could not be read
+	var repo []repoFile
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -139,13 +165,22 @@ func loadFiles(ctx context.Context, fsys fs.FS, names []string, display func(str
 		if err != nil {
 			if errors.Is(err, errTooLarge) {
 				issues = append(issues, Issue{File: display(name), Line: 1, Col: 1, Message: fmt.Sprintf("file larger than %d bytes", MaxFileSize)})
+				incomplete = true
+				repo = append(repo, repoFile{name: display(name), ours: true})
 				continue
 			}
 			return nil, err
 		}
-		us, is := parseFile(display(name), data)
+		us, is, lost := parseFile(display(name), data)
 		units = append(units, us...)
 		issues = append(issues, is...)
+		incomplete = incomplete || lost != lostNothing
+		repo = append(repo, classify(display(name), data, us, lost))
+	}
+	if isDir {
+		if err := checkRepository(dirName, repo); err != nil {
+			return nil, err
+		}
 	}
 	parseIssues := slices.Clone(issues)
 	var schemaIssues []Issue
@@ -158,8 +193,9 @@ func loadFiles(ctx context.Context, fsys fs.FS, names []string, display func(str
 
 	m := merge(units)
 	m.firstFile = display(names[0])
-	// When a file could not be parsed, clusters may well be in it.
-	m.incomplete = len(parseIssues) > 0
+	// When a file could not be parsed, clusters and the objects that
+	// references point at may well be in it: say nothing about them.
+	m.incomplete = incomplete
 	issues = append(issues, m.issues...)
 
 	doc, decodeErr := m.decode()
@@ -196,12 +232,18 @@ func readLimited(fsys fs.FS, name string) ([]byte, error) {
 	return data, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): `)
+// How much of a file parseFile could read.
+type loss int
 
-// parseFile splits a file into its YAML documents and converts each.
-func parseFile(file string, data []byte) ([]*unit, []Issue) {
-	var units []*unit
-	var issues []Issue
+const (
+	lostNothing loss = iota
+	lostSyntax       // a syntax error: the rest of the file is unread
+	lostBudget       // a document over the size budget: its content is unknown
+)
+
+// parseFile splits a file into its YAML documents and converts each, and
+// says whether some of the file was lost.
+func parseFile(file string, data []byte) (units []*unit, issues []Issue, lost loss) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var n yaml.Node
@@ -210,14 +252,9 @@ func parseFile(file string, data []byte) ([]*unit, []Issue) {
 			break
 		}
 		if err != nil {
-			line, msg := 1, err.Error()
-			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				msg = msg[len(m[0]):]
-			} else {
-				msg = strings.TrimPrefix(msg, "yaml: ")
-			}
-			issues = append(issues, Issue{File: file, Line: line, Col: 1, Message: "invalid YAML: " + msg})
+			p, msg := syntaxError(err, data)
+			issues = append(issues, Issue{File: file, Line: p.line, Col: p.col, Message: "invalid YAML: " + msg})
+			lost = max(lost, lostSyntax)
 			break
 		}
 		u := &unit{file: file, vals: map[string]position{}, keys: map[string]position{}}
@@ -225,6 +262,7 @@ func parseFile(file string, data []byte) ([]*unit, []Issue) {
 		v := c.convert(&n, "", 0)
 		issues = append(issues, c.issues...)
 		if c.failed {
+			lost = lostBudget
 			continue
 		}
 		switch v := v.(type) {
@@ -236,9 +274,10 @@ func parseFile(file string, data []byte) ([]*unit, []Issue) {
 		default:
 			p := u.pos("")
 			issues = append(issues, u.issue("", p, "a fleetform document is a mapping with clusters, outputs, agent_policies and packages"))
+			lost = max(lost, lostSyntax)
 		}
 	}
-	return units, issues
+	return units, issues, lost
 }
 
 // origin says where an item of the merged document came from.
@@ -258,7 +297,8 @@ type merged struct {
 	incomplete bool   // some file could not be parsed
 }
 
-var listKeys = []string{"outputs", "agent_policies", "packages"}
+// listKeys are the top-level lists; every file may add items to them.
+var listKeys = []string{"outputs", "agent_policies", "packages", "package_policies", "fleet_server_hosts", "proxies", "download_sources"}
 
 func merge(units []*unit) *merged {
 	m := &merged{value: map[string]any{}, lists: map[string][]origin{}}

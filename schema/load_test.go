@@ -238,7 +238,7 @@ func TestExamplesValidate(t *testing.T) {
 	}
 	n := 0
 	for _, d := range dirs {
-		if !d.IsDir() || d.Name() == "deploy" { // deploy/ holds container and Kubernetes files
+		if !d.IsDir() || d.Name() == "deploy" { // deploy/ holds container, Kubernetes and CI files
 			continue
 		}
 		n++
@@ -280,5 +280,43 @@ func TestDocument_Lookups(t *testing.T) {
 	}
 	if p, ok := doc.AgentPolicy("fleet-server-policy"); !ok || !p.Adopt {
 		t.Errorf("AgentPolicy = %+v, %v", p, ok)
+	}
+}
+
+func TestDocument_LookupsOfTheNewKinds(t *testing.T) {
+	doc, err := LoadFiles(t.Context(), os.DirFS(corpusDir), "whole-fleet.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := doc.PackagePolicy("nginx-web"); !ok || p.Package.Name != "nginx" || *p.OutputID != "es-west" {
+		t.Errorf("PackagePolicy(nginx-web) = %+v, %v", p, ok)
+	}
+	if h, ok := doc.FleetServerHost("fleet-server-eu"); !ok || *h.ProxyID != "corp-proxy" {
+		t.Errorf("FleetServerHost = %+v, %v", h, ok)
+	}
+	if p, ok := doc.Proxy("corp-proxy"); !ok || p.CertificateKey.File != "/run/secrets/proxy-client.key" {
+		t.Errorf("Proxy = %+v, %v", p, ok)
+	}
+	if s, ok := doc.DownloadSource("mirror"); !ok || s.Secrets.Auth.Password.Env != "MIRROR_PASSWORD" {
+		t.Errorf("DownloadSource = %+v, %v", s, ok)
+	}
+	if _, ok := doc.Proxy("nope"); ok {
+		t.Error("Proxy(nope) found")
+	}
+	// Secret references of the new kinds are listed, in document order.
+	var ptrs []string
+	for _, f := range doc.SecretFields() {
+		if !strings.HasPrefix(f.Pointer, "/clusters") && !strings.HasPrefix(f.Pointer, "/outputs") {
+			ptrs = append(ptrs, f.Pointer+"="+f.Ref.Describe())
+		}
+	}
+	want := []string{
+		"/package_policies/0/inputs/nginx-nginx~1metrics/vars/password=env:NGINX_STATUS_PASSWORD",
+		"/fleet_server_hosts/0/secrets/ssl/key=env:FLEET_SERVER_KEY",
+		"/proxies/0/certificate_key=file:/run/secrets/proxy-client.key",
+		"/download_sources/0/secrets/auth/password=env:MIRROR_PASSWORD",
+	}
+	if d := cmp.Diff(want, ptrs); d != "" {
+		t.Errorf("secret fields (-want +got):\n%s", d)
 	}
 }

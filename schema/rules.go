@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Output types (Kibana's).
@@ -147,6 +147,10 @@ func checkDocument(doc *Document, m *merged) []Issue {
 	c.outputs(doc)
 	c.agentPolicies(doc)
 	c.packages(doc)
+	c.packagePolicies(doc)
+	c.fleetServerHosts(doc)
+	c.proxies(doc)
+	c.downloadSources(doc)
 	c.secretRefs(doc)
 	return c.issues
 }
@@ -362,7 +366,8 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 		reserved, err := configYAMLHasReservedKey(*o.ConfigYAML)
 		switch {
 		case err != nil:
-			c.at(p+"/config_yaml", "config_yaml is not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+			pos, msg := syntaxError(err, []byte(*o.ConfigYAML))
+			c.at(p+"/config_yaml", "config_yaml is not valid YAML: line %d, column %d of its text: %s", pos.line, pos.col, msg)
 		case reserved && o.Preset == "balanced":
 			c.at(p+"/preset", "%s", BalancedPresetMessage)
 		}
@@ -371,7 +376,7 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 	switch o.Type {
 	case OutputTypeRemoteElasticsearch:
 		r, declared := remotes[o.Remote]
-		if o.Remote != "" && !declared {
+		if o.Remote != "" && !declared && !c.m.incomplete {
 			c.at(p+"/remote", "remote %q is not declared in clusters.remotes", o.Remote)
 		}
 		if o.SyncVia == SyncViaDirect && declared && r.Kibana == nil {
@@ -469,48 +474,6 @@ func flatten(prefix string, m map[string]any, out map[string]bool, depth int) {
 			continue
 		}
 		out[key] = true
-	}
-}
-
-func (c *checker) agentPolicies(doc *Document) {
-	outputs := map[string]bool{}
-	for _, o := range doc.Outputs {
-		outputs[o.ID] = true
-	}
-	for _, id := range WellKnownOutputIDs {
-		outputs[id] = true
-	}
-	ids := map[string]int{}
-	names := map[string]int{}
-	for i, ap := range doc.AgentPolicies {
-		p := fmt.Sprintf("/agent_policies/%d", i)
-		if j, dup := ids[ap.ID]; dup && ap.ID != "" {
-			c.at(p+"/id", "duplicate agent policy id %q (also at %s)", ap.ID, c.where(fmt.Sprintf("/agent_policies/%d/id", j)))
-		} else {
-			ids[ap.ID] = i
-		}
-		if ap.Name != "" {
-			if j, dup := names[ap.Name]; dup {
-				c.at(p+"/name", "duplicate agent policy name %q (also at %s); Kibana requires unique names", ap.Name, c.where(fmt.Sprintf("/agent_policies/%d/name", j)))
-			} else {
-				names[ap.Name] = i
-			}
-		}
-		if ap.Adopt {
-			for _, k := range []string{"name", "namespace", "description"} {
-				if c.has(p + "/" + k) {
-					c.at(p+"/"+k, "%s must be omitted with adopt: true (adopt manages only data_output_id, monitoring_output_id and fleet_server_host_id)", k)
-				}
-			}
-		}
-		for _, f := range []struct {
-			key string
-			id  *string
-		}{{"data_output_id", ap.DataOutputID}, {"monitoring_output_id", ap.MonitoringOutputID}} {
-			if f.id != nil && !outputs[*f.id] {
-				c.at(p+"/"+f.key, "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", *f.id, DefaultOutputID)
-			}
-		}
 	}
 }
 

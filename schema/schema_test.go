@@ -150,6 +150,14 @@ func checkAgree(t *testing.T, root, node map[string]any, typ reflect.Type, path 
 		want("boolean")
 	case reflect.Int, reflect.Int64:
 		want("integer")
+	case reflect.Float64:
+		want("number")
+	case reflect.Interface:
+		// any: a value the schema constrains by its types (a global data
+		// tag's string or number); it must say which.
+		if len(types) == 0 {
+			t.Errorf("%s: Go any, schema gives no type", path)
+		}
 	default:
 		t.Errorf("%s: Go kind %s not covered by this test", path, typ.Kind())
 	}

@@ -73,7 +73,7 @@ func (r *SecretRef) IsGenerate() bool { return r != nil && r.Generate }
 type SecretField struct {
 	Pointer string     // JSON pointer in the merged document, e.g. "/outputs/0/secrets/service_token"
 	Ref     *SecretRef // never nil
-	// Output is the output holding the reference; nil for cluster credentials.
+	// Output is the output holding the reference; nil for other kinds.
 	Output *Output
 	// Mintable is true where generate: true is allowed: service_token,
 	// secrets.service_token and kibana_api_key of a remote_elasticsearch output.
@@ -81,7 +81,8 @@ type SecretField struct {
 }
 
 // SecretFields lists every secret reference of the document, in document
-// order: cluster credentials first, then outputs.
+// order: cluster credentials first, then outputs, integration policy
+// variables, Fleet Server hosts, proxies and download sources.
 func (d *Document) SecretFields() []SecretField {
 	var out []SecretField
 	add := func(p string, r *SecretRef, o *Output, mintable bool) {
@@ -120,6 +121,58 @@ func (d *Document) SecretFields() []SecretField {
 			add(p+"/secrets/password", s.Password, o, false)
 			if s.SSL != nil {
 				add(p+"/secrets/ssl/key", s.SSL.Key, o, false)
+			}
+		}
+	}
+	for i := range d.PackagePolicies {
+		pp := &d.PackagePolicies[i]
+		p := fmt.Sprintf("/package_policies/%d", i)
+		vars := varSecretFields(p+"/vars", pp.Vars)
+		for _, in := range sortedNames(pp.Inputs) {
+			ip := p + "/inputs/" + escapePointerToken(in)
+			vars = append(vars, varSecretFields(ip+"/vars", pp.Inputs[in].Vars)...)
+			for _, st := range sortedNames(pp.Inputs[in].Streams) {
+				vars = append(vars, varSecretFields(ip+"/streams/"+escapePointerToken(st)+"/vars", pp.Inputs[in].Streams[st].Vars)...)
+			}
+		}
+		for _, v := range vars {
+			add(v.ptr, v.ref, nil, false)
+		}
+	}
+	for i := range d.FleetServerHosts {
+		h := &d.FleetServerHosts[i]
+		p := fmt.Sprintf("/fleet_server_hosts/%d", i)
+		if h.SSL != nil {
+			add(p+"/ssl/key", h.SSL.Key, nil, false)
+			add(p+"/ssl/es_key", h.SSL.ESKey, nil, false)
+			add(p+"/ssl/agent_key", h.SSL.AgentKey, nil, false)
+		}
+		if h.Secrets != nil && h.Secrets.SSL != nil {
+			add(p+"/secrets/ssl/key", h.Secrets.SSL.Key, nil, false)
+			add(p+"/secrets/ssl/es_key", h.Secrets.SSL.ESKey, nil, false)
+			add(p+"/secrets/ssl/agent_key", h.Secrets.SSL.AgentKey, nil, false)
+		}
+	}
+	for i := range d.Proxies {
+		add(fmt.Sprintf("/proxies/%d/certificate_key", i), d.Proxies[i].CertificateKey, nil, false)
+	}
+	for i := range d.DownloadSources {
+		s := &d.DownloadSources[i]
+		p := fmt.Sprintf("/download_sources/%d", i)
+		if s.SSL != nil {
+			add(p+"/ssl/key", s.SSL.Key, nil, false)
+		}
+		if s.Auth != nil {
+			add(p+"/auth/password", s.Auth.Password, nil, false)
+			add(p+"/auth/api_key", s.Auth.APIKey, nil, false)
+		}
+		if sec := s.Secrets; sec != nil {
+			if sec.SSL != nil {
+				add(p+"/secrets/ssl/key", sec.SSL.Key, nil, false)
+			}
+			if sec.Auth != nil {
+				add(p+"/secrets/auth/password", sec.Auth.Password, nil, false)
+				add(p+"/secrets/auth/api_key", sec.Auth.APIKey, nil, false)
 			}
 		}
 	}

@@ -1,17 +1,24 @@
 // Package schema defines fleetform's desired-state document — the YAML that
 // operators commit — and loads, merges and validates it. Field names follow
 // Kibana's Fleet API and kibana.yml preconfiguration (xpack.fleet.outputs,
-// xpack.fleet.agentPolicies, xpack.fleet.packages) so that an item can move
-// between the two unchanged. fleetform's own additions are few: clusters,
-// remote, sync_via, adopt and secret references.
+// xpack.fleet.agentPolicies, xpack.fleet.packages, xpack.fleet.fleetServerHosts,
+// xpack.fleet.proxies) and the simplified package-policy format so that an
+// item can move between the two unchanged. fleetform's own additions are
+// few: clusters, remote, sync_via, adopt and secret references. Each kind has
+// its file: output rules in rules.go, agent_policy.go, package_policy.go,
+// fleet_server_host.go, proxy.go, download_source.go.
 package schema
 
 // Document is the merged desired state of one fleetform instance.
 type Document struct {
-	Clusters      Clusters      `json:"clusters"`
-	Outputs       []Output      `json:"outputs,omitempty"`
-	AgentPolicies []AgentPolicy `json:"agent_policies,omitempty"`
-	Packages      []Package     `json:"packages,omitempty"`
+	Clusters         Clusters          `json:"clusters"`
+	Outputs          []Output          `json:"outputs,omitempty"`
+	AgentPolicies    []AgentPolicy     `json:"agent_policies,omitempty"`
+	Packages         []Package         `json:"packages,omitempty"`
+	PackagePolicies  []PackagePolicy   `json:"package_policies,omitempty"`
+	FleetServerHosts []FleetServerHost `json:"fleet_server_hosts,omitempty"`
+	Proxies          []Proxy           `json:"proxies,omitempty"`
+	DownloadSources  []DownloadSource  `json:"download_sources,omitempty"`
 }
 
 // Clusters names the main cluster (Kibana Fleet + Elasticsearch) and the
@@ -151,21 +158,6 @@ type OutputSecrets struct {
 // SecretsSSL holds secrets.ssl.key.
 type SecretsSSL struct {
 	Key *SecretRef `json:"key,omitempty"`
-}
-
-// AgentPolicy is a Fleet agent policy. With Adopt set, fleetform manages only
-// the output fields (data_output_id, monitoring_output_id,
-// fleet_server_host_id) of an existing policy and never creates or deletes it.
-// In both forms an absent or null output id means "the default output".
-type AgentPolicy struct {
-	ID                 string  `json:"id"`
-	Name               string  `json:"name,omitempty"`      // required unless adopt
-	Namespace          string  `json:"namespace,omitempty"` // required unless adopt
-	Description        *string `json:"description,omitempty"`
-	DataOutputID       *string `json:"data_output_id,omitempty"`       // null or absent: the default output
-	MonitoringOutputID *string `json:"monitoring_output_id,omitempty"` // null or absent: the default monitoring output
-	FleetServerHostID  *string `json:"fleet_server_host_id,omitempty"`
-	Adopt              bool    `json:"adopt,omitempty"`
 }
 
 // Package is an integration package to install on the main cluster.

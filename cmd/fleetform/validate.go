@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/fleetform/fleetform/schema"
@@ -23,30 +24,45 @@ type validateResult struct {
 }
 
 type docSummary struct {
-	Outputs       int `json:"outputs"`
-	AgentPolicies int `json:"agent_policies"`
-	Packages      int `json:"packages"`
-	Remotes       int `json:"remotes"`
+	Outputs          int `json:"outputs"`
+	AgentPolicies    int `json:"agent_policies"`
+	Packages         int `json:"packages"`
+	Remotes          int `json:"remotes"`
+	PackagePolicies  int `json:"package_policies,omitempty"`
+	FleetServerHosts int `json:"fleet_server_hosts,omitempty"`
+	Proxies          int `json:"proxies,omitempty"`
+	DownloadSources  int `json:"download_sources,omitempty"`
 }
 
-// runValidate implements "fleetform validate [--format text|json|github] [-c DIR] [PATH…]".
+// runValidate implements "fleetform validate [--format text|json|github] [-c DIR] [--pre-commit] [PATH…]".
 // Each PATH (default ".") is a directory of YAML files merged into one
 // document, or a single file; -c DIR is one more PATH. Nothing is contacted
 // and no secret is read. Exit 0 when every PATH is valid, else 1.
 func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("validate", "[PATH…]", stderr)
 	format := fs.String("format", "text", "output `format`: text, json or github (GitHub Actions annotations)")
+	preCommit := fs.Bool("pre-commit", false, "PATHs are the changed files a pre-commit hook passes: validate the -c directory once when one of them is part of it")
 	var dir string
 	bindConfigDir(fs, &dir)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "c" || f.Name == "config" {
-			paths = append(paths, dir) // -c DIR, as for plan and apply
+	if *preCommit {
+		if paths, err = preCommitPaths(dir, paths); err != nil {
+			return err
 		}
-	})
+		if len(paths) == 0 {
+			fmt.Fprintf(stdout, "%s: no fleetform file among the changed files\n", dir)
+			return nil
+		}
+	} else {
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "c" || f.Name == "config" {
+				paths = append(paths, dir) // -c DIR, as for plan and apply
+			}
+		})
+	}
 	switch *format {
 	case "text", "json", "github":
 	default:
@@ -86,6 +102,28 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
+// preCommitPaths turns the file list a pre-commit hook passes into the
+// paths to validate: the repository directory dir, once, when one of the
+// changed files is among the files it loads; nothing otherwise. A split
+// repository is only valid as a whole (a policy in one file names an output
+// in another), so the files are never validated one by one.
+func preCommitPaths(dir string, changed []string) ([]string, error) {
+	files, err := schema.Files(dir)
+	if err != nil {
+		return nil, err
+	}
+	ours := map[string]bool{}
+	for _, f := range files {
+		ours[filepath.Clean(f)] = true
+	}
+	for _, c := range changed {
+		if ours[filepath.Clean(c)] {
+			return []string{dir}, nil
+		}
+	}
+	return nil, nil
+}
+
 func validatePath(ctx context.Context, p string) validateResult {
 	r := validateResult{Path: p}
 	st, err := os.Stat(p)
@@ -112,6 +150,11 @@ func validatePath(ctx context.Context, p string) validateResult {
 			AgentPolicies: len(doc.AgentPolicies),
 			Packages:      len(doc.Packages),
 			Remotes:       len(doc.Clusters.Remotes),
+
+			PackagePolicies:  len(doc.PackagePolicies),
+			FleetServerHosts: len(doc.FleetServerHosts),
+			Proxies:          len(doc.Proxies),
+			DownloadSources:  len(doc.DownloadSources),
 		}
 	}
 	return r
@@ -129,13 +172,33 @@ func writeText(stdout, stderr io.Writer, results []validateResult) {
 			fmt.Fprintf(stdout, "%s: %d %s\n", r.Path, len(r.Issues), plural(len(r.Issues), "problem", "problems"))
 		default:
 			s := r.Summary
-			fmt.Fprintf(stdout, "%s: valid (%d %s, %d %s, %d %s, %d %s)\n", r.Path,
-				s.Outputs, plural(s.Outputs, "output", "outputs"),
-				s.AgentPolicies, plural(s.AgentPolicies, "agent policy", "agent policies"),
-				s.Packages, plural(s.Packages, "package", "packages"),
-				s.Remotes, plural(s.Remotes, "remote", "remotes"))
+			counts := []string{
+				count(s.Outputs, "output", "outputs"),
+				count(s.AgentPolicies, "agent policy", "agent policies"),
+				count(s.Packages, "package", "packages"),
+				count(s.Remotes, "remote", "remotes"),
+			}
+			// The newer kinds are named only when the document has them.
+			for _, c := range []struct {
+				n         int
+				one, many string
+			}{
+				{s.PackagePolicies, "integration policy", "integration policies"},
+				{s.FleetServerHosts, "Fleet Server host", "Fleet Server hosts"},
+				{s.Proxies, "proxy", "proxies"},
+				{s.DownloadSources, "download source", "download sources"},
+			} {
+				if c.n > 0 {
+					counts = append(counts, count(c.n, c.one, c.many))
+				}
+			}
+			fmt.Fprintf(stdout, "%s: valid (%s)\n", r.Path, strings.Join(counts, ", "))
 		}
 	}
+}
+
+func count(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, one, many))
 }
 
 func plural(n int, one, many string) string {
@@ -154,12 +217,27 @@ func writeGitHub(w io.Writer, results []validateResult) {
 		case !r.Valid:
 			for _, i := range r.Issues {
 				fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,title=fleetform validate::%s\n",
-					escapeProperty(i.File), i.Line, i.Col, escapeData(pointerOrRoot(i.Pointer)+": "+i.Message))
+					escapeProperty(annotationPath(i.File)), i.Line, i.Col, escapeData(pointerOrRoot(i.Pointer)+": "+i.Message))
 			}
 		default:
 			fmt.Fprintf(w, "%s: valid\n", r.Path)
 		}
 	}
+}
+
+// annotationPath is file as GitHub places annotations: relative to the
+// repository root ($GITHUB_WORKSPACE) with forward slashes, so that an
+// annotation lands on the pull request's diff even when validate runs in a
+// subdirectory (working-directory:) or is given an absolute path.
+func annotationPath(file string) string {
+	if ws := os.Getenv("GITHUB_WORKSPACE"); ws != "" {
+		if abs, err := filepath.Abs(file); err == nil {
+			if rel, err := filepath.Rel(ws, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return filepath.ToSlash(rel)
+			}
+		}
+	}
+	return filepath.ToSlash(file)
 }
 
 func pointerOrRoot(p string) string {

@@ -1,0 +1,113 @@
+package schema
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+)
+
+// syntaxError locates a YAML syntax error and says it in words an operator
+// can act on. The parser reports two marks: where it gave up (Mark) and the
+// construct it was reading (ContextMark). For an unclosed [ { or quote the
+// mistake is at the construct — the parser only gives up lines later, at
+// whatever follows — so the issue points there; for everything else (a key
+// indented wrongly, a tab) it points where the parser gave up.
+func syntaxError(err error, src []byte) (position, string) {
+	var le *yaml.LoadError
+	if !errors.As(err, &le) {
+		return position{1, 1}, strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	at := position{le.Mark.Line, le.Mark.Column}
+	ctx := position{le.ContextMark.Line, le.ContextMark.Column}
+	gaveUp := fmt.Sprintf("line %d, column %d", at.line, at.col)
+	var p position
+	var msg string
+	switch {
+	case ctx.line > 0 && le.ContextMsg == "while parsing a flow sequence":
+		p, msg = ctx, fmt.Sprintf("this [ is not closed: %s (at %s)", le.Message, gaveUp)
+	case ctx.line > 0 && le.ContextMsg == "while parsing a flow mapping":
+		p, msg = ctx, fmt.Sprintf("this { is not closed: %s (at %s)", le.Message, gaveUp)
+	case ctx.line > 0 && le.ContextMsg == "while scanning a quoted scalar":
+		p, msg = ctx, fmt.Sprintf("this quoted string is not closed: %s (at %s)", le.Message, gaveUp)
+	case ctx.line > 0 && le.ContextMsg == "while scanning a simple key":
+		p, msg = ctx, fmt.Sprintf("%s after this key (at %s)", le.Message, gaveUp)
+	case le.ContextMsg == "while parsing a flow node" && unclosedFlow(src, at).line > 0:
+		// The file (or document) ends inside a [ or {.
+		p = unclosedFlow(src, at)
+		msg = fmt.Sprintf("this %c is not closed: %s (at line %d, column %d)", charAt(src, p), le.Message, at.line, at.col)
+	case charAt(src, at) == ']' || charAt(src, at) == '}':
+		c := string(charAt(src, at))
+		p, msg = at, fmt.Sprintf("unexpected %s: nothing open here to close (%s)", c, le.Message)
+	case le.Message == "did not find expected key" || le.Message == "did not find expected '-' indicator":
+		// A block mapping or sequence met a line it cannot belong to.
+		p, msg = at, le.Message+": check the indentation of this line"
+		if ctx.line > 0 {
+			msg += fmt.Sprintf(" (the enclosing block starts at line %d, column %d)", ctx.line, ctx.col)
+		}
+	case le.Message == "mapping values are not allowed in this context":
+		p, msg = at, le.Message+": a key is indented deeper than its siblings, or a value holding ': ' needs quotes"
+	default:
+		p, msg = at, le.Message
+	}
+	if p.line < 1 {
+		p = position{1, 1}
+	}
+	if p.col < 1 {
+		p.col = 1
+	}
+	return p, msg
+}
+
+// charAt returns the character at a 1-based line and column, or 0.
+func charAt(src []byte, p position) rune {
+	lines := strings.Split(string(src), "\n")
+	if p.line < 1 || p.line > len(lines) {
+		return 0
+	}
+	runes := []rune(lines[p.line-1])
+	if p.col < 1 || p.col > len(runes) {
+		return 0
+	}
+	return runes[p.col-1]
+}
+
+// unclosedFlow returns the innermost [ or { still open before position end,
+// skipping quoted strings and comments; the zero position when none is.
+func unclosedFlow(src []byte, end position) position {
+	var open []position
+	line, col := 1, 0
+	var quote rune
+	prev := ' '
+	comment := false
+	for _, r := range string(src) {
+		col++
+		if line > end.line || (line == end.line && col >= end.col) {
+			break
+		}
+		switch {
+		case r == '\n':
+			line, col, comment, prev = line+1, 0, false, ' '
+			continue
+		case comment:
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '#' && (prev == ' ' || prev == '\t' || col == 1):
+			comment = true
+		case (r == '"' || r == '\'') && (prev == ' ' || prev == '[' || prev == '{' || prev == ',' || prev == ':'):
+			quote = r
+		case r == '[' || r == '{':
+			open = append(open, position{line, col})
+		case (r == ']' || r == '}') && len(open) > 0:
+			open = open[:len(open)-1]
+		}
+		prev = r
+	}
+	if len(open) == 0 {
+		return position{}
+	}
+	return open[len(open)-1]
+}
