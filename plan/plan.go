@@ -80,6 +80,10 @@ type UnverifiedSecret struct {
 	Path    string `json:"path"`   // "secrets.password", "kibana_api_key", …
 	Ref     string `json:"ref"`    // "env:NAME", "file:/path"
 	Reason  string `json:"reason"` // e.g. "environment variable NAME is not set"
+	// Adopted: the reference could be read, but `fleetform import --adopt`
+	// recorded the secret without its value, so there is nothing to compare
+	// it with; apply leaves it alone until the reference changes.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // Key is the key of the object the reference belongs to; see Change.Key.

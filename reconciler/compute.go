@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -174,6 +175,11 @@ func (r *Reconciler) computeOutputs(ctx context.Context, doc *schema.Document, c
 			}
 			need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
 			switch {
+			case errors.Is(err, errAdoptedUnverified):
+				if cache.planning {
+					c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: plan.KindOutput,
+						ID: o.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: err.Error(), Adopted: true})
+				}
 			case err != nil && cache.planning:
 				c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: plan.KindOutput,
 					ID: o.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: unverifiedReason(err, sp.Ref)})
@@ -416,7 +422,7 @@ func (r *Reconciler) secretNeed(ctx context.Context, sp secretSpec, have observe
 	case rec.Hash == "":
 		// Adopted by import: fleetform has never seen the value, so it
 		// cannot compare it; a changed reference is what makes it write.
-		return needNone, "", nil
+		return needNone, "", errAdoptedUnverified
 	case !matches():
 		return write, "drift: changed outside fleetform", nil
 	case sp.Ref.Generate || cache == nil:
