@@ -288,6 +288,14 @@ func (c *Cluster) getPackage(r *kreq) *kresp {
 	return ok(map[string]any{"item": item, "metadata": map[string]any{"has_policies": hasPolicies}})
 }
 
+// outOfDateMessage is PackageOutdatedError's text: `${pkgkey} is out-of-date
+// and cannot be installed or updated`, where pkgkey is the requested key
+// (name-version; a request without a version installs the latest, which is
+// never out of date).
+func outOfDateMessage(name, requested, resolved string) string {
+	return name + "-" + cmpOr(requested, resolved) + " is out-of-date and cannot be installed or updated"
+}
+
 // installError is what installPackage reports; name is the Fleet error class.
 type installError struct {
 	status  int
@@ -312,13 +320,19 @@ func (c *Cluster) install(name, version string, force bool) ([]any, *installErro
 	}
 	assets := assetsOf(p.Name, p.Version, p.DataStreams)
 	inst := c.st.Packages[name]
-	if inst != nil && inst.Status == "installed" && !force {
-		switch cmp := compareVersions(p.Version, inst.Version); {
-		case cmp < 0:
-			return nil, &installError{status: http.StatusBadRequest, name: "PackageOutdatedError", message: p.Name + "-" + p.Version + " is out-of-date and cannot be installed or updated"}
-		case cmp == 0:
-			return assets, nil
-		}
+	// installPackageFromRegistry (services/epm/packages/install.ts): a version
+	// below the registry's latest is refused unless force, or unless the
+	// install type (getInstallType) is reinstall (the installed version again).
+	// fleetsim records no install_version, so reupdate and rollback, which
+	// need an interrupted install, cannot arise.
+	reinstall := inst != nil && inst.Version == p.Version
+	if latest := registryLatest(name); compareVersions(p.Version, latest.Version) < 0 && !force && !reinstall {
+		return nil, &installError{status: http.StatusBadRequest, name: "PackageOutdatedError", message: outOfDateMessage(p.Name, version, p.Version)}
+	}
+	// installPackageWithStateMachine: the installed version again without
+	// force is "already_installed", the existing assets are returned.
+	if reinstall && inst.Status == "installed" && !force {
+		return assets, nil
 	}
 	now := c.now()
 	c.st.Packages[name] = &installation{Name: name, Version: p.Version, Status: "installed", Source: "registry", UpdatedAt: now}
