@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fleetform/fleetform/fleetsim/esim"
 )
@@ -165,6 +166,19 @@ func match(routes []*route, method, path string) (*route, map[string]string, boo
 
 var spacePrefix = regexp.MustCompile(`^/s/[^/]+(/api/.*)$`)
 
+var publicVersionRegex = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// validRouteVersion is isValidRouteVersion for public routes
+// (@kbn/core-http-router-server-internal, versioned_router/is_valid_route_version.ts):
+// the YYYY-MM-DD pattern and a real calendar date (moment(...).isValid()).
+func validRouteVersion(v string) bool {
+	if !publicVersionRegex.MatchString(v) {
+		return false
+	}
+	_, err := time.Parse("2006-01-02", v)
+	return err == nil
+}
+
 // serveKibana runs Kibana's request lifecycle for one request.
 func (c *Cluster) serveKibana(w http.ResponseWriter, hr *http.Request) {
 	resp, versioned := c.handleKibana(hr)
@@ -214,8 +228,8 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`), false
 	}
 	if v := hr.Header.Get("elastic-api-version"); v != "" && v != apiVersion {
-		if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(v) {
-			return kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a date string formatted as YYYY-MM-DD.`, v), true
+		if !validRouteVersion(v) {
+			return kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a valid date string formatted as YYYY-MM-DD.`, v), true
 		}
 		return kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(hr.Method), rt.pattern, apiVersion), true
 	}

@@ -60,6 +60,11 @@ func TestConventions_ElasticAPIVersion(t *testing.T) {
 	kb.do("GET", "/api/fleet/outputs", nil).must(t, 200) // the default version
 	kb.headers["elastic-api-version"] = "2099-01-01"
 	kb.do("GET", "/api/fleet/outputs", nil).wantError(t, 400, `No version "2099-01-01" available for [get] [/api/fleet/outputs]. Available versions are: [2023-10-31]`)
+	// is_valid_route_version.ts: the pattern and a real calendar date.
+	for _, v := range []string{"v1", "1", "2023-02-30", "2023-10-31T00:00:00Z"} {
+		kb.headers["elastic-api-version"] = v
+		kb.do("GET", "/api/fleet/outputs", nil).wantError(t, 400, `Invalid version. Received "`+v+`", expected a valid date string formatted as YYYY-MM-DD.`)
+	}
 	kb.headers["elastic-api-version"] = "2023-10-31"
 	kb.do("GET", "/api/fleet/outputs?apiVersion=2023-10-31", nil).
 		wantError(t, 400, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`)
