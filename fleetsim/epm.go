@@ -124,11 +124,11 @@ var (
 		{name: "skipDependencyCheck", t: tBool{}},
 	}}
 	uninstallPackageQuery = tObject{fields: []field{{name: "force", t: tBool{}}}}
-	installPackageSchema  = tNullable{tObject{fields: []field{
+	installPackageSchema  = tNullable{inner: tObject{fields: []field{
 		{name: "force", t: tBool{}, def: false},
 		{name: "ignore_constraints", t: tBool{}, def: false},
 	}}}
-	serviceTokenSchema = tNullable{tObject{fields: []field{{name: "remote", t: tBool{}}}}}
+	serviceTokenSchema = tNullable{inner: tObject{fields: []field{{name: "remote", t: tBool{}}}}}
 )
 
 func (c *Cluster) listInstalledPackages(r *kreq) *kresp {

@@ -32,24 +32,27 @@ const maxHosts = 100
 var reservedPresetKeys = []string{"bulk_max_size", "compression_level", "connection_idle_timeout", "queue.mem.events", "queue.mem.flush.min_events", "queue.mem.flush.timeout", "worker"}
 
 var (
-	nullableString = tNullable{tString{}}
-	sslSchema      = tNullable{tObject{fields: []field{
+	// maybe(oneOf([literal(null), string])), the base output fields (types/models/output.ts).
+	nullableString = tNullOr{tString{}}
+	sslSchema      = tNullOr{tObject{fields: []field{
 		{name: "certificate_authorities", t: tArray{elem: tString{}, max: 10}},
 		{name: "certificate", t: tString{}},
 		{name: "key", t: tString{}},
 		{name: "verification_mode", t: tEnum{"full", "none", "certificate", "strict"}},
 	}}}
-	shipperSchema = tNullable{tObject{fields: []field{
-		{name: "disk_queue_enabled", t: tNullable{tBool{}}},
-		{name: "disk_queue_path", t: nullableString},
-		{name: "disk_queue_max_size", t: tNullable{tNumber{}}},
-		{name: "disk_queue_encryption_enabled", t: tNullable{tBool{}}},
-		{name: "disk_queue_compression_enabled", t: tNullable{tBool{}}},
-		{name: "compression_level", t: tNullable{tNumber{}}},
-		{name: "loadbalance", t: tNullable{tBool{}}},
-		{name: "mem_queue_events", t: tNullable{tNumber{}}},
-		{name: "queue_flush_timeout", t: tNullable{tNumber{}}},
-		{name: "max_batch_bytes", t: tNullable{tNumber{}}},
+	// The shipper fields are bare schema.nullable: those not sent come back null
+	// (apis/outputs/crud.ts "should allow to update a logstash output with the shipper values").
+	shipperSchema = tNullOr{tObject{fields: []field{
+		{name: "disk_queue_enabled", t: tNullable{inner: tBool{}, fill: true}},
+		{name: "disk_queue_path", t: tNullable{inner: tString{}, fill: true}},
+		{name: "disk_queue_max_size", t: tNullable{inner: tNumber{}, fill: true}},
+		{name: "disk_queue_encryption_enabled", t: tNullable{inner: tBool{}, fill: true}},
+		{name: "disk_queue_compression_enabled", t: tNullable{inner: tBool{}, fill: true}},
+		{name: "compression_level", t: tNullable{inner: tNumber{}, fill: true}},
+		{name: "loadbalance", t: tNullable{inner: tBool{}, fill: true}},
+		{name: "mem_queue_events", t: tNullable{inner: tNumber{}, fill: true}},
+		{name: "queue_flush_timeout", t: tNullable{inner: tNumber{}, fill: true}},
+		{name: "max_batch_bytes", t: tNullable{inner: tNumber{}, fill: true}},
 	}}}
 	sslKeySecrets = tObject{fields: []field{{name: "ssl", t: tObject{fields: []field{{name: "key", t: tSecretRef{}}}}}}}
 
@@ -72,7 +75,7 @@ var (
 		field{name: "type", t: tEnum{typeES}, required: true},
 		field{name: "hosts", t: tArray{elem: tURI{}, min: 1, max: maxHosts}, required: true},
 		field{name: "preset", t: tEnum{"balanced", "custom", "throughput", "scale", "latency"}},
-		field{name: "write_to_logs_streams", t: tNullable{tBool{}}},
+		field{name: "write_to_logs_streams", t: tNullOr{tBool{}}},
 		field{name: "secrets", t: sslKeySecrets},
 	)
 	remoteESOutput = esOutput.with(

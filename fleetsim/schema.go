@@ -158,8 +158,28 @@ func (t tEnum) check(path string, v any, present bool) (any, *validationError) {
 	return nil, verr(path, "types that failed validation:\n%s", strings.Join(lines, "\n"))
 }
 
-// tNullable is schema.nullable(inner) = oneOf([inner, literal(null)]).
-type tNullable struct{ inner vtype }
+// tNullable is schema.nullable(inner) = oneOf([inner, literal(null)]). Its
+// default value is null: with fill set (a bare schema.nullable inside an
+// object, not wrapped in schema.maybe) an absent key comes out as null.
+type tNullable struct {
+	inner vtype
+	fill  bool
+}
+
+// tNullOr is schema.oneOf([schema.literal(null), inner]): the literal comes
+// first in the message, and an absent key stays absent (under schema.maybe).
+type tNullOr struct{ inner vtype }
+
+func (t tNullOr) check(path string, v any, present bool) (any, *validationError) {
+	if present && v == nil {
+		return nil, nil
+	}
+	out, err := t.inner.check(join(path, "1"), v, present)
+	if err == nil {
+		return out, nil
+	}
+	return nil, verr(path, "types that failed validation:\n- [%s]: expected value to equal [null]\n- %s", join(path, "0"), err.Error())
+}
 
 func (t tNullable) check(path string, v any, present bool) (any, *validationError) {
 	if present && v == nil {
@@ -252,6 +272,8 @@ func (t tObject) check(path string, v any, present bool) (any, *validationError)
 			}
 			if f.def != nil {
 				out[f.name] = f.def
+			} else if n, isNullable := f.t.(tNullable); isNullable && n.fill {
+				out[f.name] = nil
 			}
 			continue
 		}
