@@ -117,11 +117,25 @@ var (
 		{name: "perPage", t: tNumber{}, def: 15.0},
 		{name: "sortOrder", t: tEnum{"asc", "desc"}, def: "asc"},
 	}}
+	// GetPackagesRequestSchema (types/rest_spec/epm.ts).
+	listPackagesQuery = tObject{fields: []field{
+		{name: "category", t: tString{}},
+		{name: "prerelease", t: tBool{}},
+		{name: "excludeInstallStatus", t: tBool{}, def: false},
+		{name: "withPackagePoliciesCount", t: tBool{}, def: false},
+	}}
+	// GetInfoQuerySchema.
+	packageInfoQuery = tObject{fields: []field{
+		{name: "ignoreUnverified", t: tBool{}},
+		{name: "prerelease", t: tBool{}},
+		{name: "full", t: tBool{}},
+		{name: "withMetadata", t: tBool{}, def: false},
+	}}
 	installPackageQuery = tObject{fields: []field{
 		{name: "prerelease", t: tBool{}},
-		{name: "ignoreMappingUpdateErrors", t: tBool{}},
-		{name: "skipDataStreamRollover", t: tBool{}},
-		{name: "skipDependencyCheck", t: tBool{}},
+		{name: "ignoreMappingUpdateErrors", t: tBool{}, def: false},
+		{name: "skipDataStreamRollover", t: tBool{}, def: false},
+		{name: "skipDependencyCheck", t: tBool{}, def: false},
 	}}
 	uninstallPackageQuery = tObject{fields: []field{{name: "force", t: tBool{}}}}
 	installPackageSchema  = tNullable{inner: tObject{fields: []field{

@@ -52,8 +52,12 @@ var (
 	newAgentPolicySchema    = agentPolicyBase
 	updateAgentPolicySchema = agentPolicyBase.with(field{name: "force", t: tBool{}}, field{name: "bumpRevision", t: tBool{}})
 	deleteAgentPolicySchema = tObject{fields: []field{{name: "agentPolicyId", t: tString{}, required: true}, {name: "force", t: tBool{}}}}
-	createAgentPolicyQuery  = tObject{unknowns: true, fields: []field{{name: "sys_monitoring", t: tBool{}}}}
-	listAgentPoliciesQuery  = tObject{unknowns: true, fields: []field{
+	// Query schemas are plain schema.object (types/rest_spec/agent_policy.ts,
+	// package_policy.ts): an unknown key is "[request query.<key>]: definition
+	// for this key is missing".
+	createAgentPolicyQuery  = tObject{fields: []field{{name: "sys_monitoring", t: tBool{}}}}
+	formatQuery             = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
+	listAgentPoliciesQuery  = tObject{validate: perPageWithAgentCount, fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
 		{name: "sortField", t: tString{}},
@@ -70,14 +74,27 @@ var (
 		{name: "ignoreMissing", t: tBool{}},
 		{name: "full", t: tBool{}},
 	}}
-	bulkGetQuery             = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
-	listPackagePoliciesQuery = tObject{unknowns: true, fields: []field{
+	bulkGetQuery             = formatQuery
+	listPackagePoliciesQuery = tObject{fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
+		{name: "sortField", t: tString{}},
+		{name: "sortOrder", t: tEnum{"desc", "asc"}},
+		{name: "showUpgradeable", t: tBool{}},
 		{name: "kuery", t: tString{}},
+		{name: "format", t: tEnum{"simplified", "legacy"}},
 		{name: "withAgentCount", t: tBool{}},
 	}}
 )
+
+// perPageWithAgentCount is GetAgentPoliciesRequestSchema's object validate.
+func perPageWithAgentCount(q map[string]any) string {
+	perPage, _ := q["perPage"].(float64)
+	if perPage > 100 && (q["full"] == true || q["noAgentCount"] == false || q["withAgentCount"] == true) {
+		return "perPage should be less or equal to 100 when fetching full policies or agent count."
+	}
+	return ""
+}
 
 // Read-only fields of GET (revision, status, updated_at, agents,
 // package_policies, is_preconfigured, …) are not in the request schemas, so
@@ -254,9 +271,6 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	perPage := int(q["perPage"].(float64))
 	full, _ := q["full"].(bool)
 	withCount, _ := q["withAgentCount"].(bool)
-	if perPage > 100 && (full || withCount) {
-		return badRequest("perPage should be less or equal to 100 when fetching full policies or agent count.")
-	}
 	if page < 1 {
 		page = 1
 	}

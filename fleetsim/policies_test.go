@@ -164,7 +164,7 @@ func TestAgentPolicies_ListPagingAndKuery(t *testing.T) {
 	}
 	kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"p01", "nope"}}).must(t, 404)
 	kb.do("GET", "/api/fleet/agent_policies?perPage=101&full=true", nil).
-		wantError(t, 400, "perPage should be less or equal to 100 when fetching full policies or agent count.")
+		wantError(t, 400, "[request query]: perPage should be less or equal to 100 when fetching full policies or agent count.")
 }
 
 func TestAgentPolicies_CreateWithFleetServerGetsWellKnownIDAndPackagePolicy(t *testing.T) {

@@ -251,6 +251,9 @@ type field struct {
 type tObject struct {
 	fields   []field
 	unknowns bool
+	// validate is the object's validate option: a non-empty answer is the
+	// error at the object's own path.
+	validate func(map[string]any) string
 }
 
 func (t tObject) check(path string, v any, present bool) (any, *validationError) {
@@ -296,6 +299,11 @@ func (t tObject) check(path string, v any, present bool) (any, *validationError)
 		}
 		out[k] = m[k]
 	}
+	if t.validate != nil {
+		if msg := t.validate(out); msg != "" {
+			return nil, verr(path, "%s", msg)
+		}
+	}
 	return out, nil
 }
 
@@ -316,7 +324,7 @@ func (t tObject) with(extra ...field) tObject {
 			fs = append(fs, e)
 		}
 	}
-	return tObject{fields: fs, unknowns: t.unknowns}
+	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
 }
 
 func (t tObject) optional() tObject {
@@ -325,7 +333,7 @@ func (t tObject) optional() tObject {
 		fs[i].required = false
 		fs[i].def = nil
 	}
-	return tObject{fields: fs, unknowns: t.unknowns}
+	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
 }
 
 // tDiscriminated is schema.discriminatedUnion(key, [...]).
