@@ -92,9 +92,9 @@ type errorBody struct {
 func (c *Cluster) routes() []*route {
 	rs := []*route{
 		{method: "GET", pattern: "/api/fleet/outputs", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).listOutputs},
-		{method: "POST", pattern: "/api/fleet/outputs", priv: privWrite, privTag: "fleet-settings-all", body: newOutputSchema, handle: (*Cluster).createOutput},
+		{method: "POST", pattern: "/api/fleet/outputs", priv: privWrite, privTag: "fleet-settings-all", body: c.outputSchemas.create, handle: (*Cluster).createOutput},
 		{method: "GET", pattern: "/api/fleet/outputs/{outputId}", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).getOutput},
-		{method: "PUT", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", body: updateOutputSchema, handle: (*Cluster).updateOutput},
+		{method: "PUT", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", body: c.outputSchemas.update, handle: (*Cluster).updateOutput},
 		{method: "DELETE", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", handle: (*Cluster).deleteOutput},
 		{method: "GET", pattern: "/api/fleet/outputs/{outputId}/health", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).outputHealth},
 
@@ -122,6 +122,7 @@ func (c *Cluster) routes() []*route {
 		{method: "GET", pattern: "/api/fleet/remote_synced_integrations/status", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).remoteSyncedStatus},
 		{method: "GET", pattern: "/api/fleet/remote_synced_integrations/{outputId}/remote_status", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).remoteStatus, unlocked: true},
 	}
+	rs = slices.DeleteFunc(rs, func(r *route) bool { return !routeAvailable(c.cfg.Version, r.pattern) })
 	for _, r := range rs {
 		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
 	}

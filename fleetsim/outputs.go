@@ -123,11 +123,10 @@ var (
 		}}},
 	)
 
-	newOutputSchema = tDiscriminated{key: "type", variants: outputTypes, schemas: map[string]vtype{
-		typeES: esOutput, typeRemoteES: remoteESOutput, typeLogstash: logstashOutput, typeKafka: kafkaOutput,
-	}}
-	updateOutputSchema = tOneOf{esOutput.optional(), remoteESOutput.optional(), logstashOutput.optional(), kafkaOutput.optional()}
 )
+
+// kafkaUpdate is KafkaUpdateSchema: every key optional, auth_type included.
+func kafkaUpdate(kafka tObject) tObject { return kafka.optional() }
 
 // secretPaths are the secret-capable paths and the plain field each one
 // replaces when secret storage is off.

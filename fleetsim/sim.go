@@ -90,6 +90,8 @@ type Cluster struct {
 	cfg        ClusterConfig
 	node       *esim.Node
 	routeTable []*route
+	// outputSchemas are the output body schemas of the cluster's version.
+	outputSchemas outputSchemas
 
 	urlMu     sync.RWMutex
 	kibanaURL string
@@ -152,6 +154,7 @@ func (s *Sim) AddCluster(cfg ClusterConfig) (*Cluster, error) {
 		return nil, fmt.Errorf("fleetsim: cluster %s already exists", cfg.Name)
 	}
 	c := &Cluster{sim: s, cfg: cfg}
+	c.outputSchemas = outputSchemasFor(cfg.Version)
 	c.routeTable = c.routes()
 	c.node = esim.New(esim.Config{ClusterName: cfg.Name, Version: cfg.Version, License: cfg.License, Now: s.opts.Now})
 	c.node.SetResolver(s)
