@@ -95,34 +95,62 @@ var (
 		field{name: "hosts", t: tArray{elem: tLogstashHost{}, min: 1, max: maxHosts}, required: true},
 		field{name: "secrets", t: sslKeySecrets},
 	)
+	// kafkaOutput is KafkaSchema (types/models/output.ts).
 	kafkaOutput = baseOutput.with(
 		field{name: "type", t: tEnum{typeKafka}, required: true},
-		field{name: "hosts", t: tArray{elem: tString{}, min: 1, max: maxHosts}, required: true},
+		field{name: "hosts", t: tArray{elem: tKafkaHost{}, min: 1, max: maxHosts}, required: true},
 		field{name: "version", t: tString{}},
 		field{name: "key", t: tString{}},
 		field{name: "compression", t: tEnum{"gzip", "snappy", "lz4", "none"}},
-		field{name: "compression_level", t: tAny{}},
+		// conditional(siblingRef('compression') is gzip, number, never)
+		field{name: "compression_level", t: tAny{}, sibling: func(m map[string]any) vtype {
+			if m["compression"] == "gzip" {
+				return tNumber{}
+			}
+			return tNever{}
+		}},
 		field{name: "client_id", t: tString{}},
-		field{name: "auth_type", t: tEnum{"none", "user_pass", "ssl", "kerberos"}},
-		field{name: "connection_type", t: tAny{}},
-		field{name: "username", t: tAny{}},
-		field{name: "password", t: tAny{}},
-		field{name: "sasl", t: tAny{}},
+		field{name: "auth_type", t: tEnum{"none", "user_pass", "ssl", "kerberos"}, required: true},
+		// conditional(siblingRef('auth_type') is none, oneOf(plaintext, encryption), never)
+		field{name: "connection_type", t: tAny{}, sibling: func(m map[string]any) vtype {
+			if m["auth_type"] == "none" {
+				return tEnum{"plaintext", "encryption"}
+			}
+			return tNever{}
+		}},
+		// nullable(conditional(siblingRef('auth_type') is user_pass, string, never))
+		field{name: "username", t: tNullable{inner: tAny{}, fill: true}, sibling: func(m map[string]any) vtype {
+			if m["auth_type"] == "user_pass" {
+				return tNullable{inner: tString{}, fill: true}
+			}
+			return tNullable{inner: tNever{}, fill: true}
+		}},
+		// nullable(conditional(siblingRef('secrets.password'), secretRef, never,
+		//   conditional(siblingRef('username'), string, string, never)))
+		field{name: "password", t: tNullable{inner: tAny{}, fill: false}, sibling: func(m map[string]any) vtype {
+			if getPath(m, []string{"secrets", "password"}) != nil {
+				return tNullable{inner: tNever{}, fill: false}
+			}
+			if _, ok := m["username"].(string); ok {
+				return tNullable{inner: tString{}, fill: false}
+			}
+			return tNullable{inner: tNever{}, fill: false}
+		}},
+		field{name: "sasl", t: tNullOr{tObject{fields: []field{{name: "mechanism", t: tEnum{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"}}}}}},
 		field{name: "partition", t: tEnum{"random", "round_robin", "hash"}},
-		field{name: "random", t: tAny{}},
-		field{name: "round_robin", t: tAny{}},
-		field{name: "hash", t: tAny{}},
+		field{name: "random", t: tObject{fields: []field{{name: "group_events", t: tNumber{}}}}},
+		field{name: "round_robin", t: tObject{fields: []field{{name: "group_events", t: tNumber{}}}}},
+		field{name: "hash", t: tObject{fields: []field{{name: "hash", t: tString{}}, {name: "random", t: tBool{}}}}},
 		field{name: "topic", t: tString{}},
-		field{name: "headers", t: tAny{}},
+		field{name: "headers", t: tArray{elem: tObject{fields: []field{{name: "key", t: tString{}, required: true}, {name: "value", t: tString{}, required: true}}}, max: 100}},
 		field{name: "timeout", t: tNumber{}},
 		field{name: "broker_timeout", t: tNumber{}},
-		field{name: "required_acks", t: tNumber{}},
+		field{name: "required_acks", t: tNumLiterals{1, 0, -1}},
 		field{name: "secrets", t: tObject{fields: []field{
 			{name: "password", t: tSecretRef{}},
-			{name: "ssl", t: tObject{fields: []field{{name: "key", t: tSecretRef{}}}}},
+			{name: "ssl", t: tObject{fields: []field{{name: "key", t: tSecretRef{}, required: true}}}},
 		}}},
 	)
-
 )
 
 // kafkaUpdate is KafkaUpdateSchema: every key optional, auth_type included.

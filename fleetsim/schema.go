@@ -245,6 +245,9 @@ type field struct {
 	t        vtype
 	required bool
 	def      any // applied when absent (schema defaultValue)
+	// sibling is schema.conditional(schema.siblingRef(...), ...): it picks
+	// the field's schema from the other keys of the object as sent.
+	sibling func(siblings map[string]any) vtype
 }
 
 // tObject is schema.object; unknown keys are refused unless unknowns is set.
@@ -266,6 +269,9 @@ func (t tObject) check(path string, v any, present bool) (any, *validationError)
 	}
 	out := make(map[string]any, len(m))
 	for _, f := range t.fields {
+		if f.sibling != nil {
+			f.t = f.sibling(m)
+		}
 		val, ok := m[f.name]
 		if !ok {
 			if f.required {
@@ -388,4 +394,74 @@ func validateBody(t vtype, body any, present bool) (map[string]any, *validationE
 	}
 	m, _ := out.(map[string]any)
 	return m, nil
+}
+
+// tNever is schema.never(): any value present is refused.
+type tNever struct{}
+
+func (tNever) check(path string, v any, present bool) (any, *validationError) {
+	if !present {
+		return nil, nil
+	}
+	return nil, verr(path, "a value wasn't expected to be present")
+}
+
+// tNumLiterals is schema.oneOf of number literals.
+type tNumLiterals []float64
+
+func (t tNumLiterals) check(path string, v any, present bool) (any, *validationError) {
+	if f, ok := v.(float64); ok && slices.Contains(t, f) {
+		return f, nil
+	}
+	lines := make([]string, len(t))
+	for i, lit := range t {
+		lines[i] = fmt.Sprintf("- [%s]: expected value to equal [%v]", join(path, fmt.Sprint(i)), lit)
+	}
+	return nil, verr(path, "types that failed validation:\n%s", strings.Join(lines, "\n"))
+}
+
+// tKafkaHost is schema.string({validate: validateKafkaHost}) (types/models/output.ts).
+type tKafkaHost struct{}
+
+func (tKafkaHost) check(path string, v any, present bool) (any, *validationError) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, verr(path, "expected value of type [string] but got [%s]", typeDetect(v, present))
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) != 2 || parts[0] == "" || strings.Contains(parts[0], "://") {
+		return nil, verr(path, `Invalid format. Expected "host:port" without protocol`)
+	}
+	if port, ok := parseIntPrefix(parts[1]); !ok || port < 1 || port > 65535 {
+		return nil, verr(path, "Invalid port number. Expected a number between 1 and 65535")
+	}
+	return s, nil
+}
+
+// parseIntPrefix is JavaScript's parseInt(s, 10): leading digits (after an
+// optional sign and leading spaces); NaN when there are none.
+func parseIntPrefix(s string) (int, bool) {
+	s = strings.TrimLeft(s, " \t\n")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	n, digits := 0, 0
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			break
+		}
+		if n < 1<<20 {
+			n = n*10 + int(r-'0')
+		}
+		digits++
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
