@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -249,9 +250,9 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 	var body any
 	present := len(bytes.TrimSpace(raw)) > 0
 	if present {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		if err := dec.Decode(&body); err != nil {
-			return kerr(http.StatusBadRequest, "Invalid request payload JSON format"), true
+		var resp *kresp
+		if body, resp = parsePayload(hr.Header.Get("Content-Type"), raw); resp != nil {
+			return resp, true
 		}
 	}
 	if rt.body != nil {
@@ -271,6 +272,29 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		c.sim.markDirty()
 	}
 	return resp, true
+}
+
+// parsePayload is hapi's payload parsing (subtext) for the content types a
+// Kibana JSON route receives: JSON (the default without a Content-Type),
+// text/* as a string, and anything else refused with 415.
+func parsePayload(contentType string, raw []byte) (any, *kresp) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if contentType == "" {
+		mt, err = "application/json", nil
+	}
+	switch {
+	case err != nil:
+		return nil, kerr(http.StatusBadRequest, "Invalid content-type header")
+	case mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		var body any
+		if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
+			return nil, kerr(http.StatusBadRequest, "Invalid request payload JSON format")
+		}
+		return body, nil
+	case strings.HasPrefix(mt, "text/"):
+		return string(raw), nil
+	}
+	return nil, kerr(http.StatusUnsupportedMediaType, "Unsupported Media Type")
 }
 
 // remoteStatus and other handlers that call out over HTTP must not hold c.mu;

@@ -175,3 +175,16 @@ func TestStatusAPI_RedactedWithoutCredentials(t *testing.T) {
 	kb.auth = basic("elastic", "bad")
 	kb.do("GET", "/api/status", nil).must(t, 401)
 }
+
+// hapi payload parsing (subtext): a body in a content type a JSON route does
+// not parse is a 415; text/* arrives as a string and fails the body schema.
+func TestConventions_ContentType(t *testing.T) {
+	_, kb := startMain(t)
+	body := map[string]any{"name": "x", "type": "elasticsearch", "hosts": []any{"https://x"}}
+	kb.headers["Content-Type"] = "application/xml"
+	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 415, "Unsupported Media Type")
+	kb.headers["Content-Type"] = "text/plain"
+	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 400, "[request body]: expected a plain object value, but found [string] instead.")
+	kb.headers["Content-Type"] = "application/json; charset=utf-8"
+	kb.do("POST", "/api/fleet/outputs", body).must(t, 200)
+}
