@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,37 +21,58 @@ import (
 const defaultInactivityTimeout = 1209600.0
 
 var (
+	// agentPolicyBase is AgentPolicyBaseSchema (types/models/agent_policy.ts).
 	agentPolicyBase = tObject{fields: []field{
 		{name: "id", t: tString{}},
 		{name: "space_ids", t: tArray{elem: tString{}}},
 		{name: "name", t: tString{minLen: 1, nonBlank: true}, required: true},
-		{name: "namespace", t: tString{minLen: 1}, required: true},
+		{name: "namespace", t: tValidated{inner: tString{minLen: 1}, fn: validateNamespace}, required: true},
 		{name: "description", t: tString{}},
 		{name: "is_managed", t: tBool{}},
 		{name: "has_fleet_server", t: tBool{}},
 		{name: "is_default", t: tBool{}},
 		{name: "is_default_fleet_server", t: tBool{}},
-		{name: "unenroll_timeout", t: tNumber{}},
-		{name: "inactivity_timeout", t: tNumber{}, def: defaultInactivityTimeout},
+		{name: "unenroll_timeout", t: tValidated{inner: tNumber{min: &zero}, fn: validateInteger}},
+		{name: "inactivity_timeout", t: tValidated{inner: tNumber{min: &zero}, fn: validateInteger}, def: defaultInactivityTimeout},
 		{name: "monitoring_enabled", t: tArray{elem: tEnum{"logs", "metrics", "traces"}}},
-		{name: "keep_monitoring_alive", t: tNullable{inner: tBool{}}},
-		{name: "data_output_id", t: tNullable{inner: tString{}}},
-		{name: "monitoring_output_id", t: tNullable{inner: tString{}}},
-		{name: "download_source_id", t: tNullable{inner: tString{}}},
-		{name: "fleet_server_host_id", t: tNullable{inner: tString{}}},
-		{name: "agent_features", t: tAny{}},
+		{name: "keep_monitoring_alive", t: tNullOr{tBool{}}},
+		{name: "data_output_id", t: tNullOr{tString{}}},
+		{name: "monitoring_output_id", t: tNullOr{tString{}}},
+		{name: "download_source_id", t: tNullOr{tString{}}},
+		{name: "fleet_server_host_id", t: tNullOr{tString{}}},
+		{name: "agent_features", t: tArray{elem: tObject{fields: []field{{name: "name", t: tString{}, required: true}, {name: "enabled", t: tBool{}, required: true}}}}},
 		{name: "is_protected", t: tBool{}},
-		{name: "overrides", t: tAny{}},
+		{name: "overrides", t: tNullOr{tValidated{inner: tRecord{}, fn: validateOverrides}}},
+		// getSettingsAPISchema('AGENT_POLICY_ADVANCED_SETTINGS'): its keys are
+		// not modelled (docs/fleetsim-inferred.md).
 		{name: "advanced_settings", t: tAny{}},
-		{name: "supports_agentless", t: tNullable{inner: tBool{}}},
-		{name: "global_data_tags", t: tAny{}},
-		{name: "agentless", t: tAny{}},
+		{name: "supports_agentless", t: tNullOr{tBool{}}},
+		{name: "global_data_tags", t: tValidated{inner: tArray{elem: tObject{fields: []field{
+			{name: "name", t: tString{}, required: true},
+			{name: "value", t: tOneOfScalar{"string", "number"}, required: true},
+		}}}, fn: validateGlobalDataTags}},
+		{name: "agentless", t: tObject{fields: []field{{name: "resources", t: tObject{fields: []field{{name: "requests", t: tObject{fields: []field{
+			{name: "memory", t: tValidated{inner: tString{}, fn: matchOr(`^\d+(Mi|Gi)$`, "Invalid memory format")}},
+			{name: "cpu", t: tValidated{inner: tString{}, fn: matchOr(`^(\d+m|\d+(\.\d+)?)$`, "Invalid CPU format")}},
+		}}}}}}}}},
 		{name: "monitoring_pprof_enabled", t: tBool{}},
-		{name: "monitoring_http", t: tAny{}},
-		{name: "monitoring_diagnostics", t: tAny{}},
-		{name: "required_versions", t: tAny{}},
+		{name: "monitoring_http", t: tObject{fields: []field{
+			{name: "enabled", t: tBool{}},
+			{name: "host", t: tString{}, def: "localhost"},
+			{name: "port", t: tNumber{min: &zero, max: &maxMonitoringPort}, def: 6791.0},
+			{name: "buffer", t: tObject{fields: []field{{name: "enabled", t: tBool{}, def: false}}}},
+		}}},
+		{name: "monitoring_diagnostics", t: tObject{fields: []field{
+			{name: "limit", t: tObject{fields: []field{{name: "interval", t: tString{}}, {name: "burst", t: tNumber{}}}}},
+			{name: "uploader", t: tObject{fields: []field{{name: "max_retries", t: tNumber{}}, {name: "init_dur", t: tString{}}, {name: "max_dur", t: tString{}}}}},
+		}}},
+		{name: "required_versions", t: tNullOr{tArray{elem: tObject{fields: []field{
+			{name: "version", t: tString{}, required: true},
+			{name: "percentage", t: tNumber{min: &zero, max: &hundred}, required: true},
+		}}}}},
 	}}
-	newAgentPolicySchema    = agentPolicyBase
+	// NewAgentPolicySchema adds force; UpdateAgentPolicyRequestSchema adds bumpRevision too.
+	newAgentPolicySchema    = agentPolicyBase.with(field{name: "force", t: tBool{}})
 	updateAgentPolicySchema = agentPolicyBase.with(field{name: "force", t: tBool{}}, field{name: "bumpRevision", t: tBool{}})
 	deleteAgentPolicySchema = tObject{fields: []field{{name: "agentPolicyId", t: tString{}, required: true}, {name: "force", t: tBool{}}}}
 	// Query schemas are plain schema.object (types/rest_spec/agent_policy.ts,
@@ -86,6 +109,88 @@ var (
 		{name: "withAgentCount", t: tBool{}},
 	}}
 )
+
+var (
+	zero              = 0.0
+	hundred           = 100.0
+	maxMonitoringPort = 65353.0 // sic: the schema's max
+)
+
+// validateNamespace is AgentPolicyNamespaceSchema's validate: isValidNamespace
+// (common/services/is_valid_namespace.ts).
+func validateNamespace(v any) string {
+	ns, _ := v.(string)
+	switch {
+	case strings.TrimSpace(ns) == "":
+		return "Namespace is required"
+	case ns != strings.ToLower(ns):
+		return "Namespace must be lowercase"
+	case invalidNamespaceChars.MatchString(ns):
+		return "Namespace contains invalid characters"
+	case len(ns) > 100:
+		return "Namespace cannot be more than 100 bytes"
+	}
+	return ""
+}
+
+var invalidNamespaceChars = regexp.MustCompile(`[\*\\/\?"<>|\s,#:-]+`)
+
+// validateInteger is isInteger: "${n} is not a valid integer".
+func validateInteger(v any) string {
+	f, _ := v.(float64)
+	if f != math.Trunc(f) {
+		return strconv.FormatFloat(f, 'f', -1, 64) + " is not a valid integer"
+	}
+	return ""
+}
+
+// validateOverrides: "inputs overrides is not allowed".
+func validateOverrides(v any) string {
+	m, _ := v.(map[string]any)
+	for k := range m {
+		if inputsOverride.MatchString(k) {
+			return "inputs overrides is not allowed"
+		}
+	}
+	return ""
+}
+
+var inputsOverride = regexp.MustCompile(`^inputs(\.)?`)
+
+// validateGlobalDataTags is validateGlobalDataTagInput.
+func validateGlobalDataTags(v any) string {
+	tags, _ := v.([]any)
+	seen := map[string]bool{}
+	var dups, spaces, errs []string
+	for _, t := range tags {
+		name, _ := t.(map[string]any)["name"].(string)
+		if regexp.MustCompile(`\s`).MatchString(name) {
+			spaces = append(spaces, "'"+name+"'")
+		}
+		trimmed := strings.TrimSpace(name)
+		if seen[trimmed] {
+			dups = append(dups, "'"+trimmed+"'")
+		}
+		seen[trimmed] = true
+	}
+	if len(dups) > 0 {
+		errs = append(errs, "Found duplicate tag names: ["+strings.Join(dups, ", ")+"], duplicate tag names are not allowed.")
+	}
+	if len(spaces) > 0 {
+		errs = append(errs, "Found tag names with spaces: ["+strings.Join(spaces, ", ")+"], tag names with spaces are not allowed.")
+	}
+	return strings.Join(errs, " ")
+}
+
+func matchOr(pattern, msg string) func(any) string {
+	re := regexp.MustCompile(pattern)
+	return func(v any) string {
+		if s, _ := v.(string); !re.MatchString(s) {
+			return msg
+		}
+		return ""
+	}
+}
 
 // perPageWithAgentCount is GetAgentPoliciesRequestSchema's object validate.
 func perPageWithAgentCount(q map[string]any) string {

@@ -95,7 +95,7 @@ func (tBool) check(path string, v any, present bool) (any, *validationError) {
 	return nil, verr(path, "expected value of type [boolean] but got [%s]", typeDetect(v, present))
 }
 
-type tNumber struct{ min *float64 }
+type tNumber struct{ min, max *float64 }
 
 func (t tNumber) check(path string, v any, present bool) (any, *validationError) {
 	f, ok := v.(float64)
@@ -104,6 +104,9 @@ func (t tNumber) check(path string, v any, present bool) (any, *validationError)
 	}
 	if t.min != nil && f < *t.min {
 		return nil, verr(path, "Value must be equal to or greater than [%v].", *t.min)
+	}
+	if t.max != nil && f > *t.max {
+		return nil, verr(path, "Value must be equal to or lower than [%v].", *t.max)
 	}
 	return f, nil
 }
@@ -464,4 +467,47 @@ func parseIntPrefix(s string) (int, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// tValidated is a type with a validate option: the inner type first, then
+// fn, whose non-empty answer is the error at the value's path.
+type tValidated struct {
+	inner vtype
+	fn    func(any) string
+}
+
+func (t tValidated) check(path string, v any, present bool) (any, *validationError) {
+	out, err := t.inner.check(path, v, present)
+	if err != nil {
+		return nil, err
+	}
+	if msg := t.fn(out); msg != "" {
+		return nil, verr(path, "%s", msg)
+	}
+	return out, nil
+}
+
+// tRecord is schema.recordOf(schema.string(), schema.any()).
+type tRecord struct{}
+
+func (tRecord) check(path string, v any, present bool) (any, *validationError) {
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
+	}
+	return nil, verr(path, "expected value of type [object] but got [%s]", typeDetect(v, present))
+}
+
+// tOneOfScalar is schema.oneOf([schema.string(), schema.number()]) and the like.
+type tOneOfScalar []string
+
+func (t tOneOfScalar) check(path string, v any, present bool) (any, *validationError) {
+	got := typeDetect(v, present)
+	if slices.Contains(t, got) {
+		return v, nil
+	}
+	lines := make([]string, len(t))
+	for i, typ := range t {
+		lines[i] = fmt.Sprintf("- [%s]: expected value of type [%s] but got [%s]", join(path, fmt.Sprint(i)), typ, got)
+	}
+	return nil, verr(path, "types that failed validation:\n%s", strings.Join(lines, "\n"))
 }
