@@ -86,7 +86,9 @@ var (
 		{name: "sortField", t: tString{}},
 		{name: "sortOrder", t: tEnum{"desc", "asc"}},
 		{name: "showUpgradeable", t: tBool{}},
-		{name: "kuery", t: tString{}},
+		// kuery's validate is validateKuery(value, [agent policy SO type], mappings, true):
+		// a bad key or bad syntax is a 400 at request query.kuery.
+		{name: "kuery", t: tValidated{inner: tString{}, fn: validateAgentPolicyKuery}},
 		{name: "noAgentCount", t: tBool{}},
 		{name: "withAgentCount", t: tBool{}},
 		{name: "full", t: tBool{}},
@@ -190,6 +192,25 @@ func matchOr(pattern, msg string) func(any) string {
 		}
 		return ""
 	}
+}
+
+// validateAgentPolicyKuery refuses a kuery naming a key the agent policy
+// mappings lack, or one with a field but broken syntax; a kuery without any
+// field (free text) passes.
+func validateAgentPolicyKuery(v any) string {
+	k, _ := v.(string)
+	if strings.TrimSpace(k) == "" {
+		return ""
+	}
+	_, err := parseKuery(k)
+	var unknown unknownFieldError
+	switch {
+	case errors.As(err, &unknown):
+		return err.Error()
+	case err != nil && strings.Contains(k, ":"):
+		return err.Error()
+	}
+	return ""
 }
 
 // perPageWithAgentCount is GetAgentPoliciesRequestSchema's object validate.
@@ -381,15 +402,10 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	}
 	var filter func(*agentPolicy) bool
 	if k, _ := q["kuery"].(string); strings.TrimSpace(k) != "" {
-		f, err := parseKuery(k)
-		var unknown unknownFieldError
-		switch {
-		case errors.As(err, &unknown):
-			return badRequest("%s", err.Error())
-		case err != nil:
-			// Not KQL: Kibana falls back to a simple search term.
+		if f, err := parseKuery(k); err != nil {
+			// A bare word (free-text KQL, no field) searches name and description.
 			filter = searchFilter(k)
-		default:
+		} else {
 			filter = f
 		}
 	}
@@ -762,7 +778,7 @@ func (c *Cluster) listPackagePolicies(r *kreq) *kresp {
 
 // --- kuery ---------------------------------------------------------------
 
-var kueryTerm = regexp.MustCompile(`^\s*(?:(?:fleet|ingest)-agent-policies\.)?([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([^\s()"]+))\s*`)
+var kueryTerm = regexp.MustCompile(`^\s*(?:(?:fleet|ingest)-agent-policies\.)?([^\s:()"]+)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([^\s()"]+))\s*`)
 
 // parseKuery understands the KQL Fleet clients use on agent policies:
 // field:"value" or field:value terms joined by `or`/`and` (and binds tighter),

@@ -1,0 +1,84 @@
+package fleetsim
+
+import "testing"
+
+const agentPolicyTS = "apis/agent_policy/agent_policy.ts"
+
+func TestConformance_AgentPolicy_Get(t *testing.T) {
+	const d = "GET /api/fleet/agent_policies"
+	kibanaTest(t, agentPolicyTS, d, "should get list agent policies", func(t *testing.T) {
+		_, kb := startMain(t)
+		kb.do("GET", "/api/fleet/agent_policies", nil).wantStatus(t, 200)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return 200 even if the passed kuery does not have prefix ingest-agent-policies", func(t *testing.T) {
+		_, kb := startMain(t)
+		kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "TEST-1", "namespace": "default"}).wantStatus(t, 200)
+		kb.do("GET", "/api/fleet/agent_policies?kuery=name:TEST-1", nil).wantStatus(t, 200)
+	})
+	kibanaTest(t, agentPolicyTS, d, "with enableStrictKQLValidation should return 400 if passed kuery is not correct", func(t *testing.T) {
+		_, kb := startMain(t)
+		kb.do("GET", "/api/fleet/agent_policies?kuery=ingest-agent-policies.non_existent_parameter:test", nil).wantStatus(t, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "with enableStrictKQLValidation should return 400 if passed kuery is invalid", func(t *testing.T) {
+		_, kb := startMain(t)
+		kb.do("GET", "/api/fleet/agent_policies?kuery='test%3A'", nil).wantStatus(t, 400)
+	})
+}
+
+func TestConformance_AgentPolicy_Post(t *testing.T) {
+	const d = "POST /api/fleet/agent_policies"
+	create := func(t *testing.T, kb *client, body map[string]any, status int) map[string]any {
+		t.Helper()
+		return kb.do("POST", "/api/fleet/agent_policies", body).wantStatus(t, status).item()
+	}
+	kibanaTest(t, agentPolicyTS, d, "should work with valid minimum required values", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := create(t, kb, map[string]any{"name": "TEST", "namespace": "default"}, 200)["id"].(string)
+		item := kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()
+		wantEql(t, "is_managed", false, item["is_managed"])
+		wantEql(t, "inactivity_timeout", 1209600.0, item["inactivity_timeout"])
+		wantEql(t, "status", "active", item["status"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "sets given is_managed value", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := create(t, kb, map[string]any{"name": "TEST2", "namespace": "default", "is_managed": true}, 200)["id"].(string)
+		wantEql(t, "is_managed", true, kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()["is_managed"])
+		id2 := create(t, kb, map[string]any{"name": "TEST3", "namespace": "default", "is_managed": false}, 200)["id"].(string)
+		wantEql(t, "is_managed", false, kb.do("GET", "/api/fleet/agent_policies/"+id2, nil).item()["is_managed"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "does not allow arbitrary config in agent_features value", func(t *testing.T) {
+		_, kb := startMain(t)
+		create(t, kb, map[string]any{"name": "test-agent-features", "namespace": "default",
+			"agent_features": []any{map[string]any{"name": "fqdn", "enabled": true, "config": "I'm not allowed yet"}}}, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "sets given agent_features value", func(t *testing.T) {
+		// The .fleet-policies document assertion is skipped: fleetsim does not
+		// write .fleet-policies (docs/fleetsim-conformance.md).
+		_, kb := startMain(t)
+		id := create(t, kb, map[string]any{"name": "test-agent-features", "namespace": "default",
+			"agent_features": []any{map[string]any{"name": "fqdn", "enabled": true}}}, 200)["id"].(string)
+		wantEql(t, "agent_features", []any{map[string]any{"name": "fqdn", "enabled": true}}, kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()["agent_features"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 400 with an empty namespace", func(t *testing.T) {
+		_, kb := startMain(t)
+		create(t, kb, map[string]any{"name": "TEST", "namespace": ""}, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 400 with an empty name", func(t *testing.T) {
+		_, kb := startMain(t)
+		create(t, kb, map[string]any{"name": "  ", "namespace": "default"}, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 400 with an invalid namespace", func(t *testing.T) {
+		_, kb := startMain(t)
+		create(t, kb, map[string]any{"name": "TEST", "namespace": "InvalidNamespace"}, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 409 if policy already exists with name given", func(t *testing.T) {
+		_, kb := startMain(t)
+		create(t, kb, map[string]any{"name": "Name 1", "namespace": "default"}, 200)
+		create(t, kb, map[string]any{"name": "Name 1", "namespace": "default"}, 409)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should create policy with provided id and return 409 the second time", func(t *testing.T) {
+		_, kb := startMain(t)
+		wantEql(t, "id", "test-id", create(t, kb, map[string]any{"id": "test-id", "name": "TEST ID", "namespace": "default"}, 200)["id"])
+		create(t, kb, map[string]any{"id": "test-id", "name": "TEST 2 ID", "namespace": "default"}, 409)
+	})
+}
