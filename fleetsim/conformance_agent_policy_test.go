@@ -82,3 +82,31 @@ func TestConformance_AgentPolicy_Post(t *testing.T) {
 		create(t, kb, map[string]any{"id": "test-id", "name": "TEST 2 ID", "namespace": "default"}, 409)
 	})
 }
+
+func TestConformance_AgentPolicy_PostOptions(t *testing.T) {
+	const d = "POST /api/fleet/agent_policies"
+	kibanaTest(t, agentPolicyTS, d, "should create policy with global data tags given valid tags", func(t *testing.T) {
+		// The /full policy assertions are skipped: fleetsim does not serve GET .../{id}/full.
+		_, kb := startMain(t)
+		tags := []any{map[string]any{"name": "testName", "value": "testValue"}, map[string]any{"name": "testName2", "value": 123.0}}
+		id := kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"name": "global data tag test", "namespace": "default", "global_data_tags": tags}).wantStatus(t, 200).item()["id"].(string)
+		wantEql(t, "global_data_tags", tags, kb.do("GET", "/api/fleet/agent_policies/"+id, nil).wantStatus(t, 200).item()["global_data_tags"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "should create policy with advanced monitoring options", func(t *testing.T) {
+		_, kb := startMain(t)
+		httpOpts := map[string]any{"host": "localhost", "port": 6791.0, "enabled": true}
+		diag := map[string]any{"limit": map[string]any{"interval": "1m", "burst": 1.0}, "uploader": map[string]any{"max_retries": 10.0, "init_dur": "1s", "max_dur": "10m"}}
+		id := kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"name": "advanced monitoring test", "namespace": "default",
+			"monitoring_pprof_enabled": true, "monitoring_http": httpOpts, "monitoring_diagnostics": diag}).wantStatus(t, 200).item()["id"].(string)
+		item := kb.do("GET", "/api/fleet/agent_policies/"+id, nil).wantStatus(t, 200).item()
+		wantEql(t, "monitoring_pprof_enabled", true, item["monitoring_pprof_enabled"])
+		wantEql(t, "monitoring_http", httpOpts, item["monitoring_http"])
+		wantEql(t, "monitoring_diagnostics", diag, item["monitoring_diagnostics"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return 400 if setting data output to non-local ES for agentless policy", func(t *testing.T) {
+		_, kb := startMain(t)
+		out := kb.do("POST", "/api/fleet/outputs", map[string]any{"name": "logstash-output", "type": "logstash", "hosts": []any{"test.fr:443"}, "ssl": logstashSSL}).wantStatus(t, 200).item()["id"]
+		kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=false", map[string]any{"name": "test-agentless-policy", "namespace": "default", "supports_agentless": true, "data_output_id": out}).
+			wantStatus(t, 400).wantMessage(t, `Output of type "logstash" is not usable with policy "test-agentless-policy".`)
+	})
+}

@@ -58,8 +58,8 @@ var (
 		{name: "monitoring_pprof_enabled", t: tBool{}},
 		{name: "monitoring_http", t: tObject{fields: []field{
 			{name: "enabled", t: tBool{}},
-			{name: "host", t: tString{}, def: "localhost"},
-			{name: "port", t: tNumber{min: &zero, max: &maxMonitoringPort}, def: 6791.0},
+			{name: "host", t: tString{}}, // maybe(string({defaultValue})): maybe drops the default (inferred)
+			{name: "port", t: tNumber{min: &zero, max: &maxMonitoringPort}},
 			{name: "buffer", t: tObject{fields: []field{{name: "enabled", t: tBool{}, def: false}}}},
 		}}},
 		{name: "monitoring_diagnostics", t: tObject{fields: []field{
