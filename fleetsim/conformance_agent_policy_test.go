@@ -1,6 +1,9 @@
 package fleetsim
 
-import "testing"
+import (
+	"regexp"
+	"testing"
+)
 
 const agentPolicyTS = "apis/agent_policy/agent_policy.ts"
 
@@ -108,5 +111,61 @@ func TestConformance_AgentPolicy_PostOptions(t *testing.T) {
 		out := kb.do("POST", "/api/fleet/outputs", map[string]any{"name": "logstash-output", "type": "logstash", "hosts": []any{"test.fr:443"}, "ssl": logstashSSL}).wantStatus(t, 200).item()["id"]
 		kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=false", map[string]any{"name": "test-agentless-policy", "namespace": "default", "supports_agentless": true, "data_output_id": out}).
 			wantStatus(t, 400).wantMessage(t, `Output of type "logstash" is not usable with policy "test-agentless-policy".`)
+	})
+}
+
+func TestConformance_AgentPolicy_Put(t *testing.T) {
+	const d = "PUT /api/fleet/agent_policies/{agentPolicyId}"
+	updated := func(name string) map[string]any {
+		return map[string]any{"status": "active", "name": name, "description": "Updated description", "namespace": "default", "is_managed": false,
+			"revision": 2.0, "updated_by": "elastic", "inactivity_timeout": 1209600.0, "package_policies": []any{}, "is_protected": false,
+			"space_ids": []any{"default"}}
+	}
+	strip := func(item map[string]any) map[string]any {
+		for _, k := range []string{"id", "updated_at", "version", "schema_version"} {
+			delete(item, k)
+		}
+		return item
+	}
+	kibanaTest(t, agentPolicyTS, d, "should work with valid values", func(t *testing.T) {
+		// schema_version is compared for presence only (FLEET_AGENT_POLICIES_SCHEMA_VERSION is a Kibana constant).
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Initial name", "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		item := kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Updated name", "description": "Updated description", "namespace": "default", "is_protected": false}).wantStatus(t, 200).item()
+		if _, ok := item["schema_version"]; !ok {
+			t.Errorf("no schema_version in %v", item)
+		}
+		wantEql(t, "item", updated("Updated name"), strip(item))
+	})
+	kibanaTest(t, agentPolicyTS, d, "should support empty space_ids", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Initial name 2", "space_ids": []any{}, "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		item := kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Updated name 2", "space_ids": []any{}, "description": "Updated description", "namespace": "default", "is_protected": false}).wantStatus(t, 200).item()
+		wantEql(t, "item", updated("Updated name 2"), strip(item))
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 409 if policy already exists with name given", func(t *testing.T) {
+		_, kb := startMain(t)
+		body := map[string]any{"name": "Initial name", "description": "Initial description", "namespace": "default"}
+		kb.do("POST", "/api/fleet/agent_policies", body).wantStatus(t, 200)
+		r := kb.do("POST", "/api/fleet/agent_policies", body).wantStatus(t, 409)
+		if !regexp.MustCompile(`already exists?`).MatchString(r.msg()) {
+			t.Errorf("message %q does not match /already exists?/", r.msg())
+		}
+		body["namespace"] = "different"
+		kb.do("POST", "/api/fleet/agent_policies", body).wantStatus(t, 409)
+	})
+	kibanaTest(t, agentPolicyTS, d, "sets given is_managed value", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Initial name 2", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "TEST2", "namespace": "default", "is_managed": true}).wantStatus(t, 200)
+		wantEql(t, "is_managed", true, kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()["is_managed"])
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "TEST2", "namespace": "default", "is_managed": false, "force": true}).wantStatus(t, 200)
+		wantEql(t, "is_managed", false, kb.do("GET", "/api/fleet/agent_policies/"+id, nil).item()["is_managed"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 400 if trying to update a managed policy", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Managed policy 1", "description": "Initial description", "namespace": "default", "is_managed": true}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Updated name 1", "description": "Initial description", "namespace": "default"}).
+			wantStatus(t, 400).wantMessage(t, "Cannot update name in Fleet because the agent policy is managed by an external orchestration solution, such as Elastic Cloud, Kubernetes, etc. Please make changes using your orchestration solution.")
 	})
 }

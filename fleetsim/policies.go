@@ -374,6 +374,13 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 		v[k] = val
 	}
 	v["id"] = p.ID
+	// space_ids is the saved object's namespaces, not what a body sent
+	// (apis/agent_policy/agent_policy.ts "should support empty space_ids":
+	// sent [], answered ["default"]); fleetsim has the default space only.
+	delete(v, "space_ids")
+	if versionAtLeast(c.cfg.Version, versionSpaceAwareness) {
+		v["space_ids"] = []any{"default"}
+	}
 	if full {
 		pps := []any{}
 		for _, pp := range c.packagePoliciesOf(p.ID) {

@@ -25,6 +25,9 @@ var (
 	// (elastic/docs-content#952 "Add documentation for remote ES output
 	// integrations syncing", docs marked "applies_to: stack: ga 9.1").
 	versionRemoteSync = "9.1.0"
+	// Space awareness on by default, which makes agent policies answer
+	// space_ids: inferred as 9.1.0 (docs/fleetsim-inferred.md).
+	versionSpaceAwareness = "9.1.0"
 )
 
 // remoteSyncFields are the remote_elasticsearch fields added with versionRemoteSync.
