@@ -2,6 +2,8 @@ package fleetsim
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -167,5 +169,117 @@ func TestConformance_AgentPolicy_Put(t *testing.T) {
 		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Managed policy 1", "description": "Initial description", "namespace": "default", "is_managed": true}).wantStatus(t, 200).item()["id"].(string)
 		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Updated name 1", "description": "Initial description", "namespace": "default"}).
 			wantStatus(t, 400).wantMessage(t, "Cannot update name in Fleet because the agent policy is managed by an external orchestration solution, such as Elastic Cloud, Kubernetes, etc. Please make changes using your orchestration solution.")
+	})
+}
+
+func TestConformance_AgentPolicy_PutFields(t *testing.T) {
+	const d = "PUT /api/fleet/agent_policies/{agentPolicyId}"
+	base := func(name, description string) map[string]any {
+		return map[string]any{"status": "active", "name": name, "description": description, "namespace": "default", "is_managed": false,
+			"revision": 2.0, "updated_by": "elastic", "inactivity_timeout": 1209600.0, "package_policies": []any{}, "is_protected": false,
+			"space_ids": []any{"default"}}
+	}
+	strip := func(item map[string]any) map[string]any {
+		for _, k := range []string{"id", "updated_at", "version", "schema_version"} {
+			delete(item, k)
+		}
+		return item
+	}
+	installed := func(t *testing.T, kb *client) []string {
+		var names []string
+		for _, it := range kb.do("GET", "/api/fleet/epm/packages", nil).wantStatus(t, 200).items() {
+			if m := it.(map[string]any); m["status"] == "installed" {
+				names = append(names, m["name"].(string))
+			}
+		}
+		return names
+	}
+	kibanaTest(t, agentPolicyTS, d, "should return a 200 if updating monitoring_enabled on a policy", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Test_policy", "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("DELETE", "/api/fleet/epm/packages/elastic_agent/1.3.3", nil)
+		if slices.Contains(installed(t, kb), "elastic_agent") {
+			t.Fatalf("elastic_agent installed before the update")
+		}
+		item := kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Test_policy_with_monitoring", "description": "Updated description", "namespace": "default", "monitoring_enabled": []any{"logs", "metrics"}, "force": true}).wantStatus(t, 200).item()
+		want := base("Test_policy_with_monitoring", "Updated description")
+		want["monitoring_enabled"] = []any{"logs", "metrics"}
+		wantEql(t, "item", want, strip(item))
+		if !slices.Contains(installed(t, kb), "elastic_agent") {
+			t.Errorf("elastic_agent not installed after enabling monitoring: %v", installed(t, kb))
+		}
+	})
+	kibanaTest(t, agentPolicyTS, d, "should allow to set overrides", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Override Test 1", "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		overrides := map[string]any{"agent": map[string]any{"logging": map[string]any{"level": "debug"}}}
+		item := kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Override Test 1", "description": "Initial description", "namespace": "default", "overrides": overrides}).wantStatus(t, 200).item()
+		want := base("Override Test 1", "Initial description")
+		want["overrides"] = overrides
+		wantEql(t, "item", want, strip(item))
+	})
+	kibanaTest(t, agentPolicyTS, d, "should not allow to set inputs inside overrides", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Override Test 2", "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Override Test 3", "description": "Updated description", "namespace": "default", "overrides": map[string]any{"inputs": []any{}}}).wantStatus(t, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should overwrite global data tags if provided with valid input", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"name": "TEST", "namespace": "default",
+			"global_data_tags": []any{map[string]any{"name": "testName", "value": "testValue"}, map[string]any{"name": "testName2", "value": 123}}}).wantStatus(t, 200).item()["id"].(string)
+		item := kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "TEST", "namespace": "default", "global_data_tags": []any{map[string]any{"name": "newTag", "value": "newValue"}}}).wantStatus(t, 200).item()
+		wantEql(t, "global_data_tags", []any{map[string]any{"name": "newTag", "value": "newValue"}}, item["global_data_tags"])
+	})
+	kibanaTest(t, agentPolicyTS, d, "should allow to set required_versions", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Override Test 4", "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		rv := []any{map[string]any{"version": "9.0.0", "percentage": 10.0}}
+		item := kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Override Test 4", "description": "Initial description", "namespace": "default", "required_versions": rv}).wantStatus(t, 200).item()
+		want := base("Override Test 4", "Initial description")
+		want["required_versions"] = rv
+		wantEql(t, "item", want, strip(item))
+	})
+	kibanaTest(t, agentPolicyTS, d, "should not allow to set invalid required_versions", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Override Test 5", "description": "Initial description", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Override Test 6", "description": "Updated description", "namespace": "default",
+			"required_versions": []any{map[string]any{"version": "9.0.0", "percentage": 50}, map[string]any{"version": "9.1.0", "percentage": 60}}}).wantStatus(t, 400)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return 400 if updating data output to non-local ES for agentless policy", func(t *testing.T) {
+		_, kb := startMain(t)
+		out := kb.do("POST", "/api/fleet/outputs", map[string]any{"name": "logstash-output", "type": "logstash", "hosts": []any{"test.fr:443"}, "ssl": logstashSSL}).wantStatus(t, 200).item()["id"]
+		id := kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=false", map[string]any{"name": "test-agentless-policy", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "test-agentless-policy", "namespace": "default", "supports_agentless": true, "data_output_id": out}).
+			wantStatus(t, 400).wantMessage(t, `Output of type "logstash" is not usable with policy "test-agentless-policy".`)
+	})
+}
+
+func TestConformance_AgentPolicy_Delete(t *testing.T) {
+	const d = "POST /api/fleet/agent_policies/delete"
+	kibanaTest(t, agentPolicyTS, d, "should prevent hosted policies being deleted / should allow regular policies being deleted", func(t *testing.T) {
+		// Two its sharing hostedPolicy, ported in their order.
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Hosted policy", "namespace": "default", "is_managed": true}).wantStatus(t, 200).item()["id"].(string)
+		r := kb.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": id}).wantStatus(t, 400)
+		if !strings.Contains(r.msg(), "Cannot delete hosted agent policy") {
+			t.Errorf("message %q", r.msg())
+		}
+		kb.do("PUT", "/api/fleet/agent_policies/"+id, map[string]any{"name": "Regular policy", "namespace": "default", "is_managed": false, "force": true}).wantStatus(t, 200)
+		wantEql(t, "body", map[string]any{"id": id, "name": "Regular policy"}, kb.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": id}).Body)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should allow hosted policy delete with force flag", func(t *testing.T) {
+		_, kb := startMain(t)
+		id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Hosted policy", "namespace": "default", "is_managed": true}).wantStatus(t, 200).item()["id"].(string)
+		kb.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": id, "force": true}).wantStatus(t, 200)
+		kb.do("GET", "/api/fleet/agent_policies/"+id, nil).wantStatus(t, 404)
+	})
+	kibanaTest(t, agentPolicyTS, d+" › Errors when trying to delete", "should prevent policies having agents from being deleted", func(t *testing.T) {
+		// Agents come from the seed (fleetsim has no agent routes; generateAgent writes .fleet-agents).
+		s, kb := startMain(t)
+		seedPolicies(t, s, &ClusterSeed{AgentPolicies: []SeedAgentPolicy{{ID: "pa", Name: "Policy with agents", Namespace: "default", Agents: 1}}})
+		r := kb.do("POST", "/api/fleet/agent_policies/delete", map[string]any{"agentPolicyId": "pa"}).wantStatus(t, 400)
+		if !strings.Contains(r.msg(), "Cannot delete an agent policy that is assigned to any active or inactive agents") {
+			t.Errorf("message %q", r.msg())
+		}
 	})
 }

@@ -213,6 +213,42 @@ func validateAgentPolicyKuery(v any) string {
 	return ""
 }
 
+// validateRequiredVersions is services/agent_policies/required_versions.ts
+// (automatic upgrades enabled): AgentPolicyInvalidError, a 400.
+func validateRequiredVersions(name string, v any) *kresp {
+	rvs, _ := v.([]any)
+	if len(rvs) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	sum := 0.0
+	for _, rv := range rvs {
+		m, _ := rv.(map[string]any)
+		ver, _ := m["version"].(string)
+		if seen[ver] {
+			return badRequest("Policy %q failed validation: duplicate versions not allowed in required_versions", name)
+		}
+		seen[ver] = true
+	}
+	for _, rv := range rvs {
+		ver, _ := rv.(map[string]any)["version"].(string)
+		if !semverPattern.MatchString(ver) {
+			return badRequest("Policy %q failed validation: invalid semver version %s in required_versions", name, ver)
+		}
+		p, _ := rv.(map[string]any)["percentage"].(float64)
+		sum += p
+	}
+	if sum > 100 {
+		return badRequest("Policy %q failed validation: sum of required_versions percentages cannot exceed 100", name)
+	}
+	return nil
+}
+
+// semverPattern is semver's valid() for a plain version (an optional "v" or "=" prefix).
+var semverPattern = regexp.MustCompile(`^[v=]?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$`)
+
+func str(v any) string { s, _ := v.(string); return s }
+
 // perPageWithAgentCount is GetAgentPoliciesRequestSchema's object validate.
 func perPageWithAgentCount(q map[string]any) string {
 	perPage, _ := q["perPage"].(float64)
@@ -582,7 +618,11 @@ func (c *Cluster) checkPerPolicyOutputLicence(p *agentPolicy) *kresp {
 
 func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	body := r.body
+	delete(body, "force") // a request option, never stored
 	name := body["name"].(string)
+	if resp := validateRequiredVersions(name, body["required_versions"]); resp != nil {
+		return resp
+	}
 	if ids := c.nameTaken(name, ""); len(ids) > 0 {
 		return nameExists(ids, name)
 	}
@@ -659,6 +699,9 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	bump := body["bumpRevision"] != false // _update bumps unless told not to, even for a no-op PUT
 	delete(body, "force")
 	delete(body, "bumpRevision")
+	if resp := validateRequiredVersions(cmpOr(str(body["name"]), p.str("name")), body["required_versions"]); resp != nil {
+		return resp
+	}
 	if p.str("status") == "inactive" {
 		return badRequest("Agent policy %s cannot be updated because it is inactive", id)
 	}
@@ -694,6 +737,15 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	}
 	now := c.now()
 	p.Attrs = merged.Attrs
+	// agentPolicyService.update: monitoring on makes sure elastic_agent is
+	// installed (ensureInstalledPackage: the latest, installed with force).
+	// apis/agent_policy/agent_policy.ts "should return a 200 if updating
+	// monitoring_enabled on a policy".
+	if mon, _ := p.Attrs["monitoring_enabled"].([]any); len(mon) > 0 {
+		if inst := c.st.Packages["elastic_agent"]; inst == nil || inst.Status != "installed" {
+			_, _ = c.install("elastic_agent", "", true)
+		}
+	}
 	if bump {
 		c.bumpPolicy(p, now)
 	} else {
