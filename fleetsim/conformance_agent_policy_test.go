@@ -283,3 +283,63 @@ func TestConformance_AgentPolicy_Delete(t *testing.T) {
 		}
 	})
 }
+
+func TestConformance_AgentPolicy_BulkGetAndFleetServer(t *testing.T) {
+	const d = "POST /api/fleet/agent_policies/_bulk_get"
+	setup := func(t *testing.T) (*client, string) {
+		_, kb := startMain(t)
+		v := kb.do("GET", "/api/fleet/epm/packages/system", nil).wantStatus(t, 200).item()["version"].(string)
+		kb.do("POST", "/api/fleet/epm/packages/system/"+v, forceInstall).wantStatus(t, 200)
+		id := kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"name": "Bulk GET test policy", "namespace": "default"}).wantStatus(t, 200).item()["id"].(string)
+		return kb, id
+	}
+	kibanaTest(t, agentPolicyTS, d, "should allow to get valid ids", func(t *testing.T) {
+		kb, id := setup(t)
+		wantEql(t, "items.length", 1, len(kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{id}}).wantStatus(t, 200).items()))
+	})
+	kibanaTest(t, agentPolicyTS, d, "should populate package_policies if called with ?full=true", func(t *testing.T) {
+		// The snapshot comparison is skipped (Kibana's __snapshots__ file); the explicit expectations are ported.
+		kb, id := setup(t)
+		items := kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{id}, "full": true}).wantStatus(t, 200).items()
+		wantEql(t, "items.length", 1, len(items))
+		pps, _ := items[0].(map[string]any)["package_policies"].([]any)
+		wantEql(t, "package_policies.length", 1, len(pps))
+		if len(pps) == 1 {
+			wantEql(t, "package.name", "system", getPathT(pps[0].(map[string]any), "package", "name"))
+		}
+	})
+	kibanaTest(t, agentPolicyTS, d, "should return a 404 with invalid ids", func(t *testing.T) {
+		kb, id := setup(t)
+		kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{id, "i-am-not-a-valid-policy"}}).wantStatus(t, 404)
+	})
+	kibanaTest(t, agentPolicyTS, d, "should allow to get valid ids if ids is a mixed of valid and invalid ids and ignoreMissing is provided", func(t *testing.T) {
+		kb, id := setup(t)
+		wantEql(t, "items.length", 1, len(kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{id, "i-am-not-a-valid-policy"}, "ignoreMissing": true}).wantStatus(t, 200).items()))
+	})
+
+	const fs = "fleet server policies validate output"
+	fsSetup := func(t *testing.T) (*client, string, string) {
+		_, kb := startMain(t)
+		es := kb.do("POST", "/api/fleet/outputs", map[string]any{"name": "Elastic output", "type": "elasticsearch", "hosts": []any{"http://localhost"}}).wantStatus(t, 200).item()["id"].(string)
+		ls := kb.do("POST", "/api/fleet/outputs", map[string]any{"name": "Default logstash", "type": "logstash", "hosts": []any{"logstash"},
+			"ssl": map[string]any{"certificate": "CERTIFICATE", "key": "KEY", "certificate_authorities": []any{}}, "is_default": true, "is_default_monitoring": true}).wantStatus(t, 200).item()["id"].(string)
+		return kb, es, ls
+	}
+	kibanaTest(t, agentPolicyTS, fs, "should not allow to create a fleet server policies if default output is not an ES output", func(t *testing.T) {
+		kb, _, _ := fsSetup(t)
+		kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "fleet-server-1", "name": "Fleet Server policy 1", "namespace": "default", "has_fleet_server": true}).wantStatus(t, 400)
+		kb.do("GET", "/api/fleet/agent_policies/fleet-server-1", nil).wantStatus(t, 404)
+	})
+	kibanaTest(t, agentPolicyTS, fs, "should not allow to create a fleet server policies if provided output is not an ES output", func(t *testing.T) {
+		kb, _, ls := fsSetup(t)
+		r := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "fleet-server-2", "name": "Fleet Server policy 2", "namespace": "default", "has_fleet_server": true, "data_output_id": ls}).wantStatus(t, 400)
+		if !regexp.MustCompile(`Output of type "logstash" is not usable with policy`).MatchString(r.msg()) {
+			t.Errorf("message %q", r.msg())
+		}
+		kb.do("GET", "/api/fleet/agent_policies/fleet-server-2", nil).wantStatus(t, 404)
+	})
+	kibanaTest(t, agentPolicyTS, fs, "should allow to create a fleet server policies if provided output is an ES output", func(t *testing.T) {
+		kb, es, _ := fsSetup(t)
+		kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "fleet-server-3", "name": "Fleet Server policy 3", "namespace": "default", "has_fleet_server": true, "data_output_id": es}).wantStatus(t, 200)
+	})
+}
