@@ -142,6 +142,16 @@ var (
 		{name: "force", t: tBool{}, def: false},
 		{name: "ignore_constraints", t: tBool{}, def: false},
 	}}}
+	// BulkInstallPackagesFromRegistryRequestSchema (types/rest_spec/epm.ts).
+	bulkInstallQuery  = tObject{fields: []field{{name: "prerelease", t: tBool{}}}}
+	bulkInstallSchema = tObject{fields: []field{
+		{name: "packages", t: tArray{elem: tOneOf{tString{}, tObject{fields: []field{
+			{name: "name", t: tString{}, required: true},
+			{name: "version", t: tString{}, required: true},
+			{name: "prerelease", t: tBool{}},
+		}}}, min: 1, max: 1000}, required: true},
+		{name: "force", t: tBool{}, def: false},
+	}}
 	serviceTokenSchema = tNullable{inner: tObject{fields: []field{{name: "remote", t: tBool{}}}}}
 )
 
@@ -364,6 +374,50 @@ func (c *Cluster) installPackage(r *kreq) *kresp {
 		return kerr(ierr.status, "%s", ierr.message)
 	}
 	return ok(map[string]any{"items": assets, "_meta": map[string]any{"install_source": "registry", "name": name}})
+}
+
+// bulkInstallPackages is POST /epm/packages/_bulk: every package installed as
+// the single install would, each failure reported in its item
+// (bulkInstallServiceResponseToHttpEntry: {name, statusCode, error: message}).
+func (c *Cluster) bulkInstallPackages(r *kreq) *kresp {
+	force, _ := r.body["force"].(bool)
+	items := []any{}
+	for _, spec := range r.body["packages"].([]any) {
+		name, version := "", ""
+		switch p := spec.(type) {
+		case string:
+			name = p
+		case map[string]any:
+			name, _ = p["name"].(string)
+			version, _ = p["version"].(string)
+		}
+		before := c.st.Packages[name]
+		installType := "install"
+		if before != nil {
+			installType = "update"
+		}
+		resolved := version
+		if resolved == "" {
+			if latest := registryLatest(name); latest != nil {
+				resolved = latest.Version
+			}
+		}
+		status := "installed"
+		if before != nil && before.Version == resolved {
+			installType = "reinstall"
+			if before.Status == "installed" && !force {
+				status = "already_installed"
+			}
+		}
+		assets, ierr := c.install(name, version, force)
+		if ierr != nil {
+			items = append(items, map[string]any{"name": name, "statusCode": ierr.status, "error": ierr.message})
+			continue
+		}
+		items = append(items, map[string]any{"name": name, "version": c.st.Packages[name].Version,
+			"result": map[string]any{"assets": assets, "status": status, "installType": installType, "installSource": "registry"}})
+	}
+	return ok(map[string]any{"items": items})
 }
 
 // remove is removeInstallation.

@@ -112,6 +112,7 @@ func (c *Cluster) routes() []*route {
 		{method: "GET", pattern: "/api/fleet/epm/packages/installed", priv: privRead, privTag: "integrations-read", query: installedPackagesQuery, handle: (*Cluster).listInstalledPackages},
 		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privRead, privTag: "integrations-read", query: packageInfoQuery, handle: (*Cluster).getPackage},
 		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privRead, privTag: "integrations-read", query: packageInfoQuery, handle: (*Cluster).getPackage},
+		{method: "POST", pattern: "/api/fleet/epm/packages/_bulk", priv: privWrite, privTag: "integrations-all", query: bulkInstallQuery, body: bulkInstallSchema, handle: (*Cluster).bulkInstallPackages},
 		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
 		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
 		{method: "DELETE", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: uninstallPackageQuery, handle: (*Cluster).uninstallPackage},
