@@ -195,7 +195,8 @@ func TestConformance_Outputs_Delete(t *testing.T) {
 		def := kb.do("POST", "/api/fleet/outputs", kafka("Default Output to delete test")).wantStatus(t, 200).item()["id"].(string)
 		kb.do("DELETE", "/api/fleet/outputs/"+def, nil).wantStatus(t, 400)
 		wantEql(t, "id", id, kb.do("DELETE", "/api/fleet/outputs/"+id, nil).wantStatus(t, 200).Body["id"])
-	})	kibanaTest(t, crudTS, k, "should delete secrets when deleting an output", func(t *testing.T) {
+	})
+	kibanaTest(t, crudTS, k, "should delete secrets when deleting an output", func(t *testing.T) {
 		// The Kibana test's expect().fail sits inside the try whose catch swallows
 		// it, so there it cannot fail; here the secret's absence is asserted.
 		s, kb := startMain(t)
