@@ -6,7 +6,6 @@ import (
 	"time"
 )
 
-
 func TestConformance_Outputs_Health(t *testing.T) {
 	const d = "GET /outputs/{outputId}/health"
 	index := func(t *testing.T, s *Sim, state, msg, ts, output string) {

@@ -78,9 +78,9 @@ var (
 	// Query schemas are plain schema.object (types/rest_spec/agent_policy.ts,
 	// package_policy.ts): an unknown key is "[request query.<key>]: definition
 	// for this key is missing".
-	createAgentPolicyQuery  = tObject{fields: []field{{name: "sys_monitoring", t: tBool{}}}}
-	formatQuery             = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
-	listAgentPoliciesQuery  = tObject{validate: perPageWithAgentCount, fields: []field{
+	createAgentPolicyQuery = tObject{fields: []field{{name: "sys_monitoring", t: tBool{}}}}
+	formatQuery            = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
+	listAgentPoliciesQuery = tObject{validate: perPageWithAgentCount, fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
 		{name: "sortField", t: tString{}},
