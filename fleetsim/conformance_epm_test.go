@@ -1,6 +1,10 @@
 package fleetsim
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fleetform/fleetform/fleetsim/esim"
+)
 
 const installUpdateTS = "apis/epm/install_update.ts"
 
@@ -80,5 +84,40 @@ func TestConformance_EPM_BulkInstall(t *testing.T) {
 		}
 		wantEql(t, "statusCode", 400.0, items[0].(map[string]any)["statusCode"])
 		wantEql(t, "error", "nginx-1.25.1 is out-of-date and cannot be installed or updated", items[0].(map[string]any)["error"])
+	})
+}
+
+const deleteTS = "apis/epm/delete.ts"
+
+// delete.ts with elastic_agent 0.0.7 as fleetsim's elastic_agent 2.0.0.
+func TestConformance_EPM_Delete(t *testing.T) {
+	const d = "delete and force delete scenarios"
+	user := func(t *testing.T, s *Sim, name string, privs ...string) string {
+		t.Helper()
+		key, err := s.Cluster("main").ES().CreateAPIKey(esim.Principal{Username: "elastic", Superuser: true}, esim.APIKeyRequest{Name: name,
+			RoleDescriptors: map[string]esim.RoleDescriptor{"r": {Applications: []esim.ApplicationPrivilege{{Application: "kibana-.kibana", Privileges: privs, Resources: []string{"*"}}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "ApiKey " + key.Encoded
+	}
+	setup := func(t *testing.T) (*Sim, *client) {
+		s, kb := startMain(t)
+		kb.do("POST", "/api/fleet/epm/packages/elastic_agent/2.0.0", forceInstall).wantStatus(t, 200)
+		return s, kb
+	}
+	kibanaTest(t, deleteTS, d, "should return 200 if trying to uninstall a required package", func(t *testing.T) {
+		_, kb := setup(t)
+		kb.do("DELETE", "/api/fleet/epm/packages/elastic_agent/2.0.0", nil).wantStatus(t, 200)
+	})
+	kibanaTest(t, deleteTS, d, "should return 403 for users without integrations all permissions", func(t *testing.T) {
+		s, kb := setup(t)
+		kb.auth = user(t, s, "fleet_all_int_read", "feature_fleetv2.all", "feature_fleet.read")
+		kb.do("DELETE", "/api/fleet/epm/packages/elastic_agent/2.0.0", nil).wantStatus(t, 403)
+	})
+	kibanaTest(t, deleteTS, d, "should return 403 for users without fleet all permissions", func(t *testing.T) {
+		s, kb := setup(t)
+		kb.auth = user(t, s, "integr_all_only", "feature_fleet.all")
+		kb.do("DELETE", "/api/fleet/epm/packages/elastic_agent/2.0.0", nil).wantStatus(t, 403)
 	})
 }

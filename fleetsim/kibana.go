@@ -222,7 +222,7 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), false
 	}
 	// Route authorization.
-	if !allowed(principal, rt.priv) {
+	if !allowed(principal, rt) {
 		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, hr.URL.Path, rt.privTag), false
 	}
 	// Versioned router.
@@ -358,29 +358,44 @@ func basicUser(authz string) string {
 
 // allowed decides Fleet route authorization from the authenticated principal:
 // superusers may do everything; API keys and users need Kibana application
-// privileges on kibana-.kibana (feature_fleet / feature_fleetv2, read or all).
-func allowed(p esim.Principal, need privilege) bool {
+// privileges on kibana-.kibana: feature_fleetv2 (Fleet) and feature_fleet
+// (Integrations), read or all. Installing and removing packages needs both
+// Fleet all and Integrations all (common/authz.ts installPackages /
+// removePackages; apis/epm/delete.ts: 403 for fleet all + integrations read
+// and for integrations all alone); every other route takes either feature.
+func allowed(p esim.Principal, rt *route) bool {
 	if p.Superuser {
 		return true
 	}
-	read, write := false, false
+	var fleetRead, fleetAll, intRead, intAll bool
 	for _, a := range p.Applications {
 		if a.Application != "kibana-.kibana" && a.Application != "*" {
 			continue
 		}
 		for _, priv := range a.Privileges {
 			switch priv {
-			case "all", "*", "feature_fleet.all", "feature_fleetv2.all":
-				read, write = true, true
-			case "read", "feature_fleet.read", "feature_fleetv2.read":
-				read = true
+			case "all", "*":
+				fleetRead, fleetAll, intRead, intAll = true, true, true, true
+			case "read":
+				fleetRead, intRead = true, true
+			case "feature_fleetv2.all":
+				fleetRead, fleetAll = true, true
+			case "feature_fleetv2.read":
+				fleetRead = true
+			case "feature_fleet.all":
+				intRead, intAll = true, true
+			case "feature_fleet.read":
+				intRead = true
 			}
 		}
 	}
-	if need == privWrite {
-		return write
+	switch {
+	case rt.privTag == "integrations-all":
+		return fleetAll && intAll
+	case rt.priv == privWrite:
+		return fleetAll || intAll
 	}
-	return read
+	return fleetRead || intRead
 }
 
 // coerceQuery converts query strings into the types the schema expects,
