@@ -36,6 +36,13 @@ func TestRestSpec_UnknownQueryKeys(t *testing.T) {
 		{"DELETE", "/api/fleet/epm/packages/nginx?bogus=1", nil, 400, missing},
 		// output.ts: GetOutputsRequestSchema = {} (no query schema at all).
 		{"GET", "/api/fleet/outputs?bogus=1", nil, 200, ""},
+		{"GET", "/api/fleet/outputs/fleet-default-output/health?bogus=1", nil, 200, ""},
+		// remote_synced_integrations.ts (params only), setup and service tokens: no query schema.
+		{"GET", "/api/fleet/remote_synced_integrations/status?bogus=1", nil, 200, ""},
+		{"POST", "/api/fleet/setup?bogus=1", nil, 200, ""},
+		{"POST", "/api/fleet/service_tokens?bogus=1", nil, 200, ""},
+		// epm.ts BulkInstallPackagesFromRegistryRequestSchema.
+		{"POST", "/api/fleet/epm/packages/_bulk?bogus=1", map[string]any{"packages": []any{"nginx"}}, 400, missing},
 	} {
 		r := kb.do(tc.method, tc.path, tc.body)
 		if tc.message == "" {
