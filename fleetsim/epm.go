@@ -534,8 +534,11 @@ func (c *Cluster) setup(_ *kreq) *kresp {
 	if c.st.defaultOutput(false) == nil {
 		o := &output{SOID: outputIDToUUID(defaultOutputID), Attrs: map[string]any{
 			"output_id": defaultOutputID, "name": "default", "type": typeES, "is_default": true,
-			"is_default_monitoring": c.st.defaultOutput(true) == nil, "hosts": []any{normalizeHost(c.ESURL())}, "preset": "balanced",
+			"is_default_monitoring": c.st.defaultOutput(true) == nil, "hosts": []any{normalizeHost(c.ESURL())},
 		}}
+		if c.hasPresets() {
+			o.Attrs["preset"] = "balanced"
+		}
 		if c.st.Outputs[o.SOID] == nil {
 			c.st.putOutput(o, now)
 		}

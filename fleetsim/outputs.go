@@ -270,7 +270,7 @@ func (c *Cluster) createOutput(r *kreq) *kresp {
 	if _, sent := attrs["shipper"]; sent && !shipperEnabled(attrs["config_yaml"]) {
 		attrs["shipper"] = nil
 	}
-	if (typ == typeES || typ == typeRemoteES) && attrs["preset"] == nil {
+	if (typ == typeES || typ == typeRemoteES) && attrs["preset"] == nil && c.hasPresets() {
 		attrs["preset"] = defaultPreset(attrs["config_yaml"])
 	}
 	if typ == typeKafka {
@@ -350,7 +350,7 @@ func (c *Cluster) updateOutput(r *kreq) *kresp {
 	}
 	update := cloneMap(body)
 	if typeChanged {
-		if newType == typeES {
+		if newType == typeES && c.hasPresets() {
 			update["preset"] = nil
 		}
 		if oldType == typeRemoteES {
@@ -408,7 +408,7 @@ func (c *Cluster) updateOutput(r *kreq) *kresp {
 			update["kibana_api_key"] = nil
 		}
 	}
-	if typeChanged && (newType == typeES || newType == typeRemoteES) && update["preset"] == nil {
+	if typeChanged && (newType == typeES || newType == typeRemoteES) && update["preset"] == nil && c.hasPresets() {
 		cy, sent := update["config_yaml"]
 		if !sent {
 			cy = o.Attrs["config_yaml"]

@@ -127,7 +127,7 @@ func (c *Cluster) ensurePreconfiguredOutput(raw map[string]any, now time.Time) (
 	}
 	if typ == typeES || typ == typeRemoteES {
 		attrs["hosts"] = normalizeHosts(attrs["hosts"])
-		if attrs["preset"] == nil {
+		if attrs["preset"] == nil && c.hasPresets() {
 			attrs["preset"] = defaultPreset(attrs["config_yaml"])
 		}
 	}

@@ -183,7 +183,7 @@ func (c *Cluster) resetState() {
 	defer c.mu.Unlock()
 	c.st = newKState()
 	now := c.now()
-	c.st.putOutput(&output{
+	def := &output{
 		SOID: outputIDToUUID(defaultOutputID),
 		Attrs: map[string]any{
 			"output_id":             defaultOutputID,
@@ -192,9 +192,12 @@ func (c *Cluster) resetState() {
 			"is_default":            true,
 			"is_default_monitoring": true,
 			"hosts":                 []any{normalizeHost(c.ESURL())},
-			"preset":                "balanced",
 		},
-	}, now)
+	}
+	if c.hasPresets() {
+		def.Attrs["preset"] = "balanced"
+	}
+	c.st.putOutput(def, now)
 }
 
 // Cluster returns the named cluster or nil.

@@ -19,6 +19,12 @@ var (
 	// "[Fleet] Output Secrets Backend", released in 8.12.0; "Secret storage
 	// requires Fleet Server version 8.12 or higher" (the same docs page).
 	versionOutputSecrets = "8.12.0"
+	// Performance presets (preset on elasticsearch and remote_elasticsearch
+	// outputs): Beats' "Support performance presets in the Elasticsearch
+	// output" (elastic/beats#37259, Dec 2023) and elastic/elastic-agent#3797,
+	// released with 8.12.0; the Fleet output docs list "Performance tuning"
+	// from the 8.12 guide on.
+	versionPresets = "8.12.0"
 	// Remote integrations sync (sync_integrations, kibana_url, kibana_api_key,
 	// sync_uninstalled_integrations on remote_elasticsearch outputs, and the
 	// /api/fleet/remote_synced_integrations routes): 9.1.0
@@ -44,6 +50,9 @@ func outputSchemasFor(version string) outputSchemas {
 	if !versionAtLeast(version, versionRemoteSync) {
 		remote = remote.without(remoteSyncFields...)
 	}
+	if !versionAtLeast(version, versionPresets) {
+		es, remote = es.without("preset"), remote.without("preset")
+	}
 	if !versionAtLeast(version, versionOutputSecrets) {
 		es, remote, ls, kafka = es.without("secrets"), remote.without("secrets"), ls.without("secrets"), kafka.without("secrets")
 	}
@@ -60,6 +69,9 @@ func outputSchemasFor(version string) outputSchemas {
 		update: update,
 	}
 }
+
+// hasPresets says whether the cluster's Kibana knows output presets.
+func (c *Cluster) hasPresets() bool { return versionAtLeast(c.cfg.Version, versionPresets) }
 
 // routeAvailable says whether a Kibana version has a route.
 func routeAvailable(version, pattern string) bool {

@@ -59,3 +59,26 @@ func TestVersions_StatusReportsVersionNumber(t *testing.T) {
 		}
 	}
 }
+
+// versions.go versionPresets: before 8.12 an output has no preset, sent or served.
+func TestVersions_PresetFrom8_12(t *testing.T) {
+	body := map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}}
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "8.11.0"})
+	item := kb.do("POST", "/api/fleet/outputs", body).must(t, 200).item()
+	if v, has := item["preset"]; has {
+		t.Errorf("8.11: preset = %v, want absent", v)
+	}
+	withPreset := map[string]any{"name": "es2", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "preset": "balanced"}
+	kb.do("POST", "/api/fleet/outputs", withPreset).wantError(t, 400, "[request body.preset]: definition for this key is missing")
+	_, kb = startMain(t, ClusterConfig{Name: "main", Version: "8.12.0"})
+	if v := kb.do("POST", "/api/fleet/outputs", body).must(t, 200).item()["preset"]; v != "balanced" {
+		t.Errorf("8.12: preset = %v, want balanced", v)
+	}
+}
+
+func TestVersions_DefaultOutputHasNoPresetBefore8_12(t *testing.T) {
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "8.11.0"})
+	if v, has := kb.do("GET", "/api/fleet/outputs/fleet-default-output", nil).must(t, 200).item()["preset"]; has {
+		t.Errorf("preset = %v, want absent", v)
+	}
+}
