@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -583,8 +584,12 @@ func loadPersisted(dir string) (map[string]clusterSnapshot, error) {
 	return doc.Clusters, nil
 }
 
+// stackVersion is a stack version: major.minor.patch, optionally -prerelease.
+var stackVersion = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+
 // ParseClusterFlag parses the --cluster flag value
 // "NAME,kibana=HOST:PORT,es=HOST:PORT[,license=L][,version=V][,secrets=auto|on|off]".
+// The version decides the Kibana fields and routes served (versions.go).
 func ParseClusterFlag(v string) (ClusterConfig, error) {
 	parts := strings.Split(v, ",")
 	cfg := ClusterConfig{Name: strings.TrimSpace(parts[0])}
@@ -604,6 +609,9 @@ func ParseClusterFlag(v string) (ClusterConfig, error) {
 		case "license":
 			cfg.License = val
 		case "version":
+			if !stackVersion.MatchString(val) {
+				return cfg, fmt.Errorf("cluster %s: version %q is not a stack version like 8.15.0", cfg.Name, val)
+			}
 			cfg.Version = val
 		case "secrets":
 			cfg.SecretStorage = val

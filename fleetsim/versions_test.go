@@ -82,3 +82,24 @@ func TestVersions_DefaultOutputHasNoPresetBefore8_12(t *testing.T) {
 		t.Errorf("preset = %v, want absent", v)
 	}
 }
+
+// version= must name a stack version, or it would silently compare as 0.0.0.
+func TestVersions_ClusterFlagVersionMustBeAStackVersion(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		ok   bool
+	}{
+		{"main,version=8.15.0", true},
+		{"main,version=9.1.0-SNAPSHOT", true},
+		{"main,version=8.15", false},
+		{"main,version=latest", false},
+	} {
+		cfg, err := ParseClusterFlag(tc.flag)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok %v", tc.flag, err, tc.ok)
+		}
+		if tc.ok && cfg.Version == "" {
+			t.Errorf("%s: version not set", tc.flag)
+		}
+	}
+}
