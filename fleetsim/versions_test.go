@@ -89,10 +89,10 @@ func TestVersions_ClusterFlagVersionMustBeAStackVersion(t *testing.T) {
 		flag string
 		ok   bool
 	}{
-		{"main,version=8.15.0", true},
-		{"main,version=9.1.0-SNAPSHOT", true},
-		{"main,version=8.15", false},
-		{"main,version=latest", false},
+		{"main,kibana=127.0.0.1:0,es=127.0.0.1:0,version=8.15.0", true},
+		{"main,kibana=127.0.0.1:0,es=127.0.0.1:0,version=9.1.0-SNAPSHOT", true},
+		{"main,kibana=127.0.0.1:0,es=127.0.0.1:0,version=8.15", false},
+		{"main,kibana=127.0.0.1:0,es=127.0.0.1:0,version=latest", false},
 	} {
 		cfg, err := ParseClusterFlag(tc.flag)
 		if (err == nil) != tc.ok {
