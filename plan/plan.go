@@ -68,6 +68,9 @@ type Plan struct {
 	// changed. References it could read were compared by their salted hash
 	// and show up as "(sensitive, changed)" fields when they changed.
 	Unverified []UnverifiedSecret `json:"unverified_secrets,omitempty"`
+	// Unmanaged are the Fleet objects neither declared nor owned; see
+	// Unmanaged. Apply never reads it.
+	Unmanaged *Unmanaged `json:"unmanaged,omitempty"`
 }
 
 // UnverifiedSecret is a secret reference whose value a plan could not

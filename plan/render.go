@@ -148,6 +148,7 @@ func WriteText(w io.Writer, p *Plan) error {
 		fmt.Fprintln(bw, noChanges(p))
 		writeUnverified(bw, p)
 		writeWarnings(bw, p)
+		writeUnmanaged(bw, p)
 		return flush(bw)
 	}
 	fmt.Fprintln(bw, "fleetform will perform the following actions:")
@@ -172,6 +173,7 @@ func WriteText(w io.Writer, p *Plan) error {
 	fmt.Fprintf(bw, "Plan: %s.\n", p.Summary())
 	writeUnverified(bw, p)
 	writeWarnings(bw, p)
+	writeUnmanaged(bw, p)
 	return flush(bw)
 }
 
@@ -292,6 +294,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 		writeMarkdownUnverified(bw, p)
 		writeMarkdownWarnings(bw, p)
+		writeMarkdownUnmanaged(bw, p)
 		return flush(bw)
 	}
 	fmt.Fprintf(bw, "**Plan:** %s.\n\n", p.Summary())
@@ -322,6 +325,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	fmt.Fprintln(bw, "</details>")
 	writeMarkdownUnverified(bw, p)
 	writeMarkdownWarnings(bw, p)
+	writeMarkdownUnmanaged(bw, p)
 	return flush(bw)
 }
 
@@ -402,6 +406,7 @@ func WriteGitHub(w io.Writer, p *Plan) error {
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(bw, "::warning title=%s::%s\n", ghProperty("fleetform plan"), ghData(warn))
 	}
+	writeGitHubUnmanaged(bw, p)
 	if p.Empty() {
 		fmt.Fprintf(bw, "::notice title=%s::%s\n", ghProperty("fleetform plan"), ghData(noChanges(p)))
 	} else {

@@ -66,6 +66,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.blockUnsupported(c)
 	r.computePolicies(doc, c)
 	r.computePrune(doc, c, prune)
+	r.listUnmanaged(doc, c)
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}
