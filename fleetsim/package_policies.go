@@ -45,8 +45,8 @@ var (
 		{name: "version", t: tString{}},
 		{name: "spaceIds", t: tAny{}},
 	}}
-	createPackagePolicyBody      = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
-	packagePolicyFormatQuery     = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
+	createPackagePolicyBody    = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
+	packagePolicyFormatQuery   = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
 	bulkGetPackagePoliciesBody = tObject{fields: []field{
 		{name: "ids", t: tArray{elem: tString{}}, required: true},
 		{name: "ignoreMissing", t: tBool{}},
