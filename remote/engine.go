@@ -332,6 +332,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		e.computeDirect(c, t, ro, w)
 	}
 	e.computeSeen(c, w)
+	e.computeConfirm(c, w)
 	e.computePrune(c, ts, w, prune)
 	sortProblems(c.problems)
 	return c
@@ -569,18 +570,15 @@ func (e *Engine) computeLink(c *computed, t target, ro *remoteObs) {
 	for _, k := range slices.Sorted(maps.Keys(diff)) {
 		ch.Fields = append(ch.Fields, plan.FieldDiff{Path: strings.TrimPrefix(k, prefix), Before: ro.settings[k], After: diff[k]})
 	}
-	es, ledger, cluster, output, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
-	create := ch.Action == plan.Create
-	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-		if err := es.PutClusterSettings(ctx, diff, nil); err != nil {
-			return err
+	es, cluster, output := t.cluster.ES, t.cluster.Name, t.out.ID
+	put := func(ctx context.Context) error { return es.PutClusterSettings(ctx, diff, nil) }
+	run := put // a link fleetform only updates is not its own to delete
+	if ch.Action == plan.Create {
+		run = func(ctx context.Context) error {
+			return e.createOwned(ctx, cluster, KindRemoteCluster, l.Alias, map[string]string{ownedOutput: output}, put)
 		}
-		if !create { // a link fleetform only updated is not its own to delete
-			return nil
-		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindRemoteCluster + "/" + l.Alias,
-			Data: map[string]string{"output": output}, AppliedAt: now()})
-	}})
+	}
+	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: run})
 }
 
 func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs) {
@@ -614,15 +612,14 @@ func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs) {
 	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Create,
 		Fields: []plan.FieldDiff{{Path: "hosts", After: s.Hosts}, {Path: "name", After: s.Name}, {Path: "type", After: "elasticsearch"}},
 		Reason: "Kibana on the remote syncs only when one of its own elasticsearch outputs has the host of output " + t.out.ID}
-	ledger, cluster, output, now := e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
+	cluster, output := t.cluster.Name, t.out.ID
 	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-		body := map[string]any{"id": s.ID, "name": s.Name, "type": "elasticsearch", "hosts": s.Hosts,
-			"is_default": false, "is_default_monitoring": false}
-		if _, err := kb.CreateOutput(ctx, body); err != nil {
+		return e.createOwned(ctx, cluster, KindOutput, s.ID, map[string]string{ownedOutput: output}, func(ctx context.Context) error {
+			body := map[string]any{"id": s.ID, "name": s.Name, "type": "elasticsearch", "hosts": s.Hosts,
+				"is_default": false, "is_default_monitoring": false}
+			_, err := kb.CreateOutput(ctx, body)
 			return err
-		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindOutput + "/" + s.ID,
-			Data: map[string]string{"output": output}, AppliedAt: now()})
+		})
 	}})
 }
 
@@ -632,7 +629,7 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 		return
 	}
 	have := ro.followers[f.Index]
-	owned := w.ledger.owned(t.cluster.Name, KindFollower, f.Index)
+	owned := w.ownedObject(t.cluster.Name, KindFollower, f.Index)
 	step, why := DecideFollower(*f, have, owned)
 	if step == FollowerOK {
 		return
@@ -642,13 +639,12 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 	if t.obj.Link != nil {
 		ch.DependsOn = append(ch.DependsOn, plan.Key(t.cluster.Name, KindRemoteCluster, t.obj.Link.Alias))
 	}
-	es, ledger, cluster, output, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
+	es, cluster, output := t.cluster.ES, t.cluster.Name, t.out.ID
 	create := func(ctx context.Context) error {
-		if err := follow(ctx, es, f.Index, f.RemoteCluster, f.LeaderIndex); err != nil {
-			return err
-		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindFollower + "/" + f.Index,
-			Data: map[string]string{"output": output}, AppliedAt: now()})
+		data := map[string]string{ownedOutput: output, ownedRemoteCluster: f.RemoteCluster, ownedLeaderIndex: f.LeaderIndex}
+		return e.createOwned(ctx, cluster, KindFollower, f.Index, data, func(ctx context.Context) error {
+			return follow(ctx, es, f.Index, f.RemoteCluster, f.LeaderIndex)
+		})
 	}
 	var run func(ctx context.Context) error
 	switch step {

@@ -113,11 +113,6 @@ func (v ledgerView) remoteClusters() []string {
 	return out
 }
 
-func (v ledgerView) owned(cluster, kind, id string) bool {
-	_, ok := v.get(cluster, LedgerOwned, kind+"/"+id)
-	return ok
-}
-
 func encodeJournal(j Journal) map[string]string {
 	d := map[string]string{"generation": strconv.Itoa(j.Generation)}
 	set := func(k, val string) {

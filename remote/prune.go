@@ -75,6 +75,7 @@ type orphan struct {
 	output            string // the output it was created for, when known
 	ledgerKind        string // its state entry: LedgerOwned or a journal kind
 	ledgerID          string
+	entry             Entry
 }
 
 func (e *Engine) orphans(ts []target, w *world) []orphan {
@@ -82,7 +83,7 @@ func (e *Engine) orphans(ts []target, w *world) []orphan {
 	var out []orphan
 	for k, en := range w.ledger {
 		cluster, kind, id := k[0], k[1], k[2]
-		o := orphan{cluster: cluster, id: id, output: id, ledgerKind: kind, ledgerID: id}
+		o := orphan{cluster: cluster, id: id, output: id, ledgerKind: kind, ledgerID: id, entry: en}
 		switch kind {
 		case LedgerOwned:
 			objKind, objID, ok := strings.Cut(id, "/")
@@ -145,6 +146,16 @@ func (e *Engine) computePrune(c *computed, ts []target, w *world, prune bool) {
 			c.ops = append(c.ops, op{phase: phasePost, change: plan.Change{Cluster: o.cluster, Kind: o.kind, ID: o.id,
 				Action: plan.Blocked, Reason: msg}})
 			continue
+		}
+		if o.ledgerKind == LedgerOwned && isPending(o.entry) {
+			// Created only if it exists as journalled; otherwise the create
+			// never happened (or someone else's object took the name).
+			if mine, ok := recognised(o.entry, ro); ok && !mine {
+				if prune {
+					c.hidden = append(c.hidden, forget(o))
+				}
+				continue
+			}
 		}
 		var ops []op
 		switch o.kind {
