@@ -73,7 +73,7 @@ func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt 
 		}
 		remotes[r.Name] = c
 	}
-	inv := reconciler.StateInventory(store)
+	inv := mainInventory{reconciler.StateInventory(store)}
 	eng, err := New(Config{
 		MainFleet: mainKB, MainES: mainES, Remotes: remotes,
 		Ledger: StateLedger(store), Hasher: reconciler.StateHasher{}, Inventory: inv,
@@ -121,4 +121,16 @@ func (l storeLedger) Put(ctx context.Context, e Entry) error {
 
 func (l storeLedger) Delete(ctx context.Context, cluster, kind, id string) error {
 	return l.s.Delete(ctx, state.Key{Cluster: cluster, Kind: kind, ID: id})
+}
+
+// mainInventory is the reconciler's view of the state index: its own
+// records, without the Engine's ledger entries. The Engine writes those
+// before the main cluster's apply (the intent to create a remote object),
+// and they must not move the fingerprint a saved plan is checked by: the
+// remote side of a saved plan is checked by the Engine, change by change.
+type mainInventory struct{ reconciler.Inventory }
+
+func (i mainInventory) Load(ctx context.Context) ([]reconciler.Record, error) {
+	recs, err := i.Inventory.Load(ctx)
+	return slices.DeleteFunc(recs, func(r reconciler.Record) bool { return slices.Contains(ledgerKinds, r.Kind) }), err
 }

@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -351,17 +352,46 @@ func fleetView(doc *schema.Document) *schema.Document {
 	return &cp
 }
 
+// sameChanges reports whether two lists of remote changes ask for the same
+// thing: the same objects, actions, dependencies and field values (compared
+// in their JSON form, as a saved plan holds them). Reasons and notes are for
+// people and are not compared.
 func sameChanges(a, b []plan.Change) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if x.Key() != y.Key() || x.Action != y.Action || len(x.Fields) != len(y.Fields) {
+		if changeValue(a[i]) != changeValue(b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func changeValue(c plan.Change) string {
+	type field struct {
+		Path          string
+		Before, After any
+		Sensitive     bool
+	}
+	v := struct {
+		Key       string
+		Name      string
+		Action    plan.Action
+		Fields    []field
+		DependsOn []string
+	}{Key: c.Key(), Name: c.Name, Action: c.Action}
+	if len(c.DependsOn) > 0 {
+		v.DependsOn = c.DependsOn
+	}
+	for _, f := range c.Fields {
+		v.Fields = append(v.Fields, field{f.Path, f.Before, f.After, f.Sensitive})
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // a value JSON cannot hold never matches
+		return fmt.Sprintf("%p", &v)
+	}
+	return string(b)
 }
 
 var _ reconciler.Minter = (*Engine)(nil)
