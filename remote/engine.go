@@ -185,6 +185,9 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		return nil, fmt.Errorf("observe: load state: %w", err)
 	}
 	w.ledger = newLedgerView(es)
+	if err := w.ledger.checkFailures(); err != nil {
+		return nil, fmt.Errorf("observe: %w", err)
+	}
 	direct := map[string]bool{}
 	for _, t := range ts {
 		if t.obj.SyncVia == SyncViaDirect {
@@ -785,7 +788,10 @@ func recordBlocked(ctx context.Context, l Ledger, cluster, pkg, version string, 
 		return err
 	}
 	e, _ := newLedgerView(es).get(cluster, LedgerSyncFailure, pkg)
-	rec := decodeFailure(e)
+	rec, err := decodeFailure(e)
+	if err != nil {
+		return err
+	}
 	rec.Uninstall = f
 	if rec.Install == nil && rec.Uninstall == nil && len(rec.Attempts) == 0 {
 		return l.Delete(ctx, cluster, LedgerSyncFailure, pkg)
@@ -813,7 +819,7 @@ func remotePackages(pkgs []kibana.Package, lv ledgerView, cluster string) []Pack
 		}
 		rp := Package{Name: p.Name, Version: p.InstalledVersion, Status: status}
 		if e, ok := lv.get(cluster, LedgerSyncFailure, p.Name); ok {
-			f := decodeFailure(e)
+			f, _ := decodeFailure(e) // observe checked every record
 			rp.InstallError, rp.UninstallError = f.Install, f.Uninstall
 			if status == StatusInstallFailed {
 				rp.FailedAttempts = f.Attempts
@@ -826,7 +832,7 @@ func remotePackages(pkgs []kibana.Package, lv ledgerView, cluster string) []Pack
 		if k[0] != cluster || k[1] != LedgerSyncFailure || slices.ContainsFunc(out, func(p Package) bool { return p.Name == k[2] }) {
 			continue
 		}
-		f := decodeFailure(e)
+		f, _ := decodeFailure(e) // observe checked every record
 		if len(f.Attempts) > 0 && f.Install != nil {
 			out = append(out, Package{Name: k[2], Status: StatusInstallFailed, FailedAttempts: f.Attempts, InstallError: f.Install,
 				Version: e.Data["version"]})
@@ -844,7 +850,10 @@ func recordSync(ctx context.Context, l Ledger, cluster, pkg, version string, at 
 		return errors.Join(opErr, err)
 	}
 	e, had := newLedgerView(es).get(cluster, LedgerSyncFailure, pkg)
-	f := decodeFailure(e)
+	f, err := decodeFailure(e)
+	if err != nil {
+		return errors.Join(opErr, err)
+	}
 	if opErr == nil {
 		if !had {
 			return nil

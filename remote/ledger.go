@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -169,10 +170,33 @@ type failureRecord struct {
 	Uninstall *Failure    `json:"uninstall,omitempty"`
 }
 
-func decodeFailure(e Entry) failureRecord {
+// decodeFailure reads a sync-failure entry; an absent record is no
+// failures. A record that does not decode is an error naming the entry:
+// read as "no failures" it would drop the install backoff.
+func decodeFailure(e Entry) (failureRecord, error) {
 	var f failureRecord
-	_ = json.Unmarshal([]byte(e.Data["record"]), &f) // a broken record reads as no failures
-	return f
+	raw := e.Data["record"]
+	if raw == "" {
+		return f, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return failureRecord{}, fmt.Errorf("state entry %s/%s/%s: broken record (fix or delete the entry): %w", e.Cluster, e.Kind, e.ID, err)
+	}
+	return f, nil
+}
+
+// checkFailures decodes every sync-failure entry of v.
+func (v ledgerView) checkFailures() error {
+	var errs []error
+	for k, e := range v {
+		if k[1] != LedgerSyncFailure {
+			continue
+		}
+		if _, err := decodeFailure(e); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func encodeFailure(f failureRecord) (map[string]string, error) {
