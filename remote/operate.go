@@ -23,7 +23,9 @@ type CredentialRotation struct {
 
 // Rotate rotates every generated credential of output outputID (service
 // token, Kibana API key): mint, verify, swap into the output, wait until
-// the output reports healthy or HealthTimeout passes, revoke the old one.
+// the output reports healthy or HealthTimeout passes, revoke the old one
+// (only if the output reported healthy or no agent uses it: otherwise it
+// is kept and the error wraps ErrNotHealthy).
 // An interrupted rotation is resumed or rolled back first.
 func (e *Engine) Rotate(ctx context.Context, doc *schema.Document, outputID string) ([]CredentialRotation, error) {
 	ts, problems := e.targets(doc)
