@@ -332,7 +332,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		e.computeLink(c, t, ro)
 		e.computeESOutput(c, t, ro)
 		e.computeFollower(c, t, ro, w)
-		e.computeDirect(c, t, ro, w)
+		e.computeDirect(c, t, ro, w, mainPlan)
 	}
 	e.computeSeen(c, w)
 	e.computeConfirm(c, w)
@@ -679,7 +679,7 @@ func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world)
 	c.ops = append(c.ops, op{change: ch, phase: phasePost, run: run})
 }
 
-func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
+func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world, mainPlan *plan.Plan) {
 	if t.obj.SyncVia != SyncViaDirect || t.cluster.Kibana == nil {
 		return
 	}
@@ -689,9 +689,8 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		Seen:            w.ledger.seen(e.cfg.MainCluster),
 		Now:             e.cfg.Now(),
 	}
-	for _, p := range w.mainInstalled {
-		in.Main = append(in.Main, Package{Name: p.Name, Version: p.Version, Status: p.Status})
-	}
+	var byThisApply map[string]string
+	in.Main, byThisApply = e.projectMain(w.mainInstalled, mainPlan)
 	in.Remote = remotePackages(ro.packages, w.ledger, t.cluster.Name)
 	for _, p := range ro.policies {
 		agentless, _ := p.Raw["supports_agentless"].(bool)
@@ -705,6 +704,10 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 	decisions := DecideSync(in)
 	for _, d := range decisions {
 		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindPackage, ID: d.Package, Reason: d.Reason}
+		if how, ok := byThisApply[d.Package]; ok {
+			ch.Reason += " (" + how + ")"
+			ch.DependsOn = []string{plan.Key(e.cfg.MainCluster, plan.KindPackage, d.Package)}
+		}
 		if len(d.Notes) > 0 {
 			ch.Reason += "\n" + strings.Join(d.Notes, "\n")
 		}
@@ -737,6 +740,51 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		c.ops = append(c.ops, op{change: ch, phase: phasePost, run: run})
 	}
 	c.hidden = append(c.hidden, e.blockedUninstalls(t, in, decisions, w)...)
+}
+
+// projectMain is the main cluster's installed packages as the direct-sync
+// decision must see them: as observed, or, when mainPlan is given (a plan
+// that the main cluster's apply has not run yet), as they will be once that
+// apply installed, upgraded or removed its packages. Apply decides the sync
+// again after the main cluster's apply, on what is installed then; so that
+// its changes are the plan's, the plan decides on the projection. how
+// says, per package the main apply changes, what it does.
+func (e *Engine) projectMain(observed []kibana.InstalledPackage, mainPlan *plan.Plan) (main []Package, how map[string]string) {
+	byName := map[string]Package{}
+	for _, p := range observed {
+		byName[p.Name] = Package{Name: p.Name, Version: p.Version, Status: p.Status}
+	}
+	how = map[string]string{}
+	if mainPlan != nil {
+		for _, ch := range mainPlan.Changes {
+			if ch.Cluster != e.cfg.MainCluster || ch.Kind != plan.KindPackage {
+				continue
+			}
+			switch ch.Action {
+			case plan.Create, plan.Update:
+				v := ""
+				for _, f := range ch.Fields {
+					if f.Path == "version" {
+						v, _ = f.After.(string)
+					}
+				}
+				if v == "" || v == "latest" {
+					continue // the version is known only once main installed it; apply syncs it then
+				}
+				byName[ch.ID] = Package{Name: ch.ID, Version: v, Status: StatusInstalled}
+				how[ch.ID] = "this apply installs " + v + " on " + e.cfg.MainCluster + " first"
+			case plan.Delete:
+				if _, ok := byName[ch.ID]; ok {
+					delete(byName, ch.ID)
+					how[ch.ID] = "this apply removes it from " + e.cfg.MainCluster + " first"
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		main = append(main, byName[name])
+	}
+	return main, how
 }
 
 // UninstallBlocked is the Failure.Name of an uninstall that fleetform's

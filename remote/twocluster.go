@@ -116,7 +116,56 @@ func (t *TwoCluster) Plan(ctx context.Context, doc *schema.Document, rev string)
 		return nil, err
 	}
 	merge(p, c)
+	noteDirect(p, doc, t.Engine.cfg.MainCluster)
 	return p, nil
+}
+
+// noteDirect says, on the main output change of each sync_via: direct
+// output, why Kibana's sync fields are false where the document says true:
+// fleetform syncs the integrations itself (see fleetView).
+func noteDirect(p *plan.Plan, doc *schema.Document, mainCluster string) {
+	for _, o := range doc.Outputs {
+		if o.SyncVia != SyncViaDirect {
+			continue
+		}
+		for i := range p.Changes {
+			ch := &p.Changes[i]
+			if ch.Cluster != mainCluster || ch.Kind != plan.KindOutput || ch.ID != o.ID {
+				continue
+			}
+			for j := range ch.Fields {
+				if f := &ch.Fields[j]; (f.Path == "sync_integrations" || f.Path == "sync_uninstalled_integrations") && f.After == false && f.Note == "" {
+					f.Note = directSyncNote(o.Remote)
+				}
+			}
+		}
+	}
+}
+
+func directSyncNote(remote string) string {
+	return "sync_via: direct: fleetform installs the integrations on " + remote + " itself, so Kibana's own sync stays off"
+}
+
+// withoutDirectNotes is changes without the notes noteDirect added, as the
+// reconciler computes them.
+func withoutDirectNotes(changes []plan.Change, doc *schema.Document) []plan.Change {
+	notes := map[string]bool{}
+	for _, o := range doc.Outputs {
+		if o.SyncVia == SyncViaDirect {
+			notes[directSyncNote(o.Remote)] = true
+		}
+	}
+	out := slices.Clone(changes)
+	for i := range out {
+		fs := slices.Clone(out[i].Fields)
+		for j := range fs {
+			if notes[fs[j].Note] {
+				fs[j].Note = ""
+			}
+		}
+		out[i].Fields = fs
+	}
+	return out
 }
 
 func (e *Engine) plan(ctx context.Context, doc *schema.Document, mainPlan *plan.Plan, prune bool) (*computed, error) {
@@ -186,7 +235,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 			return reconciler.Result{}, fmt.Errorf("%w: the remote clusters changed since the plan was made; run plan again", reconciler.ErrStalePlan)
 		}
 		cp := *saved
-		cp.Changes = slices.DeleteFunc(slices.Clone(saved.Changes), func(ch plan.Change) bool {
+		cp.Changes = slices.DeleteFunc(withoutDirectNotes(saved.Changes, doc), func(ch plan.Change) bool {
 			return ch.Cluster != e.cfg.MainCluster || ch.Kind == KindPreflight
 		})
 		mainSaved = &cp
@@ -259,6 +308,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	res.Outcomes = append(res.Outcomes, outcomes...)
 	if res.Plan != nil {
 		merge(res.Plan, &computed{ops: c.ops, warnings: c.warnings})
+		noteDirect(res.Plan, doc, e.cfg.MainCluster)
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("%w: %w", reconciler.ErrNotConverged, errors.Join(errs...))
