@@ -251,6 +251,9 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	var errs []error
 	failed := map[string]bool{}
 	runOps := func(ops []op, phase int) {
+		// The plan's order is the apply order (dependencies first).
+		ops = slices.Clone(ops)
+		slices.SortStableFunc(ops, func(a, b op) int { return plan.Compare(a.change, b.change) })
 		for _, o := range ops {
 			if o.phase != phase {
 				continue
