@@ -156,6 +156,11 @@ func TestTwoCluster_CrashAtAnyWrite(t *testing.T) {
 	for n := 1; !finished && n <= 200; n++ {
 		ok := t.Run(fmt.Sprintf("crash-after-write-%d", n), func(t *testing.T) {
 			env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+			// West's default output points elsewhere, so fleetform creates
+			// the elasticsearch output the sync needs there too.
+			if _, err := env.kibana(t, "west").UpdateOutput(t.Context(), "fleet-default-output", map[string]any{"hosts": []string{"https://west-ingest.example:9200"}}); err != nil {
+				t.Fatal(err)
+			}
 			before := env.snapshot(t, "west")
 
 			ctx, cancel := context.WithCancel(t.Context())
@@ -194,11 +199,9 @@ func TestTwoCluster_CrashAtAnyWrite(t *testing.T) {
 			wantOwned := []string{
 				KindAPIKey + "/" + after.keys[0],
 				KindFollower + "/" + FollowerIndexName("remote-west"),
+				KindOutput + "/fleetform-sync-remote-west",
 				KindRemoteCluster + "/main",
 				KindServiceToken + "/" + after.tokens[0],
-			}
-			if slices.Contains(after.outputs, "fleetform-sync-remote-west") {
-				wantOwned = append(wantOwned, KindOutput+"/fleetform-sync-remote-west")
 			}
 			slices.Sort(wantOwned)
 			if got := ownedOn(t, tc, "west"); !slices.Equal(got, wantOwned) {
