@@ -505,6 +505,9 @@ func (e *Engine) computeCredentials(c *computed, t target, ro *remoteObs, w *wor
 		case j.Phase != PhaseIdle:
 			ch.ID, ch.Action = cmp.Or(j.Next, j.Current), plan.Update
 			ch.Reason = fmt.Sprintf("finish or roll back the rotation interrupted in phase %s", j.Phase)
+			if j.Phase == PhaseSwapped {
+				ch.Reason = fmt.Sprintf("output %s holds %s; %s is revoked once the output reports healthy or no agent uses it", t.out.ID, j.Current, j.Previous)
+			}
 			res := &RotationResult{}
 			c.ops = append(c.ops, op{change: ch, phase: phasePost, cred: ref, rotation: res, run: func(ctx context.Context) error {
 				r, err := rot.Resume(ctx)

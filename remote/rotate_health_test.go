@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,17 @@ func TestRotate_UnhealthyOutputWithAgentsKeepsOldToken(t *testing.T) {
 		t.Fatalf("tokens on west = %v, %v; want the old one kept beside the new one", tokens, err)
 	}
 	checkOutputTokenWorks(t, env)
+	p := mustPlan(t, tc, env.doc)
+	if ch, ok := findChange(p, "west", KindServiceToken, "fleetform-remote-west-2"); !ok ||
+		!strings.Contains(ch.Reason, "fleetform-remote-west-1 is revoked once the output reports healthy") {
+		t.Errorf("plan while the old token is kept:\n%s", planText(p))
+	}
+	if _, err := tc.Apply(ctx, env.doc, nil, applyOpts()); !errors.Is(err, ErrNotHealthy) {
+		t.Errorf("apply while the output is unhealthy = %v, want %v", err, ErrNotHealthy)
+	}
+	if tokens, _ := env.es("west").ServiceTokens(ctx); !slices.Contains(tokens, "fleetform-remote-west-1") {
+		t.Error("apply revoked the kept token while the output is unhealthy")
+	}
 
 	// Fleet Server reports the output healthy: the next rotate run finishes
 	// the kept rotation, revoking the old token.
