@@ -66,3 +66,34 @@ func TestTwoCluster_SavedPlanIsWhatApplyDoes(t *testing.T) {
 		})
 	}
 }
+
+// TestExample_DirectSync_PlanIsApply: `plan -o` then `apply PLAN` on
+// examples/direct-sync: apply makes exactly the plan's changes (it used to
+// make 8 where the plan showed 6: the installs on west were missing).
+func TestExample_DirectSync_PlanIsApply(t *testing.T) {
+	sim, doc := loadExample(t, "../examples/direct-sync", "platinum")
+	env := &simEnv{sim: sim, doc: doc}
+	tc := env.connect(t, ConnectOptions{})
+	saved := savedPlan(t, mustPlan(t, tc, doc))
+	res, err := tc.Apply(t.Context(), doc, saved, applyOpts())
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	var planned, applied []string
+	for _, ch := range saved.Changes {
+		planned = append(planned, string(ch.Action)+" "+ch.Key())
+	}
+	for _, o := range res.Outcomes {
+		if o.Change.Kind != "" {
+			applied = append(applied, string(o.Change.Action)+" "+o.Change.Key())
+		}
+	}
+	slices.Sort(planned)
+	slices.Sort(applied)
+	if !slices.Equal(planned, applied) {
+		t.Errorf("plan showed\n  %s\napply made\n  %s", strings.Join(planned, "\n  "), strings.Join(applied, "\n  "))
+	}
+	if p := mustPlan(t, tc, doc); !p.Empty() {
+		t.Errorf("plan after apply not empty:\n%s", planText(p))
+	}
+}
