@@ -330,7 +330,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe)...)
 		e.computeCredentials(c, t, ro, w, mainPlan)
 		e.computeLink(c, t, ro)
-		e.computeESOutput(c, t, ro)
+		e.computeESOutput(c, t, ro, w)
 		e.computeFollower(c, t, ro, w)
 		e.computeDirect(c, t, ro, w, mainPlan)
 	}
@@ -587,13 +587,21 @@ func (e *Engine) computeLink(c *computed, t target, ro *remoteObs) {
 	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: run})
 }
 
-func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs) {
+func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs, w *world) {
 	s := t.obj.ESOutput
 	if s == nil || t.cluster.Kibana == nil || ro.outputs == nil {
 		return
 	}
 	kb := t.cluster.Kibana
 	if have, ok := ro.outputs[s.ID]; ok {
+		if _, recorded := w.ledger.get(t.cluster.Name, LedgerOwned, KindOutput+"/"+s.ID); !recorded {
+			// Its id (fleetform-sync-<output>) is fleetform's own: a run
+			// that created it and lost the record (older versions recorded
+			// after the create) made it, so it is recorded as owned.
+			ledger, en := e.cfg.Ledger, Entry{Cluster: t.cluster.Name, Kind: LedgerOwned, ID: KindOutput + "/" + s.ID,
+				Data: map[string]string{ownedOutput: t.out.ID}, AppliedAt: e.cfg.Now()}
+			c.hidden = append(c.hidden, op{phase: phasePost, run: func(ctx context.Context) error { return ledger.Put(ctx, en) }})
+		}
 		hs, _ := NormalizeHosts(stringList(have["hosts"]))
 		if slices.Equal(hs, s.Hosts) {
 			return
