@@ -185,7 +185,7 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		return nil, fmt.Errorf("observe: load state: %w", err)
 	}
 	w.ledger = newLedgerView(es)
-	if err := w.ledger.checkFailures(); err != nil {
+	if err := w.ledger.check(); err != nil {
 		return nil, fmt.Errorf("observe: %w", err)
 	}
 	direct := map[string]bool{}

@@ -47,3 +47,23 @@ func TestRecordSync_BrokenRecord(t *testing.T) {
 		t.Error("recordBlocked over a broken record succeeded")
 	}
 }
+
+// TestTwoCluster_BrokenJournalIsAnError: a rotation journal whose
+// generation does not parse is an error naming the entry (read as 0, it
+// would reuse the name of a credential in use).
+func TestTwoCluster_BrokenJournalIsAnError(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+	tc := env.connect(t, ConnectOptions{HealthTimeout: -1})
+	mustApply(t, tc, env.doc)
+	broken := Entry{Cluster: "west", Kind: LedgerJournalToken, ID: "remote-west", AppliedAt: time.Now(),
+		Data: map[string]string{"generation": "one", "current": "fleetform-remote-west-1"}}
+	if err := tc.Engine.cfg.Ledger.Put(t.Context(), broken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Plan(t.Context(), env.doc, "test"); err == nil || !strings.Contains(err.Error(), "journal_service_token/remote-west") {
+		t.Fatalf("plan with a broken journal = %v, want an error naming the entry", err)
+	}
+	if _, err := tc.Engine.Rotate(t.Context(), env.doc, "remote-west"); err == nil {
+		t.Fatal("rotate with a broken journal succeeded")
+	}
+}
