@@ -75,6 +75,19 @@ type OutputStatus struct {
 	Follower     *FollowerHealth      `json:"follower,omitempty"`
 	Health       *kibana.OutputHealth `json:"health,omitempty"`
 	HealthError  string               `json:"health_error,omitempty"`
+	// Rotations are the credential rotations of the output in progress
+	// (journal not idle), e.g. an old credential kept until the output
+	// reports healthy.
+	Rotations []RotationStatus `json:"rotations,omitempty"`
+}
+
+// RotationStatus is one credential rotation in progress.
+type RotationStatus struct {
+	Kind     string        `json:"kind"` // KindServiceToken or KindAPIKey
+	Phase    RotationPhase `json:"phase"`
+	Current  string        `json:"current,omitempty"`  // the credential the output holds (after the swap)
+	Previous string        `json:"previous,omitempty"` // the old one, still valid
+	Next     string        `json:"next,omitempty"`     // the one being introduced (before the swap)
 }
 
 // FollowerHealth is the state of an output's follower index.
@@ -106,6 +119,11 @@ func (e *Engine) Status(ctx context.Context, doc *schema.Document) ([]OutputStat
 			s.HealthError = err.Error()
 		} else {
 			s.Health = &h
+		}
+		for _, k := range e.credKinds(t, nil) {
+			if j := w.ledger.journal(t.cluster.Name, k.ledger, t.out.ID); j.Phase != PhaseIdle {
+				s.Rotations = append(s.Rotations, RotationStatus{Kind: k.kind, Phase: j.Phase, Current: j.Current, Previous: j.Previous, Next: j.Next})
+			}
 		}
 		ro := w.remotes[t.cluster.Name]
 		switch t.obj.SyncVia {

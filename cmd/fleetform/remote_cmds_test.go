@@ -168,4 +168,11 @@ func TestRotateCommand_UnhealthyKeepsOld(t *testing.T) {
 			t.Errorf("rotate stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
+	stdout.Reset()
+	if err := run(ctx, []string{"status", "-c", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	if want := "service_token rotation: fleetform-remote-west-2 in use, fleetform-remote-west-1 kept valid until the output reports healthy"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("status lacks %q:\n%s", want, stdout.String())
+	}
 }
