@@ -47,6 +47,13 @@ const (
 // packages, then the outputs policies refer to, then agent policies.
 var kindRank = map[string]int{KindPackage: 0, KindOutput: 1, KindAgentPolicy: 2}
 
+// remoteKindRank orders the kinds of a remote cluster's changes (package
+// remote) by dependency, in the order apply makes them: the remote-cluster
+// link and the remote's own elasticsearch output (before the main
+// cluster), then the credentials, the follower index that replicates
+// through the link, and the directly synced packages; deletes in reverse.
+var remoteKindRank = map[string]int{"remote_cluster": 0, KindOutput: 1, "service_token": 2, "api_key": 2, "follower_index": 3, KindPackage: 4}
+
 // Plan is the set of changes that makes Fleet match the desired state, in
 // apply order.
 type Plan struct {
@@ -182,9 +189,13 @@ func (s Summary) String() string {
 }
 
 func applyRank(c Change) int {
-	r, ok := kindRank[c.Kind]
+	ranks := kindRank
+	if clusterRank(c.Cluster) != 0 {
+		ranks = remoteKindRank
+	}
+	r, ok := ranks[c.Kind]
 	if !ok {
-		r = len(kindRank)
+		r = len(ranks)
 	}
 	if c.Action == Delete {
 		return 100 - r // children before parents
@@ -195,6 +206,8 @@ func applyRank(c Change) int {
 // Compare orders changes for apply: clusters in name order with "main" first,
 // then creates and updates parents-first, then deletes children-first, and the
 // kind and ID break every tie. The order is total, so golden files are stable.
+// (A remote's link and own output are applied before the main cluster; see
+// package remote.)
 func Compare(a, b Change) int {
 	return cmp.Or(
 		cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),
