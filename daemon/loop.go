@@ -191,6 +191,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 		})
 	}
+	if l.cfg.SuspendFile != "" {
+		wg.Go(func() { l.watchSuspend(ctx) })
+	}
 	defer wg.Wait()
 	reason := "startup"
 	for ctx.Err() == nil {
