@@ -258,8 +258,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		}
 		for _, p := range []webhook.Provider{webhook.GitHub, webhook.GitLab, webhook.Generic} {
 			h, err := webhook.Handler(p, webhook.Config{Secret: token, Ref: ref, Logger: log}, func(ev webhook.Event) {
+				if ev.After != "" && ev.After == loop.AppliedRevision() {
+					return // already applied here: a redelivery or a burst
+				}
 				if !fwd.forward(ev) {
-					loop.Trigger("webhook")
+					loop.TriggerPush(ev.After)
 				}
 			})
 			if err != nil {
@@ -267,7 +270,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 			}
 			hooks[string(p)] = h
 		}
-		h, err := webhook.ForwardedHandler(token, log, func(webhook.Event) { loop.Trigger("webhook") })
+		h, err := webhook.ForwardedHandler(token, log, func(ev webhook.Event) {
+			if ev.After == "" || ev.After != loop.AppliedRevision() {
+				loop.TriggerPush(ev.After)
+			}
+		})
 		if err != nil {
 			return err
 		}
