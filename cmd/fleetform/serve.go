@@ -52,6 +52,7 @@ type serveConfig struct {
 	SSHKey, SSHKnownHosts           string
 	SSHKeyPassphraseEnv             string
 	Dir                             string
+	GitMaxRepoBytes                 int64
 
 	Listen            string
 	WebhookSecretFile string
@@ -85,6 +86,7 @@ func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SSHKey, "ssh-key", "", "SSH private key `file`")
 	fs.StringVar(&c.SSHKnownHosts, "ssh-known-hosts", "", "known_hosts `file` verifying the SSH server (required with --ssh-key)")
 	fs.StringVar(&c.SSHKeyPassphraseEnv, "ssh-key-passphrase-env", "", "environment `variable` holding the SSH key passphrase")
+	fs.Int64Var(&c.GitMaxRepoBytes, "git-max-repo-bytes", source.DefaultMaxRepoBytes, "bound of the Git objects kept in memory between fetches (`bytes`); a tip that needs more is an error")
 	fs.StringVar(&c.Dir, "dir", "", "follow a local `directory` instead of Git (watched for changes)")
 	fs.StringVar(&c.Listen, "listen", ":8080", "`address` of the HTTP API (status, metrics, webhooks)")
 	fs.StringVar(&c.WebhookSecretFile, "webhook-secret-file", "", "`file` holding the webhook secret; enables /webhook/{github,gitlab,generic} and guards POST /reconcile")
@@ -115,6 +117,9 @@ func (c *serveConfig) validate() error {
 	if c.GitPasswordEnv != "" && c.GitPasswordFile != "" {
 		errs = append(errs, errors.New("--git-password-env and --git-password-file exclude each other"))
 	}
+	if c.GitMaxRepoBytes < 0 {
+		errs = append(errs, fmt.Errorf("--git-max-repo-bytes %d: must not be negative", c.GitMaxRepoBytes))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
 	}
@@ -126,7 +131,7 @@ func (c *serveConfig) validate() error {
 
 func (c *serveConfig) gitConfig() source.GitConfig {
 	g := source.GitConfig{URL: c.Repo, Branch: c.Branch, Tag: c.Tag, Commit: c.Commit, Path: c.Path,
-		Username: c.GitUsername, SSHKeyFile: c.SSHKey, SSHKnownHostsFile: c.SSHKnownHosts}
+		Username: c.GitUsername, SSHKeyFile: c.SSHKey, SSHKnownHostsFile: c.SSHKnownHosts, MaxRepoBytes: c.GitMaxRepoBytes}
 	switch {
 	case c.GitPasswordEnv != "":
 		g.Password = &schema.SecretRef{Env: c.GitPasswordEnv}
