@@ -182,7 +182,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // renew rewrites the document every TTL/3 until Release; the lock is lost
-// when a renewal conflicts or none succeeded for TTL less a margin.
+// when a renewal conflicts or none succeeded for TTL less one interval,
+// so it gives up before another writer may take the lock over.
 func (l *Lock) renew(ctx context.Context, last time.Time) {
 	defer close(l.done)
 	every := l.cfg.TTL / 3
@@ -201,7 +202,7 @@ func (l *Lock) renew(ctx context.Context, last time.Time) {
 		switch {
 		case err == nil:
 			last = start
-		case errors.Is(err, ErrConflict) || time.Since(last) >= l.cfg.TTL-every/2:
+		case errors.Is(err, ErrConflict) || time.Since(last) >= l.cfg.TTL-every:
 			l.log.Error("apply lock lost; cancelling the apply", "err", err)
 			l.cancel(fmt.Errorf("%w: %w", ErrLockLost, err))
 			return
