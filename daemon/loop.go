@@ -125,6 +125,7 @@ type Loop struct {
 
 	mu     sync.Mutex // guards the fields below
 	good   *revision  // last revision that loaded and validated
+	pushed string     // newest revision a webhook announced ("" if it named none)
 	bad    *badRevision
 	status Status
 }
@@ -191,6 +192,9 @@ func (l *Loop) Run(ctx context.Context) error {
 			}
 		})
 	}
+	if l.cfg.SuspendFile != "" {
+		wg.Go(func() { l.watchSuspend(ctx) })
+	}
 	defer wg.Wait()
 	reason := "startup"
 	for ctx.Err() == nil {
@@ -235,6 +239,27 @@ func (l *Loop) turnContext(ctx context.Context) (context.Context, context.Cancel
 		}
 	}()
 	return tctx, func() { close(done); cancel() }
+}
+
+// TriggerPush asks for a turn for a webhook announcing rev ("" when the
+// webhook named no revision). A burst of them is one turn, and a turn for
+// a revision already in hand neither fetches nor checks the head.
+func (l *Loop) TriggerPush(rev string) {
+	l.mu.Lock()
+	l.pushed = rev
+	l.mu.Unlock()
+	l.Trigger("webhook")
+}
+
+// AppliedRevision is the last revision a turn applied without error ("" if
+// none). A webhook announcing it starts no turn.
+func (l *Loop) AppliedRevision() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.status.LastError != "" {
+		return ""
+	}
+	return l.status.AppliedRevision
 }
 
 // Document returns the newest valid document and its revision (nil before
@@ -331,6 +356,14 @@ func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 		defer stop()
 	}
 	apply := l.cfg.Drift == DriftCorrect && !suspended
+	if trigger == "webhook" && apply && srcErr == nil && good != nil && l.AppliedRevision() == good.rev {
+		// A push announcement for what is already applied (a redelivery, a
+		// burst, a push to another path): no Fleet plan. Drift is
+		// corrected by the interval turns.
+		l.m.reconciles.WithLabelValues("skipped").Inc()
+		log.Debug("turn skipped", "reason", "revision already applied", "revision", good.rev)
+		return nil
+	}
 	var (
 		out    Outcome
 		recErr error
@@ -414,8 +447,18 @@ func (l *Loop) refresh(ctx context.Context, log *slog.Logger, pushed bool) (*rev
 	good, bad := l.good, l.bad
 	l.mu.Unlock()
 
+	l.mu.Lock()
+	announced := l.pushed
+	l.mu.Unlock()
+	if pushed && good != nil && announced == good.rev {
+		return good, nil // the announced revision is the one in hand
+	}
 	head := ""
-	if !pushed {
+	// After a push announcing another revision, fetch at once: the head
+	// check would only repeat what the fetch learns. A poke that names no
+	// revision checks the head first (one ls-remote, no fetch when it did
+	// not move).
+	if !pushed || announced == "" {
 		var err error
 		if head, err = l.src.Head(ctx); err != nil {
 			l.m.fetchErrors.Inc()

@@ -162,7 +162,7 @@ func TestBurstOfPokesIsOneTurn(t *testing.T) {
 		stop := runLoop(t, l)
 		synctest.Wait() // the startup turn is blocked in Reconcile
 		for range 100 {
-			l.Trigger("webhook") // never blocks, even with a turn in flight
+			l.Trigger("api") // never blocks, even with a turn in flight
 		}
 		fake.mu.Lock()
 		close(fake.block)
@@ -173,7 +173,7 @@ func TestBurstOfPokesIsOneTurn(t *testing.T) {
 			t.Fatalf("%d turns after a burst of 100 pokes during a turn, want 2 (startup + one merged)", n)
 		}
 		time.Sleep(time.Second)
-		l.Trigger("webhook")
+		l.Trigger("api")
 		synctest.Wait()
 		if n := len(fake.Calls()); n != 3 {
 			t.Fatalf("%d turns after one more poke, want 3", n)
@@ -505,7 +505,12 @@ func TestTurnsCheckTheHeadBeforeFetching(t *testing.T) {
 		synctest.Wait()
 		time.Sleep(210 * time.Second) // 3 idle interval turns (at most 3×66s, the 4th at least 4×54s): head checks only
 		synctest.Wait()
-		l.Trigger("webhook") // a push: fetch at once, no separate head check
+		static.Set(validFS("o2"), "fleet")
+		rev, err := static.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.TriggerPush(rev) // a push announcing a new revision: fetch at once, no separate head check
 		synctest.Wait()
 		src.mu.Lock()
 		defer src.mu.Unlock()
@@ -514,6 +519,40 @@ func TestTurnsCheckTheHeadBeforeFetching(t *testing.T) {
 			t.Errorf("turns=%d heads=%d fetches=%d; want 5 turns (startup, 3 idle, webhook), 4 head checks, 2 fetches", turns, src.heads, src.fetch)
 		}
 	})
+}
+
+// Issue 10 #9: a webhook for the revision already applied — a redelivery,
+// the rest of a burst, or a poke naming no revision while the head has not
+// moved — costs no Fleet plan and no fetch.
+func TestWebhookForTheAppliedRevisionCostsNoPlan(t *testing.T) {
+	static := source.NewStatic(validFS("o1"), "fleet")
+	src := &countingSource{Source: static}
+	fake := newFake()
+	l := newLoop(t, daemon.DefaultConfig(), src, fake)
+	ctx := context.Background()
+	if err := l.Once(ctx, "startup"); err != nil {
+		t.Fatal(err)
+	}
+	applied := l.AppliedRevision()
+	if applied == "" {
+		t.Fatal("nothing applied")
+	}
+	l.TriggerPush(applied) // what serve does for a webhook naming the applied revision…
+	if err := l.Once(ctx, "webhook"); err != nil { // …and the turn it asks for
+		t.Fatal(err)
+	}
+	l.TriggerPush("") // a webhook that names no revision
+	if err := l.Once(ctx, "webhook"); err != nil {
+		t.Fatal(err)
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if n := len(fake.Calls()); n != 1 || src.fetch != 1 {
+		t.Errorf("reconciles = %d, fetches = %d; want 1 and 1 (the startup turn's)", n, src.fetch)
+	}
+	if got := metric(t, l, `fleetform_reconciles_total{result="skipped"}`); got != "2" {
+		t.Errorf("skipped turns counted = %q, want 2", got)
+	}
 }
 
 // A watched directory pokes the loop: an edit is reconciled without waiting

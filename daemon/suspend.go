@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,4 +37,54 @@ func Resume(path string) error {
 		return fmt.Errorf("resume: %w", err)
 	}
 	return nil
+}
+
+// A running daemon with a suspend file keeps a marker beside it (the
+// file's name + ".watched", holding the daemon's pid), touched every
+// SuspendPoll, so that suspend and resume can tell whether anyone watches
+// the file; it removes the marker when it stops.
+
+// SuspendPoll is how often the daemon looks at its suspend file: a resume
+// (the file removed) starts a turn within it.
+var SuspendPoll = time.Second
+
+// watchedFresh is how old the marker may be for the file to count as watched.
+func watchedFresh() time.Duration { return 5 * SuspendPoll }
+
+// WatchMarker is the marker's path for a suspend file.
+func WatchMarker(path string) string { return path + ".watched" }
+
+// Watched reports whether a daemon is watching the suspend file at path:
+// its marker was touched within the last few polls.
+func Watched(path string) bool {
+	fi, err := os.Stat(WatchMarker(path))
+	return err == nil && time.Since(fi.ModTime()) < watchedFresh()
+}
+
+// watchSuspend touches the marker and starts a turn when the suspend file
+// disappears (resume), until ctx ends; then it removes the marker.
+func (l *Loop) watchSuspend(ctx context.Context) {
+	path := l.cfg.SuspendFile
+	marker := WatchMarker(path)
+	defer os.Remove(marker)
+	was, warned := l.suspended(), false
+	t := time.NewTicker(SuspendPoll)
+	defer t.Stop()
+	for {
+		if err := os.WriteFile(marker, fmt.Appendf(nil, "pid %d\n", os.Getpid()), 0o644); err != nil && !warned {
+			warned = true
+			l.log.Warn("cannot mark the suspend file as watched; suspend and resume will say no daemon watches it", "file", marker, "err", err)
+		}
+		now := l.suspended()
+		if was && !now {
+			l.log.Info("resumed: suspend file removed; starting a turn", "file", path)
+			l.Trigger("resume")
+		}
+		was = now
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

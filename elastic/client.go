@@ -63,6 +63,17 @@ type options struct {
 // WithTransport sets the HTTP transport (TLS settings live there).
 func WithTransport(rt http.RoundTripper) Option { return func(o *options) { o.transport = rt } }
 
+// WithTransportWrapper wraps the transport set so far (pass it after
+// WithTransport): the daemon fences writes with it (see lease.Fence).
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(o *options) {
+		if o.transport == nil {
+			o.transport = tlstrust.Transport(nil)
+		}
+		o.transport = wrap(o.transport)
+	}
+}
+
 // WithHTTPClient uses hc's transport.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) {

@@ -80,6 +80,19 @@ type Option func(*Client)
 // Its Timeout, if any, bounds each try; use context deadlines for whole calls.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
+// WithTransportWrapper wraps the transport set so far (pass it after
+// WithHTTPClient): the daemon fences writes with it (see lease.Fence).
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *Client) {
+		hc := *c.hc
+		if hc.Transport == nil {
+			hc.Transport = tlstrust.Transport(nil)
+		}
+		hc.Transport = wrap(hc.Transport)
+		c.hc = &hc
+	}
+}
+
 // WithRetry sets the number of tries (including the first) and the first
 // backoff; the backoff doubles per try up to 10s or 40×base, whichever is larger.
 func WithRetry(attempts int, base time.Duration) Option {

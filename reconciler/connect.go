@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
@@ -23,6 +24,9 @@ type ConnectOptions struct {
 	Concurrency int
 	Minter      Minter
 	Logger      *slog.Logger
+	// WrapTransport, when set, wraps the HTTP transport of every client
+	// (the daemon fences writes with the lease through it).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Connect builds a Reconciler for doc's main cluster: a Kibana client for
@@ -33,11 +37,11 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*R
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	kb, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, kibana.WithLogger(log.With("component", "kibana")))
+	kb, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, KibanaOptions(opts.WrapTransport, kibana.WithLogger(log.With("component", "kibana")))...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main kibana: %w", err)
 	}
-	es, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, elastic.WithLogger(log.With("component", "elasticsearch")))
+	es, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, ElasticOptions(opts.WrapTransport, elastic.WithLogger(log.With("component", "elasticsearch")))...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
 	}
@@ -50,6 +54,22 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*R
 		Prune:       opts.Prune,
 		Concurrency: opts.Concurrency,
 	}, log)
+}
+
+// KibanaOptions appends the transport wrapper, when set, to opts.
+func KibanaOptions(wrap func(http.RoundTripper) http.RoundTripper, opts ...kibana.Option) []kibana.Option {
+	if wrap != nil {
+		opts = append(opts, kibana.WithTransportWrapper(wrap))
+	}
+	return opts
+}
+
+// ElasticOptions appends the transport wrapper, when set, to opts.
+func ElasticOptions(wrap func(http.RoundTripper) http.RoundTripper, opts ...elastic.Option) []elastic.Option {
+	if wrap != nil {
+		opts = append(opts, elastic.WithTransportWrapper(wrap))
+	}
+	return opts
 }
 
 // StateHasher hashes with state.HashSecret (salted PBKDF2).

@@ -25,6 +25,9 @@ type ConnectOptions struct {
 	HealthTimeout  time.Duration // rotate: how long to wait for a healthy output; 0 = 2m, negative = do not wait
 	Logger         *slog.Logger
 	Now            func() time.Time // clock for backoff and journals; default time.Now
+	// WrapTransport, when set, wraps the HTTP transport of every client
+	// (the daemon fences writes with the lease through it).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Connect builds the two-cluster reconciler for doc: clients for the main
@@ -48,11 +51,11 @@ func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt 
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	mainKB, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, append(kbOpts, kibana.WithLogger(log.With("component", "kibana")))...)
+	mainKB, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, reconciler.KibanaOptions(opts.WrapTransport, append(slices.Clone(kbOpts), kibana.WithLogger(log.With("component", "kibana")))...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main kibana: %w", err)
 	}
-	mainES, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, append(esOpts, elastic.WithLogger(log.With("component", "elasticsearch")))...)
+	mainES, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, reconciler.ElasticOptions(opts.WrapTransport, append(slices.Clone(esOpts), elastic.WithLogger(log.With("component", "elasticsearch")))...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
 	}
@@ -61,11 +64,11 @@ func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt 
 	for _, r := range doc.Clusters.Remotes {
 		c := &Cluster{Name: r.Name}
 		if c.ES, err = elastic.NewFromEndpoint(ctx, r.Elasticsearch,
-			append(esOpts, elastic.WithLogger(log.With("component", "elasticsearch", "cluster", r.Name)))...); err != nil {
+			reconciler.ElasticOptions(opts.WrapTransport, append(slices.Clone(esOpts), elastic.WithLogger(log.With("component", "elasticsearch", "cluster", r.Name)))...)...); err != nil {
 			return nil, fmt.Errorf("connect remote %s elasticsearch: %w", r.Name, err)
 		}
 		if r.Kibana != nil {
-			kb, err := kibana.NewFromEndpoint(ctx, *r.Kibana, append(kbOpts, kibana.WithLogger(log.With("component", "kibana", "cluster", r.Name)))...)
+			kb, err := kibana.NewFromEndpoint(ctx, *r.Kibana, reconciler.KibanaOptions(opts.WrapTransport, append(slices.Clone(kbOpts), kibana.WithLogger(log.With("component", "kibana", "cluster", r.Name)))...)...)
 			if err != nil {
 				return nil, fmt.Errorf("connect remote %s kibana: %w", r.Name, err)
 			}

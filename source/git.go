@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing/fstest"
 
 	"github.com/go-git/go-git/v5"
@@ -38,6 +39,10 @@ type GitConfig struct {
 	// tip of a branch needs a full fetch; Fetch falls back to one.
 	Depth    int
 	MaxBytes int64 // total size of a snapshot's files (default DefaultMaxBytes)
+	// MaxRepoBytes bounds the objects the kept repository holds in memory
+	// (default DefaultMaxRepoBytes). Past it the repository is fetched
+	// afresh, shallow; a tip that alone needs more is an ErrTooLarge.
+	MaxRepoBytes int64
 
 	// HTTPS credentials: Basic auth, or a token as the password with any
 	// non-empty username (GitHub: x-access-token, GitLab: oauth2).
@@ -91,12 +96,21 @@ func (c GitConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
+// DefaultMaxRepoBytes is the default bound of the kept repository's objects.
+const DefaultMaxRepoBytes = 256 << 20
+
 // Git is a Source over a remote Git repository. It keeps nothing on disk:
-// Head lists the remote's references, Fetch makes a shallow in-memory clone
-// and reads the sub-path fully before returning.
+// Head lists the remote's references (one ls-remote); Fetch fetches into a
+// repository kept in memory between fetches, so a change brings only the
+// objects it added, and reads the sub-path fully before returning. The
+// kept repository is bounded by MaxRepoBytes.
 type Git struct {
 	cfg  GitConfig
 	root string
+
+	mu   sync.Mutex // one fetch at a time; guards repo and st
+	repo *git.Repository
+	st   *memory.Storage
 }
 
 // NewGit checks cfg and returns the source. It does not contact the remote.
@@ -110,6 +124,9 @@ func NewGit(cfg GitConfig) (*Git, error) {
 	}
 	if cfg.MaxBytes == 0 {
 		cfg.MaxBytes = DefaultMaxBytes
+	}
+	if cfg.MaxRepoBytes == 0 {
+		cfg.MaxRepoBytes = DefaultMaxRepoBytes
 	}
 	return &Git{cfg: cfg, root: root}, nil
 }
@@ -249,6 +266,10 @@ func (g *Git) Fetch(ctx context.Context, rev string) (Snapshot, error) {
 }
 
 func (g *Git) fetch(ctx context.Context, rev string, auth transport.AuthMethod, ca []byte, depth int) (_ Snapshot, retry bool, _ error) {
+	if g.cfg.Commit == "" {
+		return g.fetchKept(ctx, rev, auth, ca, depth)
+	}
+	// A pinned commit never moves: it is cloned once per start-up.
 	opts := &git.CloneOptions{
 		URL:          g.cfg.URL,
 		Auth:         auth,
@@ -268,7 +289,15 @@ func (g *Git) fetch(ctx context.Context, rev string, auth transport.AuthMethod, 
 	if err != nil {
 		return Snapshot{}, false, g.classify("fetch", err)
 	}
-	var commit *object.Commit
+	return g.snapshot(ctx, repo, rev, depth)
+}
+
+// snapshot reads rev (or, when rev is not in repo, the tip HEAD names).
+func (g *Git) snapshot(ctx context.Context, repo *git.Repository, rev string, depth int) (_ Snapshot, retry bool, _ error) {
+	var (
+		commit *object.Commit
+		err    error
+	)
 	if rev != "" {
 		commit, err = repo.CommitObject(plumbing.NewHash(rev))
 	}

@@ -41,6 +41,7 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Bool("auto-approve", true, "accepted for Terraform habits; apply never asks")
 	wait := fs.Bool("wait", false, "boot mode: retry until Kibana and Elasticsearch answer, apply, and exit 0 only when a fresh plan is empty")
 	waitTimeout := fs.Duration("wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
+	fs.DurationVar(&e.lockWait, "lock-timeout", 0, "how long to wait for the apply lock another apply or serve turn holds (default: fail at once, saying who holds it)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -77,7 +78,12 @@ func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, stdout, st
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := r.Apply(ctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision})
+	lctx, unlock, err := lockApply(ctx, e, info.doc, stderr)
+	if err != nil {
+		return r, info, fmt.Errorf("apply: %w", err)
+	}
+	defer unlock()
+	res, err := r.Apply(lctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision})
 	if errors.Is(err, reconciler.ErrStalePlan) || res.Plan == nil {
 		return r, info, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net/http"
 
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/plan"
@@ -25,6 +26,9 @@ type engineOptions struct {
 	Prune          bool
 	ForceUninstall bool
 	Logger         *slog.Logger
+	// WrapTransport wraps every client's transport (serve --lease fences
+	// writes with it).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // connectEngine connects the plan/apply engine to the clusters doc names:
@@ -34,6 +38,7 @@ func connectEngine(ctx context.Context, doc *schema.Document, o engineOptions) (
 	if len(doc.Clusters.Remotes) > 0 {
 		tc, err = remote.Connect(ctx, doc, remote.ConnectOptions{
 			Instance: o.Instance, StateIndex: o.StateIndex, Prune: o.Prune, ForceUninstall: o.ForceUninstall, Logger: o.Logger,
+			WrapTransport: o.WrapTransport,
 		})
 		if err != nil {
 			return nil, nil, err
@@ -42,6 +47,7 @@ func connectEngine(ctx context.Context, doc *schema.Document, o engineOptions) (
 	}
 	rec, err := reconciler.Connect(ctx, doc, reconciler.ConnectOptions{
 		Instance: o.Instance, StateIndex: o.StateIndex, Prune: o.Prune, Logger: o.Logger,
+		WrapTransport: o.WrapTransport,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -51,22 +57,23 @@ func connectEngine(ctx context.Context, doc *schema.Document, o engineOptions) (
 
 func init() {
 	newReconciler = func(_ context.Context, opts ReconcilerOptions) (daemon.Reconciler, error) {
-		return &engineReconciler{opts: engineOptions{Instance: opts.Instance, Prune: opts.Prune, Logger: opts.Logger}}, nil
+		return newEngineReconciler(opts), nil
 	}
 }
 
 // engineReconciler adapts the plan/apply engine to the daemon's loop. It
-// connects on every turn, because each revision may name other clusters or
-// credentials.
+// keeps its connection for the life of the process and connects again only
+// when a revision changes the clusters' configuration (serve_engine.go).
 type engineReconciler struct {
 	opts engineOptions
+	kept keptEngine
 }
 
 // Reconcile plans (apply false) or applies (apply true) doc and reports the
 // counts, drift and per-output state the daemon shows on /status.
 func (a *engineReconciler) Reconcile(ctx context.Context, doc *schema.Document, rev string, apply bool) (daemon.Outcome, error) {
 	var out daemon.Outcome
-	r, tc, err := connectEngine(ctx, doc, a.opts)
+	r, tc, err := a.connect(ctx, doc)
 	if err != nil {
 		return out, err
 	}
@@ -80,7 +87,12 @@ func (a *engineReconciler) Reconcile(ctx context.Context, doc *schema.Document, 
 	var applyErr error
 	if apply && !p.Empty() {
 		// Apply plans afresh: something may have moved since p was computed.
-		res, err := r.Apply(ctx, doc, nil, reconciler.ApplyOptions{Prune: a.opts.Prune, Revision: rev})
+		lctx, unlock, err := a.lock(ctx)
+		if err != nil {
+			return out, err
+		}
+		defer unlock()
+		res, err := r.Apply(lctx, doc, nil, reconciler.ApplyOptions{Prune: a.opts.Prune, Revision: rev})
 		applyErr = err
 		for _, o := range res.Outcomes {
 			if o.Status == reconciler.StatusApplied {

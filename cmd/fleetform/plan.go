@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
@@ -41,8 +42,9 @@ func (f *clusterFlags) logger(stderr io.Writer) *slog.Logger {
 // engineFlags are the flags plan and apply share.
 type engineFlags struct {
 	clusterFlags
-	prune bool
-	force bool // --force-uninstall
+	prune    bool
+	force    bool          // --force-uninstall
+	lockWait time.Duration // apply --lock-timeout
 }
 
 func (e *engineFlags) bind(fs *flag.FlagSet) {

@@ -11,6 +11,7 @@ import (
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/lease"
 	"github.com/fleetform/fleetform/secret"
 )
 
@@ -66,7 +67,7 @@ packages:
 func writesOf(sim *fleetsim.Sim) []string {
 	var out []string
 	for _, r := range sim.Requests() {
-		if esim.ReadOnly(r.Method, r.Path) {
+		if esim.ReadOnly(r.Method, r.Path) || strings.HasPrefix(r.Path, "/"+lease.DefaultIndex+"/") { // the apply lock, taken by every apply
 			continue
 		}
 		out = append(out, r.Listener+" "+r.Method+" "+r.Path)

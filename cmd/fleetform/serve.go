@@ -31,6 +31,11 @@ type ReconcilerOptions struct {
 	Logger   *slog.Logger
 	Instance string // fleetform instance name in the state index
 	Prune    bool
+	// Fence, when set, wraps the transport of every client that writes to
+	// the clusters: with --lease it refuses writes once the lease is lost.
+	Fence func(http.RoundTripper) http.RoundTripper
+	// LockWait bounds the wait for the apply lock another writer holds.
+	LockWait time.Duration
 }
 
 // newReconciler builds the daemon's Reconciler. The plan/apply engine sets
@@ -47,6 +52,7 @@ type serveConfig struct {
 	SSHKey, SSHKnownHosts           string
 	SSHKeyPassphraseEnv             string
 	Dir                             string
+	GitMaxRepoBytes                 int64
 
 	Listen            string
 	WebhookSecretFile string
@@ -55,10 +61,15 @@ type serveConfig struct {
 	Instance          string
 	Prune             bool
 
+	LockTimeout time.Duration
+
 	Lease        bool
 	LeaseTTL     time.Duration
 	LeaseHolder  string
 	AdvertiseURL string
+	// ForwardAllowHTTP lets a standby forward webhooks to a leader that
+	// advertises a plain http:// address.
+	ForwardAllowHTTP bool
 
 	Loop daemon.Config
 }
@@ -75,6 +86,7 @@ func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.SSHKey, "ssh-key", "", "SSH private key `file`")
 	fs.StringVar(&c.SSHKnownHosts, "ssh-known-hosts", "", "known_hosts `file` verifying the SSH server (required with --ssh-key)")
 	fs.StringVar(&c.SSHKeyPassphraseEnv, "ssh-key-passphrase-env", "", "environment `variable` holding the SSH key passphrase")
+	fs.Int64Var(&c.GitMaxRepoBytes, "git-max-repo-bytes", source.DefaultMaxRepoBytes, "bound of the Git objects kept in memory between fetches (`bytes`); a tip that needs more is an error")
 	fs.StringVar(&c.Dir, "dir", "", "follow a local `directory` instead of Git (watched for changes)")
 	fs.StringVar(&c.Listen, "listen", ":8080", "`address` of the HTTP API (status, metrics, webhooks)")
 	fs.StringVar(&c.WebhookSecretFile, "webhook-secret-file", "", "`file` holding the webhook secret; enables /webhook/{github,gitlab,generic} and guards POST /reconcile")
@@ -82,10 +94,12 @@ func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn, error")
 	fs.StringVar(&c.Instance, "instance", "default", "fleetform instance `name` (state index owner and lease id)")
 	fs.BoolVar(&c.Prune, "prune", false, "delete owned objects that are no longer declared")
+	fs.DurationVar(&c.LockTimeout, "lock-timeout", time.Minute, "how long a turn waits for the apply lock another writer (fleetform apply) holds before it fails; the next turn tries again")
 	fs.BoolVar(&c.Lease, "lease", false, "elect one applier among replicas with a lease in the main cluster's Elasticsearch")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 15*time.Second, "how long a lease outlives its last renewal")
 	fs.StringVar(&c.LeaseHolder, "lease-holder", "", "this replica's identity in the lease (default: the host name)")
 	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "`URL` other replicas use to forward webhooks to this one while it leads (e.g. http://$(POD_IP):8080; default: the --listen address when it names a host)")
+	fs.BoolVar(&c.ForwardAllowHTTP, "forward-allow-http", false, "let a standby forward webhooks (signed, without the secret) to a leader advertising a plain http:// address")
 	c.Loop.BindFlags(fs)
 }
 
@@ -103,6 +117,9 @@ func (c *serveConfig) validate() error {
 	if c.GitPasswordEnv != "" && c.GitPasswordFile != "" {
 		errs = append(errs, errors.New("--git-password-env and --git-password-file exclude each other"))
 	}
+	if c.GitMaxRepoBytes < 0 {
+		errs = append(errs, fmt.Errorf("--git-max-repo-bytes %d: must not be negative", c.GitMaxRepoBytes))
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("--log-format %q: want json or text", c.LogFormat))
 	}
@@ -114,7 +131,7 @@ func (c *serveConfig) validate() error {
 
 func (c *serveConfig) gitConfig() source.GitConfig {
 	g := source.GitConfig{URL: c.Repo, Branch: c.Branch, Tag: c.Tag, Commit: c.Commit, Path: c.Path,
-		Username: c.GitUsername, SSHKeyFile: c.SSHKey, SSHKnownHostsFile: c.SSHKnownHosts}
+		Username: c.GitUsername, SSHKeyFile: c.SSHKey, SSHKnownHostsFile: c.SSHKnownHosts, MaxRepoBytes: c.GitMaxRepoBytes}
 	switch {
 	case c.GitPasswordEnv != "":
 		g.Password = &schema.SecretRef{Env: c.GitPasswordEnv}
@@ -153,10 +170,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 	mkReconciler func(context.Context, ReconcilerOptions) (daemon.Reconciler, error), ready func(addr string)) error {
 	if mkReconciler == nil {
 		return errors.New("this build has no reconciler wired into serve")
-	}
-	rec, err := mkReconciler(ctx, ReconcilerOptions{Logger: log.With("component", "reconciler"), Instance: cfg.Instance, Prune: cfg.Prune})
-	if err != nil {
-		return fmt.Errorf("reconciler: %w", err)
 	}
 	var src source.Source
 	if cfg.Dir != "" {
@@ -202,11 +215,26 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		}
 		opts = append(opts, daemon.WithLeader(ls))
 	}
+	ropts := ReconcilerOptions{Logger: log.With("component", "reconciler"), Instance: cfg.Instance, Prune: cfg.Prune, LockWait: cfg.LockTimeout}
+	if ls != nil {
+		ropts.Fence = func(rt http.RoundTripper) http.RoundTripper { return lease.Fence(rt, ls) }
+	}
+	rec, err := mkReconciler(ctx, ropts)
+	if err != nil {
+		return fmt.Errorf("reconciler: %w", err)
+	}
 	if loop, err = daemon.New(cfg.Loop, src, rec, opts...); err != nil {
 		return err
 	}
 
-	var token secret.Value
+	var (
+		token secret.Value
+		fwd   *forwarder
+	)
+	// Forwards end with the daemon: they run under fwdCtx, which ends
+	// before serve returns, and serve waits for them.
+	fwdCtx, stopForwards := context.WithCancel(ctx)
+	defer stopForwards()
 	hooks := map[string]http.Handler{}
 	if cfg.WebhookSecretFile != "" {
 		b, err := os.ReadFile(cfg.WebhookSecretFile)
@@ -229,11 +257,17 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 				log.Warn("cannot tell which branch the repository's HEAD follows; webhooks accept pushes to any branch", "err", err)
 			}
 		}
-		fwd := &forwarder{lease: ls, token: token, log: log, client: &http.Client{Timeout: 5 * time.Second}}
+		fwd = &forwarder{ctx: fwdCtx, secret: token, allowHTTP: cfg.ForwardAllowHTTP, log: log, client: &http.Client{Timeout: 5 * time.Second}}
+		if ls != nil {
+			fwd.lease = ls
+		}
 		for _, p := range []webhook.Provider{webhook.GitHub, webhook.GitLab, webhook.Generic} {
-			h, err := webhook.Handler(p, webhook.Config{Secret: token, Ref: ref, Logger: log}, func(webhook.Event) {
-				if !fwd.forward() {
-					loop.Trigger("webhook")
+			h, err := webhook.Handler(p, webhook.Config{Secret: token, Ref: ref, Logger: log}, func(ev webhook.Event) {
+				if ev.After != "" && ev.After == loop.AppliedRevision() {
+					return // already applied here: a redelivery or a burst
+				}
+				if !fwd.forward(ev) {
+					loop.TriggerPush(ev.After)
 				}
 			})
 			if err != nil {
@@ -241,6 +275,15 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 			}
 			hooks[string(p)] = h
 		}
+		h, err := webhook.ForwardedHandler(token, log, func(ev webhook.Event) {
+			if ev.After == "" || ev.After != loop.AppliedRevision() {
+				loop.TriggerPush(ev.After)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		hooks[string(webhook.Forwarded)] = h
 	} else {
 		log.Warn("no --webhook-secret-file: webhooks are disabled and POST /reconcile is open")
 	}
@@ -291,6 +334,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 	defer stop()
 	err = srv.Shutdown(shutdown)
 	cancel()
+	stopForwards()
+	if fwd != nil {
+		fwd.wait()
+	}
 	wg.Wait()
 	select {
 	case e := <-serveErr:
@@ -321,45 +368,6 @@ func newLogger(format string, level slog.Level, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
-}
-
-// forwarder hands a verified webhook on to the lease holder when this
-// replica is a standby, so a push reaches the applier at once whichever
-// replica the Service routed it to.
-type forwarder struct {
-	lease  *lease.Lease
-	token  secret.Value
-	client *http.Client
-	log    *slog.Logger
-}
-
-// forward reports whether the poke went to another replica (asynchronously).
-func (f *forwarder) forward() bool {
-	if f.lease == nil || f.lease.IsLeader() {
-		return false
-	}
-	addr := f.lease.LeaderAddress()
-	if addr == "" {
-		return false
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), f.client.Timeout)
-		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(addr, "/")+"/reconcile", nil)
-		if err != nil {
-			f.log.Warn("forward webhook", "leader", addr, "err", err)
-			return
-		}
-		req.Header.Set("Authorization", "Bearer "+f.token.Reveal())
-		resp, err := f.client.Do(req)
-		if err != nil {
-			f.log.Warn("forward webhook", "leader", addr, "err", err)
-			return
-		}
-		resp.Body.Close()
-		f.log.Info("webhook forwarded to the leader", "leader", addr, "status", resp.StatusCode)
-	}()
-	return true
 }
 
 // docStore is the lease's Store over the main cluster's Elasticsearch as

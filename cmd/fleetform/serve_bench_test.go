@@ -18,22 +18,32 @@ import (
 )
 
 // seenReconciler is the production adapter (engineReconciler) that also
-// reports each reconciled revision on seen.
+// reports each reconciled revision on seen — or, when the reconcile failed,
+// a value naming the failure, which waitFor never takes for a revision: a
+// benchmark must not count a failed reconcile as applied.
 type seenReconciler struct {
-	engineReconciler
+	*engineReconciler
 	seen chan string
 }
 
 func (a *seenReconciler) Reconcile(ctx context.Context, doc *schema.Document, rev string, apply bool) (daemon.Outcome, error) {
 	out, err := a.engineReconciler.Reconcile(ctx, doc, rev, apply)
 	if a.seen != nil {
-		a.seen <- rev
+		a.seen <- seenValue(rev, err)
 	}
 	return out, err
 }
 
 func newSeenReconciler(seen chan string) *seenReconciler {
-	return &seenReconciler{engineReconciler: engineReconciler{opts: engineOptions{Instance: "bench"}}, seen: seen}
+	return &seenReconciler{engineReconciler: newEngineReconciler(ReconcilerOptions{Instance: "bench"}), seen: seen}
+}
+
+// seenValue is what a reconcile of rev reports on seen.
+func seenValue(rev string, err error) string {
+	if err != nil {
+		return "FAILED " + rev + ": " + err.Error()
+	}
+	return rev
 }
 
 func percentile(d []time.Duration, p float64) time.Duration {
@@ -100,6 +110,28 @@ func BenchmarkPushToReconciled(b *testing.B) {
 			b.ReportMetric(float64(percentile(hookLat, .50).Microseconds())/1000, "webhook_p50_ms")
 			b.ReportMetric(float64(percentile(hookLat, .95).Microseconds())/1000, "webhook_p95_ms")
 		})
+	}
+}
+
+// Issue 10 #14: the push benchmark counted a revision as applied even when
+// its reconcile failed. A failed reconcile must never read as the revision.
+func TestBenchReconcilerReportsFailures(t *testing.T) {
+	t.Setenv("FLEETFORM_TEST_KB_PW", "changeme")
+	t.Setenv("FLEETFORM_TEST_ES_PW", "changeme")
+	dir := t.TempDir()
+	// Nothing listens on port 1: every request fails at once.
+	writeFile(t, dir+"/clusters.yaml", fmt.Sprintf(serveClustersYAML, "http://127.0.0.1:1", "http://127.0.0.1:1"))
+	writeFile(t, dir+"/outputs.yaml", serveOutputYAML("o1"))
+	doc, err := loadConfig(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan string, 1)
+	if _, err := newSeenReconciler(seen).Reconcile(context.Background(), doc, "rev1", true); err == nil {
+		t.Fatal("reconcile against a closed port succeeded")
+	}
+	if got := <-seen; got == "rev1" {
+		t.Error("a failed reconcile was reported as the revision applied")
 	}
 }
 

@@ -28,7 +28,7 @@ func TestServeTwoReplicasOneLeader(t *testing.T) {
 		loop := daemon.DefaultConfig()
 		loop.Interval = time.Hour // only pokes (webhook, forwarded webhook, lease change) cause turns
 		return startServe(t, serveConfig{Repo: url, Branch: "main", Path: "fleet", GitUsername: "fleetform", GitPasswordEnv: "FLEETFORM_TEST_GIT_PW",
-			LogFormat: "json", Instance: "lease-test", Lease: true, LeaseTTL: 900 * time.Millisecond, LeaseHolder: name, Loop: loop}, rec)
+			LogFormat: "json", Instance: "lease-test", Lease: true, LeaseTTL: 900 * time.Millisecond, LeaseHolder: name, ForwardAllowHTTP: true, Loop: loop}, rec)
 	}
 	recA, recB := newRecording(), newRecording()
 	a := start("a", recA)
@@ -59,8 +59,8 @@ func TestServeTwoReplicasOneLeader(t *testing.T) {
 	if len(recB.seen) != 0 {
 		t.Fatal("the standby reconciled")
 	}
-	if _, m := a.get(t, "/metrics"); !strings.Contains(m, `fleetform_triggers_total{trigger="api"} 1`) {
-		t.Error("the leader did not receive the forwarded webhook as POST /reconcile")
+	if _, m := a.get(t, "/metrics"); !strings.Contains(m, `fleetform_triggers_total{trigger="webhook"} 1`) {
+		t.Error("the leader did not receive the forwarded webhook")
 	}
 
 	a.stop() // graceful: finishes, releases the lease

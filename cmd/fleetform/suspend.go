@@ -27,6 +27,7 @@ func runSuspend(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stdout, "suspended: applying stops from the next turn (%s)\n", file)
+	warnUnwatched(stderr, file)
 	return nil
 }
 
@@ -41,6 +42,20 @@ func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := daemon.Resume(file); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "resumed: the next turn applies (%s)\n", file)
+	if daemon.Watched(file) {
+		fmt.Fprintf(stdout, "resumed: the daemon starts a turn within %s (%s)\n", daemon.SuspendPoll, file)
+		return nil
+	}
+	fmt.Fprintf(stdout, "resumed (%s)\n", file)
+	warnUnwatched(stderr, file)
 	return nil
+}
+
+// warnUnwatched says so when no running daemon watches the suspend file
+// (a wrong path, or the daemon is down): the command changed only a file.
+func warnUnwatched(stderr io.Writer, file string) {
+	if !daemon.Watched(file) {
+		fmt.Fprintf(stderr, "warning: no running daemon is watching %s (no fresh %s): this takes effect only when a daemon runs with --suspend-file %s\n",
+			file, daemon.WatchMarker(file), file)
+	}
 }

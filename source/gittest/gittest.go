@@ -37,6 +37,22 @@ type Repo struct {
 	home string
 	mu   sync.Mutex
 	reqs atomic.Int64
+	sent atomic.Int64
+}
+
+// HTTPBytes is how many response bytes ServeHTTP's servers have sent.
+func (r *Repo) HTTPBytes() int64 { return r.sent.Load() }
+
+// countingWriter counts the body bytes written through it.
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.n.Add(int64(n))
+	return n, err
 }
 
 // HTTPRequests is how many requests ServeHTTP's servers have answered.
@@ -84,6 +100,23 @@ func (r *Repo) Git(dir string, args ...string) string {
 		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, errb.String())
 	}
 	return strings.TrimSpace(out.String())
+}
+
+// FastImport feeds stream to `git fast-import` in the working clone (for
+// long histories made fast), then pushes branch.
+func (r *Repo) FastImport(branch, stream string) {
+	r.t.Helper()
+	cmd := exec.Command("git", "fast-import", "--quiet")
+	cmd.Dir = r.Work
+	cmd.Env = r.Env()
+	cmd.Stdin = strings.NewReader(stream)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		r.t.Fatalf("git fast-import: %v\n%s", err, errb.String())
+	}
+	r.Git(r.Work, "push", "--quiet", "--force", "origin", branch+":refs/heads/"+branch)
+	r.Git(r.Work, "checkout", "--quiet", "--force", branch)
 }
 
 // Commit writes files (path → content; empty content deletes the file) in
@@ -155,7 +188,7 @@ func (r *Repo) ServeHTTP(user, password string) string {
 			return
 		}
 		req.Header.Set("Remote-User", u)
-		backend.ServeHTTP(w, req)
+		backend.ServeHTTP(countingWriter{w, &r.sent}, req)
 	}))
 	r.t.Cleanup(srv.Close)
 	return srv.URL + "/fleet.git"
