@@ -48,6 +48,8 @@ type Options struct {
 	Declared map[string]bool
 	// Cluster is the main cluster's name in plan keys; default "main".
 	Cluster string
+	// Remotes are the remote clusters the repository declares.
+	Remotes []Remote
 }
 
 // Object is one exported Fleet object.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/importer"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -47,8 +48,20 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("connect main kibana: %w", err)
 	}
+	var remotes []importer.Remote
+	for _, r := range doc.Clusters.Remotes {
+		es, err := elastic.NewFromEndpoint(ctx, r.Elasticsearch)
+		if err != nil {
+			// The remote is still recognised by its hosts; only what
+			// fleetform minted there goes unrecognised.
+			fmt.Fprintf(stderr, "warning: remote %s: %v; its credentials are imported as env references\n", r.Name, err)
+			remotes = append(remotes, importer.RemoteFromSchema(r, nil))
+			continue
+		}
+		remotes = append(remotes, importer.RemoteFromSchema(r, es))
+	}
 	res, err := importer.Import(ctx, kb, importer.Options{
-		Kinds: splitList(*kinds), Select: splitList(*sel), Declared: declaredKeys(doc),
+		Kinds: splitList(*kinds), Select: splitList(*sel), Declared: declaredKeys(doc), Remotes: remotes,
 	})
 	if err != nil {
 		return err
