@@ -169,7 +169,7 @@ func countObjects(objs []importer.Object) string {
 		if n := counts[k]; n > 0 {
 			noun := strings.ReplaceAll(k, "_", " ")
 			if n != 1 {
-				noun += "s"
+				noun = pluralNoun(noun)
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, noun))
 		}
@@ -185,4 +185,12 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// pluralNoun is the plural of a kind's noun: "agent policy" → "agent policies".
+func pluralNoun(noun string) string {
+	if strings.HasSuffix(noun, "y") {
+		return strings.TrimSuffix(noun, "y") + "ies"
+	}
+	return noun + "s"
 }
