@@ -39,8 +39,8 @@ type objectSpec struct {
 	// the observed value, so undeclared sub-keys are kept.
 	mergeable []string
 	// putKeeps are fields Kibana clears or resets when a PUT omits them
-	// (schema.nullable defaults to null; a boolean's default): a PUT sends
-	// them as declared, else as observed.
+	// (schema.nullable defaults to null; a boolean's default): a PUT always
+	// sends them, as declared, else as observed (null when absent).
 	putKeeps []string
 	// hasDefault: the kind has one default (is_default), which Kibana moves
 	// when another object is written with is_default: true.
@@ -423,8 +423,8 @@ func (k objectKind) updateBody(ctx context.Context, s *objectStep, cache *secret
 			body[top] = s.isDefault
 		case declared:
 			body[top] = merge(top)
-		case s.have[top] != nil:
-			body[top] = deepCopyAny(s.have[top])
+		default:
+			body[top] = deepCopyAny(s.have[top]) // nil too: Kibana's PUT schema requires the key
 		}
 	}
 	for path, ref := range kibana.Output(s.have).SecretRefs() {
