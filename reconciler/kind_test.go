@@ -44,7 +44,7 @@ func wholeFleet(h *simHarness) *schema.Document {
 			Secrets: &schema.FleetServerHostSecrets{SSL: &schema.FleetServerHostSecretsSSL{Key: h.secretFile("fs.key", "FSKEY")}}}},
 		DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/", ProxyID: ptr("px")}},
 		Packages:        []schema.Package{{Name: "nginx", Version: "2.1.0"}},
-		Outputs: []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example:9200"}, ProxyID: ptr("px")}},
+		Outputs:         []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example:9200"}, ProxyID: ptr("px")}},
 		AgentPolicies: []schema.AgentPolicy{{ID: "pol", Name: "pol", Namespace: "default", DataOutputID: ptr("es"),
 			FleetServerHostID: ptr("fs"), DownloadSourceID: ptr("mirror"), UnenrollTimeout: ptr(int64(600))}},
 	}
