@@ -159,7 +159,7 @@ func clientFor[C any](r *Reconciler, kind string) (C, error) {
 	c, ok := r.cfg.Fleet.(C)
 	if !ok {
 		var zero C
-		return zero, fmt.Errorf("the Fleet client (%T) cannot manage %ss", r.cfg.Fleet, kindNoun(kind))
+		return zero, fmt.Errorf("the Fleet client (%T) cannot manage %s", r.cfg.Fleet, kindPlural(kind))
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/plan"
@@ -97,5 +98,19 @@ func TestKinds_WholeFleetConvergesAndAdopts(t *testing.T) {
 	p = h.plan(doc)
 	if !p.Empty() {
 		t.Fatalf("plan after adopt not empty:\n%s", renderText(p))
+	}
+}
+
+// TestKinds_ClientWithoutAKind: a Fleet client that lacks a kind's methods
+// works until a document declares that kind; then the plan fails naming
+// the kind, and no list call of it is made otherwise.
+func TestKinds_ClientWithoutAKind(t *testing.T) {
+	h := newHarness(t)
+	if p, err := h.r.Plan(context.Background(), &schema.Document{}, "rev"); err != nil || !p.Empty() {
+		t.Fatalf("plan without proxies: %v", err)
+	}
+	_, err := h.r.Plan(context.Background(), &schema.Document{Proxies: []schema.Proxy{{ID: "p", Name: "p", URL: "http://p.example:3128"}}}, "rev")
+	if err == nil || !strings.Contains(err.Error(), "cannot manage proxies") {
+		t.Fatalf("err = %v, want one naming proxies", err)
 	}
 }
