@@ -67,6 +67,10 @@ type kind interface {
 	// secrets lists the declared secret references, which Apply reads
 	// before its first write.
 	secrets(doc *schema.Document) []declaredSecret
+	// ownable returns the observed objects a repository could own (not
+	// those Kibana manages itself), for the plan's list of unmanaged
+	// objects (unmanaged.go).
+	ownable(obs *observation) []plan.Object
 }
 
 // kinds is the table the engine walks, in dependency order: an object's

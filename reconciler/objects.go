@@ -284,6 +284,11 @@ func (k objectKind) planSecrets(ctx context.Context, r *Reconciler, c *computed,
 		}
 		need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
 		switch {
+		case errors.Is(err, errAdoptedUnverified):
+			if cache != nil && cache.planning {
+				c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: k.kind,
+					ID: s.obj.id, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: err.Error(), Adopted: true})
+			}
 		case err != nil && cache.planning:
 			c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: k.kind,
 				ID: s.obj.id, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: unverifiedReason(err, sp.Ref)})
