@@ -67,9 +67,13 @@ type kind interface {
 	// secrets lists the declared secret references, which Apply reads
 	// before its first write.
 	secrets(doc *schema.Document) []declaredSecret
-	// ownable returns the observed objects a repository could own (not
-	// those Kibana manages itself), for the plan's list of unmanaged
-	// objects (unmanaged.go).
+}
+
+// ownableKind is a kind whose objects not managed here the plan lists
+// (unmanaged.go): ownable returns the observed objects a repository could
+// own, not those Kibana manages itself.
+type ownableKind interface {
+	kind
 	ownable(obs *observation) []plan.Object
 }
 

@@ -12,7 +12,11 @@ import (
 // itself (kibana.yml-preconfigured, is_managed policies) are left out. A
 // kind that was not listed (nothing of it declared or recorded) shows none.
 func (r *Reconciler) listUnmanaged(doc *schema.Document, c *computed) {
-	for _, k := range kinds {
+	for _, kk := range kinds {
+		k, ok := kk.(ownableKind)
+		if !ok {
+			continue
+		}
 		declared := map[string]bool{}
 		for _, id := range k.declared(doc) {
 			declared[id] = true
