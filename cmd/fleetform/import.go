@@ -146,6 +146,18 @@ func declaredKeys(doc *schema.Document) map[string]bool {
 	for _, p := range doc.Packages {
 		keys[plan.Key("main", plan.KindPackage, p.Name)] = true
 	}
+	for _, p := range doc.Proxies {
+		keys[plan.Key("main", "proxy", p.ID)] = true
+	}
+	for _, h := range doc.FleetServerHosts {
+		keys[plan.Key("main", "fleet_server_host", h.ID)] = true
+	}
+	for _, d := range doc.DownloadSources {
+		keys[plan.Key("main", "download_source", d.ID)] = true
+	}
+	for _, p := range doc.PackagePolicies {
+		keys[plan.Key("main", "package_policy", p.ID)] = true
+	}
 	return keys
 }
 
@@ -169,7 +181,7 @@ func countObjects(objs []importer.Object) string {
 		if n := counts[k]; n > 0 {
 			noun := strings.ReplaceAll(k, "_", " ")
 			if n != 1 {
-				noun = pluralNoun(noun)
+				noun = importer.KindPlural(k)
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, noun))
 		}
@@ -185,12 +197,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// pluralNoun is the plural of a kind's noun: "agent policy" → "agent policies".
-func pluralNoun(noun string) string {
-	if strings.HasSuffix(noun, "y") {
-		return strings.TrimSuffix(noun, "y") + "ies"
-	}
-	return noun + "s"
 }
