@@ -66,11 +66,11 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
-		"Imported 1 package, 3 outputs, 1 agent policy into " + dir,
+		"Imported 1 download source, 1 package, 3 outputs, 1 agent policy into " + dir,
 		"output ls-preconf: preconfigured in kibana.yml",
 		"export OUTPUT_REMOTE_WEST_SERVICE_TOKEN=...   # output remote-west secrets.service_token",
 		"export OUTPUT_KAFKA_1_PASSWORD=...   # output kafka-1 secrets.password",
-		"Adopted 5 objects",
+		"Adopted 6 objects",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, out)
