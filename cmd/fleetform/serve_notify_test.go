@@ -178,21 +178,40 @@ func TestServeNotifiesCommitStatusAndWebhook(t *testing.T) {
 			checkStatus(2, v3, successState, "applied: 0 created, 1 updated, 0 deleted")
 			checkEvent(2, v3, notify.Applied, "webhook")
 
-			// An idle turn sends nothing.
-			req, _ := http.NewRequest("POST", d.base+"/reconcile", nil)
-			req.Header.Set("Authorization", "Bearer "+d.secret.Reveal())
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			// An idle turn sends nothing; a change made in Kibana is drift,
+			// corrected without a new notification (v3's result is unchanged).
+			turn := func(n int) {
+				t.Helper()
+				req, _ := http.NewRequest("POST", d.base+"/reconcile", nil)
+				req.Header.Set("Authorization", "Bearer "+d.secret.Reveal())
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					t.Fatalf("POST /reconcile = %d", resp.StatusCode)
+				}
+				waitUntil(t, "the api turn", func() bool { return d.status(t).Turns >= n })
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				t.Fatalf("POST /reconcile = %d", resp.StatusCode)
+			turn(4)
+			if _, m := d.get(t, "/metrics"); !strings.Contains(m, "fleetform_drift_detected_total 0") ||
+				!strings.Contains(m, `fleetform_changes_pending{action="update",kind="output"} 0`) || !strings.Contains(m, "fleetform_leader 1") {
+				t.Errorf("metrics after v3: drift, pending or leader wrong:\n%s", grepLines(m, "fleetform_drift", "fleetform_changes_pending", "fleetform_leader "))
 			}
-			waitUntil(t, "the idle turn", func() bool {
-				st := d.status(t)
-				return len(st.History) >= 4 && st.History[0].Trigger == "api"
-			})
+			outside, _ := http.NewRequest("PUT", sim.Cluster("main").KibanaURL()+"/api/fleet/outputs/o1",
+				strings.NewReader(`{"name":"o1","type":"elasticsearch","hosts":["https://changed-in-kibana.example:9200"]}`))
+			outside.SetBasicAuth("elastic", "changeme")
+			outside.Header.Set("kbn-xsrf", "true")
+			outside.Header.Set("Content-Type", "application/json")
+			if resp, err := http.DefaultClient.Do(outside); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("change in Kibana: %v %v", resp, err)
+			}
+			turn(5)
+			if _, m := d.get(t, "/metrics"); !strings.Contains(m, "fleetform_drift_detected_total 1") ||
+				!strings.Contains(m, `fleetform_changes_pending{action="update",kind="output"} 0`) {
+				t.Errorf("metrics after a change in Kibana:\n%s", grepLines(m, "fleetform_drift", "fleetform_changes_pending"))
+			}
 			st := d.status(t)
 			d.stop() // delivery of anything queued ends with serve
 			if n, m := len(forge.got()), len(hook.got()); n != 3 || m != 3 {
@@ -200,8 +219,8 @@ func TestServeNotifiesCommitStatusAndWebhook(t *testing.T) {
 			}
 
 			// /status shows the diff of v3's change and the history.
-			if st.LastChange == nil || st.LastChange.Revision != v3 || st.LastChange.Plan == nil {
-				t.Fatalf("last change %+v, want v3's plan", st.LastChange)
+			if st.LastChange == nil || st.LastChange.Revision != v3 || st.LastChange.Plan == nil || !st.LastChange.Drift {
+				t.Fatalf("last change %+v, want the drift corrected on v3", st.LastChange)
 			}
 			var fields []string
 			for _, c := range st.LastChange.Plan.Changes {
@@ -209,14 +228,14 @@ func TestServeNotifiesCommitStatusAndWebhook(t *testing.T) {
 					fields = append(fields, fmt.Sprintf("%s %s.%s %v -> %v", c.Action, c.ID, f.Path, f.Before, f.After))
 				}
 			}
-			if got := strings.Join(fields, "; "); !strings.Contains(got, "update o1.hosts [https://o1.example:9200] -> [https://o1-new.example:9200]") {
+			if got := strings.Join(fields, "; "); !strings.Contains(got, "update o1.hosts [https://changed-in-kibana.example:9200] -> [https://o1-new.example:9200]") {
 				t.Errorf("last change fields: %s", got)
 			}
 			var results []string
 			for _, h := range st.History {
 				results = append(results, h.Trigger+":"+h.Result)
 			}
-			if got := strings.Join(results, " "); got != "api:in-sync webhook:applied webhook:failed startup:applied" {
+			if got := strings.Join(results, " "); got != "api:applied api:in-sync webhook:applied webhook:failed startup:applied" || !st.History[0].Drift {
 				t.Errorf("history %s", got)
 			}
 		})
@@ -315,4 +334,18 @@ func TestCommitStatusRepoFromRepoURL(t *testing.T) {
 	if h := forge.got(); len(h) != 2 || h[1].header.Get("Authorization") != "Bearer ghp_rotated" {
 		t.Errorf("after rotation: %+v", h[len(h)-1].header)
 	}
+}
+
+// grepLines keeps the lines of s that start with one of the prefixes.
+func grepLines(s string, prefixes ...string) string {
+	var out []string
+	for line := range strings.Lines(s) {
+		for _, p := range prefixes {
+			if strings.HasPrefix(line, p) {
+				out = append(out, strings.TrimSpace(line))
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
 }
