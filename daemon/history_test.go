@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"testing/synctest"
+	"time"
 
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/notify"
@@ -344,4 +346,46 @@ func TestLeaderMetricAndSuspendReason(t *testing.T) {
 	if got := metric(t, standby, "fleetform_leader"); got != "0" {
 		t.Errorf("fleetform_leader = %s for a standby, want 0", got)
 	}
+}
+
+// slowNotifier takes delay per event.
+type slowNotifier struct {
+	recNotifier
+	delay time.Duration
+}
+
+func (s *slowNotifier) Notify(ctx context.Context, e notify.Event) error {
+	time.Sleep(s.delay)
+	return s.recNotifier.Notify(ctx, e)
+}
+
+// A slow destination delays no turn; events queued when the daemon stops
+// are still delivered before Run returns.
+func TestNotificationsRunBesideTheLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &slowNotifier{delay: 20 * time.Second}
+		rec := &scripted{}
+		rec.set(outcome(map[plan.Action]int{plan.Create: 1}, plan.Create), nil)
+		src := source.NewStatic(validFS("o1"), "fleet")
+		l := newLoop(t, daemon.DefaultConfig(), src, rec, daemon.WithNotifier(n))
+		start := time.Now()
+		stop := runLoop(t, l)
+		synctest.Wait()
+		src.Set(validFS("o2"), "fleet")
+		l.Trigger("api")
+		synctest.Wait()
+		if turns := l.Status().Turns; turns != 2 || time.Since(start) != 0 {
+			t.Fatalf("%d turns after %s, want 2 at once: the notifier delays no turn", turns, time.Since(start))
+		}
+		if got := len(n.take()); got != 0 {
+			t.Fatalf("%d events delivered before the first delivery ended", got)
+		}
+		stop()
+		if got := n.take(); len(got) != 2 || got[0].Revision == got[1].Revision {
+			t.Errorf("delivered at shutdown: %s, want both revisions", results(got))
+		}
+		if took := time.Since(start); took != 40*time.Second {
+			t.Errorf("Run returned after %s, want 40s (two deliveries of 20s)", took)
+		}
+	})
 }
