@@ -202,12 +202,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		loop *daemon.Loop
 	)
 	opts = append(opts, daemon.WithLogger(log))
-	if o, err := notifierOption(cfg); err != nil || o != nil {
-		if err != nil {
-			return err
-		}
-		opts = append(opts, o)
+	nopts, err := notifierOptions(cfg) // serve_notify.go
+	if err != nil {
+		return err
 	}
+	opts = append(opts, nopts...)
 	if cfg.Lease {
 		holder := cfg.LeaseHolder
 		if holder == "" {

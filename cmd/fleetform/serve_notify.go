@@ -167,10 +167,10 @@ func (s stamped) Notify(ctx context.Context, e notify.Event) error {
 	return s.Notifier.Notify(ctx, e)
 }
 
-// notifierOption is serve's daemon.WithNotifier, or nil without
+// notifierOptions is serve's daemon.WithNotifier, or nothing without
 // notification flags. Events name the instance and link to the status page
 // when --advertise-url gives its address.
-func notifierOption(cfg serveConfig) (daemon.Option, error) {
+func notifierOptions(cfg serveConfig) ([]daemon.Option, error) {
 	if cfg.Notifier == nil {
 		return nil, nil
 	}
@@ -190,5 +190,5 @@ func notifierOption(cfg serveConfig) (daemon.Option, error) {
 	for _, n := range ns {
 		each = append(each, stamped{n, cfg.Instance, url})
 	}
-	return daemon.WithNotifier(each), nil
+	return []daemon.Option{daemon.WithNotifier(each)}, nil
 }
