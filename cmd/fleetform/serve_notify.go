@@ -34,10 +34,10 @@ type notifyFlags struct {
 // it names.
 func bindNotifyFlags(fs *flag.FlagSet) func(repoURL string) (notify.Notifier, error) {
 	var f notifyFlags
-	fs.StringVar(&f.commitStatus, "commit-status", "", "set a commit status on each applied, failed or blocked revision: github or gitlab (`provider`)")
-	fs.StringVar(&f.tokenFile, "commit-status-token-file", "", "`file` holding the token for --commit-status (GitHub: repo:status or statuses:write; GitLab: api scope); read for every status, so it may rotate")
+	fs.StringVar(&f.commitStatus, "commit-status", "", "`provider` (github or gitlab) on which to set a commit status for each revision applied, failed or blocked")
+	fs.StringVar(&f.tokenFile, "commit-status-token-file", "", "`file` holding the token for --commit-status (GitHub: repo:status scope or \"Commit statuses\" write permission; GitLab: api scope); read for every status, so it may rotate")
 	fs.StringVar(&f.tokenEnv, "commit-status-token-env", "", "environment `variable` holding the token for --commit-status")
-	fs.StringVar(&f.repo, "commit-status-repo", "", "repository the statuses are set on: GitHub owner/name, GitLab group/name or project id (default: derived from --repo)")
+	fs.StringVar(&f.repo, "commit-status-repo", "", "`repository` the statuses are set on: GitHub owner/name, GitLab group/name or project id (default: derived from --repo)")
 	fs.StringVar(&f.apiURL, "commit-status-url", "", "API base `URL` for GitHub Enterprise (https://HOST/api/v3) or self-hosted GitLab (https://HOST) (default: github.com's or gitlab.com's)")
 	fs.StringVar(&f.notifyURL, "notify-url", "", "POST a JSON event, signed with HMAC-SHA256 in the X-Fleetform-Signature header, to this `URL` on each applied, failed or blocked revision")
 	fs.StringVar(&f.notifySecret, "notify-secret-file", "", "`file` holding the key that signs --notify-url events (required with --notify-url)")
