@@ -70,6 +70,7 @@ func (r *Reconciler) Adopt(ctx context.Context, doc *schema.Document, rev string
 			put(Record{Cluster: r.cfg.Cluster, Kind: plan.KindPackage, ID: p.Name, DesiredHash: desiredHash(map[string]any{"version": p.Version}, nil)})
 		}
 	}
+	r.adoptIntegrationPolicies(doc, obs, put)
 	return adopted, refused, errors.Join(errs...)
 }
 

@@ -123,6 +123,8 @@ func (r *Reconciler) run(ctx context.Context, s *step, cache *secretCache) error
 		case plan.Delete:
 			return r.cfg.Fleet.DeleteAgentPolicy(ctx, ch.ID)
 		}
+	case KindIntegrationPolicy:
+		return r.runIntegrationPolicy(ctx, s.ip, cache)
 	case plan.KindPackage:
 		switch ch.Action {
 		case plan.Create, plan.Update:

@@ -35,6 +35,8 @@ type step struct {
 	pkgHave *kibana.Package
 	pkgWant string // version to install
 	force   bool
+
+	ip *ipStep // integration policies (package_policies_plan.go)
 }
 
 // computed is a plan with its steps, keyed by plan.Key.
@@ -65,6 +67,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.blockUnsupported(c)
 	r.computePolicies(doc, c)
 	r.computePrune(doc, c, prune)
+	r.computeIntegrationPolicies(ctx, doc, c, prune, cache)
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}

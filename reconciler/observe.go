@@ -43,6 +43,7 @@ type observation struct {
 	kibanaVersion string
 	// fingerprint digests all of the above but kibanaVersion (see fingerprint).
 	fingerprint string
+	ip          *ipObservation // integration policies (package_policies_plan.go)
 }
 
 // observe reads everything a plan of doc needs with four list calls,
@@ -134,6 +135,11 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 		obs.license = LicenseLevel(license)
 	}
 	obs.fingerprint = obs.computeFingerprint()
+	ip, err := r.observeIntegrationPolicies(ctx, doc, obs)
+	if err != nil {
+		return nil, err
+	}
+	obs.ip = ip
 	if r.needPackagePolicies(doc, obs, prune) {
 		pps, err := r.cfg.Fleet.ListPackagePolicies(ctx)
 		if err != nil {

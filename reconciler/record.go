@@ -151,7 +151,8 @@ func (r *Reconciler) record(ctx context.Context, doc *schema.Document, c *comput
 		}
 		n++
 	}
-	return n, errors.Join(errs...)
+	m, err := r.recordIntegrationPolicies(ctx, doc, c, outcomes, rev)
+	return n + m, errors.Join(append(errs, err)...)
 }
 
 // sameRecord compares what a record says, ignoring when and from which

@@ -171,6 +171,7 @@ func (r *Reconciler) resolveAll(ctx context.Context, doc *schema.Document, p *pl
 			}
 		}
 	}
+	errs = append(errs, r.resolveIntegrationPolicySecrets(ctx, doc, blocked, cache)...)
 	if len(errs) == 0 {
 		return nil
 	}
