@@ -22,7 +22,7 @@ func TestDefendRemoteWarnings(t *testing.T) {
 			"es":          {"id": "es", "type": "elasticsearch", "is_default": true},
 			"remote-west": {"id": "remote-west", "type": "remote_elasticsearch"},
 		}, policies: policies}
-		ipo := &ipObservation{read: true, policies: map[string]kibana.IntegrationPolicy{}}
+		ipo := &ipObservation{policies: map[string]kibana.IntegrationPolicy{}}
 		for _, p := range ips {
 			ipo.policies[p.ID] = p
 		}

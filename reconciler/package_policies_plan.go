@@ -2,10 +2,6 @@ package reconciler
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,103 +26,17 @@ type IntegrationPolicyFleet interface {
 // ipObservation is what the integration-policy kind observed: every
 // integration policy (one paged list call), by id.
 type ipObservation struct {
-	read     bool
 	policies map[string]kibana.IntegrationPolicy
-}
-
-// ownsIntegrationPolicies reports whether obs records any integration
-// policy of cluster.
-func ownsIntegrationPolicies(obs *observation, cluster string) bool {
-	for _, rec := range obs.records {
-		if rec.Kind == KindIntegrationPolicy && rec.Cluster == cluster {
-			return true
-		}
-	}
-	return false
-}
-
-// needIntegrationPolicies reports whether a plan of doc reads the
-// integration policies: it declares some, owns some, or declares a
-// remote_elasticsearch output (the Elastic Defend warning, defend.go).
-func (r *Reconciler) needIntegrationPolicies(doc *schema.Document, obs *observation) bool {
-	if len(doc.PackagePolicies) > 0 || ownsIntegrationPolicies(obs, r.cfg.Cluster) {
-		return true
-	}
-	for _, o := range doc.Outputs {
-		if o.Type == "remote_elasticsearch" {
-			return true
-		}
-	}
-	for _, o := range obs.outputs {
-		if o["type"] == "remote_elasticsearch" {
-			return true
-		}
-	}
-	return false
 }
 
 // needsEnterprise reports whether a declared integration policy asks for
 // what Kibana allows only with an enterprise licence: an output_id, or
-// policy_ids of other than one agent policy.
+// policy_ids of other than one agent policy (then the plan reads the
+// licence).
 func needsEnterprise(doc *schema.Document) bool {
 	return slices.ContainsFunc(doc.PackagePolicies, func(p schema.PackagePolicy) bool {
 		return (p.OutputID != nil && *p.OutputID != "") || (p.PolicyIDs != nil && len(p.PolicyIDs) != 1)
 	})
-}
-
-// observeIntegrationPolicies lists every integration policy when the plan
-// needs them (4,000 policies are 4 requests), reads the licence when a
-// declared one needs enterprise and the main observation did not read it,
-// and folds both into obs's fingerprint.
-func (r *Reconciler) observeIntegrationPolicies(ctx context.Context, doc *schema.Document, obs *observation) (*ipObservation, error) {
-	ipo := &ipObservation{policies: map[string]kibana.IntegrationPolicy{}}
-	if !r.needIntegrationPolicies(doc, obs) {
-		return ipo, nil
-	}
-	f, ok := r.cfg.Fleet.(IntegrationPolicyFleet)
-	if !ok {
-		if len(doc.PackagePolicies) > 0 {
-			return nil, errors.New("observe: this Fleet client cannot read integration policies (package_policies are declared)")
-		}
-		return ipo, nil // the Defend warning needs them; without them it is not given
-	}
-	list, err := f.ListIntegrationPolicies(ctx, kibana.IntegrationPolicyListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("observe: list integration policies: %w", err)
-	}
-	ipo.read = true
-	for _, p := range list {
-		ipo.policies[p.ID] = p
-	}
-	if obs.license == "" && r.cfg.License != nil && needsEnterprise(doc) {
-		l, err := r.cfg.License.License(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("observe: read licence: %w", err)
-		}
-		obs.license = LicenseLevel(l)
-	}
-	obs.fingerprint = ipo.fold(obs.fingerprint, obs.license)
-	return ipo, nil
-}
-
-// fold digests the observed integration policies (without revision and
-// timestamps) into fingerprint.
-func (o *ipObservation) fold(fingerprint, license string) string {
-	type view struct {
-		ID     string
-		Fields map[string]any
-	}
-	views := make([]view, 0, len(o.policies))
-	for _, id := range sortedKeys(o.policies) {
-		views = append(views, view{id, observedIntegrationPolicyFields(o.policies[id])})
-	}
-	b, _ := json.Marshal(struct {
-		Prev     string
-		License  string
-		Policies []view
-	}{fingerprint, license, views})
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // ipStep is one planned integration-policy change with what apply needs.
@@ -139,9 +49,8 @@ type ipStep struct {
 }
 
 // planIntegrationPolicies diffs the declared integration policies against
-// ipo. dep returns the key of a planned change of (kind, id) that must
-// apply first, or "".
-func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Document, obs *observation, ipo *ipObservation, cache *secretCache, dep func(kind, id string) string) ([]*ipStep, []plan.UnverifiedSecret, []error) {
+// ipo. Dependencies come from integrationPolicyKind.references.
+func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Document, obs *observation, ipo *ipObservation, cache *secretCache) ([]*ipStep, []plan.UnverifiedSecret, []error) {
 	var (
 		steps      []*ipStep
 		unverified []plan.UnverifiedSecret
@@ -199,18 +108,6 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 				s.change.Fields = append(s.change.Fields, fd)
 			} else if obsSec.present() {
 				s.body.keep[sp.Path] = obsSec
-			}
-		}
-		// Dependencies: the package install, the agent policies and the
-		// output it names.
-		for _, d := range []string{dep(plan.KindPackage, ipPackageName(p, havePtr)), dep(plan.KindOutput, derefOr(p.OutputID))} {
-			if d != "" {
-				s.change.DependsOn = append(s.change.DependsOn, d)
-			}
-		}
-		for _, id := range p.PolicyIDs {
-			if d := dep(plan.KindAgentPolicy, id); d != "" {
-				s.change.DependsOn = append(s.change.DependsOn, d)
 			}
 		}
 		if why := foreignOwners(obs, key, "integration policy "+p.ID); why != "" {
@@ -380,51 +277,33 @@ func (r *Reconciler) outputType(doc *schema.Document, obs *observation, id strin
 	return ""
 }
 
-// pruneIntegrationPolicies plans the delete of owned integration policies
-// that are no longer declared (with prune), or warns about them.
-func (r *Reconciler) pruneIntegrationPolicies(doc *schema.Document, obs *observation, ipo *ipObservation, prune bool) ([]*ipStep, []string) {
-	declared := map[string]bool{}
-	for _, p := range doc.PackagePolicies {
-		declared[p.ID] = true
+// pruneIntegrationPolicy is the delete of owned integration policy rec,
+// which the document no longer declares (nil when it is gone); Kibana
+// refuses it in a hosted agent policy.
+func pruneIntegrationPolicy(obs *observation, rec Record) *ipStep {
+	if obs.ip == nil {
+		return nil
 	}
-	var (
-		steps    []*ipStep
-		warnings []string
-	)
-	for _, key := range sortedKeys(obs.records) {
-		rec := obs.records[key]
-		if rec.Kind != KindIntegrationPolicy || rec.Cluster != r.cfg.Cluster || rec.Adopted || declared[rec.ID] {
-			continue
-		}
-		have, ok := ipo.policies[rec.ID]
-		if !ok {
-			continue
-		}
-		if !prune {
-			warnings = append(warnings, fmt.Sprintf("%s %q is owned by fleetform but no longer declared; apply with --prune deletes it", rec.Kind, rec.ID))
-			continue
-		}
-		s := &ipStep{change: plan.Change{Cluster: rec.Cluster, Kind: KindIntegrationPolicy, ID: rec.ID, Name: have.Name,
-			Action: plan.Delete, Reason: "owned by fleetform and no longer declared"}, body: ipBodyInput{have: &have}}
-		for _, pid := range have.PolicyIDs {
-			if ap, ok := obs.policies[pid]; ok && ap.IsManaged {
-				s.change.Action = plan.Blocked
-				s.change.Reason = fmt.Sprintf("owned by fleetform and no longer declared, but agent policy %s is hosted (is_managed); Kibana refuses it (Cannot remove integrations of hosted agent policy %s)", pid, pid)
-			}
-		}
-		if owners := obs.foreign[key]; len(owners) > 0 && s.change.Action == plan.Delete {
-			s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned by fleetform and no longer declared here, but fleetform instance %s owns it too (state index); not deleted", strings.Join(owners, ", "))
-		}
-		steps = append(steps, s)
+	have, ok := obs.ip.policies[rec.ID]
+	if !ok {
+		return nil
 	}
-	return steps, warnings
+	s := &ipStep{change: plan.Change{Cluster: rec.Cluster, Kind: KindIntegrationPolicy, ID: rec.ID, Name: have.Name,
+		Action: plan.Delete, Reason: "owned by fleetform and no longer declared"}, body: ipBodyInput{have: &have}}
+	for _, pid := range have.PolicyIDs {
+		if ap, ok := obs.policies[pid]; ok && ap.IsManaged {
+			s.change.Action = plan.Blocked
+			s.change.Reason = fmt.Sprintf("owned by fleetform and no longer declared, but agent policy %s is hosted (is_managed); Kibana refuses it (Cannot remove integrations of hosted agent policy %s)", pid, pid)
+		}
+	}
+	return s
 }
 
 // runIntegrationPolicy carries out one integration-policy change.
 func (r *Reconciler) runIntegrationPolicy(ctx context.Context, s *ipStep, cache *secretCache) error {
-	f, ok := r.cfg.Fleet.(IntegrationPolicyFleet)
-	if !ok {
-		return errors.New("this Fleet client cannot write integration policies")
+	f, err := clientFor[IntegrationPolicyFleet](r, KindIntegrationPolicy)
+	if err != nil {
+		return err
 	}
 	if s.err != nil {
 		return s.err
@@ -436,21 +315,9 @@ func (r *Reconciler) runIntegrationPolicy(ctx context.Context, s *ipStep, cache 
 	switch ch.Action {
 	case plan.Create:
 		body := integrationPolicyCreateBody(s.body)
-		for attempt := 1; ; attempt++ {
-			_, err := f.GetIntegrationPolicy(ctx, ch.ID)
-			switch {
-			case err == nil && attempt == 1:
-				return fmt.Errorf("integration policy %s was created by someone else since it was observed; plan again", ch.ID)
-			case err == nil:
-				return nil
-			case !kibana.IsNotFound(err):
-				return fmt.Errorf("check that integration policy %s does not exist: %w", ch.ID, err)
-			}
-			_, err = f.CreateIntegrationPolicy(ctx, body)
-			if err == nil || attempt >= r.cfg.CreateAttempts || !uncertain(err) {
-				return err
-			}
-		}
+		return r.createChecked(ctx, "integration policy "+ch.ID,
+			func(ctx context.Context) error { _, err := f.GetIntegrationPolicy(ctx, ch.ID); return err },
+			func(ctx context.Context) error { _, err := f.CreateIntegrationPolicy(ctx, body); return err })
 	case plan.Update:
 		_, err := f.UpdateIntegrationPolicy(ctx, ch.ID, integrationPolicyUpdateBody(s.body))
 		return err

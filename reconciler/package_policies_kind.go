@@ -1,0 +1,196 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// Integration policies (kind "package_policy") in the engine's table: the
+// rules are in package_policies.go (fields, diff, bodies) and
+// package_policies_plan.go (plan, Kibana's refusals, prune, apply,
+// records); the Elastic Defend warning in defend.go.
+
+type integrationPolicyKind struct{}
+
+func (integrationPolicyKind) name() string { return KindIntegrationPolicy }
+
+// alwaysObserved: the Elastic Defend warning (defend.go) looks at every
+// integration policy, declared or not. A Fleet client without the
+// integration-policy API is not asked (see observe).
+func (integrationPolicyKind) alwaysObserved() bool { return true }
+
+func (integrationPolicyKind) declared(doc *schema.Document) []string {
+	ids := make([]string, len(doc.PackagePolicies))
+	for i, p := range doc.PackagePolicies {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// observe lists every integration policy in the simplified format with one
+// paged list call (4,000 policies are 4 requests).
+func (integrationPolicyKind) observe(ctx context.Context, r *Reconciler) (func(*observation), error) {
+	f, ok := r.cfg.Fleet.(IntegrationPolicyFleet)
+	if !ok {
+		return nil, nil // plan blocks declared ones; nothing to warn about
+	}
+	list, err := f.ListIntegrationPolicies(ctx, kibana.IntegrationPolicyListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list integration policies: %w", err)
+	}
+	return func(obs *observation) {
+		obs.ip = &ipObservation{policies: make(map[string]kibana.IntegrationPolicy, len(list))}
+		for _, p := range list {
+			obs.ip.policies[p.ID] = p
+		}
+	}, nil
+}
+
+// fingerprint: the compared fields of every integration policy (not the
+// revision or timestamps).
+func (integrationPolicyKind) fingerprint(obs *observation) any {
+	if obs.ip == nil {
+		return nil
+	}
+	type view struct {
+		ID     string
+		Fields map[string]any
+	}
+	out := make([]view, 0, len(obs.ip.policies))
+	for _, id := range sortedKeys(obs.ip.policies) {
+		out = append(out, view{id, observedIntegrationPolicyFields(obs.ip.policies[id])})
+	}
+	return out
+}
+
+// plan adds the declared integration policies' changes and the Elastic
+// Defend warnings.
+func (integrationPolicyKind) plan(ctx context.Context, r *Reconciler, doc *schema.Document, c *computed, cache *secretCache) {
+	if c.obs.ip == nil {
+		for _, p := range doc.PackagePolicies {
+			c.add(&step{change: &plan.Change{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy, ID: p.ID, Name: p.Name, Action: plan.Blocked,
+				Reason: fmt.Sprintf("the Fleet client (%T) cannot manage integration policies", r.cfg.Fleet)}})
+		}
+		return
+	}
+	steps, unverified, errs := r.planIntegrationPolicies(ctx, doc, c.obs, c.obs.ip, cache)
+	c.plan.Unverified = append(c.plan.Unverified, unverified...)
+	c.errs = append(c.errs, errs...)
+	c.plan.Warnings = append(c.plan.Warnings, r.defendRemoteWarnings(doc, c.obs, c.obs.ip)...)
+	for _, s := range steps {
+		c.add(&step{change: &s.change, err: s.err, data: s})
+	}
+}
+
+// references: the package (installed by the packages kind), the output of
+// output_id and the agent policies of policy_ids.
+func (integrationPolicyKind) references(doc *schema.Document, id string) []ref {
+	p, ok := doc.PackagePolicy(id)
+	if !ok {
+		return nil
+	}
+	out := []ref{{plan.KindPackage, ipPackageName(p, nil)}, {plan.KindOutput, derefOr(p.OutputID)}}
+	for _, pid := range p.PolicyIDs {
+		out = append(out, ref{plan.KindAgentPolicy, pid})
+	}
+	return out
+}
+
+func (integrationPolicyKind) prune(_ *Reconciler, _ *schema.Document, c *computed, rec Record, _ bool) *step {
+	s := pruneIntegrationPolicy(c.obs, rec)
+	if s == nil {
+		return nil
+	}
+	return &step{change: &s.change, data: s}
+}
+
+func (integrationPolicyKind) apply(ctx context.Context, r *Reconciler, st *step, cache *secretCache) error {
+	return r.runIntegrationPolicy(ctx, st.data.(*ipStep), cache)
+}
+
+// record: every declared integration policy that exists and is in its
+// desired state, re-listed (for the secret ids Kibana assigned) only when
+// this apply wrote one.
+func (integrationPolicyKind) record(ctx context.Context, r *Reconciler, rc *recordCtx) ([]Record, error) {
+	if rc.c.obs.ip == nil || len(rc.doc.PackagePolicies) == 0 {
+		return nil, nil
+	}
+	now := rc.c.obs.ip.policies
+	written := false
+	for key, st := range rc.status {
+		if s := rc.c.steps[key]; s != nil && s.change.Kind == KindIntegrationPolicy && st == StatusApplied && s.change.Action != plan.NoOp {
+			written = true
+		}
+	}
+	if written {
+		f, err := clientFor[IntegrationPolicyFleet](r, KindIntegrationPolicy)
+		if err != nil {
+			return nil, err
+		}
+		list, err := f.ListIntegrationPolicies(ctx, kibana.IntegrationPolicyListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("record: re-observe integration policies: %w", err)
+		}
+		now = make(map[string]kibana.IntegrationPolicy, len(list))
+		for _, p := range list {
+			now[p.ID] = p
+		}
+	}
+	rc.now[KindIntegrationPolicy] = now
+	var out []Record
+	for _, p := range rc.doc.PackagePolicies {
+		key := plan.Key(r.cfg.Cluster, KindIntegrationPolicy, p.ID)
+		have, exists := now[p.ID]
+		if !exists || !rc.ok(key) {
+			continue
+		}
+		var s *ipStep
+		if st := rc.c.steps[key]; st != nil {
+			s, _ = st.data.(*ipStep)
+		}
+		out = append(out, r.integrationPolicyRecord(p, &have, s, rc.c.obs.records[key]))
+	}
+	return out, nil
+}
+
+// gone: deleted by this apply, gone on its own, or adopted (fleetform
+// never owned its existence).
+func (integrationPolicyKind) gone(rc *recordCtx, rec Record) bool {
+	if rec.Adopted || rc.applied(plan.Key(rec.Cluster, rec.Kind, rec.ID)) {
+		return true
+	}
+	if rc.c.obs.ip == nil {
+		return false
+	}
+	_, there := rc.c.obs.ip.policies[rec.ID]
+	return !there
+}
+
+func (integrationPolicyKind) adopt(r *Reconciler, doc *schema.Document, obs *observation) []Record {
+	if obs.ip == nil {
+		return nil
+	}
+	var out []Record
+	for _, p := range doc.PackagePolicies {
+		if have, ok := obs.ip.policies[p.ID]; ok {
+			out = append(out, r.adoptIntegrationPolicyRecord(p, have))
+		}
+	}
+	return out
+}
+
+// secrets: the declared secret vars, which Apply reads before its first
+// write.
+func (integrationPolicyKind) secrets(doc *schema.Document) []declaredSecret {
+	var out []declaredSecret
+	for _, p := range doc.PackagePolicies {
+		for _, sv := range integrationPolicySecrets(p) {
+			out = append(out, declaredSecret{kind: KindIntegrationPolicy, id: p.ID, spec: sv.spec()})
+		}
+	}
+	return out
+}
