@@ -3,7 +3,6 @@ package kibana
 import (
 	"context"
 	"encoding/json"
-	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -46,39 +45,69 @@ type SimplifiedStream struct {
 	Vars    map[string]any `json:"vars,omitempty"`
 }
 
-// UnmarshalJSON fills the typed fields and Raw from one decode.
+// UnmarshalJSON fills the typed fields and Raw from one decode (the typed
+// fields are taken from the decoded map: a list of 4,000 policies is not
+// decoded twice).
 func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
 	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	var typed struct {
-		Inputs  map[string]SimplifiedInput `json:"inputs"`
-		Vars    map[string]any             `json:"vars"`
-		Package PackageRef                 `json:"package"`
-		Refs    []struct {
-			ID string `json:"id"`
-		} `json:"secret_references"`
-		PolicyIDs []string `json:"policy_ids"`
-	}
-	// A full-format answer (inputs as an array) still fills the rest.
-	if _, isArray := raw["inputs"].([]any); isArray {
-		rest := maps.Clone(raw)
-		delete(rest, "inputs")
-		b, _ = json.Marshal(rest)
-	}
-	if err := json.Unmarshal(b, &typed); err != nil {
-		return err
-	}
+	pkg, _ := raw["package"].(map[string]any)
 	*p = IntegrationPolicy{
 		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"), Description: optStr(raw, "description"),
-		Enabled: raw["enabled"] != false, PolicyIDs: typed.PolicyIDs, OutputID: optStr(raw, "output_id"),
-		Package: typed.Package, Inputs: typed.Inputs, Vars: typed.Vars, Revision: num(raw, "revision"), Raw: raw,
+		Enabled: raw["enabled"] != false, PolicyIDs: stringsOf(raw["policy_ids"]), OutputID: optStr(raw, "output_id"),
+		Package: PackageRef{Name: str(pkg, "name"), Version: str(pkg, "version")}, Revision: num(raw, "revision"), Raw: raw,
 	}
-	for _, r := range typed.Refs {
-		p.SecretReferences = append(p.SecretReferences, r.ID)
+	p.Vars, _ = raw["vars"].(map[string]any)
+	// A full-format answer (inputs as an array) still fills the rest.
+	if inputs, ok := raw["inputs"].(map[string]any); ok {
+		p.Inputs = make(map[string]SimplifiedInput, len(inputs))
+		for name, v := range inputs {
+			in, _ := v.(map[string]any)
+			si := SimplifiedInput{Enabled: optBool(in, "enabled")}
+			si.Vars, _ = in["vars"].(map[string]any)
+			if streams, ok := in["streams"].(map[string]any); ok {
+				si.Streams = make(map[string]SimplifiedStream, len(streams))
+				for sname, sv := range streams {
+					st, _ := sv.(map[string]any)
+					ss := SimplifiedStream{Enabled: optBool(st, "enabled")}
+					ss.Vars, _ = st["vars"].(map[string]any)
+					si.Streams[sname] = ss
+				}
+			}
+			p.Inputs[name] = si
+		}
+	}
+	refs, _ := raw["secret_references"].([]any)
+	for _, r := range refs {
+		if m, ok := r.(map[string]any); ok {
+			p.SecretReferences = append(p.SecretReferences, str(m, "id"))
+		}
 	}
 	return nil
+}
+
+func stringsOf(v any) []string {
+	l, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func optBool(m map[string]any, k string) *bool {
+	b, ok := m[k].(bool)
+	if !ok {
+		return nil
+	}
+	return &b
 }
 
 // IntegrationPolicyListOptions narrows ListPackagePolicies.

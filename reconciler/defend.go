@@ -79,6 +79,10 @@ func integrationRoutes(doc *schema.Document, obs *observation, ipo *ipObservatio
 			defaultOutput = o.ID
 		}
 	}
+	declared := make(map[string]*schema.AgentPolicy, len(doc.AgentPolicies))
+	for i := range doc.AgentPolicies {
+		declared[doc.AgentPolicies[i].ID] = &doc.AgentPolicies[i]
+	}
 	var out []ipRoute
 	for _, id := range sortedKeys(byID) {
 		p := byID[id]
@@ -87,13 +91,14 @@ func integrationRoutes(doc *schema.Document, obs *observation, ipo *ipObservatio
 			if have, ok := obs.policies[apID]; ok {
 				r.AgentPolicyName = have.Name
 			}
+			ap := declared[apID]
 			if r.OutputID == "" {
-				r.OutputID, r.How = agentPolicyDataOutput(doc, obs.policies, apID), "data_output_id"
+				r.OutputID, r.How = agentPolicyDataOutput(ap, obs.policies, apID), "data_output_id"
 			}
 			if r.OutputID == "" {
 				r.OutputID, r.How = defaultOutput, "default"
 			}
-			if ap, ok := doc.AgentPolicy(apID); ok && ap.Name != "" {
+			if ap != nil && ap.Name != "" {
 				r.AgentPolicyName = ap.Name
 			}
 			out = append(out, r)
@@ -103,9 +108,9 @@ func integrationRoutes(doc *schema.Document, obs *observation, ipo *ipObservatio
 }
 
 // agentPolicyDataOutput is agent policy id's data_output_id: declared
-// (where fleetform manages it: every declared policy), else observed.
-func agentPolicyDataOutput(doc *schema.Document, observed map[string]kibana.AgentPolicy, id string) string {
-	if ap, ok := doc.AgentPolicy(id); ok {
+// (where fleetform manages it: every declared policy, ap), else observed.
+func agentPolicyDataOutput(ap *schema.AgentPolicy, observed map[string]kibana.AgentPolicy, id string) string {
+	if ap != nil {
 		return derefOr(ap.DataOutputID)
 	}
 	if have, ok := observed[id]; ok {
@@ -118,6 +123,9 @@ func agentPolicyDataOutput(doc *schema.Document, observed map[string]kibana.Agen
 // an Elastic Defend integration's data goes to a remote_elasticsearch
 // output.
 func (r *Reconciler) defendRemoteWarnings(doc *schema.Document, obs *observation, ipo *ipObservation) []string {
+	if !anyRemoteOutput(doc, obs) {
+		return nil
+	}
 	var out []string
 	for _, rt := range integrationRoutes(doc, obs, ipo) {
 		if rt.Package != DefendPackage || r.outputType(doc, obs, rt.OutputID) != "remote_elasticsearch" {
@@ -141,4 +149,20 @@ func (r *Reconciler) defendRemoteWarnings(doc *schema.Document, obs *observation
 		}
 	}
 	return out
+}
+
+// anyRemoteOutput reports whether a remote_elasticsearch output is declared
+// or exists.
+func anyRemoteOutput(doc *schema.Document, obs *observation) bool {
+	for _, o := range doc.Outputs {
+		if o.Type == "remote_elasticsearch" {
+			return true
+		}
+	}
+	for _, o := range obs.outputs {
+		if o["type"] == "remote_elasticsearch" {
+			return true
+		}
+	}
+	return false
 }
