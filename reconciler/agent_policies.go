@@ -33,8 +33,8 @@ type policyStep struct {
 
 type agentPolicyKind struct{}
 
-func (agentPolicyKind) name() string         { return plan.KindAgentPolicy }
-func (agentPolicyKind) alwaysObserved() bool { return true }
+func (agentPolicyKind) name() string                                      { return plan.KindAgentPolicy }
+func (agentPolicyKind) observed(*schema.Document, func(string) bool) bool { return true }
 
 func (agentPolicyKind) declared(doc *schema.Document) []string {
 	ids := make([]string, len(doc.AgentPolicies))
@@ -68,12 +68,21 @@ func (agentPolicyKind) fingerprint(obs *observation) any {
 		Description, DataOutputID, MonitoringOutputID, FleetServer *string
 		IsManaged, HasFleetServer, SupportsAgentless               bool
 		InactivityTimeout                                          *int
+		Managed                                                    map[string]any `json:",omitempty"`
 	}
 	view := make([]pol, 0, len(obs.policies))
 	for _, id := range sortedKeys(obs.policies) {
 		p := obs.policies[id]
 		view = append(view, pol{p.ID, p.Name, p.Namespace, p.Description, p.DataOutputID,
-			p.MonitoringOutputID, p.FleetServerHostID, p.IsManaged, p.HasFleetServer, p.SupportsAgentless, p.InactivityTimeout})
+			p.MonitoringOutputID, p.FleetServerHostID, p.IsManaged, p.HasFleetServer, p.SupportsAgentless, p.InactivityTimeout, nil})
+		for _, k := range policyOptional {
+			if v, ok := p.Raw[k]; ok {
+				if view[len(view)-1].Managed == nil {
+					view[len(view)-1].Managed = map[string]any{}
+				}
+				view[len(view)-1].Managed[k] = v
+			}
+		}
 	}
 	return view
 }
@@ -155,6 +164,20 @@ func policyRecord(r *Reconciler, p schema.AgentPolicy) Record {
 	return Record{Cluster: r.cfg.Cluster, Kind: plan.KindAgentPolicy, ID: p.ID, Adopted: p.Adopt, DesiredHash: desiredHash(policyFields(p), nil)}
 }
 
+// policyOptional are the agent policy fields fleetform manages only when
+// the document declares them (schema.AgentPolicy; Kibana's
+// AgentPolicyBaseSchema in server/types/models/agent_policy.ts).
+var policyOptional = []string{
+	"advanced_settings", "agent_features", "agentless", "download_source_id", "global_data_tags",
+	"inactivity_timeout", "is_managed", "is_protected", "keep_monitoring_alive", "monitoring_diagnostics",
+	"monitoring_enabled", "monitoring_http", "monitoring_pprof_enabled", "overrides", "required_versions",
+	"space_ids", "supports_agentless", "unenroll_timeout",
+}
+
+// policyCreateOnly are fields Kibana reads only when it creates a policy:
+// sent on create, never compared afterwards.
+var policyCreateOnly = []string{"has_fleet_server", "is_default", "is_default_fleet_server"}
+
 func policyFields(p schema.AgentPolicy) map[string]any {
 	m := map[string]any{
 		"data_output_id":       derefOrNil(p.DataOutputID),
@@ -171,11 +194,17 @@ func policyFields(p schema.AgentPolicy) map[string]any {
 	if p.Description != nil {
 		m["description"] = *p.Description
 	}
+	declared := canonicalMap(p)
+	for _, k := range policyOptional {
+		if v, ok := declared[k]; ok {
+			m[k] = v
+		}
+	}
 	return m
 }
 
 func observedPolicyFields(p kibana.AgentPolicy) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"name":                 p.Name,
 		"namespace":            p.Namespace,
 		"description":          derefOrNil(p.Description),
@@ -183,6 +212,12 @@ func observedPolicyFields(p kibana.AgentPolicy) map[string]any {
 		"monitoring_output_id": derefOrNil(p.MonitoringOutputID),
 		"fleet_server_host_id": derefOrNil(p.FleetServerHostID),
 	}
+	for _, k := range policyOptional {
+		if v, ok := p.Raw[k]; ok {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 // plan diffs the declared agent policies' managed fields and blocks what
@@ -347,6 +382,14 @@ func (r *Reconciler) createPolicy(ctx context.Context, s *policyStep) error {
 			body[k] = v
 		}
 	}
+	if !s.pol.Adopt {
+		m := canonicalMap(*s.pol)
+		for _, k := range policyCreateOnly {
+			if v, ok := m[k]; ok {
+				body[k] = v
+			}
+		}
+	}
 	return r.createChecked(ctx, "agent policy "+s.pol.ID,
 		func(ctx context.Context) error { _, err := r.cfg.Fleet.GetAgentPolicy(ctx, s.pol.ID); return err },
 		func(ctx context.Context) error { _, err := r.cfg.Fleet.CreateAgentPolicy(ctx, body); return err })
@@ -361,8 +404,10 @@ func policyUpdateBody(s *policyStep) map[string]any {
 	if have.InactivityTimeout != nil {
 		body["inactivity_timeout"] = *have.InactivityTimeout
 	}
-	for _, f := range s.change.Fields {
-		body[f.Path] = s.polWant[f.Path]
+	for _, top := range topKeys(s.change.Fields) {
+		// An object field (advanced_settings, agentless, monitoring_http,
+		// …) goes whole, its undeclared keys as observed.
+		body[top] = mergeObjects(have.Raw[top], s.polWant[top])
 	}
 	// Kibana validates the outputs, and the platinum licence of per-policy
 	// outputs (trap 15), on every PUT whose data_output_id or

@@ -23,11 +23,13 @@ type kind interface {
 	name() string
 	// declared returns the ids of the objects doc declares, in document order.
 	declared(doc *schema.Document) []string
-	// alwaysObserved reports whether observe lists the kind on every plan.
-	// Otherwise it is listed only when doc declares objects of it or the
-	// inventory records some (so a Kibana without the API, or a fake
-	// without the methods, is not asked for kinds nobody uses).
-	alwaysObserved() bool
+	// observed reports whether a plan of doc lists the kind, given whether
+	// the inventory records objects of a kind (recorded is nil before the
+	// inventory is read: the engine asks again afterwards). The kinds the
+	// first plans knew are always listed; the others only when declared,
+	// recorded or needed by a related kind's rules, so a Kibana without the
+	// API, or a fake without the methods, is not asked for kinds nobody uses.
+	observed(doc *schema.Document, recorded func(kind string) bool) bool
 	// observe reads every object of the kind with list calls only (paged
 	// where Kibana pages); the engine runs every kind's observe
 	// concurrently. It returns what to store in the observation; the
@@ -71,6 +73,9 @@ type kind interface {
 // parents come before it (creates and updates in this order, deletes in
 // reverse). The plan's order is this order (plan.SetKindOrder).
 var kinds = []kind{
+	proxyKind,
+	fleetServerHostKind,
+	downloadSourceKind,
 	packageKind{},
 	outputKind{},
 	agentPolicyKind{},
@@ -157,7 +162,7 @@ func clientFor[C any](r *Reconciler, kind string) (C, error) {
 	c, ok := r.cfg.Fleet.(C)
 	if !ok {
 		var zero C
-		return zero, fmt.Errorf("the Fleet client (%T) cannot manage %ss", r.cfg.Fleet, kindNoun(kind))
+		return zero, fmt.Errorf("the Fleet client (%T) cannot manage %s", r.cfg.Fleet, kindPlural(kind))
 	}
 	return c, nil
 }

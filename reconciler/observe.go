@@ -50,11 +50,10 @@ type observation struct {
 }
 
 // observe reads everything a plan of doc needs, concurrently: every kind of
-// the table with its list calls (the kinds always observed, and the others
-// doc declares), the inventory, and the main cluster's licence (GET
-// /_license) when a declared agent policy sets a per-policy output. Kinds
-// neither always observed nor declared are listed afterwards only when the
-// inventory records objects of them (prune). Package policies are read
+// the table with its list calls (kind.observed), the inventory, and the
+// main cluster's licence (GET /_license) when a declared agent policy sets a
+// per-policy output. A kind needed only because the inventory records
+// objects of it (prune) is listed once the inventory is read. Package policies are read
 // last, only when the plan needs them (see needPackagePolicies).
 func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bool) (*observation, error) {
 	var (
@@ -67,7 +66,7 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 		errs    [2]error
 	)
 	for i, k := range kinds {
-		if k.alwaysObserved() || len(k.declared(doc)) > 0 {
+		if k.observed(doc, nil) {
 			listed[i] = true
 			wg.Go(func() { sets[i], kindErr[i] = k.observe(ctx, r) })
 		}
@@ -88,8 +87,9 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	}
 	if errs[0] == nil {
 		// Owned objects of kinds not listed yet: list them for prune.
+		recorded := func(kind string) bool { return recordsKind(records, r.cfg.Cluster, kind) }
 		for i, k := range kinds {
-			if !listed[i] && recordsKind(records, r.cfg.Cluster, k.name()) {
+			if !listed[i] && k.observed(doc, recorded) {
 				wg.Go(func() { sets[i], kindErr[i] = k.observe(ctx, r) })
 			}
 		}

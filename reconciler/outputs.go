@@ -39,8 +39,8 @@ type outputStep struct {
 
 type outputKind struct{}
 
-func (outputKind) name() string         { return plan.KindOutput }
-func (outputKind) alwaysObserved() bool { return true }
+func (outputKind) name() string                                      { return plan.KindOutput }
+func (outputKind) observed(*schema.Document, func(string) bool) bool { return true }
 
 func (outputKind) declared(doc *schema.Document) []string {
 	ids := make([]string, len(doc.Outputs))

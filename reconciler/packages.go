@@ -67,8 +67,8 @@ type packageStep struct {
 
 type packageKind struct{}
 
-func (packageKind) name() string         { return plan.KindPackage }
-func (packageKind) alwaysObserved() bool { return true }
+func (packageKind) name() string                                      { return plan.KindPackage }
+func (packageKind) observed(*schema.Document, func(string) bool) bool { return true }
 
 // declared: a package's id is its name.
 func (packageKind) declared(doc *schema.Document) []string {

@@ -2,6 +2,12 @@
 // it to Fleet: observe (list calls only) → normalise both sides → diff → plan
 // → apply (ordered, bounded concurrency) → re-observe → record ownership.
 //
+// Each kind of Fleet object has its own file holding all its rules —
+// proxies.go, fleet_server_hosts.go, download_sources.go, packages.go,
+// outputs*.go, agent_policies.go — behind the small interface in kind.go;
+// the engine (engine.go, observe.go, record.go, adopt.go) walks the table of
+// kinds in dependency order, which is also the plan's order.
+//
 // Safety rules it keeps (fleet-api.md §9): hosts are compared with explicit
 // ports; only fields the document declares are compared; secrets are read
 // from their references (all of them by Apply, before its first write; those

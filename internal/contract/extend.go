@@ -13,6 +13,8 @@ import (
 func extend(doc *openapi3.T) {
 	extendOutputs(doc)
 	addRoutes(doc)
+	addDownloadSourceRoutes(doc)
+	extendFleetServerHosts(doc)
 }
 
 // extendOutputs follows x-pack/platform/plugins/shared/fleet/server/types/
