@@ -280,7 +280,7 @@ type ipBodyInput struct {
 // vars' values (Kibana stores those the package marks secret: true in
 // .fleet-secrets).
 func integrationPolicyCreateBody(in ipBodyInput) map[string]any {
-	body := deepCopyAny(in.fields).(map[string]any)
+	body := deepCopyJSON(in.fields).(map[string]any)
 	body["id"] = in.want.ID
 	body["package"] = map[string]any{"name": in.want.Package.Name, "version": in.version}
 	setSecretVars(body, in)
@@ -306,10 +306,10 @@ func integrationPolicyUpdateBody(in ipBodyInput) map[string]any {
 	if in.version == have.Package.Version {
 		observed := observedIntegrationPolicyFields(*have)
 		if len(have.Inputs) > 0 {
-			body["inputs"] = deepCopyAny(observed["inputs"])
+			body["inputs"] = deepCopyJSON(observed["inputs"])
 		}
 		if len(have.Vars) > 0 {
-			body["vars"] = deepCopyAny(observed["vars"])
+			body["vars"] = deepCopyJSON(observed["vars"])
 		}
 	}
 	for k, v := range in.fields {
@@ -319,7 +319,7 @@ func integrationPolicyUpdateBody(in ipBodyInput) map[string]any {
 		case "inputs", "vars":
 			body[k] = mergeObjects(body[k], v)
 		default:
-			body[k] = deepCopyAny(v)
+			body[k] = deepCopyJSON(v)
 		}
 	}
 	setSecretVars(body, in)
@@ -345,18 +345,18 @@ func setSecretVars(body map[string]any, in ipBodyInput) {
 	}
 }
 
-func deepCopyAny(v any) any {
+func deepCopyJSON(v any) any {
 	switch t := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			out[k] = deepCopyAny(e)
+			out[k] = deepCopyJSON(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {
-			out[i] = deepCopyAny(e)
+			out[i] = deepCopyJSON(e)
 		}
 		return out
 	}

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -18,10 +19,15 @@ type integrationPolicyKind struct{}
 
 func (integrationPolicyKind) name() string { return KindIntegrationPolicy }
 
-// alwaysObserved: the Elastic Defend warning (defend.go) looks at every
-// integration policy, declared or not. A Fleet client without the
-// integration-policy API is not asked (see observe).
-func (integrationPolicyKind) alwaysObserved() bool { return true }
+// observed: when declared or recorded, and when the document declares a
+// remote_elasticsearch output, for the Elastic Defend warning (defend.go),
+// which looks at every integration policy, declared or not.
+func (k integrationPolicyKind) observed(doc *schema.Document, recorded func(kind string) bool) bool {
+	if len(doc.PackagePolicies) > 0 || (recorded != nil && recorded(KindIntegrationPolicy)) {
+		return true
+	}
+	return slices.ContainsFunc(doc.Outputs, func(o schema.Output) bool { return o.Type == "remote_elasticsearch" })
+}
 
 func (integrationPolicyKind) declared(doc *schema.Document) []string {
 	ids := make([]string, len(doc.PackagePolicies))
@@ -36,7 +42,7 @@ func (integrationPolicyKind) declared(doc *schema.Document) []string {
 func (integrationPolicyKind) observe(ctx context.Context, r *Reconciler) (func(*observation), error) {
 	f, ok := r.cfg.Fleet.(IntegrationPolicyFleet)
 	if !ok {
-		return nil, nil // plan blocks declared ones; nothing to warn about
+		return nil, nil // plan blocks declared ones; the Defend warning is not given
 	}
 	list, err := f.ListIntegrationPolicies(ctx, kibana.IntegrationPolicyListOptions{})
 	if err != nil {
