@@ -77,10 +77,15 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		} else {
 			s.change.Action = plan.Create
 			for _, k := range sortedKeys(s.body.fields) {
-				s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.body.fields[k]})
+				if k != "package" {
+					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.body.fields[k]})
+				}
 			}
 		}
 		s.body.version, blocked = r.integrationPolicyVersion(doc, obs, p, havePtr)
+		if !exists {
+			s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: "package", After: map[string]any{"name": ipPackageName(p, nil), "version": s.body.version}})
+		}
 		for _, sv := range s.secrets {
 			sp := sv.spec()
 			var obsSec observedSecret
