@@ -120,6 +120,9 @@ type target struct {
 	spec    schema.Remote
 	cluster *Cluster
 	obj     Objects
+	// integrations are the packages whose data the document sends to this
+	// output, with their integration policies (integrations_note.go).
+	integrations map[string][]string
 }
 
 func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
@@ -129,6 +132,7 @@ func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
 	}
 	var ts []target
 	var ps []Problem
+	use := reconciler.RemoteIntegrationUse(doc)
 	for _, o := range doc.Outputs {
 		if o.Remote == "" {
 			continue
@@ -141,7 +145,7 @@ func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
 		}
 		obj, dps := Desired(o, spec)
 		ps = append(ps, dps...)
-		ts = append(ts, target{out: o, spec: spec, cluster: c, obj: obj})
+		ts = append(ts, target{out: o, spec: spec, cluster: c, obj: obj, integrations: use[o.ID]})
 	}
 	return ts, ps
 }
@@ -270,6 +274,13 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 					fail("observe %s: package policies: %w", name, err)
 				}
 			})
+		} else if needsRemotePackages(ts, name) {
+			wg.Go(func() {
+				var err error
+				if ro.packages, err = c.Kibana.ListPackages(ctx); err != nil {
+					fail("observe %s: packages: %w", name, err)
+				}
+			})
 		}
 	}
 	wg.Wait()
@@ -340,6 +351,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		e.computeESOutput(c, t, ro)
 		e.computeFollower(c, t, ro, w)
 		e.computeDirect(c, t, ro, w)
+		c.warnings = append(c.warnings, integrationsNote(t, ro)...)
 	}
 	e.computeSeen(c, w)
 	e.computePrune(c, ts, w, prune)
