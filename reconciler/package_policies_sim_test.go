@@ -294,3 +294,71 @@ func TestSim_IntegrationPolicy_KibanaRefusals(t *testing.T) {
 		})
 	}
 }
+
+// The Elastic Defend warning (defend.go) on a plan against fleetsim: for a
+// declared Defend integration whose agent policy sends to a remote output,
+// and for one that exists in Fleet without being declared.
+func TestSim_IntegrationPolicy_DefendOnRemoteOutputWarns(t *testing.T) {
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise"})
+	h.secrets["env:WEST_TOKEN"] = "west-service-token-0123456789"
+	doc := &schema.Document{
+		Outputs: []schema.Output{{ID: "remote-west", Name: "remote-west", Type: "remote_elasticsearch", Hosts: []string{"https://west.example:9200"},
+			Secrets: &schema.OutputSecrets{ServiceToken: &schema.SecretRef{Env: "WEST_TOKEN"}}}},
+		AgentPolicies: []schema.AgentPolicy{
+			{ID: "edr", Name: "EDR", Namespace: "default", DataOutputID: ptr("remote-west")},
+			{ID: "laptops", Name: "Laptops", Namespace: "default", DataOutputID: ptr("remote-west")},
+		},
+		PackagePolicies: []schema.PackagePolicy{{ID: "defend-edr", Name: "defend edr", Namespace: "default",
+			Package: &schema.PackagePolicyPackage{Name: "endpoint", Version: "9.0.0"}, PolicyIDs: []string{"edr"}}},
+	}
+	h.apply(doc)
+	if _, err := h.kb.CreateIntegrationPolicy(context.Background(), map[string]any{"id": "defend-by-hand", "name": "defend by hand", "namespace": "default",
+		"policy_ids": []any{"laptops"}, "package": map[string]any{"name": "endpoint", "version": "9.0.0"}}); err != nil {
+		t.Fatal(err)
+	}
+	p := h.plan(doc)
+	if !p.Empty() {
+		t.Fatalf("plan not empty:\n%s", renderText(p))
+	}
+	for _, want := range []string{
+		`agent policy edr ("EDR") holds the Elastic Defend integration defend-edr, whose data goes to the remote_elasticsearch output remote-west (the agent policy's data_output_id)`,
+		`agent policy laptops ("Laptops") holds the Elastic Defend integration defend-by-hand`,
+	} {
+		if !slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.Contains(w, want) && strings.Contains(w, RemoteOutputDocs) }) {
+			t.Errorf("warnings %q\nlack %q", p.Warnings, want)
+		}
+	}
+}
+
+// import --adopt records an existing integration policy whose declared
+// fields match, its secret var by Fleet secret id only (unverified); the
+// plan then leaves the secret alone until its reference changes.
+func TestSim_IntegrationPolicy_ImportAdopt(t *testing.T) {
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise", SecretStorage: "on"})
+	doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "web", Name: "Web", Namespace: "default"}}}
+	h.apply(doc)
+	if _, err := h.kb.CreateIntegrationPolicy(context.Background(), map[string]any{"id": "nginx-web", "name": "nginx web", "namespace": "default",
+		"policy_ids": []any{"web"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"},
+		"inputs": map[string]any{"nginx-httpjson": map[string]any{"enabled": false, "vars": map[string]any{"password": "set-by-hand"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	f := false
+	doc.PackagePolicies = []schema.PackagePolicy{{ID: "nginx-web", Name: "nginx web", Namespace: "default",
+		Package: &schema.PackagePolicyPackage{Name: "nginx", Version: "2.1.0"}, PolicyIDs: []string{"web"},
+		Inputs: map[string]schema.PackagePolicyInput{"nginx-httpjson": {Enabled: &f, Vars: schema.Vars{"password": map[string]any{"env": "SPLUNK_PASSWORD"}}}}}}
+	adopted, refused, err := h.r.Adopt(context.Background(), doc, "rev")
+	if err != nil || len(refused) != 0 || !slices.Contains(adopted, "main/package_policy/nginx-web") {
+		t.Fatalf("adopt: adopted %v refused %v err %v", adopted, refused, err)
+	}
+	h.sim.ClearRequests()
+	if p := h.plan(doc); !p.Empty() {
+		t.Fatalf("plan after import --adopt:\n%s", renderText(p))
+	}
+	// A new reference is written.
+	h.secrets["env:SPLUNK_PASSWORD_2"] = "new-password"
+	doc.PackagePolicies[0].Inputs["nginx-httpjson"].Vars["password"] = map[string]any{"env": "SPLUNK_PASSWORD_2"}
+	ch := changeOf(h.plan(doc), KindIntegrationPolicy, "nginx-web")
+	if ch == nil || ch.Action != plan.Update || !strings.Contains(ch.Fields[0].Note, "reference changed") {
+		t.Fatalf("change = %+v", ch)
+	}
+}
