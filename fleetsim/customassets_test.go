@@ -41,7 +41,7 @@ func (p *syncPair) leaderDoc(t *testing.T) syncDoc {
 func withNginxAssets(t *testing.T, o pairOpts) *syncPair {
 	t.Helper()
 	p := newSyncPair(t, o)
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	es := p.s.Cluster("main").ES()
 	if err := es.PutComponentTemplate(nginxTemplate, json.RawMessage(templateBody), false); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestCustomAssets_MainCollectsCustomTemplatesAndPipelinesOfIntegrations(t *t
 
 func TestCustomAssets_PipelineNamedByStreamVar(t *testing.T) {
 	p := newSyncPair(t, pairOpts{})
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	m := p.s.Cluster("main")
 	if err := m.ES().PutPipeline("my-nginx-tweaks", json.RawMessage(pipelineBody)); err != nil {
 		t.Fatal(err)
@@ -379,7 +379,7 @@ func TestCustomAssets_PipelineVersionRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newSyncPair(t, pairOpts{})
-			p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+			p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 			if err := p.s.Cluster("main").ES().PutPipeline(nginxPipeline, json.RawMessage(tt.main)); err != nil {
 				t.Fatal(err)
 			}

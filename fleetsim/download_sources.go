@@ -28,13 +28,13 @@ var (
 		{name: "is_default", t: tBool{}, def: false},
 		{name: "proxy_id", t: nullableString},
 		{name: "security_artifacts_proxy_id", t: nullableString},
-		{name: "security_artifacts_url", t: tNullable{tURI{}}},
+		{name: "security_artifacts_url", t: tNullable{inner: tURI{}}},
 		{name: "ssl", t: tObject{fields: []field{
 			{name: "certificate_authorities", t: tArray{elem: tString{}}},
 			{name: "certificate", t: tString{}},
 			{name: "key", t: tString{}},
 		}}},
-		{name: "auth", t: tNullable{tObject{fields: []field{
+		{name: "auth", t: tNullable{inner: tObject{fields: []field{
 			{name: "username", t: tString{}},
 			{name: "password", t: tString{}},
 			{name: "api_key", t: tString{}},
@@ -172,9 +172,9 @@ func (c *Cluster) createDownloadSource(r *kreq) *kresp {
 		return resp
 	}
 	attrs := cloneMap(body)
-	id := str(attrs, "id")
+	id := strField(attrs, "id")
 	delete(attrs, "id")
-	if resp := c.requireUniqueDownloadSourceName(str(attrs, "name"), id); resp != nil {
+	if resp := c.requireUniqueDownloadSourceName(strField(attrs, "name"), id); resp != nil {
 		return resp
 	}
 	if resp := c.checkDownloadSourceProxy(attrs); resp != nil {
@@ -212,7 +212,7 @@ func (c *Cluster) updateDownloadSource(r *kreq) *kresp {
 	if resp := c.checkDownloadSourceProxy(body); resp != nil {
 		return resp
 	}
-	if resp := c.requireUniqueDownloadSourceName(str(body, "name"), id); resp != nil {
+	if resp := c.requireUniqueDownloadSourceName(strField(body, "name"), id); resp != nil {
 		return resp
 	}
 	if body["is_default"] == true {

@@ -118,18 +118,42 @@ var (
 		{name: "perPage", t: tNumber{}, def: 15.0},
 		{name: "sortOrder", t: tEnum{"asc", "desc"}, def: "asc"},
 	}}
+	// GetPackagesRequestSchema (types/rest_spec/epm.ts).
+	listPackagesQuery = tObject{fields: []field{
+		{name: "category", t: tString{}},
+		{name: "prerelease", t: tBool{}},
+		{name: "excludeInstallStatus", t: tBool{}, def: false},
+		{name: "withPackagePoliciesCount", t: tBool{}, def: false},
+	}}
+	// GetInfoQuerySchema.
+	packageInfoQuery = tObject{fields: []field{
+		{name: "ignoreUnverified", t: tBool{}},
+		{name: "prerelease", t: tBool{}},
+		{name: "full", t: tBool{}},
+		{name: "withMetadata", t: tBool{}, def: false},
+	}}
 	installPackageQuery = tObject{fields: []field{
 		{name: "prerelease", t: tBool{}},
-		{name: "ignoreMappingUpdateErrors", t: tBool{}},
-		{name: "skipDataStreamRollover", t: tBool{}},
-		{name: "skipDependencyCheck", t: tBool{}},
+		{name: "ignoreMappingUpdateErrors", t: tBool{}, def: false},
+		{name: "skipDataStreamRollover", t: tBool{}, def: false},
+		{name: "skipDependencyCheck", t: tBool{}, def: false},
 	}}
 	uninstallPackageQuery = tObject{fields: []field{{name: "force", t: tBool{}}}}
-	installPackageSchema  = tNullable{tObject{fields: []field{
+	installPackageSchema  = tNullable{inner: tObject{fields: []field{
 		{name: "force", t: tBool{}, def: false},
 		{name: "ignore_constraints", t: tBool{}, def: false},
 	}}}
-	serviceTokenSchema = tNullable{tObject{fields: []field{{name: "remote", t: tBool{}}}}}
+	// BulkInstallPackagesFromRegistryRequestSchema (types/rest_spec/epm.ts).
+	bulkInstallQuery  = tObject{fields: []field{{name: "prerelease", t: tBool{}}}}
+	bulkInstallSchema = tObject{fields: []field{
+		{name: "packages", t: tArray{elem: tOneOf{tString{}, tObject{fields: []field{
+			{name: "name", t: tString{}, required: true},
+			{name: "version", t: tString{}, required: true},
+			{name: "prerelease", t: tBool{}},
+		}}}, min: 1, max: 1000}, required: true},
+		{name: "force", t: tBool{}, def: false},
+	}}
+	serviceTokenSchema = tNullable{inner: tObject{fields: []field{{name: "remote", t: tBool{}}}}}
 )
 
 func (c *Cluster) listInstalledPackages(r *kreq) *kresp {
@@ -289,6 +313,14 @@ func (c *Cluster) getPackage(r *kreq) *kresp {
 	return ok(map[string]any{"item": item, "metadata": map[string]any{"has_policies": hasPolicies}})
 }
 
+// outOfDateMessage is PackageOutdatedError's text: `${pkgkey} is out-of-date
+// and cannot be installed or updated`, where pkgkey is the requested key
+// (name-version; a request without a version installs the latest, which is
+// never out of date).
+func outOfDateMessage(name, requested, resolved string) string {
+	return name + "-" + cmpOr(requested, resolved) + " is out-of-date and cannot be installed or updated"
+}
+
 // installError is what installPackage reports; name is the Fleet error class.
 type installError struct {
 	status  int
@@ -313,13 +345,19 @@ func (c *Cluster) install(name, version string, force bool) ([]any, *installErro
 	}
 	assets := assetsOf(p.Name, p.Version, p.DataStreams)
 	inst := c.st.Packages[name]
-	if inst != nil && inst.Status == "installed" && !force {
-		switch cmp := compareVersions(p.Version, inst.Version); {
-		case cmp < 0:
-			return nil, &installError{status: http.StatusBadRequest, name: "PackageOutdatedError", message: p.Name + "-" + p.Version + " is out-of-date and cannot be installed or updated"}
-		case cmp == 0:
-			return assets, nil
-		}
+	// installPackageFromRegistry (services/epm/packages/install.ts): a version
+	// below the registry's latest is refused unless force, or unless the
+	// install type (getInstallType) is reinstall (the installed version again).
+	// fleetsim records no install_version, so reupdate and rollback, which
+	// need an interrupted install, cannot arise.
+	reinstall := inst != nil && inst.Version == p.Version
+	if latest := registryLatest(name); compareVersions(p.Version, latest.Version) < 0 && !force && !reinstall {
+		return nil, &installError{status: http.StatusBadRequest, name: "PackageOutdatedError", message: outOfDateMessage(p.Name, version, p.Version)}
+	}
+	// installPackageWithStateMachine: the installed version again without
+	// force is "already_installed", the existing assets are returned.
+	if reinstall && inst.Status == "installed" && !force {
+		return assets, nil
 	}
 	now := c.now()
 	c.st.Packages[name] = &installation{Name: name, Version: p.Version, Status: "installed", Source: "registry", UpdatedAt: now}
@@ -337,6 +375,50 @@ func (c *Cluster) installPackage(r *kreq) *kresp {
 		return kerr(ierr.status, "%s", ierr.message)
 	}
 	return ok(map[string]any{"items": assets, "_meta": map[string]any{"install_source": "registry", "name": name}})
+}
+
+// bulkInstallPackages is POST /epm/packages/_bulk: every package installed as
+// the single install would, each failure reported in its item
+// (bulkInstallServiceResponseToHttpEntry: {name, statusCode, error: message}).
+func (c *Cluster) bulkInstallPackages(r *kreq) *kresp {
+	force, _ := r.body["force"].(bool)
+	items := []any{}
+	for _, spec := range r.body["packages"].([]any) {
+		name, version := "", ""
+		switch p := spec.(type) {
+		case string:
+			name = p
+		case map[string]any:
+			name, _ = p["name"].(string)
+			version, _ = p["version"].(string)
+		}
+		before := c.st.Packages[name]
+		installType := "install"
+		if before != nil {
+			installType = "update"
+		}
+		resolved := version
+		if resolved == "" {
+			if latest := registryLatest(name); latest != nil {
+				resolved = latest.Version
+			}
+		}
+		status := "installed"
+		if before != nil && before.Version == resolved {
+			installType = "reinstall"
+			if before.Status == "installed" && !force {
+				status = "already_installed"
+			}
+		}
+		assets, ierr := c.install(name, version, force)
+		if ierr != nil {
+			items = append(items, map[string]any{"name": name, "statusCode": ierr.status, "error": ierr.message})
+			continue
+		}
+		items = append(items, map[string]any{"name": name, "version": c.st.Packages[name].Version,
+			"result": map[string]any{"assets": assets, "status": status, "installType": installType, "installSource": "registry"}})
+	}
+	return ok(map[string]any{"items": items})
 }
 
 // remove is removeInstallation.
@@ -453,8 +535,11 @@ func (c *Cluster) setup(_ *kreq) *kresp {
 	if c.st.defaultOutput(false) == nil {
 		o := &output{SOID: outputIDToUUID(defaultOutputID), Attrs: map[string]any{
 			"output_id": defaultOutputID, "name": "default", "type": typeES, "is_default": true,
-			"is_default_monitoring": c.st.defaultOutput(true) == nil, "hosts": []any{normalizeHost(c.ESURL())}, "preset": "balanced",
+			"is_default_monitoring": c.st.defaultOutput(true) == nil, "hosts": []any{normalizeHost(c.ESURL())},
 		}}
+		if c.hasPresets() {
+			o.Attrs["preset"] = "balanced"
+		}
 		if c.st.Outputs[o.SOID] == nil {
 			c.st.putOutput(o, now)
 		}

@@ -51,11 +51,11 @@ func TestEPM_InstalledPerPage15SearchAfter_OmitsPackagesWithoutIndexTemplates(t 
 
 func TestEPM_InstallOutOfDateRefused_ForceAllows_SameVersionIsNoOp(t *testing.T) {
 	_, kb := startMain(t)
-	r := kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	r := kb.do("POST", "/api/fleet/epm/packages/nginx/2.1.0", nil).must(t, 200)
 	if getPathT(r.Body, "_meta", "name") != "nginx" || len(r.items()) == 0 {
 		t.Errorf("install response = %s", r.Raw)
 	}
-	kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	kb.do("POST", "/api/fleet/epm/packages/nginx/2.1.0", nil).must(t, 200)
 	kb.do("POST", "/api/fleet/epm/packages/nginx/1.25.1", nil).wantError(t, 400, "nginx-1.25.1 is out-of-date and cannot be installed or updated")
 	kb.do("POST", "/api/fleet/epm/packages/nginx/1.25.1", map[string]any{"force": true}).must(t, 200)
 	kb.do("POST", "/api/fleet/epm/packages/nginx/9.9.9", nil).wantError(t, 404, "[nginx-9.9.9] package not found in registry")
@@ -130,4 +130,48 @@ func TestSetup_RecreatesDefaultOutputAndKeepsSeededPreconfigured(t *testing.T) {
 		t.Errorf("setup = %s", r.Raw)
 	}
 	kb.do("GET", "/api/fleet/outputs/pre", nil).must(t, 200)
+}
+
+// services/epm/packages/install.ts installPackageFromRegistry: the requested
+// version is compared with the registry's latest (not with the installed
+// version); below it, only force or a reinstall (getInstallType: the
+// installed version again) may proceed.
+func TestInstallTS_VersionBelowRegistryLatestRefusedUnlessForceOrReinstall(t *testing.T) {
+	const outdated = "nginx-2.0.0 is out-of-date and cannot be installed or updated"
+	for _, tc := range []struct {
+		name      string
+		installed string // "" = not installed
+		body      any
+		status    int
+		message   string
+	}{
+		{"fresh install below latest", "", nil, 400, outdated},
+		{"fresh install below latest, force false", "", map[string]any{"force": false}, 400, outdated},
+		{"fresh install below latest, force", "", map[string]any{"force": true}, 200, ""},
+		{"reinstall of the installed older version", "2.0.0", nil, 200, ""},
+		{"downgrade from latest", "2.1.0", nil, 400, outdated},
+		{"upgrade below latest", "1.25.1", nil, 400, outdated},
+		{"upgrade below latest, force", "1.25.1", map[string]any{"force": true}, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, kb := startMain(t)
+			if tc.installed != "" {
+				seedPolicies(t, s, &ClusterSeed{Packages: []SeedPackage{{Name: "nginx", Version: tc.installed}}})
+			}
+			r := kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", tc.body)
+			if tc.status != 200 {
+				r.wantError(t, tc.status, tc.message)
+				got := kb.do("GET", "/api/fleet/epm/packages/nginx", nil).must(t, 200).item()
+				if info, _ := got["installationInfo"].(map[string]any); tc.installed == "" && info != nil || tc.installed != "" && info["version"] != tc.installed {
+					t.Errorf("installation after a refused install = %v, want %q untouched", info, tc.installed)
+				}
+				return
+			}
+			r.must(t, 200)
+			got := kb.do("GET", "/api/fleet/epm/packages/nginx", nil).must(t, 200).item()
+			if v := getPathT(got, "installationInfo", "version"); v != "2.0.0" {
+				t.Errorf("installed version = %v, want 2.0.0", v)
+			}
+		})
+	}
 }

@@ -15,7 +15,7 @@ import (
 // FLEET/server/types/rest_spec/fleet_server_policy_config.ts.
 
 var (
-	fleetServerHostSSL = tNullable{tObject{fields: []field{
+	fleetServerHostSSL = tNullable{inner: tObject{fields: []field{
 		{name: "certificate_authorities", t: tArray{elem: tString{}}},
 		{name: "certificate", t: tString{}},
 		{name: "key", t: tString{}},
@@ -28,9 +28,9 @@ var (
 		{name: "client_auth", t: tEnum{"optional", "required", "none"}},
 	}}}
 	fleetServerHostSecrets = tObject{fields: []field{{name: "ssl", t: tObject{fields: []field{
-		{name: "key", t: tNullable{tSecretRef{}}},
-		{name: "es_key", t: tNullable{tSecretRef{}}},
-		{name: "agent_key", t: tNullable{tSecretRef{}}},
+		{name: "key", t: tNullable{inner: tSecretRef{}}},
+		{name: "es_key", t: tNullable{inner: tSecretRef{}}},
+		{name: "agent_key", t: tNullable{inner: tSecretRef{}}},
 	}}}}}
 	fleetServerHostBase = tObject{fields: []field{
 		{name: "name", t: tString{}},
@@ -183,7 +183,7 @@ func (c *Cluster) createFleetServerHost(r *kreq) *kresp {
 		return resp
 	}
 	attrs := cloneMap(body)
-	id := str(attrs, "id")
+	id := strField(attrs, "id")
 	delete(attrs, "id")
 	if id == "" {
 		id = uuid.NewString()

@@ -68,7 +68,7 @@ func TestGolden_ResponseShapes(t *testing.T) {
 	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": "ls", "name": "Logstash", "type": "logstash", "hosts": []any{"ls.example:5044"}, "ssl": map[string]any{"certificate": "CERT"}, "secrets": map[string]any{"ssl": map[string]any{"key": "KEY"}}}).must(t, 200)
 	kb.do("POST", "/api/fleet/outputs", map[string]any{"id": "kafka", "name": "Kafka", "type": "kafka", "hosts": []any{"kafka.example:9092"}, "topic": "logs", "auth_type": "user_pass", "username": "u", "secrets": map[string]any{"password": "p"}}).must(t, 200)
 	kb.do("POST", "/api/fleet/agent_policies?sys_monitoring=true", map[string]any{"id": "prod", "name": "Prod", "namespace": "default", "description": "production", "data_output_id": "remote-west", "monitoring_output_id": "fleet-default-output"}).must(t, 200)
-	kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	if err := p.run(t); err != nil {
 		t.Fatal(err)
 	}

@@ -139,3 +139,7 @@ func startMain(t testing.TB, cfgs ...ClusterConfig) (*Sim, *client) {
 func getPathT(m map[string]any, path ...string) any {
 	return getPath(m, path)
 }
+
+// forceInstall is the install body for a version below the registry's latest
+// (services/epm/packages/install.ts refuses it without force).
+var forceInstall = map[string]any{"force": true}

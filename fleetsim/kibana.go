@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fleetform/fleetform/fleetsim/esim"
 )
@@ -91,23 +93,24 @@ type errorBody struct {
 func (c *Cluster) routes() []*route {
 	rs := []*route{
 		{method: "GET", pattern: "/api/fleet/outputs", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).listOutputs},
-		{method: "POST", pattern: "/api/fleet/outputs", priv: privWrite, privTag: "fleet-settings-all", body: newOutputSchema, handle: (*Cluster).createOutput},
+		{method: "POST", pattern: "/api/fleet/outputs", priv: privWrite, privTag: "fleet-settings-all", body: c.outputSchemas.create, handle: (*Cluster).createOutput},
 		{method: "GET", pattern: "/api/fleet/outputs/{outputId}", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).getOutput},
-		{method: "PUT", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", body: updateOutputSchema, handle: (*Cluster).updateOutput},
+		{method: "PUT", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", body: c.outputSchemas.update, handle: (*Cluster).updateOutput},
 		{method: "DELETE", pattern: "/api/fleet/outputs/{outputId}", priv: privWrite, privTag: "fleet-settings-all", handle: (*Cluster).deleteOutput},
 		{method: "GET", pattern: "/api/fleet/outputs/{outputId}/health", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).outputHealth},
 
 		{method: "GET", pattern: "/api/fleet/agent_policies", priv: privRead, privTag: "fleet-agent-policies-read", query: listAgentPoliciesQuery, handle: (*Cluster).listAgentPolicies},
 		{method: "POST", pattern: "/api/fleet/agent_policies", priv: privWrite, privTag: "fleet-agent-policies-all", query: createAgentPolicyQuery, body: newAgentPolicySchema, handle: (*Cluster).createAgentPolicy},
 		{method: "POST", pattern: "/api/fleet/agent_policies/_bulk_get", priv: privRead, privTag: "fleet-agent-policies-read", query: bulkGetQuery, body: bulkGetSchema, handle: (*Cluster).bulkGetAgentPolicies},
-		{method: "GET", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privRead, privTag: "fleet-agent-policies-read", handle: (*Cluster).getAgentPolicy},
-		{method: "PUT", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privWrite, privTag: "fleet-agent-policies-all", body: updateAgentPolicySchema, handle: (*Cluster).updateAgentPolicy},
+		{method: "GET", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privRead, privTag: "fleet-agent-policies-read", query: formatQuery, handle: (*Cluster).getAgentPolicy},
+		{method: "PUT", pattern: "/api/fleet/agent_policies/{agentPolicyId}", priv: privWrite, privTag: "fleet-agent-policies-all", query: formatQuery, body: updateAgentPolicySchema, handle: (*Cluster).updateAgentPolicy},
 		{method: "POST", pattern: "/api/fleet/agent_policies/delete", priv: privWrite, privTag: "fleet-agent-policies-all", body: deleteAgentPolicySchema, handle: (*Cluster).deleteAgentPolicy},
 
-		{method: "GET", pattern: "/api/fleet/epm/packages", priv: privRead, privTag: "integrations-read", handle: (*Cluster).listPackages},
+		{method: "GET", pattern: "/api/fleet/epm/packages", priv: privRead, privTag: "integrations-read", query: listPackagesQuery, handle: (*Cluster).listPackages},
 		{method: "GET", pattern: "/api/fleet/epm/packages/installed", priv: privRead, privTag: "integrations-read", query: installedPackagesQuery, handle: (*Cluster).listInstalledPackages},
-		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privRead, privTag: "integrations-read", handle: (*Cluster).getPackage},
-		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privRead, privTag: "integrations-read", handle: (*Cluster).getPackage},
+		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privRead, privTag: "integrations-read", query: packageInfoQuery, handle: (*Cluster).getPackage},
+		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privRead, privTag: "integrations-read", query: packageInfoQuery, handle: (*Cluster).getPackage},
+		{method: "POST", pattern: "/api/fleet/epm/packages/_bulk", priv: privWrite, privTag: "integrations-all", query: bulkInstallQuery, body: bulkInstallSchema, handle: (*Cluster).bulkInstallPackages},
 		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
 		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
 		{method: "DELETE", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: uninstallPackageQuery, handle: (*Cluster).uninstallPackage},
@@ -122,6 +125,7 @@ func (c *Cluster) routes() []*route {
 	// Package policies, Fleet Server hosts, proxies and download sources.
 	rs = append(rs, packagePolicyRoutes()...)
 	rs = append(rs, settingsRoutes()...)
+	rs = slices.DeleteFunc(rs, func(r *route) bool { return !routeAvailable(c.cfg.Version, r.pattern) })
 	for _, r := range rs {
 		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
 	}
@@ -166,6 +170,19 @@ func match(routes []*route, method, path string) (*route, map[string]string, boo
 
 var spacePrefix = regexp.MustCompile(`^/s/[^/]+(/api/.*)$`)
 
+var publicVersionRegex = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+
+// validRouteVersion is isValidRouteVersion for public routes
+// (@kbn/core-http-router-server-internal, versioned_router/is_valid_route_version.ts):
+// the YYYY-MM-DD pattern and a real calendar date (moment(...).isValid()).
+func validRouteVersion(v string) bool {
+	if !publicVersionRegex.MatchString(v) {
+		return false
+	}
+	_, err := time.Parse("2006-01-02", v)
+	return err == nil
+}
+
 // serveKibana runs Kibana's request lifecycle for one request.
 func (c *Cluster) serveKibana(w http.ResponseWriter, hr *http.Request) {
 	resp, versioned := c.handleKibana(hr)
@@ -206,7 +223,7 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), false
 	}
 	// Route authorization.
-	if !allowed(principal, rt.priv) {
+	if !allowed(principal, rt) {
 		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, hr.URL.Path, rt.privTag), false
 	}
 	// Versioned router.
@@ -215,8 +232,8 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`), false
 	}
 	if v := hr.Header.Get("elastic-api-version"); v != "" && v != apiVersion {
-		if !regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`).MatchString(v) {
-			return kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a date string formatted as YYYY-MM-DD.`, v), true
+		if !validRouteVersion(v) {
+			return kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a valid date string formatted as YYYY-MM-DD.`, v), true
 		}
 		return kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(hr.Method), rt.pattern, apiVersion), true
 	}
@@ -235,9 +252,9 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 	var body any
 	present := len(bytes.TrimSpace(raw)) > 0
 	if present {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		if err := dec.Decode(&body); err != nil {
-			return kerr(http.StatusBadRequest, "Invalid request payload JSON format"), true
+		var resp *kresp
+		if body, resp = parsePayload(hr.Header.Get("Content-Type"), raw); resp != nil {
+			return resp, true
 		}
 	}
 	if rt.body != nil {
@@ -257,6 +274,29 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		c.sim.markDirty()
 	}
 	return resp, true
+}
+
+// parsePayload is hapi's payload parsing (subtext) for the content types a
+// Kibana JSON route receives: JSON (the default without a Content-Type),
+// text/* as a string, and anything else refused with 415.
+func parsePayload(contentType string, raw []byte) (any, *kresp) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if contentType == "" {
+		mt, err = "application/json", nil
+	}
+	switch {
+	case err != nil:
+		return nil, kerr(http.StatusBadRequest, "Invalid content-type header")
+	case mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		var body any
+		if err := json.NewDecoder(bytes.NewReader(raw)).Decode(&body); err != nil {
+			return nil, kerr(http.StatusBadRequest, "Invalid request payload JSON format")
+		}
+		return body, nil
+	case strings.HasPrefix(mt, "text/"):
+		return string(raw), nil
+	}
+	return nil, kerr(http.StatusUnsupportedMediaType, "Unsupported Media Type")
 }
 
 // remoteStatus and other handlers that call out over HTTP must not hold c.mu;
@@ -319,29 +359,44 @@ func basicUser(authz string) string {
 
 // allowed decides Fleet route authorization from the authenticated principal:
 // superusers may do everything; API keys and users need Kibana application
-// privileges on kibana-.kibana (feature_fleet / feature_fleetv2, read or all).
-func allowed(p esim.Principal, need privilege) bool {
+// privileges on kibana-.kibana: feature_fleetv2 (Fleet) and feature_fleet
+// (Integrations), read or all. Installing and removing packages needs both
+// Fleet all and Integrations all (common/authz.ts installPackages /
+// removePackages; apis/epm/delete.ts: 403 for fleet all + integrations read
+// and for integrations all alone); every other route takes either feature.
+func allowed(p esim.Principal, rt *route) bool {
 	if p.Superuser {
 		return true
 	}
-	read, write := false, false
+	var fleetRead, fleetAll, intRead, intAll bool
 	for _, a := range p.Applications {
 		if a.Application != "kibana-.kibana" && a.Application != "*" {
 			continue
 		}
 		for _, priv := range a.Privileges {
 			switch priv {
-			case "all", "*", "feature_fleet.all", "feature_fleetv2.all":
-				read, write = true, true
-			case "read", "feature_fleet.read", "feature_fleetv2.read":
-				read = true
+			case "all", "*":
+				fleetRead, fleetAll, intRead, intAll = true, true, true, true
+			case "read":
+				fleetRead, intRead = true, true
+			case "feature_fleetv2.all":
+				fleetRead, fleetAll = true, true
+			case "feature_fleetv2.read":
+				fleetRead = true
+			case "feature_fleet.all":
+				intRead, intAll = true, true
+			case "feature_fleet.read":
+				intRead = true
 			}
 		}
 	}
-	if need == privWrite {
-		return write
+	switch {
+	case rt.privTag == "integrations-all":
+		return fleetAll && intAll
+	case rt.priv == privWrite:
+		return fleetAll || intAll
 	}
-	return read
+	return fleetRead || intRead
 }
 
 // coerceQuery converts query strings into the types the schema expects,

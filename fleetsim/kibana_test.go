@@ -60,6 +60,11 @@ func TestConventions_ElasticAPIVersion(t *testing.T) {
 	kb.do("GET", "/api/fleet/outputs", nil).must(t, 200) // the default version
 	kb.headers["elastic-api-version"] = "2099-01-01"
 	kb.do("GET", "/api/fleet/outputs", nil).wantError(t, 400, `No version "2099-01-01" available for [get] [/api/fleet/outputs]. Available versions are: [2023-10-31]`)
+	// is_valid_route_version.ts: the pattern and a real calendar date.
+	for _, v := range []string{"v1", "1", "2023-02-30", "2023-10-31T00:00:00Z"} {
+		kb.headers["elastic-api-version"] = v
+		kb.do("GET", "/api/fleet/outputs", nil).wantError(t, 400, `Invalid version. Received "`+v+`", expected a valid date string formatted as YYYY-MM-DD.`)
+	}
 	kb.headers["elastic-api-version"] = "2023-10-31"
 	kb.do("GET", "/api/fleet/outputs?apiVersion=2023-10-31", nil).
 		wantError(t, 400, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`)
@@ -169,4 +174,17 @@ func TestStatusAPI_RedactedWithoutCredentials(t *testing.T) {
 	}
 	kb.auth = basic("elastic", "bad")
 	kb.do("GET", "/api/status", nil).must(t, 401)
+}
+
+// hapi payload parsing (subtext): a body in a content type a JSON route does
+// not parse is a 415; text/* arrives as a string and fails the body schema.
+func TestConventions_ContentType(t *testing.T) {
+	_, kb := startMain(t)
+	body := map[string]any{"name": "x", "type": "elasticsearch", "hosts": []any{"https://x"}}
+	kb.headers["Content-Type"] = "application/xml"
+	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 415, "Unsupported Media Type")
+	kb.headers["Content-Type"] = "text/plain"
+	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 400, "[request body]: expected a plain object value, but found [string] instead.")
+	kb.headers["Content-Type"] = "application/json; charset=utf-8"
+	kb.do("POST", "/api/fleet/outputs", body).must(t, 200)
 }

@@ -40,20 +40,13 @@ var (
 		{name: "inputs", t: tAny{}},
 		{name: "vars", t: tAny{}},
 		{name: "force", t: tBool{}},
-		{name: "supports_agentless", t: tNullable{tBool{}}},
+		{name: "supports_agentless", t: tNullable{inner: tBool{}}},
 		{name: "overrides", t: tAny{}},
 		{name: "version", t: tString{}},
 		{name: "spaceIds", t: tAny{}},
 	}}
-	createPackagePolicyBody      = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
-	packagePolicyFormatQuery     = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
-	listPackagePoliciesFullQuery = tObject{unknowns: true, fields: []field{
-		{name: "page", t: tNumber{}, def: 1.0},
-		{name: "perPage", t: tNumber{}, def: 20.0},
-		{name: "kuery", t: tString{}},
-		{name: "withAgentCount", t: tBool{}},
-		{name: "format", t: tEnum{"simplified", "legacy"}},
-	}}
+	createPackagePolicyBody    = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
+	packagePolicyFormatQuery   = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
 	bulkGetPackagePoliciesBody = tObject{fields: []field{
 		{name: "ids", t: tArray{elem: tString{}}, required: true},
 		{name: "ignoreMissing", t: tBool{}},
@@ -69,7 +62,7 @@ var (
 func packagePolicyRoutes() []*route {
 	const read, all = "fleet-agent-policies-read", "fleet-agent-policies-all"
 	return []*route{
-		{method: "GET", pattern: "/api/fleet/package_policies", priv: privRead, privTag: read, query: listPackagePoliciesFullQuery, handle: (*Cluster).listPackagePoliciesAPI},
+		{method: "GET", pattern: "/api/fleet/package_policies", priv: privRead, privTag: read, query: listPackagePoliciesQuery, handle: (*Cluster).listPackagePoliciesAPI},
 		{method: "POST", pattern: "/api/fleet/package_policies", priv: privWrite, privTag: all, query: packagePolicyFormatQuery, body: createPackagePolicyBody, handle: (*Cluster).createPackagePolicy},
 		{method: "POST", pattern: "/api/fleet/package_policies/_bulk_get", priv: privRead, privTag: read, query: packagePolicyFormatQuery, body: bulkGetPackagePoliciesBody, handle: (*Cluster).bulkGetPackagePolicies},
 		{method: "POST", pattern: "/api/fleet/package_policies/delete", priv: privWrite, privTag: all, body: deletePackagePoliciesBody, handle: (*Cluster).deletePackagePolicies},
@@ -182,7 +175,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	now := c.now()
 	user := cmpOr(r.principal.Username, "elastic")
 	pp := &packagePolicy{
-		ID: cmpOr(str(body, "id"), uuid.NewString()), Name: body["name"].(string), Namespace: str(body, "namespace"),
+		ID: cmpOr(strField(body, "id"), uuid.NewString()), Name: body["name"].(string), Namespace: strField(body, "namespace"),
 		PolicyIDs: policyIDsOf(body), PackageName: name, PackageVer: version, Inputs: in.inputs, Vars: in.vars,
 		Disabled: body["enabled"] == false, SupportsAgentless: body["supports_agentless"] == true,
 		Revision: 1, CreatedAt: now, UpdatedAt: now, CreatedBy: user, UpdatedBy: user,
@@ -276,7 +269,7 @@ func policyIDsOf(body map[string]any) []string {
 	return ids
 }
 
-func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+func strField(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	id := r.params["packagePolicyId"]

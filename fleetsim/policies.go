@@ -5,10 +5,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,47 +21,74 @@ import (
 const defaultInactivityTimeout = 1209600.0
 
 var (
+	// agentPolicyBase is AgentPolicyBaseSchema (types/models/agent_policy.ts).
 	agentPolicyBase = tObject{fields: []field{
 		{name: "id", t: tString{}},
 		{name: "space_ids", t: tArray{elem: tString{}}},
 		{name: "name", t: tString{minLen: 1, nonBlank: true}, required: true},
-		{name: "namespace", t: tString{minLen: 1}, required: true},
+		{name: "namespace", t: tValidated{inner: tString{minLen: 1}, fn: validateNamespace}, required: true},
 		{name: "description", t: tString{}},
 		{name: "is_managed", t: tBool{}},
 		{name: "has_fleet_server", t: tBool{}},
 		{name: "is_default", t: tBool{}},
 		{name: "is_default_fleet_server", t: tBool{}},
-		{name: "unenroll_timeout", t: tNumber{}},
-		{name: "inactivity_timeout", t: tNumber{}, def: defaultInactivityTimeout},
+		{name: "unenroll_timeout", t: tValidated{inner: tNumber{min: &zero}, fn: validateInteger}},
+		{name: "inactivity_timeout", t: tValidated{inner: tNumber{min: &zero}, fn: validateInteger}, def: defaultInactivityTimeout},
 		{name: "monitoring_enabled", t: tArray{elem: tEnum{"logs", "metrics", "traces"}}},
-		{name: "keep_monitoring_alive", t: tNullable{tBool{}}},
-		{name: "data_output_id", t: nullableString},
-		{name: "monitoring_output_id", t: nullableString},
-		{name: "download_source_id", t: nullableString},
-		{name: "fleet_server_host_id", t: nullableString},
-		{name: "agent_features", t: tAny{}},
+		{name: "keep_monitoring_alive", t: tNullOr{tBool{}}},
+		{name: "data_output_id", t: tNullOr{tString{}}},
+		{name: "monitoring_output_id", t: tNullOr{tString{}}},
+		{name: "download_source_id", t: tNullOr{tString{}}},
+		{name: "fleet_server_host_id", t: tNullOr{tString{}}},
+		{name: "agent_features", t: tArray{elem: tObject{fields: []field{{name: "name", t: tString{}, required: true}, {name: "enabled", t: tBool{}, required: true}}}}},
 		{name: "is_protected", t: tBool{}},
-		{name: "overrides", t: tAny{}},
+		{name: "overrides", t: tNullOr{tValidated{inner: tRecord{}, fn: validateOverrides}}},
+		// getSettingsAPISchema('AGENT_POLICY_ADVANCED_SETTINGS'): its keys are
+		// not modelled (docs/fleetsim-inferred.md).
 		{name: "advanced_settings", t: tAny{}},
-		{name: "supports_agentless", t: tNullable{tBool{}}},
-		{name: "global_data_tags", t: tAny{}},
-		{name: "agentless", t: tAny{}},
+		{name: "supports_agentless", t: tNullOr{tBool{}}},
+		{name: "global_data_tags", t: tValidated{inner: tArray{elem: tObject{fields: []field{
+			{name: "name", t: tString{}, required: true},
+			{name: "value", t: tOneOfScalar{"string", "number"}, required: true},
+		}}}, fn: validateGlobalDataTags}},
+		{name: "agentless", t: tObject{fields: []field{{name: "resources", t: tObject{fields: []field{{name: "requests", t: tObject{fields: []field{
+			{name: "memory", t: tValidated{inner: tString{}, fn: matchOr(`^\d+(Mi|Gi)$`, "Invalid memory format")}},
+			{name: "cpu", t: tValidated{inner: tString{}, fn: matchOr(`^(\d+m|\d+(\.\d+)?)$`, "Invalid CPU format")}},
+		}}}}}}}}},
 		{name: "monitoring_pprof_enabled", t: tBool{}},
-		{name: "monitoring_http", t: tAny{}},
-		{name: "monitoring_diagnostics", t: tAny{}},
-		{name: "required_versions", t: tAny{}},
+		{name: "monitoring_http", t: tObject{fields: []field{
+			{name: "enabled", t: tBool{}},
+			{name: "host", t: tString{}}, // maybe(string({defaultValue})): maybe drops the default (inferred)
+			{name: "port", t: tNumber{min: &zero, max: &maxMonitoringPort}},
+			{name: "buffer", t: tObject{fields: []field{{name: "enabled", t: tBool{}, def: false}}}},
+		}}},
+		{name: "monitoring_diagnostics", t: tObject{fields: []field{
+			{name: "limit", t: tObject{fields: []field{{name: "interval", t: tString{}}, {name: "burst", t: tNumber{}}}}},
+			{name: "uploader", t: tObject{fields: []field{{name: "max_retries", t: tNumber{}}, {name: "init_dur", t: tString{}}, {name: "max_dur", t: tString{}}}}},
+		}}},
+		{name: "required_versions", t: tNullOr{tArray{elem: tObject{fields: []field{
+			{name: "version", t: tString{}, required: true},
+			{name: "percentage", t: tNumber{min: &zero, max: &hundred}, required: true},
+		}}}}},
 	}}
-	newAgentPolicySchema    = agentPolicyBase
+	// NewAgentPolicySchema adds force; UpdateAgentPolicyRequestSchema adds bumpRevision too.
+	newAgentPolicySchema    = agentPolicyBase.with(field{name: "force", t: tBool{}})
 	updateAgentPolicySchema = agentPolicyBase.with(field{name: "force", t: tBool{}}, field{name: "bumpRevision", t: tBool{}})
 	deleteAgentPolicySchema = tObject{fields: []field{{name: "agentPolicyId", t: tString{}, required: true}, {name: "force", t: tBool{}}}}
-	createAgentPolicyQuery  = tObject{unknowns: true, fields: []field{{name: "sys_monitoring", t: tBool{}}}}
-	listAgentPoliciesQuery  = tObject{unknowns: true, fields: []field{
+	// Query schemas are plain schema.object (types/rest_spec/agent_policy.ts,
+	// package_policy.ts): an unknown key is "[request query.<key>]: definition
+	// for this key is missing".
+	createAgentPolicyQuery = tObject{fields: []field{{name: "sys_monitoring", t: tBool{}}}}
+	formatQuery            = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
+	listAgentPoliciesQuery = tObject{validate: perPageWithAgentCount, fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
 		{name: "sortField", t: tString{}},
 		{name: "sortOrder", t: tEnum{"desc", "asc"}},
 		{name: "showUpgradeable", t: tBool{}},
-		{name: "kuery", t: tString{}},
+		// kuery's validate is validateKuery(value, [agent policy SO type], mappings, true):
+		// a bad key or bad syntax is a 400 at request query.kuery.
+		{name: "kuery", t: tValidated{inner: tString{}, fn: validateAgentPolicyKuery}},
 		{name: "noAgentCount", t: tBool{}},
 		{name: "withAgentCount", t: tBool{}},
 		{name: "full", t: tBool{}},
@@ -70,14 +99,162 @@ var (
 		{name: "ignoreMissing", t: tBool{}},
 		{name: "full", t: tBool{}},
 	}}
-	bulkGetQuery             = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
-	listPackagePoliciesQuery = tObject{unknowns: true, fields: []field{
+	bulkGetQuery             = formatQuery
+	listPackagePoliciesQuery = tObject{fields: []field{
 		{name: "page", t: tNumber{}, def: 1.0},
 		{name: "perPage", t: tNumber{}, def: 20.0},
+		{name: "sortField", t: tString{}},
+		{name: "sortOrder", t: tEnum{"desc", "asc"}},
+		{name: "showUpgradeable", t: tBool{}},
 		{name: "kuery", t: tString{}},
+		{name: "format", t: tEnum{"simplified", "legacy"}},
 		{name: "withAgentCount", t: tBool{}},
 	}}
 )
+
+var (
+	zero              = 0.0
+	hundred           = 100.0
+	maxMonitoringPort = 65353.0 // sic: the schema's max
+)
+
+// validateNamespace is AgentPolicyNamespaceSchema's validate: isValidNamespace
+// (common/services/is_valid_namespace.ts).
+func validateNamespace(v any) string {
+	ns, _ := v.(string)
+	switch {
+	case strings.TrimSpace(ns) == "":
+		return "Namespace is required"
+	case ns != strings.ToLower(ns):
+		return "Namespace must be lowercase"
+	case invalidNamespaceChars.MatchString(ns):
+		return "Namespace contains invalid characters"
+	case len(ns) > 100:
+		return "Namespace cannot be more than 100 bytes"
+	}
+	return ""
+}
+
+// validateInteger is isInteger: "${n} is not a valid integer".
+func validateInteger(v any) string {
+	f, _ := v.(float64)
+	if f != math.Trunc(f) {
+		return strconv.FormatFloat(f, 'f', -1, 64) + " is not a valid integer"
+	}
+	return ""
+}
+
+// validateOverrides: "inputs overrides is not allowed".
+func validateOverrides(v any) string {
+	m, _ := v.(map[string]any)
+	for k := range m {
+		if inputsOverride.MatchString(k) {
+			return "inputs overrides is not allowed"
+		}
+	}
+	return ""
+}
+
+var inputsOverride = regexp.MustCompile(`^inputs(\.)?`)
+
+// validateGlobalDataTags is validateGlobalDataTagInput.
+func validateGlobalDataTags(v any) string {
+	tags, _ := v.([]any)
+	seen := map[string]bool{}
+	var dups, spaces, errs []string
+	for _, t := range tags {
+		name, _ := t.(map[string]any)["name"].(string)
+		if regexp.MustCompile(`\s`).MatchString(name) {
+			spaces = append(spaces, "'"+name+"'")
+		}
+		trimmed := strings.TrimSpace(name)
+		if seen[trimmed] {
+			dups = append(dups, "'"+trimmed+"'")
+		}
+		seen[trimmed] = true
+	}
+	if len(dups) > 0 {
+		errs = append(errs, "Found duplicate tag names: ["+strings.Join(dups, ", ")+"], duplicate tag names are not allowed.")
+	}
+	if len(spaces) > 0 {
+		errs = append(errs, "Found tag names with spaces: ["+strings.Join(spaces, ", ")+"], tag names with spaces are not allowed.")
+	}
+	return strings.Join(errs, " ")
+}
+
+func matchOr(pattern, msg string) func(any) string {
+	re := regexp.MustCompile(pattern)
+	return func(v any) string {
+		if s, _ := v.(string); !re.MatchString(s) {
+			return msg
+		}
+		return ""
+	}
+}
+
+// validateAgentPolicyKuery refuses a kuery naming a key the agent policy
+// mappings lack, or one with a field but broken syntax; a kuery without any
+// field (free text) passes.
+func validateAgentPolicyKuery(v any) string {
+	k, _ := v.(string)
+	if strings.TrimSpace(k) == "" {
+		return ""
+	}
+	_, err := parseKuery(k)
+	var unknown unknownFieldError
+	switch {
+	case errors.As(err, &unknown):
+		return err.Error()
+	case err != nil && strings.Contains(k, ":"):
+		return err.Error()
+	}
+	return ""
+}
+
+// validateRequiredVersions is services/agent_policies/required_versions.ts
+// (automatic upgrades enabled): AgentPolicyInvalidError, a 400.
+func validateRequiredVersions(name string, v any) *kresp {
+	rvs, _ := v.([]any)
+	if len(rvs) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	sum := 0.0
+	for _, rv := range rvs {
+		m, _ := rv.(map[string]any)
+		ver, _ := m["version"].(string)
+		if seen[ver] {
+			return badRequest("Policy %q failed validation: duplicate versions not allowed in required_versions", name)
+		}
+		seen[ver] = true
+	}
+	for _, rv := range rvs {
+		ver, _ := rv.(map[string]any)["version"].(string)
+		if !semverPattern.MatchString(ver) {
+			return badRequest("Policy %q failed validation: invalid semver version %s in required_versions", name, ver)
+		}
+		p, _ := rv.(map[string]any)["percentage"].(float64)
+		sum += p
+	}
+	if sum > 100 {
+		return badRequest("Policy %q failed validation: sum of required_versions percentages cannot exceed 100", name)
+	}
+	return nil
+}
+
+// semverPattern is semver's valid() for a plain version (an optional "v" or "=" prefix).
+var semverPattern = regexp.MustCompile(`^[v=]?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$`)
+
+func str(v any) string { s, _ := v.(string); return s }
+
+// perPageWithAgentCount is GetAgentPoliciesRequestSchema's object validate.
+func perPageWithAgentCount(q map[string]any) string {
+	perPage, _ := q["perPage"].(float64)
+	if perPage > 100 && (q["full"] == true || q["noAgentCount"] == false || q["withAgentCount"] == true) {
+		return "perPage should be less or equal to 100 when fetching full policies or agent count."
+	}
+	return ""
+}
 
 // Read-only fields of GET (revision, status, updated_at, agents,
 // package_policies, is_preconfigured, …) are not in the request schemas, so
@@ -231,6 +408,13 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 		v[k] = val
 	}
 	v["id"] = p.ID
+	// space_ids is the saved object's namespaces, not what a body sent
+	// (apis/agent_policy/agent_policy.ts "should support empty space_ids":
+	// sent [], answered ["default"]); fleetsim has the default space only.
+	delete(v, "space_ids")
+	if versionAtLeast(c.cfg.Version, versionSpaceAwareness) {
+		v["space_ids"] = []any{"default"}
+	}
 	if full {
 		pps := []any{}
 		for _, pp := range c.packagePoliciesOf(p.ID) {
@@ -254,23 +438,15 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	perPage := int(q["perPage"].(float64))
 	full, _ := q["full"].(bool)
 	withCount, _ := q["withAgentCount"].(bool)
-	if perPage > 100 && (full || withCount) {
-		return badRequest("perPage should be less or equal to 100 when fetching full policies or agent count.")
-	}
 	if page < 1 {
 		page = 1
 	}
 	var filter func(*agentPolicy) bool
 	if k, _ := q["kuery"].(string); strings.TrimSpace(k) != "" {
-		f, err := parseKuery(k)
-		var unknown unknownFieldError
-		switch {
-		case errors.As(err, &unknown):
-			return badRequest("%s", err.Error())
-		case err != nil:
-			// Not KQL: Kibana falls back to a simple search term.
+		if f, err := parseKuery(k); err != nil {
+			// A bare word (free-text KQL, no field) searches name and description.
 			filter = searchFilter(k)
-		default:
+		} else {
 			filter = f
 		}
 	}
@@ -440,7 +616,11 @@ func (c *Cluster) checkPerPolicyOutputLicence(p *agentPolicy) *kresp {
 
 func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	body := r.body
+	delete(body, "force") // a request option, never stored
 	name := body["name"].(string)
+	if resp := validateRequiredVersions(name, body["required_versions"]); resp != nil {
+		return resp
+	}
 	if ids := c.nameTaken(name, ""); len(ids) > 0 {
 		return nameExists(ids, name)
 	}
@@ -518,6 +698,9 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	bump := body["bumpRevision"] != false // _update bumps unless told not to, even for a no-op PUT
 	delete(body, "force")
 	delete(body, "bumpRevision")
+	if resp := validateRequiredVersions(cmpOr(str(body["name"]), p.str("name")), body["required_versions"]); resp != nil {
+		return resp
+	}
 	if p.str("status") == "inactive" {
 		return badRequest("Agent policy %s cannot be updated because it is inactive", id)
 	}
@@ -553,6 +736,15 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	}
 	now := c.now()
 	p.Attrs = merged.Attrs
+	// agentPolicyService.update: monitoring on makes sure elastic_agent is
+	// installed (ensureInstalledPackage: the latest, installed with force).
+	// apis/agent_policy/agent_policy.ts "should return a 200 if updating
+	// monitoring_enabled on a policy".
+	if mon, _ := p.Attrs["monitoring_enabled"].([]any); len(mon) > 0 {
+		if inst := c.st.Packages["elastic_agent"]; inst == nil || inst.Status != "installed" {
+			_, _ = c.install("elastic_agent", "", true)
+		}
+	}
 	if bump {
 		c.bumpPolicy(p, now)
 	} else {
@@ -621,30 +813,9 @@ func (pp *packagePolicy) view(withAgents bool) map[string]any {
 	return v
 }
 
-func (c *Cluster) listPackagePolicies(r *kreq) *kresp {
-	page := int(r.query["page"].(float64))
-	perPage := int(r.query["perPage"].(float64))
-	if page < 1 {
-		page = 1
-	}
-	ids := sortedKeys(c.st.PackagePolicies)
-	slices.SortStableFunc(ids, func(a, b string) int {
-		return c.st.PackagePolicies[a].CreatedAt.Compare(c.st.PackagePolicies[b].CreatedAt)
-	})
-	total := len(ids)
-	start := min((page-1)*perPage, total)
-	end := min(start+perPage, total)
-	items := make([]any, 0, end-start)
-	withAgents, _ := r.query["withAgentCount"].(bool)
-	for _, id := range ids[start:end] {
-		items = append(items, c.st.PackagePolicies[id].view(withAgents))
-	}
-	return ok(map[string]any{"items": items, "total": total, "page": page, "perPage": perPage})
-}
-
 // --- kuery ---------------------------------------------------------------
 
-var kueryTerm = regexp.MustCompile(`^\s*(?:(?:fleet|ingest)-agent-policies\.)?([A-Za-z_][A-Za-z0-9_.]*)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([^\s()"]+))\s*`)
+var kueryTerm = regexp.MustCompile(`^\s*(?:(?:fleet|ingest)-agent-policies\.)?([^\s:()"]+)\s*:\s*(?:"((?:[^"\\]|\\.)*)"|([^\s()"]+))\s*`)
 
 // parseKuery understands the KQL Fleet clients use on agent policies:
 // field:"value" or field:value terms joined by `or`/`and` (and binds tighter),

@@ -154,7 +154,7 @@ func TestAgentPolicies_ListPagingAndKuery(t *testing.T) {
 		}
 	}
 	kb.do("GET", "/api/fleet/agent_policies?kuery="+url.QueryEscape(`ingest-agent-policies.colour:"red"`), nil).
-		wantError(t, 400, "This key 'colour' does NOT exist in ingest-agent-policies saved object index patterns")
+		wantError(t, 400, "[request query.kuery]: This key 'colour' does NOT exist in ingest-agent-policies saved object index patterns")
 	if got := count("P07"); got != 1 { // not KQL: a search term
 		t.Errorf("search fallback found %d, want 1", got)
 	}
@@ -164,7 +164,7 @@ func TestAgentPolicies_ListPagingAndKuery(t *testing.T) {
 	}
 	kb.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"p01", "nope"}}).must(t, 404)
 	kb.do("GET", "/api/fleet/agent_policies?perPage=101&full=true", nil).
-		wantError(t, 400, "perPage should be less or equal to 100 when fetching full policies or agent count.")
+		wantError(t, 400, "[request query]: perPage should be less or equal to 100 when fetching full policies or agent count.")
 }
 
 func TestAgentPolicies_CreateWithFleetServerGetsWellKnownIDAndPackagePolicy(t *testing.T) {
@@ -217,5 +217,42 @@ func TestPackagePolicies_ListWithAgentCountsFromSeed(t *testing.T) {
 	}
 	if got := kb.do("GET", "/api/fleet/agent_policies?perPage=10&withAgentCount=true", nil).must(t, 200).items()[0].(map[string]any)["agents"]; got != 7.0 {
 		t.Errorf("agent policy agents = %v, want 7 from the seed", got)
+	}
+}
+
+// types/models/agent_policy.ts AgentPolicyBaseSchema: the fields that were
+// typed "any" and the validate functions of namespace and timeouts.
+func TestAgentPolicyTS_SchemaRules(t *testing.T) {
+	_, kb := startMain(t)
+	for _, tc := range []struct {
+		name    string
+		extra   map[string]any
+		message string
+	}{
+		{"namespace uppercase", map[string]any{"namespace": "Prod"}, "[request body.namespace]: Namespace must be lowercase"},
+		{"namespace dash", map[string]any{"namespace": "prod-eu"}, "[request body.namespace]: Namespace contains invalid characters"},
+		{"namespace blank", map[string]any{"namespace": " "}, "[request body.namespace]: Namespace is required"},
+		{"inactivity_timeout fraction", map[string]any{"inactivity_timeout": 1.5}, "[request body.inactivity_timeout]: 1.5 is not a valid integer"},
+		{"unenroll_timeout negative", map[string]any{"unenroll_timeout": -1}, "[request body.unenroll_timeout]: Value must be equal to or greater than [0]."},
+		{"overrides inputs", map[string]any{"overrides": map[string]any{"inputs": map[string]any{}}}, "[request body.overrides]: types that failed validation:\n- [request body.overrides.0]: expected value to equal [null]\n- [request body.overrides.1]: inputs overrides is not allowed"},
+		{"agent_features shape", map[string]any{"agent_features": []any{map[string]any{"name": "fqdn"}}}, "[request body.agent_features.0.enabled]: expected value of type [boolean] but got [undefined]"},
+		{"global_data_tags duplicates", map[string]any{"global_data_tags": []any{map[string]any{"name": "a", "value": "1"}, map[string]any{"name": "a", "value": 2}}}, "[request body.global_data_tags]: Found duplicate tag names: ['a'], duplicate tag names are not allowed."},
+		{"agentless memory", map[string]any{"agentless": map[string]any{"resources": map[string]any{"requests": map[string]any{"memory": "1G"}}}}, "[request body.agentless.resources.requests.memory]: Invalid memory format"},
+		{"required_versions percentage", map[string]any{"required_versions": []any{map[string]any{"version": "9.1.0", "percentage": 101}}}, "[request body.required_versions]: types that failed validation:\n- [request body.required_versions.0]: expected value to equal [null]\n- [request body.required_versions.1.0.percentage]: Value must be equal to or lower than [100]."},
+		{"data_output_id number", map[string]any{"data_output_id": 5}, "[request body.data_output_id]: types that failed validation:\n- [request body.data_output_id.0]: expected value to equal [null]\n- [request body.data_output_id.1]: expected value of type [string] but got [number]"},
+		{"valid", map[string]any{"namespace": "prod_eu", "agent_features": []any{map[string]any{"name": "fqdn", "enabled": true}}, "monitoring_http": map[string]any{"enabled": true}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := map[string]any{"name": "p " + tc.name, "namespace": "default"}
+			for k, v := range tc.extra {
+				body[k] = v
+			}
+			r := kb.do("POST", "/api/fleet/agent_policies", body)
+			if tc.message == "" {
+				r.must(t, 200)
+				return
+			}
+			r.wantError(t, 400, tc.message)
+		})
 	}
 }

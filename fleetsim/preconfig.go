@@ -113,7 +113,7 @@ func (c *Cluster) ensurePreconfiguredOutput(raw map[string]any, now time.Time) (
 		delete(body, "config")
 	}
 	body["is_preconfigured"] = true
-	if _, verr := validateBody(newOutputSchema, body, true); verr != nil {
+	if _, verr := validateBody(c.outputSchemas.create, body, true); verr != nil {
 		return false, verr
 	}
 	typ, _ := body["type"].(string)
@@ -127,7 +127,7 @@ func (c *Cluster) ensurePreconfiguredOutput(raw map[string]any, now time.Time) (
 	}
 	if typ == typeES || typ == typeRemoteES {
 		attrs["hosts"] = normalizeHosts(attrs["hosts"])
-		if attrs["preset"] == nil {
+		if attrs["preset"] == nil && c.hasPresets() {
 			attrs["preset"] = defaultPreset(attrs["config_yaml"])
 		}
 	}

@@ -89,7 +89,7 @@ func (tProxyURL) check(path string, v any, present bool) (any, *validationError)
 }
 
 var (
-	proxyHeaders    = tNullable{tAny{}}
+	proxyHeaders    = tNullable{inner: tAny{}}
 	postProxySchema = tObject{fields: []field{
 		{name: "id", t: tString{}},
 		{name: "url", t: tProxyURL{}, required: true},
@@ -141,7 +141,7 @@ func (c *Cluster) getProxy(r *kreq) *kresp {
 
 func (c *Cluster) createProxy(r *kreq) *kresp {
 	attrs := cloneMap(r.body)
-	id := cmpOr(str(attrs, "id"), uuid.NewString())
+	id := cmpOr(strField(attrs, "id"), uuid.NewString())
 	delete(attrs, "id")
 	attrs["is_preconfigured"] = false
 	if _, ok := attrs["proxy_headers"]; !ok {

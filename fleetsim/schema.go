@@ -95,7 +95,7 @@ func (tBool) check(path string, v any, present bool) (any, *validationError) {
 	return nil, verr(path, "expected value of type [boolean] but got [%s]", typeDetect(v, present))
 }
 
-type tNumber struct{ min *float64 }
+type tNumber struct{ min, max *float64 }
 
 func (t tNumber) check(path string, v any, present bool) (any, *validationError) {
 	f, ok := v.(float64)
@@ -104,6 +104,9 @@ func (t tNumber) check(path string, v any, present bool) (any, *validationError)
 	}
 	if t.min != nil && f < *t.min {
 		return nil, verr(path, "Value must be equal to or greater than [%v].", *t.min)
+	}
+	if t.max != nil && f > *t.max {
+		return nil, verr(path, "Value must be equal to or lower than [%v].", *t.max)
 	}
 	return f, nil
 }
@@ -158,8 +161,28 @@ func (t tEnum) check(path string, v any, present bool) (any, *validationError) {
 	return nil, verr(path, "types that failed validation:\n%s", strings.Join(lines, "\n"))
 }
 
-// tNullable is schema.nullable(inner) = oneOf([inner, literal(null)]).
-type tNullable struct{ inner vtype }
+// tNullable is schema.nullable(inner) = oneOf([inner, literal(null)]). Its
+// default value is null: with fill set (a bare schema.nullable inside an
+// object, not wrapped in schema.maybe) an absent key comes out as null.
+type tNullable struct {
+	inner vtype
+	fill  bool
+}
+
+// tNullOr is schema.oneOf([schema.literal(null), inner]): the literal comes
+// first in the message, and an absent key stays absent (under schema.maybe).
+type tNullOr struct{ inner vtype }
+
+func (t tNullOr) check(path string, v any, present bool) (any, *validationError) {
+	if present && v == nil {
+		return nil, nil
+	}
+	out, err := t.inner.check(join(path, "1"), v, present)
+	if err == nil {
+		return out, nil
+	}
+	return nil, verr(path, "types that failed validation:\n- [%s]: expected value to equal [null]\n- %s", join(path, "0"), err.Error())
+}
 
 func (t tNullable) check(path string, v any, present bool) (any, *validationError) {
 	if present && v == nil {
@@ -225,12 +248,18 @@ type field struct {
 	t        vtype
 	required bool
 	def      any // applied when absent (schema defaultValue)
+	// sibling is schema.conditional(schema.siblingRef(...), ...): it picks
+	// the field's schema from the other keys of the object as sent.
+	sibling func(siblings map[string]any) vtype
 }
 
 // tObject is schema.object; unknown keys are refused unless unknowns is set.
 type tObject struct {
 	fields   []field
 	unknowns bool
+	// validate is the object's validate option: a non-empty answer is the
+	// error at the object's own path.
+	validate func(map[string]any) string
 }
 
 func (t tObject) check(path string, v any, present bool) (any, *validationError) {
@@ -243,6 +272,9 @@ func (t tObject) check(path string, v any, present bool) (any, *validationError)
 	}
 	out := make(map[string]any, len(m))
 	for _, f := range t.fields {
+		if f.sibling != nil {
+			f.t = f.sibling(m)
+		}
 		val, ok := m[f.name]
 		if !ok {
 			if f.required {
@@ -252,6 +284,8 @@ func (t tObject) check(path string, v any, present bool) (any, *validationError)
 			}
 			if f.def != nil {
 				out[f.name] = f.def
+			} else if n, isNullable := f.t.(tNullable); isNullable && n.fill {
+				out[f.name] = nil
 			}
 			continue
 		}
@@ -274,6 +308,11 @@ func (t tObject) check(path string, v any, present bool) (any, *validationError)
 		}
 		out[k] = m[k]
 	}
+	if t.validate != nil {
+		if msg := t.validate(out); msg != "" {
+			return nil, verr(path, "%s", msg)
+		}
+	}
 	return out, nil
 }
 
@@ -294,7 +333,7 @@ func (t tObject) with(extra ...field) tObject {
 			fs = append(fs, e)
 		}
 	}
-	return tObject{fields: fs, unknowns: t.unknowns}
+	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
 }
 
 func (t tObject) optional() tObject {
@@ -303,7 +342,7 @@ func (t tObject) optional() tObject {
 		fs[i].required = false
 		fs[i].def = nil
 	}
-	return tObject{fields: fs, unknowns: t.unknowns}
+	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
 }
 
 // tDiscriminated is schema.discriminatedUnion(key, [...]).
@@ -358,4 +397,117 @@ func validateBody(t vtype, body any, present bool) (map[string]any, *validationE
 	}
 	m, _ := out.(map[string]any)
 	return m, nil
+}
+
+// tNever is schema.never(): any value present is refused.
+type tNever struct{}
+
+func (tNever) check(path string, v any, present bool) (any, *validationError) {
+	if !present {
+		return nil, nil
+	}
+	return nil, verr(path, "a value wasn't expected to be present")
+}
+
+// tNumLiterals is schema.oneOf of number literals.
+type tNumLiterals []float64
+
+func (t tNumLiterals) check(path string, v any, present bool) (any, *validationError) {
+	if f, ok := v.(float64); ok && slices.Contains(t, f) {
+		return f, nil
+	}
+	lines := make([]string, len(t))
+	for i, lit := range t {
+		lines[i] = fmt.Sprintf("- [%s]: expected value to equal [%v]", join(path, fmt.Sprint(i)), lit)
+	}
+	return nil, verr(path, "types that failed validation:\n%s", strings.Join(lines, "\n"))
+}
+
+// tKafkaHost is schema.string({validate: validateKafkaHost}) (types/models/output.ts).
+type tKafkaHost struct{}
+
+func (tKafkaHost) check(path string, v any, present bool) (any, *validationError) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, verr(path, "expected value of type [string] but got [%s]", typeDetect(v, present))
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) != 2 || parts[0] == "" || strings.Contains(parts[0], "://") {
+		return nil, verr(path, `Invalid format. Expected "host:port" without protocol`)
+	}
+	if port, ok := parseIntPrefix(parts[1]); !ok || port < 1 || port > 65535 {
+		return nil, verr(path, "Invalid port number. Expected a number between 1 and 65535")
+	}
+	return s, nil
+}
+
+// parseIntPrefix is JavaScript's parseInt(s, 10): leading digits (after an
+// optional sign and leading spaces); NaN when there are none.
+func parseIntPrefix(s string) (int, bool) {
+	s = strings.TrimLeft(s, " \t\n")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	n, digits := 0, 0
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			break
+		}
+		if n < 1<<20 {
+			n = n*10 + int(r-'0')
+		}
+		digits++
+	}
+	if digits == 0 {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// tValidated is a type with a validate option: the inner type first, then
+// fn, whose non-empty answer is the error at the value's path.
+type tValidated struct {
+	inner vtype
+	fn    func(any) string
+}
+
+func (t tValidated) check(path string, v any, present bool) (any, *validationError) {
+	out, err := t.inner.check(path, v, present)
+	if err != nil {
+		return nil, err
+	}
+	if msg := t.fn(out); msg != "" {
+		return nil, verr(path, "%s", msg)
+	}
+	return out, nil
+}
+
+// tRecord is schema.recordOf(schema.string(), schema.any()).
+type tRecord struct{}
+
+func (tRecord) check(path string, v any, present bool) (any, *validationError) {
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
+	}
+	return nil, verr(path, "expected value of type [object] but got [%s]", typeDetect(v, present))
+}
+
+// tOneOfScalar is schema.oneOf([schema.string(), schema.number()]) and the like.
+type tOneOfScalar []string
+
+func (t tOneOfScalar) check(path string, v any, present bool) (any, *validationError) {
+	got := typeDetect(v, present)
+	if slices.Contains(t, got) {
+		return v, nil
+	}
+	lines := make([]string, len(t))
+	for i, typ := range t {
+		lines[i] = fmt.Sprintf("- [%s]: expected value of type [%s] but got [%s]", join(path, fmt.Sprint(i)), typ, got)
+	}
+	return nil, verr(path, "types that failed validation:\n%s", strings.Join(lines, "\n"))
 }

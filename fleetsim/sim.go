@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,6 +91,8 @@ type Cluster struct {
 	cfg        ClusterConfig
 	node       *esim.Node
 	routeTable []*route
+	// outputSchemas are the output body schemas of the cluster's version.
+	outputSchemas outputSchemas
 
 	urlMu     sync.RWMutex
 	kibanaURL string
@@ -152,6 +155,7 @@ func (s *Sim) AddCluster(cfg ClusterConfig) (*Cluster, error) {
 		return nil, fmt.Errorf("fleetsim: cluster %s already exists", cfg.Name)
 	}
 	c := &Cluster{sim: s, cfg: cfg}
+	c.outputSchemas = outputSchemasFor(cfg.Version)
 	c.routeTable = c.routes()
 	c.node = esim.New(esim.Config{ClusterName: cfg.Name, Version: cfg.Version, License: cfg.License, Now: s.opts.Now})
 	c.node.SetResolver(s)
@@ -180,7 +184,7 @@ func (c *Cluster) resetState() {
 	defer c.mu.Unlock()
 	c.st = newKState()
 	now := c.now()
-	c.st.putOutput(&output{
+	def := &output{
 		SOID: outputIDToUUID(defaultOutputID),
 		Attrs: map[string]any{
 			"output_id":             defaultOutputID,
@@ -189,9 +193,12 @@ func (c *Cluster) resetState() {
 			"is_default":            true,
 			"is_default_monitoring": true,
 			"hosts":                 []any{normalizeHost(c.ESURL())},
-			"preset":                "balanced",
 		},
-	}, now)
+	}
+	if c.hasPresets() {
+		def.Attrs["preset"] = "balanced"
+	}
+	c.st.putOutput(def, now)
 }
 
 // Cluster returns the named cluster or nil.
@@ -577,8 +584,12 @@ func loadPersisted(dir string) (map[string]clusterSnapshot, error) {
 	return doc.Clusters, nil
 }
 
+// stackVersion is a stack version: major.minor.patch, optionally -prerelease.
+var stackVersion = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
+
 // ParseClusterFlag parses the --cluster flag value
 // "NAME,kibana=HOST:PORT,es=HOST:PORT[,license=L][,version=V][,secrets=auto|on|off]".
+// The version decides the Kibana fields and routes served (versions.go).
 func ParseClusterFlag(v string) (ClusterConfig, error) {
 	parts := strings.Split(v, ",")
 	cfg := ClusterConfig{Name: strings.TrimSpace(parts[0])}
@@ -598,6 +609,9 @@ func ParseClusterFlag(v string) (ClusterConfig, error) {
 		case "license":
 			cfg.License = val
 		case "version":
+			if !stackVersion.MatchString(val) {
+				return cfg, fmt.Errorf("cluster %s: version %q is not a stack version like 8.15.0", cfg.Name, val)
+			}
 			cfg.Version = val
 		case "secrets":
 			cfg.SecretStorage = val

@@ -72,23 +72,18 @@ func (o *output) str(k string) string { s, _ := o.Attrs[k].(string); return s }
 func (o *output) flag(k string) bool  { b, _ := o.Attrs[k].(bool); return b }
 func (o *output) typ() string         { return o.str("type") }
 
-// view is the Output the API returns (outputSavedObjectToOutput): for beats
-// types (elasticsearch, remote_elasticsearch, logstash) ssl and proxy_id
-// appear only when set; other types show every attribute.
+// view is the Output the API returns (outputSavedObjectToOutput in
+// services/output.ts): ssl and proxy_id appear only when truthy, for every
+// output type (kafka included).
 func (o *output) view() map[string]any {
-	beats := o.typ() != typeKafka
 	out := make(map[string]any, len(o.Attrs)+1)
 	out["id"] = o.id()
 	for k, v := range o.Attrs {
 		switch k {
 		case "output_id":
 			continue
-		case "ssl":
-			if beats && v == nil {
-				continue
-			}
-		case "proxy_id":
-			if beats && (v == nil || v == "") {
+		case "ssl", "proxy_id":
+			if !truthy(v) {
 				continue
 			}
 		}

@@ -121,7 +121,7 @@ func statusOf(t *testing.T, r result, pkg string) map[string]any {
 // 5.3–5.6 end to end, and trap 19 (lower-case sync_status).
 func TestSync_InstalledOnMainReachesRemote_StatusCompletedLowerCase(t *testing.T) {
 	p := newSyncPair(t, pairOpts{})
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	if err := p.run(t); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestSync_RemoteHostMustStringEqualOwnESOutput(t *testing.T) {
 	// The remote's own outputs (its default and "es") point at its local URL;
 	// main's output names it differently (a load balancer, say).
 	p := newSyncPair(t, pairOpts{mainHost: "https://es-west.example.com"})
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	if err := p.run(t); err != nil {
 		t.Fatalf("a host mismatch must be silent, got %v", err)
 	}
@@ -178,7 +178,7 @@ func TestSync_SecondFollowerBreaksSync(t *testing.T) {
 	if err := p.s.Cluster("west").ES().CreateIndex("fleet-synced-integrations-ccr-other", nil); err != nil {
 		t.Fatal(err)
 	}
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	err := p.run(t)
 	if err == nil || !strings.Contains(err.Error(), "Not supported to sync multiple indices with prefix fleet-synced-integrations-ccr-*") {
 		t.Errorf("run error = %v", err)
@@ -196,7 +196,7 @@ func TestSync_SecondFollowerBreaksSync(t *testing.T) {
 func TestSync_NeverDowngrades_StatusReportsFailed(t *testing.T) {
 	p := newSyncPair(t, pairOpts{})
 	p.remote.do("POST", "/api/fleet/epm/packages/nginx/2.1.0", nil).must(t, 200)
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	if err := p.run(t); err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestSync_NeverDowngrades_StatusReportsFailed(t *testing.T) {
 		t.Errorf("status = %v", got)
 	}
 	// An older remote is upgraded.
-	p.remote.do("POST", "/api/fleet/epm/packages/apache/1.22.0", nil).must(t, 200)
+	p.remote.do("POST", "/api/fleet/epm/packages/apache/1.22.0", forceInstall).must(t, 200)
 	p.main.do("POST", "/api/fleet/epm/packages/apache/2.0.0", nil).must(t, 200)
 	p.mustRun(t)
 	if v := p.remoteVersion(t, "apache"); v != "2.0.0" {
@@ -219,7 +219,7 @@ func TestSync_NeverDowngrades_StatusReportsFailed(t *testing.T) {
 // Traps 22 and 24.
 func TestSync_UninstallOnlyOnEqualVersion_NotInstalledEntriesSticky(t *testing.T) {
 	p := newSyncPair(t, pairOpts{uninstall: true})
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	p.main.do("POST", "/api/fleet/epm/packages/apache/2.0.0", nil).must(t, 200)
 	if err := p.run(t); err != nil {
 		t.Fatal(err)
@@ -264,7 +264,7 @@ func TestSync_UninstallOnlyOnEqualVersion_NotInstalledEntriesSticky(t *testing.T
 
 func TestSync_UninstallOnRemoteBlockedByAgents_WarningStatus(t *testing.T) {
 	p := newSyncPair(t, pairOpts{uninstall: true})
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	p.mustRun(t)
 	if err := p.s.Seed(&SeedFile{Clusters: map[string]*ClusterSeed{"west": {
 		AgentPolicies:   []SeedAgentPolicy{{ID: "p", Name: "P"}},
@@ -323,7 +323,7 @@ func TestSync_InstallRetryBackoff(t *testing.T) {
 
 func TestSync_LicenceGate(t *testing.T) {
 	p := newSyncPair(t, pairOpts{remoteLicense: "platinum"})
-	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	p.main.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	p.mustRun(t)
 	if v := p.remoteVersion(t, "nginx"); v != "" {
 		t.Errorf("a platinum remote synced")
@@ -479,7 +479,7 @@ func TestSync_UninstallFlagIsGlobalAcrossRemotes(t *testing.T) {
 	wireRemote(t, s, "west", "remote-west", pairOpts{uninstall: true})
 	wireRemote(t, s, "east", "remote-east", pairOpts{uninstall: false})
 	kb := kibana(t, s, "main")
-	kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", nil).must(t, 200)
+	kb.do("POST", "/api/fleet/epm/packages/nginx/2.0.0", forceInstall).must(t, 200)
 	ctx := context.Background()
 	if err := s.RunSyncOnce(ctx); err != nil {
 		t.Fatal(err)

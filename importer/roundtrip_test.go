@@ -161,6 +161,11 @@ func TestRoundTrip_RandomStates(t *testing.T) {
 			kb := newKibana(t, c)
 			build(t, kb, rand.New(rand.NewPCG(uint64(seed), 7)))
 			dir, p := roundTrip(t, c, kb)
+			for _, u := range p.Unverified {
+				if !u.Adopted {
+					t.Errorf("secret %s %s not compared for another reason than adoption: %s", u.Key(), u.Path, u.Reason)
+				}
+			}
 			if !p.Empty() {
 				var buf strings.Builder
 				plan.WriteText(&buf, p)

@@ -44,8 +44,8 @@ const (
 	ToBeGenerated = "(to be generated)"
 )
 
-// kindRank orders kinds so that parents are created first and deleted last.
-// The reconciler provides the order, from its table of kinds (SetKindOrder):
+// kindRank orders the main cluster's kinds so that parents are created first
+// and deleted last. The reconciler provides the order, from its table of kinds (SetKindOrder):
 // the plan's order is the apply order. Kinds it does not name come after
 // the named ones, ordered by name.
 var kindRank atomic.Pointer[map[string]int]
@@ -59,6 +59,13 @@ func SetKindOrder(kinds ...string) {
 	}
 	kindRank.Store(&m)
 }
+
+// remoteKindRank orders the kinds of a remote cluster's changes (package
+// remote) by dependency, in the order apply makes them: the remote-cluster
+// link and the remote's own elasticsearch output (before the main
+// cluster), then the credentials, the follower index that replicates
+// through the link, and the directly synced packages; deletes in reverse.
+var remoteKindRank = map[string]int{"remote_cluster": 0, KindOutput: 1, "service_token": 2, "api_key": 2, "follower_index": 3, KindPackage: 4}
 
 // Plan is the set of changes that makes Fleet match the desired state, in
 // apply order.
@@ -81,6 +88,9 @@ type Plan struct {
 	// changed. References it could read were compared by their salted hash
 	// and show up as "(sensitive, changed)" fields when they changed.
 	Unverified []UnverifiedSecret `json:"unverified_secrets,omitempty"`
+	// Unmanaged are the Fleet objects neither declared nor owned; see
+	// Unmanaged. Apply never reads it.
+	Unmanaged *Unmanaged `json:"unmanaged,omitempty"`
 }
 
 // UnverifiedSecret is a secret reference whose value a plan could not
@@ -93,6 +103,10 @@ type UnverifiedSecret struct {
 	Path    string `json:"path"`   // "secrets.password", "kibana_api_key", …
 	Ref     string `json:"ref"`    // "env:NAME", "file:/path"
 	Reason  string `json:"reason"` // e.g. "environment variable NAME is not set"
+	// Adopted: the reference could be read, but `fleetform import --adopt`
+	// recorded the secret without its value, so there is nothing to compare
+	// it with; apply leaves it alone until the reference changes.
+	Adopted bool `json:"adopted,omitempty"`
 }
 
 // Key is the key of the object the reference belongs to; see Change.Key.
@@ -192,6 +206,9 @@ func applyRank(c Change) int {
 	if p := kindRank.Load(); p != nil {
 		ranks = *p
 	}
+	if clusterRank(c.Cluster) != 0 {
+		ranks = remoteKindRank
+	}
 	r, ok := ranks[c.Kind]
 	if !ok {
 		r = len(ranks)
@@ -205,6 +222,8 @@ func applyRank(c Change) int {
 // Compare orders changes for apply: clusters in name order with "main" first,
 // then creates and updates parents-first, then deletes children-first, and the
 // kind and ID break every tie. The order is total, so golden files are stable.
+// (A remote's link and own output are applied before the main cluster; see
+// package remote.)
 func Compare(a, b Change) int {
 	return cmp.Or(
 		cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),

@@ -148,6 +148,7 @@ func WriteText(w io.Writer, p *Plan) error {
 		fmt.Fprintln(bw, noChanges(p))
 		writeUnverified(bw, p)
 		writeWarnings(bw, p)
+		writeUnmanaged(bw, p)
 		return flush(bw)
 	}
 	fmt.Fprintln(bw, "fleetform will perform the following actions:")
@@ -172,6 +173,7 @@ func WriteText(w io.Writer, p *Plan) error {
 	fmt.Fprintf(bw, "Plan: %s.\n", p.Summary())
 	writeUnverified(bw, p)
 	writeWarnings(bw, p)
+	writeUnmanaged(bw, p)
 	return flush(bw)
 }
 
@@ -195,11 +197,42 @@ func secretCount(n int) string {
 // references a plan could not read.
 func unverifiedHeader(p *Plan) string {
 	n := len(p.Unverified)
+	if adopted, _ := unverifiedKinds(p); adopted > 0 {
+		return fmt.Sprintf("Not compared with Fleet: %d secret value%s:", n, pick(n, "", "s"))
+	}
 	return fmt.Sprintf("Not compared with Fleet: %d secret value%s, whose reference%s cannot be read here:",
 		n, pick(n, "", "s"), pick(n, "", "s"))
 }
 
-const unverifiedFooter = "Apply reads every reference (and writes nothing if one cannot be read), then updates a value that changed; it refuses a saved plan when one of these values changed."
+// unverifiedKinds counts the adopted and the unreadable entries.
+func unverifiedKinds(p *Plan) (adopted, unreadable int) {
+	for _, u := range p.Unverified {
+		if u.Adopted {
+			adopted++
+		} else {
+			unreadable++
+		}
+	}
+	return adopted, unreadable
+}
+
+const (
+	unverifiedFooter = "Apply reads every reference (and writes nothing if one cannot be read), then updates a value that changed; it refuses a saved plan when one of these values changed."
+	adoptedFooter    = "Apply leaves an adopted secret as Fleet holds it until its reference changes; then it writes the new value."
+)
+
+// unverifiedFooters are the closing lines for the kinds of entries p has.
+func unverifiedFooters(p *Plan) []string {
+	adopted, unreadable := unverifiedKinds(p)
+	var out []string
+	if unreadable > 0 {
+		out = append(out, unverifiedFooter)
+	}
+	if adopted > 0 {
+		out = append(out, adoptedFooter)
+	}
+	return out
+}
 
 func unverifiedLine(u UnverifiedSecret) string {
 	obj := fmt.Sprintf("%s %q", u.Kind, u.ID)
@@ -218,7 +251,9 @@ func writeUnverified(bw *bufio.Writer, p *Plan) {
 	for _, u := range p.Unverified {
 		fmt.Fprintf(bw, "  %s\n", unverifiedLine(u))
 	}
-	fmt.Fprintln(bw, unverifiedFooter)
+	for _, f := range unverifiedFooters(p) {
+		fmt.Fprintln(bw, f)
+	}
 }
 
 func pick(n int, one, many string) string {
@@ -259,6 +294,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 		}
 		writeMarkdownUnverified(bw, p)
 		writeMarkdownWarnings(bw, p)
+		writeMarkdownUnmanaged(bw, p)
 		return flush(bw)
 	}
 	fmt.Fprintf(bw, "**Plan:** %s.\n\n", p.Summary())
@@ -289,6 +325,7 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	fmt.Fprintln(bw, "</details>")
 	writeMarkdownUnverified(bw, p)
 	writeMarkdownWarnings(bw, p)
+	writeMarkdownUnmanaged(bw, p)
 	return flush(bw)
 }
 
@@ -301,7 +338,10 @@ func writeMarkdownUnverified(bw *bufio.Writer, p *Plan) {
 	for _, u := range p.Unverified {
 		fmt.Fprintf(bw, "> - %s\n", mdCell(unverifiedLine(u)))
 	}
-	fmt.Fprintf(bw, ">\n> %s\n", unverifiedFooter)
+	fmt.Fprintln(bw, ">")
+	for _, f := range unverifiedFooters(p) {
+		fmt.Fprintf(bw, "> %s\n", f)
+	}
 }
 
 // diffMarker maps an action to the first column of a ```diff block, which
@@ -366,6 +406,7 @@ func WriteGitHub(w io.Writer, p *Plan) error {
 	for _, warn := range p.Warnings {
 		fmt.Fprintf(bw, "::warning title=%s::%s\n", ghProperty("fleetform plan"), ghData(warn))
 	}
+	writeGitHubUnmanaged(bw, p)
 	if p.Empty() {
 		fmt.Fprintf(bw, "::notice title=%s::%s\n", ghProperty("fleetform plan"), ghData(noChanges(p)))
 	} else {

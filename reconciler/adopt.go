@@ -50,6 +50,11 @@ func (r *Reconciler) Adopt(ctx context.Context, doc *schema.Document, rev string
 	return adopted, refused, errors.Join(errs...)
 }
 
+// errAdoptedUnverified marks a secret that `fleetform import --adopt`
+// recorded by its Fleet secret id only: plan lists it as not compared, and
+// apply leaves it alone until its reference changes.
+var errAdoptedUnverified = errors.New("adopted by fleetform import; fleetform has never seen the value")
+
 // onlyAdoptable reports whether a planned change only adopts the object:
 // an adoption no-op, or an update whose every field is a secret fleetform
 // has not recorded yet (Adopt records those as unverified).

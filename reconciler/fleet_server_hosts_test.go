@@ -136,8 +136,12 @@ func TestFleetServerHost_AdoptRecordsUnverifiedSecret(t *testing.T) {
 	if got := h.own(doc); len(got) != 1 || got[0] != "main/fleet_server_host/fs" {
 		t.Fatalf("adopted %v", got)
 	}
-	if p := h.plan(doc); !p.Empty() {
-		t.Fatalf("adopted host not converged:\n%s", renderText(p))
+	p := h.plan(doc)
+	if len(p.Changes) != 0 || len(p.Unverified) != 1 || !p.Unverified[0].Adopted {
+		t.Fatalf("adopted host: want no change and its secret listed as adopted, not compared:\n%s", renderText(p))
+	}
+	if again := h.own(doc); len(again) != 0 {
+		t.Fatalf("a second adopt records nothing new, got %v", again)
 	}
 	doc.FleetServerHosts[0].Secrets.SSL.Key = h.secretFile("k2", "NEW")
 	if c := change(t, h.plan(doc), kindFleetServerHost, "fs"); c.Action != plan.Update || field(c, "secrets.ssl.key") == nil {

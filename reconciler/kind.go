@@ -69,6 +69,14 @@ type kind interface {
 	secrets(doc *schema.Document) []declaredSecret
 }
 
+// ownableKind is a kind whose objects not managed here the plan lists
+// (unmanaged.go): ownable returns the observed objects a repository could
+// own, not those Kibana manages itself.
+type ownableKind interface {
+	kind
+	ownable(obs *observation) []plan.Object
+}
+
 // kinds is the table the engine walks, in dependency order: an object's
 // parents come before it (creates and updates in this order, deletes in
 // reverse). The plan's order is this order (plan.SetKindOrder).

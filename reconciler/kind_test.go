@@ -45,7 +45,8 @@ func wholeFleet(h *simHarness) *schema.Document {
 			Secrets: &schema.FleetServerHostSecrets{SSL: &schema.FleetServerHostSecretsSSL{Key: h.secretFile("fs.key", "FSKEY")}}}},
 		DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/", ProxyID: ptr("px")}},
 		Packages:        []schema.Package{{Name: "nginx", Version: "2.1.0"}},
-		Outputs:         []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example:9200"}, ProxyID: ptr("px")}},
+		Outputs: []schema.Output{{ID: "es", Name: "es", Type: "elasticsearch", Hosts: []string{"https://es.example:9200"}, ProxyID: ptr("px"),
+			Secrets: &schema.OutputSecrets{SSL: &schema.SecretsSSL{Key: h.secretFile("es.key", "ESKEY")}}}},
 		AgentPolicies: []schema.AgentPolicy{{ID: "pol", Name: "pol", Namespace: "default", DataOutputID: ptr("es"),
 			FleetServerHostID: ptr("fs"), DownloadSourceID: ptr("mirror"), UnenrollTimeout: ptr(int64(600))}},
 	}
@@ -96,8 +97,16 @@ func TestKinds_WholeFleetConvergesAndAdopts(t *testing.T) {
 		}
 	}
 	p = h.plan(doc)
-	if !p.Empty() {
+	if len(p.Changes) != 0 {
 		t.Fatalf("plan after adopt not empty:\n%s", renderText(p))
+	}
+	// The adopted secrets are listed as not compared; adopting again (an
+	// adopt plans with no secret cache) records nothing new.
+	if len(p.Unverified) != 3 {
+		t.Fatalf("want the output's, the host's and the proxy's secrets listed as adopted:\n%s", renderText(p))
+	}
+	if again := h.own(doc); len(again) != 0 {
+		t.Fatalf("second adopt recorded %v", again)
 	}
 }
 

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -179,6 +180,11 @@ func (outputKind) plan(ctx context.Context, r *Reconciler, doc *schema.Document,
 			}
 			need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
 			switch {
+			case errors.Is(err, errAdoptedUnverified):
+				if cache != nil && cache.planning {
+					c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: plan.KindOutput,
+						ID: o.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: err.Error(), Adopted: true})
+				}
 			case err != nil && cache.planning:
 				c.plan.Unverified = append(c.plan.Unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: plan.KindOutput,
 					ID: o.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: unverifiedReason(err, sp.Ref)})

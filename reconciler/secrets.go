@@ -239,7 +239,7 @@ func (r *Reconciler) secretNeed(ctx context.Context, sp secretSpec, have observe
 	case rec.Hash == "":
 		// Adopted by import: fleetform has never seen the value, so it
 		// cannot compare it; a changed reference is what makes it write.
-		return needNone, "", nil
+		return needNone, "", errAdoptedUnverified
 	case !matches():
 		return write, "drift: changed outside fleetform", nil
 	case sp.Ref.Generate || cache == nil:

@@ -48,8 +48,8 @@ func TestSim_UpdateKeepsEveryDeclaredField(t *testing.T) {
 		return schema.Output{ID: "es2", Name: "es2", Type: "elasticsearch", Hosts: []string{"https://es2.example:9200"},
 			CATrustedFingerprint: ptr("ABCDEF"), ConfigYAML: &cy, Preset: "custom", Shipper: map[string]any{"disk_queue_enabled": true},
 			WriteToLogsStreams: ptr(true),
-			SSL:     &schema.SSL{CertificateAuthorities: []string{"CA-ES"}, Certificate: "CERT-ES"},
-			Secrets: &schema.OutputSecrets{SSL: &schema.SecretsSSL{Key: env("ESKEY")}}}
+			SSL:                &schema.SSL{CertificateAuthorities: []string{"CA-ES"}, Certificate: "CERT-ES"},
+			Secrets:            &schema.OutputSecrets{SSL: &schema.SecretsSSL{Key: env("ESKEY")}}}
 	}
 	logstash := func() schema.Output {
 		return schema.Output{ID: "ls", Name: "ls", Type: "logstash", Hosts: []string{"ls.example:5044"},

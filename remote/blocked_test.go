@@ -66,7 +66,7 @@ func TestTwoCluster_BlockedUninstallReasonInStatus(t *testing.T) {
 	}
 
 	// nginx back on main: no longer blocked, the record is dropped.
-	if err := env.kibana(t, "main").InstallPackage(ctx, "nginx", "2.0.0", false); err != nil {
+	if err := env.kibana(t, "main").InstallPackage(ctx, "nginx", "2.0.0", true); err != nil {
 		t.Fatal(err)
 	}
 	env.doc = withNginx

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"time"
 
@@ -31,15 +32,27 @@ type ConnectOptions struct {
 // on the main cluster for ownership, rotation journals and packages seen,
 // and the reconciler with this Engine as its Minter.
 func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*TwoCluster, error) {
+	return connect(ctx, doc, opts, nil)
+}
+
+// connect is Connect; a non-nil rt replaces every client's transport
+// (tests use it to interrupt an apply after any request, over plain http).
+func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt http.RoundTripper) (*TwoCluster, error) {
+	var kbOpts []kibana.Option
+	var esOpts []elastic.Option
+	if rt != nil {
+		kbOpts = append(kbOpts, kibana.WithHTTPClient(&http.Client{Transport: rt}))
+		esOpts = append(esOpts, elastic.WithTransport(rt))
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	mainKB, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, kibana.WithLogger(log.With("component", "kibana")))
+	mainKB, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana, append(kbOpts, kibana.WithLogger(log.With("component", "kibana")))...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main kibana: %w", err)
 	}
-	mainES, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, elastic.WithLogger(log.With("component", "elasticsearch")))
+	mainES, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, append(esOpts, elastic.WithLogger(log.With("component", "elasticsearch")))...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
 	}
@@ -48,11 +61,11 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 	for _, r := range doc.Clusters.Remotes {
 		c := &Cluster{Name: r.Name}
 		if c.ES, err = elastic.NewFromEndpoint(ctx, r.Elasticsearch,
-			elastic.WithLogger(log.With("component", "elasticsearch", "cluster", r.Name))); err != nil {
+			append(esOpts, elastic.WithLogger(log.With("component", "elasticsearch", "cluster", r.Name)))...); err != nil {
 			return nil, fmt.Errorf("connect remote %s elasticsearch: %w", r.Name, err)
 		}
 		if r.Kibana != nil {
-			kb, err := kibana.NewFromEndpoint(ctx, *r.Kibana, kibana.WithLogger(log.With("component", "kibana", "cluster", r.Name)))
+			kb, err := kibana.NewFromEndpoint(ctx, *r.Kibana, append(kbOpts, kibana.WithLogger(log.With("component", "kibana", "cluster", r.Name)))...)
 			if err != nil {
 				return nil, fmt.Errorf("connect remote %s kibana: %w", r.Name, err)
 			}
@@ -60,7 +73,7 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*T
 		}
 		remotes[r.Name] = c
 	}
-	inv := reconciler.StateInventory(store)
+	inv := mainInventory{reconciler.StateInventory(store)}
 	eng, err := New(Config{
 		MainFleet: mainKB, MainES: mainES, Remotes: remotes,
 		Ledger: StateLedger(store), Hasher: reconciler.StateHasher{}, Inventory: inv,
@@ -108,4 +121,16 @@ func (l storeLedger) Put(ctx context.Context, e Entry) error {
 
 func (l storeLedger) Delete(ctx context.Context, cluster, kind, id string) error {
 	return l.s.Delete(ctx, state.Key{Cluster: cluster, Kind: kind, ID: id})
+}
+
+// mainInventory is the reconciler's view of the state index: its own
+// records, without the Engine's ledger entries. The Engine writes those
+// before the main cluster's apply (the intent to create a remote object),
+// and they must not move the fingerprint a saved plan is checked by: the
+// remote side of a saved plan is checked by the Engine, change by change.
+type mainInventory struct{ reconciler.Inventory }
+
+func (i mainInventory) Load(ctx context.Context) ([]reconciler.Record, error) {
+	recs, err := i.Inventory.Load(ctx)
+	return slices.DeleteFunc(recs, func(r reconciler.Record) bool { return slices.Contains(ledgerKinds, r.Kind) }), err
 }

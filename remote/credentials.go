@@ -145,6 +145,50 @@ func (c *outputCred) Healthy(ctx context.Context) (bool, error) {
 	return strings.EqualFold(h.State, "HEALTHY"), nil
 }
 
+// Agents counts the agents whose policies use the output, as Kibana
+// resolves it: an agent policy's data or monitoring output (the default
+// output when the policy names none), and the output of a package policy
+// (per-integration output) on that agent policy.
+func (c *outputCred) Agents(ctx context.Context) (int, error) {
+	out, ok, err := c.read(ctx)
+	if err != nil || !ok {
+		return 0, err
+	}
+	isDefault, _ := out["is_default"].(bool)
+	isDefaultMon, _ := out["is_default_monitoring"].(bool)
+	policies, err := c.main.ListAgentPolicies(ctx, kibana.ListOptions{WithAgentCount: true})
+	if err != nil {
+		return 0, fmt.Errorf("count agents of output %s: %w", c.outputID, err)
+	}
+	using := map[string]bool{}
+	uses := func(ref *string, isDef bool) bool { return ref == nil && isDef || ref != nil && *ref == c.outputID }
+	for _, p := range policies {
+		if uses(p.DataOutputID, isDefault) || uses(p.MonitoringOutputID, isDefaultMon) {
+			using[p.ID] = true
+		}
+	}
+	pps, err := c.main.ListPackagePolicies(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count agents of output %s: %w", c.outputID, err)
+	}
+	for _, pp := range pps {
+		if pp.OutputID != nil && *pp.OutputID == c.outputID {
+			for _, id := range append([]string{pp.PolicyID}, pp.PolicyIDs...) {
+				if id != "" {
+					using[id] = true
+				}
+			}
+		}
+	}
+	n := 0
+	for _, p := range policies {
+		if using[p.ID] {
+			n += p.Agents
+		}
+	}
+	return n, nil
+}
+
 // tokenCred is a service token of elastic/fleet-server-remote.
 type tokenCred struct {
 	*outputCred

@@ -17,6 +17,9 @@
 //     vocabulary (completed, synchronizing, failed, warning) for direct mode;
 //   - [Rotation] is the credential rotation state machine, journaled so that
 //     an interrupted rotation resumes or rolls back;
+//   - ownership (owned.go): the intent to create a remote object is
+//     journalled in the state index before the create, so a run killed at
+//     any write leaves objects the next run recognises as fleetform's;
 //   - prune (Config.Prune, --prune) deletes the remote objects fleetform
 //     created for outputs that left the document, per the state index, in
 //     reverse dependency order (see prune.go); without it the plan warns.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,6 +189,9 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 		return nil, fmt.Errorf("observe: load state: %w", err)
 	}
 	w.ledger = newLedgerView(es)
+	if err := w.ledger.check(); err != nil {
+		return nil, fmt.Errorf("observe: %w", err)
+	}
 	direct := map[string]bool{}
 	for _, t := range ts {
 		if t.obj.SyncVia == SyncViaDirect {
@@ -348,12 +350,13 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		c.problems = append(c.problems, versionProblems(t, ro.version)...)
 		e.computeCredentials(c, t, ro, w, mainPlan)
 		e.computeLink(c, t, ro)
-		e.computeESOutput(c, t, ro)
+		e.computeESOutput(c, t, ro, w)
 		e.computeFollower(c, t, ro, w)
-		e.computeDirect(c, t, ro, w)
+		e.computeDirect(c, t, ro, w, mainPlan)
 		c.warnings = append(c.warnings, integrationsNote(t, ro)...)
 	}
 	e.computeSeen(c, w)
+	e.computeConfirm(c, w)
 	e.computePrune(c, ts, w, prune)
 	sortProblems(c.problems)
 	return c
@@ -523,6 +526,9 @@ func (e *Engine) computeCredentials(c *computed, t target, ro *remoteObs, w *wor
 		case j.Phase != PhaseIdle:
 			ch.ID, ch.Action = cmp.Or(j.Next, j.Current), plan.Update
 			ch.Reason = fmt.Sprintf("finish or roll back the rotation interrupted in phase %s", j.Phase)
+			if j.Phase == PhaseSwapped {
+				ch.Reason = fmt.Sprintf("output %s holds %s; %s is revoked once the output reports healthy or no agent uses it", t.out.ID, j.Current, j.Previous)
+			}
 			res := &RotationResult{}
 			c.ops = append(c.ops, op{change: ch, phase: phasePost, cred: ref, rotation: res, run: func(ctx context.Context) error {
 				r, err := rot.Resume(ctx)
@@ -567,142 +573,7 @@ func (e *Engine) computeCredentials(c *computed, t target, ro *remoteObs, w *wor
 	}
 }
 
-func (e *Engine) computeLink(c *computed, t target, ro *remoteObs) {
-	l := t.obj.Link
-	if l == nil {
-		return
-	}
-	diff := LinkDiff(*l, ro.settings)
-	if diff == nil {
-		return
-	}
-	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindRemoteCluster, ID: l.Alias, Action: plan.Update,
-		Reason: fmt.Sprintf("how %s reaches the main cluster for CCR", t.cluster.Name)}
-	prefix := "cluster.remote." + l.Alias + "."
-	exists := false
-	for k := range ro.settings {
-		if strings.HasPrefix(k, prefix) {
-			exists = true
-		}
-	}
-	if !exists {
-		ch.Action = plan.Create
-	}
-	for _, k := range slices.Sorted(maps.Keys(diff)) {
-		ch.Fields = append(ch.Fields, plan.FieldDiff{Path: strings.TrimPrefix(k, prefix), Before: ro.settings[k], After: diff[k]})
-	}
-	es, ledger, cluster, output, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
-	create := ch.Action == plan.Create
-	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-		if err := es.PutClusterSettings(ctx, diff, nil); err != nil {
-			return err
-		}
-		if !create { // a link fleetform only updated is not its own to delete
-			return nil
-		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindRemoteCluster + "/" + l.Alias,
-			Data: map[string]string{"output": output}, AppliedAt: now()})
-	}})
-}
-
-func (e *Engine) computeESOutput(c *computed, t target, ro *remoteObs) {
-	s := t.obj.ESOutput
-	if s == nil || t.cluster.Kibana == nil || ro.outputs == nil {
-		return
-	}
-	kb := t.cluster.Kibana
-	if have, ok := ro.outputs[s.ID]; ok {
-		hs, _ := NormalizeHosts(stringList(have["hosts"]))
-		if slices.Equal(hs, s.Hosts) {
-			return
-		}
-		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Update,
-			Fields: []plan.FieldDiff{{Path: "hosts", Before: hs, After: s.Hosts}},
-			Reason: "must equal the hosts of output " + t.out.ID + " for the remote to accept the sync"}
-		c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-			_, err := kb.UpdateOutput(ctx, s.ID, map[string]any{"hosts": s.Hosts})
-			return err
-		}})
-		return
-	}
-	for _, o := range ro.outputs {
-		if o.Type() != "elasticsearch" {
-			continue
-		}
-		if hs, _ := NormalizeHosts(stringList(o["hosts"])); hostsIntersect(hs, s.Hosts) {
-			return // the remote already has a matching elasticsearch output
-		}
-	}
-	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Create,
-		Fields: []plan.FieldDiff{{Path: "hosts", After: s.Hosts}, {Path: "name", After: s.Name}, {Path: "type", After: "elasticsearch"}},
-		Reason: "Kibana on the remote syncs only when one of its own elasticsearch outputs has the host of output " + t.out.ID}
-	ledger, cluster, output, now := e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
-	c.ops = append(c.ops, op{change: ch, phase: phasePre, run: func(ctx context.Context) error {
-		body := map[string]any{"id": s.ID, "name": s.Name, "type": "elasticsearch", "hosts": s.Hosts,
-			"is_default": false, "is_default_monitoring": false}
-		if _, err := kb.CreateOutput(ctx, body); err != nil {
-			return err
-		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindOutput + "/" + s.ID,
-			Data: map[string]string{"output": output}, AppliedAt: now()})
-	}})
-}
-
-func (e *Engine) computeFollower(c *computed, t target, ro *remoteObs, w *world) {
-	f := t.obj.Follower
-	if f == nil {
-		return
-	}
-	have := ro.followers[f.Index]
-	owned := w.ledger.owned(t.cluster.Name, KindFollower, f.Index)
-	step, why := DecideFollower(*f, have, owned)
-	if step == FollowerOK {
-		return
-	}
-	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindFollower, ID: f.Index, Reason: why,
-		DependsOn: []string{plan.Key(e.cfg.MainCluster, plan.KindOutput, t.out.ID)}}
-	if t.obj.Link != nil {
-		ch.DependsOn = append(ch.DependsOn, plan.Key(t.cluster.Name, KindRemoteCluster, t.obj.Link.Alias))
-	}
-	es, ledger, cluster, output, now := t.cluster.ES, e.cfg.Ledger, t.cluster.Name, t.out.ID, e.cfg.Now
-	create := func(ctx context.Context) error {
-		if err := follow(ctx, es, f.Index, f.RemoteCluster, f.LeaderIndex); err != nil {
-			return err
-		}
-		return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerOwned, ID: KindFollower + "/" + f.Index,
-			Data: map[string]string{"output": output}, AppliedAt: now()})
-	}
-	var run func(ctx context.Context) error
-	switch step {
-	case FollowerCreate:
-		ch.Action = plan.Create
-		ch.Fields = []plan.FieldDiff{{Path: "leader_index", After: f.LeaderIndex}, {Path: "remote_cluster", After: f.RemoteCluster}}
-		run = create
-	case FollowerResume:
-		ch.Action = plan.Update
-		ch.Fields = []plan.FieldDiff{{Path: "status", Before: "paused", After: "active"}}
-		run = func(ctx context.Context) error { return es.CCRResume(ctx, f.Index) }
-	case FollowerRecreate:
-		ch.Action = plan.Update
-		ch.Reason = "recreate: " + why
-		ch.Fields = []plan.FieldDiff{{Path: "leader_index", Before: have.LeaderIndex, After: f.LeaderIndex},
-			{Path: "remote_cluster", Before: have.RemoteCluster, After: f.RemoteCluster}}
-		run = func(ctx context.Context) error {
-			if have.Follower && have.Status == "active" {
-				_ = es.CCRPause(ctx, f.Index) // best effort: the index is deleted next anyway
-			}
-			if err := deleteIndex(ctx, es, f.Index); err != nil {
-				return err
-			}
-			return create(ctx)
-		}
-	case FollowerBlocked:
-		ch.Action = plan.Blocked
-	}
-	c.ops = append(c.ops, op{change: ch, phase: phasePost, run: run})
-}
-
-func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
+func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world, mainPlan *plan.Plan) {
 	if t.obj.SyncVia != SyncViaDirect || t.cluster.Kibana == nil {
 		return
 	}
@@ -712,9 +583,8 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 		Seen:            w.ledger.seen(e.cfg.MainCluster),
 		Now:             e.cfg.Now(),
 	}
-	for _, p := range w.mainInstalled {
-		in.Main = append(in.Main, Package{Name: p.Name, Version: p.Version, Status: p.Status})
-	}
+	var byThisApply map[string]string
+	in.Main, byThisApply = e.projectMain(w.mainInstalled, mainPlan)
 	in.Remote = remotePackages(ro.packages, w.ledger, t.cluster.Name)
 	in.RemoteLatest = latestVersions(ro.packages)
 	for _, p := range ro.policies {
@@ -729,6 +599,10 @@ func (e *Engine) computeDirect(c *computed, t target, ro *remoteObs, w *world) {
 	decisions := DecideSync(in)
 	for _, d := range decisions {
 		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindPackage, ID: d.Package, Reason: d.Reason}
+		if how, ok := byThisApply[d.Package]; ok {
+			ch.Reason += " (" + how + ")"
+			ch.DependsOn = []string{plan.Key(e.cfg.MainCluster, plan.KindPackage, d.Package)}
+		}
 		if len(d.Notes) > 0 {
 			ch.Reason += "\n" + strings.Join(d.Notes, "\n")
 		}
@@ -812,7 +686,10 @@ func recordBlocked(ctx context.Context, l Ledger, cluster, pkg, version string, 
 		return err
 	}
 	e, _ := newLedgerView(es).get(cluster, LedgerSyncFailure, pkg)
-	rec := decodeFailure(e)
+	rec, err := decodeFailure(e)
+	if err != nil {
+		return err
+	}
 	rec.Uninstall = f
 	if rec.Install == nil && rec.Uninstall == nil && len(rec.Attempts) == 0 {
 		return l.Delete(ctx, cluster, LedgerSyncFailure, pkg)
@@ -840,7 +717,7 @@ func remotePackages(pkgs []kibana.Package, lv ledgerView, cluster string) []Pack
 		}
 		rp := Package{Name: p.Name, Version: p.InstalledVersion, Status: status}
 		if e, ok := lv.get(cluster, LedgerSyncFailure, p.Name); ok {
-			f := decodeFailure(e)
+			f, _ := decodeFailure(e) // observe checked every record
 			rp.InstallError, rp.UninstallError = f.Install, f.Uninstall
 			if status == StatusInstallFailed {
 				rp.FailedAttempts = f.Attempts
@@ -853,7 +730,7 @@ func remotePackages(pkgs []kibana.Package, lv ledgerView, cluster string) []Pack
 		if k[0] != cluster || k[1] != LedgerSyncFailure || slices.ContainsFunc(out, func(p Package) bool { return p.Name == k[2] }) {
 			continue
 		}
-		f := decodeFailure(e)
+		f, _ := decodeFailure(e) // observe checked every record
 		if len(f.Attempts) > 0 && f.Install != nil {
 			out = append(out, Package{Name: k[2], Status: StatusInstallFailed, FailedAttempts: f.Attempts, InstallError: f.Install,
 				Version: e.Data["version"]})
@@ -871,7 +748,10 @@ func recordSync(ctx context.Context, l Ledger, cluster, pkg, version string, at 
 		return errors.Join(opErr, err)
 	}
 	e, had := newLedgerView(es).get(cluster, LedgerSyncFailure, pkg)
-	f := decodeFailure(e)
+	f, err := decodeFailure(e)
+	if err != nil {
+		return errors.Join(opErr, err)
+	}
 	if opErr == nil {
 		if !had {
 			return nil

@@ -592,33 +592,7 @@ func faultFor(cluster, method, path string) simhttp.Fault {
 // to this test's fleetsim) and checks one apply converges and the sync task
 // brings its integrations to west.
 func TestExample_TwoCluster(t *testing.T) {
-	t.Setenv("MAIN_ELASTIC_PASSWORD", testPassword)
-	t.Setenv("WEST_ELASTIC_PASSWORD", testPassword)
-	sim := fleetsim.StartTest(t, fleetsim.Options{},
-		fleetsim.ClusterConfig{Name: "main", License: "enterprise"}, fleetsim.ClusterConfig{Name: "west", License: "enterprise"})
-	doc, err := schema.LoadDir(t.Context(), "../examples/two-cluster")
-	if err != nil {
-		t.Fatal(err)
-	}
-	main, west := sim.Cluster("main"), sim.Cluster("west")
-	move := strings.NewReplacer(
-		"http://127.0.0.1:5601", main.KibanaURL(), "http://127.0.0.1:9200", main.ESURL(), "127.0.0.1:9200", hostOf(main.ESURL()),
-		"http://127.0.0.1:5602", west.KibanaURL(), "http://127.0.0.1:9201", west.ESURL())
-	doc.Clusters.Main.Kibana.URL = move.Replace(doc.Clusters.Main.Kibana.URL)
-	doc.Clusters.Main.Elasticsearch.URL = move.Replace(doc.Clusters.Main.Elasticsearch.URL)
-	for i := range doc.Clusters.Remotes {
-		r := &doc.Clusters.Remotes[i]
-		r.Elasticsearch.URL = move.Replace(r.Elasticsearch.URL)
-		r.Kibana.URL = move.Replace(r.Kibana.URL)
-		r.MainLink.ProxyAddress = move.Replace(r.MainLink.ProxyAddress)
-	}
-	for i := range doc.Outputs {
-		o := &doc.Outputs[i]
-		o.KibanaURL = move.Replace(o.KibanaURL)
-		for j := range o.Hosts {
-			o.Hosts[j] = move.Replace(o.Hosts[j])
-		}
-	}
+	sim, doc := loadExample(t, "../examples/two-cluster", "enterprise")
 	env := &simEnv{sim: sim, doc: doc}
 	tc := env.connect(t, ConnectOptions{})
 	mustApply(t, tc, doc)
@@ -882,4 +856,42 @@ func TestTwoCluster_ApplyKilledAfterMint(t *testing.T) {
 	if p := mustPlan(t, tc, env.doc); !p.Empty() {
 		t.Errorf("plan not empty:\n%s", planText(p))
 	}
+}
+
+// loadExample starts a main and a west fleetsim with licence license and
+// loads the example in dir with its addresses moved to them.
+func loadExample(t *testing.T, dir, license string) (*fleetsim.Sim, *schema.Document) {
+	t.Helper()
+	t.Setenv("MAIN_ELASTIC_PASSWORD", testPassword)
+	t.Setenv("WEST_ELASTIC_PASSWORD", testPassword)
+	sim := fleetsim.StartTest(t, fleetsim.Options{},
+		fleetsim.ClusterConfig{Name: "main", License: license}, fleetsim.ClusterConfig{Name: "west", License: license})
+	doc, err := schema.LoadDir(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, west := sim.Cluster("main"), sim.Cluster("west")
+	move := strings.NewReplacer(
+		"http://127.0.0.1:5601", main.KibanaURL(), "http://127.0.0.1:9200", main.ESURL(), "127.0.0.1:9200", hostOf(main.ESURL()),
+		"http://127.0.0.1:5602", west.KibanaURL(), "http://127.0.0.1:9201", west.ESURL())
+	doc.Clusters.Main.Kibana.URL = move.Replace(doc.Clusters.Main.Kibana.URL)
+	doc.Clusters.Main.Elasticsearch.URL = move.Replace(doc.Clusters.Main.Elasticsearch.URL)
+	for i := range doc.Clusters.Remotes {
+		r := &doc.Clusters.Remotes[i]
+		r.Elasticsearch.URL = move.Replace(r.Elasticsearch.URL)
+		if r.Kibana != nil {
+			r.Kibana.URL = move.Replace(r.Kibana.URL)
+		}
+		if r.MainLink != nil {
+			r.MainLink.ProxyAddress = move.Replace(r.MainLink.ProxyAddress)
+		}
+	}
+	for i := range doc.Outputs {
+		o := &doc.Outputs[i]
+		o.KibanaURL = move.Replace(o.KibanaURL)
+		for j := range o.Hosts {
+			o.Hosts[j] = move.Replace(o.Hosts[j])
+		}
+	}
+	return sim, doc
 }

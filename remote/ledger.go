@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -113,11 +114,6 @@ func (v ledgerView) remoteClusters() []string {
 	return out
 }
 
-func (v ledgerView) owned(cluster, kind, id string) bool {
-	_, ok := v.get(cluster, LedgerOwned, kind+"/"+id)
-	return ok
-}
-
 func encodeJournal(j Journal) map[string]string {
 	d := map[string]string{"generation": strconv.Itoa(j.Generation)}
 	set := func(k, val string) {
@@ -137,13 +133,33 @@ func encodeJournal(j Journal) map[string]string {
 }
 
 func decodeJournal(d map[string]string) Journal {
-	gen, _ := strconv.Atoi(d["generation"])
+	j, _ := parseJournal(d) // observe checked every journal
+	return j
+}
+
+// parseJournal reads a rotation journal; a field that does not parse is an
+// error (read as zero, a generation would reuse a credential's name).
+func parseJournal(d map[string]string) (Journal, error) {
+	var errs []error
+	gen, err := strconv.Atoi(cmp.Or(d["generation"], "0"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("generation: %w", err))
+	}
 	j := Journal{Phase: RotationPhase(d["phase"]), Generation: gen, Current: d["current"], Previous: d["previous"],
 		Next: d["next"], Marker: d["marker"]}
-	if t, err := time.Parse(time.RFC3339Nano, d["started_at"]); err == nil {
+	switch j.Phase {
+	case PhaseIdle, PhaseMinting, PhaseSwapping, PhaseSwapped, PhaseRevoking:
+	default:
+		errs = append(errs, fmt.Errorf("unknown phase %q", j.Phase))
+	}
+	if s := d["started_at"]; s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("started_at: %w", err))
+		}
 		j.StartedAt = t
 	}
-	return j
+	return j, errors.Join(errs...)
 }
 
 // ledgerJournal stores one credential's Journal as a ledger entry.
@@ -159,7 +175,15 @@ func (l *ledgerJournal) LoadJournal(ctx context.Context) (Journal, error) {
 	if err != nil {
 		return Journal{}, err
 	}
-	return newLedgerView(es).journal(l.cluster, l.kind, l.id), nil
+	e, ok := newLedgerView(es).get(l.cluster, l.kind, l.id)
+	if !ok {
+		return Journal{}, nil
+	}
+	j, err := parseJournal(e.Data)
+	if err != nil {
+		return Journal{}, fmt.Errorf("state entry %s/%s/%s: broken rotation journal (fix or delete the entry): %w", e.Cluster, e.Kind, e.ID, err)
+	}
+	return j, nil
 }
 
 func (l *ledgerJournal) SaveJournal(ctx context.Context, j Journal) error {
@@ -174,10 +198,38 @@ type failureRecord struct {
 	Uninstall *Failure    `json:"uninstall,omitempty"`
 }
 
-func decodeFailure(e Entry) failureRecord {
+// decodeFailure reads a sync-failure entry; an absent record is no
+// failures. A record that does not decode is an error naming the entry:
+// read as "no failures" it would drop the install backoff.
+func decodeFailure(e Entry) (failureRecord, error) {
 	var f failureRecord
-	_ = json.Unmarshal([]byte(e.Data["record"]), &f) // a broken record reads as no failures
-	return f
+	raw := e.Data["record"]
+	if raw == "" {
+		return f, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &f); err != nil {
+		return failureRecord{}, fmt.Errorf("state entry %s/%s/%s: broken record (fix or delete the entry): %w", e.Cluster, e.Kind, e.ID, err)
+	}
+	return f, nil
+}
+
+// check decodes every sync-failure record and rotation journal of v: a
+// broken one is an error naming its entry, never read as empty.
+func (v ledgerView) check() error {
+	var errs []error
+	for k, e := range v {
+		switch k[1] {
+		case LedgerSyncFailure:
+			if _, err := decodeFailure(e); err != nil {
+				errs = append(errs, err)
+			}
+		case LedgerJournalToken, LedgerJournalAPIKey:
+			if _, err := parseJournal(e.Data); err != nil {
+				errs = append(errs, fmt.Errorf("state entry %s/%s/%s: broken rotation journal (fix or delete the entry): %w", e.Cluster, e.Kind, e.ID, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func encodeFailure(f failureRecord) (map[string]string, error) {

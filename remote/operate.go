@@ -23,7 +23,9 @@ type CredentialRotation struct {
 
 // Rotate rotates every generated credential of output outputID (service
 // token, Kibana API key): mint, verify, swap into the output, wait until
-// the output reports healthy or HealthTimeout passes, revoke the old one.
+// the output reports healthy or HealthTimeout passes, revoke the old one
+// (only if the output reported healthy or no agent uses it: otherwise it
+// is kept and the error wraps ErrNotHealthy).
 // An interrupted rotation is resumed or rolled back first.
 func (e *Engine) Rotate(ctx context.Context, doc *schema.Document, outputID string) ([]CredentialRotation, error) {
 	ts, problems := e.targets(doc)
@@ -73,6 +75,19 @@ type OutputStatus struct {
 	Follower     *FollowerHealth      `json:"follower,omitempty"`
 	Health       *kibana.OutputHealth `json:"health,omitempty"`
 	HealthError  string               `json:"health_error,omitempty"`
+	// Rotations are the credential rotations of the output in progress
+	// (journal not idle), e.g. an old credential kept until the output
+	// reports healthy.
+	Rotations []RotationStatus `json:"rotations,omitempty"`
+}
+
+// RotationStatus is one credential rotation in progress.
+type RotationStatus struct {
+	Kind     string        `json:"kind"` // KindServiceToken or KindAPIKey
+	Phase    RotationPhase `json:"phase"`
+	Current  string        `json:"current,omitempty"`  // the credential the output holds (after the swap)
+	Previous string        `json:"previous,omitempty"` // the old one, still valid
+	Next     string        `json:"next,omitempty"`     // the one being introduced (before the swap)
 }
 
 // FollowerHealth is the state of an output's follower index.
@@ -104,6 +119,11 @@ func (e *Engine) Status(ctx context.Context, doc *schema.Document) ([]OutputStat
 			s.HealthError = err.Error()
 		} else {
 			s.Health = &h
+		}
+		for _, k := range e.credKinds(t, nil) {
+			if j := w.ledger.journal(t.cluster.Name, k.ledger, t.out.ID); j.Phase != PhaseIdle {
+				s.Rotations = append(s.Rotations, RotationStatus{Kind: k.kind, Phase: j.Phase, Current: j.Current, Previous: j.Previous, Next: j.Next})
+			}
 		}
 		ro := w.remotes[t.cluster.Name]
 		switch t.obj.SyncVia {

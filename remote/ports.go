@@ -53,6 +53,8 @@ type MainFleet interface {
 	UpdateOutput(ctx context.Context, id string, body map[string]any) (kibana.Output, error)
 	ListInstalledPackages(ctx context.Context) ([]kibana.InstalledPackage, error)
 	OutputHealth(ctx context.Context, id string) (kibana.OutputHealth, error)
+	ListAgentPolicies(ctx context.Context, opts kibana.ListOptions) ([]kibana.AgentPolicy, error)
+	ListPackagePolicies(ctx context.Context) ([]kibana.PackagePolicy, error)
 	RemoteStatus(ctx context.Context, outputID string) (kibana.SyncStatus, error)
 }
 

@@ -27,13 +27,16 @@ import (
 //     fleet-synced-integrations, which stays there. Deleting it ends its
 //     shard-follow tasks; the leader's retention lease for it expires by
 //     itself (index.soft_deletes.retention_lease.period, 12h by default);
-//  2. the remote's elasticsearch output fleetform created;
-//  3. the service tokens and Kibana API keys, once the main output that
+//  2. the service tokens and Kibana API keys, once the main output that
 //     carried them is gone (the reconciler deletes it first, with --prune)
 //     or holds another credential: revoking a credential in use would cut
 //     the output off;
+//  3. the remote's elasticsearch output fleetform created;
 //  4. the remote-cluster link, last, and only when no declared output and
 //     no remaining follower index on that remote uses the alias.
+//
+// This is the plan's order (plan.Compare ranks the remote kinds), and
+// apply runs each phase's remote changes in it.
 //
 // Without --prune nothing is deleted and the plan lists the objects as
 // warnings. The state entries go with the objects, so a second plan is
@@ -75,6 +78,7 @@ type orphan struct {
 	output            string // the output it was created for, when known
 	ledgerKind        string // its state entry: LedgerOwned or a journal kind
 	ledgerID          string
+	entry             Entry
 }
 
 func (e *Engine) orphans(ts []target, w *world) []orphan {
@@ -82,7 +86,7 @@ func (e *Engine) orphans(ts []target, w *world) []orphan {
 	var out []orphan
 	for k, en := range w.ledger {
 		cluster, kind, id := k[0], k[1], k[2]
-		o := orphan{cluster: cluster, id: id, output: id, ledgerKind: kind, ledgerID: id}
+		o := orphan{cluster: cluster, id: id, output: id, ledgerKind: kind, ledgerID: id, entry: en}
 		switch kind {
 		case LedgerOwned:
 			objKind, objID, ok := strings.Cut(id, "/")
@@ -101,8 +105,8 @@ func (e *Engine) orphans(ts []target, w *world) []orphan {
 			out = append(out, o)
 		}
 	}
-	// Apply order: followers, outputs, credentials, links; then by name.
-	rank := map[string]int{KindFollower: 0, KindOutput: 1, KindServiceToken: 2, KindAPIKey: 3, KindRemoteCluster: 4}
+	// Apply order: followers, credentials, outputs, links; then by name.
+	rank := map[string]int{KindFollower: 0, KindAPIKey: 1, KindServiceToken: 2, KindOutput: 3, KindRemoteCluster: 4}
 	slices.SortFunc(out, func(a, b orphan) int {
 		if c := strings.Compare(a.cluster, b.cluster); c != 0 {
 			return c
@@ -145,6 +149,16 @@ func (e *Engine) computePrune(c *computed, ts []target, w *world, prune bool) {
 			c.ops = append(c.ops, op{phase: phasePost, change: plan.Change{Cluster: o.cluster, Kind: o.kind, ID: o.id,
 				Action: plan.Blocked, Reason: msg}})
 			continue
+		}
+		if o.ledgerKind == LedgerOwned && isPending(o.entry) {
+			// Created only if it exists as journalled; otherwise the create
+			// never happened (or someone else's object took the name).
+			if mine, ok := recognised(o.entry, ro); ok && !mine {
+				if prune {
+					c.hidden = append(c.hidden, forget(o))
+				}
+				continue
+			}
 		}
 		var ops []op
 		switch o.kind {

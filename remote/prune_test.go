@@ -116,16 +116,16 @@ func TestTwoCluster_Prune_RemovesExactlyTheOwnedRemoteObjects(t *testing.T) {
 	for _, c := range p.Changes {
 		got = append(got, c.Cluster+" "+string(c.Action)+" "+c.Kind+" "+c.ID)
 	}
-	// plan.Sort's order: by cluster, then deletes of unranked kinds by
-	// name, then outputs (children before parents); apply runs the remote
-	// deletes in dependency order (see prune.go).
+	// plan.Sort's order is the apply order: by cluster, then on each
+	// remote in reverse dependency order (see prune.go): the follower, the
+	// credentials, the remote's output, the link it replicated through.
 	want := []string{
 		"main delete output remote-west",
-		"west delete api_key fleetform-remote-west-kibana-1",
 		"west delete follower_index " + follower,
-		"west delete remote_cluster main",
+		"west delete api_key fleetform-remote-west-kibana-1",
 		"west delete service_token fleetform-remote-west-1",
 		"west delete output fleetform-sync-remote-west",
+		"west delete remote_cluster main",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("plan with --prune:\n got %q\nwant %q\n%s", got, want, planText(p))
@@ -150,6 +150,11 @@ func TestTwoCluster_Prune_RemovesExactlyTheOwnedRemoteObjects(t *testing.T) {
 		{"DELETE", "/" + follower, "PUT", "/_cluster/settings"},
 		{"DELETE", "/api/fleet/outputs/remote-west", "DELETE", "/_security/service/elastic/fleet-server-remote/credential/token/fleetform-remote-west-1"},
 		{"DELETE", "/api/fleet/outputs/remote-west", "DELETE", "/_security/api_key"},
+		// The plan's order is the apply order.
+		{"DELETE", "/" + follower, "DELETE", "/_security/api_key"},
+		{"DELETE", "/_security/api_key", "DELETE", "/_security/service/elastic/fleet-server-remote/credential/token/fleetform-remote-west-1"},
+		{"DELETE", "/_security/service/elastic/fleet-server-remote/credential/token/fleetform-remote-west-1", "DELETE", "/api/fleet/outputs/fleetform-sync-remote-west"},
+		{"DELETE", "/api/fleet/outputs/fleetform-sync-remote-west", "PUT", "/_cluster/settings"},
 	} {
 		if i, j := at(before[0], before[1]), at(before[2], before[3]); i < 0 || j < 0 || i > j {
 			t.Errorf("%s %s must come before %s %s (positions %d, %d)", before[0], before[1], before[2], before[3], i, j)

@@ -72,11 +72,16 @@ type Credential interface {
 	Holds(ctx context.Context, m string) (bool, error)
 	// Healthy reports whether the output reports healthy since the swap.
 	Healthy(ctx context.Context) (bool, error)
+	// Agents counts the agents whose policies send data or monitoring
+	// through the output (0: revoking the old credential cuts no one off).
+	Agents(ctx context.Context) (int, error)
 }
 
 // Rotation drives the rotation state machine of one credential:
 // mint new → verify → swap into the output → wait until healthy (or
-// Timeout) → revoke old, with every step journaled first.
+// Timeout) → revoke old, with every step journaled first. The old
+// credential is revoked only when the output reports healthy or no agent
+// uses it; otherwise both stay valid and the run fails with ErrNotHealthy.
 type Rotation struct {
 	Cred    Credential
 	Store   JournalStore
@@ -93,7 +98,17 @@ type RotationResult struct {
 	Current       string        // the credential in use at the end
 	Revoked       string        // the credential revoked, if any
 	HealthTimeout bool          // the output did not report healthy within Timeout
+	// Kept is the old credential left valid because the output did not
+	// report healthy while agents use it (the run returns ErrNotHealthy).
+	Kept   string
+	Agents int // the agents using the output, when Kept is set
 }
+
+// ErrNotHealthy marks a rotation that swapped the new credential in but
+// kept the old one: the output did not report healthy and agents use it.
+// The journal stays in PhaseSwapped; a later run revokes the old credential
+// once the output reports healthy (or no agent uses it).
+var ErrNotHealthy = errors.New("the output did not report healthy; the old credential was kept")
 
 // ErrVerify marks a new credential that did not authenticate; the rotation
 // was rolled back and the output keeps its credential.
@@ -232,12 +247,25 @@ func (r *Rotation) afterSwap(ctx context.Context, j Journal, res RotationResult)
 	return r.finish(ctx, j, res)
 }
 
+// finish revokes the old credential once the output reports healthy, or
+// when no agent uses the output; otherwise it keeps both and returns
+// ErrNotHealthy, leaving the journal in PhaseSwapped.
 func (r *Rotation) finish(ctx context.Context, j Journal, res RotationResult) (RotationResult, error) {
 	healthy, err := r.waitHealthy(ctx)
 	if err != nil {
 		return res, err
 	}
 	res.HealthTimeout = !healthy
+	if !healthy && j.Previous != "" && j.Previous != j.Current {
+		n, err := r.Cred.Agents(ctx)
+		if err != nil {
+			return res, fmt.Errorf("the output did not report healthy and its agents could not be counted, so %s was kept: %w", j.Previous, err)
+		}
+		if n > 0 {
+			res.Kept, res.Agents = j.Previous, n
+			return res, fmt.Errorf("%w: %d agents use the output; %s (new) is in the output and %s (old) stays valid", ErrNotHealthy, n, j.Current, j.Previous)
+		}
+	}
 	j.Phase = PhaseRevoking
 	if err := r.save(ctx, j); err != nil {
 		return res, err
@@ -300,9 +328,12 @@ func (r *Rotation) resume(ctx context.Context, j Journal) (RotationResult, error
 	return out, err
 }
 
+// waitHealthy polls the output's health until it reports healthy or
+// Timeout passes; without a Timeout it asks once.
 func (r *Rotation) waitHealthy(ctx context.Context) (bool, error) {
 	if r.Timeout <= 0 {
-		return false, nil
+		ok, err := r.Cred.Healthy(ctx)
+		return err == nil && ok, nil
 	}
 	poll := r.Poll
 	if poll <= 0 {

@@ -25,6 +25,7 @@ type fakeCred struct {
 	secretID int               // changes on every swap, as Fleet's secret ids do
 	serial   int
 	healthy  bool // the output reports healthy after a swap
+	agents   int  // agents using the output
 	badMint  bool // minted credentials do not authenticate
 
 	steps   []string
@@ -139,6 +140,13 @@ func (f *fakeCred) Healthy(ctx context.Context) (bool, error) {
 	return f.healthy, nil
 }
 
+func (f *fakeCred) Agents(ctx context.Context) (int, error) {
+	if err := f.step(ctx, "agents"); err != nil {
+		return 0, err
+	}
+	return f.agents, nil
+}
+
 // memJournal is a JournalStore whose saves are steps of fakeCred too.
 type memJournal struct {
 	f *fakeCred
@@ -210,7 +218,10 @@ func TestRotation_Clean(t *testing.T) {
 	})
 }
 
-func TestRotation_HealthTimeoutStillRevokesVerifiedOld(t *testing.T) {
+// TestRotation_HealthTimeoutWithoutAgentsRevokes: an output no agent uses
+// cannot report healthy; after the timeout the old credential cuts no one
+// off and is revoked.
+func TestRotation_HealthTimeoutWithoutAgentsRevokes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f, m := newProvisioned(false)
 		r := &Rotation{Cred: f, Store: m, Timeout: 2 * time.Minute, Poll: 10 * time.Second}
@@ -219,7 +230,7 @@ func TestRotation_HealthTimeoutStillRevokesVerifiedOld(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.HealthTimeout || !res.Rotated {
+		if !res.HealthTimeout || !res.Rotated || res.Kept != "" {
 			t.Errorf("result %+v", res)
 		}
 		if waited := time.Since(start); waited != 2*time.Minute {
@@ -227,6 +238,46 @@ func TestRotation_HealthTimeoutStillRevokesVerifiedOld(t *testing.T) {
 		}
 		checkConverged(t, f, m)
 	})
+}
+
+// TestRotation_HealthTimeoutWithAgentsKeepsBoth: the output never reported
+// healthy and agents use it: the old credential is not revoked, the run
+// fails with ErrNotHealthy, and a later run revokes it once the output
+// reports healthy.
+func TestRotation_HealthTimeoutWithAgentsKeepsBoth(t *testing.T) {
+	for _, timeout := range []time.Duration{2 * time.Minute, 0} {
+		t.Run(fmt.Sprint("timeout=", timeout), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f, m := newProvisioned(false)
+				f.agents = 3
+				r := &Rotation{Cred: f, Store: m, Timeout: timeout, Poll: 10 * time.Second}
+				res, err := r.Rotate(t.Context())
+				if !errors.Is(err, ErrNotHealthy) {
+					t.Fatalf("rotate of an output that never reported healthy = %v, want %v", err, ErrNotHealthy)
+				}
+				if res.Rotated || res.Revoked != "" || res.Kept != "tok-1" || res.Agents != 3 || !res.HealthTimeout {
+					t.Errorf("result %+v", res)
+				}
+				if _, ok := f.tokens["tok-1"]; !ok {
+					t.Fatal("the old credential was revoked although the output never reported healthy")
+				}
+				checkWorking(t, f)
+				if m.j.Phase != PhaseSwapped || m.j.Current != "tok-2" || m.j.Previous != "tok-1" {
+					t.Errorf("journal %+v, want swapped to tok-2 with tok-1 kept", m.j)
+				}
+				// Still unhealthy: a resume keeps both again.
+				if _, err := r.Resume(t.Context()); !errors.Is(err, ErrNotHealthy) {
+					t.Errorf("resume while unhealthy = %v", err)
+				}
+				f.healthy = true
+				res, err = r.Resume(t.Context())
+				if err != nil || res.Revoked != "tok-1" {
+					t.Fatalf("resume once healthy = %+v, %v", res, err)
+				}
+				checkConverged(t, f, m)
+			})
+		})
+	}
 }
 
 func TestRotation_NewCredentialFailsVerification(t *testing.T) {

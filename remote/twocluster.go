@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -115,7 +116,56 @@ func (t *TwoCluster) Plan(ctx context.Context, doc *schema.Document, rev string)
 		return nil, err
 	}
 	merge(p, c)
+	noteDirect(p, doc, t.Engine.cfg.MainCluster)
 	return p, nil
+}
+
+// noteDirect says, on the main output change of each sync_via: direct
+// output, why Kibana's sync fields are false where the document says true:
+// fleetform syncs the integrations itself (see fleetView).
+func noteDirect(p *plan.Plan, doc *schema.Document, mainCluster string) {
+	for _, o := range doc.Outputs {
+		if o.SyncVia != SyncViaDirect {
+			continue
+		}
+		for i := range p.Changes {
+			ch := &p.Changes[i]
+			if ch.Cluster != mainCluster || ch.Kind != plan.KindOutput || ch.ID != o.ID {
+				continue
+			}
+			for j := range ch.Fields {
+				if f := &ch.Fields[j]; (f.Path == "sync_integrations" || f.Path == "sync_uninstalled_integrations") && f.After == false && f.Note == "" {
+					f.Note = directSyncNote(o.Remote)
+				}
+			}
+		}
+	}
+}
+
+func directSyncNote(remote string) string {
+	return "sync_via: direct: fleetform installs the integrations on " + remote + " itself, so Kibana's own sync stays off"
+}
+
+// withoutDirectNotes is changes without the notes noteDirect added, as the
+// reconciler computes them.
+func withoutDirectNotes(changes []plan.Change, doc *schema.Document) []plan.Change {
+	notes := map[string]bool{}
+	for _, o := range doc.Outputs {
+		if o.SyncVia == SyncViaDirect {
+			notes[directSyncNote(o.Remote)] = true
+		}
+	}
+	out := slices.Clone(changes)
+	for i := range out {
+		fs := slices.Clone(out[i].Fields)
+		for j := range fs {
+			if notes[fs[j].Note] {
+				fs[j].Note = ""
+			}
+		}
+		out[i].Fields = fs
+	}
+	return out
 }
 
 func (e *Engine) plan(ctx context.Context, doc *schema.Document, mainPlan *plan.Plan, prune bool) (*computed, error) {
@@ -185,7 +235,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 			return reconciler.Result{}, fmt.Errorf("%w: the remote clusters changed since the plan was made; run plan again", reconciler.ErrStalePlan)
 		}
 		cp := *saved
-		cp.Changes = slices.DeleteFunc(slices.Clone(saved.Changes), func(ch plan.Change) bool {
+		cp.Changes = slices.DeleteFunc(withoutDirectNotes(saved.Changes, doc), func(ch plan.Change) bool {
 			return ch.Cluster != e.cfg.MainCluster || ch.Kind == KindPreflight
 		})
 		mainSaved = &cp
@@ -206,6 +256,9 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	var errs []error
 	failed := map[string]bool{}
 	runOps := func(ops []op, phase int) {
+		// The plan's order is the apply order (dependencies first).
+		ops = slices.Clone(ops)
+		slices.SortStableFunc(ops, func(a, b op) int { return plan.Compare(a.change, b.change) })
 		for _, o := range ops {
 			if o.phase != phase {
 				continue
@@ -263,6 +316,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	res.Outcomes = append(res.Outcomes, outcomes...)
 	if res.Plan != nil {
 		merge(res.Plan, &computed{ops: c.ops, warnings: c.warnings})
+		noteDirect(res.Plan, doc, e.cfg.MainCluster)
 	}
 	if len(errs) > 0 {
 		return res, fmt.Errorf("%w: %w", reconciler.ErrNotConverged, errors.Join(errs...))
@@ -356,17 +410,46 @@ func fleetView(doc *schema.Document) *schema.Document {
 	return &cp
 }
 
+// sameChanges reports whether two lists of remote changes ask for the same
+// thing: the same objects, actions, dependencies and field values (compared
+// in their JSON form, as a saved plan holds them). Reasons and notes are for
+// people and are not compared.
 func sameChanges(a, b []plan.Change) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		x, y := a[i], b[i]
-		if x.Key() != y.Key() || x.Action != y.Action || len(x.Fields) != len(y.Fields) {
+		if changeValue(a[i]) != changeValue(b[i]) {
 			return false
 		}
 	}
 	return true
+}
+
+func changeValue(c plan.Change) string {
+	type field struct {
+		Path          string
+		Before, After any
+		Sensitive     bool
+	}
+	v := struct {
+		Key       string
+		Name      string
+		Action    plan.Action
+		Fields    []field
+		DependsOn []string
+	}{Key: c.Key(), Name: c.Name, Action: c.Action}
+	if len(c.DependsOn) > 0 {
+		v.DependsOn = c.DependsOn
+	}
+	for _, f := range c.Fields {
+		v.Fields = append(v.Fields, field{f.Path, f.Before, f.After, f.Sensitive})
+	}
+	b, err := json.Marshal(v)
+	if err != nil { // a value JSON cannot hold never matches
+		return fmt.Sprintf("%p", &v)
+	}
+	return string(b)
 }
 
 var _ reconciler.Minter = (*Engine)(nil)

@@ -80,6 +80,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none (a blocked change always exits 1)")
 	format := fs.String("format", "text", "output `format`: text, json, markdown or github (GitHub Actions annotations)")
 	outFile := fs.String("o", "", "save the plan as JSON to `FILE` for a later apply")
+	showUnmanaged := fs.Bool("show-unmanaged", false, "list the Fleet objects neither declared nor owned (the plan counts them either way; the JSON form always lists them)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -98,6 +99,9 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	p, err := r.Plan(ctx, info.doc, info.revision)
 	if err != nil {
 		return err
+	}
+	if *showUnmanaged {
+		p.ListUnmanaged()
 	}
 	if *outFile != "" {
 		if err := savePlan(*outFile, p); err != nil {

@@ -120,7 +120,7 @@ func TestPlanApply_EndToEnd(t *testing.T) {
 	// Rotate the token reference: one output changes.
 	dir2 := fleetDir(t, sim, "CLI_TOKEN_2", keyFile)
 	out, _, code = cli("plan", "-c", dir2, "--detailed-exitcode", "--format", "github")
-	if code != 2 || !strings.Contains(out, `output "remote-west" will be updated in-place (secrets.service_token)`) || strings.Count(out, "::notice") != 2 {
+	if code != 2 || !strings.Contains(out, `output "remote-west" will be updated in-place (secrets.service_token)`) || strings.Count(out, "::notice") != 3 || !strings.Contains(out, "1 object in Fleet is neither declared nor owned here (1 output).") {
 		t.Fatalf("rotation plan: exit %d\n%s", code, out)
 	}
 	// A saved plan is refused once Fleet moved.

@@ -127,3 +127,52 @@ func TestStatusAndRotateCommands(t *testing.T) {
 		t.Errorf("rotate of an unknown output: exit %d, stderr %q", exitCode(err), errb.String())
 	}
 }
+
+// TestRotateCommand_UnhealthyKeepsOld: the output is used by agents and
+// never reports healthy: rotate keeps the old credentials, says what to
+// check and exits 1.
+func TestRotateCommand_UnhealthyKeepsOld(t *testing.T) {
+	dir, sim := twoClusterRepo(t, "")
+	ctx := t.Context()
+	doc, err := schema.LoadDir(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := remote.Connect(ctx, doc, remote.ConnectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Apply(ctx, doc, nil, reconciler.ApplyOptions{Revision: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	out := "remote-west"
+	if err := sim.Seed(&fleetsim.SeedFile{Clusters: map[string]*fleetsim.ClusterSeed{"main": {
+		AgentPolicies: []fleetsim.SeedAgentPolicy{{ID: "edge", Name: "Edge", Namespace: "default", DataOutputID: &out, Agents: 2}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(ctx, []string{"rotate", "-c", dir, "--timeout", "0", out}, &stdout, &stderr)
+	if exitCode(err) != 1 {
+		t.Fatalf("rotate of an unhealthy output with agents: exit %d (%v), want 1\n%s", exitCode(err), err, stderr.String())
+	}
+	for _, want := range []string{
+		"service_token of output remote-west on west: fleetform-remote-west-2 in use, fleetform-remote-west-1 kept: the output did not report healthy and 2 agents use it",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("rotate output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	for _, want := range []string{"GET /api/fleet/outputs/remote-west/health", "run fleetform rotate remote-west again (or apply) to revoke fleetform-remote-west-1"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("rotate stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	stdout.Reset()
+	if err := run(ctx, []string{"status", "-c", dir}, &stdout, &stderr); err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	if want := "service_token rotation: fleetform-remote-west-2 in use, fleetform-remote-west-1 kept valid until the output reports healthy"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("status lacks %q:\n%s", want, stdout.String())
+	}
+}

@@ -13,13 +13,16 @@ import (
 // for each generated credential of the output (service token, Kibana API
 // key) it mints a new one, checks it authenticates, swaps it into the
 // output, waits until the output reports healthy (or the timeout), then
-// revokes the old one. An interrupted rotation is finished or rolled back
-// first. Exit 0 when every credential rotated.
+// revokes the old one. The old credential is revoked only when the output
+// reports healthy or no agent uses it; otherwise both stay valid, rotate
+// says what to check and exits 1 (a later rotate or apply revokes it once
+// the output is healthy). An interrupted rotation is finished or rolled
+// back first. Exit 0 when every credential rotated.
 func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("rotate", "OUTPUT_ID", stderr)
 	var f clusterFlags
 	f.bind(fs)
-	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the output to report healthy before revoking the old credential (0: do not wait)")
+	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the output to report healthy before revoking the old credential (0: ask once); the old one is kept while the output is unhealthy and agents use it")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +56,17 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			fmt.Fprintf(stdout, "%s of output %s: %s a rotation interrupted in phase %s\n", r.Kind, r.Output, verb, r.Resumed)
 		}
+		if r.Kept != "" {
+			fmt.Fprintf(stdout, "%s of output %s on %s: %s in use, %s kept: the output did not report healthy%s and %d agents use it\n",
+				r.Kind, r.Output, r.Remote, r.Current, r.Kept, within(*timeout), r.Agents)
+			fmt.Fprintf(stderr, "%s of output %s: both credentials stay valid. Check:\n"+
+				"  - the output's health in Fleet (Fleet > Settings > Outputs, or GET /api/fleet/outputs/%s/health on the main Kibana);\n"+
+				"  - the Elastic Agent logs of the %d agents for errors sending to %s's hosts;\n"+
+				"  - that %s reaches the remote cluster %s (its Elasticsearch answers _security/_authenticate with it).\n"+
+				"Once the output reports healthy, run fleetform rotate %s again (or apply) to revoke %s.\n",
+				r.Kind, r.Output, r.Output, r.Agents, r.Output, r.Current, r.Remote, r.Output, r.Kept)
+			continue
+		}
 		if !r.Rotated {
 			continue
 		}
@@ -63,11 +77,19 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		switch {
 		case *timeout <= 0:
 		case r.HealthTimeout:
-			line += fmt.Sprintf(" (the output did not report healthy within %s; the new credential authenticated before the swap)", *timeout)
+			line += fmt.Sprintf(" (the output did not report healthy within %s and no agent uses it)", *timeout)
 		default:
 			line += " (output healthy)"
 		}
 		fmt.Fprintln(stdout, line)
 	}
 	return err
+}
+
+// within says how long rotate waited for the output's health.
+func within(timeout time.Duration) string {
+	if timeout <= 0 {
+		return ""
+	}
+	return " within " + timeout.String()
 }

@@ -78,6 +78,14 @@ func writeOutputStatus(w io.Writer, s remote.OutputStatus) {
 	case s.HealthError != "":
 		fmt.Fprintf(w, "  output health: unavailable: %s\n", s.HealthError)
 	}
+	for _, r := range s.Rotations {
+		if r.Phase == remote.PhaseSwapped {
+			fmt.Fprintf(w, "  %s rotation: %s in use, %s kept valid until the output reports healthy (fleetform rotate %s, or apply, revokes it then)\n",
+				r.Kind, r.Current, r.Previous, s.Output)
+			continue
+		}
+		fmt.Fprintf(w, "  %s rotation interrupted in phase %s (the next apply or rotate finishes or rolls it back)\n", r.Kind, r.Phase)
+	}
 	if fl := s.Follower; fl != nil {
 		line := fmt.Sprintf("  follower %s: %s", fl.Index, fl.Status)
 		if fl.FatalError != "" {

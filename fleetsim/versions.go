@@ -1,0 +1,91 @@
+package fleetsim
+
+import (
+	"slices"
+)
+
+// Versioned features: what a cluster's version= changes in what clients see.
+// A field a Kibana version does not know is refused like any unknown key
+// ("[request body.<key>]: definition for this key is missing"); a route it
+// does not have is a 404.
+//
+// Each entry cites where the version comes from.
+var (
+	// Remote Elasticsearch output: "Beginning in version 8.12.0, you can send
+	// Elastic Agent data to a remote Elasticsearch cluster"
+	// (elastic.co/guide/en/fleet/8.12/remote-elasticsearch-output.html).
+	versionRemoteES = "8.12.0"
+	// Output secrets (the secrets.* fields of outputs): elastic/kibana#169221
+	// "[Fleet] Output Secrets Backend", released in 8.12.0; "Secret storage
+	// requires Fleet Server version 8.12 or higher" (the same docs page).
+	versionOutputSecrets = "8.12.0"
+	// Performance presets (preset on elasticsearch and remote_elasticsearch
+	// outputs): Beats' "Support performance presets in the Elasticsearch
+	// output" (elastic/beats#37259, Dec 2023) and elastic/elastic-agent#3797,
+	// released with 8.12.0; the Fleet output docs list "Performance tuning"
+	// from the 8.12 guide on.
+	versionPresets = "8.12.0"
+	// Remote integrations sync (sync_integrations, kibana_url, kibana_api_key,
+	// sync_uninstalled_integrations on remote_elasticsearch outputs, and the
+	// /api/fleet/remote_synced_integrations routes): 9.1.0
+	// (elastic/docs-content#952 "Add documentation for remote ES output
+	// integrations syncing", docs marked "applies_to: stack: ga 9.1").
+	versionRemoteSync = "9.1.0"
+	// Space awareness on by default, which makes agent policies answer
+	// space_ids: inferred as 9.1.0 (docs/fleetsim-inferred.md).
+	versionSpaceAwareness = "9.1.0"
+)
+
+// remoteSyncFields are the remote_elasticsearch fields added with versionRemoteSync.
+var remoteSyncFields = []string{"sync_integrations", "sync_uninstalled_integrations", "kibana_url", "kibana_api_key"}
+
+// outputSchemas are the create and update body schemas of one Kibana version.
+type outputSchemas struct {
+	create, update vtype
+}
+
+// outputSchemasFor builds the output schemas a Kibana version validates with.
+func outputSchemasFor(version string) outputSchemas {
+	es, remote, ls, kafka := esOutput, remoteESOutput, logstashOutput, kafkaOutput
+	if !versionAtLeast(version, versionRemoteSync) {
+		remote = remote.without(remoteSyncFields...)
+	}
+	if !versionAtLeast(version, versionPresets) {
+		es, remote = es.without("preset"), remote.without("preset")
+	}
+	if !versionAtLeast(version, versionOutputSecrets) {
+		es, remote, ls, kafka = es.without("secrets"), remote.without("secrets"), ls.without("secrets"), kafka.without("secrets")
+	}
+	types := []string{typeES, typeLogstash, typeKafka}
+	schemas := map[string]vtype{typeES: es, typeLogstash: ls, typeKafka: kafka}
+	update := tOneOf{es.optional(), ls.optional(), kafkaUpdate(kafka)}
+	if versionAtLeast(version, versionRemoteES) {
+		types = []string{typeES, typeRemoteES, typeLogstash, typeKafka}
+		schemas[typeRemoteES] = remote
+		update = tOneOf{es.optional(), remote.optional(), ls.optional(), kafkaUpdate(kafka)}
+	}
+	return outputSchemas{
+		create: tDiscriminated{key: "type", variants: types, schemas: schemas},
+		update: update,
+	}
+}
+
+// hasPresets says whether the cluster's Kibana knows output presets.
+func (c *Cluster) hasPresets() bool { return versionAtLeast(c.cfg.Version, versionPresets) }
+
+// routeAvailable says whether a Kibana version has a route.
+func routeAvailable(version, pattern string) bool {
+	if slices.Contains([]string{
+		"/api/fleet/remote_synced_integrations/status",
+		"/api/fleet/remote_synced_integrations/{outputId}/remote_status",
+	}, pattern) {
+		return versionAtLeast(version, versionRemoteSync)
+	}
+	return true
+}
+
+// without is the object with the named keys removed (not yet in a version).
+func (t tObject) without(names ...string) tObject {
+	fs := slices.DeleteFunc(slices.Clone(t.fields), func(f field) bool { return slices.Contains(names, f.name) })
+	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
+}
