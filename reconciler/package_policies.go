@@ -137,6 +137,12 @@ func integrationPolicyFields(p schema.PackagePolicy) map[string]any {
 	if p.OutputID != nil {
 		m["output_id"] = *p.OutputID
 	}
+	if p.SupportsAgentless != nil {
+		m["supports_agentless"] = *p.SupportsAgentless
+	}
+	if p.AdditionalDatastreamsPermissions != nil {
+		m["additional_datastreams_permissions"] = canonical(p.AdditionalDatastreamsPermissions)
+	}
 	if vars := plainVars(p.Vars); len(vars) > 0 {
 		m["vars"] = vars
 	}
@@ -229,6 +235,9 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) map[st
 		"output_id":   derefOrNil(have.OutputID),
 		"vars":        vars,
 		"inputs":      inputs,
+		// Kibana answers supports_agentless only when true.
+		"supports_agentless":                 have.Raw["supports_agentless"] == true,
+		"additional_datastreams_permissions": have.Raw["additional_datastreams_permissions"],
 	}
 }
 

@@ -226,7 +226,8 @@ func TestSim_IntegrationPolicy_Adopt(t *testing.T) {
 // mirrored. Sources: FLEET/server/services/package_policies/utils.ts
 // (preflightCheckPackagePolicy, canUseMultipleAgentPolicies,
 // canUseOutputForIntegration), FLEET/common/services/output_helpers.ts
-// (getAllowedOutputTypesForIntegration), FLEET/server/services/package_policy.ts
+// (getAllowedOutputTypesForIntegration, getAllowedOutputTypesForPackagePolicy:
+// agentless), FLEET/server/services/package_policy.ts
 // (hosted agent policies; PackagePolicyNameExistsError).
 func TestSim_IntegrationPolicy_KibanaRefusals(t *testing.T) {
 	logstash := schema.Output{ID: "ls", Name: "ls", Type: "logstash", Hosts: []string{"ls.example:5044"}}
@@ -257,6 +258,11 @@ func TestSim_IntegrationPolicy_KibanaRefusals(t *testing.T) {
 		{"fleet_server only sends to elasticsearch", "enterprise", nil, func() schema.PackagePolicy {
 			return schema.PackagePolicy{ID: "fs", Name: "fs", Namespace: "default", Package: &schema.PackagePolicyPackage{Name: "fleet_server", Version: "1.6.0"}, PolicyIDs: []string{"a"}, OutputID: ptr("ls")}
 		}, `Output type "logstash" is not usable with package "fleet_server"`},
+		{"agentless policies only send to elasticsearch", "enterprise", nil, func() schema.PackagePolicy {
+			p := nginx("a")
+			p.OutputID, p.SupportsAgentless = ptr("ls"), ptr(true)
+			return p
+		}, `Output type "logstash" is not usable with package "nginx"`},
 		{"hosted agent policy", "enterprise", func(h *simHarness) {
 			if err := h.sim.Seed(&fleetsim.SeedFile{Clusters: map[string]*fleetsim.ClusterSeed{"main": {AgentPolicies: []fleetsim.SeedAgentPolicy{{ID: "hosted", Name: "Hosted", Namespace: "default", IsManaged: true}}}}}); err != nil {
 				t.Fatal(err)

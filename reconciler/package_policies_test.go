@@ -81,6 +81,10 @@ func TestIntegrationPolicyDiff_ComparesOnlyDeclaredKeys(t *testing.T) {
 			[]plan.FieldDiff{{Path: "policy_ids", Before: []any{"edge", "web"}, After: []any{"web"}}}},
 		{"package version", func(p *schema.PackagePolicy) { p.Package.Version = "2.0.0" },
 			[]plan.FieldDiff{{Path: "package.version", Before: "2.1.0", After: "2.0.0"}}},
+		{"supports_agentless: false matches Kibana's answer without it", func(p *schema.PackagePolicy) {
+			f := false
+			p.SupportsAgentless = &f
+		}, nil},
 		{"a number declared in YAML equals Kibana's JSON number", func(p *schema.PackagePolicy) {
 			p.Inputs["nginx-nginx/metrics"] = schema.PackagePolicyInput{Streams: map[string]schema.PackagePolicyStream{
 				"nginx.stubstatus": {Vars: schema.Vars{"period": "10s"}}}}
