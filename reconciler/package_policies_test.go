@@ -85,7 +85,7 @@ func TestIntegrationPolicyDiff_ComparesOnlyDeclaredKeys(t *testing.T) {
 			f := false
 			p.SupportsAgentless = &f
 		}, nil},
-		{"a number declared in YAML equals Kibana's JSON number", func(p *schema.PackagePolicy) {
+		{"another input's stream var, declared as observed", func(p *schema.PackagePolicy) {
 			p.Inputs["nginx-nginx/metrics"] = schema.PackagePolicyInput{Streams: map[string]schema.PackagePolicyStream{
 				"nginx.stubstatus": {Vars: schema.Vars{"period": "10s"}}}}
 		}, nil},
