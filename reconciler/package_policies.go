@@ -179,29 +179,54 @@ func integrationPolicyFields(p schema.PackagePolicy) map[string]any {
 
 // observedIntegrationPolicyFields is have as integrationPolicyFields shapes
 // the declaration: the simplified answer's fields as JSON values, policy_ids
-// sorted. Built without a JSON round trip (vars hold decoded JSON already):
-// a plan of 4,000 policies builds it 4,000 times.
-func observedIntegrationPolicyFields(have kibana.IntegrationPolicy) map[string]any {
+// sorted, every input. An error is an input Kibana answered that does not
+// read as the simplified format.
+func observedIntegrationPolicyFields(have kibana.IntegrationPolicy) (map[string]any, error) {
 	return observedFieldsOf(have, nil)
 }
 
 // observedFieldsOf is observedIntegrationPolicyFields with only the inputs
-// and streams declared in want (all with want nil): what a diff of the
-// declared keys reads.
-func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) map[string]any {
+// declared in want (all with want nil): what a diff of the declared keys
+// reads. A listed policy's inputs are decoded here, and only those (a plan
+// of 4,000 policies would otherwise spend most of its time decoding inputs
+// nobody declares).
+func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[string]any, error) {
 	wantInputs, _ := want["inputs"].(map[string]any)
 	ids := make([]any, 0, len(have.PolicyIDs))
 	for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
 		ids = append(ids, id)
 	}
-	var vars map[string]any
-	if have.Vars != nil {
-		vars = have.Vars
+	m := map[string]any{
+		"name":        have.Name,
+		"description": derefOrNil(have.Description),
+		"namespace":   have.Namespace,
+		"package":     map[string]any{"name": have.Package.Name, "version": have.Package.Version},
+		"policy_ids":  ids,
+		"output_id":   derefOrNil(have.OutputID),
+		// Kibana answers supports_agentless only when true.
+		"supports_agentless":                 have.Raw["supports_agentless"] == true,
+		"additional_datastreams_permissions": have.Raw["additional_datastreams_permissions"],
 	}
-	inputs := make(map[string]any, len(have.Inputs))
-	for name, in := range have.Inputs {
+	if _, declared := want["vars"]; want == nil || declared {
+		vars, err := have.PackageVars()
+		if err != nil {
+			return nil, err
+		}
+		if vars != nil {
+			m["vars"] = vars
+		}
+	}
+	if _, declared := want["inputs"]; want != nil && !declared {
+		return m, nil
+	}
+	inputs := map[string]any{}
+	for _, name := range have.InputNames() {
 		if want != nil && wantInputs[name] == nil {
 			continue
+		}
+		in, _, err := have.Input(name)
+		if err != nil {
+			return nil, err
 		}
 		im := map[string]any{}
 		if in.Enabled != nil {
@@ -226,36 +251,38 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) map[st
 		}
 		inputs[name] = im
 	}
-	return map[string]any{
-		"name":        have.Name,
-		"description": derefOrNil(have.Description),
-		"namespace":   have.Namespace,
-		"package":     map[string]any{"name": have.Package.Name, "version": have.Package.Version},
-		"policy_ids":  ids,
-		"output_id":   derefOrNil(have.OutputID),
-		"vars":        vars,
-		"inputs":      inputs,
-		// Kibana answers supports_agentless only when true.
-		"supports_agentless":                 have.Raw["supports_agentless"] == true,
-		"additional_datastreams_permissions": have.Raw["additional_datastreams_permissions"],
-	}
+	m["inputs"] = inputs
+	return m, nil
 }
 
 // diffIntegrationPolicy compares the declared keys of want with have: Kibana
 // answers with every input, stream and var of the package, so an
-// undeclared one is not managed. An observed secret var never shows here
-// (secret vars are compared by integrationPolicySecretNeeds).
-func diffIntegrationPolicy(want map[string]any, have kibana.IntegrationPolicy) []plan.FieldDiff {
-	return diffManaged("", want, observedFieldsOf(have, want))
+// undeclared one is not managed. Secret vars are not among want's keys
+// (they are compared by hash, secretNeed).
+func diffIntegrationPolicy(want map[string]any, have kibana.IntegrationPolicy) ([]plan.FieldDiff, error) {
+	observed, err := observedFieldsOf(have, want)
+	if err != nil {
+		return nil, err
+	}
+	return diffManaged("", want, observed), nil
 }
 
 // observedVarSecret reads a secret var from an observed policy: a Fleet
 // secret reference {"isSecretRef": true, "id": …}, or a clear-text value
 // when Kibana's secret storage is off.
-func observedVarSecret(have kibana.IntegrationPolicy, v ipVar) observedSecret {
-	vars := have.Vars
-	if v.Input != "" {
-		in := have.Inputs[v.Input]
+func observedVarSecret(have kibana.IntegrationPolicy, v ipVar) (observedSecret, error) {
+	var vars map[string]any
+	if v.Input == "" {
+		pv, err := have.PackageVars()
+		if err != nil {
+			return observedSecret{}, err
+		}
+		vars = pv
+	} else {
+		in, _, err := have.Input(v.Input)
+		if err != nil {
+			return observedSecret{}, err
+		}
 		vars = in.Vars
 		if v.Stream != "" {
 			vars = in.Streams[v.Stream].Vars
@@ -264,14 +291,14 @@ func observedVarSecret(have kibana.IntegrationPolicy, v ipVar) observedSecret {
 	switch val := vars[v.Name].(type) {
 	case map[string]any:
 		if id, _ := val["id"].(string); id != "" && val["isSecretRef"] == true {
-			return observedSecret{ID: id, Ref: val}
+			return observedSecret{ID: id, Ref: val}, nil
 		}
 	case string:
 		if val != "" {
-			return observedSecret{Plain: secret.New(val)}
+			return observedSecret{Plain: secret.New(val)}, nil
 		}
 	}
-	return observedSecret{}
+	return observedSecret{}, nil
 }
 
 // ipBodyInput is what a create or update body needs beyond the declaration.
@@ -305,7 +332,7 @@ func integrationPolicyCreateBody(in ipBodyInput) map[string]any {
 // value replaces it. When the package version changes, only the declared
 // inputs and vars are sent (the new version's may differ). package is
 // required with simplified inputs ("Package is required").
-func integrationPolicyUpdateBody(in ipBodyInput) map[string]any {
+func integrationPolicyUpdateBody(in ipBodyInput) (map[string]any, error) {
 	have := in.have
 	body := map[string]any{
 		"name":      have.Name,
@@ -313,12 +340,14 @@ func integrationPolicyUpdateBody(in ipBodyInput) map[string]any {
 		"package":   map[string]any{"name": have.Package.Name, "version": in.version},
 	}
 	if in.version == have.Package.Version {
-		observed := observedIntegrationPolicyFields(*have)
-		if len(have.Inputs) > 0 {
-			body["inputs"] = deepCopyJSON(observed["inputs"])
+		observed, err := observedIntegrationPolicyFields(*have)
+		if err != nil {
+			return nil, err
 		}
-		if len(have.Vars) > 0 {
-			body["vars"] = deepCopyJSON(observed["vars"])
+		for _, k := range []string{"inputs", "vars"} {
+			if m, _ := observed[k].(map[string]any); len(m) > 0 {
+				body[k] = deepCopyJSON(m)
+			}
 		}
 	}
 	for k, v := range in.fields {
@@ -332,7 +361,7 @@ func integrationPolicyUpdateBody(in ipBodyInput) map[string]any {
 		}
 	}
 	setSecretVars(body, in)
-	return body
+	return body, nil
 }
 
 // setSecretVars puts the declared secret vars into body: a value to write,

@@ -72,8 +72,9 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		key := s.change.Key()
 		rec, hasRec := obs.records[key]
 		var blocked []string
+		var unreadable error
 		if exists {
-			s.change.Fields = diffIntegrationPolicy(s.body.fields, have)
+			s.change.Fields, unreadable = diffIntegrationPolicy(s.body.fields, have)
 		} else {
 			s.change.Action = plan.Create
 			for _, k := range sortedKeys(s.body.fields) {
@@ -89,8 +90,8 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		for _, sv := range s.secrets {
 			sp := sv.spec()
 			var obsSec observedSecret
-			if exists {
-				obsSec = observedVarSecret(have, sv.ipVar)
+			if exists && unreadable == nil {
+				obsSec, unreadable = observedVarSecret(have, sv.ipVar)
 			}
 			if sv.Ref.Generate {
 				blocked = append(blocked, fmt.Sprintf("%s is declared generate: true; only output credentials are generated — give the value with env: or file:", sp.Path))
@@ -114,6 +115,9 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 			} else if obsSec.present() {
 				s.body.keep[sp.Path] = obsSec
 			}
+		}
+		if unreadable != nil {
+			blocked = append(blocked, fmt.Sprintf("Kibana's answer for integration policy %s does not read as the simplified format: %v", p.ID, unreadable))
 		}
 		if why := foreignOwners(obs, key, "integration policy "+p.ID); why != "" {
 			blocked = append(blocked, why)
@@ -324,7 +328,11 @@ func (r *Reconciler) runIntegrationPolicy(ctx context.Context, s *ipStep, cache 
 			func(ctx context.Context) error { _, err := f.GetIntegrationPolicy(ctx, ch.ID); return err },
 			func(ctx context.Context) error { _, err := f.CreateIntegrationPolicy(ctx, body); return err })
 	case plan.Update:
-		_, err := f.UpdateIntegrationPolicy(ctx, ch.ID, integrationPolicyUpdateBody(s.body))
+		body, err := integrationPolicyUpdateBody(s.body)
+		if err != nil {
+			return err
+		}
+		_, err = f.UpdateIntegrationPolicy(ctx, ch.ID, body)
 		return err
 	case plan.Delete:
 		return f.DeleteIntegrationPolicy(ctx, ch.ID)
@@ -353,7 +361,7 @@ func (r *Reconciler) ipSecretValues(ctx context.Context, s *ipStep, cache *secre
 // integrationPolicyRecord is the inventory record of declared policy p
 // after an apply: declared fields hashed, secret vars by Fleet secret id
 // and salted hash of the value sent (or as recorded before).
-func (r *Reconciler) integrationPolicyRecord(p schema.PackagePolicy, now *kibana.IntegrationPolicy, s *ipStep, old Record) Record {
+func (r *Reconciler) integrationPolicyRecord(p schema.PackagePolicy, now *kibana.IntegrationPolicy, s *ipStep, old Record) (Record, error) {
 	specs := make([]secretSpec, 0)
 	for _, sv := range integrationPolicySecrets(p) {
 		specs = append(specs, sv.spec())
@@ -363,7 +371,10 @@ func (r *Reconciler) integrationPolicyRecord(p schema.PackagePolicy, now *kibana
 		path := sv.Path()
 		var obsSec observedSecret
 		if now != nil {
-			obsSec = observedVarSecret(*now, sv.ipVar)
+			var err error
+			if obsSec, err = observedVarSecret(*now, sv.ipVar); err != nil {
+				return Record{}, err
+			}
 		}
 		sr := SecretRecord{FleetSecretID: obsSec.ID, RefDescribe: describeRef(sv.Ref)}
 		switch {
@@ -380,15 +391,18 @@ func (r *Reconciler) integrationPolicyRecord(p schema.PackagePolicy, now *kibana
 		}
 		rec.Secrets[path] = sr
 	}
-	return rec
+	return rec, nil
 }
 
 // adoptIntegrationPolicyRecord is Adopt's record of p: secrets by Fleet
 // secret id only ("unverified": fleetform has never seen their values).
-func (r *Reconciler) adoptIntegrationPolicyRecord(p schema.PackagePolicy, have kibana.IntegrationPolicy) Record {
-	rec := r.integrationPolicyRecord(p, nil, nil, Record{})
+func (r *Reconciler) adoptIntegrationPolicyRecord(p schema.PackagePolicy, have kibana.IntegrationPolicy) (Record, error) {
+	rec, _ := r.integrationPolicyRecord(p, nil, nil, Record{}) // reads no observed secret: no error
 	for _, sv := range integrationPolicySecrets(p) {
-		obsSec := observedVarSecret(have, sv.ipVar)
+		obsSec, err := observedVarSecret(have, sv.ipVar)
+		if err != nil {
+			return Record{}, err
+		}
 		if !obsSec.present() {
 			continue
 		}
@@ -397,5 +411,5 @@ func (r *Reconciler) adoptIntegrationPolicyRecord(p schema.PackagePolicy, have k
 		}
 		rec.Secrets[sv.Path()] = SecretRecord{FleetSecretID: obsSec.ID, RefDescribe: describeRef(sv.Ref)}
 	}
-	return rec
+	return rec, nil
 }

@@ -94,7 +94,10 @@ func TestIntegrationPolicyDiff_ComparesOnlyDeclaredKeys(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := declaredNginx()
 			tt.edit(&p)
-			got := diffIntegrationPolicy(integrationPolicyFields(p), have)
+			got, err := diffIntegrationPolicy(integrationPolicyFields(p), have)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("diff =\n%#v\nwant\n%#v", got, tt.want)
 			}
@@ -111,13 +114,16 @@ func TestIntegrationPolicySecrets_PathsAndObservedReferences(t *testing.T) {
 	if _, has := integrationPolicyFields(p)["inputs"].(map[string]any)["nginx-httpjson"].(map[string]any)["vars"]; has {
 		t.Error("a secret reference must not be among the compared fields")
 	}
-	obs := observedVarSecret(observedNginx(t), secrets[0].ipVar)
-	if obs.ID != "sec-1" {
+	obs, err := observedVarSecret(observedNginx(t), secrets[0].ipVar)
+	if err != nil || obs.ID != "sec-1" {
 		t.Errorf("observed secret id = %q, want sec-1", obs.ID)
 	}
 	plain := observedNginx(t)
+	if err := plain.Decode(); err != nil {
+		t.Fatal(err)
+	}
 	plain.Inputs["nginx-httpjson"].Vars["password"] = "clear" // secret storage off
-	if got := observedVarSecret(plain, secrets[0].ipVar); got.Plain.Reveal() != "clear" || got.ID != "" {
+	if got, err := observedVarSecret(plain, secrets[0].ipVar); err != nil || got.Plain.Reveal() != "clear" || got.ID != "" {
 		t.Errorf("clear-text secret var read as %+v", got)
 	}
 }
@@ -126,8 +132,15 @@ func TestIntegrationPolicyUpdateBody_CarriesEveryInputAndKeepsStoredSecrets(t *t
 	have := observedNginx(t)
 	p := declaredNginx()
 	p.Inputs["nginx-logfile"].Streams["nginx.access"].Vars["paths"] = []any{"/srv/access.log"}
-	keep := map[string]observedSecret{"inputs.nginx-httpjson.vars.password": observedVarSecret(have, ipVar{Input: "nginx-httpjson", Name: "password"})}
-	body := integrationPolicyUpdateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), have: &have, version: "2.1.0", keep: keep})
+	kept, err := observedVarSecret(have, ipVar{Input: "nginx-httpjson", Name: "password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := map[string]observedSecret{"inputs.nginx-httpjson.vars.password": kept}
+	body, err := integrationPolicyUpdateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), have: &have, version: "2.1.0", keep: keep})
+	if err != nil {
+		t.Fatal(err)
+	}
 	get := func(path ...string) any {
 		var v any = body
 		for _, k := range path {
@@ -162,14 +175,14 @@ func TestIntegrationPolicyUpdateBody_CarriesEveryInputAndKeepsStoredSecrets(t *t
 	}
 
 	// A new value replaces the reference.
-	body = integrationPolicyUpdateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), have: &have, version: "2.1.0",
+	body, _ = integrationPolicyUpdateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), have: &have, version: "2.1.0",
 		values: map[string]secret.Value{"inputs.nginx-httpjson.vars.password": secret.New("s3cret")}})
 	if got := body["inputs"].(map[string]any)["nginx-httpjson"].(map[string]any)["vars"].(map[string]any)["password"]; got != "s3cret" {
 		t.Errorf("password = %#v, want the new value", got)
 	}
 
 	// Another package version: only what is declared (the new version's inputs may differ).
-	body = integrationPolicyUpdateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), have: &have, version: "2.0.0", keep: keep})
+	body, _ = integrationPolicyUpdateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), have: &have, version: "2.0.0", keep: keep})
 	if _, has := body["inputs"].(map[string]any)["nginx-nginx/metrics"]; has {
 		t.Error("an upgrade must not send undeclared inputs of the old version")
 	}
