@@ -39,7 +39,7 @@ type IntegrationPolicy struct {
 	// SecretReferences are the Fleet secret ids the policy's vars use.
 	SecretReferences []string
 	// Raw holds the top-level fields the typed ones do not cover
-	// (supports_agentless, additional_datastreams_permissions) next to id,
+	// (supports_agentless, is_managed, additional_datastreams_permissions) next to id,
 	// name, namespace and revision; inputs and vars once decoded.
 	Raw map[string]any
 
@@ -74,6 +74,7 @@ func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
 		Package                          PackageRef            `json:"package"`
 		Revision                         int                   `json:"revision"`
 		SupportsAgentless                *bool                 `json:"supports_agentless"`
+		IsManaged                        *bool                 `json:"is_managed"`
 		AdditionalDatastreamsPermissions []any                 `json:"additional_datastreams_permissions"`
 		SecretReferences                 []struct{ ID string } `json:"secret_references"`
 		Inputs                           lazyInputs            `json:"inputs"`
@@ -90,6 +91,9 @@ func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
 	}
 	if w.SupportsAgentless != nil {
 		p.Raw["supports_agentless"] = *w.SupportsAgentless
+	}
+	if w.IsManaged != nil {
+		p.Raw["is_managed"] = *w.IsManaged
 	}
 	if w.AdditionalDatastreamsPermissions != nil {
 		p.Raw["additional_datastreams_permissions"] = w.AdditionalDatastreamsPermissions

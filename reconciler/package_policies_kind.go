@@ -212,3 +212,29 @@ func (integrationPolicyKind) secrets(doc *schema.Document) []declaredSecret {
 	}
 	return out
 }
+
+// ownable: the observed integration policies a repository could own — not
+// those Kibana manages (is_managed: preconfigured in kibana.yml) nor those
+// only in hosted (is_managed) agent policies.
+func (integrationPolicyKind) ownable(obs *observation) []plan.Object {
+	if obs.ip == nil {
+		return nil
+	}
+	var out []plan.Object
+	for _, id := range sortedKeys(obs.ip.policies) {
+		p := obs.ip.policies[id]
+		if p.Raw["is_managed"] == true {
+			continue
+		}
+		hosted := len(p.PolicyIDs) > 0
+		for _, pid := range p.PolicyIDs {
+			if ap, ok := obs.policies[pid]; !ok || !ap.IsManaged {
+				hosted = false
+			}
+		}
+		if !hosted {
+			out = append(out, plan.Object{ID: id, Name: p.Name})
+		}
+	}
+	return out
+}

@@ -334,6 +334,11 @@ func TestSim_IntegrationPolicy_DefendOnRemoteOutputWarns(t *testing.T) {
 			t.Errorf("warnings %q\nlack %q", p.Warnings, want)
 		}
 	}
+	// The undeclared one is what `fleetform import` would take over.
+	if p.Unmanaged == nil || !slices.Contains(p.Unmanaged.Objects, plan.Object{Cluster: "main", Kind: KindIntegrationPolicy, ID: "defend-by-hand", Name: "defend by hand"}) ||
+		p.Unmanaged.Counts[KindIntegrationPolicy] != 1 {
+		t.Errorf("unmanaged = %+v", p.Unmanaged)
+	}
 }
 
 // import --adopt records an existing integration policy whose declared
