@@ -87,6 +87,7 @@ var kinds = []kind{
 	packageKind{},
 	outputKind{},
 	agentPolicyKind{},
+	integrationPolicyKind{},
 }
 
 // kindNamed returns the kind of the table with plan kind name, or nil.
@@ -157,6 +158,8 @@ func kindNoun(kind string) string {
 		return "Fleet Server host"
 	case kindDownloadSource:
 		return "download source"
+	case KindIntegrationPolicy:
+		return "integration policy"
 	}
 	return kind
 }

@@ -44,6 +44,7 @@ type observation struct {
 	// objects holds the kinds observed as plain JSON objects (proxies,
 	// Fleet Server hosts, download sources), by kind and id.
 	objects map[string]map[string]map[string]any
+	ip      *ipObservation // integration policies (package_policies_kind.go)
 	// fingerprint digests all of the above but kibanaVersion (see fingerprint).
 	fingerprint string
 }
