@@ -145,8 +145,10 @@ func (s *Store) Index() string { return s.index }
 // Instance returns the instance name.
 func (s *Store) Instance() string { return s.instance }
 
-// scanPage is the page size of Load and LoadAll.
-const scanPage = 1000
+// scanPage is the page size of Load and LoadAll: Elasticsearch's default
+// index.max_result_window, the largest page a search may return, so an
+// inventory of a few thousand records is one page.
+const scanPage = 10000
 
 // mapping keeps the inventory's fields keyword-typed and secrets unindexed.
 var mapping = map[string]any{
