@@ -110,6 +110,7 @@ var exporters = []exporter{
 	{kind: plan.KindPackage, file: "packages.yaml", key: "packages", run: exportPackages},
 	{kind: plan.KindOutput, file: "outputs.yaml", key: "outputs", run: exportOutputs},
 	{kind: plan.KindAgentPolicy, file: "agent_policies.yaml", key: "agent_policies", run: exportAgentPolicies},
+	{kind: kindPackagePolicy, file: "package_policies.yaml", key: "package_policies", run: exportPackagePolicies},
 }
 
 // Kinds lists the kinds import can export, in order.

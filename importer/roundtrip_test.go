@@ -309,6 +309,34 @@ func build(t *testing.T, kb *kibana.Client, rng *rand.Rand) {
 			t.Fatalf("create agent policy %v: %v", body, err)
 		}
 	}
+	// Integration policies (nginx, on the policies made above), some with
+	// their own output, some with a secret var, some with an input off.
+	for i := range rng.IntN(4) {
+		if nPol == 0 {
+			break
+		}
+		body := map[string]any{"id": fmt.Sprintf("ip-%d", i), "name": fmt.Sprintf("nginx-%d", i),
+			"package": map[string]any{"name": "nginx", "version": "2.1.0"}, "policy_ids": []any{fmt.Sprintf("pol-%d", rng.IntN(nPol))}}
+		inputs := map[string]any{}
+		if maybe() {
+			inputs["nginx-httpjson"] = map[string]any{"enabled": true, "vars": map[string]any{"username": "splunk", "password": "pw-ip"}}
+		}
+		if maybe() {
+			inputs["nginx-nginx/metrics"] = map[string]any{"enabled": false}
+		}
+		if len(inputs) > 0 {
+			body["inputs"] = inputs
+		}
+		if maybe() {
+			body["output_id"] = outputs[rng.IntN(len(outputs))]
+		}
+		if _, err := kb.CreateIntegrationPolicy(ctx, body); err != nil {
+			if strings.Contains(err.Error(), "not usable") || strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "404") {
+				continue // a combination Kibana refuses: not a state Fleet can hold
+			}
+			t.Fatalf("create integration policy %v: %v", body, err)
+		}
+	}
 	pkgs, err := kb.ListPackages(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,6 +100,13 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 			}
 			need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
 			switch {
+			case errors.Is(err, errAdoptedUnverified):
+				// Recorded by import --adopt without its value: listed as not
+				// compared, never written until its reference changes.
+				if cache != nil && cache.planning {
+					unverified = append(unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy,
+						ID: p.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: err.Error(), Adopted: true})
+				}
 			case err != nil && cache != nil && cache.planning:
 				unverified = append(unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy,
 					ID: p.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: unverifiedReason(err, sp.Ref)})

@@ -51,6 +51,12 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	if err := kb.InstallPackage(ctx, "nginx", "2.0.0", true); err != nil {
 		t.Fatal(err)
 	}
+	const splunkPW = "brownfield-splunk-password"
+	if _, err := kb.CreateIntegrationPolicy(ctx, map[string]any{"id": "nginx-prod", "name": "nginx-prod", "policy_ids": []any{"prod"},
+		"package": map[string]any{"name": "nginx", "version": "2.0.0"},
+		"inputs":  map[string]any{"nginx-httpjson": map[string]any{"enabled": true, "vars": map[string]any{"username": "splunk", "password": splunkPW}}}}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	clusters := fmt.Sprintf(`clusters:
   main:
@@ -66,11 +72,12 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
-		"Imported 1 download source, 1 package, 3 outputs, 1 agent policy into " + dir,
+		"Imported 1 download source, 1 package, 3 outputs, 1 agent policy, 1 package policy into " + dir,
 		"output ls-preconf: preconfigured in kibana.yml",
 		"export OUTPUT_REMOTE_WEST_SERVICE_TOKEN=...   # output remote-west secrets.service_token",
 		"export OUTPUT_KAFKA_1_PASSWORD=...   # output kafka-1 secrets.password",
-		"Adopted 6 objects",
+		"export PACKAGE_POLICY_NGINX_PROD_INPUTS_NGINX_HTTPJSON_VARS_PASSWORD=...   # package_policy nginx-prod inputs.nginx-httpjson.vars.password",
+		"Adopted 7 objects",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, out)
@@ -82,7 +89,7 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 		b, _ := os.ReadFile(f)
 		all += string(b)
 	}
-	for _, v := range []string{token, kafkaPW} {
+	for _, v := range []string{token, kafkaPW, splunkPW} {
 		if strings.Contains(all, v) {
 			t.Errorf("a secret value leaked into import's output or files")
 		}
@@ -95,7 +102,7 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	// The secrets import never read are listed as not compared, never
 	// silently taken as equal.
 	for _, want := range []string{
-		"No changes to the fields fleetform compared; 2 secret values were not compared.",
+		"No changes to the fields fleetform compared; 3 secret values were not compared.",
 		`output "kafka-1" secrets.password (env:OUTPUT_KAFKA_1_PASSWORD): adopted by fleetform import`,
 		`output "remote-west" secrets.service_token (env:OUTPUT_REMOTE_WEST_SERVICE_TOKEN): adopted by fleetform import`,
 	} {
@@ -107,6 +114,7 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	// the adopted secrets are not compared, so not rewritten.
 	t.Setenv("OUTPUT_REMOTE_WEST_SERVICE_TOKEN", token)
 	t.Setenv("OUTPUT_KAFKA_1_PASSWORD", kafkaPW)
+	t.Setenv("PACKAGE_POLICY_NGINX_PROD_INPUTS_NGINX_HTTPJSON_VARS_PASSWORD", splunkPW)
 	sim.ClearRequests()
 	stdout.Reset()
 	if err := run(ctx, []string{"apply", "-c", dir}, &stdout, &stderr); err != nil {
