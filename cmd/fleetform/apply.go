@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -34,40 +36,50 @@ type docInfo struct {
 // prints the plan, then one line per change. Exit 0 when everything applied,
 // else 1. With --wait (boot mode) it retries until Kibana and Elasticsearch
 // answer, and exits 0 only once a fresh plan after the apply is empty.
-func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("apply", "[FILE]", stderr)
-	var e engineFlags
-	e.bind(fs)
-	fs.Bool("auto-approve", true, "accepted for Terraform habits; apply never asks")
-	wait := fs.Bool("wait", false, "boot mode: retry until Kibana and Elasticsearch answer, apply, and exit 0 only when a fresh plan is empty")
-	waitTimeout := fs.Duration("wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
-	fs.DurationVar(&e.lockWait, "lock-timeout", 0, "how long to wait for the apply lock another apply or serve turn holds (default: fail at once, saying who holds it)")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func setupApply(fs *pflag.FlagSet) runFunc {
+	var o applyOptions
+	o.engine.bind(fs)
+	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking (apply asks only on a terminal; in CI, without a terminal, it never asks)")
+	fs.BoolVar(&o.wait, "wait", false, "boot mode: retry until Kibana and Elasticsearch answer, apply, and exit 0 only when a fresh plan is empty")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
+	fs.DurationVar(&o.engine.lockWait, "lock-timeout", 0, "how long to wait for the apply lock another apply or serve turn holds (default: fail at once, saying who holds it)")
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runApply(ctx, &o, args, stdout, stderr)
 	}
+}
+
+// applyOptions are apply's flags.
+type applyOptions struct {
+	engine      engineFlags
+	autoApprove bool
+	wait        bool
+	waitTimeout time.Duration
+}
+
+func runApply(ctx context.Context, o *applyOptions, rest []string, stdout, stderr io.Writer) error {
+	e, wait, waitTimeout := &o.engine, &o.wait, &o.waitTimeout
 	if len(rest) > 1 {
-		return fmt.Errorf("apply: at most one saved plan FILE, got %d arguments", len(rest))
+		return fmt.Errorf("at most one saved plan FILE, got %d arguments", len(rest))
 	}
 	var saved *plan.Plan
 	if len(rest) == 1 {
 		if *wait {
-			return errors.New("apply: --wait applies the current configuration; it does not take a saved plan FILE")
+			return errors.New("--wait applies the current configuration; it does not take a saved plan FILE")
 		}
 		f, err := os.Open(rest[0])
 		if err != nil {
-			return fmt.Errorf("apply: %w", err)
+			return err // names the file
 		}
 		saved, err = plan.ReadJSON(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("apply %s: %w", rest[0], err)
+			return fmt.Errorf("%s: %w", rest[0], err)
 		}
 	}
 	if *wait {
-		return applyWait(ctx, &e, *waitTimeout, stdout, stderr)
+		return applyWait(ctx, e, *waitTimeout, stdout, stderr)
 	}
-	_, _, err = applyOnce(ctx, &e, saved, stdout, stderr)
+	_, _, err := applyOnce(ctx, e, saved, stdout, stderr)
 	return err
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/remote"
 )
 
@@ -15,15 +17,17 @@ import (
 // remote output, the sync state of every integration (Kibana's
 // remote_status in ccr mode, computed by fleetform in direct mode), the
 // follower index and the output's health. Exit 0 when it could be read.
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("status", "", stderr)
+func setupStatus(fs *pflag.FlagSet) runFunc {
 	var f clusterFlags
+	var format string
 	f.bind(fs)
-	format := fs.String("format", "text", "output `format`: text or json")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	bindFormat(fs, &format, "output `format`: text or json")
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runStatus(ctx, &f, &format, args, stdout, stderr)
 	}
+}
+
+func runStatus(ctx context.Context, f *clusterFlags, format *string, rest []string, stdout, stderr io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
