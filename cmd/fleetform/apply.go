@@ -79,52 +79,65 @@ func runApply(ctx context.Context, o *applyOptions, rest []string, stdout, stder
 	if *wait {
 		return applyWait(ctx, e, *waitTimeout, stdout, stderr)
 	}
-	_, _, err := applyOnce(ctx, e, saved, stdout, stderr)
+	_, _, err := applyOnce(ctx, e, saved, applyUI{interactive: terminal() && !o.autoApprove, colour: useColour(stdoutTerminal())}, stdout, stderr)
 	return err
 }
 
 // applyOnce connects, applies (saved, or a fresh plan when nil) and prints
-// the outcome.
-func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, stdout, stderr io.Writer) (planApplier, *docInfo, error) {
+// the outcome. It shows the plan first; on a terminal (interactive) it asks
+// before writing and then applies exactly the plan it showed. Without a
+// terminal it never asks. Each change prints a line as it starts and ends.
+func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, ui applyUI, stdout, stderr io.Writer) (planApplier, *docInfo, error) {
 	r, info, err := e.connect(ctx, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
 	lctx, unlock, err := lockApply(ctx, e, info.doc, stderr)
 	if err != nil {
-		return r, info, fmt.Errorf("apply: %w", err)
+		return r, info, err
 	}
 	defer unlock()
-	res, err := r.Apply(lctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision})
+	interactive, colour := ui.interactive, ui.colour
+	shown := saved
+	if shown == nil {
+		if shown, err = r.Plan(lctx, info.doc, info.revision); err != nil {
+			return r, info, err
+		}
+	}
+	if !shown.Empty() {
+		if err := writePlan(stdout, shown, colour); err != nil {
+			return r, info, err
+		}
+		if interactive && saved == nil {
+			if !approve(stdin, stdout) {
+				fmt.Fprintln(stdout, "\nApply cancelled: nothing was changed.")
+				return r, info, fmt.Errorf("%w: apply cancelled", errReported)
+			}
+			saved = shown // apply exactly what was approved
+		}
+		fmt.Fprintln(stdout)
+	}
+	prog := newProgress(stdout, colour)
+	res, err := r.Apply(lctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision, Progress: prog.report})
+	prog.finish(res.Outcomes)
 	if errors.Is(err, reconciler.ErrStalePlan) || res.Plan == nil {
-		return r, info, err
+		if err == nil {
+			err = errors.New("nothing was applied")
+		}
+		return r, info, fmt.Errorf("%w\nNothing was changed.", err)
 	}
 	if res.Plan.Empty() {
 		fmt.Fprintln(stdout, "No changes. Fleet matches the configuration.")
-	} else {
-		if werr := plan.WriteText(stdout, res.Plan); werr != nil {
-			return r, info, werr
-		}
-		fmt.Fprintln(stdout)
-		for _, o := range res.Outcomes {
-			line := fmt.Sprintf("%s %s %q: %s", o.Change.Action, o.Change.Kind, o.Change.ID, o.Status)
-			if c := o.Change.Cluster; c != "" && c != "main" {
-				line = c + ": " + line // as the plan names objects on remotes
-			}
-			switch {
-			case o.Status == reconciler.StatusBlocked && o.Change.Reason != "":
-				line += ": " + o.Change.Reason
-			case o.Err != nil && o.Status != reconciler.StatusApplied:
-				line += ": " + o.Err.Error()
-			}
-			fmt.Fprintln(stdout, line)
-		}
 	}
 	c := res.Counts()
-	fmt.Fprintf(stdout, "\nApply complete: %d applied, %d failed, %d skipped, %d blocked; %d ownership records written.\n",
-		c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked], res.Recorded)
+	verdict := "Apply complete"
+	if err != nil || c[reconciler.StatusFailed] > 0 || c[reconciler.StatusSkipped] > 0 || c[reconciler.StatusBlocked] > 0 {
+		verdict = "Apply failed"
+	}
+	fmt.Fprintf(stdout, "\n%s: %d applied, %d failed, %d skipped, %d blocked; %d ownership records written.\n",
+		verdict, c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked], res.Recorded)
 	if err != nil {
-		return r, info, fmt.Errorf("apply: %w", err)
+		return r, info, err
 	}
 	return r, info, nil
 }
@@ -177,7 +190,7 @@ func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdou
 // applyAndVerify applies once, then plans again: nil only when that plan is
 // empty. A plan that still has blocked changes is final, not retried.
 func applyAndVerify(ctx context.Context, e *engineFlags, stdout, stderr io.Writer) error {
-	r, info, err := applyOnce(ctx, e, nil, stdout, stderr)
+	r, info, err := applyOnce(ctx, e, nil, applyUI{colour: useColour(stdoutTerminal())}, stdout, stderr)
 	if err != nil {
 		return err
 	}
