@@ -44,7 +44,7 @@ func setupApply(fs *pflag.FlagSet) runFunc {
 	fs.DurationVar(&o.waitTimeout, "wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
 	fs.DurationVar(&o.engine.lockWait, "lock-timeout", 0, "how long to wait for the apply lock another apply or serve turn holds (default: fail at once, saying who holds it)")
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return runApply(ctx, &o, args, stdout, stderr)
+		return diagnose(ctx, o.engine.dir, runApply(ctx, &o, args, stdout, stderr))
 	}
 }
 
@@ -169,7 +169,7 @@ func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdou
 			return nil
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("apply --wait: gave up after %s (%d attempts): %w", timeout, attempt, err)
+			return fmt.Errorf("--wait: gave up after %s (%d attempts): %w", timeout, attempt, diagnose(context.WithoutCancel(ctx), e.dir, err))
 		}
 		if ctx.Err() != nil {
 			return err // interrupted
@@ -180,7 +180,7 @@ func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdou
 		fmt.Fprintf(stderr, "apply --wait: attempt %d: %v; retrying in %s\n", attempt, err, pause)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("apply --wait: gave up after %s (%d attempts): %w", timeout, attempt, err)
+			return fmt.Errorf("--wait: gave up after %s (%d attempts): %w", timeout, attempt, diagnose(context.WithoutCancel(ctx), e.dir, err))
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, waitBackoffMax)

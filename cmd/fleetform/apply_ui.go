@@ -102,7 +102,7 @@ type progress struct {
 	w       io.Writer
 	colour  bool
 	running map[string]running // by change key
-	ended   map[string]bool      // changes whose end was printed
+	ended   map[string]bool    // changes whose end was printed
 	stop    chan struct{}
 	done    chan struct{}
 }

@@ -154,4 +154,3 @@ func TestColourLines(t *testing.T) {
 		t.Errorf("colourLines =\n%q\nwant\n%q", got, want)
 	}
 }
-

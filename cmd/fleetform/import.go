@@ -34,7 +34,7 @@ func setupImport(fs *pflag.FlagSet) runFunc {
 	fs.StringVar(&o.sel, "select", "", "comma-separated object `ids` to import (default: every object not yet declared)")
 	fs.BoolVar(&o.adopt, "adopt", false, "record ownership of the imported objects in the state index, so the first apply manages them without recreating them")
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return runImport(ctx, &o, args, stdout, stderr)
+		return diagnose(ctx, o.cluster.dir, runImport(ctx, &o, args, stdout, stderr))
 	}
 }
 

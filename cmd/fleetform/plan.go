@@ -59,7 +59,7 @@ func (e *engineFlags) bind(fs *pflag.FlagSet) {
 func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplier, *docInfo, error) {
 	doc, err := loadConfig(ctx, e.dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load %s: %w", e.dir, err)
+		return nil, nil, loadError(e.dir, err)
 	}
 	r, _, err := connectEngine(ctx, doc, engineOptions{
 		Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, ForceUninstall: e.force, Logger: e.logger(stderr),
@@ -84,7 +84,7 @@ func setupPlan(fs *pflag.FlagSet) runFunc {
 	bindOut(fs, &o.outFile, "save the plan as JSON to `FILE` for a later apply")
 	fs.BoolVar(&o.showUnmanaged, "show-unmanaged", false, "list the Fleet objects neither declared nor owned (the plan counts them either way; the JSON form always lists them)")
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return runPlan(ctx, &o, args, stdout, stderr)
+		return diagnose(ctx, o.engine.dir, runPlan(ctx, &o, args, stdout, stderr))
 	}
 }
 

@@ -25,7 +25,7 @@ func setupRotate(fs *pflag.FlagSet) runFunc {
 	f.bind(fs)
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the output to report healthy before revoking the old credential (0: ask once); the old one is kept while the output is unhealthy and agents use it")
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return runRotate(ctx, &f, timeout, args, stdout, stderr)
+		return diagnose(ctx, f.dir, runRotate(ctx, &f, timeout, args, stdout, stderr))
 	}
 }
 
@@ -35,7 +35,7 @@ func runRotate(ctx context.Context, f *clusterFlags, timeout *time.Duration, res
 	}
 	doc, err := loadConfig(ctx, f.dir)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", f.dir, err)
+		return loadError(f.dir, err)
 	}
 	wait := *timeout
 	if wait == 0 {

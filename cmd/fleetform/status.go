@@ -23,7 +23,7 @@ func setupStatus(fs *pflag.FlagSet) runFunc {
 	f.bind(fs)
 	bindFormat(fs, &format, "output `format`: text or json")
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		return runStatus(ctx, &f, &format, args, stdout, stderr)
+		return diagnose(ctx, f.dir, runStatus(ctx, &f, &format, args, stdout, stderr))
 	}
 }
 
@@ -36,7 +36,7 @@ func runStatus(ctx context.Context, f *clusterFlags, format *string, rest []stri
 	}
 	doc, err := loadConfig(ctx, f.dir)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", f.dir, err)
+		return loadError(f.dir, err)
 	}
 	tc, err := remote.Connect(ctx, doc, remote.ConnectOptions{Instance: f.instance, StateIndex: f.stateIndex, Logger: f.logger(stderr)})
 	if err != nil {
