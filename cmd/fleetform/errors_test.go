@@ -87,3 +87,20 @@ func TestDiagnose_KeepsTheErrorWhenTheEndpointsAreFine(t *testing.T) {
 		t.Error("lost the message")
 	}
 }
+
+// validate, too, reports a misspelt key once: not also the key it meant as
+// missing.
+func TestValidate_MisspeltKeyIsOneProblem(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("V_PW", "x")
+	body := "clusters:\n  main:\n    kibana: {url: http://k:5601, auth: {basic: {username: u, password: {env: V_PW}}}}\n" +
+		"    elasticsearch: {url: http://e:9200, auth: {basic: {username: u, password: {env: V_PW}}}}\n" +
+		"outputs:\n  - id: o\n    name: o\n    type: elasticsearch\n    hostz: [http://e:9200]\n"
+	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code := runCLI(t, "validate", dir)
+	if code != 1 || strings.Contains(out, "missing required key") || !strings.Contains(out, `unknown key "hostz" (did you mean "hosts"?)`) || !strings.Contains(out, "1 problem") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

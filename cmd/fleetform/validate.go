@@ -147,7 +147,7 @@ func validatePath(ctx context.Context, p string) validateResult {
 	var issues schema.Issues
 	switch {
 	case errors.As(err, &issues):
-		r.Issues = issues
+		r.Issues = withoutCascades(issues) // a misspelt key is one problem, not two
 	case err != nil:
 		r.Error = err.Error()
 	default:
