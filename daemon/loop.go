@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetform/fleetform/notify"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/source"
 )
@@ -123,11 +124,24 @@ type Loop struct {
 	m      *metrics
 	kick   chan string // capacity 1: a burst of pokes is one turn
 
+	notifiers []notify.Notifier
+	events    chan notify.Event // events not yet delivered
+
 	mu     sync.Mutex // guards the fields below
 	good   *revision  // last revision that loaded and validated
 	pushed string     // newest revision a webhook announced ("" if it named none)
 	bad    *badRevision
 	status Status
+	// settled is the revision Fleet was last found to match (applied
+	// without error, or planned empty): a non-empty plan for it is drift,
+	// a change made outside Git.
+	settled string
+	// pending are the label pairs fleetform_changes_pending has had, so
+	// that a pair no longer planned goes back to 0 instead of vanishing.
+	pending map[[2]string]bool
+	// noteGood and noteBad are the last results notified for a reconciled
+	// and for an invalid revision.
+	noteGood, noteBad notified
 }
 
 type revision struct {
@@ -148,7 +162,8 @@ func New(cfg Config, src source.Source, rec Reconciler, opts ...Option) (*Loop, 
 	if src == nil || rec == nil {
 		return nil, errors.New("daemon: a source and a reconciler are required")
 	}
-	l := &Loop{cfg: cfg, src: src, rec: rec, log: slog.New(slog.DiscardHandler), m: newMetrics(), kick: make(chan string, 1)}
+	l := &Loop{cfg: cfg, src: src, rec: rec, log: slog.New(slog.DiscardHandler), m: newMetrics(), kick: make(chan string, 1),
+		events: make(chan notify.Event, notifyQueue), pending: map[[2]string]bool{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -159,6 +174,8 @@ func New(cfg Config, src source.Source, rec Reconciler, opts ...Option) (*Loop, 
 	l.status = Status{Source: describe(src), Drift: string(cfg.Drift), Interval: cfg.Interval.String(), Role: RoleSingle}
 	if l.leader != nil {
 		l.status.Role = RoleStandby
+	} else {
+		l.m.leader.Set(1) // a single replica always applies
 	}
 	return l, nil
 }
@@ -196,6 +213,12 @@ func (l *Loop) Run(ctx context.Context) error {
 		wg.Go(func() { l.watchSuspend(ctx) })
 	}
 	defer wg.Wait()
+	if len(l.notifiers) > 0 {
+		// Delivery outlives ctx by the last turn: its events are sent too.
+		turnsOver := make(chan struct{})
+		defer close(turnsOver)
+		wg.Go(func() { l.deliver(ctx, turnsOver) })
+	}
 	reason := "startup"
 	for ctx.Err() == nil {
 		_ = l.turn(ctx, reason) // failures are logged and shown on /status
@@ -304,6 +327,8 @@ func (l *Loop) turn(parent context.Context, trigger string) (err error) {
 		l.status.LastAttempt = start.UTC()
 		l.status.LastDuration = elapsed.Round(time.Millisecond).String()
 		l.status.LastError = err.Error()
+		l.addHistory(Turn{Time: start.UTC(), Trigger: trigger, Result: ResultFailed,
+			Duration: l.status.LastDuration, Error: firstLine(err.Error(), 300)})
 	}()
 	return l.reconcileTurn(parent, trigger)
 }
@@ -383,7 +408,7 @@ func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 	}
 	elapsed := time.Since(start)
 	err := errors.Join(errs...)
-	l.record(good, out, apply, suspended, trigger, start, elapsed, recErr == nil && good != nil, err)
+	l.record(good, out, apply, suspended, trigger, start, elapsed, recErr, err)
 	if err != nil {
 		log.Error("reconcile failed", "duration", elapsed, "applied", Total(out.Applied), "planned", Total(out.Planned), "err", err)
 		return err
@@ -434,7 +459,9 @@ var errStandby = errors.New("standby: another replica holds the lease")
 // recorded on /status). Use it for one-shot runs and benchmarks; never
 // concurrently with Run.
 func (l *Loop) Once(ctx context.Context, trigger string) error {
-	return l.turn(ctx, trigger)
+	err := l.turn(ctx, trigger)
+	l.flushNotifications(ctx)
+	return err
 }
 
 // refresh checks the head and, when it moved to a revision not seen yet,
@@ -509,8 +536,12 @@ func (l *Loop) refresh(ctx context.Context, log *slog.Logger, pushed bool) (*rev
 	return good, nil
 }
 
-// record updates /status and the metrics after a turn.
-func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigger string, start time.Time, elapsed time.Duration, reconciled bool, err error) {
+// record updates /status, the metrics and the history after a turn, and
+// queues the notifications it calls for. recErr is the reconciler's error
+// (nil when it succeeded, or did not run because good is nil); err is the
+// turn's, source errors included.
+func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigger string, start time.Time, elapsed time.Duration, recErr, err error) {
+	reconciled := good != nil && recErr == nil
 	l.m.reconcileDuration.Observe(elapsed.Seconds())
 	result := "success"
 	if err != nil {
@@ -520,16 +551,19 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 	for _, c := range out.Applied {
 		l.m.changesApplied.WithLabelValues(c.Kind, c.Action).Add(float64(c.Count))
 	}
-	if out.Drift {
-		l.m.drift.Inc()
-	}
-	l.m.changesPlanned.Reset()
-	for _, c := range out.Planned {
-		l.m.changesPlanned.WithLabelValues(c.Kind, c.Action).Add(float64(c.Count))
-	}
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Drift is a non-empty plan for the revision Fleet already matched: a
+	// change made outside Git. A new revision's changes are not drift.
+	drift := good != nil && out.Drift && good.rev == l.settled
+	if drift {
+		l.m.drift.Inc()
+	}
+	if reconciled || out.Plan != nil {
+		l.setPending(out.Planned, out.Applied)
+	}
+
 	s := &l.status
 	s.Turns++
 	s.Suspended = suspended
@@ -539,15 +573,41 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 	s.Invalid = nil
 	if l.bad != nil {
 		s.Invalid = &InvalidRevision{Revision: l.bad.rev, Error: l.bad.err.Error()}
+		l.noteResult(&l.noteBad, notify.Event{Revision: l.bad.rev, Result: notify.Failed, Trigger: trigger,
+			Message: firstLine("invalid revision: "+l.bad.err.Error(), 200), Time: start.UTC()})
 	}
 	if good != nil {
 		s.Revision = good.rev
 	}
-	if reconciled {
-		s.Last = &Summary{Revision: good.rev, Applied: apply, Drift: out.Drift,
-			Planned: sortCounts(out.Planned), AppliedChanges: sortCounts(out.Applied)}
-		s.Outputs = out.Outputs
+
+	turn := Turn{Time: start.UTC(), Trigger: trigger, Changes: counts(out.Planned), Applied: Total(out.Applied),
+		Drift: drift, Duration: s.LastDuration, Result: turnResult(out, apply, recErr, err)}
+	if good != nil {
+		turn.Revision = good.rev
 	}
+	if err != nil {
+		turn.Error = firstLine(err.Error(), 300)
+	}
+	l.addHistory(turn)
+
+	if reconciled || out.Plan != nil {
+		sum := &Summary{Revision: good.rev, Applied: apply, Drift: drift, Planned: sortCounts(out.Planned),
+			AppliedChanges: sortCounts(out.Applied), Time: start.UTC(), Trigger: trigger, Result: turn.Result, Plan: out.Plan}
+		s.Last = sum
+		if out.Drift {
+			s.LastChange = sum
+		}
+	}
+	if reconciled {
+		s.Outputs = out.Outputs
+		if apply || !out.Drift {
+			l.settled = good.rev
+		}
+	}
+	if good != nil && (reconciled || recErr != nil) {
+		l.noteResult(&l.noteGood, l.event(good.rev, turn, out, apply, suspended, recErr))
+	}
+
 	s.LastError = ""
 	if err != nil {
 		s.LastError = err.Error()
@@ -560,6 +620,70 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 		s.AppliedRevision = good.rev
 		l.m.revision.Reset()
 		l.m.revision.WithLabelValues(good.rev).Set(1)
+	}
+}
+
+// turnResult classifies a turn for the history. Source errors make a turn
+// failed even when the last good revision reconciled.
+func turnResult(out Outcome, apply bool, recErr, err error) string {
+	switch {
+	case recErr != nil && len(out.Planned) > 0 && onlyBlockedLeft(out):
+		return ResultBlocked
+	case err != nil:
+		return ResultFailed
+	case !out.Drift:
+		return ResultInSync
+	case !apply:
+		return ResultReported
+	default:
+		return ResultApplied
+	}
+}
+
+// onlyBlockedLeft reports whether every planned change that was not blocked
+// was applied: the turn's error is then the blocked changes'.
+func onlyBlockedLeft(out Outcome) bool {
+	c := counts(out.Planned)
+	return c.Blocked > 0 && Total(out.Applied) >= c.Create+c.Update+c.Delete
+}
+
+// event is the notification for a reconciled (or failed) revision.
+func (l *Loop) event(rev string, turn Turn, out Outcome, apply, suspended bool, recErr error) notify.Event {
+	e := notify.Event{Revision: rev, Trigger: turn.Trigger, Time: turn.Time, Changes: counts(out.Applied)}
+	e.Changes.Blocked = turn.Changes.Blocked
+	switch {
+	case turn.Result == ResultBlocked:
+		e.Result = notify.Blocked
+		e.Message = firstLine(recErr.Error(), 200)
+	case recErr != nil:
+		e.Result, e.Message = notify.Failed, firstLine(recErr.Error(), 200)
+	case apply || !out.Drift:
+		e.Result = notify.Applied
+	default:
+		e.Result, e.Changes = notify.Pending, turn.Changes
+		e.Message = "not applied: drift mode report"
+		if suspended {
+			e.Message = "not applied: suspended"
+		}
+	}
+	return e
+}
+
+// setPending sets fleetform_changes_pending to what the plan holds that was
+// not applied; l.mu must be held.
+func (l *Loop) setPending(planned, applied []ChangeCount) {
+	left := map[[2]string]int{}
+	for _, c := range planned {
+		left[[2]string{c.Kind, c.Action}] += c.Count
+	}
+	for _, c := range applied {
+		left[[2]string{c.Kind, c.Action}] -= c.Count
+	}
+	for k := range left {
+		l.pending[k] = true
+	}
+	for k := range l.pending {
+		l.m.changesPlanned.WithLabelValues(k[0], k[1]).Set(float64(max(left[k], 0)))
 	}
 }
 

@@ -286,8 +286,10 @@ func TestApplyIsOffWhenReportingSuspendedOrStandby(t *testing.T) {
 				if st.Role != tt.wantRole || st.Suspended != tt.suspended {
 					t.Errorf("role, suspended = %s, %v; want %s, %v", st.Role, st.Suspended, tt.wantRole, tt.suspended)
 				}
-				if tt.wantCalls != nil && metric(t, l, "fleetform_drift_detected_total") != "1" {
-					t.Errorf("drift not counted")
+				// The first plan of a revision holds the revision's own
+				// changes: they are not drift.
+				if got := metric(t, l, "fleetform_drift_detected_total"); got != "0" {
+					t.Errorf("drift counted for a new revision's changes: %s", got)
 				}
 			})
 		})
@@ -406,7 +408,7 @@ func TestHTTPEndpoints(t *testing.T) {
 			t.Errorf("/readyz after = %d, want 200", code)
 		}
 		code, body := get("GET", "/status")
-		for _, want := range []string{`"ready": true`, `"applied_revision": "sha256:`, `"kind": "agent_policy"`, `"state": "in-sync"`, `"drift": true`} {
+		for _, want := range []string{`"ready": true`, `"applied_revision": "sha256:`, `"kind": "agent_policy"`, `"state": "in-sync"`, `"result": "applied"`} {
 			if code != 200 || !strings.Contains(body, want) {
 				t.Errorf("/status = %d, missing %s:\n%s", code, want, body)
 			}
@@ -421,7 +423,9 @@ func TestHTTPEndpoints(t *testing.T) {
 		for _, want := range []string{
 			`fleetform_reconciles_total{result="success"} 1`,
 			`fleetform_changes_applied_total{action="create",kind="output"} 2`,
-			`fleetform_drift_detected_total 1`,
+			`fleetform_drift_detected_total 0`,
+			`fleetform_changes_pending{action="create",kind="output"} 0`,
+			`fleetform_leader 1`,
 			`fleetform_last_applied_revision_info{revision="sha256:`,
 			`fleetform_reconcile_duration_seconds_count 1`,
 			`fleetform_git_fetch_duration_seconds_count 1`,
@@ -440,6 +444,11 @@ func TestHTTPEndpoints(t *testing.T) {
 		synctest.Wait()
 		if n := len(fake.Calls()); n != 2 {
 			t.Errorf("%d reconciles after POST /reconcile, want 2", n)
+		}
+		// The same plan again for the revision just applied: changes made
+		// outside Git.
+		if got := metric(t, l, "fleetform_drift_detected_total"); got != "1" {
+			t.Errorf("drift after a non-empty plan for the applied revision = %s, want 1", got)
 		}
 		if code, _ := get("GET", "/reconcile"); code != http.StatusMethodNotAllowed {
 			t.Errorf("GET /reconcile = %d", code)
@@ -537,7 +546,7 @@ func TestWebhookForTheAppliedRevisionCostsNoPlan(t *testing.T) {
 	if applied == "" {
 		t.Fatal("nothing applied")
 	}
-	l.TriggerPush(applied) // what serve does for a webhook naming the applied revision…
+	l.TriggerPush(applied)                         // what serve does for a webhook naming the applied revision…
 	if err := l.Once(ctx, "webhook"); err != nil { // …and the turn it asks for
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ type metrics struct {
 	suspended         prometheus.Gauge
 	leader            prometheus.Gauge
 	triggers          *prometheus.CounterVec
+	notifications     *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -42,11 +43,11 @@ func newMetrics() *metrics {
 		}, []string{"kind", "action"}),
 		changesPlanned: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "fleetform_changes_pending",
-			Help: "Changes in the last plan by object kind and action (non-zero while reporting drift only).",
+			Help: "Changes of the last plan not applied, by object kind and action: 0 after a successful apply; non-zero while reporting only, suspended, or for blocked and failed changes.",
 		}, []string{"kind", "action"}),
 		drift: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fleetform_drift_detected_total",
-			Help: "Reconcile turns whose plan was not empty.",
+			Help: "Reconcile turns that found changes made outside Git: a non-empty plan for the revision Fleet already matched (a new revision's changes are not drift).",
 		}),
 		revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "fleetform_last_applied_revision_info",
@@ -75,15 +76,19 @@ func newMetrics() *metrics {
 		}),
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "fleetform_leader",
-			Help: "1 while this replica holds the lease and may apply.",
+			Help: "1 while this replica may apply: it holds the lease, or it runs alone (no --lease).",
 		}),
 		triggers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fleetform_triggers_total",
 			Help: "Pokes of the reconcile loop by source (webhook, interval, fsnotify, signal, api, leader); a burst counts each poke.",
 		}, []string{"trigger"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fleetform_notifications_total",
+			Help: "Notifications (commit statuses, webhook events) by destination and result (sent, failed after retries, dropped when the queue was full).",
+		}, []string{"notifier", "result"}),
 	}
 	m.registry.MustRegister(m.reconcileDuration, m.reconciles, m.changesApplied, m.changesPlanned, m.drift, m.revision,
-		m.fetchDuration, m.fetchErrors, m.invalidRevision, m.lastSuccess, m.suspended, m.leader, m.triggers,
+		m.fetchDuration, m.fetchErrors, m.invalidRevision, m.lastSuccess, m.suspended, m.leader, m.triggers, m.notifications,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{"success", "error", "skipped"} {
 		m.reconciles.WithLabelValues(r)

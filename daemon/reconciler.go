@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
 
@@ -34,9 +35,15 @@ type Outcome struct {
 	Planned []ChangeCount `json:"planned"`
 	// Applied counts the changes that were applied; empty when reporting only.
 	Applied []ChangeCount `json:"applied"`
-	// Drift is true when the live state did not match the revision before
-	// this reconcile (the plan was not empty).
+	// Drift is true when the plan was not empty: the live state did not
+	// match the revision before this reconcile. The loop counts it as drift
+	// (a change made outside Git) only for a revision Fleet already matched;
+	// for a new revision it is the revision's own changes.
 	Drift bool `json:"drift"`
+	// Plan is the plan the turn computed or executed, with its field-level
+	// diff; /status and the status page show it. Nil when the reconciler
+	// has none (it failed before planning).
+	Plan *plan.Plan `json:"-"`
 	// Outputs is the sync state of each declared output.
 	Outputs []OutputState `json:"outputs,omitempty"`
 }
@@ -58,6 +65,38 @@ type OutputState struct {
 	// synchronizing, failed, warning), "in-sync" or "drifted" otherwise.
 	State   string `json:"state"`
 	Message string `json:"message,omitempty"`
+	// SyncVia is how a remote output's integrations are synced (ccr,
+	// direct); empty when sync is off or the output is not remote.
+	SyncVia string `json:"sync_via,omitempty"`
+	// Integrations is the remote output's integration sync table, one row
+	// per integration, in the shape and vocabulary of Kibana's
+	// GET /api/fleet/remote_synced_integrations/status items (see package remote).
+	Integrations []IntegrationSync `json:"integrations,omitempty"`
+}
+
+// IntegrationSync is one integration's sync state on a remote.
+type IntegrationSync struct {
+	PackageName    string `json:"package_name"`
+	PackageVersion string `json:"package_version"`
+	// SyncStatus is completed, synchronizing, failed or warning.
+	SyncStatus    string       `json:"sync_status"`
+	InstallStatus InstallState `json:"install_status"`
+	UpdatedAt     string       `json:"updated_at,omitempty"`
+	Error         string       `json:"error,omitempty"`
+	Warning       *SyncWarning `json:"warning,omitempty"`
+}
+
+// InstallState is an integration's install status on each side
+// (installed, not_installed, install_failed, …).
+type InstallState struct {
+	Main   string `json:"main"`
+	Remote string `json:"remote,omitempty"`
+}
+
+// SyncWarning is a sync warning as Kibana words it.
+type SyncWarning struct {
+	Title   string `json:"title"`
+	Message string `json:"message"`
 }
 
 // ByAction totals counts by action ("create" → 3).

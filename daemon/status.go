@@ -3,13 +3,14 @@ package daemon
 import (
 	_ "embed"
 	"encoding/json"
-	"html/template"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/secret"
 	"github.com/fleetform/fleetform/webhook"
 )
@@ -28,6 +29,7 @@ type Status struct {
 	Holder          string           `json:"lease_holder,omitempty"`
 	Ready           bool             `json:"ready"`
 	Suspended       bool             `json:"suspended"`
+	SuspendReason   string           `json:"suspend_reason,omitempty"` // what fleetform suspend wrote in the suspend file
 	Drift           string           `json:"drift_mode"`
 	Interval        string           `json:"interval"`
 	Head            string           `json:"head,omitempty"`             // newest revision seen at the source
@@ -40,8 +42,14 @@ type Status struct {
 	LastSuccess     time.Time        `json:"last_success,omitzero"`
 	LastDuration    string           `json:"last_duration,omitempty"`
 	LastError       string           `json:"last_error,omitempty"`
-	Last            *Summary         `json:"last_plan,omitempty"`
-	Outputs         []OutputState    `json:"outputs,omitempty"`
+	// Last is the last turn's plan; LastChange the newest plan that was not
+	// empty (what changed last, and whether it was applied), kept after
+	// later turns find nothing to do.
+	Last       *Summary      `json:"last_plan,omitempty"`
+	LastChange *Summary      `json:"last_change,omitempty"`
+	Outputs    []OutputState `json:"outputs,omitempty"`
+	// History holds the last HistorySize turns, newest first.
+	History []Turn `json:"history"`
 }
 
 // InvalidRevision is a revision that failed to load, and why.
@@ -52,11 +60,19 @@ type InvalidRevision struct {
 
 // Summary is the last reconcile's plan summary.
 type Summary struct {
-	Revision       string        `json:"revision"`
-	Applied        bool          `json:"applied"` // false: report only
+	Revision string    `json:"revision"`
+	Time     time.Time `json:"time"`
+	Trigger  string    `json:"trigger"`
+	Result   string    `json:"result"`  // ResultApplied, ResultInSync, …
+	Applied  bool      `json:"applied"` // false: report only
+	// Drift: the plan was for the revision Fleet already matched, so its
+	// changes were made outside Git.
 	Drift          bool          `json:"drift"`
 	Planned        []ChangeCount `json:"planned"`
 	AppliedChanges []ChangeCount `json:"applied_changes"`
+	// Plan is the plan with its field-level diff, in the plan's JSON form
+	// (as `fleetform plan --format json` writes it, without the summary).
+	Plan *plan.Plan `json:"plan,omitempty"`
 }
 
 // Status returns a copy of the current status.
@@ -68,6 +84,13 @@ func (l *Loop) Status() Status {
 		s.Role, s.Holder = RoleStandby, l.leader.Holder()
 	}
 	s.Suspended = l.suspended()
+	if s.Suspended {
+		s.SuspendReason = suspendReason(l.cfg.SuspendFile)
+	}
+	s.History = slices.Clone(s.History) // addHistory updates entries in place
+	if s.History == nil {
+		s.History = []Turn{}
+	}
 	return s
 }
 
@@ -112,7 +135,7 @@ func (l *Loop) Handler(opts HandlerOptions) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
-		_ = statusPage.Execute(w, l.Status())
+		_ = statusPage.Execute(w, newPage(l.Status()))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(l.m.registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("POST /reconcile", func(w http.ResponseWriter, r *http.Request) {
@@ -151,16 +174,3 @@ func NewServer(addr string, h http.Handler) *http.Server {
 		MaxHeaderBytes:    64 << 10,
 	}
 }
-
-//go:embed status.html
-var statusHTML string
-
-var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"short": short,
-	"ago": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return time.Since(t).Round(time.Second).String() + " ago"
-	},
-}).Parse(statusHTML))

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -87,4 +89,18 @@ func (l *Loop) watchSuspend(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// suspendReason is what the suspend file says (fleetform suspend writes
+// "suspended at <time>: <reason>"), on one line and bounded; "" when it
+// cannot be read.
+func suspendReason(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	b := make([]byte, 1024)
+	n, _ := io.ReadFull(f, b)
+	return firstLine(strings.TrimSpace(string(b[:n])), 300)
 }

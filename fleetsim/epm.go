@@ -35,6 +35,38 @@ var registry = func() []registryPackage {
 	add("elastic_agent", "Elastic Agent", []string{"logs-elastic_agent", "metrics-elastic_agent.elastic_agent"}, "1.20.0", "2.0.0", "2.1.0")
 	add("endpoint", "Elastic Defend", []string{"logs-endpoint.events.process", "logs-endpoint.alerts", "metrics-endpoint.metadata"}, "8.17.0", "9.0.0")
 	add("kubernetes", "Kubernetes", []string{"metrics-kubernetes.pod", "logs-kubernetes.container_logs"}, "1.60.0", "1.70.0", "1.72.0")
+	// More integrations, so a brownfield Fleet can hold dozens of packages
+	// (import's round trip). Names and data streams are those of the
+	// packages in elastic/integrations; versions are illustrative.
+	for _, p := range []struct {
+		name, title string
+		streams     []string
+	}{
+		{"mysql", "MySQL", []string{"logs-mysql.error", "logs-mysql.slowlog", "metrics-mysql.status"}},
+		{"postgresql", "PostgreSQL", []string{"logs-postgresql.log", "metrics-postgresql.activity"}},
+		{"redis", "Redis", []string{"logs-redis.log", "metrics-redis.info"}},
+		{"mongodb", "MongoDB", []string{"logs-mongodb.log", "metrics-mongodb.status"}},
+		{"haproxy", "HAProxy", []string{"logs-haproxy.log", "metrics-haproxy.stat"}},
+		{"iis", "IIS", []string{"logs-iis.access", "logs-iis.error"}},
+		{"windows", "Windows", []string{"logs-windows.sysmon_operational", "metrics-windows.service"}},
+		{"auditd", "Auditd Logs", []string{"logs-auditd.log"}},
+		{"prometheus", "Prometheus", []string{"metrics-prometheus.collector"}},
+		{"docker", "Docker", []string{"metrics-docker.container", "logs-docker.container_logs"}},
+		{"zookeeper", "ZooKeeper", []string{"metrics-zookeeper.mntr"}},
+		{"rabbitmq", "RabbitMQ", []string{"logs-rabbitmq.log", "metrics-rabbitmq.queue"}},
+		{"traefik", "Traefik", []string{"logs-traefik.access"}},
+		{"aws", "AWS", []string{"logs-aws.cloudtrail", "metrics-aws.ec2_metrics"}},
+		{"azure", "Azure Logs", []string{"logs-azure.activitylogs"}},
+		{"gcp", "Google Cloud Platform", []string{"logs-gcp.audit"}},
+		{"kafka", "Kafka", []string{"logs-kafka.log", "metrics-kafka.broker"}},
+		{"activemq", "ActiveMQ", []string{"logs-activemq.log"}},
+		{"osquery_manager", "Osquery Manager", []string{"logs-osquery_manager.result"}},
+		{"cisco_asa", "Cisco ASA", []string{"logs-cisco_asa.log"}},
+		{"panw", "Palo Alto Next-Gen Firewall", []string{"logs-panw.panos"}},
+		{"okta", "Okta", []string{"logs-okta.system"}},
+	} {
+		add(p.name, p.title, p.streams, "1.0.0", "1.1.0")
+	}
 	// Content-only packages: dashboards and rules, no index templates.
 	add("security_detection_engine", "Prebuilt Security Detection Rules", nil, "8.17.1", "9.0.1")
 	add("kibana_dashboards_demo", "Demo Dashboards", nil, "0.1.0", "0.2.0")

@@ -48,6 +48,8 @@ type Options struct {
 	Declared map[string]bool
 	// Cluster is the main cluster's name in plan keys; default "main".
 	Cluster string
+	// Remotes are the remote clusters the repository declares.
+	Remotes []Remote
 }
 
 // Object is one exported Fleet object.
@@ -102,6 +104,9 @@ type exporter struct {
 // exporters is every kind import knows, in dependency order (the order the
 // files are written and listed).
 var exporters = []exporter{
+	{kind: kindProxy, file: "proxies.yaml", key: "proxies", run: proxyExport.run},
+	{kind: kindFleetServerHost, file: "fleet_server_hosts.yaml", key: "fleet_server_hosts", run: fleetServerHostExport.run},
+	{kind: kindDownloadSource, file: "download_sources.yaml", key: "download_sources", run: downloadSourceExport.run},
 	{kind: plan.KindPackage, file: "packages.yaml", key: "packages", run: exportPackages},
 	{kind: plan.KindOutput, file: "outputs.yaml", key: "outputs", run: exportOutputs},
 	{kind: plan.KindAgentPolicy, file: "agent_policies.yaml", key: "agent_policies", run: exportAgentPolicies},
@@ -132,7 +137,7 @@ func Import(ctx context.Context, f Fleet, opts Options) (*Result, error) {
 		}
 		b := &builder{kind: e.kind, opts: opts}
 		if err := e.run(ctx, f, b); err != nil {
-			return nil, fmt.Errorf("import %s: %w", strings.ReplaceAll(e.kind, "_", " ")+"s", err)
+			return nil, fmt.Errorf("import %s: %w", KindPlural(e.kind), err)
 		}
 		res.Objects = append(res.Objects, b.objects...)
 		res.Skipped = append(res.Skipped, b.skipped...)
@@ -199,4 +204,14 @@ func EnvName(kind, id, path string) string {
 		}
 	}
 	return sb.String()
+}
+
+// KindPlural names a kind's objects: "agent_policy" → "agent policies",
+// "proxy" → "proxies", "output" → "outputs".
+func KindPlural(kind string) string {
+	noun := strings.ReplaceAll(kind, "_", " ")
+	if strings.HasSuffix(noun, "y") {
+		return strings.TrimSuffix(noun, "y") + "ies"
+	}
+	return noun + "s"
 }

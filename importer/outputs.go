@@ -83,14 +83,24 @@ func exportOutputs(ctx context.Context, f Fleet, b *builder) error {
 			}
 			continue
 		}
-		e, secrets := exportOutput(o)
+		var side remoteSide
+		if o.Type() == "remote_elasticsearch" {
+			hosts := stringList(o["hosts"])
+			if side, err = matchRemote(ctx, b.opts.Remotes, id, hosts); err != nil {
+				return fmt.Errorf("output %s: %w", id, err)
+			}
+		}
+		e, secrets := exportOutput(o, side, len(b.opts.Remotes) > 0)
 		b.add(Object{ID: id, Name: o.Name(), Secrets: secrets, Raw: o}, e)
 	}
 	return nil
 }
 
 // exportOutput writes one output's declared fields and secret references.
-func exportOutput(o kibana.Output) (entry, []EnvVar) {
+// side says which declared remote a remote_elasticsearch output ships to and
+// which of its credentials fleetform minted; remotesDeclared, whether the
+// repository declares any remote.
+func exportOutput(o kibana.Output, side remoteSide, remotesDeclared bool) (entry, []EnvVar) {
 	typ := o.Type()
 	var e entry
 	var rest []string
@@ -117,7 +127,21 @@ func exportOutput(o kibana.Output) (entry, []EnvVar) {
 	// sync then; fleetform refuses that combination, so it is left out.
 	if fieldValue(e, "sync_integrations") == true && o["kibana_api_key"] == nil && o.Field("secrets.kibana_api_key") == nil {
 		e.drop("sync_integrations")
-		e.comment = "sync_integrations is on in Fleet, but without kibana_api_key Kibana cannot sync; declare both to manage it"
+		e.comment = joinComment(e.comment, "sync_integrations is on in Fleet, but without kibana_api_key Kibana cannot sync; declare both to manage it")
+	}
+	// The remote side: remote: ties the output to a declared remote. With
+	// sync on and nothing fleetform minted there, the sync objects on the
+	// remote were set up outside fleetform; declaring remote: would have
+	// fleetform take them over, which is the operator's call.
+	syncOn := o["sync_integrations"] == true
+	switch {
+	case typ != "remote_elasticsearch":
+	case side.remote != "" && (side.mintedToken || side.mintedAPIKey || !syncOn):
+		e.setAfter("type", "remote", side.remote)
+	case side.remote != "":
+		e.comment = joinComment(e.comment, fmt.Sprintf("ships to clusters.remotes %s, whose sync objects (remote-cluster link, follower index, the remote's elasticsearch output) were not made by fleetform; add remote: %s to let fleetform manage them (plan shows what it would change there first)", side.remote, side.remote))
+	case remotesDeclared:
+		e.comment = joinComment(e.comment, "no remote in clusters.remotes has these hosts; declare its cluster there to let fleetform manage its remote side")
 	}
 	// Secret references, one per secret Kibana holds for the output. A
 	// stored secret ({id}) and its plain fallback are one secret: the
@@ -142,9 +166,15 @@ func exportOutput(o kibana.Output) (entry, []EnvVar) {
 			continue
 		}
 		seen[plain] = true
-		name := EnvName("output", o.ID(), sf.observed)
-		ref := map[string]any{"env": name}
-		envs = append(envs, EnvVar{Name: name, Path: sf.observed})
+		var ref map[string]any
+		switch {
+		case plain == "service_token" && side.mintedToken, plain == "kibana_api_key" && side.mintedAPIKey:
+			ref = map[string]any{"generate": true} // fleetform minted it on the remote and keeps doing so
+		default:
+			name := EnvName("output", o.ID(), sf.observed)
+			ref = map[string]any{"env": name}
+			envs = append(envs, EnvVar{Name: name, Path: sf.observed})
+		}
 		switch {
 		case sf.stored:
 			setPath(secrets, strings.Split(plain, "."), ref)

@@ -181,6 +181,45 @@ func build(t *testing.T, kb *kibana.Client, rng *rand.Rand) {
 	ctx := t.Context()
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
 	maybe := func() bool { return rng.IntN(2) == 0 }
+	var proxies []string
+	for i := range rng.IntN(3) {
+		id := fmt.Sprintf("proxy-%d", i)
+		body := map[string]any{"id": id, "name": "Proxy " + id, "url": fmt.Sprintf("https://proxy%d.example:3128", i)}
+		if maybe() {
+			body["proxy_headers"] = map[string]any{"X-Team": pick("a", "b")}
+		}
+		if maybe() {
+			body["certificate"] = "-----BEGIN CERTIFICATE-----\nMIIP\n-----END CERTIFICATE-----"
+			body["certificate_key"] = "proxy-key-" + id
+		}
+		if _, err := kb.CreateProxy(ctx, body); err != nil {
+			t.Fatalf("create proxy %v: %v", body, err)
+		}
+		proxies = append(proxies, id)
+	}
+	for i := range rng.IntN(3) {
+		id := fmt.Sprintf("fsh-%d", i)
+		body := map[string]any{"id": id, "name": "Fleet Server " + id, "host_urls": []any{fmt.Sprintf("https://fleet%d.example:8220", i)}}
+		if len(proxies) > 0 && maybe() {
+			body["proxy_id"] = proxies[rng.IntN(len(proxies))]
+		}
+		if maybe() {
+			body["is_default"] = true
+		}
+		if _, err := kb.CreateFleetServerHost(ctx, body); err != nil {
+			t.Fatalf("create fleet server host %v: %v", body, err)
+		}
+	}
+	for i := range rng.IntN(3) {
+		id := fmt.Sprintf("dl-%d", i)
+		body := map[string]any{"id": id, "name": "Downloads " + id, "host": fmt.Sprintf("https://artifacts%d.example/downloads/", i)}
+		if len(proxies) > 0 && maybe() {
+			body["proxy_id"] = proxies[rng.IntN(len(proxies))]
+		}
+		if _, err := kb.CreateDownloadSource(ctx, body); err != nil {
+			t.Fatalf("create download source %v: %v", body, err)
+		}
+	}
 	outputs := []string{"fleet-default-output"}
 	nOut := rng.IntN(7)
 	for i := range nOut {
@@ -253,6 +292,15 @@ func build(t *testing.T, kb *kibana.Client, rng *rand.Rand) {
 		}
 		if maybe() {
 			body["monitoring_output_id"] = outputs[rng.IntN(len(outputs))]
+		}
+		if maybe() {
+			body["monitoring_enabled"] = []any{"logs", "metrics"}[:1+rng.IntN(2)]
+		}
+		if maybe() {
+			body["inactivity_timeout"] = float64(600 * (1 + rng.IntN(10)))
+		}
+		if maybe() {
+			body["global_data_tags"] = []any{map[string]any{"name": "team", "value": pick("red", "blue")}}
 		}
 		if _, err := kb.CreateAgentPolicy(ctx, body); err != nil {
 			if strings.Contains(err.Error(), "not usable") || strings.Contains(err.Error(), "licen") {

@@ -34,6 +34,26 @@ func (e *entry) set(key string, v any) {
 	e.fields = append(e.fields, field{key, v})
 }
 
+// setAfter inserts a field right after the field named after (at the end
+// when there is none).
+func (e *entry) setAfter(after, key string, v any) {
+	for i, f := range e.fields {
+		if f.key == after {
+			e.fields = slices.Insert(e.fields, i+1, field{key, v})
+			return
+		}
+	}
+	e.set(key, v)
+}
+
+// joinComment adds a line to a comment.
+func joinComment(c, line string) string {
+	if c == "" {
+		return line
+	}
+	return c + "\n" + line
+}
+
 // drop removes a field.
 func (e *entry) drop(key string) {
 	e.fields = slices.DeleteFunc(e.fields, func(f field) bool { return f.key == key })

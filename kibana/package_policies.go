@@ -1,11 +1,13 @@
 package kibana
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"maps"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -14,7 +16,12 @@ import (
 // reads): Kibana's simplified format, the one kibana.yml preconfiguration and the Terraform provider
 // use: inputs keyed "<policy_template>-<input type>", streams keyed by data
 // stream ("<package>.<dataset>"), vars as plain values. Secret vars come back
-// as {"isSecretRef": true, "id": …}. Raw keeps everything Kibana returned.
+// as {"isSecretRef": true, "id": …}.
+//
+// The inputs and package vars are most of a list's bytes (4,000 policies
+// are megabytes of them), so a List keeps them as JSON: Input and
+// PackageVars decode what is asked for, Decode all of them. Get, Create and
+// Update return them decoded.
 type IntegrationPolicy struct {
 	ID          string
 	Name        string
@@ -25,12 +32,19 @@ type IntegrationPolicy struct {
 	// OutputID is the integration's own output; nil follows the agent policy.
 	OutputID *string
 	Package  PackageRef
+	// Inputs and Vars are nil until Decode (see the type's comment).
 	Inputs   map[string]SimplifiedInput
 	Vars     map[string]any
 	Revision int
 	// SecretReferences are the Fleet secret ids the policy's vars use.
 	SecretReferences []string
-	Raw              map[string]any
+	// Raw holds the top-level fields the typed ones do not cover
+	// (supports_agentless, is_managed, additional_datastreams_permissions) next to id,
+	// name, namespace and revision; inputs and vars once decoded.
+	Raw map[string]any
+
+	rawInputs map[string]json.RawMessage
+	rawVars   json.RawMessage
 }
 
 // SimplifiedInput is one input of the simplified format.
@@ -46,39 +60,156 @@ type SimplifiedStream struct {
 	Vars    map[string]any `json:"vars,omitempty"`
 }
 
-// UnmarshalJSON fills the typed fields and Raw from one decode.
+// UnmarshalJSON fills the top-level fields and keeps inputs and vars as
+// JSON (a full-format answer's inputs array is not kept), in one pass.
 func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
-	var raw map[string]any
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return err
+	var w struct {
+		ID                               string                `json:"id"`
+		Name                             string                `json:"name"`
+		Namespace                        string                `json:"namespace"`
+		Description                      *string               `json:"description"`
+		Enabled                          *bool                 `json:"enabled"`
+		PolicyIDs                        []string              `json:"policy_ids"`
+		OutputID                         *string               `json:"output_id"`
+		Package                          PackageRef            `json:"package"`
+		Revision                         int                   `json:"revision"`
+		SupportsAgentless                *bool                 `json:"supports_agentless"`
+		IsManaged                        *bool                 `json:"is_managed"`
+		AdditionalDatastreamsPermissions []any                 `json:"additional_datastreams_permissions"`
+		SecretReferences                 []struct{ ID string } `json:"secret_references"`
+		Inputs                           lazyInputs            `json:"inputs"`
+		Vars                             json.RawMessage       `json:"vars"`
 	}
-	var typed struct {
-		Inputs  map[string]SimplifiedInput `json:"inputs"`
-		Vars    map[string]any             `json:"vars"`
-		Package PackageRef                 `json:"package"`
-		Refs    []struct {
-			ID string `json:"id"`
-		} `json:"secret_references"`
-		PolicyIDs []string `json:"policy_ids"`
-	}
-	// A full-format answer (inputs as an array) still fills the rest.
-	if _, isArray := raw["inputs"].([]any); isArray {
-		rest := maps.Clone(raw)
-		delete(rest, "inputs")
-		b, _ = json.Marshal(rest)
-	}
-	if err := json.Unmarshal(b, &typed); err != nil {
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	*p = IntegrationPolicy{
-		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"), Description: optStr(raw, "description"),
-		Enabled: raw["enabled"] != false, PolicyIDs: typed.PolicyIDs, OutputID: optStr(raw, "output_id"),
-		Package: typed.Package, Inputs: typed.Inputs, Vars: typed.Vars, Revision: num(raw, "revision"), Raw: raw,
+		ID: w.ID, Name: w.Name, Namespace: w.Namespace, Description: w.Description, Enabled: w.Enabled == nil || *w.Enabled,
+		PolicyIDs: w.PolicyIDs, OutputID: w.OutputID, Package: w.Package, Revision: w.Revision,
+		Raw:       map[string]any{"id": w.ID, "name": w.Name, "namespace": w.Namespace, "revision": float64(w.Revision)},
+		rawInputs: w.Inputs,
 	}
-	for _, r := range typed.Refs {
+	if w.SupportsAgentless != nil {
+		p.Raw["supports_agentless"] = *w.SupportsAgentless
+	}
+	if w.IsManaged != nil {
+		p.Raw["is_managed"] = *w.IsManaged
+	}
+	if w.AdditionalDatastreamsPermissions != nil {
+		p.Raw["additional_datastreams_permissions"] = w.AdditionalDatastreamsPermissions
+	}
+	if v := bytes.TrimSpace(w.Vars); len(v) > 0 && v[0] == '{' {
+		p.rawVars = v
+	}
+	for _, r := range w.SecretReferences {
 		p.SecretReferences = append(p.SecretReferences, r.ID)
 	}
 	return nil
+}
+
+// lazyInputs keeps each simplified input as JSON; a full-format inputs
+// array is ignored.
+type lazyInputs map[string]json.RawMessage
+
+func (l *lazyInputs) UnmarshalJSON(b []byte) error {
+	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' {
+		return nil
+	}
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	*l = m
+	return nil
+}
+
+// InputNames lists the policy's simplified input keys, sorted.
+func (p *IntegrationPolicy) InputNames() []string {
+	var names []string
+	if p.Inputs != nil {
+		for k := range p.Inputs {
+			names = append(names, k)
+		}
+	} else {
+		for k := range p.rawInputs {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Input returns one simplified input, decoding it when the policy came
+// from a list.
+func (p *IntegrationPolicy) Input(name string) (SimplifiedInput, bool, error) {
+	if p.Inputs != nil {
+		in, ok := p.Inputs[name]
+		return in, ok, nil
+	}
+	b, ok := p.rawInputs[name]
+	if !ok {
+		return SimplifiedInput{}, false, nil
+	}
+	var in SimplifiedInput
+	if err := json.Unmarshal(b, &in); err != nil {
+		return SimplifiedInput{}, false, fmt.Errorf("package policy %s input %s: %w", p.ID, name, err)
+	}
+	return in, true, nil
+}
+
+// PackageVars returns the package-level vars, decoding them when the
+// policy came from a list.
+func (p *IntegrationPolicy) PackageVars() (map[string]any, error) {
+	if p.Vars != nil || p.rawVars == nil {
+		return p.Vars, nil
+	}
+	var v map[string]any
+	if err := json.Unmarshal(p.rawVars, &v); err != nil {
+		return nil, fmt.Errorf("package policy %s vars: %w", p.ID, err)
+	}
+	return v, nil
+}
+
+// Decode fills Inputs, Vars and Raw's inputs and vars.
+func (p *IntegrationPolicy) Decode() error {
+	if p.Inputs == nil && p.rawInputs != nil {
+		inputs := make(map[string]SimplifiedInput, len(p.rawInputs))
+		rawInputs := make(map[string]any, len(p.rawInputs))
+		for name, b := range p.rawInputs {
+			var in SimplifiedInput
+			var anyIn any
+			if err := json.Unmarshal(b, &in); err != nil {
+				return fmt.Errorf("package policy %s input %s: %w", p.ID, name, err)
+			}
+			_ = json.Unmarshal(b, &anyIn) // valid: decoded just above
+			inputs[name], rawInputs[name] = in, anyIn
+		}
+		p.Inputs = inputs
+		p.Raw["inputs"] = rawInputs
+	}
+	if p.Vars == nil && p.rawVars != nil {
+		if err := json.Unmarshal(p.rawVars, &p.Vars); err != nil {
+			return fmt.Errorf("package policy %s vars: %w", p.ID, err)
+		}
+		var anyVars any
+		_ = json.Unmarshal(p.rawVars, &anyVars)
+		p.Raw["vars"] = anyVars
+	}
+	return nil
+}
+
+func stringsOf(v any) []string {
+	l, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(l))
+	for _, e := range l {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // IntegrationPolicyListOptions narrows ListPackagePolicies.
@@ -113,7 +244,7 @@ func (c *Client) ListIntegrationPolicies(ctx context.Context, opts IntegrationPo
 func (c *Client) GetIntegrationPolicy(ctx context.Context, id string) (IntegrationPolicy, error) {
 	var resp itemResponse[IntegrationPolicy]
 	err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/package_policies/" + url.PathEscape(id), query: simplified}, &resp)
-	return resp.Item, err
+	return decoded(resp.Item, err)
 }
 
 // CreatePackagePolicy creates a package policy. A body whose inputs is a map
@@ -125,7 +256,7 @@ func (c *Client) GetIntegrationPolicy(ctx context.Context, id string) (Integrati
 func (c *Client) CreateIntegrationPolicy(ctx context.Context, body map[string]any) (IntegrationPolicy, error) {
 	var resp itemResponse[IntegrationPolicy]
 	err := c.do(ctx, request{method: http.MethodPost, path: "/api/fleet/package_policies", query: simplified, body: body}, &resp)
-	return resp.Item, err
+	return decoded(resp.Item, err)
 }
 
 // UpdatePackagePolicy replaces a package policy. In the simplified format
@@ -135,7 +266,15 @@ func (c *Client) CreateIntegrationPolicy(ctx context.Context, body map[string]an
 func (c *Client) UpdateIntegrationPolicy(ctx context.Context, id string, body map[string]any) (IntegrationPolicy, error) {
 	var resp itemResponse[IntegrationPolicy]
 	err := c.do(ctx, request{method: http.MethodPut, path: "/api/fleet/package_policies/" + url.PathEscape(id), query: simplified, body: body}, &resp)
-	return resp.Item, err
+	return decoded(resp.Item, err)
+}
+
+// decoded is p with its inputs and vars decoded.
+func decoded(p IntegrationPolicy, err error) (IntegrationPolicy, error) {
+	if err != nil {
+		return p, err
+	}
+	return p, p.Decode()
 }
 
 // DeletePackagePolicy deletes a package policy and its secrets; a missing

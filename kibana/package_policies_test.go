@@ -2,6 +2,7 @@ package kibana_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -145,5 +146,33 @@ func TestFleetsim_SettingsKindsLifecycle(t *testing.T) {
 	}
 	if _, err := c.GetProxy(ctx, px.ID()); !kibana.IsNotFound(err) {
 		t.Errorf("get deleted proxy: %v", err)
+	}
+}
+
+// A list keeps each policy's inputs and vars as JSON until asked for them.
+func TestIntegrationPolicy_ListDecodesInputsOnDemand(t *testing.T) {
+	const item = `{"id":"p","name":"n","namespace":"default","revision":2,"supports_agentless":true,
+	  "package":{"name":"nginx","version":"2.1.0"},"policy_ids":["a"],"output_id":null,
+	  "vars":{"v":1},"inputs":{"nginx-logfile":{"enabled":true,"streams":{"nginx.access":{"enabled":false,"vars":{"paths":["/x"]}}}}},
+	  "secret_references":[{"id":"s1"}]}`
+	var p kibana.IntegrationPolicy
+	if err := json.Unmarshal([]byte(item), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Inputs != nil || p.Vars != nil || p.Raw["supports_agentless"] != true || p.Revision != 2 || p.OutputID != nil || fmt.Sprint(p.SecretReferences) != "[s1]" {
+		t.Fatalf("decoded = %+v", p)
+	}
+	in, ok, err := p.Input("nginx-logfile")
+	if err != nil || !ok || *in.Streams["nginx.access"].Enabled || fmt.Sprint(in.Streams["nginx.access"].Vars["paths"]) != "[/x]" {
+		t.Fatalf("Input = %+v %v %v", in, ok, err)
+	}
+	if _, ok, _ := p.Input("nginx-httpjson"); ok {
+		t.Error("an absent input was found")
+	}
+	if names := p.InputNames(); fmt.Sprint(names) != "[nginx-logfile]" {
+		t.Errorf("InputNames = %v", names)
+	}
+	if err := p.Decode(); err != nil || p.Vars["v"] != float64(1) || p.Inputs["nginx-logfile"].Enabled == nil || p.Raw["inputs"] == nil {
+		t.Errorf("Decode: %v %+v", err, p)
 	}
 }

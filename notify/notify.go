@@ -93,20 +93,23 @@ func (m Multi) Name() string { return "notifiers" }
 // summary is the one-line description of an event, at most max runes.
 func summary(e Event, max int) string {
 	var s string
+	c := e.Changes
 	switch e.Result {
 	case Pending:
 		s = "fleetform is reconciling this revision"
+		if c.Create+c.Update+c.Delete > 0 {
+			s = fmt.Sprintf("%d to create, %d to update, %d to delete", c.Create, c.Update, c.Delete)
+		}
 	case Applied:
-		c := e.Changes
 		if c.Create+c.Update+c.Delete == 0 {
 			s = "Fleet matches this revision (no changes)"
 		} else {
 			s = fmt.Sprintf("applied: %d created, %d updated, %d deleted", c.Create, c.Update, c.Delete)
 		}
 	case Blocked:
-		s = fmt.Sprintf("%d changes blocked", e.Changes.Blocked)
+		s = fmt.Sprintf("%d changes blocked", c.Blocked)
 	case Failed:
-		s = "apply failed"
+		s = "failed"
 	}
 	if e.Message != "" {
 		s += ": " + e.Message

@@ -239,3 +239,22 @@ func TestMulti_JoinsErrors(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSummary(t *testing.T) {
+	for _, tc := range []struct {
+		e    Event
+		want string
+	}{
+		{Event{Result: Applied}, "Fleet matches this revision (no changes)"},
+		{Event{Result: Applied, Changes: Counts{Create: 1, Update: 2}}, "applied: 1 created, 2 updated, 0 deleted"},
+		{Event{Result: Failed, Message: "invalid revision: outputs.yaml:4:5: unknown key"}, "failed: invalid revision: outputs.yaml:4:5: unknown key"},
+		{Event{Result: Blocked, Changes: Counts{Blocked: 2}, Message: "output o3: type cannot change"}, "2 changes blocked: output o3: type cannot change"},
+		{Event{Result: Pending, Changes: Counts{Update: 3}, Message: "not applied: suspended"}, "0 to create, 3 to update, 0 to delete: not applied: suspended"},
+		{Event{Result: Pending}, "fleetform is reconciling this revision"},
+		{Event{Result: Failed, Message: strings.Repeat("é", 200)}, "failed: " + strings.Repeat("é", 131) + "…"},
+	} {
+		if got := summary(tc.e, 140); got != tc.want {
+			t.Errorf("summary(%+v) = %q, want %q", tc.e, got, tc.want)
+		}
+	}
+}

@@ -36,16 +36,16 @@ type Webhook struct {
 func NewWebhook(rawURL string, key secret.Value, allowHTTP bool) (*Webhook, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("--notify-url %q is not an absolute URL", redact(rawURL))
+		return nil, fmt.Errorf("--notify-url %q is not an absolute URL", Redact(rawURL))
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !allowHTTP && !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("--notify-url %s uses plain http; use https, or allow it with --notify-allow-http", redact(rawURL))
+			return nil, fmt.Errorf("--notify-url %s uses plain http; use https, or allow it with --notify-allow-http", Redact(rawURL))
 		}
 	default:
-		return nil, fmt.Errorf("--notify-url %s: scheme must be https or http", redact(rawURL))
+		return nil, fmt.Errorf("--notify-url %s: scheme must be https or http", Redact(rawURL))
 	}
 	if key.IsZero() {
 		return nil, fmt.Errorf("--notify-url needs a signing secret (--notify-secret-file)")
@@ -70,7 +70,7 @@ func (w *Webhook) Notify(ctx context.Context, e Event) error {
 	return post(ctx, w.Client, cmp.Or(w.retry, defaultRetry), w.Name(), func() (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, w.URL, bytes.NewReader(body))
 		if err != nil {
-			return nil, fmt.Errorf("notify webhook: %s", redact(w.URL))
+			return nil, fmt.Errorf("notify webhook: %s", Redact(w.URL))
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "fleetform")
@@ -119,8 +119,8 @@ func isLoopback(host string) bool {
 	return host == "localhost" || host == "::1" || len(host) > 4 && host[:4] == "127."
 }
 
-// redact drops a URL's query and user info, which may hold tokens.
-func redact(raw string) string {
+// Redact drops a URL's query and user info, which may hold tokens.
+func Redact(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // FormatVersion is the version of the JSON form. Bump it when consumers of the
@@ -43,9 +44,21 @@ const (
 	ToBeGenerated = "(to be generated)"
 )
 
-// kindRank orders kinds so that parents are created first and deleted last:
-// packages, then the outputs policies refer to, then agent policies.
-var kindRank = map[string]int{KindPackage: 0, KindOutput: 1, KindAgentPolicy: 2}
+// kindRank orders the main cluster's kinds so that parents are created first
+// and deleted last. The reconciler provides the order, from its table of kinds (SetKindOrder):
+// the plan's order is the apply order. Kinds it does not name come after
+// the named ones, ordered by name.
+var kindRank atomic.Pointer[map[string]int]
+
+// SetKindOrder sets the apply order of kinds, parents first. The reconciler
+// calls it once, when it is initialised, with its table of kinds.
+func SetKindOrder(kinds ...string) {
+	m := make(map[string]int, len(kinds))
+	for i, k := range kinds {
+		m[k] = i
+	}
+	kindRank.Store(&m)
+}
 
 // remoteKindRank orders the kinds of a remote cluster's changes (package
 // remote) by dependency, in the order apply makes them: the remote-cluster
@@ -189,7 +202,10 @@ func (s Summary) String() string {
 }
 
 func applyRank(c Change) int {
-	ranks := kindRank
+	var ranks map[string]int
+	if p := kindRank.Load(); p != nil {
+		ranks = *p
+	}
 	if clusterRank(c.Cluster) != 0 {
 		ranks = remoteKindRank
 	}

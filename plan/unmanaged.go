@@ -85,7 +85,11 @@ func unmanagedLine(p *Plan) string {
 	parts := make([]string, len(kinds))
 	for i, k := range kinds {
 		n := u.Counts[k]
-		parts[i] = fmt.Sprintf("%d %s%s", n, strings.ReplaceAll(k, "_", " "), pick(n, "", "s"))
+		noun := strings.ReplaceAll(k, "_", " ")
+		if n != 1 {
+			noun = pluralNoun(noun)
+		}
+		parts[i] = fmt.Sprintf("%d %s", n, noun)
 	}
 	n := u.Total()
 	return fmt.Sprintf("%d object%s in Fleet %s neither declared nor owned here (%s).", n, pick(n, "", "s"), pick(n, "is", "are"), strings.Join(parts, ", "))
@@ -151,4 +155,13 @@ func writeGitHubUnmanaged(bw *bufio.Writer, p *Plan) {
 	for _, o := range listed(p) {
 		fmt.Fprintf(bw, "::notice title=%s::%s\n", ghProperty("fleetform plan: unmanaged"), ghData(objectLine(o)))
 	}
+}
+
+// pluralNoun is the plural of a kind's noun: "agent policy" → "agent
+// policies", "output" → "outputs".
+func pluralNoun(noun string) string {
+	if strings.HasSuffix(noun, "y") {
+		return strings.TrimSuffix(noun, "y") + "ies"
+	}
+	return noun + "s"
 }

@@ -42,32 +42,9 @@ func (r *Reconciler) Adopt(ctx context.Context, doc *schema.Document, rev string
 		}
 		adopted = append(adopted, key)
 	}
-	for _, o := range doc.Outputs {
-		have, exists := obs.outputs[o.ID]
-		if !exists {
-			continue
-		}
-		rec := Record{Cluster: r.cfg.Cluster, Kind: plan.KindOutput, ID: o.ID, DesiredHash: desiredHash(outputFields(o), secretSpecs(o))}
-		for _, sp := range secretSpecs(o) {
-			obsSec := observeSecret(have, sp)
-			if !obsSec.present() {
-				continue
-			}
-			if rec.Secrets == nil {
-				rec.Secrets = map[string]SecretRecord{}
-			}
-			rec.Secrets[sp.Path] = SecretRecord{FleetSecretID: obsSec.ID, RefDescribe: describeRef(sp.Ref)}
-		}
-		put(rec)
-	}
-	for _, p := range doc.AgentPolicies {
-		if _, exists := obs.policies[p.ID]; exists {
-			put(Record{Cluster: r.cfg.Cluster, Kind: plan.KindAgentPolicy, ID: p.ID, Adopted: p.Adopt, DesiredHash: desiredHash(policyFields(p), nil)})
-		}
-	}
-	for _, p := range doc.Packages {
-		if _, exists := obs.packages[p.Name]; exists {
-			put(Record{Cluster: r.cfg.Cluster, Kind: plan.KindPackage, ID: p.Name, DesiredHash: desiredHash(map[string]any{"version": p.Version}, nil)})
+	for _, k := range kinds {
+		for _, rec := range k.adopt(r, doc, obs) {
+			put(rec)
 		}
 	}
 	return adopted, refused, errors.Join(errs...)

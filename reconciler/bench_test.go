@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/elastic"
@@ -12,12 +13,14 @@ import (
 	"github.com/fleetform/fleetform/state"
 )
 
-// BenchmarkPlan plans against fleetsim holding 50 outputs, 2,000 agent
-// policies and 100 installed packages, all declared and owned (the steady
-// state of a large fleet: the plan is empty). It reports HTTP requests per
-// plan (target ≤ 25), ns/op and allocations. Every policy sets
+// BenchmarkPlan plans against fleetsim holding 20 proxies, 20 Fleet Server
+// hosts, 50 outputs, 2,000 agent policies and 100 installed packages, all
+// declared and owned (the steady state of a large fleet: the plan is
+// empty). It reports HTTP requests per plan (budget ≤ 15: one list call per
+// kind, agent policies paged), ns/op and allocations. Every policy sets
 // data_output_id, so each plan also reads the main cluster's licence
-// (GET /_license): 6 requests; a document without per-policy outputs needs 5.
+// (GET /_license); the download sources are listed because proxies are
+// declared (a proxy's delete reads the sources that use it).
 func BenchmarkPlan(b *testing.B) {
 	h, doc := largeFleet(b)
 	ctx := context.Background()
@@ -34,6 +37,48 @@ func BenchmarkPlan(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(len(h.sim.Requests()))/float64(b.N), "requests/plan")
+}
+
+// TestLargeFleet_PlanBudgetAndSecondApply: the benchmark's fleet is
+// planned with at most 15 HTTP requests, one list call per kind, and a
+// second apply sends no write and bumps no agent policy's revision.
+func TestLargeFleet_PlanBudgetAndSecondApply(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large fleet")
+	}
+	h, doc := largeFleet(t)
+	h.t = t
+	h.sim.ClearRequests()
+	if p, err := h.r.Plan(context.Background(), doc, "rev"); err != nil || !p.Empty() {
+		t.Fatalf("plan: %v\n%s", err, renderText(p))
+	}
+	lists := map[string]int{}
+	for _, r := range h.sim.Requests() {
+		lists[r.Method+" "+r.Path]++
+	}
+	t.Logf("plan requests: %d %v", len(h.sim.Requests()), lists)
+	if n := len(h.sim.Requests()); n > 15 {
+		t.Errorf("plan sent %d requests, budget 15: %v", n, lists)
+	}
+	for _, path := range []string{"/api/fleet/outputs", "/api/fleet/proxies", "/api/fleet/fleet_server_hosts", "/api/fleet/agent_download_sources", "/api/fleet/epm/packages"} {
+		if lists["GET "+path] != 1 {
+			t.Errorf("GET %s sent %d times, want once: %v", path, lists["GET "+path], lists)
+		}
+	}
+	revs := h.revisions()
+	h.sim.ClearRequests()
+	if _, err := h.r.Apply(context.Background(), doc, nil, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range h.writes() {
+		// The state index is read with point-in-time searches (POST).
+		if strings.Contains(w, "/api/") || strings.Contains(w, "_doc") || strings.Contains(w, "_bulk") || strings.Contains(w, "_update") {
+			t.Errorf("second apply wrote: %s", w)
+		}
+	}
+	if after := h.revisions(); !mapsEqual(revs, after) {
+		t.Error("second apply bumped agent policy revisions")
+	}
 }
 
 // largeFleet seeds fleetsim with the benchmark's fleet and records it as
@@ -56,6 +101,13 @@ func largeFleet(tb testing.TB) (*simHarness, *schema.Document) {
 		out := fmt.Sprintf("out-%02d", i%50)
 		seed.AgentPolicies = append(seed.AgentPolicies, fleetsim.SeedAgentPolicy{ID: id, Name: "Policy " + id, Namespace: "default", DataOutputID: &out})
 		doc.AgentPolicies = append(doc.AgentPolicies, schema.AgentPolicy{ID: id, Name: "Policy " + id, Namespace: "default", DataOutputID: &out})
+	}
+	for i := range 20 {
+		id := fmt.Sprintf("proxy-%02d", i)
+		doc.Proxies = append(doc.Proxies, schema.Proxy{ID: id, Name: id, URL: fmt.Sprintf("http://proxy%02d.example:3128", i)})
+		fs := fmt.Sprintf("fs-%02d", i)
+		doc.FleetServerHosts = append(doc.FleetServerHosts, schema.FleetServerHost{ID: fs, Name: fs,
+			HostURLs: []string{fmt.Sprintf("https://fs%02d.example:8220", i)}, IsDefault: ptr(i == 0), ProxyID: &id})
 	}
 	yes := true
 	for i := range 100 {

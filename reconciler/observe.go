@@ -41,32 +41,40 @@ type observation struct {
 	// kibanaVersion is the cluster's Kibana version (GET /api/status), ""
 	// when Config.Fleet cannot read it (see version.go).
 	kibanaVersion string
+	// objects holds the kinds observed as plain JSON objects (proxies,
+	// Fleet Server hosts, download sources), by kind and id.
+	objects map[string]map[string]map[string]any
+	ip      *ipObservation // integration policies (package_policies_kind.go)
 	// fingerprint digests all of the above but kibanaVersion (see fingerprint).
 	fingerprint string
 }
 
-// observe reads everything a plan of doc needs with four list calls,
-// concurrently: outputs, agent policies (paged), EPM packages and the
-// inventory; with them the main cluster's licence (GET /_license) when a
-// declared agent policy sets a per-policy output. Package policies are read
-// afterwards, only when the plan needs them (see needPackagePolicies).
+// observe reads everything a plan of doc needs, concurrently: every kind of
+// the table with its list calls (kind.observed), the inventory, and the
+// main cluster's licence (GET /_license) when a declared agent policy sets a
+// per-policy output. A kind needed only because the inventory records
+// objects of it (prune) is listed once the inventory is read. Package policies are read
+// last, only when the plan needs them (see needPackagePolicies).
 func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bool) (*observation, error) {
 	var (
-		wg       sync.WaitGroup
-		outputs  []kibana.Output
-		policies []kibana.AgentPolicy
-		packages []kibana.Package
-		records  []Record
-		license  elastic.License
-		errs     [5]error
+		wg      sync.WaitGroup
+		sets    = make([]func(*observation), len(kinds))
+		kindErr = make([]error, len(kinds))
+		listed  = make([]bool, len(kinds))
+		records []Record
+		license elastic.License
+		errs    [2]error
 	)
-	wg.Go(func() { outputs, errs[0] = r.cfg.Fleet.ListOutputs(ctx) })
-	wg.Go(func() { policies, errs[1] = r.cfg.Fleet.ListAgentPolicies(ctx, kibana.ListOptions{}) })
-	wg.Go(func() { packages, errs[2] = r.cfg.Fleet.ListPackages(ctx) })
-	wg.Go(func() { records, errs[3] = r.cfg.Inventory.Load(ctx) })
+	for i, k := range kinds {
+		if k.observed(doc, nil) {
+			listed[i] = true
+			wg.Go(func() { sets[i], kindErr[i] = k.observe(ctx, r) })
+		}
+	}
+	wg.Go(func() { records, errs[0] = r.cfg.Inventory.Load(ctx) })
 	checkLicense := r.cfg.License != nil && setsPolicyOutput(doc)
 	if checkLicense {
-		wg.Go(func() { license, errs[4] = r.cfg.License.License(ctx) })
+		wg.Go(func() { license, errs[1] = r.cfg.License.License(ctx) })
 	}
 	var kibanaVersion string
 	var versionErr error
@@ -77,31 +85,38 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	if versionErr != nil {
 		return nil, fmt.Errorf("observe: read kibana version: %w", versionErr)
 	}
-	for i, what := range []string{"list outputs", "list agent policies", "list packages", "load inventory", "read licence"} {
-		if errs[i] != nil {
-			errs[i] = fmt.Errorf("observe: %s: %w", what, errs[i])
+	if errs[0] == nil {
+		// Owned objects of kinds not listed yet: list them for prune.
+		recorded := func(kind string) bool { return recordsKind(records, r.cfg.Cluster, kind) }
+		for i, k := range kinds {
+			if !listed[i] && k.observed(doc, recorded) {
+				wg.Go(func() { sets[i], kindErr[i] = k.observe(ctx, r) })
+			}
+		}
+		wg.Wait()
+	}
+	var all []error
+	for _, err := range kindErr {
+		if err != nil {
+			all = append(all, fmt.Errorf("observe: %w", err))
 		}
 	}
-	if err := errors.Join(errs[:]...); err != nil {
+	for i, what := range []string{"load inventory", "read licence"} {
+		if errs[i] != nil {
+			all = append(all, fmt.Errorf("observe: %s: %w", what, errs[i]))
+		}
+	}
+	if err := errors.Join(all...); err != nil {
 		return nil, err
 	}
 	obs := &observation{
-		outputs:       make(map[string]map[string]any, len(outputs)),
-		policies:      make(map[string]kibana.AgentPolicy, len(policies)),
-		packages:      map[string]kibana.Package{},
-		latest:        latestVersions(packages),
 		kibanaVersion: kibanaVersion,
 		records:       make(map[string]Record, len(records)),
+		objects:       map[string]map[string]map[string]any{},
 	}
-	for _, o := range outputs {
-		obs.outputs[o.ID()] = canonicalMap(map[string]any(o))
-	}
-	for _, p := range policies {
-		obs.policies[p.ID] = p
-	}
-	for _, p := range packages {
-		if p.InstalledVersion != "" && p.Status != "not_installed" {
-			obs.packages[p.Name] = p
+	for _, set := range sets {
+		if set != nil {
+			set(obs)
 		}
 	}
 	var broken []error
@@ -144,6 +159,17 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	return obs, nil
 }
 
+// recordsKind reports whether records hold one of this instance's records
+// of kind on cluster (a record without a cluster is the main cluster's).
+func recordsKind(records []Record, cluster, kind string) bool {
+	for _, rec := range records {
+		if rec.Kind == kind && rec.Owner == "" && (rec.Cluster == cluster || rec.Cluster == "") {
+			return true
+		}
+	}
+	return false
+}
+
 // needPackagePolicies reports whether a plan of doc needs the package
 // policies: prune uninstalls an owned package (Kibana deletes its package
 // policies, or refuses when agents use them), or a per-policy output is set
@@ -184,20 +210,10 @@ func (o *observation) policyHasPackage(id string, pkgs ...string) bool {
 	return false
 }
 
-// computeFingerprint digests the observation: every output, the
-// plan-relevant fields of every agent policy (not agent counts, timestamps
-// or the revision, which move without anyone changing what a plan reads:
-// every edit of a policy's integrations bumps it), the licence, installed
-// packages and the inventory. Only the digest leaves this function, so the
-// clear-text credentials Kibana returns never do.
+// computeFingerprint digests the observation: each kind's part
+// (kind.fingerprint), the licence and the inventory. Only the digest leaves
+// this function, so the clear-text credentials Kibana returns never do.
 func (o *observation) computeFingerprint() string {
-	type pol struct {
-		ID, Name, Namespace                                        string
-		Description, DataOutputID, MonitoringOutputID, FleetServer *string
-		IsManaged, HasFleetServer, SupportsAgentless               bool
-		InactivityTimeout                                          *int
-	}
-	type pkg struct{ Name, Version, Status string }
 	type rec struct {
 		Key     string
 		Hash    string
@@ -205,23 +221,15 @@ func (o *observation) computeFingerprint() string {
 		Secrets map[string]SecretRecord
 	}
 	var view struct {
-		Outputs  map[string]map[string]any
-		Policies []pol
-		Packages []pkg
-		Records  []rec
-		License  string
+		Kinds   map[string]any
+		Records []rec
+		License string
 	}
-	view.Outputs = o.outputs
+	view.Kinds = make(map[string]any, len(kinds))
+	for _, k := range kinds {
+		view.Kinds[k.name()] = k.fingerprint(o)
+	}
 	view.License = o.license
-	for _, p := range o.policies {
-		view.Policies = append(view.Policies, pol{p.ID, p.Name, p.Namespace, p.Description, p.DataOutputID,
-			p.MonitoringOutputID, p.FleetServerHostID, p.IsManaged, p.HasFleetServer, p.SupportsAgentless, p.InactivityTimeout})
-	}
-	sort.Slice(view.Policies, func(i, j int) bool { return view.Policies[i].ID < view.Policies[j].ID })
-	for _, p := range o.packages {
-		view.Packages = append(view.Packages, pkg{p.Name, p.InstalledVersion, p.InstallStatus})
-	}
-	sort.Slice(view.Packages, func(i, j int) bool { return view.Packages[i].Name < view.Packages[j].Name })
 	for k, r := range o.records {
 		view.Records = append(view.Records, rec{k, r.DesiredHash, r.Adopted, r.Secrets})
 	}

@@ -2,6 +2,12 @@
 // it to Fleet: observe (list calls only) → normalise both sides → diff → plan
 // → apply (ordered, bounded concurrency) → re-observe → record ownership.
 //
+// Each kind of Fleet object has its own file holding all its rules —
+// proxies.go, fleet_server_hosts.go, download_sources.go, packages.go,
+// outputs*.go, agent_policies.go — behind the small interface in kind.go;
+// the engine (engine.go, observe.go, record.go, adopt.go) walks the table of
+// kinds in dependency order, which is also the plan's order.
+//
 // Safety rules it keeps (fleet-api.md §9): hosts are compared with explicit
 // ports; only fields the document declares are compared; secrets are read
 // from their references (all of them by Apply, before its first write; those
@@ -33,23 +39,13 @@ import (
 )
 
 // Fleet is what the reconciler calls on Kibana's Fleet API; *kibana.Client
-// implements it.
+// implements it. It is the client interfaces of the kinds always observed;
+// the other kinds ask Fleet for theirs (clientFor), so a client that lacks
+// a kind's methods works until a document declares that kind.
 type Fleet interface {
-	ListOutputs(ctx context.Context) ([]kibana.Output, error)
-	GetOutput(ctx context.Context, id string) (kibana.Output, error)
-	CreateOutput(ctx context.Context, body map[string]any) (kibana.Output, error)
-	UpdateOutput(ctx context.Context, id string, body map[string]any) (kibana.Output, error)
-	DeleteOutput(ctx context.Context, id string) error
-	ListAgentPolicies(ctx context.Context, opts kibana.ListOptions) ([]kibana.AgentPolicy, error)
-	GetAgentPolicy(ctx context.Context, id string) (kibana.AgentPolicy, error)
-	CreateAgentPolicy(ctx context.Context, body map[string]any) (kibana.AgentPolicy, error)
-	UpdateAgentPolicy(ctx context.Context, id string, body map[string]any) (kibana.AgentPolicy, error)
-	DeleteAgentPolicy(ctx context.Context, id string) error
-	ListPackages(ctx context.Context) ([]kibana.Package, error)
-	// ListPackagePolicies lists package policies with their agent counts.
-	ListPackagePolicies(ctx context.Context) ([]kibana.PackagePolicy, error)
-	InstallPackage(ctx context.Context, name, version string, force bool) error
-	UninstallPackage(ctx context.Context, name, version string, force bool) error
+	outputsAPI
+	agentPoliciesAPI
+	packagesAPI
 }
 
 // Inventory is the ownership record (the state index on the main cluster).

@@ -146,10 +146,10 @@ func (c *secretCache) getMinted(outputID, path string) (secret.Value, bool) {
 var ErrSecretsUnresolved = errors.New("secret references cannot be read")
 
 // resolveAll reads every env: and file: reference the apply of c needs —
-// those of every declared output whose change is not blocked, changed or
-// not (an unchanged one is verified against its recorded hash) — before
-// the first write. It returns one error naming each output, field and
-// reference that cannot be read, and no value.
+// those of every declared object (of every kind) whose change is not
+// blocked, changed or not (an unchanged one is verified against its
+// recorded hash) — before the first write. It returns one error naming each
+// object, field and reference that cannot be read, and no value.
 func (r *Reconciler) resolveAll(ctx context.Context, doc *schema.Document, p *plan.Plan, cache *secretCache) error {
 	blocked := map[string]bool{}
 	for _, ch := range p.Changes {
@@ -158,16 +158,13 @@ func (r *Reconciler) resolveAll(ctx context.Context, doc *schema.Document, p *pl
 		}
 	}
 	var errs []error
-	for _, o := range doc.Outputs {
-		if blocked[plan.Key(r.cfg.Cluster, plan.KindOutput, o.ID)] {
-			continue
-		}
-		for _, sp := range secretSpecs(o) {
-			if sp.Ref.Generate {
+	for _, k := range kinds {
+		for _, ds := range k.secrets(doc) {
+			if blocked[plan.Key(r.cfg.Cluster, ds.kind, ds.id)] || ds.spec.Ref.Generate {
 				continue
 			}
-			if _, err := cache.get(ctx, sp.Ref); err != nil {
-				errs = append(errs, fmt.Errorf("output %s: %s: %w", o.ID, sp.Path, err))
+			if _, err := cache.get(ctx, ds.spec.Ref); err != nil {
+				errs = append(errs, fmt.Errorf("%s %s: %s: %w", kindNoun(ds.kind), ds.id, ds.spec.Path, err))
 			}
 		}
 	}
@@ -203,4 +200,57 @@ func newPlanSecretCache(resolve func(context.Context, schema.SecretRef) (secret.
 func unverifiedReason(err error, ref schema.SecretRef) string {
 	msg := strings.TrimPrefix(err.Error(), "resolve secret: ")
 	return strings.TrimPrefix(msg, describeRef(ref)+": ")
+}
+
+type secretNeedKind int
+
+const (
+	needNone secretNeedKind = iota
+	needWrite
+	needMint
+)
+
+// secretNeed decides whether a declared secret must be sent, and says why
+// in a note that names no value.
+func (r *Reconciler) secretNeed(ctx context.Context, sp secretSpec, have observedSecret, recs map[string]SecretRecord, hasRec, exists bool, cache *secretCache) (secretNeedKind, string, error) {
+	rec, ok := recs[sp.Path]
+	ok = ok && hasRec
+	matches := func() bool {
+		if have.ID != "" {
+			return have.ID == rec.FleetSecretID
+		}
+		return !have.Plain.IsZero() && r.cfg.Hasher.Verify(have.Plain, rec.Hash)
+	}
+	write := needWrite
+	if sp.Ref.Generate {
+		write = needMint
+	}
+	switch {
+	case !exists:
+		return write, "", nil
+	case !ok:
+		return write, "not yet recorded by fleetform", nil
+	case rec.RefDescribe != describeRef(sp.Ref):
+		return write, "reference changed: " + rec.RefDescribe + " → " + describeRef(sp.Ref), nil
+	case !have.present():
+		return write, "drift: missing in Fleet", nil
+	case have.ID != "" && rec.FleetSecretID != "" && have.ID != rec.FleetSecretID:
+		return write, "drift: secret id changed outside fleetform", nil
+	case rec.Hash == "":
+		// Adopted by import: fleetform has never seen the value, so it
+		// cannot compare it; a changed reference is what makes it write.
+		return needNone, "", errAdoptedUnverified
+	case !matches():
+		return write, "drift: changed outside fleetform", nil
+	case sp.Ref.Generate || cache == nil:
+		return needNone, "", nil
+	}
+	v, err := cache.get(ctx, sp.Ref)
+	if err != nil {
+		return needNone, "", err
+	}
+	if !r.cfg.Hasher.Verify(v, rec.Hash) {
+		return needWrite, "value changed at " + describeRef(sp.Ref), nil
+	}
+	return needNone, "", nil
 }

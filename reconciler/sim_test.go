@@ -154,9 +154,9 @@ func TestSim_ExamplesApplyThenPlanEmpty(t *testing.T) {
 				replaceGenerate(doc)
 			}
 			h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise"})
-			for _, o := range doc.Outputs {
-				for _, sp := range secretSpecs(o) {
-					h.secrets[describeRef(sp.Ref)] = "value-of-" + describeRef(sp.Ref) + "-0123456789"
+			for _, k := range kinds { // every kind's secret references
+				for _, ds := range k.secrets(doc) {
+					h.secrets[describeRef(ds.spec.Ref)] = "value-of-" + describeRef(ds.spec.Ref) + "-0123456789"
 				}
 			}
 			// Policies the example adopts exist already, as they would in a real Fleet.

@@ -42,7 +42,7 @@ var clearedWhenOmitted = map[string][]string{
 // in the same body that enables it (output.ts: "Remove the shipper data if
 // the shipper is not enabled from the yaml config"), so config_yaml goes
 // along with it.
-func (s *step) keepClearedFields(body map[string]any) {
+func (s *outputStep) keepClearedFields(body map[string]any) {
 	haveType, _ := s.outHave["type"].(string)
 	if haveType == s.out.Type {
 		for _, k := range clearedWhenOmitted[s.out.Type] {
@@ -100,7 +100,7 @@ func dropKafkaProxy(o *schema.Output, want map[string]any) string {
 // the same body: connection_type and username only with auth_type (none,
 // user_pass), password only with username, compression_level only with
 // compression gzip. Values are the declared ones, else the observed ones.
-func (s *step) kafkaUpdateSiblings(body map[string]any) {
+func (s *outputStep) kafkaUpdateSiblings(body map[string]any) {
 	if s.out.Type != "kafka" {
 		return
 	}

@@ -91,8 +91,9 @@ func (r *Reconciler) blockUnsupported(c *computed) {
 	if v == "" {
 		return
 	}
-	for _, s := range c.steps {
-		if s.out == nil || (s.change.Action != plan.Create && s.change.Action != plan.Update) {
+	for _, st := range c.steps {
+		s, ok := st.data.(*outputStep)
+		if !ok || s.out == nil || (s.change.Action != plan.Create && s.change.Action != plan.Update) {
 			continue
 		}
 		missing := missingFeatures(v, outputFeatures(s.out))

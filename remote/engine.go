@@ -119,6 +119,9 @@ type target struct {
 	spec    schema.Remote
 	cluster *Cluster
 	obj     Objects
+	// integrations are the packages whose data the document sends to this
+	// output, with their integration policies (integrations_note.go).
+	integrations map[string][]string
 }
 
 func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
@@ -128,6 +131,7 @@ func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
 	}
 	var ts []target
 	var ps []Problem
+	use := reconciler.RemoteIntegrationUse(doc)
 	for _, o := range doc.Outputs {
 		if o.Remote == "" {
 			continue
@@ -140,7 +144,7 @@ func (e *Engine) targets(doc *schema.Document) ([]target, []Problem) {
 		}
 		obj, dps := Desired(o, spec)
 		ps = append(ps, dps...)
-		ts = append(ts, target{out: o, spec: spec, cluster: c, obj: obj})
+		ts = append(ts, target{out: o, spec: spec, cluster: c, obj: obj, integrations: use[o.ID]})
 	}
 	return ts, ps
 }
@@ -272,6 +276,13 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 					fail("observe %s: package policies: %w", name, err)
 				}
 			})
+		} else if needsRemotePackages(ts, name) {
+			wg.Go(func() {
+				var err error
+				if ro.packages, err = c.Kibana.ListPackages(ctx); err != nil {
+					fail("observe %s: packages: %w", name, err)
+				}
+			})
 		}
 	}
 	wg.Wait()
@@ -342,6 +353,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		e.computeESOutput(c, t, ro, w)
 		e.computeFollower(c, t, ro, w)
 		e.computeDirect(c, t, ro, w, mainPlan)
+		c.warnings = append(c.warnings, integrationsNote(t, ro)...)
 	}
 	e.computeSeen(c, w)
 	e.computeConfirm(c, w)

@@ -84,6 +84,7 @@ func (a *engineReconciler) Reconcile(ctx context.Context, doc *schema.Document, 
 	}
 	out.Planned = countChanges(p.Changes)
 	out.Drift = !p.Empty()
+	out.Plan = p
 	var applyErr error
 	if apply && !p.Empty() {
 		// Apply plans afresh: something may have moved since p was computed.
@@ -121,6 +122,7 @@ func (a *engineReconciler) addSyncStates(ctx context.Context, tc *remote.TwoClus
 				continue
 			}
 			states[i].State, states[i].Message = syncSummary(s)
+			states[i].SyncVia, states[i].Integrations = s.SyncVia, integrationRows(s.Integrations)
 		}
 	}
 }

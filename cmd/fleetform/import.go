@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/importer"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -58,8 +59,20 @@ func runImport(ctx context.Context, o *importOptions, rest []string, stdout, std
 	if err != nil {
 		return fmt.Errorf("connect main kibana: %w", err)
 	}
+	var remotes []importer.Remote
+	for _, r := range doc.Clusters.Remotes {
+		es, err := elastic.NewFromEndpoint(ctx, r.Elasticsearch)
+		if err != nil {
+			// The remote is still recognised by its hosts; only what
+			// fleetform minted there goes unrecognised.
+			fmt.Fprintf(stderr, "warning: remote %s: %v; its credentials are imported as env references\n", r.Name, err)
+			remotes = append(remotes, importer.RemoteFromSchema(r, nil))
+			continue
+		}
+		remotes = append(remotes, importer.RemoteFromSchema(r, es))
+	}
 	res, err := importer.Import(ctx, kb, importer.Options{
-		Kinds: splitList(*kinds), Select: splitList(*sel), Declared: declaredKeys(doc),
+		Kinds: splitList(*kinds), Select: splitList(*sel), Declared: declaredKeys(doc), Remotes: remotes,
 	})
 	if err != nil {
 		return err
@@ -144,6 +157,18 @@ func declaredKeys(doc *schema.Document) map[string]bool {
 	for _, p := range doc.Packages {
 		keys[plan.Key("main", plan.KindPackage, p.Name)] = true
 	}
+	for _, p := range doc.Proxies {
+		keys[plan.Key("main", "proxy", p.ID)] = true
+	}
+	for _, h := range doc.FleetServerHosts {
+		keys[plan.Key("main", "fleet_server_host", h.ID)] = true
+	}
+	for _, d := range doc.DownloadSources {
+		keys[plan.Key("main", "download_source", d.ID)] = true
+	}
+	for _, p := range doc.PackagePolicies {
+		keys[plan.Key("main", "package_policy", p.ID)] = true
+	}
 	return keys
 }
 
@@ -167,7 +192,7 @@ func countObjects(objs []importer.Object) string {
 		if n := counts[k]; n > 0 {
 			noun := strings.ReplaceAll(k, "_", " ")
 			if n != 1 {
-				noun += "s"
+				noun = importer.KindPlural(k)
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, noun))
 		}

@@ -10,6 +10,9 @@ import (
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/reconciler"
+	"github.com/fleetform/fleetform/remote"
+	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
 )
 
@@ -63,11 +66,11 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	}
 	out := stdout.String()
 	for _, want := range []string{
-		"Imported 1 package, 3 outputs, 1 agent policy into " + dir,
+		"Imported 1 download source, 1 package, 3 outputs, 1 agent policy into " + dir,
 		"output ls-preconf: preconfigured in kibana.yml",
 		"export OUTPUT_REMOTE_WEST_SERVICE_TOKEN=...   # output remote-west secrets.service_token",
 		"export OUTPUT_KAFKA_1_PASSWORD=...   # output kafka-1 secrets.password",
-		"Adopted 5 objects",
+		"Adopted 6 objects",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, out)
@@ -144,5 +147,56 @@ func TestImport_RefusesToOverwrite(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "agent_policies.yaml")); err == nil {
 		t.Errorf("agent_policies.yaml was written although the import was refused")
+	}
+}
+
+// TestImport_RecognisesWhatFleetformMintedOnARemote is issue 13 item 2: a
+// Fleet whose remote output fleetform provisioned (its repository lost)
+// imports as the remote: / generate: form, so the two-cluster plan treats
+// the minted token and key, the link and the follower as existing.
+func TestImport_RecognisesWhatFleetformMintedOnARemote(t *testing.T) {
+	dir, _ := twoClusterRepo(t, "")
+	doc, err := schema.LoadDir(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := remote.Connect(t.Context(), doc, remote.ConnectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Apply(t.Context(), doc, nil, reconciler.ApplyOptions{Revision: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	// The repository is lost but for its clusters.
+	b, err := os.ReadFile(filepath.Join(dir, "fleet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusters, _, _ := strings.Cut(string(b), "outputs:")
+	repo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(repo, "clusters.yaml"), []byte(clusters), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"import", "-c", repo, "--kinds", "output", "--adopt"}, &stdout, &stderr); err != nil {
+		t.Fatalf("import: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	outputs, err := os.ReadFile(filepath.Join(repo, "outputs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"  - id: remote-west\n    name: remote-west\n    type: remote_elasticsearch\n    remote: west\n",
+		"    kibana_api_key:\n      generate: true\n", "      service_token:\n        generate: true\n"} {
+		if !strings.Contains(string(outputs), want) {
+			t.Errorf("outputs.yaml lacks %q:\n%s", want, outputs)
+		}
+	}
+	if strings.Contains(stdout.String(), "OUTPUT_REMOTE_WEST") {
+		t.Errorf("import asks for minted credentials as env references:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(t.Context(), []string{"plan", "-c", repo, "--detailed-exitcode"}, &stdout, &stderr); err != nil {
+		t.Fatalf("plan after import: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 }

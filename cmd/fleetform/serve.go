@@ -22,6 +22,7 @@ import (
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/lease"
+	"github.com/fleetform/fleetform/notify"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
 	"github.com/fleetform/fleetform/source"
@@ -74,6 +75,8 @@ type serveConfig struct {
 	ForwardAllowHTTP bool
 
 	Loop daemon.Config
+	// Notifier builds the notifier of the notification flags (serve_notify.go).
+	Notifier func(repoURL string) (notify.Notifier, error)
 }
 
 func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
@@ -103,6 +106,7 @@ func (c *serveConfig) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "`URL` other replicas use to forward webhooks to this one while it leads (e.g. http://$(POD_IP):8080; default: the --listen address when it names a host)")
 	fs.BoolVar(&c.ForwardAllowHTTP, "forward-allow-http", false, "let a standby forward webhooks (signed, without the secret) to a leader advertising a plain http:// address")
 	c.Loop.BindFlags(fs)
+	c.Notifier = bindNotifyFlags(fs)
 }
 
 // validate reports every mistake in c without changing it.
@@ -205,6 +209,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger,
 		loop *daemon.Loop
 	)
 	opts = append(opts, daemon.WithLogger(log))
+	nopts, err := notifierOptions(cfg) // serve_notify.go
+	if err != nil {
+		return err
+	}
+	opts = append(opts, nopts...)
 	if cfg.Lease {
 		holder := cfg.LeaseHolder
 		if holder == "" {

@@ -13,6 +13,8 @@ import (
 func extend(doc *openapi3.T) {
 	extendOutputs(doc)
 	addRoutes(doc)
+	addDownloadSourceRoutes(doc)
+	extendFleetServerHosts(doc)
 }
 
 // extendOutputs follows x-pack/platform/plugins/shared/fleet/server/types/
@@ -178,5 +180,25 @@ func addRoutes(doc *openapi3.T) {
 			short.SetOperation(method, &cp)
 		}
 		doc.Paths.Set("/api/fleet/epm/packages/{pkgName}", short)
+	}
+
+	// server/routes/package_policy/index.ts: INFO_PATTERN, UPDATE_PATTERN
+	// and DELETE_PATTERN (/api/fleet/package_policies/{packagePolicyId});
+	// server/types/rest_spec/package_policy.ts: GetOnePackagePolicyRequestSchema
+	// (params {packagePolicyId}, query {format?: simplified | legacy}),
+	// UpdatePackagePolicyRequestSchema (body oneOf [UpdatePackagePolicyRequestBodySchema,
+	// SimplifiedCreatePackagePolicyRequestBodySchema]: the simplified
+	// alternative is the create route's, so the PUT takes the extract's POST
+	// body), DeleteOnePackagePolicyRequestSchema (query {force?}).
+	if item := doc.Paths.Value("/api/fleet/package_policies"); item != nil && item.Post != nil {
+		id := &openapi3.ParameterRef{Value: openapi3.NewPathParameter("packagePolicyId").WithSchema(openapi3.NewStringSchema())}
+		format := &openapi3.ParameterRef{Value: openapi3.NewQueryParameter("format").WithSchema(openapi3.NewStringSchema().WithEnum("simplified", "legacy"))}
+		force := &openapi3.ParameterRef{Value: openapi3.NewQueryParameter("force").WithSchema(openapi3.NewBoolSchema())}
+		doc.Paths.Set("/api/fleet/package_policies/{packagePolicyId}", &openapi3.PathItem{
+			Get: &openapi3.Operation{OperationID: "contract-get-package-policy", Responses: ok(), Parameters: openapi3.Parameters{id, format}},
+			Put: &openapi3.Operation{OperationID: "contract-put-package-policy", Responses: ok(), Parameters: openapi3.Parameters{xsrf, id, format},
+				RequestBody: item.Post.RequestBody},
+			Delete: &openapi3.Operation{OperationID: "contract-delete-package-policy", Responses: ok(), Parameters: openapi3.Parameters{xsrf, id, force}},
+		})
 	}
 }

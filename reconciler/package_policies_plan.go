@@ -1,0 +1,415 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
+)
+
+// IntegrationPolicyFleet is the part of Kibana's Fleet API the
+// integration-policy kind calls (simplified format); *kibana.Client
+// implements it. A Fleet without it cannot manage integration policies.
+type IntegrationPolicyFleet interface {
+	ListIntegrationPolicies(ctx context.Context, opts kibana.IntegrationPolicyListOptions) ([]kibana.IntegrationPolicy, error)
+	GetIntegrationPolicy(ctx context.Context, id string) (kibana.IntegrationPolicy, error)
+	CreateIntegrationPolicy(ctx context.Context, body map[string]any) (kibana.IntegrationPolicy, error)
+	UpdateIntegrationPolicy(ctx context.Context, id string, body map[string]any) (kibana.IntegrationPolicy, error)
+	DeleteIntegrationPolicy(ctx context.Context, id string) error
+}
+
+// ipObservation is what the integration-policy kind observed: every
+// integration policy (one paged list call), by id.
+type ipObservation struct {
+	policies map[string]kibana.IntegrationPolicy
+}
+
+// needsEnterprise reports whether a declared integration policy asks for
+// what Kibana allows only with an enterprise licence: an output_id, or
+// policy_ids of other than one agent policy (then the plan reads the
+// licence).
+func needsEnterprise(doc *schema.Document) bool {
+	return slices.ContainsFunc(doc.PackagePolicies, func(p schema.PackagePolicy) bool {
+		return (p.OutputID != nil && *p.OutputID != "") || (p.PolicyIDs != nil && len(p.PolicyIDs) != 1)
+	})
+}
+
+// ipStep is one planned integration-policy change with what apply needs.
+type ipStep struct {
+	change  plan.Change
+	err     error // fails the change before it runs (a secret that could not be read)
+	body    ipBodyInput
+	secrets []ipSecretVar
+	write   map[string]bool // secret var paths whose value is sent
+}
+
+// planIntegrationPolicies diffs the declared integration policies against
+// ipo. Dependencies come from integrationPolicyKind.references.
+func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Document, obs *observation, ipo *ipObservation, cache *secretCache) ([]*ipStep, []plan.UnverifiedSecret, []error) {
+	var (
+		steps      []*ipStep
+		unverified []plan.UnverifiedSecret
+		errs       []error
+	)
+	for i := range doc.PackagePolicies {
+		p := &doc.PackagePolicies[i]
+		have, exists := ipo.policies[p.ID]
+		var havePtr *kibana.IntegrationPolicy
+		if exists {
+			havePtr = &have
+		}
+		s := &ipStep{
+			change:  plan.Change{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy, ID: p.ID, Name: ipName(*p, havePtr)},
+			body:    ipBodyInput{want: p, fields: integrationPolicyFields(*p), have: havePtr, values: map[string]secret.Value{}, keep: map[string]observedSecret{}},
+			secrets: integrationPolicySecrets(*p),
+			write:   map[string]bool{},
+		}
+		key := s.change.Key()
+		rec, hasRec := obs.records[key]
+		var blocked []string
+		var unreadable error
+		if exists {
+			s.change.Fields, unreadable = diffIntegrationPolicy(s.body.fields, have)
+		} else {
+			s.change.Action = plan.Create
+			for _, k := range sortedKeys(s.body.fields) {
+				if k != "package" {
+					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.body.fields[k]})
+				}
+			}
+		}
+		s.body.version, blocked = r.integrationPolicyVersion(doc, obs, p, havePtr)
+		if !exists {
+			s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: "package", After: map[string]any{"name": ipPackageName(p, nil), "version": s.body.version}})
+		}
+		for _, sv := range s.secrets {
+			sp := sv.spec()
+			var obsSec observedSecret
+			if exists && unreadable == nil {
+				obsSec, unreadable = observedVarSecret(have, sv.ipVar)
+			}
+			if sv.Ref.Generate {
+				blocked = append(blocked, fmt.Sprintf("%s is declared generate: true; only output credentials are generated — give the value with env: or file:", sp.Path))
+				continue
+			}
+			need, note, err := r.secretNeed(ctx, sp, obsSec, rec.Secrets, hasRec, exists, cache)
+			switch {
+			case err != nil && cache != nil && cache.planning:
+				unverified = append(unverified, plan.UnverifiedSecret{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy,
+					ID: p.ID, Path: sp.Path, Ref: describeRef(sp.Ref), Reason: unverifiedReason(err, sp.Ref)})
+			case err != nil && s.err == nil:
+				s.err = fmt.Errorf("integration policy %s: %s: %w", p.ID, sp.Path, err)
+			}
+			if need == needWrite {
+				s.write[sp.Path] = true
+				fd := plan.FieldDiff{Path: sp.Path, After: plan.Sensitive, Sensitive: true, Note: note}
+				if obsSec.present() {
+					fd.Before = plan.Sensitive
+				}
+				s.change.Fields = append(s.change.Fields, fd)
+			} else if obsSec.present() {
+				s.body.keep[sp.Path] = obsSec
+			}
+		}
+		if unreadable != nil {
+			blocked = append(blocked, fmt.Sprintf("Kibana's answer for integration policy %s does not read as the simplified format: %v", p.ID, unreadable))
+		}
+		if why := foreignOwners(obs, key, "integration policy "+p.ID); why != "" {
+			blocked = append(blocked, why)
+		}
+		switch {
+		case !exists && p.Adopt:
+			blocked = append(blocked, fmt.Sprintf("integration policy %s is declared with adopt: true but does not exist in Fleet; adopt never creates an integration policy", p.ID))
+		case !exists || len(s.change.Fields) > 0:
+			blocked = append(blocked, r.integrationPolicyRefusals(doc, obs, ipo, p, havePtr, s.change.Fields)...)
+		}
+		switch {
+		case len(blocked) > 0:
+			s.change.Action = plan.Blocked
+			s.change.Reason = strings.Join(blocked, "\n")
+		case !exists:
+		case len(s.change.Fields) > 0:
+			s.change.Action = plan.Update
+		case !hasRec:
+			s.change.Action = plan.NoOp
+			s.change.Reason = "exists and matches; apply records it as owned by fleetform"
+			if p.Adopt {
+				s.change.Reason = "adopted: fleetform manages its declared fields only, which already match"
+			}
+			s.change.DependsOn = nil
+		default:
+			if s.err != nil {
+				errs = append(errs, s.err)
+			}
+			continue
+		}
+		steps = append(steps, s)
+	}
+	return steps, unverified, errs
+}
+
+// ipPackageName is the package p declares, else have's.
+func ipPackageName(p *schema.PackagePolicy, have *kibana.IntegrationPolicy) string {
+	if p.Package != nil {
+		return p.Package.Name
+	}
+	if have != nil {
+		return have.Package.Name
+	}
+	return ""
+}
+
+func derefOr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// foreignOwners explains why an object another fleetform instance owns is
+// left alone, or returns "".
+func foreignOwners(obs *observation, key, what string) string {
+	owners := obs.foreign[key]
+	if len(owners) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s is owned by fleetform instance %s (state index): two instances managing one object undo each other's changes; declare it in one instance only", what, strings.Join(owners, ", "))
+}
+
+// integrationPolicyVersion is the package version a create or update
+// sends: the declared one; else, for an existing policy, its own; else the
+// version the document installs, the installed one or Kibana's newest.
+func (r *Reconciler) integrationPolicyVersion(doc *schema.Document, obs *observation, p *schema.PackagePolicy, have *kibana.IntegrationPolicy) (string, []string) {
+	if p.Package != nil && p.Package.Version != "" && p.Package.Version != "latest" {
+		return p.Package.Version, nil
+	}
+	if have != nil {
+		return have.Package.Version, nil
+	}
+	name := ipPackageName(p, nil)
+	for _, d := range doc.Packages {
+		if d.Name == name && d.Version != "" && d.Version != "latest" {
+			return d.Version, nil
+		}
+	}
+	if pk, ok := obs.packages[name]; ok && pk.InstalledVersion != "" {
+		return pk.InstalledVersion, nil
+	}
+	if v := obs.latest[name]; v != "" {
+		return v, nil
+	}
+	return "", []string{fmt.Sprintf("package %q is neither installed nor known to Kibana's registry, so integration policy %s cannot name a version; declare package.version or the package in packages", name, p.ID)}
+}
+
+// restrictedOutputPackages may only send their data to elasticsearch
+// outputs (getAllowedOutputTypesForIntegration,
+// FLEET/common/services/output_helpers.ts).
+var restrictedOutputPackages = []string{"fleet_server", "synthetics", "apm"}
+
+// integrationPolicyRefusals are the reasons Kibana would refuse the create
+// or update of p (have nil: create), quoting its messages:
+//   - preflightCheckPackagePolicy (FLEET/server/services/package_policies/utils.ts),
+//     on create and when policy_ids or output_id change: policy_ids of other
+//     than one agent policy, and an output_id, need an enterprise licence;
+//     fleet_server, synthetics, apm and agentless policies only send to
+//     elasticsearch outputs;
+//   - a hosted (is_managed) agent policy takes no new integration
+//     (FLEET/server/services/package_policy.ts);
+//   - names are unique (PackagePolicyNameExistsError).
+func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observation, ipo *ipObservation, p *schema.PackagePolicy, have *kibana.IntegrationPolicy, fields []plan.FieldDiff) []string {
+	var out []string
+	changed := func(path string) bool {
+		return have == nil || slices.ContainsFunc(fields, func(f plan.FieldDiff) bool { return f.Path == path })
+	}
+	policyIDs := p.PolicyIDs
+	if policyIDs == nil && have != nil {
+		policyIDs = have.PolicyIDs
+	}
+	outputID := derefOr(p.OutputID)
+	if p.OutputID == nil && have != nil {
+		outputID = derefOr(have.OutputID)
+	}
+	preflight := changed("policy_ids") || changed("output_id")
+	enterprise := obs.license == "" || LicenseAtLeast(obs.license, "enterprise")
+	if preflight && !enterprise && len(policyIDs) != 1 {
+		out = append(out, fmt.Sprintf("integration policy %s is in %d agent policies and the licence is %s; Kibana refuses it (Reusable integration policies are only available with an Enterprise license)", p.ID, len(policyIDs), obs.license))
+	}
+	if preflight && outputID != "" {
+		pkg := ipPackageName(p, have)
+		typ := r.outputType(doc, obs, outputID)
+		agentless := (p.SupportsAgentless != nil && *p.SupportsAgentless) || (have != nil && isTrue(have.Raw["supports_agentless"]))
+		switch {
+		case !enterprise:
+			out = append(out, fmt.Sprintf("integration policy %s sets output_id %s and the licence is %s; Kibana refuses it (Output per integration is only available with an enterprise license)", p.ID, outputID, obs.license))
+		case typ != "" && typ != "elasticsearch" && (slices.Contains(restrictedOutputPackages, pkg) || agentless):
+			out = append(out, fmt.Sprintf("integration policy %s of package %s sends to output %s of type %s, and %s integrations only send to elasticsearch outputs; Kibana refuses it (Output type %q is not usable with package %q)", p.ID, pkg, outputID, typ, pkg, typ, pkg))
+		}
+	}
+	for _, id := range policyIDs {
+		ap, ok := obs.policies[id]
+		if ok && ap.IsManaged && (have == nil || !slices.Contains(have.PolicyIDs, id)) {
+			out = append(out, fmt.Sprintf("agent policy %s is hosted (is_managed); Kibana refuses it (Cannot add integrations to hosted agent policy %s)", id, id))
+		}
+	}
+	name := p.Name
+	if name != "" && (have == nil || have.Name != name) {
+		for _, other := range sortedKeys(ipo.policies) {
+			if other != p.ID && ipo.policies[other].Name == name && !renamedAway(doc, other, name) {
+				out = append(out, fmt.Sprintf("integration policy %s already has the name %q; Kibana refuses it (An integration policy with the name %s already exists. Please rename it or choose a different name.)", other, name, name))
+			}
+		}
+	}
+	return out
+}
+
+// renamedAway reports whether the document renames integration policy id
+// away from name (then the name is free once that change applies).
+func renamedAway(doc *schema.Document, id, name string) bool {
+	p, ok := doc.PackagePolicy(id)
+	return ok && p.Name != "" && p.Name != name
+}
+
+// outputType is the type output id will have: declared, else observed.
+func (r *Reconciler) outputType(doc *schema.Document, obs *observation, id string) string {
+	if o, ok := doc.Output(id); ok {
+		return o.Type
+	}
+	if o, ok := obs.outputs[id]; ok {
+		t, _ := o["type"].(string)
+		return t
+	}
+	return ""
+}
+
+// pruneIntegrationPolicy is the delete of owned integration policy rec,
+// which the document no longer declares (nil when it is gone); Kibana
+// refuses it in a hosted agent policy.
+func pruneIntegrationPolicy(obs *observation, rec Record) *ipStep {
+	if obs.ip == nil {
+		return nil
+	}
+	have, ok := obs.ip.policies[rec.ID]
+	if !ok {
+		return nil
+	}
+	s := &ipStep{change: plan.Change{Cluster: rec.Cluster, Kind: KindIntegrationPolicy, ID: rec.ID, Name: have.Name,
+		Action: plan.Delete, Reason: "owned by fleetform and no longer declared"}, body: ipBodyInput{have: &have}}
+	for _, pid := range have.PolicyIDs {
+		if ap, ok := obs.policies[pid]; ok && ap.IsManaged {
+			s.change.Action = plan.Blocked
+			s.change.Reason = fmt.Sprintf("owned by fleetform and no longer declared, but agent policy %s is hosted (is_managed); Kibana refuses it (Cannot remove integrations of hosted agent policy %s)", pid, pid)
+		}
+	}
+	return s
+}
+
+// runIntegrationPolicy carries out one integration-policy change.
+func (r *Reconciler) runIntegrationPolicy(ctx context.Context, s *ipStep, cache *secretCache) error {
+	f, err := clientFor[IntegrationPolicyFleet](r, KindIntegrationPolicy)
+	if err != nil {
+		return err
+	}
+	if s.err != nil {
+		return s.err
+	}
+	if err := r.ipSecretValues(ctx, s, cache); err != nil {
+		return err
+	}
+	ch := s.change
+	switch ch.Action {
+	case plan.Create:
+		body := integrationPolicyCreateBody(s.body)
+		return r.createChecked(ctx, "integration policy "+ch.ID,
+			func(ctx context.Context) error { _, err := f.GetIntegrationPolicy(ctx, ch.ID); return err },
+			func(ctx context.Context) error { _, err := f.CreateIntegrationPolicy(ctx, body); return err })
+	case plan.Update:
+		body, err := integrationPolicyUpdateBody(s.body)
+		if err != nil {
+			return err
+		}
+		_, err = f.UpdateIntegrationPolicy(ctx, ch.ID, body)
+		return err
+	case plan.Delete:
+		return f.DeleteIntegrationPolicy(ctx, ch.ID)
+	case plan.NoOp:
+		return nil
+	}
+	return fmt.Errorf("%s of %s is not supported", ch.Action, ch.Kind)
+}
+
+// ipSecretValues resolves the secret vars s writes.
+func (r *Reconciler) ipSecretValues(ctx context.Context, s *ipStep, cache *secretCache) error {
+	for _, sv := range s.secrets {
+		path := sv.Path()
+		if !s.write[path] {
+			continue
+		}
+		v, err := cache.get(ctx, sv.Ref)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		s.body.values[path] = v
+	}
+	return nil
+}
+
+// integrationPolicyRecord is the inventory record of declared policy p
+// after an apply: declared fields hashed, secret vars by Fleet secret id
+// and salted hash of the value sent (or as recorded before).
+func (r *Reconciler) integrationPolicyRecord(p schema.PackagePolicy, now *kibana.IntegrationPolicy, s *ipStep, old Record) (Record, error) {
+	specs := make([]secretSpec, 0)
+	for _, sv := range integrationPolicySecrets(p) {
+		specs = append(specs, sv.spec())
+	}
+	rec := Record{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy, ID: p.ID, Adopted: p.Adopt, DesiredHash: desiredHash(integrationPolicyFields(p), specs)}
+	for _, sv := range integrationPolicySecrets(p) {
+		path := sv.Path()
+		var obsSec observedSecret
+		if now != nil {
+			var err error
+			if obsSec, err = observedVarSecret(*now, sv.ipVar); err != nil {
+				return Record{}, err
+			}
+		}
+		sr := SecretRecord{FleetSecretID: obsSec.ID, RefDescribe: describeRef(sv.Ref)}
+		switch {
+		case s != nil && s.write[path] && !s.body.values[path].IsZero():
+			sr.Hash = r.cfg.Hasher.Hash(s.body.values[path])
+		case old.Secrets[path].Hash != "":
+			sr.Hash = old.Secrets[path].Hash
+		case old.Secrets[path].RefDescribe == sr.RefDescribe && old.Secrets[path].FleetSecretID == sr.FleetSecretID:
+		default:
+			continue
+		}
+		if rec.Secrets == nil {
+			rec.Secrets = map[string]SecretRecord{}
+		}
+		rec.Secrets[path] = sr
+	}
+	return rec, nil
+}
+
+// adoptIntegrationPolicyRecord is Adopt's record of p: secrets by Fleet
+// secret id only ("unverified": fleetform has never seen their values).
+func (r *Reconciler) adoptIntegrationPolicyRecord(p schema.PackagePolicy, have kibana.IntegrationPolicy) (Record, error) {
+	rec, _ := r.integrationPolicyRecord(p, nil, nil, Record{}) // reads no observed secret: no error
+	for _, sv := range integrationPolicySecrets(p) {
+		obsSec, err := observedVarSecret(have, sv.ipVar)
+		if err != nil {
+			return Record{}, err
+		}
+		if !obsSec.present() {
+			continue
+		}
+		if rec.Secrets == nil {
+			rec.Secrets = map[string]SecretRecord{}
+		}
+		rec.Secrets[sv.Path()] = SecretRecord{FleetSecretID: obsSec.ID, RefDescribe: describeRef(sv.Ref)}
+	}
+	return rec, nil
+}
