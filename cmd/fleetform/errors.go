@@ -36,7 +36,7 @@ func formatError(cmdPath string, err error) string {
 }
 
 // queryRE finds the query string of a URL or request path in a message.
-var queryRE = regexp.MustCompile(`([\w/\]\-.])\?([^\s":]|:\S)*`)
+var queryRE = regexp.MustCompile(`([\w/\-.])\?([^\s"\]):]|:[^\s\]):])+`)
 
 // stripQuery removes query strings from msg.
 func stripQuery(msg string) string { return queryRE.ReplaceAllString(msg, "$1") }

@@ -22,6 +22,7 @@ func TestFormatError(t *testing.T) {
 		{"fleetform apply", fmt.Errorf("apply: %w", fmt.Errorf("apply: %w", errors.New("boom"))), "fleetform apply: boom"},
 		{"fleetform plan", errors.New("GET /api/fleet/outputs?perPage=100&token=abc: 500 Internal Server Error"), "fleetform plan: GET /api/fleet/outputs: 500 Internal Server Error"},
 		{"fleetform plan", errors.New("dial https://kb.example:5601/api/status?x=1 failed"), "fleetform plan: dial https://kb.example:5601/api/status failed"},
+		{"fleetform plan", errors.New("for REST request [/_cluster/settings?flat_settings=true] (x?)"), "fleetform plan: for REST request [/_cluster/settings] (x?)"},
 		{"fleetform plan", errors.New(`unknown key "hostz" (did you mean "hosts"?)`), `fleetform plan: unknown key "hostz" (did you mean "hosts"?)`},
 		{"fleetform plan", schema.Issues{
 			{File: "f.yaml", Line: 2, Col: 5, Pointer: "/outputs/0", Message: `missing required key "hosts"`},
