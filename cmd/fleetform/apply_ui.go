@@ -253,3 +253,28 @@ func pastTense(ch plan.Change) string {
 	}
 	return "applied"
 }
+
+// stillRunning prints "still <what>… [30s elapsed]" to w every
+// stillRunningEvery until the returned stop is called (a rotation waiting
+// for the output to report healthy, say).
+func stillRunning(w io.Writer, what string) (stop func()) {
+	start := time.Now()
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(stillRunningEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				fmt.Fprintf(w, "still %s… [%s elapsed]\n", what, now.Sub(start).Round(time.Second))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}

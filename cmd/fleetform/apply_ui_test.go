@@ -154,3 +154,26 @@ func TestColourLines(t *testing.T) {
 		t.Errorf("colourLines =\n%q\nwant\n%q", got, want)
 	}
 }
+
+// A long operation without changes of its own (a rotation waiting for the
+// output's health) says it is still running, and stops saying it when done.
+func TestStillRunning(t *testing.T) {
+	saved := stillRunningEvery
+	t.Cleanup(func() { stillRunningEvery = saved })
+	stillRunningEvery = 10 * time.Millisecond
+	var buf syncBuffer
+	stop := stillRunning(&buf, "rotating the credentials of output remote-west")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), "still rotating the credentials of output remote-west… [") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	n := buf.String()
+	if !strings.Contains(n, " elapsed]\n") {
+		t.Fatalf("no still-running line: %q", n)
+	}
+	time.Sleep(40 * time.Millisecond)
+	if buf.String() != n {
+		t.Errorf("lines after stop: %q", buf.String())
+	}
+}

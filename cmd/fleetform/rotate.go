@@ -49,7 +49,9 @@ func runRotate(ctx context.Context, f *clusterFlags, timeout *time.Duration, res
 	if *timeout > 0 {
 		fmt.Fprintf(stderr, "rotating the credentials of output %s: for each, mint, swap, wait up to %s for the output to report healthy, revoke the old one\n", rest[0], *timeout)
 	}
+	stop := stillRunning(stderr, "rotating the credentials of output "+rest[0])
 	results, err := tc.Engine.Rotate(ctx, doc, rest[0])
+	stop()
 	for _, r := range results {
 		if r.Resumed != remote.PhaseIdle {
 			verb := "finished"
