@@ -177,3 +177,19 @@ func TestStillRunning(t *testing.T) {
 		t.Errorf("lines after stop: %q", buf.String())
 	}
 }
+
+// On two clusters, "yes" applies the plan shown, remote changes included.
+func TestApply_AsksOnATerminal_TwoClusters(t *testing.T) {
+	dir, _ := twoClusterRepo(t, "")
+	t.Setenv("NO_COLOR", "1")
+	onTerminal(t, "yes\n")
+	out, errOut, code := runCLI(t, "apply", "-c", dir)
+	if code != 0 || !strings.Contains(out, approvalQuestion) || !strings.Contains(out, `west: + service_token "fleetform-remote-west-1": created`) ||
+		!strings.Contains(out, "Apply complete:") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, _, code = runCLI(t, "plan", "-c", dir, "--detailed-exitcode")
+	if code != 0 {
+		t.Errorf("plan after apply: exit %d\n%s", code, out)
+	}
+}
