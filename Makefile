@@ -6,8 +6,15 @@ PKGS ?= ./...
 
 all: build
 
+# fleetform version shows what make build stamps: the version (git describe),
+# the commit and the build date.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
 vet:
 	$(GO) vet $(PKGS)
@@ -34,7 +41,7 @@ fuzz:
 
 # Run fleetform against the bundled simulator (plan, apply, plan, status).
 demo:
-	scripts/demo.sh
+	VERSION=$(VERSION) COMMIT=$(COMMIT) DATE=$(DATE) scripts/demo.sh
 
 clean:
 	rm -rf bin/

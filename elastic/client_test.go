@@ -523,3 +523,14 @@ func TestTransportErrorsNameTheRequestOnly(t *testing.T) {
 		t.Errorf("waits = %v, want one retry of a refused connection", s.waits)
 	}
 }
+
+// Errors name the path of a request, never its query string, also where
+// Elasticsearch quotes the request in its reason.
+func TestParseError_NoQueryStrings(t *testing.T) {
+	body := []byte(`{"error":{"root_cause":[{"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_security/api_key?name=fleetform-%2A]"}],"type":"security_exception","reason":"unable to authenticate user [elastic] for REST request [/_security/api_key?name=fleetform-%2A]"},"status":401}`)
+	e := parseError("GET", "/_security/api_key", 401, body)
+	want := "GET /_security/api_key: 401 security_exception: unable to authenticate user [elastic] for REST request [/_security/api_key]"
+	if e.Error() != want || e.RootCause[0].Reason != "unable to authenticate user [elastic] for REST request [/_security/api_key]" {
+		t.Errorf("got %q, root cause %q", e.Error(), e.RootCause[0].Reason)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -80,12 +81,15 @@ func parseError(method, path string, status int, body []byte) *Error {
 			RootCause []Cause `json:"root_cause"`
 		}
 		if json.Unmarshal(env.Error, &obj) == nil {
-			e.Type, e.Reason, e.RootCause = obj.Type, obj.Reason, obj.RootCause
+			e.Type, e.Reason, e.RootCause = obj.Type, withoutQuery(obj.Reason), obj.RootCause
+			for i := range e.RootCause {
+				e.RootCause[i].Reason = withoutQuery(e.RootCause[i].Reason)
+			}
 			return e
 		}
 		var s string // very old or proxy form: "error": "text"
 		if json.Unmarshal(env.Error, &s) == nil {
-			e.Reason = s
+			e.Reason = withoutQuery(s)
 			return e
 		}
 	}
@@ -95,6 +99,18 @@ func parseError(method, path string, status int, body []byte) *Error {
 	if len(r) > maxReasonBytes {
 		r = r[:maxReasonBytes] + "…"
 	}
-	e.Reason = r
+	e.Reason = withoutQuery(r)
 	return e
+}
+
+// restRequestQueryRE finds the query string Elasticsearch quotes in its
+// reasons: "unable to authenticate user [elastic] for REST request
+// [/_security/api_key?name=fleetform-%2A]".
+var restRequestQueryRE = regexp.MustCompile(`(request \[[^\]?\s]*)\?[^\]\s]*\]`)
+
+// withoutQuery drops the query strings of the requests a reason quotes:
+// errors name the path, never the query (it can carry names and tokens,
+// and adds nothing to the cause).
+func withoutQuery(reason string) string {
+	return restRequestQueryRE.ReplaceAllString(reason, "$1]")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -82,11 +83,21 @@ func parseAPIError(method, path string, status int, body []byte) *APIError {
 		Attributes map[string]any `json:"attributes"`
 	}
 	if err := json.Unmarshal(body, &kb); err == nil && (kb.Message != "" || kb.Error != "") {
-		e.ErrorText, e.Message, e.Attributes = kb.Error, kb.Message, kb.Attributes
+		e.ErrorText, e.Message, e.Attributes = kb.Error, withoutQuery(kb.Message), kb.Attributes
 		return e
 	}
-	e.Message = snippet(body)
+	e.Message = withoutQuery(snippet(body))
 	return e
+}
+
+// restRequestQueryRE finds the query string of a request Kibana passes on
+// from Elasticsearch ("for REST request [/_security/_authenticate?x=y]").
+var restRequestQueryRE = regexp.MustCompile(`(request \[[^\]?\s]*)\?[^\]\s]*\]`)
+
+// withoutQuery drops the query strings of the requests a message quotes:
+// errors name the path, never the query.
+func withoutQuery(msg string) string {
+	return restRequestQueryRE.ReplaceAllString(msg, "$1]")
 }
 
 // snippet is the first bytes of a body that is not Kibana's error JSON (a

@@ -31,3 +31,12 @@ func FuzzParseAPIError(f *testing.F) {
 		}
 	})
 }
+
+// Kibana passes Elasticsearch's reasons on; their query strings are left out.
+func TestParseAPIError_NoQueryStrings(t *testing.T) {
+	body := []byte(`{"statusCode":401,"error":"Unauthorized","message":"unable to authenticate user [elastic] for REST request [/_security/_authenticate?pretty=true&x=1]"}`)
+	e := parseAPIError("GET", "/api/status", 401, body)
+	if want := "GET /api/status: 401 Unauthorized: unable to authenticate user [elastic] for REST request [/_security/_authenticate]"; e.Error() != want {
+		t.Errorf("got %q", e.Error())
+	}
+}

@@ -190,6 +190,7 @@ func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCach
 				defer mu.Unlock()
 				outcomes[i] = o
 				status[ch.Key()] = o.Status
+				reportProgress(ctx, ch, o.Status, o.Err)
 			}
 			switch {
 			case ch.Action == plan.Blocked:
@@ -207,6 +208,7 @@ func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCach
 					return
 				}
 				defer func() { <-sem }()
+				reportProgress(ctx, ch, StatusStarted, nil)
 				err := s.err
 				if err == nil {
 					err = r.run(ctx, s, cache)

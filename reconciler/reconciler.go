@@ -182,6 +182,8 @@ var ErrNotConverged = errors.New("not converged")
 type ApplyOptions struct {
 	Prune    bool   // delete owned objects no longer declared (also Config.Prune)
 	Revision string // source revision recorded in the inventory; default: the saved plan's
+	// Progress, when set, is told as each change starts and ends (progress.go).
+	Progress ProgressFunc
 }
 
 // Outcome is what happened to one change.
@@ -256,7 +258,7 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	log := r.log.With("revision", rev)
 	log.Info("apply started", "changes", len(c.plan.Changes))
 	res := Result{Plan: c.plan}
-	res.Outcomes = r.execute(ctx, c, secrets, log)
+	res.Outcomes = r.execute(withProgress(ctx, opts.Progress), c, secrets, log)
 	recorded, recErr := r.record(ctx, doc, c, res.Outcomes, secrets, rev)
 	res.Recorded = recorded
 	errs := c.errs

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -34,85 +36,108 @@ type docInfo struct {
 // prints the plan, then one line per change. Exit 0 when everything applied,
 // else 1. With --wait (boot mode) it retries until Kibana and Elasticsearch
 // answer, and exits 0 only once a fresh plan after the apply is empty.
-func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("apply", "[FILE]", stderr)
-	var e engineFlags
-	e.bind(fs)
-	fs.Bool("auto-approve", true, "accepted for Terraform habits; apply never asks")
-	wait := fs.Bool("wait", false, "boot mode: retry until Kibana and Elasticsearch answer, apply, and exit 0 only when a fresh plan is empty")
-	waitTimeout := fs.Duration("wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
-	fs.DurationVar(&e.lockWait, "lock-timeout", 0, "how long to wait for the apply lock another apply or serve turn holds (default: fail at once, saying who holds it)")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func setupApply(fs *pflag.FlagSet) runFunc {
+	var o applyOptions
+	o.engine.bind(fs)
+	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking (apply asks only on a terminal; in CI, without a terminal, it never asks)")
+	fs.BoolVar(&o.wait, "wait", false, "boot mode: retry until Kibana and Elasticsearch answer, apply, and exit 0 only when a fresh plan is empty")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", 10*time.Minute, "with --wait: give up after this `duration`")
+	fs.DurationVar(&o.engine.lockWait, "lock-timeout", 0, "how long to wait for the apply lock another apply or serve turn holds (default: fail at once, saying who holds it)")
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return diagnose(ctx, o.engine.dir, runApply(ctx, &o, args, stdout, stderr))
 	}
+}
+
+// applyOptions are apply's flags.
+type applyOptions struct {
+	engine      engineFlags
+	autoApprove bool
+	wait        bool
+	waitTimeout time.Duration
+}
+
+func runApply(ctx context.Context, o *applyOptions, rest []string, stdout, stderr io.Writer) error {
+	e, wait, waitTimeout := &o.engine, &o.wait, &o.waitTimeout
 	if len(rest) > 1 {
-		return fmt.Errorf("apply: at most one saved plan FILE, got %d arguments", len(rest))
+		return fmt.Errorf("at most one saved plan FILE, got %d arguments", len(rest))
 	}
 	var saved *plan.Plan
 	if len(rest) == 1 {
 		if *wait {
-			return errors.New("apply: --wait applies the current configuration; it does not take a saved plan FILE")
+			return errors.New("--wait applies the current configuration; it does not take a saved plan FILE")
 		}
 		f, err := os.Open(rest[0])
 		if err != nil {
-			return fmt.Errorf("apply: %w", err)
+			return err // names the file
 		}
 		saved, err = plan.ReadJSON(f)
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("apply %s: %w", rest[0], err)
+			return fmt.Errorf("%s: %w", rest[0], err)
 		}
 	}
 	if *wait {
-		return applyWait(ctx, &e, *waitTimeout, stdout, stderr)
+		return applyWait(ctx, e, *waitTimeout, stdout, stderr)
 	}
-	_, _, err = applyOnce(ctx, &e, saved, stdout, stderr)
+	_, _, err := applyOnce(ctx, e, saved, applyUI{interactive: terminal() && !o.autoApprove, colour: useColour(stdoutTerminal())}, stdout, stderr)
 	return err
 }
 
 // applyOnce connects, applies (saved, or a fresh plan when nil) and prints
-// the outcome.
-func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, stdout, stderr io.Writer) (planApplier, *docInfo, error) {
+// the outcome. It shows the plan first; on a terminal (interactive) it asks
+// before writing and then applies exactly the plan it showed. Without a
+// terminal it never asks. Each change prints a line as it starts and ends.
+func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, ui applyUI, stdout, stderr io.Writer) (planApplier, *docInfo, error) {
 	r, info, err := e.connect(ctx, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
 	lctx, unlock, err := lockApply(ctx, e, info.doc, stderr)
 	if err != nil {
-		return r, info, fmt.Errorf("apply: %w", err)
+		return r, info, err
 	}
 	defer unlock()
-	res, err := r.Apply(lctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision})
+	interactive, colour := ui.interactive, ui.colour
+	shown := saved
+	if shown == nil {
+		if shown, err = r.Plan(lctx, info.doc, info.revision); err != nil {
+			return r, info, err
+		}
+	}
+	if !shown.Empty() {
+		if err := writePlan(stdout, shown, colour); err != nil {
+			return r, info, err
+		}
+		if interactive && saved == nil {
+			if !approve(stdin, stdout) {
+				fmt.Fprintln(stdout, "\nApply cancelled: nothing was changed.")
+				return r, info, fmt.Errorf("%w: apply cancelled", errReported)
+			}
+			saved = shown // apply exactly what was approved
+		}
+		fmt.Fprintln(stdout)
+	}
+	prog := newProgress(stdout, colour)
+	res, err := r.Apply(lctx, info.doc, saved, reconciler.ApplyOptions{Prune: e.prune, Revision: info.revision, Progress: prog.report})
+	prog.finish(res.Outcomes)
 	if errors.Is(err, reconciler.ErrStalePlan) || res.Plan == nil {
-		return r, info, err
+		if err == nil {
+			err = errors.New("nothing was applied")
+		}
+		return r, info, fmt.Errorf("%w\nNothing was changed.", err)
 	}
 	if res.Plan.Empty() {
 		fmt.Fprintln(stdout, "No changes. Fleet matches the configuration.")
-	} else {
-		if werr := plan.WriteText(stdout, res.Plan); werr != nil {
-			return r, info, werr
-		}
-		fmt.Fprintln(stdout)
-		for _, o := range res.Outcomes {
-			line := fmt.Sprintf("%s %s %q: %s", o.Change.Action, o.Change.Kind, o.Change.ID, o.Status)
-			if c := o.Change.Cluster; c != "" && c != "main" {
-				line = c + ": " + line // as the plan names objects on remotes
-			}
-			switch {
-			case o.Status == reconciler.StatusBlocked && o.Change.Reason != "":
-				line += ": " + o.Change.Reason
-			case o.Err != nil && o.Status != reconciler.StatusApplied:
-				line += ": " + o.Err.Error()
-			}
-			fmt.Fprintln(stdout, line)
-		}
 	}
 	c := res.Counts()
-	fmt.Fprintf(stdout, "\nApply complete: %d applied, %d failed, %d skipped, %d blocked; %d ownership records written.\n",
-		c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked], res.Recorded)
+	verdict := "Apply complete"
+	if err != nil || c[reconciler.StatusFailed] > 0 || c[reconciler.StatusSkipped] > 0 || c[reconciler.StatusBlocked] > 0 {
+		verdict = "Apply failed"
+	}
+	fmt.Fprintf(stdout, "\n%s: %d applied, %d failed, %d skipped, %d blocked; %d ownership records written.\n",
+		verdict, c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked], res.Recorded)
 	if err != nil {
-		return r, info, fmt.Errorf("apply: %w", err)
+		return r, info, err
 	}
 	return r, info, nil
 }
@@ -144,7 +169,7 @@ func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdou
 			return nil
 		}
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("apply --wait: gave up after %s (%d attempts): %w", timeout, attempt, err)
+			return fmt.Errorf("--wait: gave up after %s (%d attempts): %w", timeout, attempt, diagnose(context.WithoutCancel(ctx), e.dir, err))
 		}
 		if ctx.Err() != nil {
 			return err // interrupted
@@ -155,7 +180,7 @@ func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdou
 		fmt.Fprintf(stderr, "apply --wait: attempt %d: %v; retrying in %s\n", attempt, err, pause)
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("apply --wait: gave up after %s (%d attempts): %w", timeout, attempt, err)
+			return fmt.Errorf("--wait: gave up after %s (%d attempts): %w", timeout, attempt, diagnose(context.WithoutCancel(ctx), e.dir, err))
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, waitBackoffMax)
@@ -165,7 +190,7 @@ func applyWait(ctx context.Context, e *engineFlags, timeout time.Duration, stdou
 // applyAndVerify applies once, then plans again: nil only when that plan is
 // empty. A plan that still has blocked changes is final, not retried.
 func applyAndVerify(ctx context.Context, e *engineFlags, stdout, stderr io.Writer) error {
-	r, info, err := applyOnce(ctx, e, nil, stdout, stderr)
+	r, info, err := applyOnce(ctx, e, nil, applyUI{colour: useColour(stdoutTerminal())}, stdout, stderr)
 	if err != nil {
 		return err
 	}

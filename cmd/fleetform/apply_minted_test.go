@@ -25,12 +25,12 @@ func TestApply_TwoClusterMintedCredentialLinesMatchPlan(t *testing.T) {
 	if err := run(t.Context(), []string{"apply", "-c", dir}, &out, &errb); err != nil {
 		t.Fatalf("apply: %v\n%s\n%s", err, out.String(), errb.String())
 	}
-	for _, want := range []string{`west: create service_token "fleetform-remote-west-1": applied`, `west: create api_key "fleetform-remote-west-kibana-1": applied`} {
+	for _, want := range []string{`west: + service_token "fleetform-remote-west-1": created`, `west: + api_key "fleetform-remote-west-kibana-1": created`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("apply output lacks %q:\n%s", want, out.String())
 		}
 	}
-	for _, bad := range []string{`update service_token`, `update api_key`} {
+	for _, bad := range []string{`~ service_token`, `~ api_key`, `updated`} {
 		if strings.Contains(out.String(), bad) {
 			t.Errorf("apply output reports %q, which the plan did not announce:\n%s", bad, out.String())
 		}

@@ -105,7 +105,7 @@ func TestApplyWait_BlockedChangeFailsAtOnce(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant an immediate failure about blocked changes", code, stderr)
 	}
 	// The result line gives the plan's reason once, not the error chain.
-	if want := `blocked output "fleet-default-output": blocked: output fleet-default-output is the current default output`; !strings.Contains(stdout, want) {
+	if want := `! output "fleet-default-output": blocked: output fleet-default-output is the current default output`; !strings.Contains(stdout, want) {
 		t.Errorf("stdout lacks %q:\n%s", want, stdout)
 	}
 }

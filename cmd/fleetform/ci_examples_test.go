@@ -76,7 +76,7 @@ func TestCIExamples_CommandsParseWithTheRealFlags(t *testing.T) {
 					// -h after every other flag: parsing stops with usage only
 					// when all flags before it exist.
 					_, errOut, code := runCLI(t, append(args, "-h")...)
-					if code != 0 || strings.Contains(errOut, "not defined") {
+					if code != 0 || strings.Contains(errOut, "unknown flag") {
 						t.Errorf("%q does not parse: exit %d\n%s", line, code, errOut)
 					}
 				}
@@ -93,7 +93,7 @@ func TestCIExamples_CommandsParseWithTheRealFlags(t *testing.T) {
 // The check above must catch a flag fleetform does not have.
 func TestCIExamples_UnknownFlagIsCaught(t *testing.T) {
 	_, errOut, code := runCLI(t, "plan", "--no-such-flag", "-h")
-	if code == 0 || !strings.Contains(errOut, "not defined") {
+	if code == 0 || !strings.Contains(errOut, "unknown flag") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }

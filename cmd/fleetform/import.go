@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/importer"
 	"github.com/fleetform/fleetform/kibana"
@@ -18,7 +20,7 @@ import (
 )
 
 func init() {
-	registerCommand("import", "write the live Fleet into the repository as YAML (and with --adopt, own it)", runImport)
+	registerCommand("import", "write the live Fleet into the repository as YAML (and with --adopt, own it)", "", setupImport)
 }
 
 // runImport implements
@@ -26,17 +28,26 @@ func init() {
 // DIR must already declare the clusters (a clusters file); import writes one
 // file per kind beside it, checks that the repository still validates, and
 // prints the secret references to fill in.
-func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("import", "", stderr)
-	var cf clusterFlags
-	cf.bind(fs)
-	kinds := fs.String("kinds", "", "comma-separated `kinds` to import: "+strings.Join(importer.Kinds(), ", ")+" (default: all)")
-	sel := fs.String("select", "", "comma-separated object `ids` to import (default: every object not yet declared)")
-	adopt := fs.Bool("adopt", false, "record ownership of the imported objects in the state index, so the first apply manages them without recreating them")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func setupImport(fs *pflag.FlagSet) runFunc {
+	var o importOptions
+	o.cluster.bind(fs)
+	fs.StringVar(&o.kinds, "kinds", "", "comma-separated `kinds` to import: "+strings.Join(importer.Kinds(), ", ")+" (default: all)")
+	fs.StringVar(&o.sel, "select", "", "comma-separated object `ids` to import (default: every object not yet declared)")
+	fs.BoolVar(&o.adopt, "adopt", false, "record ownership of the imported objects in the state index, so the first apply manages them without recreating them")
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return diagnose(ctx, o.cluster.dir, runImport(ctx, &o, args, stdout, stderr))
 	}
+}
+
+// importOptions are import's flags.
+type importOptions struct {
+	cluster    clusterFlags
+	kinds, sel string
+	adopt      bool
+}
+
+func runImport(ctx context.Context, o *importOptions, rest []string, stdout, stderr io.Writer) error {
+	cf, kinds, sel, adopt := &o.cluster, &o.kinds, &o.sel, &o.adopt
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected argument %q", rest[0])
 	}

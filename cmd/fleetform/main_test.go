@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/spf13/pflag"
 )
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
@@ -44,7 +46,7 @@ func TestRun_CommandTable(t *testing.T) {
 	var got []string
 	for _, c := range commands {
 		got = append(got, c.name)
-		if c.run == nil || c.summary == "" {
+		if c.setup == nil || c.summary == "" {
 			t.Errorf("command %s incomplete", c.name)
 		}
 	}
@@ -65,15 +67,17 @@ func TestRun_CommandTable(t *testing.T) {
 func TestRegisterCommand(t *testing.T) {
 	saved := extraCommands
 	t.Cleanup(func() { extraCommands = saved })
-	registerCommand("zz-test", "a registered command", func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-		fmt.Fprintf(stdout, "ran with %q\n", args)
-		return nil
+	registerCommand("zz-test", "a registered command", "[ARG]", func(fs *pflag.FlagSet) runFunc {
+		return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			fmt.Fprintf(stdout, "ran with %q\n", args)
+			return nil
+		}
 	})
 	stdout, _, code := runCLI(t, "zz-test", "a")
 	if code != 0 || stdout != "ran with [\"a\"]\n" {
 		t.Errorf("exit %d, stdout %q", code, stdout)
 	}
-	if help, _, _ := runCLI(t, "help"); !strings.Contains(help, "  zz-test   a registered command") {
+	if help, _, _ := runCLI(t, "help"); !strings.Contains(help, "zz-test") || !strings.Contains(help, "a registered command") {
 		t.Errorf("usage does not list the registered command:\n%s", help)
 	}
 }
@@ -86,11 +90,13 @@ func TestRun_Errors(t *testing.T) {
 		stderrHas  string
 		stdoutWant string
 	}{
-		{"no command", nil, 1, "usage: fleetform", ""},
+		{"no command", nil, 1, "Usage:\n  fleetform [command]", ""},
 		{"unknown command", []string{"frobnicate"}, 1, `unknown command "frobnicate"`, ""},
-		{"bad flag", []string{"validate", "--nope"}, 1, "flag provided but not defined: -nope", ""},
+		{"bad flag", []string{"validate", "--nope"}, 1, "fleetform validate: unknown flag: --nope\nRun 'fleetform validate --help' for usage.\n", ""},
+		{"mistyped command", []string{"aply"}, 1, "Did you mean this?\n\tapply", ""},
+		{"apply without approval on a terminal-less stdin never asks", []string{"apply", "--auto-approve", "-c", "testdata/does-not-exist"}, 1, "does-not-exist", ""},
 		{"bad format", []string{"validate", "--format", "xml", "."}, 1, `fleetform validate: unknown --format "xml"`, ""},
-		{"command help", []string{"validate", "-h"}, 0, "usage: fleetform validate", ""},
+		{"command help", []string{"validate", "-h"}, 0, "", ""},
 		{"missing path", []string{"validate", "testdata/does-not-exist"}, 1, "no such file or directory", ""},
 		{"dir without yaml", []string{"validate", t.TempDir()}, 1, "no *.yaml or *.yml files", ""},
 	}
@@ -120,45 +126,35 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-func TestParseArgs(t *testing.T) {
+func TestFlags_LongShortAndInterspersed(t *testing.T) {
 	tests := []struct {
 		args       []string
 		format     string
+		dir        string
 		positional []string
 	}{
-		{[]string{"a", "b"}, "text", []string{"a", "b"}},
-		{[]string{"--format", "json", "a"}, "json", []string{"a"}},
-		{[]string{"a", "--format=github", "b"}, "github", []string{"a", "b"}},
-		{[]string{"a", "--", "--format", "b"}, "text", []string{"a", "--format", "b"}},
-		{nil, "text", nil},
+		{[]string{"a", "b"}, "text", ".", []string{"a", "b"}},
+		{[]string{"--format", "json", "a"}, "json", ".", []string{"a"}},
+		{[]string{"-f", "json", "a"}, "json", ".", []string{"a"}},
+		{[]string{"a", "--format=github", "b"}, "github", ".", []string{"a", "b"}},
+		{[]string{"a", "--", "--format", "b"}, "text", ".", []string{"a", "--format", "b"}},
+		{[]string{"-c", "x"}, "text", "x", nil},
+		{[]string{"--config", "x"}, "text", "x", nil},
+		{[]string{"-c=x"}, "text", "x", nil},
+		{[]string{"--config=x", "p"}, "text", "x", []string{"p"}},
+		{nil, "text", ".", nil},
 	}
 	for _, tt := range tests {
-		fs := newFlagSet("t", "", &bytes.Buffer{})
-		format := fs.String("format", "text", "")
-		got, err := parseArgs(fs, tt.args)
-		if err != nil {
+		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+		var format, dir string
+		bindFormat(fs, &format, "")
+		bindConfigDir(fs, &dir)
+		if err := fs.Parse(tt.args); err != nil {
 			t.Fatalf("%v: %v", tt.args, err)
 		}
-		if *format != tt.format || !cmp.Equal(got, tt.positional) {
-			t.Errorf("parseArgs(%q) = %q, format %q; want %q, %q", tt.args, got, *format, tt.positional, tt.format)
+		if got := fs.Args(); format != tt.format || dir != tt.dir || !cmp.Equal(got, tt.positional, cmpopts.EquateEmpty()) {
+			t.Errorf("parse(%q) = %q, format %q, dir %q; want %q, %q, %q", tt.args, got, format, dir, tt.positional, tt.format, tt.dir)
 		}
-	}
-}
-
-func TestBindConfigDir(t *testing.T) {
-	for _, args := range [][]string{{"-c", "x"}, {"--config", "x"}, {"-c=x"}} {
-		fs := newFlagSet("t", "", &bytes.Buffer{})
-		var dir string
-		bindConfigDir(fs, &dir)
-		if _, err := parseArgs(fs, args); err != nil || dir != "x" {
-			t.Errorf("%q: dir = %q, err %v", args, dir, err)
-		}
-	}
-	fs := newFlagSet("t", "", &bytes.Buffer{})
-	var dir string
-	bindConfigDir(fs, &dir)
-	if _, err := parseArgs(fs, nil); err != nil || dir != "." {
-		t.Errorf("default dir = %q, err %v", dir, err)
 	}
 }
 

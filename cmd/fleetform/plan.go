@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
@@ -24,11 +25,11 @@ type clusterFlags struct {
 	verbose    bool
 }
 
-func (f *clusterFlags) bind(fs *flag.FlagSet) {
+func (f *clusterFlags) bind(fs *pflag.FlagSet) {
 	bindConfigDir(fs, &f.dir)
 	fs.StringVar(&f.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster)")
 	fs.StringVar(&f.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
-	fs.BoolVar(&f.verbose, "v", false, "log requests and changes to stderr")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and changes to stderr")
 }
 
 func (f *clusterFlags) logger(stderr io.Writer) *slog.Logger {
@@ -47,7 +48,7 @@ type engineFlags struct {
 	lockWait time.Duration // apply --lock-timeout
 }
 
-func (e *engineFlags) bind(fs *flag.FlagSet) {
+func (e *engineFlags) bind(fs *pflag.FlagSet) {
 	e.clusterFlags.bind(fs)
 	fs.BoolVar(&e.prune, "prune", false, "delete owned objects that are no longer declared (off by default)")
 	fs.BoolVar(&e.force, "force-uninstall", false, "let uninstall propagation to remotes delete package policies that have no agents")
@@ -58,7 +59,7 @@ func (e *engineFlags) bind(fs *flag.FlagSet) {
 func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplier, *docInfo, error) {
 	doc, err := loadConfig(ctx, e.dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load %s: %w", e.dir, err)
+		return nil, nil, loadError(e.dir, err)
 	}
 	r, _, err := connectEngine(ctx, doc, engineOptions{
 		Instance: e.instance, StateIndex: e.stateIndex, Prune: e.prune, ForceUninstall: e.force, Logger: e.logger(stderr),
@@ -75,20 +76,31 @@ func (e *engineFlags) connect(ctx context.Context, stderr io.Writer) (planApplie
 // Exit 0 on success; with --detailed-exitcode 0 means no changes and 2 changes.
 // A plan with a blocked change (which apply would refuse) exits 1 in every
 // format.
-func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("plan", "", stderr)
-	var e engineFlags
-	e.bind(fs)
-	detailed := fs.Bool("detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none (a blocked change always exits 1)")
-	format := fs.String("format", "text", "output `format`: text, json, markdown or github (GitHub Actions annotations)")
-	outFile := fs.String("o", "", "save the plan as JSON to `FILE` for a later apply")
-	showUnmanaged := fs.Bool("show-unmanaged", false, "list the Fleet objects neither declared nor owned (the plan counts them either way; the JSON form always lists them)")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func setupPlan(fs *pflag.FlagSet) runFunc {
+	var o planOptions
+	o.engine.bind(fs)
+	fs.BoolVar(&o.detailed, "detailed-exitcode", false, "exit 2 when the plan has changes, 0 when it has none (a blocked change always exits 1)")
+	bindFormat(fs, &o.format, "output `format`: text, json, markdown or github (GitHub Actions annotations)")
+	bindOut(fs, &o.outFile, "save the plan as JSON to `FILE` for a later apply")
+	fs.BoolVar(&o.showUnmanaged, "show-unmanaged", false, "list the Fleet objects neither declared nor owned (the plan counts them either way; the JSON form always lists them)")
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return diagnose(ctx, o.engine.dir, runPlan(ctx, &o, args, stdout, stderr))
 	}
+}
+
+// planOptions are plan's flags.
+type planOptions struct {
+	engine        engineFlags
+	detailed      bool
+	format        string
+	outFile       string
+	showUnmanaged bool
+}
+
+func runPlan(ctx context.Context, o *planOptions, rest []string, stdout, stderr io.Writer) error {
+	e, detailed, format, outFile, showUnmanaged := &o.engine, &o.detailed, &o.format, &o.outFile, &o.showUnmanaged
 	if len(rest) > 0 {
-		return fmt.Errorf("plan: unexpected argument %q", rest[0])
+		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
 	write, ok := planWriters[*format]
 	if !ok {

@@ -7,24 +7,26 @@ import (
 	"io"
 	"os"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/kibanayml"
 	"github.com/fleetform/fleetform/schema"
 )
 
-// runRender implements "fleetform render kibana-yml -c DIR [-o FILE]".
-func runRender(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// setupRender binds "fleetform render kibana-yml -c DIR [-o FILE]".
+func setupRender(fs *pflag.FlagSet) runFunc {
 	var dir, out, rev string
-	fs := newFlagSet("render", "kibana-yml", stderr)
 	bindConfigDir(fs, &dir)
-	fs.StringVar(&out, "o", "", "write to `FILE` instead of stdout")
+	bindOut(fs, &out, "write to `FILE` instead of stdout")
 	fs.StringVar(&rev, "revision", "", "revision to name in the header comment (e.g. $(git rev-parse HEAD))")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runRender(ctx, dir, out, rev, args, stdout, stderr)
 	}
+}
+
+func runRender(ctx context.Context, dir, out, rev string, rest []string, stdout, stderr io.Writer) error {
 	if len(rest) != 1 || rest[0] != "kibana-yml" {
-		fs.Usage()
-		return fmt.Errorf("%w: want exactly one format, kibana-yml", errReported)
+		return fmt.Errorf("want exactly one format, kibana-yml (usage: fleetform render kibana-yml -c DIR [-o FILE])")
 	}
 	doc, err := loadConfig(ctx, dir)
 	if err != nil {

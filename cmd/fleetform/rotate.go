@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/remote"
 )
 
@@ -18,22 +20,22 @@ import (
 // says what to check and exits 1 (a later rotate or apply revokes it once
 // the output is healthy). An interrupted rotation is finished or rolled
 // back first. Exit 0 when every credential rotated.
-func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rotate", "OUTPUT_ID", stderr)
+func setupRotate(fs *pflag.FlagSet) runFunc {
 	var f clusterFlags
 	f.bind(fs)
 	timeout := fs.Duration("timeout", 2*time.Minute, "how long to wait for the output to report healthy before revoking the old credential (0: ask once); the old one is kept while the output is unhealthy and agents use it")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return diagnose(ctx, f.dir, runRotate(ctx, &f, timeout, args, stdout, stderr))
 	}
+}
+
+func runRotate(ctx context.Context, f *clusterFlags, timeout *time.Duration, rest []string, stdout, stderr io.Writer) error {
 	if len(rest) != 1 {
-		fs.Usage()
-		return fmt.Errorf("%w: rotate needs exactly one OUTPUT_ID", errReported)
+		return fmt.Errorf("needs exactly one OUTPUT_ID (usage: fleetform rotate -c DIR OUTPUT_ID)")
 	}
 	doc, err := loadConfig(ctx, f.dir)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", f.dir, err)
+		return loadError(f.dir, err)
 	}
 	wait := *timeout
 	if wait == 0 {
@@ -47,7 +49,9 @@ func runRotate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *timeout > 0 {
 		fmt.Fprintf(stderr, "rotating the credentials of output %s: for each, mint, swap, wait up to %s for the output to report healthy, revoke the old one\n", rest[0], *timeout)
 	}
+	stop := stillRunning(stderr, "rotating the credentials of output "+rest[0])
 	results, err := tc.Engine.Rotate(ctx, doc, rest[0])
+	stop()
 	for _, r := range results {
 		if r.Resumed != remote.PhaseIdle {
 			verb := "finished"

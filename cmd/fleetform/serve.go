@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/daemon"
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/lease"
@@ -148,15 +150,20 @@ func (c *serveConfig) gitConfig() source.GitConfig {
 	return g
 }
 
-// runServe implements "fleetform serve": the GitOps daemon.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// setupServe binds "fleetform serve": the GitOps daemon. Its flags are Go
+// flags (serveConfig.bindFlags, daemon.Config.BindFlags), added to the
+// command's flag set as they are.
+func setupServe(fs *pflag.FlagSet) runFunc {
 	var cfg serveConfig
-	fs := newFlagSet("serve", "(--repo URL [--branch B] [--path SUB] | --dir DIR)", stderr)
-	cfg.bindFlags(fs)
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	gfs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.bindFlags(gfs)
+	fs.AddGoFlagSet(gfs)
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return runServe(ctx, cfg, args, stderr)
 	}
+}
+
+func runServe(ctx context.Context, cfg serveConfig, rest []string, stderr io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected arguments %q", rest)
 	}

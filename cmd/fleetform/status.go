@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/remote"
 )
 
@@ -15,15 +17,17 @@ import (
 // remote output, the sync state of every integration (Kibana's
 // remote_status in ccr mode, computed by fleetform in direct mode), the
 // follower index and the output's health. Exit 0 when it could be read.
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("status", "", stderr)
+func setupStatus(fs *pflag.FlagSet) runFunc {
 	var f clusterFlags
+	var format string
 	f.bind(fs)
-	format := fs.String("format", "text", "output `format`: text or json")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	bindFormat(fs, &format, "output `format`: text or json")
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		return diagnose(ctx, f.dir, runStatus(ctx, &f, &format, args, stdout, stderr))
 	}
+}
+
+func runStatus(ctx context.Context, f *clusterFlags, format *string, rest []string, stdout, stderr io.Writer) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("unexpected argument %q", rest[0])
 	}
@@ -32,7 +36,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	doc, err := loadConfig(ctx, f.dir)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", f.dir, err)
+		return loadError(f.dir, err)
 	}
 	tc, err := remote.Connect(ctx, doc, remote.ConnectOptions{Instance: f.instance, StateIndex: f.stateIndex, Logger: f.logger(stderr)})
 	if err != nil {

@@ -6,19 +6,22 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetform/fleetform/daemon"
 )
 
 // runSuspend implements "fleetform suspend --suspend-file F [REASON…]": the
 // daemon reading F keeps planning and reporting drift but applies nothing.
-func runSuspend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func setupSuspend(fs *pflag.FlagSet) runFunc {
 	var file string
-	fs := newFlagSet("suspend", "[REASON…]", stderr)
 	fs.StringVar(&file, "suspend-file", "", "the daemon's --suspend-file")
-	rest, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, rest []string, stdout, stderr io.Writer) error {
+		return runSuspend(file, rest, stdout, stderr)
 	}
+}
+
+func runSuspend(file string, rest []string, stdout, stderr io.Writer) error {
 	reason := strings.Join(rest, " ")
 	if reason == "" {
 		reason = "no reason given"
@@ -32,13 +35,18 @@ func runSuspend(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // runResume implements "fleetform resume --suspend-file F".
-func runResume(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func setupResume(fs *pflag.FlagSet) runFunc {
 	var file string
-	fs := newFlagSet("resume", "", stderr)
 	fs.StringVar(&file, "suspend-file", "", "the daemon's --suspend-file")
-	if _, err := parseArgs(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, rest []string, stdout, stderr io.Writer) error {
+		if len(rest) > 0 {
+			return fmt.Errorf("unexpected argument %q", rest[0])
+		}
+		return runResume(file, stdout, stderr)
 	}
+}
+
+func runResume(file string, stdout, stderr io.Writer) error {
 	if err := daemon.Resume(file); err != nil {
 		return err
 	}

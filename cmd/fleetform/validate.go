@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/spf13/pflag"
 
 	"github.com/fleetform/fleetform/schema"
 )
@@ -38,17 +39,27 @@ type docSummary struct {
 // Each PATH (default ".") is a directory of YAML files merged into one
 // document, or a single file; -c DIR is one more PATH. Nothing is contacted
 // and no secret is read. Exit 0 when every PATH is valid, else 1.
-func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("validate", "[PATH…]", stderr)
-	format := fs.String("format", "text", "output `format`: text, json or github (GitHub Actions annotations)")
+func setupValidate(fs *pflag.FlagSet) runFunc {
+	var format, dir string
+	bindFormat(fs, &format, "output `format`: text, json or github (GitHub Actions annotations)")
 	preCommit := fs.Bool("pre-commit", false, "PATHs are the changed files a pre-commit hook passes: validate the -c directory once when one of them is part of it")
-	var dir string
 	bindConfigDir(fs, &dir)
-	paths, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	return func(ctx context.Context, paths []string, stdout, stderr io.Writer) error {
+		return runValidate(ctx, validateOptions{format: format, dir: dir, dirSet: fs.Changed("config"), preCommit: *preCommit}, paths, stdout, stderr)
 	}
-	if *preCommit {
+}
+
+// validateOptions are validate's flags.
+type validateOptions struct {
+	format, dir string
+	dirSet      bool // -c was given
+	preCommit   bool
+}
+
+func runValidate(ctx context.Context, o validateOptions, paths []string, stdout, stderr io.Writer) error {
+	format, dir := &o.format, o.dir
+	var err error
+	if o.preCommit {
 		if paths, err = preCommitPaths(dir, paths); err != nil {
 			return err
 		}
@@ -56,12 +67,8 @@ func runValidate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stdout, "%s: no fleetform file among the changed files\n", dir)
 			return nil
 		}
-	} else {
-		fs.Visit(func(f *flag.Flag) {
-			if f.Name == "c" || f.Name == "config" {
-				paths = append(paths, dir) // -c DIR, as for plan and apply
-			}
-		})
+	} else if o.dirSet {
+		paths = append(paths, dir) // -c DIR, as for plan and apply
 	}
 	switch *format {
 	case "text", "json", "github":
@@ -140,7 +147,7 @@ func validatePath(ctx context.Context, p string) validateResult {
 	var issues schema.Issues
 	switch {
 	case errors.As(err, &issues):
-		r.Issues = issues
+		r.Issues = withoutCascades(issues) // a misspelt key is one problem, not two
 	case err != nil:
 		r.Error = err.Error()
 	default:
