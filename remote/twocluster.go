@@ -255,6 +255,18 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	var outcomes []reconciler.Outcome
 	var errs []error
 	failed := map[string]bool{}
+	// progress streams a remote change to apply's progress lines, like the
+	// main cluster's (opts.Progress; nil: no reports).
+	progress := func(ch plan.Change, status string, err error) {
+		if opts.Progress != nil {
+			opts.Progress(ch, status, err)
+		}
+	}
+	// record keeps an outcome and streams it to apply's progress lines.
+	record := func(o reconciler.Outcome) {
+		outcomes = append(outcomes, o)
+		progress(o.Change, o.Status, o.Err)
+	}
 	runOps := func(ops []op, phase int) {
 		// The plan's order is the apply order (dependencies first).
 		ops = slices.Clone(ops)
@@ -264,7 +276,7 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 				continue
 			}
 			if o.change.Action == plan.Blocked {
-				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusBlocked,
+				record(reconciler.Outcome{Change: o.change, Status: reconciler.StatusBlocked,
 					Err: fmt.Errorf("%s: %w", o.change.Key(), reconciler.ErrBlocked)})
 				errs = append(errs, fmt.Errorf("%s blocked: %s", o.change.Key(), o.change.Reason))
 				continue
@@ -272,24 +284,27 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 			if dep := slices.IndexFunc(o.change.DependsOn, func(k string) bool { return failed[k] }); dep >= 0 {
 				failed[o.change.Key()] = true
 				err := fmt.Errorf("%s skipped: %s failed", o.change.Key(), o.change.DependsOn[dep])
-				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusSkipped, Err: err})
+				record(reconciler.Outcome{Change: o.change, Status: reconciler.StatusSkipped, Err: err})
 				errs = append(errs, err)
 				continue
 			}
 			if o.run == nil {
 				continue
 			}
+			if o.change.Kind != "" {
+				progress(o.change, reconciler.StatusStarted, nil)
+			}
 			if err := o.run(ctx); err != nil {
 				failed[o.change.Key()] = true
 				err = fmt.Errorf("%s %s: %w", o.change.Action, o.change.Key(), err)
 				e.log.Error("remote change failed", "change", o.change.Key(), "err", err)
-				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusFailed, Err: err})
+				record(reconciler.Outcome{Change: o.change, Status: reconciler.StatusFailed, Err: err})
 				errs = append(errs, err)
 				continue
 			}
 			e.log.Info("remote change applied", "change", o.change.Key(), "action", string(o.change.Action))
 			if o.change.Kind != "" {
-				outcomes = append(outcomes, reconciler.Outcome{Change: o.change, Status: reconciler.StatusApplied})
+				record(reconciler.Outcome{Change: o.change, Status: reconciler.StatusApplied})
 			}
 		}
 	}
@@ -311,7 +326,9 @@ func (t *TwoCluster) Apply(ctx context.Context, doc *schema.Document, saved *pla
 		ops, finished := reportMinted(post.ops, c.ops)
 		runOps(ops, phasePost)
 		runOps(post.hidden, phasePost)
-		outcomes = append(outcomes, e.mintedOutcomes(c.ops, finished, res.Outcomes)...)
+		for _, o := range e.mintedOutcomes(c.ops, finished, res.Outcomes) {
+			record(o) // minted while their output was applied: they end here
+		}
 	}
 	res.Outcomes = append(res.Outcomes, outcomes...)
 	if res.Plan != nil {

@@ -188,6 +188,13 @@ func TestApply_AsksOnATerminal_TwoClusters(t *testing.T) {
 		!strings.Contains(out, "Apply complete:") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	// Remote changes stream as they start and end, in apply order: the
+	// link west needs before the output, the follower last.
+	link, output, follower := strings.Index(out, `west: + remote_cluster "main": creating…`),
+		strings.Index(out, `+ output "remote-west": creating…`), strings.Index(out, `west: + follower_index "fleet-synced-integrations-ccr-remote-west": created [`)
+	if link < 0 || output < 0 || follower < 0 || !(link < output && output < follower) {
+		t.Errorf("remote changes do not stream in apply order:\n%s", out)
+	}
 	out, _, code = runCLI(t, "plan", "-c", dir, "--detailed-exitcode")
 	if code != 0 {
 		t.Errorf("plan after apply: exit %d\n%s", code, out)
