@@ -43,7 +43,7 @@ func shellWords(s string) []string {
 // real flag sets, and each workflow validates, plans and applies. validate
 // lines are run for real against an example repository (they are offline).
 func TestCIExamples_CommandsParseWithTheRealFlags(t *testing.T) {
-	files, err := filepath.Glob("../../examples/deploy/ci/*.yml")
+	files, err := filepath.Glob("../../examples/ci/*.yml")
 	if err != nil || len(files) < 2 {
 		t.Fatalf("want the GitHub Actions and GitLab CI examples, got %v (%v)", files, err)
 	}
