@@ -26,6 +26,10 @@ type kstate struct {
 	FleetServers []string `json:"fleet_servers"`
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
 	SecretLatch bool `json:"secret_latch"`
+	// SSLSecretLatch is ssl_secret_storage_requirements_met and
+	// DSAuthSecretLatch download_source_auth_secret_storage_requirements_met.
+	SSLSecretLatch    bool `json:"ssl_secret_latch,omitempty"`
+	DSAuthSecretLatch bool `json:"ds_auth_secret_latch,omitempty"`
 	// OutputHealth holds the last health report per output id (from the seed or tests).
 	Seq int64 `json:"seq"`
 
