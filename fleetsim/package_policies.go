@@ -535,7 +535,7 @@ var packagePolicyKueryFields = map[string]func(*packagePolicy) []string{
 	},
 }
 
-// packagePolicyKuery understands `[ingest-package-policies.]field:value`
+// packagePolicyKuery understands `ingest-package-policies.field:value`
 // terms joined by `or`.
 func packagePolicyKuery(k string) (func(*packagePolicy) bool, *kresp) {
 	var terms []func(*packagePolicy) bool
@@ -544,7 +544,18 @@ func packagePolicyKuery(k string) (func(*packagePolicy) bool, *kresp) {
 		if !found {
 			return nil, badRequest("KQLSyntaxError: Expected field:value but found %q", part)
 		}
-		f = strings.TrimPrefix(strings.TrimSpace(f), "ingest-package-policies.")
+		// hasFilterKeyError (server/routes/utils/filter_utils.ts): the key
+		// must name the saved-object type (get.ts: `package.name:endpoint`
+		// without the prefix is a 400).
+		f = strings.TrimSpace(f)
+		typ, rest, dotted := strings.Cut(f, ".")
+		if !dotted {
+			return nil, badRequest("This key '%s' need to be wrapped by a saved object type like ingest-package-policies", f)
+		}
+		if typ != "ingest-package-policies" {
+			return nil, badRequest("This type %s is not allowed", typ)
+		}
+		f = rest
 		get := packagePolicyKueryFields[f]
 		if get == nil {
 			return nil, badRequest("This key '%s' does NOT exist in ingest-package-policies saved object index patterns", f)
