@@ -140,6 +140,13 @@ func readInputs(m *pkgManifest, body map[string]any) (ppInput, *kresp) {
 			if _, ok := in["enabled"].(bool); !ok {
 				in["enabled"] = true
 			}
+			// create.ts: an input whose streams are all disabled is disabled.
+			if ss := in["streams"].([]any); len(ss) > 0 && !slices.ContainsFunc(ss, func(s any) bool {
+				m, _ := s.(map[string]any)
+				return m["enabled"] != false
+			}) {
+				in["enabled"] = false
+			}
 			out.inputs = append(out.inputs, in)
 		}
 		if v, ok := body["vars"].(map[string]any); ok {
@@ -175,7 +182,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	now := c.now()
 	user := cmpOr(r.principal.Username, "elastic")
 	pp := &packagePolicy{
-		ID: cmpOr(strField(body, "id"), uuid.NewString()), Name: body["name"].(string), Namespace: strField(body, "namespace"),
+		ID: cmpOr(strField(body, "id"), uuid.NewString()), Name: strings.TrimSpace(body["name"].(string)), Namespace: strField(body, "namespace"),
 		PolicyIDs: policyIDsOf(body), PackageName: name, PackageVer: version, Inputs: in.inputs, Vars: in.vars,
 		Disabled: body["enabled"] == false, SupportsAgentless: body["supports_agentless"] == true,
 		Revision: 1, CreatedAt: now, UpdatedAt: now, CreatedBy: user, UpdatedBy: user,
@@ -195,7 +202,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 			return policyNotFound(id)
 		}
 		if p.flag("is_managed") && !force {
-			return badRequest("Cannot add integrations to hosted agent policy %s", id)
+			return badRequest("Cannot update integrations of hosted agent policy %s", id)
 		}
 	}
 	if c.packagePolicyNameTaken(pp.Name, "") {
@@ -203,6 +210,13 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	}
 	if c.st.PackagePolicies[pp.ID] != nil {
 		return kerr(http.StatusConflict, "Saved object [ingest-package-policies/%s] conflict", pp.ID)
+	}
+	if m != nil && m.Limited {
+		for _, id := range pp.PolicyIDs {
+			if c.agentPolicyHasPackage(id, name) {
+				return badRequest("Unable to create integration policy. Integration '%s' already exists on this agent policy.", name)
+			}
+		}
 	}
 	if lines := validatePackagePolicyInputs(m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); len(lines) > 0 {
 		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
@@ -259,6 +273,16 @@ func assignStreamIDs(pp *packagePolicy) {
 			st["id"] = fmt.Sprintf("%s-%v-%s", typ, ds["dataset"], pp.ID)
 		}
 	}
+}
+
+// agentPolicyHasPackage is doesAgentPolicyAlreadyIncludePackage.
+func (c *Cluster) agentPolicyHasPackage(policyID, pkg string) bool {
+	for _, pp := range c.st.PackagePolicies {
+		if pp.PackageName == pkg && slices.Contains(pp.PolicyIDs, policyID) {
+			return true
+		}
+	}
+	return false
 }
 
 func policyIDsOf(body map[string]any) []string {
@@ -350,7 +374,7 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 			return policyNotFound(pid)
 		}
 		if p.flag("is_managed") && !force && !slices.Contains(old.PolicyIDs, pid) {
-			return badRequest("Cannot add integrations to hosted agent policy %s", pid)
+			return badRequest("Cannot update integrations of hosted agent policy %s", pid)
 		}
 	}
 	if next.Name != old.Name && c.packagePolicyNameTaken(next.Name, id) {
