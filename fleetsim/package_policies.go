@@ -41,10 +41,22 @@ var (
 		{name: "vars", t: tAny{}},
 		{name: "force", t: tBool{}},
 		{name: "supports_agentless", t: tNullable{inner: tBool{}}},
-		{name: "overrides", t: tAny{}},
+		{name: "overrides", t: packagePolicyOverrides},
 		{name: "version", t: tString{}},
 		{name: "spaceIds", t: tAny{}},
 	}}
+	// overrides: oneOf([literal(null), object({inputs: maybe(recordOf(string, any,
+	// {validate}))})]) (types/models/package_policy.ts).
+	packagePolicyOverrides = tNullOr{inner: tObject{fields: []field{
+		{name: "inputs", t: tValidated{inner: tRecord{}, fn: func(v any) string {
+			for k := range v.(map[string]any) {
+				if strings.HasPrefix(k, "compiled_inputs") || strings.HasPrefix(k, "compiled_stream") {
+					return "Overrides of compiled_inputs and compiled_stream are not allowed"
+				}
+			}
+			return ""
+		}}},
+	}}}
 	createPackagePolicyBody    = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
 	packagePolicyFormatQuery   = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
 	bulkGetPackagePoliciesBody = tObject{fields: []field{
@@ -302,12 +314,14 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		return kerr(http.StatusNotFound, "Package policy not found")
 	}
 	body := r.body
-	force, _ := body["force"].(bool)
+	// packagePolicyService.update does not check hosted agent policies
+	// (update.ts "should work with multiple policy ids" adds one without
+	// force); force is accepted and changes nothing here.
 	next := *old
 	next.jsonCache = [2][]byte{}
 	next.Inputs, next.Vars = cloneInputs(old.Inputs), cloneMapOrNil(old.Vars)
 	if v, ok := body["name"].(string); ok {
-		next.Name = v
+		next.Name = strings.TrimSpace(v) // packagePolicyService.update trims the name
 	}
 	if v, ok := body["namespace"].(string); ok {
 		next.Namespace = v
@@ -320,6 +334,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	} else if _, ok := body["policy_id"]; ok {
 		next.PolicyIDs = policyIDsOf(body)
 	}
+	// keepPolicyIdInSync: clearing policy_ids stores policy_id: null
+	// (update.ts "should work with no policy ids").
+	next.NullPolicyID = len(next.PolicyIDs) == 0 && (len(old.PolicyIDs) > 0 || old.NullPolicyID)
 	if v, ok := body["output_id"]; ok {
 		if s, _ := v.(string); s != "" {
 			next.OutputID = &s
@@ -372,9 +389,6 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		p := c.st.AgentPolicies[pid]
 		if p == nil {
 			return policyNotFound(pid)
-		}
-		if p.flag("is_managed") && !force && !slices.Contains(old.PolicyIDs, pid) {
-			return badRequest("Cannot update integrations of hosted agent policy %s", pid)
 		}
 	}
 	if next.Name != old.Name && c.packagePolicyNameTaken(next.Name, id) {
@@ -646,6 +660,8 @@ func (pp *packagePolicy) apiView(simplified, withAgents bool) map[string]any {
 	}
 	if len(pp.PolicyIDs) > 0 {
 		v["policy_id"] = pp.PolicyIDs[0]
+	} else if pp.NullPolicyID {
+		v["policy_id"] = nil
 	}
 	if pp.OutputID != nil {
 		v["output_id"] = *pp.OutputID

@@ -187,6 +187,9 @@ type packagePolicy struct {
 	SecretRefs        []string       `json:"secret_references,omitempty"`
 	CreatedBy         string         `json:"created_by,omitempty"`
 	UpdatedBy         string         `json:"updated_by,omitempty"`
+	// NullPolicyID: the policy ids were cleared by an update, which stores
+	// policy_id: null (a create without ids leaves it absent).
+	NullPolicyID bool `json:"null_policy_id,omitempty"`
 	// jsonCache holds the list item JSON per format; writes replace the
 	// struct, so a cache never outlives its content. cacheKey is the policy
 	// ids when cached: deleting an agent policy edits them in place.
