@@ -219,3 +219,38 @@ func TestConformance_PackagePolicy_CreateSimplified(t *testing.T) {
 		kb.do("POST", pp+"?format=foo", simplifiedRequiredVars("create-simplified-package-policy-required-variables-6", ap)).wantStatus(t, 400)
 	})
 }
+
+// additional_datastreams_permissions: the .fleet-policies output
+// permissions these tests also read are not simulated (partial ports).
+func TestConformance_PackagePolicy_AdditionalDatastreamsPermissions(t *testing.T) {
+	const pp = "/api/fleet/package_policies"
+	singleInput := []any{map[string]any{"enabled": true, "streams": []any{}, "type": "logfile"}}
+	kibanaTest(t, ppCreateTS, "Package Policy - create", "should support additional_datastreams_permissions", func(t *testing.T) {
+		kb, ap, _ := ppCreateSetup(t)
+		b := filetestBody("filetest-3-1", "", map[string]any{"policy_ids": []any{ap}, "inputs": singleInput,
+			"additional_datastreams_permissions": []any{"logs-tata-default", "metrics-tata-default"}})
+		delete(b, "policy_id")
+		id := kb.do("POST", pp, b).wantStatus(t, 200).item()["id"].(string)
+		wantEql(t, "additional_datastreams_permissions", []any{"logs-tata-default", "metrics-tata-default"},
+			kb.do("GET", pp+"/"+id, nil).wantStatus(t, 200).item()["additional_datastreams_permissions"])
+	})
+	kibanaTest(t, ppCreateTS, "Package Policy - create", "should throw with invalid additional_datastreams_permissions", func(t *testing.T) {
+		kb, ap, _ := ppCreateSetup(t)
+		b := filetestBody("filetest-3-2", "", map[string]any{"policy_ids": []any{ap}, "inputs": singleInput,
+			"additional_datastreams_permissions": []any{"invalid-tata-default", "metrics-tata-default"}})
+		delete(b, "policy_id")
+		r := kb.do("POST", pp, b).wantStatus(t, 400)
+		wantEql(t, "error", "Bad Request", r.Body["error"])
+		wantContains(t, r.msg(), "invalid-tata-default is not a valid datastream permissions")
+	})
+	kibanaTest(t, ppCreateTS, "Simplified package policy", "should support additional_datastreams_permissions", func(t *testing.T) {
+		kb, ap, _ := ppCreateSetup(t)
+		b := simplifiedRequiredVars("create-simplified-package-policy-required-variables-7", "")
+		delete(b, "policy_id")
+		b["policy_ids"] = []any{ap}
+		b["additional_datastreams_permissions"] = []any{"logs-test-default", "metrics-test-default"}
+		id := kb.do("POST", pp, b).wantStatus(t, 200).item()["id"].(string)
+		wantEql(t, "additional_datastreams_permissions", []any{"logs-test-default", "metrics-test-default"},
+			kb.do("GET", pp+"/"+id, nil).wantStatus(t, 200).item()["additional_datastreams_permissions"])
+	})
+}

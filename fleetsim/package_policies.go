@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -44,7 +45,11 @@ var (
 		{name: "overrides", t: packagePolicyOverrides},
 		{name: "version", t: tString{}},
 		{name: "spaceIds", t: tAny{}},
+		{name: "additional_datastreams_permissions", t: tNullOr{inner: tValidated{inner: tArray{elem: tString{}, max: 1000}, fn: validateAdditionalDatastreamsPermissions}}},
 	}}
+	// VALIDATE_DATASTREAMS_PERMISSION_REGEX, alternation and all (only the
+	// first branch is anchored at the start, only the last at the end).
+	datastreamsPermissionRE = regexp.MustCompile(`^(logs)|(metrics)|(traces)|(synthetics)|(profiles)-(.*)$`)
 	// overrides: oneOf([literal(null), object({inputs: maybe(recordOf(string, any,
 	// {validate}))})]) (types/models/package_policy.ts).
 	packagePolicyOverrides = tNullOr{inner: tObject{fields: []field{
@@ -69,6 +74,17 @@ var (
 	}}
 	deleteOnePackagePolicyQuery = tObject{fields: []field{{name: "force", t: tBool{}}}}
 )
+
+// validateAdditionalDatastreamsPermissions is the schema's validate
+// (types/models/package_policy.ts).
+func validateAdditionalDatastreamsPermissions(v any) string {
+	for _, e := range v.([]any) {
+		if s, _ := e.(string); !datastreamsPermissionRE.MatchString(s) {
+			return fmt.Sprintf("%s is not a valid datastream permissions, it should match logs|metrics|traces|synthetics|profiles)-*", s)
+		}
+	}
+	return ""
+}
 
 // packagePolicyRoutes are registered in routes().
 func packagePolicyRoutes() []*route {
@@ -201,6 +217,9 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	}
 	if d, ok := body["description"].(string); ok {
 		pp.Description = &d
+	}
+	if a, ok := body["additional_datastreams_permissions"].([]any); ok {
+		pp.AdditionalDatastreamsPermissions = a
 	}
 	if o, ok := body["output_id"].(string); ok && o != "" {
 		pp.OutputID = &o
@@ -346,6 +365,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	}
 	if v, ok := body["enabled"].(bool); ok {
 		next.Disabled = !v
+	}
+	if v, ok := body["additional_datastreams_permissions"]; ok {
+		next.AdditionalDatastreamsPermissions, _ = v.([]any)
 	}
 	if pkg, ok := body["package"].(map[string]any); ok {
 		name, version := pkg["name"].(string), pkg["version"].(string)
@@ -673,6 +695,9 @@ func (pp *packagePolicy) apiView(simplified, withAgents bool) map[string]any {
 	}
 	if pp.SupportsAgentless {
 		v["supports_agentless"] = true
+	}
+	if pp.AdditionalDatastreamsPermissions != nil {
+		v["additional_datastreams_permissions"] = pp.AdditionalDatastreamsPermissions
 	}
 	if withAgents {
 		v["agents"] = pp.Agents

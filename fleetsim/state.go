@@ -190,6 +190,9 @@ type packagePolicy struct {
 	// NullPolicyID: the policy ids were cleared by an update, which stores
 	// policy_id: null (a create without ids leaves it absent).
 	NullPolicyID bool `json:"null_policy_id,omitempty"`
+	// AdditionalDatastreamsPermissions are extra data stream names the
+	// agent policy grants (create.ts "should support additional_datastreams_permissions").
+	AdditionalDatastreamsPermissions []any `json:"additional_datastreams_permissions,omitempty"`
 	// jsonCache holds the list item JSON per format; writes replace the
 	// struct, so a cache never outlives its content. cacheKey is the policy
 	// ids when cached: deleting an agent policy edits them in place.
