@@ -71,6 +71,9 @@ func downloadSourceView(o *settingsObject) map[string]any {
 	if v["ssl"] == nil {
 		delete(v, "ssl")
 	}
+	if v["auth"] == nil {
+		delete(v, "auth") // crud.ts: auth: null leaves auth undefined
+	}
 	return v
 }
 
@@ -189,7 +192,7 @@ func (c *Cluster) createDownloadSource(r *kreq) *kresp {
 	if attrs["is_default"] == true {
 		c.unsetDefaultDownloadSource(id)
 	}
-	c.storeSSLSecrets(attrs, downloadSourceSecretKeys)
+	c.storeDownloadSourceSecrets(attrs)
 	o := &settingsObject{ID: id, Attrs: attrs, Seq: c.st.nextSeq()}
 	c.st.DownloadSources[id] = o
 	if o.flag("is_default") {
@@ -218,8 +221,7 @@ func (c *Cluster) updateDownloadSource(r *kreq) *kresp {
 	if body["is_default"] == true {
 		c.unsetDefaultDownloadSource(id)
 	}
-	c.storeSSLSecrets(body, downloadSourceSecretKeys)
-	c.replaceSecrets(o.Attrs, body, downloadSourceSecretKeys)
+	c.updateDownloadSourceSecrets(o.Attrs, body)
 	for k, v := range body {
 		o.Attrs[k] = v
 	}

@@ -364,11 +364,14 @@ func basicUser(authz string) string {
 // Fleet all and Integrations all (common/authz.ts installPackages /
 // removePackages; apis/epm/delete.ts: 403 for fleet all + integrations read
 // and for integrations all alone); every other route takes either feature.
+// Fleet's settings sub-feature privileges (feature_fleetv2.settings_read,
+// settings_all) grant the routes tagged fleet-settings-read/-all alone
+// (apis/download_sources/crud.ts: 200 for the fleet_settings_read_only user).
 func allowed(p esim.Principal, rt *route) bool {
 	if p.Superuser {
 		return true
 	}
-	var fleetRead, fleetAll, intRead, intAll bool
+	var fleetRead, fleetAll, intRead, intAll, settingsRead, settingsAll bool
 	for _, a := range p.Applications {
 		if a.Application != "kibana-.kibana" && a.Application != "*" {
 			continue
@@ -387,10 +390,16 @@ func allowed(p esim.Principal, rt *route) bool {
 				intRead, intAll = true, true
 			case "feature_fleet.read":
 				intRead = true
+			case "feature_fleetv2.settings_all":
+				settingsRead, settingsAll = true, true
+			case "feature_fleetv2.settings_read":
+				settingsRead = true
 			}
 		}
 	}
 	switch {
+	case rt.privTag == "fleet-settings-all" && settingsAll, rt.privTag == "fleet-settings-read" && settingsRead:
+		return true
 	case rt.privTag == "integrations-all":
 		return fleetAll && intAll
 	case rt.priv == privWrite:

@@ -9,8 +9,11 @@ package fleetsim
 
 // pkgManifest is the policy-relevant part of a package's manifests.
 type pkgManifest struct {
-	Name            string
-	Type            string // integration | input | content
+	Name string
+	Type string // integration | input | content
+	// Limited is isPackageLimited: a policy template with multiple: false,
+	// so an agent policy holds at most one policy of the package.
+	Limited         bool
 	Vars            []varDef
 	PolicyTemplates []policyTemplate
 	DataStreams     []dataStreamDef
@@ -172,7 +175,7 @@ var manifests = []pkgManifest{
 	},
 	// packages/fleet_server: one input, configured by input-level vars.
 	{
-		Name: "fleet_server", Type: "integration",
+		Name: "fleet_server", Type: "integration", Limited: true,
 		PolicyTemplates: []policyTemplate{{Name: "fleet_server", Inputs: []inputDef{{Type: "fleet-server", Vars: []varDef{
 			{Name: "host", Type: "text", Title: "Host", Multi: true, Default: strs("0.0.0.0")},
 			{Name: "port", Type: "integer", Title: "Port", Multi: true, Default: []any{8220.0}},
@@ -184,7 +187,7 @@ var manifests = []pkgManifest{
 	// packages/endpoint (Elastic Defend): one input; its configuration lives
 	// in inputs[0].config, which the Endpoint callbacks manage.
 	{
-		Name: "endpoint", Type: "integration",
+		Name: "endpoint", Type: "integration", Limited: true,
 		PolicyTemplates: []policyTemplate{{Name: "endpoint", Inputs: []inputDef{{Type: "endpoint"}}}},
 	},
 	// packages/elastic_agent: data streams only, no policy templates (the
@@ -192,7 +195,7 @@ var manifests = []pkgManifest{
 	{Name: "elastic_agent", Type: "integration"},
 	// packages/apm: one input (apm) with input-level vars.
 	{
-		Name: "apm", Type: "integration",
+		Name: "apm", Type: "integration", Limited: true,
 		PolicyTemplates: []policyTemplate{{Name: "apmserver", Inputs: []inputDef{{Type: "apm", Vars: []varDef{
 			{Name: "host", Type: "text", Title: "Host", Required: true, Default: "localhost:8200"},
 			{Name: "url", Type: "text", Title: "URL", Required: true, Default: "http://localhost:8200"},

@@ -675,24 +675,38 @@ func (c *Cluster) checkSyncLicence(body map[string]any) *kresp {
 
 // secretStorageEnabled is isOutputSecretStorageEnabled (2.7).
 func (c *Cluster) secretStorageEnabled() bool {
+	return c.secretStorageFor("8.12.0", &c.st.SecretLatch)
+}
+
+// Minimum Fleet Server versions of common/constants/secrets.ts.
+const (
+	sslSecretsMinVersion    = "9.3.0" // SSL_SECRETS_MINIMUM_FLEET_SERVER_VERSION
+	dsAuthSecretsMinVersion = "9.4.0" // DOWNLOAD_SOURCE_AUTH_SECRETS_MINIMUM_FLEET_SERVER_VERSION
+)
+
+// secretStorageFor is isSecretStorageEnabledForFeature
+// (services/secrets/common.ts): on once every Fleet Server is at least
+// minVersion, and from then on for good (latch is the feature's
+// *_secret_storage_requirements_met setting).
+func (c *Cluster) secretStorageFor(minVersion string, latch *bool) bool {
 	switch c.cfg.SecretStorage {
 	case "on":
 		return true
 	case "off":
 		return false
 	}
-	if c.st.SecretLatch {
+	if *latch {
 		return true
 	}
 	if len(c.st.FleetServers) == 0 {
 		return versionAtLeast(c.cfg.Version, "9.3.0")
 	}
 	for _, v := range c.st.FleetServers {
-		if !versionAtLeast(v, "8.12.0") {
+		if !versionAtLeast(v, minVersion) {
 			return false
 		}
 	}
-	c.st.SecretLatch = true
+	*latch = true
 	return true
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -41,10 +42,26 @@ var (
 		{name: "vars", t: tAny{}},
 		{name: "force", t: tBool{}},
 		{name: "supports_agentless", t: tNullable{inner: tBool{}}},
-		{name: "overrides", t: tAny{}},
+		{name: "overrides", t: packagePolicyOverrides},
 		{name: "version", t: tString{}},
 		{name: "spaceIds", t: tAny{}},
+		{name: "additional_datastreams_permissions", t: tNullOr{inner: tValidated{inner: tArray{elem: tString{}, max: 1000}, fn: validateAdditionalDatastreamsPermissions}}},
 	}}
+	// VALIDATE_DATASTREAMS_PERMISSION_REGEX, alternation and all (only the
+	// first branch is anchored at the start, only the last at the end).
+	datastreamsPermissionRE = regexp.MustCompile(`^(logs)|(metrics)|(traces)|(synthetics)|(profiles)-(.*)$`)
+	// overrides: oneOf([literal(null), object({inputs: maybe(recordOf(string, any,
+	// {validate}))})]) (types/models/package_policy.ts).
+	packagePolicyOverrides = tNullOr{inner: tObject{fields: []field{
+		{name: "inputs", t: tValidated{inner: tRecord{}, fn: func(v any) string {
+			for k := range v.(map[string]any) {
+				if strings.HasPrefix(k, "compiled_inputs") || strings.HasPrefix(k, "compiled_stream") {
+					return "Overrides of compiled_inputs and compiled_stream are not allowed"
+				}
+			}
+			return ""
+		}}},
+	}}}
 	createPackagePolicyBody    = packagePolicyBody.with(field{name: "name", t: tString{}, required: true})
 	packagePolicyFormatQuery   = tObject{fields: []field{{name: "format", t: tEnum{"simplified", "legacy"}}}}
 	bulkGetPackagePoliciesBody = tObject{fields: []field{
@@ -57,6 +74,17 @@ var (
 	}}
 	deleteOnePackagePolicyQuery = tObject{fields: []field{{name: "force", t: tBool{}}}}
 )
+
+// validateAdditionalDatastreamsPermissions is the schema's validate
+// (types/models/package_policy.ts).
+func validateAdditionalDatastreamsPermissions(v any) string {
+	for _, e := range v.([]any) {
+		if s, _ := e.(string); !datastreamsPermissionRE.MatchString(s) {
+			return fmt.Sprintf("%s is not a valid datastream permissions, it should match logs|metrics|traces|synthetics|profiles)-*", s)
+		}
+	}
+	return ""
+}
 
 // packagePolicyRoutes are registered in routes().
 func packagePolicyRoutes() []*route {
@@ -140,6 +168,13 @@ func readInputs(m *pkgManifest, body map[string]any) (ppInput, *kresp) {
 			if _, ok := in["enabled"].(bool); !ok {
 				in["enabled"] = true
 			}
+			// create.ts: an input whose streams are all disabled is disabled.
+			if ss := in["streams"].([]any); len(ss) > 0 && !slices.ContainsFunc(ss, func(s any) bool {
+				m, _ := s.(map[string]any)
+				return m["enabled"] != false
+			}) {
+				in["enabled"] = false
+			}
 			out.inputs = append(out.inputs, in)
 		}
 		if v, ok := body["vars"].(map[string]any); ok {
@@ -175,13 +210,16 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	now := c.now()
 	user := cmpOr(r.principal.Username, "elastic")
 	pp := &packagePolicy{
-		ID: cmpOr(strField(body, "id"), uuid.NewString()), Name: body["name"].(string), Namespace: strField(body, "namespace"),
+		ID: cmpOr(strField(body, "id"), uuid.NewString()), Name: strings.TrimSpace(body["name"].(string)), Namespace: strField(body, "namespace"),
 		PolicyIDs: policyIDsOf(body), PackageName: name, PackageVer: version, Inputs: in.inputs, Vars: in.vars,
 		Disabled: body["enabled"] == false, SupportsAgentless: body["supports_agentless"] == true,
 		Revision: 1, CreatedAt: now, UpdatedAt: now, CreatedBy: user, UpdatedBy: user,
 	}
 	if d, ok := body["description"].(string); ok {
 		pp.Description = &d
+	}
+	if a, ok := body["additional_datastreams_permissions"].([]any); ok {
+		pp.AdditionalDatastreamsPermissions = a
 	}
 	if o, ok := body["output_id"].(string); ok && o != "" {
 		pp.OutputID = &o
@@ -195,7 +233,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 			return policyNotFound(id)
 		}
 		if p.flag("is_managed") && !force {
-			return badRequest("Cannot add integrations to hosted agent policy %s", id)
+			return badRequest("Cannot update integrations of hosted agent policy %s", id)
 		}
 	}
 	if c.packagePolicyNameTaken(pp.Name, "") {
@@ -203,6 +241,13 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	}
 	if c.st.PackagePolicies[pp.ID] != nil {
 		return kerr(http.StatusConflict, "Saved object [ingest-package-policies/%s] conflict", pp.ID)
+	}
+	if m != nil && m.Limited {
+		for _, id := range pp.PolicyIDs {
+			if c.agentPolicyHasPackage(id, name) {
+				return badRequest("Unable to create integration policy. Integration '%s' already exists on this agent policy.", name)
+			}
+		}
 	}
 	if lines := validatePackagePolicyInputs(m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); len(lines) > 0 {
 		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
@@ -261,6 +306,16 @@ func assignStreamIDs(pp *packagePolicy) {
 	}
 }
 
+// agentPolicyHasPackage is doesAgentPolicyAlreadyIncludePackage.
+func (c *Cluster) agentPolicyHasPackage(policyID, pkg string) bool {
+	for _, pp := range c.st.PackagePolicies {
+		if pp.PackageName == pkg && slices.Contains(pp.PolicyIDs, policyID) {
+			return true
+		}
+	}
+	return false
+}
+
 func policyIDsOf(body map[string]any) []string {
 	ids := stringList(body["policy_ids"])
 	if p, ok := body["policy_id"].(string); ok && p != "" && len(ids) == 0 {
@@ -278,12 +333,14 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		return kerr(http.StatusNotFound, "Package policy not found")
 	}
 	body := r.body
-	force, _ := body["force"].(bool)
+	// packagePolicyService.update does not check hosted agent policies
+	// (update.ts "should work with multiple policy ids" adds one without
+	// force); force is accepted and changes nothing here.
 	next := *old
 	next.jsonCache = [2][]byte{}
 	next.Inputs, next.Vars = cloneInputs(old.Inputs), cloneMapOrNil(old.Vars)
 	if v, ok := body["name"].(string); ok {
-		next.Name = v
+		next.Name = strings.TrimSpace(v) // packagePolicyService.update trims the name
 	}
 	if v, ok := body["namespace"].(string); ok {
 		next.Namespace = v
@@ -296,6 +353,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	} else if _, ok := body["policy_id"]; ok {
 		next.PolicyIDs = policyIDsOf(body)
 	}
+	// keepPolicyIdInSync: clearing policy_ids stores policy_id: null
+	// (update.ts "should work with no policy ids").
+	next.NullPolicyID = len(next.PolicyIDs) == 0 && (len(old.PolicyIDs) > 0 || old.NullPolicyID)
 	if v, ok := body["output_id"]; ok {
 		if s, _ := v.(string); s != "" {
 			next.OutputID = &s
@@ -305,6 +365,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	}
 	if v, ok := body["enabled"].(bool); ok {
 		next.Disabled = !v
+	}
+	if v, ok := body["additional_datastreams_permissions"]; ok {
+		next.AdditionalDatastreamsPermissions, _ = v.([]any)
 	}
 	if pkg, ok := body["package"].(map[string]any); ok {
 		name, version := pkg["name"].(string), pkg["version"].(string)
@@ -348,9 +411,6 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		p := c.st.AgentPolicies[pid]
 		if p == nil {
 			return policyNotFound(pid)
-		}
-		if p.flag("is_managed") && !force && !slices.Contains(old.PolicyIDs, pid) {
-			return badRequest("Cannot add integrations to hosted agent policy %s", pid)
 		}
 	}
 	if next.Name != old.Name && c.packagePolicyNameTaken(next.Name, id) {
@@ -535,7 +595,7 @@ var packagePolicyKueryFields = map[string]func(*packagePolicy) []string{
 	},
 }
 
-// packagePolicyKuery understands `[ingest-package-policies.]field:value`
+// packagePolicyKuery understands `ingest-package-policies.field:value`
 // terms joined by `or`.
 func packagePolicyKuery(k string) (func(*packagePolicy) bool, *kresp) {
 	var terms []func(*packagePolicy) bool
@@ -544,7 +604,18 @@ func packagePolicyKuery(k string) (func(*packagePolicy) bool, *kresp) {
 		if !found {
 			return nil, badRequest("KQLSyntaxError: Expected field:value but found %q", part)
 		}
-		f = strings.TrimPrefix(strings.TrimSpace(f), "ingest-package-policies.")
+		// hasFilterKeyError (server/routes/utils/filter_utils.ts): the key
+		// must name the saved-object type (get.ts: `package.name:endpoint`
+		// without the prefix is a 400).
+		f = strings.TrimSpace(f)
+		typ, rest, dotted := strings.Cut(f, ".")
+		if !dotted {
+			return nil, badRequest("This key '%s' need to be wrapped by a saved object type like ingest-package-policies", f)
+		}
+		if typ != "ingest-package-policies" {
+			return nil, badRequest("This type %s is not allowed", typ)
+		}
+		f = rest
 		get := packagePolicyKueryFields[f]
 		if get == nil {
 			return nil, badRequest("This key '%s' does NOT exist in ingest-package-policies saved object index patterns", f)
@@ -611,6 +682,8 @@ func (pp *packagePolicy) apiView(simplified, withAgents bool) map[string]any {
 	}
 	if len(pp.PolicyIDs) > 0 {
 		v["policy_id"] = pp.PolicyIDs[0]
+	} else if pp.NullPolicyID {
+		v["policy_id"] = nil
 	}
 	if pp.OutputID != nil {
 		v["output_id"] = *pp.OutputID
@@ -622,6 +695,9 @@ func (pp *packagePolicy) apiView(simplified, withAgents bool) map[string]any {
 	}
 	if pp.SupportsAgentless {
 		v["supports_agentless"] = true
+	}
+	if pp.AdditionalDatastreamsPermissions != nil {
+		v["additional_datastreams_permissions"] = pp.AdditionalDatastreamsPermissions
 	}
 	if withAgents {
 		v["agents"] = pp.Agents

@@ -425,6 +425,22 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 	return v
 }
 
+// policyViewAs is policyView for a route with a format query: with
+// format=simplified the package policies are in the simplified format
+// (apis/agent_policy/agent_policy.ts "should get one agent policy
+// simplified format" and its list, PUT and bulk_get siblings).
+func (c *Cluster) policyViewAs(p *agentPolicy, full bool, format any) map[string]any {
+	v := c.policyView(p, full)
+	if full && format == "simplified" {
+		pps := []any{}
+		for _, pp := range c.packagePoliciesOf(p.ID) {
+			pps = append(pps, pp.apiView(true, false))
+		}
+		v["package_policies"] = pps
+	}
+	return v
+}
+
 func (c *Cluster) policyJSON(p *agentPolicy) []byte {
 	if p.cache == nil {
 		p.cache, _ = marshalJSON(c.policyView(p, false))
@@ -474,7 +490,7 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	for _, p := range ps[start:end] {
 		var b []byte
 		if full || withAgents {
-			v := c.policyView(p, full)
+			v := c.policyViewAs(p, full, q["format"])
 			if withAgents {
 				v["agents"] = float64(p.Agents)
 			}
@@ -564,7 +580,7 @@ func (c *Cluster) bulkGetAgentPolicies(r *kreq) *kresp {
 			}
 			return policyNotFound(id)
 		}
-		items = append(items, c.policyView(p, full))
+		items = append(items, c.policyViewAs(p, full, r.query["format"]))
 	}
 	return ok(map[string]any{"items": items})
 }
@@ -578,7 +594,7 @@ func (c *Cluster) getAgentPolicy(r *kreq) *kresp {
 	if p == nil {
 		return policyNotFound(r.params["agentPolicyId"])
 	}
-	return ok(map[string]any{"item": c.policyView(p, true)})
+	return ok(map[string]any{"item": c.policyViewAs(p, true, r.query["format"])})
 }
 
 func (c *Cluster) nameTaken(name, exceptID string) []string {
@@ -754,7 +770,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	p.Attrs["updated_by"] = cmpOr(r.principal.Username, "system")
 	p.cache = nil
 	c.st.touchPolicies()
-	return ok(map[string]any{"item": c.policyView(p, true)})
+	return ok(map[string]any{"item": c.policyViewAs(p, true, r.query["format"])})
 }
 
 func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {

@@ -26,6 +26,10 @@ type kstate struct {
 	FleetServers []string `json:"fleet_servers"`
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
 	SecretLatch bool `json:"secret_latch"`
+	// SSLSecretLatch is ssl_secret_storage_requirements_met and
+	// DSAuthSecretLatch download_source_auth_secret_storage_requirements_met.
+	SSLSecretLatch    bool `json:"ssl_secret_latch,omitempty"`
+	DSAuthSecretLatch bool `json:"ds_auth_secret_latch,omitempty"`
 	// OutputHealth holds the last health report per output id (from the seed or tests).
 	Seq int64 `json:"seq"`
 
@@ -183,6 +187,12 @@ type packagePolicy struct {
 	SecretRefs        []string       `json:"secret_references,omitempty"`
 	CreatedBy         string         `json:"created_by,omitempty"`
 	UpdatedBy         string         `json:"updated_by,omitempty"`
+	// NullPolicyID: the policy ids were cleared by an update, which stores
+	// policy_id: null (a create without ids leaves it absent).
+	NullPolicyID bool `json:"null_policy_id,omitempty"`
+	// AdditionalDatastreamsPermissions are extra data stream names the
+	// agent policy grants (create.ts "should support additional_datastreams_permissions").
+	AdditionalDatastreamsPermissions []any `json:"additional_datastreams_permissions,omitempty"`
 	// jsonCache holds the list item JSON per format; writes replace the
 	// struct, so a cache never outlives its content. cacheKey is the policy
 	// ids when cached: deleting an agent policy edits them in place.
