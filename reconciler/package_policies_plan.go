@@ -261,7 +261,7 @@ func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observ
 	for _, id := range policyIDs {
 		ap, ok := obs.policies[id]
 		if ok && ap.IsManaged && (have == nil || !slices.Contains(have.PolicyIDs, id)) {
-			out = append(out, fmt.Sprintf("agent policy %s is hosted (is_managed); Kibana refuses it (Cannot add integrations to hosted agent policy %s)", id, id))
+			out = append(out, fmt.Sprintf("agent policy %s is hosted (is_managed); Kibana refuses it (Cannot update integrations of hosted agent policy %s)", id, id))
 		}
 	}
 	name := p.Name

@@ -267,7 +267,7 @@ func TestSim_IntegrationPolicy_KibanaRefusals(t *testing.T) {
 			if err := h.sim.Seed(&fleetsim.SeedFile{Clusters: map[string]*fleetsim.ClusterSeed{"main": {AgentPolicies: []fleetsim.SeedAgentPolicy{{ID: "hosted", Name: "Hosted", Namespace: "default", IsManaged: true}}}}}); err != nil {
 				t.Fatal(err)
 			}
-		}, func() schema.PackagePolicy { return nginx("hosted") }, "Cannot add integrations to hosted agent policy hosted"},
+		}, func() schema.PackagePolicy { return nginx("hosted") }, "Cannot update integrations of hosted agent policy hosted"},
 		{"name taken", "enterprise", func(h *simHarness) {
 			if _, err := h.kb.CreateIntegrationPolicy(context.Background(), map[string]any{"name": "n1", "namespace": "default", "policy_ids": []any{"a"},
 				"package": map[string]any{"name": "nginx", "version": "2.1.0"}}); err != nil {
