@@ -37,6 +37,10 @@ var outputKeys = func() []string {
 	return keys
 }()
 
+// remoteSyncOutputPrefix starts the id of the output fleetform creates on a
+// remote cluster for Kibana's sync task (remote.Desired: fleetform-sync-<id>).
+const remoteSyncOutputPrefix = "fleetform-sync-"
+
 // outputLeadKeys come first in an exported output, in this order; the
 // other fields follow by name and the secret references last.
 var outputLeadKeys = []string{"id", "name", "type", "is_default", "is_default_monitoring", "hosts"}
@@ -73,6 +77,10 @@ func exportOutputs(ctx context.Context, f Fleet, b *builder) error {
 	for _, o := range outs {
 		id := o.ID()
 		if !b.wanted(id) {
+			continue
+		}
+		if strings.HasPrefix(id, remoteSyncOutputPrefix) {
+			b.skip(id, "the elasticsearch output fleetform's remote provisioning creates on a remote for Kibana's sync task; the repository that declares the remote output manages it")
 			continue
 		}
 		if o.IsPreconfigured() {

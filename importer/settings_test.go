@@ -59,3 +59,22 @@ func TestImport_SettingsKinds(t *testing.T) {
 		t.Errorf("plan after import has %d changes: %+v", len(p.Changes), p.Changes)
 	}
 }
+
+// The output fleetform's remote provisioning creates on a remote for
+// Kibana's sync task belongs to the repository that declares the remote
+// output: importing that remote's Fleet leaves it out, saying why.
+func TestImport_LeavesOutTheRemoteSyncOutput(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	kb := newKibana(t, sim.Cluster("main"))
+	if _, err := kb.CreateOutput(t.Context(), map[string]any{"id": "fleetform-sync-remote-west", "name": "remote-west (fleetform sync target)",
+		"type": "elasticsearch", "hosts": []any{"https://es.west.example:9200"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := importer.Import(t.Context(), kb, importer.Options{Kinds: []string{"output"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0].ID != "fleetform-sync-remote-west" || !strings.Contains(res.Skipped[0].Reason, "remote provisioning") {
+		t.Errorf("skipped = %+v", res.Skipped)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/importer"
@@ -24,7 +25,7 @@ func init() {
 }
 
 // runImport implements
-// "fleetform import -c DIR [--kinds K,…] [--select ID,…] [--adopt]".
+// "fleetform import -c DIR [--cluster main|NAME] [--kinds K,…] [--select ID,…] [--adopt]".
 // DIR must already declare the clusters (a clusters file); import writes one
 // file per kind beside it, checks that the repository still validates, and
 // prints the secret references to fill in.
@@ -34,6 +35,7 @@ func setupImport(fs *pflag.FlagSet) runFunc {
 	fs.StringVar(&o.kinds, "kinds", "", "comma-separated `kinds` to import: "+strings.Join(importer.Kinds(), ", ")+" (default: all)")
 	fs.StringVar(&o.sel, "select", "", "comma-separated object `ids` to import (default: every object not yet declared)")
 	fs.BoolVar(&o.adopt, "adopt", false, "record ownership of the imported objects in the state index, so the first apply manages them without recreating them")
+	fs.StringVar(&o.from, "cluster", "main", "the `cluster` whose Fleet to import: main, or a remote's name (its Fleet becomes a repository of its own beside DIR, in DIR-NAME)")
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return diagnose(ctx, o.cluster.dir, runImport(ctx, &o, args, stdout, stderr))
 	}
@@ -44,6 +46,7 @@ type importOptions struct {
 	cluster    clusterFlags
 	kinds, sel string
 	adopt      bool
+	from       string // --cluster
 }
 
 func runImport(ctx context.Context, o *importOptions, rest []string, stdout, stderr io.Writer) error {
@@ -54,6 +57,16 @@ func runImport(ctx context.Context, o *importOptions, rest []string, stdout, std
 	doc, err := loadConfig(ctx, cf.dir)
 	if err != nil {
 		return fmt.Errorf("load %s (import needs the clusters declared there first): %w", cf.dir, err)
+	}
+	if o.from != "" && o.from != "main" {
+		sub, err := remoteRepository(ctx, doc, cf.dir, o.from)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Importing the Fleet of remote %s into its own repository %s.\n", o.from, sub)
+		next := *o
+		next.from, next.cluster.dir = "main", sub
+		return runImport(ctx, &next, nil, stdout, stderr)
 	}
 	kb, err := kibana.NewFromEndpoint(ctx, doc.Clusters.Main.Kibana)
 	if err != nil {
@@ -208,4 +221,51 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// remoteRepository prepares DIR-NAME, beside DIR, as the repository of
+// remote NAME's own Fleet: its clusters file declares the remote's endpoints
+// (the same references) as that repository's main cluster. An existing
+// DIR-NAME is used as it is, so a later import adds to it.
+func remoteRepository(ctx context.Context, doc *schema.Document, dir, name string) (string, error) {
+	i := slices.IndexFunc(doc.Clusters.Remotes, func(r schema.Remote) bool { return r.Name == name })
+	if i < 0 {
+		var names []string
+		for _, r := range doc.Clusters.Remotes {
+			names = append(names, r.Name)
+		}
+		return "", fmt.Errorf("--cluster %s: %s declares no remote %q (remotes: %s)", name, dir, name, strings.Join(append([]string{"main"}, names...), ", "))
+	}
+	r := doc.Clusters.Remotes[i]
+	if r.Kibana == nil {
+		return "", fmt.Errorf("--cluster %s: remote %s declares no kibana endpoint, and import reads Fleet through Kibana; add clusters.remotes[%s].kibana", name, name, name)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	// Beside DIR, not in it: a repository inside another would make the
+	// outer one two repositories.
+	sub := filepath.Join(filepath.Dir(abs), filepath.Base(abs)+"-"+name)
+	if _, err := os.Stat(sub); err == nil {
+		if _, err := loadConfig(ctx, sub); err != nil {
+			return "", fmt.Errorf("--cluster %s: %s exists but is not a repository of its own: %w", name, sub, err)
+		}
+		return sub, nil
+	}
+	clusters := struct {
+		Clusters schema.Clusters `json:"clusters"`
+	}{schema.Clusters{Main: schema.Cluster{Kibana: *r.Kibana, Elasticsearch: r.Elasticsearch}}}
+	b, err := yaml.Marshal(clusters)
+	if err != nil {
+		return "", err
+	}
+	header := fmt.Sprintf("# The Fleet of remote %s as a repository of its own (fleetform import --cluster %s):\n# its main cluster is %s. Objects the main repository provisions there (its\n# fleetform-sync-* outputs) stay with the main repository.\n", name, name, name)
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(sub, "clusters.yaml"), append([]byte(header), b...), 0o644); err != nil {
+		return "", err
+	}
+	return sub, nil
 }

@@ -208,3 +208,52 @@ func TestImport_RecognisesWhatFleetformMintedOnARemote(t *testing.T) {
 		t.Fatalf("plan after import: %v\n%s%s", err, stdout.String(), stderr.String())
 	}
 }
+
+// TestImport_RemoteClusterAsItsOwnRepository: --cluster west imports west's
+// own Fleet into DIR-west, beside DIR, a repository whose main cluster is
+// west; it then plans empty, and DIR stays one repository.
+func TestImport_RemoteClusterAsItsOwnRepository(t *testing.T) {
+	dir, sim := twoClusterRepo(t, "")
+	doc, err := schema.LoadDir(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := remote.Connect(t.Context(), doc, remote.ConnectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tc.Apply(t.Context(), doc, nil, reconciler.ApplyOptions{Revision: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	westKB, err := kibana.New(sim.Cluster("west").KibanaURL(), kibana.Auth{Username: "elastic", Password: secret.New("changeme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := westKB.CreateAgentPolicy(t.Context(), map[string]any{"id": "west-edge", "name": "West edge", "namespace": "edge"}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"import", "-c", dir, "--cluster", "west", "--adopt"}, &stdout, &stderr); err != nil {
+		t.Fatalf("import --cluster west: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	sub := dir + "-west"
+	t.Cleanup(func() { os.RemoveAll(sub) })
+	pol, err := os.ReadFile(filepath.Join(sub, "agent_policies.yaml"))
+	if err != nil || !strings.Contains(string(pol), "  - id: west-edge\n") {
+		t.Fatalf("west's agent policies: %v\n%s", err, pol)
+	}
+	if _, err := schema.LoadDir(t.Context(), dir); err != nil {
+		t.Errorf("the main repository is no longer one repository: %v", err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(t.Context(), []string{"plan", "-c", sub, "--detailed-exitcode"}, &stdout, &stderr); err != nil {
+		t.Fatalf("plan of west's repository: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	// An unknown cluster is one clear error naming the ones there are.
+	stderr.Reset()
+	if err := run(t.Context(), []string{"import", "-c", dir, "--cluster", "east"}, &stdout, &stderr); err == nil ||
+		!strings.Contains(stderr.String(), `declares no remote "east" (remotes: main, west)`) {
+		t.Errorf("--cluster east: %v\n%s", err, stderr.String())
+	}
+}
