@@ -60,10 +60,10 @@ func (e *entry) drop(key string) {
 }
 
 // fileHeader opens every file import writes.
-const fileHeader = `# yaml-language-server: $schema=https://raw.githubusercontent.com/fleetform/fleetform/main/fleet.schema.json
-# Written by "fleetform import" from the live Fleet. Review it, fill in the
+const fileHeader = `# Written by "fleetform import" from the live Fleet. Review it, fill in the
 # secret references it lists, commit it, and check that "fleetform plan" says
-# "No changes".`
+# "No changes". Editors check it against fleet.schema.json with a first line
+# "# yaml-language-server: $schema=<path to fleet.schema.json>".`
 
 // render writes the kind's document: the entries under key, then the
 // skipped objects as comments.
