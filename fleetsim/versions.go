@@ -31,6 +31,11 @@ var (
 	// (elastic/docs-content#952 "Add documentation for remote ES output
 	// integrations syncing", docs marked "applies_to: stack: ga 9.1").
 	versionRemoteSync = "9.1.0"
+	// write_to_logs_streams on outputs ("Write to logs streams", the Fleet
+	// side of wired streams): elastic/kibana#234563 reports the setting on
+	// a 9.2.0 SNAPSHOT, and elastic/docs-content#3855 asks to document it
+	// for release 9.2. Inferred as 9.2.0 (docs/fleetsim-inferred.md).
+	versionWriteToLogsStreams = "9.2.0"
 	// Space awareness on by default, which makes agent policies answer
 	// space_ids: inferred as 9.1.0 (docs/fleetsim-inferred.md).
 	versionSpaceAwareness = "9.1.0"
@@ -53,6 +58,10 @@ func outputSchemasFor(version string) outputSchemas {
 	if !versionAtLeast(version, versionPresets) {
 		es, remote = es.without("preset"), remote.without("preset")
 	}
+	if !versionAtLeast(version, versionWriteToLogsStreams) {
+		es, remote, ls, kafka = es.without("write_to_logs_streams"), remote.without("write_to_logs_streams"),
+			ls.without("write_to_logs_streams"), kafka.without("write_to_logs_streams")
+	}
 	if !versionAtLeast(version, versionOutputSecrets) {
 		es, remote, ls, kafka = es.without("secrets"), remote.without("secrets"), ls.without("secrets"), kafka.without("secrets")
 	}
@@ -72,6 +81,68 @@ func outputSchemasFor(version string) outputSchemas {
 
 // hasPresets says whether the cluster's Kibana knows output presets.
 func (c *Cluster) hasPresets() bool { return versionAtLeast(c.cfg.Version, versionPresets) }
+
+// versionedField is a top-level body key of some routes that a Kibana
+// version before since does not know (an unknown key: 400).
+type versionedField struct {
+	name   string
+	since  string
+	routes []string // "METHOD pattern"
+}
+
+var (
+	agentPolicyWrites   = []string{"POST /api/fleet/agent_policies", "PUT /api/fleet/agent_policies/{agentPolicyId}"}
+	packagePolicyWrites = []string{"POST /api/fleet/package_policies", "PUT /api/fleet/package_policies/{packagePolicyId}"}
+)
+
+// versionedFields are the body keys, besides the outputs' (outputSchemasFor),
+// that came with a Kibana version. Each cites the Kibana pull request that
+// added the key to the request schema, with the version label it carries.
+var versionedFields = []versionedField{
+	// elastic/kibana#168865 "[Fleet] Add new keep_monitoring_alive flag to
+	// agent policies", labelled v8.12.0 (types/models/agent_policy.ts).
+	{"keep_monitoring_alive", "8.12.0", agentPolicyWrites},
+	// elastic/kibana#183563 "[Fleet] Add data tags to agent policy APIs",
+	// labelled v8.15.0.
+	{"global_data_tags", "8.15.0", agentPolicyWrites},
+	// elastic/kibana#182709 "[Fleet] Add support_agentless property in agent
+	// policy schema and preconfiguration", labelled v8.15.0.
+	{"supports_agentless", "8.15.0", agentPolicyWrites},
+	// elastic/kibana#180922 "[Fleet] Enable agent.monitoring.http settings on
+	// agent policy UI", labelled v8.15.0 (monitoring_http in the agent
+	// policy schema; elastic/ingest-docs#1076 documents it for 8.15).
+	{"monitoring_http", "8.15.0", agentPolicyWrites},
+	// elastic/kibana#206600 "[Fleet] Added required_versions to agent policy
+	// and API with validation", labelled v9.0.0.
+	{"required_versions", "9.0.0", agentPolicyWrites},
+	// elastic/kibana#184636 "[Fleet] introduce policy_ids in package policy
+	// SO" (merged 2024-06-05, before the 8.15 feature freeze); reusable
+	// integration policies shipped in 8.15 behind a feature flag and GA in
+	// 8.16 (elastic/kibana#188707).
+	{"policy_ids", "8.15.0", packagePolicyWrites},
+}
+
+// routesForVersion is rs as a Kibana version serves them: without the
+// routes it lacks (404) and without the body keys it does not know.
+func routesForVersion(version string, rs []*route) []*route {
+	rs = slices.DeleteFunc(rs, func(r *route) bool { return !routeAvailable(version, r.pattern) })
+	for _, r := range rs {
+		body, ok := r.body.(tObject)
+		if !ok {
+			continue
+		}
+		var drop []string
+		for _, f := range versionedFields {
+			if !versionAtLeast(version, f.since) && slices.Contains(f.routes, r.method+" "+r.pattern) {
+				drop = append(drop, f.name)
+			}
+		}
+		if len(drop) > 0 {
+			r.body = body.without(drop...)
+		}
+	}
+	return rs
+}
 
 // routeAvailable says whether a Kibana version has a route.
 func routeAvailable(version, pattern string) bool {

@@ -1,0 +1,78 @@
+package fleetsim
+
+import (
+	"fmt"
+	"testing"
+)
+
+// versions.go versionedFields: a body key a Kibana version does not know is
+// refused as an unknown key ("[request body.<key>]: definition for this key
+// is missing", @kbn/config-schema's ObjectType), and accepted from the
+// version that added it. Each row cites the Kibana pull request (and its
+// version label) the gate follows.
+func TestVersions_VersionedBodyKeys(t *testing.T) {
+	policy := func(key string, v any) map[string]any {
+		return map[string]any{"name": "p-" + key, "namespace": "default", key: v}
+	}
+	tests := []struct {
+		source        string
+		key           string
+		before, since string
+		method, path  string
+		body          map[string]any
+		needsPolicyP1 bool
+	}{
+		{"elastic/kibana#168865 (v8.12.0)", "keep_monitoring_alive", "8.11.4", "8.12.0", "POST", "/api/fleet/agent_policies",
+			policy("keep_monitoring_alive", true), false},
+		{"elastic/kibana#183563 (v8.15.0)", "global_data_tags", "8.14.3", "8.15.0", "POST", "/api/fleet/agent_policies",
+			policy("global_data_tags", []any{map[string]any{"name": "team", "value": "ops"}}), false},
+		{"elastic/kibana#182709 (v8.15.0)", "supports_agentless", "8.14.3", "8.15.0", "POST", "/api/fleet/agent_policies",
+			policy("supports_agentless", false), false},
+		{"elastic/kibana#180922 (v8.15.0)", "monitoring_http", "8.14.3", "8.15.0", "POST", "/api/fleet/agent_policies",
+			policy("monitoring_http", map[string]any{"enabled": true, "port": 6791.0}), false},
+		{"elastic/kibana#206600 (v9.0.0)", "required_versions", "8.18.0", "9.0.0", "POST", "/api/fleet/agent_policies",
+			policy("required_versions", []any{map[string]any{"version": "9.0.0", "percentage": 10.0}}), false},
+		{"elastic/kibana#206600 (v9.0.0), update", "required_versions", "8.18.0", "9.0.0", "PUT", "/api/fleet/agent_policies/p1",
+			map[string]any{"name": "P p1", "namespace": "default", "required_versions": []any{}}, true},
+		{"elastic/kibana#184636, #188707 (8.15)", "policy_ids", "8.14.3", "8.15.0", "POST", "/api/fleet/package_policies",
+			nginxSimplified("nginx-1", "p1"), true},
+	}
+	for _, tc := range tests {
+		for _, version := range []string{tc.before, tc.since} {
+			t.Run(fmt.Sprintf("%s %s %s", tc.key, tc.method, version), func(t *testing.T) {
+				_, kb := startMain(t, ClusterConfig{Name: "main", Version: version})
+				if tc.needsPolicyP1 {
+					newAgentPolicy(t, kb, "p1")
+				}
+				r := kb.do(tc.method, tc.path, tc.body)
+				if version == tc.before {
+					r.wantError(t, 400, "[request body."+tc.key+"]: definition for this key is missing")
+					return
+				}
+				r.must(t, 200)
+			})
+		}
+	}
+}
+
+// An 8.14 Kibana takes a package policy's agent policy as policy_id (the
+// only form before elastic/kibana#184636).
+func TestVersions_PolicyIDBeforePolicyIDs(t *testing.T) {
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "8.14.3"})
+	newAgentPolicy(t, kb, "p1")
+	body := nginxSimplified("nginx-1")
+	delete(body, "policy_ids")
+	body["policy_id"] = "p1"
+	kb.do("POST", "/api/fleet/package_policies", body).must(t, 200)
+}
+
+// write_to_logs_streams (versions.go versionWriteToLogsStreams; the setting
+// is on a 9.2.0 SNAPSHOT in elastic/kibana#234563, documented for 9.2 by
+// elastic/docs-content#3855).
+func TestVersions_WriteToLogsStreamsFrom9_2(t *testing.T) {
+	body := map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "write_to_logs_streams": true}
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.1.0"})
+	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 400, "[request body.write_to_logs_streams]: definition for this key is missing")
+	_, kb = startMain(t, ClusterConfig{Name: "main", Version: "9.2.0"})
+	kb.do("POST", "/api/fleet/outputs", body).must(t, 200)
+}
