@@ -1,0 +1,94 @@
+package reconciler
+
+import "github.com/fleetform/fleetform/schema"
+
+// The versioned agent policy, integration policy and output fields fleetform
+// can send, each with the Kibana pull request that added it to the request
+// schema and the version label it carries. A Kibana before since refuses the
+// key with 400 ("definition for this key is missing"); fleetsim's
+// versions.go gates the same keys.
+var (
+	featKeepMonitoringAlive = feature{"keep_monitoring_alive", "8.12.0",
+		"elastic/kibana#168865 \"[Fleet] Add new keep_monitoring_alive flag to agent policies\" (v8.12.0)"}
+	featGlobalDataTags = feature{"global_data_tags", "8.15.0",
+		"elastic/kibana#183563 \"[Fleet] Add data tags to agent policy APIs\" (v8.15.0)"}
+	featPolicySupportsAgentless = feature{"supports_agentless", "8.15.0",
+		"elastic/kibana#182709 \"[Fleet] Add support_agentless property in agent policy schema\" (v8.15.0)"}
+	featMonitoringHTTP = feature{"monitoring_http", "8.15.0",
+		"elastic/kibana#180922 \"[Fleet] Enable agent.monitoring.http settings on agent policy UI\" (v8.15.0)"}
+	featRequiredVersions = feature{"required_versions", "9.0.0",
+		"elastic/kibana#206600 \"[Fleet] Added required_versions to agent policy and API with validation\" (v9.0.0)"}
+	featPolicyIDs = feature{"policy_ids", "8.15.0",
+		"elastic/kibana#184636 \"[Fleet] introduce policy_ids in package policy SO\", released with 8.15 (elastic/kibana#188707)"}
+	// 8.15 has reusable integration policies behind a feature flag and
+	// answers 400 "Reusable integration policies are not supported"
+	// (elastic/kibana#187980); generally available in 8.16 (elastic/kibana#188707).
+	featSharedIntegrationPolicy = feature{"policy_ids naming more than one agent policy", "8.16.0",
+		"elastic/kibana#187980, #188707: reusable integration policies GA in 8.16"}
+	// Before 8.16 a package policy's output_id was stored but not used
+	// (elastic/kibana#134821); integration-level outputs came with
+	// elastic/kibana#189125 "[UII] Support integration-level outputs" (v8.16.0).
+	featIntegrationOutput = feature{"output_id", "8.16.0",
+		"elastic/kibana#189125 \"[UII] Support integration-level outputs\" (v8.16.0)"}
+	// write_to_logs_streams: on a 9.2.0 SNAPSHOT in elastic/kibana#234563,
+	// documented for 9.2 (elastic/docs-content#3855).
+	featWriteToLogsStreams = feature{"write_to_logs_streams", "9.2.0",
+		"elastic/kibana#234563 (9.2.0 SNAPSHOT), elastic/docs-content#3855 (release 9.2)"}
+)
+
+// agentPolicyFeatures lists the versioned fields a declared agent policy uses.
+func agentPolicyFeatures(p *schema.AgentPolicy) []feature {
+	var out []feature
+	if p.KeepMonitoringAlive != nil {
+		out = append(out, featKeepMonitoringAlive)
+	}
+	if p.GlobalDataTags != nil {
+		out = append(out, featGlobalDataTags)
+	}
+	if p.SupportsAgentless != nil {
+		out = append(out, featPolicySupportsAgentless)
+	}
+	if p.MonitoringHTTP != nil {
+		out = append(out, featMonitoringHTTP)
+	}
+	if p.RequiredVersions != nil {
+		out = append(out, featRequiredVersions)
+	}
+	return out
+}
+
+// integrationPolicyFeatures lists the versioned fields a declared
+// integration policy uses.
+func integrationPolicyFeatures(p *schema.PackagePolicy) []feature {
+	var out []feature
+	if p.PolicyIDs != nil {
+		out = append(out, featPolicyIDs)
+	}
+	if len(p.PolicyIDs) > 1 {
+		out = append(out, featSharedIntegrationPolicy)
+	}
+	if p.OutputID != nil && *p.OutputID != "" {
+		out = append(out, featIntegrationOutput)
+	}
+	return out
+}
+
+// stepFeatures lists the versioned features the declaration behind a
+// create or update step uses (nil: a kind without versioned fields).
+func stepFeatures(st *step) []feature {
+	switch s := st.data.(type) {
+	case *outputStep:
+		if s.out != nil {
+			return outputFeatures(s.out)
+		}
+	case *policyStep:
+		if s.pol != nil {
+			return agentPolicyFeatures(s.pol)
+		}
+	case *ipStep:
+		if s.body.want != nil {
+			return integrationPolicyFeatures(s.body.want)
+		}
+	}
+	return nil
+}
