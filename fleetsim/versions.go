@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"slices"
+	"strings"
 )
 
 // Versioned features: what a cluster's version= changes in what clients see.
@@ -91,8 +92,10 @@ type versionedField struct {
 }
 
 var (
-	agentPolicyWrites   = []string{"POST /api/fleet/agent_policies", "PUT /api/fleet/agent_policies/{agentPolicyId}"}
-	packagePolicyWrites = []string{"POST /api/fleet/package_policies", "PUT /api/fleet/package_policies/{packagePolicyId}"}
+	agentPolicyWrites     = []string{"POST /api/fleet/agent_policies", "PUT /api/fleet/agent_policies/{agentPolicyId}"}
+	packagePolicyWrites   = []string{"POST /api/fleet/package_policies", "PUT /api/fleet/package_policies/{packagePolicyId}"}
+	downloadSourceWrites  = []string{"POST /api/fleet/agent_download_sources", "PUT /api/fleet/agent_download_sources/{sourceId}"}
+	fleetServerHostWrites = []string{"POST /api/fleet/fleet_server_hosts", "PUT /api/fleet/fleet_server_hosts/{itemId}"}
 )
 
 // versionedFields are the body keys, besides the outputs' (outputSchemasFor),
@@ -120,6 +123,33 @@ var versionedFields = []versionedField{
 	// integration policies shipped in 8.15 behind a feature flag and GA in
 	// 8.16 (elastic/kibana#188707).
 	{"policy_ids", "8.15.0", packagePolicyWrites},
+	// elastic/kibana#164078 "[Fleet][API] Add ability to set a proxy for
+	// agent download source", labelled v8.11.0 (beta in 8.11.0 per
+	// elastic/ingest-docs#702).
+	{"proxy_id", "8.11.0", downloadSourceWrites},
+	// elastic/kibana#213211 "[Fleet] Add ssl fields to agent binary source
+	// settings" (its key stored as a secret: secrets.ssl.key), and
+	// elastic/kibana#208091, the Fleet Server host SSL settings (ssl and
+	// secrets.ssl.{key,es_key,agent_key}); elastic/ingest-docs#1727
+	// documents both "from 9.1.0". The download source's secrets.auth
+	// (elastic/kibana#250557) is not gated separately (docs/fleetsim-inferred.md).
+	{"ssl", "9.1.0", downloadSourceWrites},
+	{"secrets", "9.1.0", downloadSourceWrites},
+	{"ssl", "9.1.0", fleetServerHostWrites},
+	{"secrets", "9.1.0", fleetServerHostWrites},
+}
+
+// versionedRoutes are the route families that came with a Kibana version
+// (before it: 404), by pattern prefix.
+var versionedRoutes = []struct{ prefix, since string }{
+	// elastic/kibana#134889, the agent binary download source API
+	// (elastic/kibana#133828), documented for 8.4.0 (elastic/observability-docs#2006).
+	{"/api/fleet/agent_download_sources", "8.4.0"},
+	// elastic/kibana#145017 "[Fleet] Add crud UI for fleet proxy": "a new set
+	// of CRUD API under /api/fleet/proxies", labelled v8.7.0.
+	{"/api/fleet/proxies", "8.7.0"},
+	// The remote-sync routes: versionRemoteSync.
+	{"/api/fleet/remote_synced_integrations/", versionRemoteSync},
 }
 
 // routesForVersion is rs as a Kibana version serves them: without the
@@ -146,11 +176,10 @@ func routesForVersion(version string, rs []*route) []*route {
 
 // routeAvailable says whether a Kibana version has a route.
 func routeAvailable(version, pattern string) bool {
-	if slices.Contains([]string{
-		"/api/fleet/remote_synced_integrations/status",
-		"/api/fleet/remote_synced_integrations/{outputId}/remote_status",
-	}, pattern) {
-		return versionAtLeast(version, versionRemoteSync)
+	for _, r := range versionedRoutes {
+		if strings.HasPrefix(pattern, r.prefix) && !versionAtLeast(version, r.since) {
+			return false
+		}
 	}
 	return true
 }

@@ -36,6 +36,18 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 			map[string]any{"name": "P p1", "namespace": "default", "required_versions": []any{}}, true},
 		{"elastic/kibana#184636, #188707 (8.15)", "policy_ids", "8.14.3", "8.15.0", "POST", "/api/fleet/package_policies",
 			nginxSimplified("nginx-1", "p1"), true},
+		{"elastic/kibana#164078 (v8.11.0)", "proxy_id", "8.10.4", "8.11.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "proxy_id": "px"}, false},
+		{"elastic/kibana#213211, elastic/ingest-docs#1727 (9.1)", "ssl", "9.0.0", "9.1.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "ssl": map[string]any{"certificate_authorities": []any{"ca"}}}, false},
+		{"elastic/kibana#213211, elastic/ingest-docs#1727 (9.1)", "secrets", "9.0.0", "9.1.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "ssl": map[string]any{"certificate": "cert"},
+				"secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}, false},
+		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "ssl", "9.0.0", "9.1.0", "POST", "/api/fleet/fleet_server_hosts",
+			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "ssl": map[string]any{"certificate_authorities": []any{"ca"}}}, false},
+		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "secrets", "9.0.0", "9.1.0", "POST", "/api/fleet/fleet_server_hosts",
+			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "ssl": map[string]any{"certificate": "cert"},
+				"secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}, false},
 	}
 	for _, tc := range tests {
 		for _, version := range []string{tc.before, tc.since} {
@@ -43,6 +55,9 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 				_, kb := startMain(t, ClusterConfig{Name: "main", Version: version})
 				if tc.needsPolicyP1 {
 					newAgentPolicy(t, kb, "p1")
+				}
+				if tc.key == "proxy_id" && version == tc.since {
+					kb.do("POST", "/api/fleet/proxies", map[string]any{"id": "px", "name": "px", "url": "https://proxy.example:3128"}).must(t, 200)
 				}
 				r := kb.do(tc.method, tc.path, tc.body)
 				if version == tc.before {
@@ -75,4 +90,28 @@ func TestVersions_WriteToLogsStreamsFrom9_2(t *testing.T) {
 	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 400, "[request body.write_to_logs_streams]: definition for this key is missing")
 	_, kb = startMain(t, ClusterConfig{Name: "main", Version: "9.2.0"})
 	kb.do("POST", "/api/fleet/outputs", body).must(t, 200)
+}
+
+// versions.go versionedRoutes: the proxies API came with 8.7.0
+// (elastic/kibana#145017), the agent download sources API with 8.4.0
+// (elastic/kibana#134889); before, Kibana has no such route (404).
+func TestVersions_LateRoutesAre404Before(t *testing.T) {
+	for _, tc := range []struct {
+		path          string
+		before, since string
+	}{
+		{"/api/fleet/proxies", "8.6.2", "8.7.0"},
+		{"/api/fleet/agent_download_sources", "8.3.3", "8.4.0"},
+	} {
+		for _, v := range []string{tc.before, tc.since} {
+			_, kb := startMain(t, ClusterConfig{Name: "main", Version: v})
+			want := 200
+			if v == tc.before {
+				want = 404
+			}
+			if r := kb.do("GET", tc.path, nil); r.Status != want {
+				t.Errorf("%s: GET %s = %d, want %d: %s", v, tc.path, r.Status, want, r.Raw)
+			}
+		}
+	}
 }
