@@ -80,6 +80,9 @@ type objectStep struct {
 	// is_default sends: declared, else false when another object becomes
 	// the default in this plan, else as observed.
 	isDefault bool
+	// versionLacks are the kind's keys the cluster's Kibana version does
+	// not know (version_objects.go): a PUT does not repeat them.
+	versionLacks []string
 }
 
 func (k objectKind) name() string { return k.kind }
@@ -236,6 +239,7 @@ func (k objectKind) plan(ctx context.Context, r *Reconciler, doc *schema.Documen
 			}
 		}
 	}
+	r.blockUnsupported(c)
 }
 
 // defaultRules applies Kibana's rule of one default (fleet_server_host.ts

@@ -98,6 +98,9 @@ func (r *Reconciler) blockUnsupported(c *computed) {
 	}
 	for _, st := range c.steps {
 		s := st
+		if os, ok := st.data.(*objectStep); ok {
+			os.versionLacks = versionLacks(v, st.change.Kind)
+		}
 		if s.change.Action != plan.Create && s.change.Action != plan.Update {
 			continue
 		}

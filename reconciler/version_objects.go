@@ -1,6 +1,10 @@
 package reconciler
 
-import "github.com/fleetform/fleetform/schema"
+import (
+	"strings"
+
+	"github.com/fleetform/fleetform/schema"
+)
 
 // The versioned agent policy, integration policy and output fields fleetform
 // can send, each with the Kibana pull request that added it to the request
@@ -70,6 +74,9 @@ func integrationPolicyFeatures(p *schema.PackagePolicy) []feature {
 	if p.OutputID != nil && *p.OutputID != "" {
 		out = append(out, featIntegrationOutput)
 	}
+	if p.AdditionalDatastreamsPermissions != nil {
+		out = append(out, featAdditionalDatastreamsPermissions)
+	}
 	return out
 }
 
@@ -89,6 +96,62 @@ func stepFeatures(st *step) []feature {
 		if s.body.want != nil {
 			return integrationPolicyFeatures(s.body.want)
 		}
+	case *objectStep:
+		return objectFeatures(st.change.Kind, s.obj)
 	}
 	return nil
+}
+
+// Versioned fields of the download source and Fleet Server host kinds.
+var (
+	featDownloadSourceProxy = feature{"proxy_id", "8.11.0",
+		"elastic/kibana#164078 \"[Fleet][API] Add ability to set a proxy for agent download source\" (v8.11.0)"}
+	featDownloadSourceSSL = feature{"ssl", "9.1.0",
+		"elastic/kibana#213211 \"[Fleet] Add ssl fields to agent binary source settings\", from 9.1.0 (elastic/ingest-docs#1727)"}
+	featDownloadSourceSecrets = feature{"secrets", "9.1.0",
+		"elastic/kibana#213211 (secrets.ssl.key), from 9.1.0 (elastic/ingest-docs#1727)"}
+	featFleetServerHostSSL = feature{"ssl", "9.1.0",
+		"elastic/kibana#208091, Fleet Server host SSL settings from 9.1.0 (elastic/ingest-docs#1727)"}
+	featFleetServerHostSecrets = feature{"secrets", "9.1.0",
+		"elastic/kibana#208091 (secrets.ssl.*), from 9.1.0 (elastic/ingest-docs#1727)"}
+	featAdditionalDatastreamsPermissions = feature{"additional_datastreams_permissions", "9.1.0",
+		"elastic/kibana#210452 \"[Fleet] Additional datastreams permissions API\" (v9.1.0)"}
+)
+
+// objectVersionedFields are, by object kind, the top-level keys that came
+// with a Kibana version.
+var objectVersionedFields = map[string][]feature{
+	kindDownloadSource:  {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets},
+	kindFleetServerHost: {featFleetServerHostSSL, featFleetServerHostSecrets},
+}
+
+// objectFeatures lists the versioned top-level keys a declared object of a
+// settings kind sends: a declared field, ssl for a declared ssl key (plain
+// or secret), secrets for a secret stored in Fleet's secret storage.
+func objectFeatures(kind string, o declaredObject) []feature {
+	var out []feature
+	for _, f := range objectVersionedFields[kind] {
+		_, declared := o.fields[f.name]
+		for _, sp := range o.secrets {
+			declared = declared || f.name == "secrets" && sp.Stored ||
+				f.name == "ssl" && (strings.HasPrefix(sp.Path, "ssl.") || strings.HasPrefix(sp.Path, "secrets.ssl."))
+		}
+		if declared {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// versionLacks lists the versioned keys of kind that Kibana version v does
+// not know: a PUT leaves them out of the keys it repeats (putKeeps), which
+// such a Kibana refuses as unknown.
+func versionLacks(v, kind string) []string {
+	var out []string
+	for _, f := range objectVersionedFields[kind] {
+		if v != "" && !kibanaAtLeast(v, f.since) {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }

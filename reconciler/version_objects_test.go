@@ -70,6 +70,27 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		{"elastic/kibana#189125 (v8.16.0)", "8.15.0", "8.16.0",
 			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs = []string{"web"} }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "output_id needs Kibana 8.16.0", false},
+		{"elastic/kibana#210452 (v9.1.0); fleetsim does not serve the key, so the newer side is planned only", "9.0.0", "9.1.0",
+			withIntegration(func(p *schema.PackagePolicy) {
+				p.PolicyIDs, p.OutputID, p.AdditionalDatastreamsPermissions = []string{"web"}, nil, []string{"logs-reroute-default"}
+			}),
+			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "additional_datastreams_permissions needs Kibana 9.1.0", true},
+		{"elastic/kibana#164078 (v8.11.0)", "8.10.4", "8.11.0",
+			&schema.Document{Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "https://proxy.example:3128"}},
+				DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/", ProxyID: ptr("px")}}},
+			kindDownloadSource, "mirror", "/api/fleet/agent_download_sources", "proxy_id needs Kibana 8.11.0", false},
+		{"elastic/kibana#213211, elastic/ingest-docs#1727 (9.1)", "9.0.0", "9.1.0",
+			&schema.Document{DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/",
+				SSL: &schema.DownloadSourceSSL{CertificateAuthorities: []string{"ca"}}}}},
+			kindDownloadSource, "mirror", "/api/fleet/agent_download_sources", "ssl needs Kibana 9.1.0", false},
+		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "9.0.0", "9.1.0",
+			&schema.Document{FleetServerHosts: []schema.FleetServerHost{{ID: "fs", Name: "fs", HostURLs: []string{"https://fs.example:8220"},
+				SSL: &schema.FleetServerHostSSL{CertificateAuthorities: []string{"ca"}}}}},
+			kindFleetServerHost, "fs", "/api/fleet/fleet_server_hosts", "ssl needs Kibana 9.1.0", false},
+		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "9.0.0", "9.1.0",
+			&schema.Document{FleetServerHosts: []schema.FleetServerHost{{ID: "fs", Name: "fs", HostURLs: []string{"https://fs.example:8220"},
+				Secrets: &schema.FleetServerHostSecrets{SSL: &schema.FleetServerHostSecretsSSL{Key: env("FS_KEY")}}}}},
+			kindFleetServerHost, "fs", "/api/fleet/fleet_server_hosts", "secrets needs Kibana 9.1.0", false},
 		{"elastic/kibana#234563, elastic/docs-content#3855 (9.2)", "9.1.0", "9.2.0",
 			&schema.Document{Outputs: []schema.Output{{ID: "es-logs", Name: "es logs", Type: "elasticsearch",
 				Hosts: []string{"https://logs.example:9200"}, WriteToLogsStreams: ptr(true)}}},
@@ -79,6 +100,7 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		tt := &tests[i]
 		t.Run(tt.want, func(t *testing.T) {
 			// The older cluster: blocked, naming the version; apply writes nothing for it.
+			t.Setenv("FS_KEY", "fleet-server-key")
 			h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: tt.older, License: "enterprise"})
 			p := h.plan(tt.doc)
 			ch := changeOf(p, tt.kind, tt.id)
@@ -101,7 +123,7 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 			}
 
 			// The version that has it: not blocked for its version, and applied.
-			h = newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: tt.newer, License: "enterprise"})
+			h = newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: tt.newer, License: "enterprise", SecretStorage: "on"})
 			p = h.plan(tt.doc)
 			if ch := changeOf(p, tt.kind, tt.id); ch == nil || ch.Action != plan.Create {
 				t.Fatalf("%s on Kibana %s: want a create:\n%s", tt.id, tt.newer, renderText(p))
@@ -110,5 +132,23 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 				h.apply(tt.doc)
 			}
 		})
+	}
+}
+
+// A download source PUT repeats proxy_id (Kibana's PUT schema resets an
+// omitted nullable key), but a Kibana before 8.11 has no such key
+// (elastic/kibana#164078) and refuses it: on such a cluster the PUT leaves
+// it out (versionLacks), and the update applies.
+func TestVersion_PutOmitsKeysTheVersionLacks(t *testing.T) {
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: "8.10.4"})
+	doc := &schema.Document{DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/"}}}
+	h.apply(doc)
+	doc.DownloadSources[0].Host = "https://mirror2.example/downloads/"
+	if ch := changeOf(h.plan(doc), kindDownloadSource, "mirror"); ch == nil || ch.Action != plan.Update {
+		t.Fatalf("want an update, got %+v", ch)
+	}
+	h.apply(doc)
+	if ch := changeOf(h.plan(doc), kindDownloadSource, "mirror"); ch != nil && ch.Action != plan.NoOp {
+		t.Errorf("after apply: %+v", ch)
 	}
 }
