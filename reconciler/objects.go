@@ -120,6 +120,9 @@ func (k objectKind) observed(doc *schema.Document, recorded func(string) bool) b
 
 func (k objectKind) observe(ctx context.Context, r *Reconciler) (func(*observation), error) {
 	list, err := k.list(ctx, r)
+	if err != nil && r.kindAbsent(ctx, k.kind, err) {
+		return func(obs *observation) { obs.objects[k.kind] = map[string]map[string]any{} }, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kindPlural(k.kind), err)
 	}

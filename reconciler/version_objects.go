@@ -1,8 +1,10 @@
 package reconciler
 
 import (
+	"context"
 	"strings"
 
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/schema"
 )
 
@@ -125,11 +127,15 @@ var objectVersionedFields = map[string][]feature{
 	kindFleetServerHost: {featFleetServerHostSSL, featFleetServerHostSecrets},
 }
 
-// objectFeatures lists the versioned top-level keys a declared object of a
-// settings kind sends: a declared field, ssl for a declared ssl key (plain
-// or secret), secrets for a secret stored in Fleet's secret storage.
+// objectFeatures lists the versioned features a declared object of a
+// settings kind uses: the kind's API itself (kindRoutes), a declared field,
+// ssl for a declared ssl key (plain or secret), secrets for a secret stored
+// in Fleet's secret storage.
 func objectFeatures(kind string, o declaredObject) []feature {
 	var out []feature
+	if f, ok := kindRoutes[kind]; ok {
+		out = append(out, f)
+	}
 	for _, f := range objectVersionedFields[kind] {
 		_, declared := o.fields[f.name]
 		for _, sp := range o.secrets {
@@ -154,4 +160,31 @@ func versionLacks(v, kind string) []string {
 		}
 	}
 	return out
+}
+
+// kindRoutes are the settings kinds whose API came with a Kibana version:
+// before it, listing them is a 404.
+var kindRoutes = map[string]feature{
+	kindProxy: {"the /api/fleet/proxies API", "8.7.0",
+		"elastic/kibana#145017 \"[Fleet] Add crud UI for fleet proxy\": the CRUD API under /api/fleet/proxies (v8.7.0)"},
+	kindDownloadSource: {"the /api/fleet/agent_download_sources API", "8.4.0",
+		"elastic/kibana#134889, the agent binary download source API (elastic/kibana#133828), documented for 8.4.0 (elastic/observability-docs#2006)"},
+}
+
+// kindAbsent reports whether listErr, from listing kind, is the 404 of a
+// Kibana that predates the kind's API (kindRoutes; read with GET
+// /api/status). Then the kind is observed empty, and its declared objects
+// are blocked naming the version (stepFeatures) rather than failing the
+// observation.
+func (r *Reconciler) kindAbsent(ctx context.Context, kind string, listErr error) bool {
+	f, ok := kindRoutes[kind]
+	if !ok || !kibana.IsNotFound(listErr) {
+		return false
+	}
+	vr, ok := r.cfg.Fleet.(VersionReader)
+	if !ok {
+		return false
+	}
+	v, err := vr.KibanaVersion(ctx)
+	return err == nil && v != "" && !kibanaAtLeast(v, f.since)
 }
