@@ -1,6 +1,7 @@
 package fleetsim
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -152,11 +153,21 @@ var versionedRoutes = []struct{ prefix, since string }{
 	{"/api/fleet/remote_synced_integrations/", versionRemoteSync},
 }
 
+// Reusable integration policies (a package policy on several agent
+// policies): in 8.15 behind a feature flag, off by default, so a create or
+// update naming more than one agent policy is refused (elastic/kibana#187980:
+// 400 "Reusable integration policies are not supported"); generally
+// available from 8.16 (elastic/kibana#188707).
+const versionReusablePolicies = "8.16.0"
+
 // routesForVersion is rs as a Kibana version serves them: without the
 // routes it lacks (404) and without the body keys it does not know.
 func routesForVersion(version string, rs []*route) []*route {
 	rs = slices.DeleteFunc(rs, func(r *route) bool { return !routeAvailable(version, r.pattern) })
 	for _, r := range rs {
+		if !versionAtLeast(version, versionReusablePolicies) && slices.Contains(packagePolicyWrites, r.method+" "+r.pattern) {
+			r.handle = refuseSharedPackagePolicy(r.handle)
+		}
 		body, ok := r.body.(tObject)
 		if !ok {
 			continue
@@ -188,4 +199,15 @@ func routeAvailable(version, pattern string) bool {
 func (t tObject) without(names ...string) tObject {
 	fs := slices.DeleteFunc(slices.Clone(t.fields), func(f field) bool { return slices.Contains(names, f.name) })
 	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
+}
+
+// refuseSharedPackagePolicy wraps a package policy write of a Kibana
+// before versionReusablePolicies.
+func refuseSharedPackagePolicy(h handlerFunc) handlerFunc {
+	return func(c *Cluster, r *kreq) *kresp {
+		if ids, _ := r.body["policy_ids"].([]any); len(ids) > 1 {
+			return kerr(http.StatusBadRequest, "Reusable integration policies are not supported")
+		}
+		return h(c, r)
+	}
 }

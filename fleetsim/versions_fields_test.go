@@ -115,3 +115,21 @@ func TestVersions_LateRoutesAre404Before(t *testing.T) {
 		}
 	}
 }
+
+// versions.go versionReusablePolicies: 8.15 refuses a package policy on
+// several agent policies (elastic/kibana#187980), 8.16 takes it
+// (elastic/kibana#188707).
+func TestVersions_SharedPackagePolicyFrom8_16(t *testing.T) {
+	for _, v := range []string{"8.15.0", "8.16.0"} {
+		_, kb := startMain(t, ClusterConfig{Name: "main", Version: v, License: "enterprise"})
+		newAgentPolicy(t, kb, "p1")
+		newAgentPolicy(t, kb, "p2")
+		r := kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-1", "p1", "p2"))
+		if v == "8.15.0" {
+			r.wantError(t, 400, "Reusable integration policies are not supported")
+			kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-2", "p1")).must(t, 200)
+			continue
+		}
+		r.must(t, 200)
+	}
+}
