@@ -112,10 +112,14 @@ var versionedFields = []versionedField{
 	// elastic/kibana#182709 "[Fleet] Add support_agentless property in agent
 	// policy schema and preconfiguration", labelled v8.15.0.
 	{"supports_agentless", "8.15.0", agentPolicyWrites},
-	// elastic/kibana#180922 "[Fleet] Enable agent.monitoring.http settings on
-	// agent policy UI", labelled v8.15.0 (monitoring_http in the agent
-	// policy schema; elastic/ingest-docs#1076 documents it for 8.15).
-	{"monitoring_http", "8.15.0", agentPolicyWrites},
+	// elastic/kibana#193361 "[UII] Advanced agent monitoring options UI for
+	// HTTP endpoint and diagnostics", labelled v8.16.0: "The following new
+	// fields are added to agent policy schema: monitoring_http,
+	// monitoring_pprof_enabled, monitoring_diagnostics" (8.15 kept the HTTP
+	// settings in advanced_settings.agent_monitoring_http, elastic/kibana#180922).
+	{"monitoring_http", "8.16.0", agentPolicyWrites},
+	{"monitoring_pprof_enabled", "8.16.0", agentPolicyWrites},
+	{"monitoring_diagnostics", "8.16.0", agentPolicyWrites},
 	// elastic/kibana#206600 "[Fleet] Added required_versions to agent policy
 	// and API with validation", labelled v9.0.0.
 	{"required_versions", "9.0.0", agentPolicyWrites},

@@ -20,8 +20,12 @@ var (
 		"elastic/kibana#183563 \"[Fleet] Add data tags to agent policy APIs\" (v8.15.0)"}
 	featPolicySupportsAgentless = feature{"supports_agentless", "8.15.0",
 		"elastic/kibana#182709 \"[Fleet] Add support_agentless property in agent policy schema\" (v8.15.0)"}
-	featMonitoringHTTP = feature{"monitoring_http", "8.15.0",
-		"elastic/kibana#180922 \"[Fleet] Enable agent.monitoring.http settings on agent policy UI\" (v8.15.0)"}
+	// elastic/kibana#193361 adds monitoring_http, monitoring_pprof_enabled
+	// and monitoring_diagnostics to the agent policy schema (v8.16.0).
+	featMonitoringHTTP = feature{"monitoring_http", "8.16.0",
+		"elastic/kibana#193361 \"[UII] Advanced agent monitoring options UI for HTTP endpoint and diagnostics\" (v8.16.0)"}
+	featMonitoringPprof  = feature{"monitoring_pprof_enabled", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
+	featMonitoringDiag   = feature{"monitoring_diagnostics", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
 	featRequiredVersions = feature{"required_versions", "9.0.0",
 		"elastic/kibana#206600 \"[Fleet] Added required_versions to agent policy and API with validation\" (v9.0.0)"}
 	featPolicyIDs = feature{"policy_ids", "8.15.0",
@@ -56,6 +60,12 @@ func agentPolicyFeatures(p *schema.AgentPolicy) []feature {
 	}
 	if p.MonitoringHTTP != nil {
 		out = append(out, featMonitoringHTTP)
+	}
+	if p.MonitoringPprof != nil {
+		out = append(out, featMonitoringPprof)
+	}
+	if p.MonitoringDiag != nil {
+		out = append(out, featMonitoringDiag)
 	}
 	if p.RequiredVersions != nil {
 		out = append(out, featRequiredVersions)

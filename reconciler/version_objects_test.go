@@ -53,9 +53,17 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		{"elastic/kibana#182709 (v8.15.0)", "8.14.3", "8.15.0",
 			withPolicy(func(p *schema.AgentPolicy) { p.SupportsAgentless = ptr(false) }),
 			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "supports_agentless needs Kibana 8.15.0", false},
-		{"elastic/kibana#180922 (v8.15.0)", "8.14.3", "8.15.0",
+		{"elastic/kibana#193361 (v8.16.0)", "8.15.3", "8.16.0",
 			withPolicy(func(p *schema.AgentPolicy) { p.MonitoringHTTP = map[string]any{"enabled": true, "port": 6791.0} }),
-			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "monitoring_http needs Kibana 8.15.0", false},
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "monitoring_http needs Kibana 8.16.0", false},
+		{"elastic/kibana#193361 (v8.16.0)", "8.15.3", "8.16.0",
+			withPolicy(func(p *schema.AgentPolicy) { p.MonitoringPprof = ptr(false) }),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "monitoring_pprof_enabled needs Kibana 8.16.0", false},
+		{"elastic/kibana#193361 (v8.16.0)", "8.15.3", "8.16.0",
+			withPolicy(func(p *schema.AgentPolicy) {
+				p.MonitoringDiag = map[string]any{"limit": map[string]any{"interval": "1m"}}
+			}),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "monitoring_diagnostics needs Kibana 8.16.0", false},
 		{"elastic/kibana#206600 (v9.0.0)", "8.18.0", "9.0.0",
 			withPolicy(func(p *schema.AgentPolicy) {
 				p.RequiredVersions = []schema.RequiredVersion{{Version: "9.0.0", Percentage: 10}}
