@@ -103,6 +103,10 @@ var (
 // that came with a Kibana version. Each cites the Kibana pull request that
 // added the key to the request schema, with the version label it carries.
 var versionedFields = []versionedField{
+	// elastic/kibana#157077 "[Fleet] add ingest-agent-policies.is_protected
+	// SO attribute" (agent tamper protection), adding is_protected to the
+	// create request, labelled v8.9.0.
+	{"is_protected", "8.9.0", agentPolicyWrites},
 	// elastic/kibana#168865 "[Fleet] Add new keep_monitoring_alive flag to
 	// agent policies", labelled v8.12.0 (types/models/agent_policy.ts).
 	{"keep_monitoring_alive", "8.12.0", agentPolicyWrites},

@@ -22,6 +22,8 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 		body          map[string]any
 		needsPolicyP1 bool
 	}{
+		{"elastic/kibana#157077 (v8.9.0)", "is_protected", "8.8.2", "8.9.0", "POST", "/api/fleet/agent_policies",
+			policy("is_protected", false), false},
 		{"elastic/kibana#168865 (v8.12.0)", "keep_monitoring_alive", "8.11.4", "8.12.0", "POST", "/api/fleet/agent_policies",
 			policy("keep_monitoring_alive", true), false},
 		{"elastic/kibana#183563 (v8.15.0)", "global_data_tags", "8.14.3", "8.15.0", "POST", "/api/fleet/agent_policies",

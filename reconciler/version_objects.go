@@ -14,6 +14,8 @@ import (
 // key with 400 ("definition for this key is missing"); fleetsim's
 // versions.go gates the same keys.
 var (
+	featIsProtected = feature{"is_protected", "8.9.0",
+		"elastic/kibana#157077 \"[Fleet] add ingest-agent-policies.is_protected SO attribute\" (v8.9.0)"}
 	featKeepMonitoringAlive = feature{"keep_monitoring_alive", "8.12.0",
 		"elastic/kibana#168865 \"[Fleet] Add new keep_monitoring_alive flag to agent policies\" (v8.12.0)"}
 	featGlobalDataTags = feature{"global_data_tags", "8.15.0",
@@ -49,6 +51,9 @@ var (
 // agentPolicyFeatures lists the versioned fields a declared agent policy uses.
 func agentPolicyFeatures(p *schema.AgentPolicy) []feature {
 	var out []feature
+	if p.IsProtected != nil {
+		out = append(out, featIsProtected)
+	}
 	if p.KeepMonitoringAlive != nil {
 		out = append(out, featKeepMonitoringAlive)
 	}

@@ -44,6 +44,9 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		// validates against predates the field (required_versions, 9.0).
 		planOnly bool
 	}{
+		{"elastic/kibana#157077 (v8.9.0)", "8.8.2", "8.9.0",
+			withPolicy(func(p *schema.AgentPolicy) { p.IsProtected = ptr(false) }),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "is_protected needs Kibana 8.9.0", false},
 		{"elastic/kibana#168865 (v8.12.0)", "8.11.4", "8.12.0",
 			withPolicy(func(p *schema.AgentPolicy) { p.KeepMonitoringAlive = ptr(true) }),
 			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "keep_monitoring_alive needs Kibana 8.12.0", false},
