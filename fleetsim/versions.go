@@ -38,6 +38,11 @@ var (
 	// a 9.2.0 SNAPSHOT, and elastic/docs-content#3855 asks to document it
 	// for release 9.2. Inferred as 9.2.0 (docs/fleetsim-inferred.md).
 	versionWriteToLogsStreams = "9.2.0"
+	// Fleet proxies, referenced by proxy_id from outputs and Fleet Server
+	// hosts: elastic/kibana#145017 "[Fleet] Add crud UI for fleet proxy"
+	// ("a new saved object that could be referenced in outputs or fleet
+	// server hosts", the /api/fleet/proxies API), labelled v8.7.0.
+	versionProxies = "8.7.0"
 	// Space awareness on by default, which makes agent policies answer
 	// space_ids: inferred as 9.1.0 (docs/fleetsim-inferred.md).
 	versionSpaceAwareness = "9.1.0"
@@ -59,6 +64,9 @@ func outputSchemasFor(version string) outputSchemas {
 	}
 	if !versionAtLeast(version, versionPresets) {
 		es, remote = es.without("preset"), remote.without("preset")
+	}
+	if !versionAtLeast(version, versionProxies) {
+		es, remote, ls, kafka = es.without("proxy_id"), remote.without("proxy_id"), ls.without("proxy_id"), kafka.without("proxy_id")
 	}
 	if !versionAtLeast(version, versionWriteToLogsStreams) {
 		es, remote, ls, kafka = es.without("write_to_logs_streams"), remote.without("write_to_logs_streams"),
@@ -132,6 +140,8 @@ var versionedFields = []versionedField{
 	// integration policies shipped in 8.15 behind a feature flag and GA in
 	// 8.16 (elastic/kibana#188707).
 	{"policy_ids", "8.15.0", packagePolicyWrites},
+	// A Fleet Server host's proxy: versionProxies.
+	{"proxy_id", versionProxies, fleetServerHostWrites},
 	// elastic/kibana#164078 "[Fleet][API] Add ability to set a proxy for
 	// agent download source", labelled v8.11.0 (beta in 8.11.0 per
 	// elastic/ingest-docs#702).
@@ -156,7 +166,7 @@ var versionedRoutes = []struct{ prefix, since string }{
 	{"/api/fleet/agent_download_sources", "8.4.0"},
 	// elastic/kibana#145017 "[Fleet] Add crud UI for fleet proxy": "a new set
 	// of CRUD API under /api/fleet/proxies", labelled v8.7.0.
-	{"/api/fleet/proxies", "8.7.0"},
+	{"/api/fleet/proxies", versionProxies},
 	// The remote-sync routes: versionRemoteSync.
 	{"/api/fleet/remote_synced_integrations/", versionRemoteSync},
 }

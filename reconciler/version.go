@@ -65,6 +65,9 @@ func outputFeatures(o *schema.Output) []feature {
 	if o.WriteToLogsStreams != nil {
 		out = append(out, featWriteToLogsStreams)
 	}
+	if o.ProxyID != nil {
+		out = append(out, featOutputProxy)
+	}
 	return out
 }
 

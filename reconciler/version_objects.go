@@ -127,6 +127,9 @@ var (
 		"elastic/kibana#213211 \"[Fleet] Add ssl fields to agent binary source settings\", from 9.1.0 (elastic/ingest-docs#1727)"}
 	featDownloadSourceSecrets = feature{"secrets", "9.1.0",
 		"elastic/kibana#213211 (secrets.ssl.key), from 9.1.0 (elastic/ingest-docs#1727)"}
+	featFleetServerHostProxy = feature{"proxy_id", "8.7.0",
+		"elastic/kibana#145017 \"[Fleet] Add crud UI for fleet proxy\": proxies referenced by outputs and Fleet Server hosts (v8.7.0)"}
+	featOutputProxy        = feature{"proxy_id", "8.7.0", featFleetServerHostProxy.source}
 	featFleetServerHostSSL = feature{"ssl", "9.1.0",
 		"elastic/kibana#208091, Fleet Server host SSL settings from 9.1.0 (elastic/ingest-docs#1727)"}
 	featFleetServerHostSecrets = feature{"secrets", "9.1.0",
@@ -139,7 +142,7 @@ var (
 // with a Kibana version.
 var objectVersionedFields = map[string][]feature{
 	kindDownloadSource:  {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets},
-	kindFleetServerHost: {featFleetServerHostSSL, featFleetServerHostSecrets},
+	kindFleetServerHost: {featFleetServerHostProxy, featFleetServerHostSSL, featFleetServerHostSecrets},
 }
 
 // objectFeatures lists the versioned features a declared object of a

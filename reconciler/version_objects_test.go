@@ -86,6 +86,15 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 				p.PolicyIDs, p.OutputID, p.AdditionalDatastreamsPermissions = []string{"web"}, nil, []string{"logs-reroute-default"}
 			}),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "additional_datastreams_permissions needs Kibana 9.1.0", true},
+		{"elastic/kibana#145017 (v8.7.0): output proxy_id", "8.6.2", "8.7.0",
+			&schema.Document{Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "https://proxy.example:3128"}},
+				Outputs: []schema.Output{{ID: "es-logs", Name: "es logs", Type: "elasticsearch",
+					Hosts: []string{"https://logs.example:9200"}, ProxyID: ptr("px")}}},
+			plan.KindOutput, "es-logs", "/api/fleet/outputs", "proxy_id needs Kibana 8.7.0", false},
+		{"elastic/kibana#145017 (v8.7.0): Fleet Server host proxy_id", "8.6.2", "8.7.0",
+			&schema.Document{Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "https://proxy.example:3128"}},
+				FleetServerHosts: []schema.FleetServerHost{{ID: "fs", Name: "fs", HostURLs: []string{"https://fs.example:8220"}, ProxyID: ptr("px")}}},
+			kindFleetServerHost, "fs", "/api/fleet/fleet_server_hosts", "proxy_id needs Kibana 8.7.0", false},
 		{"elastic/kibana#164078 (v8.11.0)", "8.10.4", "8.11.0",
 			&schema.Document{Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "https://proxy.example:3128"}},
 				DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/", ProxyID: ptr("px")}}},
@@ -169,3 +178,4 @@ func TestVersion_PutOmitsKeysTheVersionLacks(t *testing.T) {
 		t.Errorf("after apply: %+v", ch)
 	}
 }
+
