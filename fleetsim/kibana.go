@@ -125,7 +125,7 @@ func (c *Cluster) routes() []*route {
 	// Package policies, Fleet Server hosts, proxies and download sources.
 	rs = append(rs, packagePolicyRoutes()...)
 	rs = append(rs, settingsRoutes()...)
-	rs = slices.DeleteFunc(rs, func(r *route) bool { return !routeAvailable(c.cfg.Version, r.pattern) })
+	rs = routesForVersion(c.cfg.Version, rs)
 	for _, r := range rs {
 		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
 	}

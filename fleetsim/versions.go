@@ -1,7 +1,9 @@
 package fleetsim
 
 import (
+	"net/http"
 	"slices"
+	"strings"
 )
 
 // Versioned features: what a cluster's version= changes in what clients see.
@@ -31,6 +33,16 @@ var (
 	// (elastic/docs-content#952 "Add documentation for remote ES output
 	// integrations syncing", docs marked "applies_to: stack: ga 9.1").
 	versionRemoteSync = "9.1.0"
+	// write_to_logs_streams on outputs ("Write to logs streams", the Fleet
+	// side of wired streams): elastic/kibana#234563 reports the setting on
+	// a 9.2.0 SNAPSHOT, and elastic/docs-content#3855 asks to document it
+	// for release 9.2. Inferred as 9.2.0 (docs/fleetsim-inferred.md).
+	versionWriteToLogsStreams = "9.2.0"
+	// Fleet proxies, referenced by proxy_id from outputs and Fleet Server
+	// hosts: elastic/kibana#145017 "[Fleet] Add crud UI for fleet proxy"
+	// ("a new saved object that could be referenced in outputs or fleet
+	// server hosts", the /api/fleet/proxies API), labelled v8.7.0.
+	versionProxies = "8.7.0"
 	// Space awareness on by default, which makes agent policies answer
 	// space_ids: inferred as 9.1.0 (docs/fleetsim-inferred.md).
 	versionSpaceAwareness = "9.1.0"
@@ -53,6 +65,13 @@ func outputSchemasFor(version string) outputSchemas {
 	if !versionAtLeast(version, versionPresets) {
 		es, remote = es.without("preset"), remote.without("preset")
 	}
+	if !versionAtLeast(version, versionProxies) {
+		es, remote, ls, kafka = es.without("proxy_id"), remote.without("proxy_id"), ls.without("proxy_id"), kafka.without("proxy_id")
+	}
+	if !versionAtLeast(version, versionWriteToLogsStreams) {
+		es, remote, ls, kafka = es.without("write_to_logs_streams"), remote.without("write_to_logs_streams"),
+			ls.without("write_to_logs_streams"), kafka.without("write_to_logs_streams")
+	}
 	if !versionAtLeast(version, versionOutputSecrets) {
 		es, remote, ls, kafka = es.without("secrets"), remote.without("secrets"), ls.without("secrets"), kafka.without("secrets")
 	}
@@ -73,13 +92,123 @@ func outputSchemasFor(version string) outputSchemas {
 // hasPresets says whether the cluster's Kibana knows output presets.
 func (c *Cluster) hasPresets() bool { return versionAtLeast(c.cfg.Version, versionPresets) }
 
+// versionedField is a top-level body key of some routes that a Kibana
+// version before since does not know (an unknown key: 400).
+type versionedField struct {
+	name   string
+	since  string
+	routes []string // "METHOD pattern"
+}
+
+var (
+	agentPolicyWrites     = []string{"POST /api/fleet/agent_policies", "PUT /api/fleet/agent_policies/{agentPolicyId}"}
+	packagePolicyWrites   = []string{"POST /api/fleet/package_policies", "PUT /api/fleet/package_policies/{packagePolicyId}"}
+	downloadSourceWrites  = []string{"POST /api/fleet/agent_download_sources", "PUT /api/fleet/agent_download_sources/{sourceId}"}
+	fleetServerHostWrites = []string{"POST /api/fleet/fleet_server_hosts", "PUT /api/fleet/fleet_server_hosts/{itemId}"}
+)
+
+// versionedFields are the body keys, besides the outputs' (outputSchemasFor),
+// that came with a Kibana version. Each cites the Kibana pull request that
+// added the key to the request schema, with the version label it carries.
+var versionedFields = []versionedField{
+	// elastic/kibana#157077 "[Fleet] add ingest-agent-policies.is_protected
+	// SO attribute" (agent tamper protection), adding is_protected to the
+	// create request, labelled v8.9.0.
+	{"is_protected", "8.9.0", agentPolicyWrites},
+	// elastic/kibana#168865 "[Fleet] Add new keep_monitoring_alive flag to
+	// agent policies", labelled v8.12.0 (types/models/agent_policy.ts).
+	{"keep_monitoring_alive", "8.12.0", agentPolicyWrites},
+	// elastic/kibana#183563 "[Fleet] Add data tags to agent policy APIs",
+	// labelled v8.15.0.
+	{"global_data_tags", "8.15.0", agentPolicyWrites},
+	// elastic/kibana#182709 "[Fleet] Add support_agentless property in agent
+	// policy schema and preconfiguration", labelled v8.15.0.
+	{"supports_agentless", "8.15.0", agentPolicyWrites},
+	// elastic/kibana#193361 "[UII] Advanced agent monitoring options UI for
+	// HTTP endpoint and diagnostics", labelled v8.16.0: "The following new
+	// fields are added to agent policy schema: monitoring_http,
+	// monitoring_pprof_enabled, monitoring_diagnostics" (8.15 kept the HTTP
+	// settings in advanced_settings.agent_monitoring_http, elastic/kibana#180922).
+	{"monitoring_http", "8.16.0", agentPolicyWrites},
+	{"monitoring_pprof_enabled", "8.16.0", agentPolicyWrites},
+	{"monitoring_diagnostics", "8.16.0", agentPolicyWrites},
+	// elastic/kibana#206600 "[Fleet] Added required_versions to agent policy
+	// and API with validation", labelled v9.0.0.
+	{"required_versions", "9.0.0", agentPolicyWrites},
+	// elastic/kibana#184636 "[Fleet] introduce policy_ids in package policy
+	// SO" (merged 2024-06-05, before the 8.15 feature freeze); reusable
+	// integration policies shipped in 8.15 behind a feature flag and GA in
+	// 8.16 (elastic/kibana#188707).
+	{"policy_ids", "8.15.0", packagePolicyWrites},
+	// A Fleet Server host's proxy: versionProxies.
+	{"proxy_id", versionProxies, fleetServerHostWrites},
+	// elastic/kibana#164078 "[Fleet][API] Add ability to set a proxy for
+	// agent download source", labelled v8.11.0 (beta in 8.11.0 per
+	// elastic/ingest-docs#702).
+	{"proxy_id", "8.11.0", downloadSourceWrites},
+	// elastic/kibana#213211 "[Fleet] Add ssl fields to agent binary source
+	// settings" (its key stored as a secret: secrets.ssl.key), and
+	// elastic/kibana#208091, the Fleet Server host SSL settings (ssl and
+	// secrets.ssl.{key,es_key,agent_key}); elastic/ingest-docs#1727
+	// documents both "from 9.1.0". The download source's secrets.auth
+	// (elastic/kibana#250557) is not gated separately (docs/fleetsim-inferred.md).
+	{"ssl", "9.1.0", downloadSourceWrites},
+	{"secrets", "9.1.0", downloadSourceWrites},
+	{"ssl", "9.1.0", fleetServerHostWrites},
+	{"secrets", "9.1.0", fleetServerHostWrites},
+}
+
+// versionedRoutes are the route families that came with a Kibana version
+// (before it: 404), by pattern prefix.
+var versionedRoutes = []struct{ prefix, since string }{
+	// elastic/kibana#134889, the agent binary download source API
+	// (elastic/kibana#133828), documented for 8.4.0 (elastic/observability-docs#2006).
+	{"/api/fleet/agent_download_sources", "8.4.0"},
+	// elastic/kibana#145017 "[Fleet] Add crud UI for fleet proxy": "a new set
+	// of CRUD API under /api/fleet/proxies", labelled v8.7.0.
+	{"/api/fleet/proxies", versionProxies},
+	// The remote-sync routes: versionRemoteSync.
+	{"/api/fleet/remote_synced_integrations/", versionRemoteSync},
+}
+
+// Reusable integration policies (a package policy on several agent
+// policies): in 8.15 behind a feature flag, off by default, so a create or
+// update naming more than one agent policy is refused (elastic/kibana#187980:
+// 400 "Reusable integration policies are not supported"); generally
+// available from 8.16 (elastic/kibana#188707).
+const versionReusablePolicies = "8.16.0"
+
+// routesForVersion is rs as a Kibana version serves them: without the
+// routes it lacks (404) and without the body keys it does not know.
+func routesForVersion(version string, rs []*route) []*route {
+	rs = slices.DeleteFunc(rs, func(r *route) bool { return !routeAvailable(version, r.pattern) })
+	for _, r := range rs {
+		if !versionAtLeast(version, versionReusablePolicies) && slices.Contains(packagePolicyWrites, r.method+" "+r.pattern) {
+			r.handle = refuseSharedPackagePolicy(r.handle)
+		}
+		body, ok := r.body.(tObject)
+		if !ok {
+			continue
+		}
+		var drop []string
+		for _, f := range versionedFields {
+			if !versionAtLeast(version, f.since) && slices.Contains(f.routes, r.method+" "+r.pattern) {
+				drop = append(drop, f.name)
+			}
+		}
+		if len(drop) > 0 {
+			r.body = body.without(drop...)
+		}
+	}
+	return rs
+}
+
 // routeAvailable says whether a Kibana version has a route.
 func routeAvailable(version, pattern string) bool {
-	if slices.Contains([]string{
-		"/api/fleet/remote_synced_integrations/status",
-		"/api/fleet/remote_synced_integrations/{outputId}/remote_status",
-	}, pattern) {
-		return versionAtLeast(version, versionRemoteSync)
+	for _, r := range versionedRoutes {
+		if strings.HasPrefix(pattern, r.prefix) && !versionAtLeast(version, r.since) {
+			return false
+		}
 	}
 	return true
 }
@@ -88,4 +217,15 @@ func routeAvailable(version, pattern string) bool {
 func (t tObject) without(names ...string) tObject {
 	fs := slices.DeleteFunc(slices.Clone(t.fields), func(f field) bool { return slices.Contains(names, f.name) })
 	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
+}
+
+// refuseSharedPackagePolicy wraps a package policy write of a Kibana
+// before versionReusablePolicies.
+func refuseSharedPackagePolicy(h handlerFunc) handlerFunc {
+	return func(c *Cluster, r *kreq) *kresp {
+		if ids, _ := r.body["policy_ids"].([]any); len(ids) > 1 {
+			return kerr(http.StatusBadRequest, "Reusable integration policies are not supported")
+		}
+		return h(c, r)
+	}
 }

@@ -290,6 +290,7 @@ func (agentPolicyKind) plan(_ context.Context, r *Reconciler, doc *schema.Docume
 		}
 		c.add(s.step)
 	}
+	r.blockUnsupported(c)
 }
 
 // prune deletes an owned agent policy no longer declared, unless it is

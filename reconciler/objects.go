@@ -80,6 +80,9 @@ type objectStep struct {
 	// is_default sends: declared, else false when another object becomes
 	// the default in this plan, else as observed.
 	isDefault bool
+	// versionLacks are the kind's keys the cluster's Kibana version does
+	// not know (version_objects.go): a PUT does not repeat them.
+	versionLacks []string
 }
 
 func (k objectKind) name() string { return k.kind }
@@ -117,6 +120,9 @@ func (k objectKind) observed(doc *schema.Document, recorded func(string) bool) b
 
 func (k objectKind) observe(ctx context.Context, r *Reconciler) (func(*observation), error) {
 	list, err := k.list(ctx, r)
+	if err != nil && r.kindAbsent(ctx, k.kind, err) {
+		return func(obs *observation) { obs.objects[k.kind] = map[string]map[string]any{} }, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kindPlural(k.kind), err)
 	}
@@ -236,6 +242,7 @@ func (k objectKind) plan(ctx context.Context, r *Reconciler, doc *schema.Documen
 			}
 		}
 	}
+	r.blockUnsupported(c)
 }
 
 // defaultRules applies Kibana's rule of one default (fleet_server_host.ts

@@ -63,7 +63,7 @@ func (k objectKind) updateBody(ctx context.Context, s *objectStep, cache *secret
 		}
 	}
 	for _, top := range k.putKeeps {
-		if _, sent := body[top]; sent {
+		if _, sent := body[top]; sent || slices.Contains(s.versionLacks, top) {
 			continue
 		}
 		_, declared := s.obj.fields[top]

@@ -94,6 +94,7 @@ func (integrationPolicyKind) plan(ctx context.Context, r *Reconciler, doc *schem
 	for _, s := range steps {
 		c.add(&step{change: &s.change, err: s.err, data: s})
 	}
+	r.blockUnsupported(c)
 }
 
 // references: the package (installed by the packages kind), the output of

@@ -62,6 +62,12 @@ func outputFeatures(o *schema.Output) []feature {
 	if o.SyncUninstalledIntegrations != nil {
 		out = append(out, featSyncUninstalled)
 	}
+	if o.WriteToLogsStreams != nil {
+		out = append(out, featWriteToLogsStreams)
+	}
+	if o.ProxyID != nil {
+		out = append(out, featOutputProxy)
+	}
 	return out
 }
 
@@ -83,20 +89,25 @@ func missingFeatures(v string, fs []feature) []feature {
 	return out
 }
 
-// blockUnsupported turns every output create or update that needs a feature
-// the cluster's Kibana lacks into a blocked change naming the version it
-// needs. An output that is already as declared is left alone.
+// blockUnsupported turns every create or update (of an output, agent
+// policy or integration policy: stepFeatures) that needs a feature the
+// cluster's Kibana lacks into a blocked change naming the version it needs.
+// An object that is already as declared is left alone. Each kind's plan
+// calls it once its steps are added; a step already blocked stays as is.
 func (r *Reconciler) blockUnsupported(c *computed) {
 	v := c.obs.kibanaVersion
 	if v == "" {
 		return
 	}
 	for _, st := range c.steps {
-		s, ok := st.data.(*outputStep)
-		if !ok || s.out == nil || (s.change.Action != plan.Create && s.change.Action != plan.Update) {
+		s := st
+		if os, ok := st.data.(*objectStep); ok {
+			os.versionLacks = versionLacks(v, st.change.Kind)
+		}
+		if s.change.Action != plan.Create && s.change.Action != plan.Update {
 			continue
 		}
-		missing := missingFeatures(v, outputFeatures(s.out))
+		missing := missingFeatures(v, stepFeatures(st))
 		if len(missing) == 0 {
 			continue
 		}

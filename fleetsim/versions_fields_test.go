@@ -1,0 +1,145 @@
+package fleetsim
+
+import (
+	"fmt"
+	"testing"
+)
+
+// versions.go versionedFields: a body key a Kibana version does not know is
+// refused as an unknown key ("[request body.<key>]: definition for this key
+// is missing", @kbn/config-schema's ObjectType), and accepted from the
+// version that added it. Each row cites the Kibana pull request (and its
+// version label) the gate follows.
+func TestVersions_VersionedBodyKeys(t *testing.T) {
+	policy := func(key string, v any) map[string]any {
+		return map[string]any{"name": "p-" + key, "namespace": "default", key: v}
+	}
+	tests := []struct {
+		source        string
+		key           string
+		before, since string
+		method, path  string
+		body          map[string]any
+		needsPolicyP1 bool
+	}{
+		{"elastic/kibana#157077 (v8.9.0)", "is_protected", "8.8.2", "8.9.0", "POST", "/api/fleet/agent_policies",
+			policy("is_protected", false), false},
+		{"elastic/kibana#168865 (v8.12.0)", "keep_monitoring_alive", "8.11.4", "8.12.0", "POST", "/api/fleet/agent_policies",
+			policy("keep_monitoring_alive", true), false},
+		{"elastic/kibana#183563 (v8.15.0)", "global_data_tags", "8.14.3", "8.15.0", "POST", "/api/fleet/agent_policies",
+			policy("global_data_tags", []any{map[string]any{"name": "team", "value": "ops"}}), false},
+		{"elastic/kibana#182709 (v8.15.0)", "supports_agentless", "8.14.3", "8.15.0", "POST", "/api/fleet/agent_policies",
+			policy("supports_agentless", false), false},
+		{"elastic/kibana#193361 (v8.16.0)", "monitoring_http", "8.15.3", "8.16.0", "POST", "/api/fleet/agent_policies",
+			policy("monitoring_http", map[string]any{"enabled": true, "port": 6791.0}), false},
+		{"elastic/kibana#193361 (v8.16.0)", "monitoring_pprof_enabled", "8.15.3", "8.16.0", "POST", "/api/fleet/agent_policies",
+			policy("monitoring_pprof_enabled", false), false},
+		{"elastic/kibana#193361 (v8.16.0)", "monitoring_diagnostics", "8.15.3", "8.16.0", "POST", "/api/fleet/agent_policies",
+			policy("monitoring_diagnostics", map[string]any{"limit": map[string]any{"interval": "1m", "burst": 1.0}}), false},
+		{"elastic/kibana#206600 (v9.0.0)", "required_versions", "8.18.0", "9.0.0", "POST", "/api/fleet/agent_policies",
+			policy("required_versions", []any{map[string]any{"version": "9.0.0", "percentage": 10.0}}), false},
+		{"elastic/kibana#206600 (v9.0.0), update", "required_versions", "8.18.0", "9.0.0", "PUT", "/api/fleet/agent_policies/p1",
+			map[string]any{"name": "P p1", "namespace": "default", "required_versions": []any{}}, true},
+		{"elastic/kibana#184636, #188707 (8.15)", "policy_ids", "8.14.3", "8.15.0", "POST", "/api/fleet/package_policies",
+			nginxSimplified("nginx-1", "p1"), true},
+		{"elastic/kibana#145017 (v8.7.0)", "proxy_id", "8.6.2", "8.7.0", "POST", "/api/fleet/outputs",
+			map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "proxy_id": "px"}, false},
+		{"elastic/kibana#145017 (v8.7.0)", "proxy_id", "8.6.2", "8.7.0", "POST", "/api/fleet/fleet_server_hosts",
+			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "proxy_id": "px"}, false},
+		{"elastic/kibana#164078 (v8.11.0)", "proxy_id", "8.10.4", "8.11.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "proxy_id": "px"}, false},
+		{"elastic/kibana#213211, elastic/ingest-docs#1727 (9.1)", "ssl", "9.0.0", "9.1.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "ssl": map[string]any{"certificate_authorities": []any{"ca"}}}, false},
+		{"elastic/kibana#213211, elastic/ingest-docs#1727 (9.1)", "secrets", "9.0.0", "9.1.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "ssl": map[string]any{"certificate": "cert"},
+				"secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}, false},
+		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "ssl", "9.0.0", "9.1.0", "POST", "/api/fleet/fleet_server_hosts",
+			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "ssl": map[string]any{"certificate_authorities": []any{"ca"}}}, false},
+		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "secrets", "9.0.0", "9.1.0", "POST", "/api/fleet/fleet_server_hosts",
+			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "ssl": map[string]any{"certificate": "cert"},
+				"secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}, false},
+	}
+	for _, tc := range tests {
+		for _, version := range []string{tc.before, tc.since} {
+			t.Run(fmt.Sprintf("%s %s %s", tc.key, tc.method, version), func(t *testing.T) {
+				_, kb := startMain(t, ClusterConfig{Name: "main", Version: version})
+				if tc.needsPolicyP1 {
+					newAgentPolicy(t, kb, "p1")
+				}
+				if tc.key == "proxy_id" && version == tc.since {
+					kb.do("POST", "/api/fleet/proxies", map[string]any{"id": "px", "name": "px", "url": "https://proxy.example:3128"}).must(t, 200)
+				}
+				r := kb.do(tc.method, tc.path, tc.body)
+				if version == tc.before {
+					r.wantError(t, 400, "[request body."+tc.key+"]: definition for this key is missing")
+					return
+				}
+				r.must(t, 200)
+			})
+		}
+	}
+}
+
+// An 8.14 Kibana takes a package policy's agent policy as policy_id (the
+// only form before elastic/kibana#184636).
+func TestVersions_PolicyIDBeforePolicyIDs(t *testing.T) {
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "8.14.3"})
+	newAgentPolicy(t, kb, "p1")
+	body := nginxSimplified("nginx-1")
+	delete(body, "policy_ids")
+	body["policy_id"] = "p1"
+	kb.do("POST", "/api/fleet/package_policies", body).must(t, 200)
+}
+
+// write_to_logs_streams (versions.go versionWriteToLogsStreams; the setting
+// is on a 9.2.0 SNAPSHOT in elastic/kibana#234563, documented for 9.2 by
+// elastic/docs-content#3855).
+func TestVersions_WriteToLogsStreamsFrom9_2(t *testing.T) {
+	body := map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "write_to_logs_streams": true}
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.1.0"})
+	kb.do("POST", "/api/fleet/outputs", body).wantError(t, 400, "[request body.write_to_logs_streams]: definition for this key is missing")
+	_, kb = startMain(t, ClusterConfig{Name: "main", Version: "9.2.0"})
+	kb.do("POST", "/api/fleet/outputs", body).must(t, 200)
+}
+
+// versions.go versionedRoutes: the proxies API came with 8.7.0
+// (elastic/kibana#145017), the agent download sources API with 8.4.0
+// (elastic/kibana#134889); before, Kibana has no such route (404).
+func TestVersions_LateRoutesAre404Before(t *testing.T) {
+	for _, tc := range []struct {
+		path          string
+		before, since string
+	}{
+		{"/api/fleet/proxies", "8.6.2", "8.7.0"},
+		{"/api/fleet/agent_download_sources", "8.3.3", "8.4.0"},
+	} {
+		for _, v := range []string{tc.before, tc.since} {
+			_, kb := startMain(t, ClusterConfig{Name: "main", Version: v})
+			want := 200
+			if v == tc.before {
+				want = 404
+			}
+			if r := kb.do("GET", tc.path, nil); r.Status != want {
+				t.Errorf("%s: GET %s = %d, want %d: %s", v, tc.path, r.Status, want, r.Raw)
+			}
+		}
+	}
+}
+
+// versions.go versionReusablePolicies: 8.15 refuses a package policy on
+// several agent policies (elastic/kibana#187980), 8.16 takes it
+// (elastic/kibana#188707).
+func TestVersions_SharedPackagePolicyFrom8_16(t *testing.T) {
+	for _, v := range []string{"8.15.0", "8.16.0"} {
+		_, kb := startMain(t, ClusterConfig{Name: "main", Version: v, License: "enterprise"})
+		newAgentPolicy(t, kb, "p1")
+		newAgentPolicy(t, kb, "p2")
+		r := kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-1", "p1", "p2"))
+		if v == "8.15.0" {
+			r.wantError(t, 400, "Reusable integration policies are not supported")
+			kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-2", "p1")).must(t, 200)
+			continue
+		}
+		r.must(t, 200)
+	}
+}

@@ -1,0 +1,208 @@
+package reconciler
+
+import (
+	"context"
+	"strings"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// The versioned agent policy, integration policy and output fields fleetform
+// can send, each with the Kibana pull request that added it to the request
+// schema and the version label it carries. A Kibana before since refuses the
+// key with 400 ("definition for this key is missing"); fleetsim's
+// versions.go gates the same keys.
+var (
+	featIsProtected = feature{"is_protected", "8.9.0",
+		"elastic/kibana#157077 \"[Fleet] add ingest-agent-policies.is_protected SO attribute\" (v8.9.0)"}
+	featKeepMonitoringAlive = feature{"keep_monitoring_alive", "8.12.0",
+		"elastic/kibana#168865 \"[Fleet] Add new keep_monitoring_alive flag to agent policies\" (v8.12.0)"}
+	featGlobalDataTags = feature{"global_data_tags", "8.15.0",
+		"elastic/kibana#183563 \"[Fleet] Add data tags to agent policy APIs\" (v8.15.0)"}
+	featPolicySupportsAgentless = feature{"supports_agentless", "8.15.0",
+		"elastic/kibana#182709 \"[Fleet] Add support_agentless property in agent policy schema\" (v8.15.0)"}
+	// elastic/kibana#193361 adds monitoring_http, monitoring_pprof_enabled
+	// and monitoring_diagnostics to the agent policy schema (v8.16.0).
+	featMonitoringHTTP = feature{"monitoring_http", "8.16.0",
+		"elastic/kibana#193361 \"[UII] Advanced agent monitoring options UI for HTTP endpoint and diagnostics\" (v8.16.0)"}
+	featMonitoringPprof  = feature{"monitoring_pprof_enabled", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
+	featMonitoringDiag   = feature{"monitoring_diagnostics", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
+	featRequiredVersions = feature{"required_versions", "9.0.0",
+		"elastic/kibana#206600 \"[Fleet] Added required_versions to agent policy and API with validation\" (v9.0.0)"}
+	featPolicyIDs = feature{"policy_ids", "8.15.0",
+		"elastic/kibana#184636 \"[Fleet] introduce policy_ids in package policy SO\", released with 8.15 (elastic/kibana#188707)"}
+	// 8.15 has reusable integration policies behind a feature flag and
+	// answers 400 "Reusable integration policies are not supported"
+	// (elastic/kibana#187980); generally available in 8.16 (elastic/kibana#188707).
+	featSharedIntegrationPolicy = feature{"policy_ids naming more than one agent policy", "8.16.0",
+		"elastic/kibana#187980, #188707: reusable integration policies GA in 8.16"}
+	// Before 8.16 a package policy's output_id was stored but not used
+	// (elastic/kibana#134821); integration-level outputs came with
+	// elastic/kibana#189125 "[UII] Support integration-level outputs" (v8.16.0).
+	featIntegrationOutput = feature{"output_id", "8.16.0",
+		"elastic/kibana#189125 \"[UII] Support integration-level outputs\" (v8.16.0)"}
+	// write_to_logs_streams: on a 9.2.0 SNAPSHOT in elastic/kibana#234563,
+	// documented for 9.2 (elastic/docs-content#3855).
+	featWriteToLogsStreams = feature{"write_to_logs_streams", "9.2.0",
+		"elastic/kibana#234563 (9.2.0 SNAPSHOT), elastic/docs-content#3855 (release 9.2)"}
+)
+
+// agentPolicyFeatures lists the versioned fields a declared agent policy uses.
+func agentPolicyFeatures(p *schema.AgentPolicy) []feature {
+	var out []feature
+	if p.IsProtected != nil {
+		out = append(out, featIsProtected)
+	}
+	if p.KeepMonitoringAlive != nil {
+		out = append(out, featKeepMonitoringAlive)
+	}
+	if p.GlobalDataTags != nil {
+		out = append(out, featGlobalDataTags)
+	}
+	if p.SupportsAgentless != nil {
+		out = append(out, featPolicySupportsAgentless)
+	}
+	if p.MonitoringHTTP != nil {
+		out = append(out, featMonitoringHTTP)
+	}
+	if p.MonitoringPprof != nil {
+		out = append(out, featMonitoringPprof)
+	}
+	if p.MonitoringDiag != nil {
+		out = append(out, featMonitoringDiag)
+	}
+	if p.RequiredVersions != nil {
+		out = append(out, featRequiredVersions)
+	}
+	return out
+}
+
+// integrationPolicyFeatures lists the versioned fields a declared
+// integration policy uses.
+func integrationPolicyFeatures(p *schema.PackagePolicy) []feature {
+	var out []feature
+	if p.PolicyIDs != nil {
+		out = append(out, featPolicyIDs)
+	}
+	if len(p.PolicyIDs) > 1 {
+		out = append(out, featSharedIntegrationPolicy)
+	}
+	if p.OutputID != nil && *p.OutputID != "" {
+		out = append(out, featIntegrationOutput)
+	}
+	if p.AdditionalDatastreamsPermissions != nil {
+		out = append(out, featAdditionalDatastreamsPermissions)
+	}
+	return out
+}
+
+// stepFeatures lists the versioned features the declaration behind a
+// create or update step uses (nil: a kind without versioned fields).
+func stepFeatures(st *step) []feature {
+	switch s := st.data.(type) {
+	case *outputStep:
+		if s.out != nil {
+			return outputFeatures(s.out)
+		}
+	case *policyStep:
+		if s.pol != nil {
+			return agentPolicyFeatures(s.pol)
+		}
+	case *ipStep:
+		if s.body.want != nil {
+			return integrationPolicyFeatures(s.body.want)
+		}
+	case *objectStep:
+		return objectFeatures(st.change.Kind, s.obj)
+	}
+	return nil
+}
+
+// Versioned fields of the download source and Fleet Server host kinds.
+var (
+	featDownloadSourceProxy = feature{"proxy_id", "8.11.0",
+		"elastic/kibana#164078 \"[Fleet][API] Add ability to set a proxy for agent download source\" (v8.11.0)"}
+	featDownloadSourceSSL = feature{"ssl", "9.1.0",
+		"elastic/kibana#213211 \"[Fleet] Add ssl fields to agent binary source settings\", from 9.1.0 (elastic/ingest-docs#1727)"}
+	featDownloadSourceSecrets = feature{"secrets", "9.1.0",
+		"elastic/kibana#213211 (secrets.ssl.key), from 9.1.0 (elastic/ingest-docs#1727)"}
+	featFleetServerHostProxy = feature{"proxy_id", "8.7.0",
+		"elastic/kibana#145017 \"[Fleet] Add crud UI for fleet proxy\": proxies referenced by outputs and Fleet Server hosts (v8.7.0)"}
+	featOutputProxy        = feature{"proxy_id", "8.7.0", featFleetServerHostProxy.source}
+	featFleetServerHostSSL = feature{"ssl", "9.1.0",
+		"elastic/kibana#208091, Fleet Server host SSL settings from 9.1.0 (elastic/ingest-docs#1727)"}
+	featFleetServerHostSecrets = feature{"secrets", "9.1.0",
+		"elastic/kibana#208091 (secrets.ssl.*), from 9.1.0 (elastic/ingest-docs#1727)"}
+	featAdditionalDatastreamsPermissions = feature{"additional_datastreams_permissions", "9.1.0",
+		"elastic/kibana#210452 \"[Fleet] Additional datastreams permissions API\" (v9.1.0)"}
+)
+
+// objectVersionedFields are, by object kind, the top-level keys that came
+// with a Kibana version.
+var objectVersionedFields = map[string][]feature{
+	kindDownloadSource:  {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets},
+	kindFleetServerHost: {featFleetServerHostProxy, featFleetServerHostSSL, featFleetServerHostSecrets},
+}
+
+// objectFeatures lists the versioned features a declared object of a
+// settings kind uses: the kind's API itself (kindRoutes), a declared field,
+// ssl for a declared ssl key (plain or secret), secrets for a secret stored
+// in Fleet's secret storage.
+func objectFeatures(kind string, o declaredObject) []feature {
+	var out []feature
+	if f, ok := kindRoutes[kind]; ok {
+		out = append(out, f)
+	}
+	for _, f := range objectVersionedFields[kind] {
+		_, declared := o.fields[f.name]
+		for _, sp := range o.secrets {
+			declared = declared || f.name == "secrets" && sp.Stored ||
+				f.name == "ssl" && (strings.HasPrefix(sp.Path, "ssl.") || strings.HasPrefix(sp.Path, "secrets.ssl."))
+		}
+		if declared {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// versionLacks lists the versioned keys of kind that Kibana version v does
+// not know: a PUT leaves them out of the keys it repeats (putKeeps), which
+// such a Kibana refuses as unknown.
+func versionLacks(v, kind string) []string {
+	var out []string
+	for _, f := range objectVersionedFields[kind] {
+		if v != "" && !kibanaAtLeast(v, f.since) {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// kindRoutes are the settings kinds whose API came with a Kibana version:
+// before it, listing them is a 404.
+var kindRoutes = map[string]feature{
+	kindProxy: {"the /api/fleet/proxies API", "8.7.0",
+		"elastic/kibana#145017 \"[Fleet] Add crud UI for fleet proxy\": the CRUD API under /api/fleet/proxies (v8.7.0)"},
+	kindDownloadSource: {"the /api/fleet/agent_download_sources API", "8.4.0",
+		"elastic/kibana#134889, the agent binary download source API (elastic/kibana#133828), documented for 8.4.0 (elastic/observability-docs#2006)"},
+}
+
+// kindAbsent reports whether listErr, from listing kind, is the 404 of a
+// Kibana that predates the kind's API (kindRoutes; read with GET
+// /api/status). Then the kind is observed empty, and its declared objects
+// are blocked naming the version (stepFeatures) rather than failing the
+// observation.
+func (r *Reconciler) kindAbsent(ctx context.Context, kind string, listErr error) bool {
+	f, ok := kindRoutes[kind]
+	if !ok || !kibana.IsNotFound(listErr) {
+		return false
+	}
+	vr, ok := r.cfg.Fleet.(VersionReader)
+	if !ok {
+		return false
+	}
+	v, err := vr.KibanaVersion(ctx)
+	return err == nil && v != "" && !kibanaAtLeast(v, f.since)
+}
