@@ -34,9 +34,8 @@ var (
 		{name: "agent_features", t: tArray{elem: tObject{fields: []field{{name: "name", t: tString{}, required: true}, {name: "enabled", t: tBool{}, required: true}}}}},
 		{name: "is_protected", t: tBool{}},
 		{name: "overrides", t: tNullOr{tValidated{inner: tRecord{}, fn: validateOverrides}}},
-		// getSettingsAPISchema('AGENT_POLICY_ADVANCED_SETTINGS'): its keys are
-		// not modelled (docs/fleetsim-inferred.md).
-		{name: "advanced_settings", t: tAny{}},
+		// getSettingsAPISchema('AGENT_POLICY_ADVANCED_SETTINGS'): advanced_settings.go.
+		{name: "advanced_settings", t: advancedSettingsSchema},
 		{name: "supports_agentless", t: tNullOr{tBool{}}},
 		{name: "global_data_tags", t: tValidated{inner: tArray{elem: tObject{fields: []field{
 			{name: "name", t: tString{}, required: true},
