@@ -280,3 +280,29 @@ func (r *Reconciler) createChecked(ctx context.Context, what string, get func(co
 		r.log.Warn("create uncertain; checking before posting again", "object", what, "attempt", attempt, "err", err)
 	}
 }
+
+// settle sets the action of a declared object's step from what planning
+// found (the step's Action is already Create when the object does not
+// exist): blocked when a rule refused it, an update when declared fields
+// differ, an adoption no-op when it exists and matches but is not recorded
+// yet. It reports whether the step belongs in the plan; an existing,
+// recorded, matching object does not, and the error its secrets met while
+// being verified (if any) is kept in c.errs.
+func (c *computed) settle(s *step, blocked []string, exists, hasRec bool) bool {
+	switch {
+	case len(blocked) > 0:
+		s.change.Action = plan.Blocked
+		s.change.Reason = strings.Join(blocked, "\n")
+	case exists && len(s.change.Fields) > 0:
+		s.change.Action = plan.Update
+	case exists && !hasRec:
+		s.change.Action = plan.NoOp
+		s.change.Reason = "exists and matches; apply records it as owned by fleetform"
+	case exists:
+		if s.err != nil {
+			c.errs = append(c.errs, s.err)
+		}
+		return false
+	}
+	return true
+}

@@ -212,22 +212,9 @@ func (k objectKind) plan(ctx context.Context, r *Reconciler, doc *schema.Documen
 		if k.rules != nil && (!exists || len(s.change.Fields) > 0) {
 			blocked = append(blocked, k.rules(doc, c, o, have)...)
 		}
-		switch {
-		case len(blocked) > 0:
-			s.change.Action = plan.Blocked
-			s.change.Reason = strings.Join(blocked, "\n")
-		case exists && len(s.change.Fields) > 0:
-			s.change.Action = plan.Update
-		case exists && !hasRec:
-			s.change.Action = plan.NoOp
-			s.change.Reason = "exists and matches; apply records it as owned by fleetform"
-		case exists:
-			if s.err != nil {
-				c.errs = append(c.errs, s.err)
-			}
-			continue // nothing to do
+		if c.settle(s.step, blocked, exists, hasRec) {
+			c.add(s.step)
 		}
-		c.add(s.step)
 	}
 	// An old default is sent is_default: false only when the new default's
 	// change is planned to apply.

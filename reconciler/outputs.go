@@ -236,22 +236,9 @@ func (outputKind) plan(ctx context.Context, r *Reconciler, doc *schema.Document,
 				blocked = append(blocked, msg)
 			}
 		}
-		switch {
-		case len(blocked) > 0:
-			s.change.Action = plan.Blocked
-			s.change.Reason = strings.Join(blocked, "\n")
-		case exists && len(s.change.Fields) > 0:
-			s.change.Action = plan.Update
-		case exists && !hasRec:
-			s.change.Action = plan.NoOp
-			s.change.Reason = "exists and matches; apply records it as owned by fleetform"
-		case exists:
-			if s.err != nil {
-				c.errs = append(c.errs, s.err)
-			}
-			continue // nothing to do
+		if c.settle(s.step, blocked, exists, hasRec) {
+			c.add(s.step)
 		}
-		c.add(s.step)
 	}
 	r.blockUnsupported(c)
 }
