@@ -49,7 +49,7 @@ func (c *computed) add(s *step) { c.steps[s.change.Key()] = s }
 // apply cache (Apply) fails their objects.
 func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *observation, rev string, prune bool, cache *secretCache) *computed {
 	c := &computed{
-		plan:  &plan.Plan{FormatVersion: plan.FormatVersion, Revision: rev, Fingerprint: obs.fingerprint, Changes: []plan.Change{}},
+		plan:  &plan.Plan{FormatVersion: plan.FormatVersion, Revision: rev, Space: r.cfg.Space, Fingerprint: obs.fingerprint, Changes: []plan.Change{}},
 		steps: map[string]*step{},
 		obs:   obs,
 	}
