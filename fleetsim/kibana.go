@@ -222,8 +222,8 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), false
 	}
 	// Route authorization.
-	if !allowed(principal, rt) {
-		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, hr.URL.Path, rt.privTag), false
+	if !allowed(principalAtSpace(principal, space), rt) {
+		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, path, rt.privTag), false
 	}
 	// Versioned router.
 	q := hr.URL.Query()

@@ -404,8 +404,8 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	}
 	id, _ := body["id"].(string)
 	if id == "" {
-		if hasFS, _ := body["has_fleet_server"].(bool); hasFS && c.st.AgentPolicies["fleet-server-policy"] == nil {
-			id = "fleet-server-policy"
+		if hasFS, _ := body["has_fleet_server"].(bool); hasFS && c.st.AgentPolicies[c.fleetServerPolicyID(r)] == nil {
+			id = c.fleetServerPolicyID(r)
 			body["is_default_fleet_server"] = true
 		} else {
 			id = uuid.NewString()

@@ -314,3 +314,35 @@ func spaceOf(path string) (space, rest string) {
 // isSpacesRoute says whether a route belongs to the Spaces API (managed by
 // superusers or holders of the "all" Kibana privilege, not by Fleet's).
 func isSpacesRoute(rt *route) bool { return strings.HasPrefix(rt.pattern, "/api/spaces/") }
+
+// fleetServerPolicyID is the id a Fleet Server policy created without one
+// gets: fleet-server-policy, prefixed by the space outside the default one
+// (space_awareness/agent_policies.ts "should create fleet-server-policy in
+// the test space": `${TEST_SPACE_1}-fleet-server-policy`).
+func (c *Cluster) fleetServerPolicyID(r *kreq) string {
+	if c.spaceAware() && r.spaceID() != defaultSpace {
+		return r.spaceID() + "-fleet-server-policy"
+	}
+	return "fleet-server-policy"
+}
+
+// principalAtSpace keeps the Kibana application privileges that apply in
+// space: Kibana checks a route's privileges at the request's space
+// (checkPrivilegesWithRequest(...).atSpace), so privileges granted on
+// "space:default" only do not open /s/test1/api/fleet/... . Resources "*"
+// and "space:*" apply everywhere; a grant without resources is kept.
+func principalAtSpace(p esim.Principal, space string) esim.Principal {
+	if space == "" {
+		space = defaultSpace
+	}
+	apps := make([]esim.ApplicationPrivilege, 0, len(p.Applications))
+	for _, a := range p.Applications {
+		if len(a.Resources) == 0 || slices.ContainsFunc(a.Resources, func(r string) bool {
+			return r == "*" || r == "space:*" || r == "space:"+space
+		}) {
+			apps = append(apps, a)
+		}
+	}
+	p.Applications = apps
+	return p
+}

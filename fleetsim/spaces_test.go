@@ -86,6 +86,14 @@ func TestSpaces_UpdateMovesPolicyAndIntegrations(t *testing.T) {
 		wantError(t, 400, "Not enough permissions to create policies in space test1")
 	limited.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"test1"}}).
 		wantError(t, 400, "Not enough permissions to create policies in space test1")
+	// Privileges are checked at the request's space; the message names the
+	// path the spaces onRequest interceptor rewrote, without /s/test1
+	// (security's api_authorization.ts formats request.url.pathname; the
+	// alerting security_and_spaces tests expect "API [GET
+	// /api/maintenance_window/_find] is unauthorized ..." for "space_1_all at space2").
+	limited.do("GET", "/s/test1/api/fleet/agent_policies", nil).
+		wantError(t, 403, "API [GET /api/fleet/agent_policies] is unauthorized for user, this action is granted by the Kibana privileges [fleet-agent-policies-read]")
+	limited.do("GET", "/api/fleet/agent_policies", nil).must(t, 200)
 	up := kb.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": []any{"test1"}}).must(t, 200).item()
 	if !slices.Equal(toStrings(up["space_ids"]), []string{"test1"}) {
 		t.Errorf("moved: space_ids %v", up["space_ids"])
@@ -101,6 +109,18 @@ func TestSpaces_UpdateMovesPolicyAndIntegrations(t *testing.T) {
 	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "h", "name": "H", "namespace": "default", "is_managed": true}).must(t, 200)
 	kb.do("PUT", "/api/fleet/agent_policies/h", map[string]any{"name": "H", "namespace": "default", "space_ids": []any{"test1"}}).
 		wantError(t, 400, "Cannot update hosted agent policy h space ")
+}
+
+// "should create fleet-server-policy in the default space" / "in the test space".
+func TestSpaces_FleetServerPolicyIDPerSpace(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	if id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "FS", "namespace": "default", "has_fleet_server": true}).must(t, 200).item()["id"]; id != "fleet-server-policy" {
+		t.Errorf("default space: id %v", id)
+	}
+	if id := kb.do("POST", "/s/test1/api/fleet/agent_policies", map[string]any{"name": "FS1", "namespace": "default", "has_fleet_server": true}).must(t, 200).item()["id"]; id != "test1-fleet-server-policy" {
+		t.Errorf("test1: id %v", id)
+	}
 }
 
 func TestSpaces_BeforeSpaceAwarenessThePrefixIsIgnored(t *testing.T) {

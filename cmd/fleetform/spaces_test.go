@@ -189,7 +189,7 @@ func TestSpaces_ImportReadsItsSpaceOnly(t *testing.T) {
 	}
 }
 
-func TestSpaces_SpaceOnlyOnMainKibana(t *testing.T) {
+func TestSpaces_Validate(t *testing.T) {
 	t.Setenv("FLEETFORM_TEST_PW", "changeme")
 	sim := fleetsim.StartTest(t, fleetsim.Options{})
 	dir := spaceRepo(t, sim, "", "")
@@ -200,5 +200,17 @@ func TestSpaces_SpaceOnlyOnMainKibana(t *testing.T) {
 	out, errOut, code := runCLI(t, "validate", "-c", dir)
 	if code == 0 || !strings.Contains(out+errOut, "space applies to clusters.main.kibana only") {
 		t.Errorf("validate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// space_ids that leave the repository's space would move the policy out
+	// of fleetform's sight; "*" and the space itself are fine.
+	for _, c := range []struct {
+		space, ids string
+		ok         bool
+	}{{"team-a", "[default]", false}, {"", "[team-a]", false}, {"team-a", "[team-a, default]", true}, {"", "['*']", true}} {
+		dir := spaceRepo(t, sim, c.space, "  - {id: p, name: P, namespace: default, space_ids: "+c.ids+"}\n")
+		out, errOut, code := runCLI(t, "validate", "-c", dir)
+		if got := code == 0; got != c.ok || !c.ok && !strings.Contains(out+errOut, "leave this repository's Kibana space") {
+			t.Errorf("space %q space_ids %s: exit %d\n%s\n%s", c.space, c.ids, code, out, errOut)
+		}
 	}
 }
