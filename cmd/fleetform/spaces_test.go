@@ -214,3 +214,15 @@ func TestSpaces_Validate(t *testing.T) {
 		}
 	}
 }
+
+// Before 9.1 Fleet is not space-aware: the plan says the space scopes nothing.
+func TestSpaces_PlanWarnsBeforeSpaceAwareness(t *testing.T) {
+	t.Setenv("FLEETFORM_TEST_PW", "changeme")
+	sim := fleetsim.StartTest(t, fleetsim.Options{}, fleetsim.ClusterConfig{Name: "main", Version: "9.0.0"})
+	createSpace(t, sim, "team-a")
+	dir := spaceRepo(t, sim, "team-a", "  - {id: p, name: P, namespace: default}\n")
+	out, errOut, code := runCLI(t, "plan", "-c", dir)
+	if code != 0 || !strings.Contains(out, `clusters.main.kibana.space is "team-a", but Kibana 9.0.0's Fleet is not space-aware`) {
+		t.Errorf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
