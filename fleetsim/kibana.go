@@ -50,6 +50,7 @@ type kreq struct {
 	query     map[string]any
 	body      map[string]any
 	principal esim.Principal
+	space     string // the /s/{space} prefix; "" for the default space (spaces.go)
 }
 
 // kresp is a handler's answer; raw wins over body when set.
@@ -125,6 +126,7 @@ func (c *Cluster) routes() []*route {
 	// Package policies, Fleet Server hosts, proxies and download sources.
 	rs = append(rs, packagePolicyRoutes()...)
 	rs = append(rs, settingsRoutes()...)
+	rs = append(rs, spaceRoutes()...)
 	rs = routesForVersion(c.cfg.Version, rs)
 	for _, r := range rs {
 		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
@@ -168,7 +170,7 @@ func match(routes []*route, method, path string) (*route, map[string]string, boo
 	return best, bestParams, pathKnown
 }
 
-var spacePrefix = regexp.MustCompile(`^/s/[^/]+(/api/.*)$`)
+var spacePrefix = regexp.MustCompile(`^/s/([^/]+)(/api/.*)$`)
 
 var publicVersionRegex = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
@@ -194,10 +196,7 @@ func (c *Cluster) serveKibana(w http.ResponseWriter, hr *http.Request) {
 }
 
 func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
-	path := hr.URL.Path
-	if m := spacePrefix.FindStringSubmatch(path); m != nil {
-		path = m[1]
-	}
+	space, path := spaceOf(hr.URL.Path)
 	if path == "/api/status" {
 		return nil, false
 	}
@@ -223,8 +222,8 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), false
 	}
 	// Route authorization.
-	if !allowed(principal, rt) {
-		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, hr.URL.Path, rt.privTag), false
+	if !allowed(principalAtSpace(principal, space), rt) {
+		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, path, rt.privTag), false
 	}
 	// Versioned router.
 	q := hr.URL.Query()
@@ -238,7 +237,7 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
 		return kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(hr.Method), rt.pattern, apiVersion), true
 	}
 	// Request validation: params, query, body.
-	kr := &kreq{http: hr, params: params, principal: principal}
+	kr := &kreq{http: hr, params: params, principal: principal, space: space}
 	if id, ok := params["outputId"]; ok && len(id) > 50 && versionAtLeast(c.cfg.Version, "9.3.0") {
 		return kerr(http.StatusBadRequest, "[request params.outputId]: value has length [%d] but it must have a maximum length of [50].", len(id)), true
 	}
@@ -371,7 +370,7 @@ func allowed(p esim.Principal, rt *route) bool {
 	if p.Superuser {
 		return true
 	}
-	var fleetRead, fleetAll, intRead, intAll, settingsRead, settingsAll bool
+	var fleetRead, fleetAll, intRead, intAll, settingsRead, settingsAll, kibanaAll bool
 	for _, a := range p.Applications {
 		if a.Application != "kibana-.kibana" && a.Application != "*" {
 			continue
@@ -379,7 +378,7 @@ func allowed(p esim.Principal, rt *route) bool {
 		for _, priv := range a.Privileges {
 			switch priv {
 			case "all", "*":
-				fleetRead, fleetAll, intRead, intAll = true, true, true, true
+				fleetRead, fleetAll, intRead, intAll, kibanaAll = true, true, true, true, true
 			case "read":
 				fleetRead, intRead = true, true
 			case "feature_fleetv2.all":
@@ -398,6 +397,8 @@ func allowed(p esim.Principal, rt *route) bool {
 		}
 	}
 	switch {
+	case isSpacesRoute(rt):
+		return kibanaAll
 	case rt.privTag == "fleet-settings-all" && settingsAll, rt.privTag == "fleet-settings-read" && settingsRead:
 		return true
 	case rt.privTag == "integrations-all":

@@ -229,12 +229,16 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	}
 	for _, id := range pp.PolicyIDs {
 		p := c.st.AgentPolicies[id]
-		if p == nil {
+		if p == nil || !c.policyVisible(p, r) {
 			return policyNotFound(id)
 		}
 		if p.flag("is_managed") && !force {
 			return badRequest("Cannot update integrations of hosted agent policy %s", id)
 		}
+	}
+	if c.spaceAware() && r.spaceID() != defaultSpace {
+		// Created through the space-scoped saved-objects client (spaces.go).
+		pp.Spaces = []string{r.spaceID()}
 	}
 	if c.packagePolicyNameTaken(pp.Name, "") {
 		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
@@ -329,7 +333,7 @@ func strField(m map[string]any, k string) string { s, _ := m[k].(string); return
 func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	id := r.params["packagePolicyId"]
 	old := c.st.PackagePolicies[id]
-	if old == nil {
+	if old == nil || !c.packagePolicyVisible(old, r) {
 		return kerr(http.StatusNotFound, "Package policy not found")
 	}
 	body := r.body
@@ -518,7 +522,7 @@ func (c *Cluster) deleteOne(id string, force bool) map[string]any {
 
 func (c *Cluster) getPackagePolicyAPI(r *kreq) *kresp {
 	pp := c.st.PackagePolicies[r.params["packagePolicyId"]]
-	if pp == nil {
+	if pp == nil || !c.packagePolicyVisible(pp, r) {
 		return kerr(http.StatusNotFound, "Package policy not found")
 	}
 	return ok(map[string]any{"item": pp.apiView(r.query["format"] == "simplified", false)})
@@ -530,6 +534,9 @@ func (c *Cluster) bulkGetPackagePolicies(r *kreq) *kresp {
 	items := []any{}
 	for _, id := range stringList(r.body["ids"]) {
 		pp := c.st.PackagePolicies[id]
+		if pp != nil && !c.packagePolicyVisible(pp, r) {
+			pp = nil
+		}
 		if pp == nil {
 			if ignore {
 				continue
@@ -561,7 +568,7 @@ func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
 	})
 	var pps []*packagePolicy
 	for _, id := range ids {
-		if pp := c.st.PackagePolicies[id]; filter == nil || filter(pp) {
+		if pp := c.st.PackagePolicies[id]; c.packagePolicyVisible(pp, r) && (filter == nil || filter(pp)) {
 			pps = append(pps, pp)
 		}
 	}

@@ -166,10 +166,14 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 	v["id"] = p.ID
 	// space_ids is the saved object's namespaces, not what a body sent
 	// (apis/agent_policy/agent_policy.ts "should support empty space_ids":
-	// sent [], answered ["default"]); fleetsim has the default space only.
+	// sent [], answered ["default"]); spaces.go keeps them.
 	delete(v, "space_ids")
-	if versionAtLeast(c.cfg.Version, versionSpaceAwareness) {
-		v["space_ids"] = []any{"default"}
+	if c.spaceAware() {
+		ids := make([]any, 0, len(p.spaceIDs()))
+		for _, s := range p.spaceIDs() {
+			ids = append(ids, s)
+		}
+		v["space_ids"] = ids
 	}
 	if full {
 		pps := []any{}
@@ -229,6 +233,11 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	desc := q["sortOrder"] != "asc"
 	sorted := c.sortedPolicyList(sortField, desc)
 	ps := sorted
+	if c.spaceAware() {
+		// The saved-objects find is scoped to the request's space (spaces.go).
+		inner := filter
+		filter = func(p *agentPolicy) bool { return c.policyVisible(p, r) && (inner == nil || inner(p)) }
+	}
 	if filter != nil {
 		ps = make([]*agentPolicy, 0, len(sorted))
 		for _, p := range sorted {
@@ -330,6 +339,9 @@ func (c *Cluster) bulkGetAgentPolicies(r *kreq) *kresp {
 	for _, v := range r.body["ids"].([]any) {
 		id := v.(string)
 		p := c.st.AgentPolicies[id]
+		if p != nil && !c.policyVisible(p, r) {
+			p = nil
+		}
 		if p == nil {
 			if ignore {
 				continue
@@ -347,20 +359,10 @@ func policyNotFound(id string) *kresp {
 
 func (c *Cluster) getAgentPolicy(r *kreq) *kresp {
 	p := c.st.AgentPolicies[r.params["agentPolicyId"]]
-	if p == nil {
+	if p == nil || !c.policyVisible(p, r) {
 		return policyNotFound(r.params["agentPolicyId"])
 	}
 	return ok(map[string]any{"item": c.policyViewAs(p, true, r.query["format"])})
-}
-
-func (c *Cluster) nameTaken(name, exceptID string) []string {
-	var ids []string
-	for _, p := range c.sortedPolicies() {
-		if p.ID != exceptID && p.str("name") == name {
-			ids = append(ids, p.ID)
-		}
-	}
-	return ids
 }
 
 func nameExists(ids []string, name string) *kresp {
@@ -393,13 +395,17 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	if resp := validateRequiredVersions(name, body["required_versions"]); resp != nil {
 		return resp
 	}
-	if ids := c.nameTaken(name, ""); len(ids) > 0 {
+	spaces, resp := c.newPolicySpaces(r, body)
+	if resp != nil {
+		return resp
+	}
+	if ids := c.nameTakenIn(name, "", spaces); len(ids) > 0 {
 		return nameExists(ids, name)
 	}
 	id, _ := body["id"].(string)
 	if id == "" {
-		if hasFS, _ := body["has_fleet_server"].(bool); hasFS && c.st.AgentPolicies["fleet-server-policy"] == nil {
-			id = "fleet-server-policy"
+		if hasFS, _ := body["has_fleet_server"].(bool); hasFS && c.st.AgentPolicies[c.fleetServerPolicyID(r)] == nil {
+			id = c.fleetServerPolicyID(r)
 			body["is_default_fleet_server"] = true
 		} else {
 			id = uuid.NewString()
@@ -418,7 +424,11 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	attrs["updated_at"] = now.Format(time.RFC3339Nano)
 	attrs["updated_by"] = cmpOr(r.principal.Username, "elastic")
 	attrs["schema_version"] = "1.1.1"
+	delete(attrs, "space_ids")
 	p := &agentPolicy{ID: id, Attrs: attrs, Seq: c.st.nextSeq(), UpdatedAt: now}
+	if c.spaceAware() && !slices.Equal(spaces, []string{defaultSpace}) {
+		p.Spaces = spaces
+	}
 	if resp := c.validateOutputForPolicy(p, attrs["data_output_id"]); resp != nil {
 		return resp
 	}
@@ -456,13 +466,14 @@ func (c *Cluster) addPackagePolicy(p *agentPolicy, pkg string, now time.Time) {
 	}
 	pp := &packagePolicy{ID: uuid.NewString(), Name: fmt.Sprintf("%s-%d", pkg, n), Namespace: cmpOr(p.str("namespace"), "default"),
 		PolicyIDs: []string{p.ID}, PackageName: pkg, PackageVer: inst.Version, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	pp.Spaces = slices.Clone(p.Spaces)
 	c.st.PackagePolicies[pp.ID] = pp
 }
 
 func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	id := r.params["agentPolicyId"]
 	p := c.st.AgentPolicies[id]
-	if p == nil {
+	if p == nil || !c.policyVisible(p, r) {
 		return policyNotFound(id)
 	}
 	body := r.body
@@ -473,6 +484,12 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	if resp := validateRequiredVersions(cmpOr(str(body["name"]), p.str("name")), body["required_versions"]); resp != nil {
 		return resp
 	}
+	// The route handler moves spaces (updateAgentPolicySpaces) before
+	// agentPolicyService.update runs its own checks.
+	if resp := c.moveSpaces(p, r, force); resp != nil {
+		return resp
+	}
+	delete(body, "space_ids")
 	if p.str("status") == "inactive" {
 		return badRequest("Agent policy %s cannot be updated because it is inactive", id)
 	}
@@ -487,7 +504,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 		}
 	}
 	name := body["name"].(string)
-	if ids := c.nameTaken(name, id); len(ids) > 0 {
+	if ids := c.nameTakenIn(name, id, p.spaceIDs()); len(ids) > 0 {
 		return nameExists(ids, name)
 	}
 	merged := &agentPolicy{ID: p.ID, Attrs: cloneMap(p.Attrs), Agents: p.Agents}
@@ -532,7 +549,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	id := r.body["agentPolicyId"].(string)
 	p := c.st.AgentPolicies[id]
-	if p == nil {
+	if p == nil || !c.policyVisible(p, r) {
 		return policyNotFound(id)
 	}
 	force, _ := r.body["force"].(bool)

@@ -22,6 +22,8 @@ type kstate struct {
 	FleetServerHosts map[string]*settingsObject `json:"fleet_server_hosts,omitempty"`
 	Proxies          map[string]*settingsObject `json:"proxies,omitempty"`
 	DownloadSources  map[string]*settingsObject `json:"download_sources,omitempty"`
+	// Spaces are the Kibana spaces besides default (spaces.go).
+	Spaces map[string]*kibanaSpace `json:"spaces,omitempty"`
 	// FleetServers are the versions of the enrolled Fleet Server agents.
 	FleetServers []string `json:"fleet_servers"`
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.
@@ -151,7 +153,9 @@ type agentPolicy struct {
 	Agents    int            `json:"agents"`
 	Seq       int64          `json:"seq"`
 	UpdatedAt time.Time      `json:"updated_at"`
-	cache     []byte
+	// Spaces is the saved object's namespaces (space_ids); nil is default.
+	Spaces []string `json:"spaces,omitempty"`
+	cache  []byte
 }
 
 func (p *agentPolicy) str(k string) string { s, _ := p.Attrs[k].(string); return s }
@@ -171,7 +175,9 @@ type packagePolicy struct {
 	PackageName string   `json:"package_name"`
 	PackageVer  string   `json:"package_version"`
 	OutputID    *string  `json:"output_id"`
-	Agents      int      `json:"agents"`
+	// Spaces is the saved object's namespaces; nil is default (spaces.go).
+	Spaces []string `json:"spaces,omitempty"`
+	Agents int      `json:"agents"`
 	// Inputs are the policy's inputs as given (seed); the custom-asset sync
 	// reads the pipelines their streams name in vars.pipeline.value (§5.3).
 	Inputs    []map[string]any `json:"inputs,omitempty"`

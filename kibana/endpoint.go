@@ -13,8 +13,8 @@ import (
 
 // NewFromEndpoint builds a client from a document's endpoint: it resolves
 // the credential references (env or file) now, and trusts ep.CAFile or the
-// certificate with ep.CAFingerprint. Options apply after, so WithHTTPClient
-// replaces the TLS setup.
+// certificate with ep.CAFingerprint, and scopes Fleet calls to ep.Space.
+// Options apply after, so WithHTTPClient replaces the TLS setup.
 func NewFromEndpoint(ctx context.Context, ep schema.Endpoint, opts ...Option) (*Client, error) {
 	auth, err := ResolveAuth(ctx, ep.Auth)
 	if err != nil {
@@ -25,7 +25,7 @@ func NewFromEndpoint(ctx context.Context, ep schema.Endpoint, opts ...Option) (*
 		return nil, fmt.Errorf("kibana %s: %w", ep.URL, err)
 	}
 	hc := &http.Client{Transport: tlstrust.Transport(tc)}
-	return New(ep.URL, auth, append([]Option{WithHTTPClient(hc)}, opts...)...)
+	return New(ep.URL, auth, append([]Option{WithHTTPClient(hc), WithSpace(ep.Space)}, opts...)...)
 }
 
 // ResolveAuth reads the credentials an endpoint's auth refers to.

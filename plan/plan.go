@@ -74,6 +74,9 @@ type Plan struct {
 	// Revision is the source revision (Git commit or directory digest) the
 	// desired state was read from.
 	Revision string `json:"revision,omitempty"`
+	// Space is the Kibana space whose Fleet the plan manages (Kibana 9.1+
+	// scopes agent and integration policies by space); "" is the default.
+	Space string `json:"space,omitempty"`
 	// Fingerprint is a digest of everything observed to compute the plan
 	// (Fleet objects and the ownership records). Apply refuses a saved plan
 	// whose fingerprint no longer matches a fresh observation.

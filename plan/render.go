@@ -144,6 +144,9 @@ func writeFields(w *bufio.Writer, c Change, indent string) {
 // markers, field-level diffs and a summary line.
 func WriteText(w io.Writer, p *Plan) error {
 	bw := bufio.NewWriter(w)
+	if p.Space != "" {
+		fmt.Fprintf(bw, "Kibana space: %s (Fleet objects of other spaces are neither read nor changed)\n\n", p.Space)
+	}
 	if p.Empty() {
 		fmt.Fprintln(bw, noChanges(p))
 		writeUnverified(bw, p)
@@ -283,6 +286,9 @@ func WriteMarkdown(w io.Writer, p *Plan) error {
 	title := "### fleetform plan"
 	if p.Revision != "" {
 		title += " for `" + p.Revision + "`"
+	}
+	if p.Space != "" {
+		title += " in Kibana space `" + p.Space + "`"
 	}
 	fmt.Fprintln(bw, title)
 	fmt.Fprintln(bw)

@@ -41,6 +41,9 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*R
 	if err != nil {
 		return nil, fmt.Errorf("connect main kibana: %w", err)
 	}
+	if err := kb.CheckSpace(ctx); err != nil {
+		return nil, fmt.Errorf("connect main kibana: %w", err)
+	}
 	es, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, ElasticOptions(opts.WrapTransport, elastic.WithLogger(log.With("component", "elasticsearch")))...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
@@ -51,6 +54,7 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*R
 		Hasher:      StateHasher{},
 		Minter:      opts.Minter,
 		License:     es,
+		Space:       kb.Space(),
 		Prune:       opts.Prune,
 		Concurrency: opts.Concurrency,
 	}, log)

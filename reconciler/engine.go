@@ -49,7 +49,7 @@ func (c *computed) add(s *step) { c.steps[s.change.Key()] = s }
 // apply cache (Apply) fails their objects.
 func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *observation, rev string, prune bool, cache *secretCache) *computed {
 	c := &computed{
-		plan:  &plan.Plan{FormatVersion: plan.FormatVersion, Revision: rev, Fingerprint: obs.fingerprint, Changes: []plan.Change{}},
+		plan:  &plan.Plan{FormatVersion: plan.FormatVersion, Revision: rev, Space: r.cfg.Space, Fingerprint: obs.fingerprint, Changes: []plan.Change{}},
 		steps: map[string]*step{},
 		obs:   obs,
 	}
@@ -59,6 +59,9 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.addReferences(doc, c)
 	r.computePrune(doc, c, prune)
 	r.listUnmanaged(doc, c)
+	if w := spaceWarning(r.cfg.Space, obs.kibanaVersion); w != "" {
+		c.plan.Warnings = append(c.plan.Warnings, w)
+	}
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}

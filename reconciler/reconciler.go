@@ -111,6 +111,9 @@ type Config struct {
 	// and the plan blocks them. nil: the licence is not checked.
 	License LicenseSource
 	Cluster string // name of the main cluster in plans; default "main"
+	// Space is the Kibana space Fleet is read and written in (the Fleet
+	// client's /s/<space> prefix), stated by the plan; "" is the default.
+	Space string
 	// Prune deletes owned objects that are no longer declared. Off by default.
 	Prune bool
 	// Concurrency bounds parallel writes of independent changes; default 4.

@@ -55,6 +55,9 @@ func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt 
 	if err != nil {
 		return nil, fmt.Errorf("connect main kibana: %w", err)
 	}
+	if err := mainKB.CheckSpace(ctx); err != nil {
+		return nil, fmt.Errorf("connect main kibana: %w", err)
+	}
 	mainES, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch, reconciler.ElasticOptions(opts.WrapTransport, append(slices.Clone(esOpts), elastic.WithLogger(log.With("component", "elasticsearch")))...)...)
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
@@ -87,7 +90,7 @@ func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt 
 	}
 	rec, err := reconciler.New(reconciler.Config{
 		Fleet: mainKB, Inventory: inv, Hasher: reconciler.StateHasher{}, Minter: eng, License: mainES,
-		Prune: opts.Prune, Concurrency: opts.Concurrency,
+		Prune: opts.Prune, Concurrency: opts.Concurrency, Space: mainKB.Space(),
 	}, log)
 	if err != nil {
 		return nil, err

@@ -126,6 +126,7 @@ func (c *checker) agentPolicies(doc *Document) {
 		c.reference(p+"/fleet_server_host_id", ap.FleetServerHostID, "Fleet Server host", "fleet_server_hosts", c.fleetServerHostIDs(doc), DefaultFleetServerHostID)
 		c.reference(p+"/download_source_id", ap.DownloadSourceID, "download source", "download_sources", c.downloadSourceIDs(doc), DefaultDownloadSourceID)
 		c.globalDataTags(p+"/global_data_tags", ap.GlobalDataTags)
+		c.policySpaces(p+"/space_ids", ap.SpaceIDs, doc.Clusters.Main.Kibana.Space)
 		// Kibana's overrides validation (agent_policy.ts).
 		for k := range ap.Overrides {
 			if k == "inputs" || strings.HasPrefix(k, "inputs.") {
@@ -173,4 +174,19 @@ func (c *checker) reference(p string, id *string, what, key string, declared map
 		hint = fmt.Sprintf(" (nor Kibana's well-known %s)", wellKnown)
 	}
 	c.at(p, "%s %q is not declared in %s%s", what, *id, key, hint)
+}
+
+// policySpaces refuses space_ids that leave the repository's space: from 9.1
+// Kibana shows a policy only in the spaces of its space_ids (or "*"), and
+// updating space_ids moves it (fleet server/services/spaces/agent_policy.ts),
+// so fleetform, which reads Fleet through its own space, would lose sight of
+// it and create it again.
+func (c *checker) policySpaces(p string, ids []string, space string) {
+	if space == "" {
+		space = "default"
+	}
+	if len(ids) == 0 || c.m.incomplete || slices.Contains(ids, space) || slices.Contains(ids, "*") {
+		return
+	}
+	c.at(p, "space_ids %q leave this repository's Kibana space %q (clusters.main.kibana.space): fleetform reads Fleet through that space and would no longer see the policy; include %q (or \"*\")", ids, space, space)
 }

@@ -158,6 +158,7 @@ func checkDocument(doc *Document, m *merged) []Issue {
 func (c *checker) clusters(doc *Document) {
 	c.endpoint("/clusters/main/kibana", doc.Clusters.Main.Kibana)
 	c.endpoint("/clusters/main/elasticsearch", doc.Clusters.Main.Elasticsearch)
+	c.noSpace("/clusters/main/elasticsearch", doc.Clusters.Main.Elasticsearch)
 	seen := map[string]int{}
 	for i, r := range doc.Clusters.Remotes {
 		p := fmt.Sprintf("/clusters/remotes/%d", i)
@@ -168,8 +169,10 @@ func (c *checker) clusters(doc *Document) {
 		}
 		if r.Kibana != nil {
 			c.endpoint(p+"/kibana", *r.Kibana)
+			c.noSpace(p+"/kibana", *r.Kibana)
 		}
 		c.endpoint(p+"/elasticsearch", r.Elasticsearch)
+		c.noSpace(p+"/elasticsearch", r.Elasticsearch)
 		if l := r.MainLink; l != nil {
 			lp := p + "/main_link"
 			switch l.Mode {
@@ -204,6 +207,14 @@ func (c *checker) clusters(doc *Document) {
 func (c *checker) endpoint(p string, e Endpoint) {
 	if e.URL != "" {
 		c.httpURL(p+"/url", e.URL)
+	}
+}
+
+// noSpace refuses a space where fleetform does not use one: a space names
+// the main Kibana's Fleet a repository manages.
+func (c *checker) noSpace(p string, e Endpoint) {
+	if e.Space != "" {
+		c.at(p+"/space", "space applies to clusters.main.kibana only (the Fleet this repository manages)")
 	}
 }
 

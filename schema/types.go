@@ -58,6 +58,10 @@ type Endpoint struct {
 	Auth          Auth   `json:"auth"`
 	CAFile        string `json:"ca_file,omitempty"`
 	CAFingerprint string `json:"ca_fingerprint,omitempty"` // SHA-256 of the CA certificate, hex
+	// Space is the Kibana space whose Fleet is managed (main Kibana only):
+	// Fleet calls go to /s/<space>/api/fleet/...; "" and "default" are the
+	// default space.
+	Space string `json:"space,omitempty"`
 }
 
 // Auth is either an API key (the "encoded" id:key form) or Basic credentials.

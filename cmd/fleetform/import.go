@@ -72,6 +72,9 @@ func runImport(ctx context.Context, o *importOptions, rest []string, stdout, std
 	if err != nil {
 		return fmt.Errorf("connect main kibana: %w", err)
 	}
+	if err := kb.CheckSpace(ctx); err != nil {
+		return fmt.Errorf("connect main kibana: %w", err)
+	}
 	var remotes []importer.Remote
 	for _, r := range doc.Clusters.Remotes {
 		es, err := elastic.NewFromEndpoint(ctx, r.Elasticsearch)

@@ -149,6 +149,13 @@ func addRoutes(doc *openapi3.T) {
 		Get: &openapi3.Operation{OperationID: "contract-remote-synced-info", Responses: ok(), Parameters: openapi3.Parameters{
 			{Value: openapi3.NewPathParameter("outputId").WithSchema(openapi3.NewStringSchema())}}}})
 
+	// The Spaces API's GET /api/spaces/space/{id}
+	// (x-pack/platform/plugins/shared/spaces/server/routes/api/external/get.ts,
+	// public, params {id}), which fleetform asks before using a space.
+	doc.Paths.Set("/api/spaces/space/{id}", &openapi3.PathItem{
+		Get: &openapi3.Operation{OperationID: "contract-spaces-get-space", Responses: ok(), Parameters: openapi3.Parameters{
+			{Value: openapi3.NewPathParameter("id").WithSchema(openapi3.NewStringSchema())}}}})
+
 	// server/routes/app/index.ts: POST /api/fleet/service_tokens,
 	// GenerateServiceTokenRequestSchema body nullable({remote: boolean}).
 	body := closedObject().WithProperty("remote", openapi3.NewBoolSchema())

@@ -1,0 +1,348 @@
+package fleetsim
+
+// Kibana spaces and Fleet's space awareness.
+//
+// From 9.1 Fleet is space-aware (useSpaceAwareness defaults to true in
+// FLEET/common/experimental_features.ts, and a new deployment's settings are
+// created with use_space_awareness_migration_status "success",
+// server/services/settings.ts createDefaultSettings; isSpaceAwarenessEnabled in
+// server/services/spaces/helpers.ts needs both). Agent policies and package
+// policies are then multi-namespace saved objects: /s/{space}/api/fleet/...
+// sees only the objects whose space_ids hold that space (or "*"), creates put
+// them in the URL's space unless the body names space_ids, and space_ids on an
+// update moves the policy and its package policies
+// (server/services/spaces/agent_policy.ts updateAgentPolicySpaces). Outputs,
+// Fleet Server hosts, proxies and download sources stay global here. Before
+// 9.1 every Fleet object is global and the /s/{space} prefix changes nothing.
+//
+// The Spaces API (GET and POST /api/spaces/space) holds which spaces exist;
+// Fleet itself does not check that the URL's space exists (the spaces
+// onPostAuth interceptor only checks /app routes:
+// spaces/server/lib/request_interceptors/on_post_auth_interceptor.ts).
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fleetform/fleetform/fleetsim/esim"
+)
+
+// defaultSpace is DEFAULT_SPACE_ID; allSpaces is ALL_SPACES_ID.
+const (
+	defaultSpace = "default"
+	allSpaces    = "*"
+)
+
+// spaceAware is isSpaceAwarenessEnabled for a fresh deployment of the
+// cluster's version.
+func (c *Cluster) spaceAware() bool { return versionAtLeast(c.cfg.Version, versionSpaceAwareness) }
+
+// spaceIDs is the saved object's namespaces: ["default"] when never set.
+func (p *agentPolicy) spaceIDs() []string {
+	if len(p.Spaces) == 0 {
+		return []string{defaultSpace}
+	}
+	return p.Spaces
+}
+
+func (pp *packagePolicy) spaceIDs() []string {
+	if len(pp.Spaces) == 0 {
+		return []string{defaultSpace}
+	}
+	return pp.Spaces
+}
+
+// inSpace says whether an object in spaces is visible from space.
+func inSpace(spaces []string, space string) bool {
+	return slices.Contains(spaces, space) || slices.Contains(spaces, allSpaces)
+}
+
+// sharesSpace says whether two objects have a space in common (name
+// uniqueness is scoped to the policy's space_ids: space_awareness/
+// agent_policies.ts "should allow creating a policy assigned to a different
+// space even when URL space has a policy with the same name").
+func sharesSpace(a, b []string) bool {
+	for _, s := range a {
+		if inSpace(b, s) || s == allSpaces {
+			return true
+		}
+	}
+	return false
+}
+
+// policyVisible says whether an agent policy is seen from the request's space.
+func (c *Cluster) policyVisible(p *agentPolicy, r *kreq) bool {
+	return !c.spaceAware() || inSpace(p.spaceIDs(), r.spaceID())
+}
+
+// packagePolicyVisible says whether a package policy is seen from the
+// request's space.
+func (c *Cluster) packagePolicyVisible(pp *packagePolicy, r *kreq) bool {
+	return !c.spaceAware() || inSpace(pp.spaceIDs(), r.spaceID())
+}
+
+// spaceID is the request's space: the /s/{space} prefix, else default.
+func (r *kreq) spaceID() string {
+	if r == nil || r.space == "" {
+		return defaultSpace
+	}
+	return r.space
+}
+
+// authorizedSpaces are the spaces where the principal may write agent
+// policies (the handlers' getAuthorizedSpaces): every space for a superuser
+// or a "*" resource, else the spaces of its Fleet "all" application
+// privileges (resources "space:<id>").
+func authorizedSpace(p esim.Principal, space string) bool {
+	if p.Superuser {
+		return true
+	}
+	for _, a := range p.Applications {
+		if a.Application != "kibana-.kibana" && a.Application != "*" {
+			continue
+		}
+		write := false
+		for _, priv := range a.Privileges {
+			switch priv {
+			case "all", "*", "feature_fleetv2.all":
+				write = true
+			}
+		}
+		if !write {
+			continue
+		}
+		for _, res := range a.Resources {
+			if res == "*" || res == "space:*" || res == "space:"+space {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// newPolicySpaces is where a created policy goes: the body's space_ids,
+// else the URL's space; every space added must be authorised ("Not enough
+// permissions to create policies in space test1", space_awareness/
+// agent_policies.ts, a 400 FleetError).
+func (c *Cluster) newPolicySpaces(r *kreq, body map[string]any) ([]string, *kresp) {
+	spaces := []string{r.spaceID()}
+	if ids := stringList(body["space_ids"]); len(ids) > 0 {
+		spaces = ids
+	}
+	for _, s := range spaces {
+		if !authorizedSpace(r.principal, s) {
+			return nil, badRequest("Not enough permissions to create policies in space %s", s)
+		}
+	}
+	return spaces, nil
+}
+
+// moveSpaces is updateAgentPolicySpaces (server/services/spaces/agent_policy.ts):
+// nothing to do when space_ids is absent, empty or unchanged; a hosted policy
+// and one whose package policies are shared refuse; the principal must be
+// authorised in every space added and removed; the agent policy and its
+// package policies move together.
+func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
+	next := stringList(r.body["space_ids"])
+	if !c.spaceAware() || len(next) == 0 {
+		return nil
+	}
+	cur := p.spaceIDs()
+	if p.flag("is_managed") && !force {
+		return badRequest("Cannot update hosted agent policy %s space ", p.ID)
+	}
+	a, b := slices.Clone(cur), slices.Clone(next)
+	slices.Sort(a)
+	slices.Sort(b)
+	if slices.Equal(a, b) {
+		return nil
+	}
+	pps := c.packagePoliciesOf(p.ID)
+	for _, pp := range pps {
+		if len(pp.PolicyIDs) > 1 {
+			return badRequest("Agent policies using reusable integration policies cannot be moved to a different space.")
+		}
+	}
+	for _, s := range next {
+		if !slices.Contains(cur, s) && !authorizedSpace(r.principal, s) {
+			return badRequest("Not enough permissions to create policies in space %s", s)
+		}
+	}
+	for _, s := range cur {
+		if !slices.Contains(next, s) && !authorizedSpace(r.principal, s) {
+			return badRequest("Not enough permissions to remove policies from space %s", s)
+		}
+	}
+	if ids := c.nameTakenIn(p.str("name"), p.ID, next); len(ids) > 0 {
+		return nameExists(ids, p.str("name"))
+	}
+	p.Spaces = slices.Clone(next)
+	for _, pp := range pps {
+		pp.Spaces = slices.Clone(next)
+	}
+	return nil
+}
+
+// nameTakenIn is requireUniqueName scoped to spaces: the ids of other
+// policies with that name sharing one of the spaces. Before 9.1 names are
+// unique across the whole cluster.
+func (c *Cluster) nameTakenIn(name, exceptID string, spaces []string) []string {
+	var ids []string
+	for _, p := range c.sortedPolicies() {
+		if p.ID == exceptID || p.str("name") != name {
+			continue
+		}
+		if c.spaceAware() && !sharesSpace(spaces, p.spaceIDs()) {
+			continue
+		}
+		ids = append(ids, p.ID)
+	}
+	return ids
+}
+
+// kibanaSpace is a space saved object (the fields fleetsim keeps).
+type kibanaSpace struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description,omitempty"`
+	Attrs       map[string]any `json:"attrs,omitempty"`
+	CreatedAt   time.Time      `json:"created_at"`
+}
+
+func (s *kibanaSpace) view() map[string]any {
+	v := map[string]any{"id": s.ID, "name": s.Name, "disabledFeatures": []any{}}
+	for k, val := range s.Attrs {
+		v[k] = val
+	}
+	if s.Description != "" {
+		v["description"] = s.Description
+	}
+	if s.ID == defaultSpace {
+		v["_reserved"] = true
+	}
+	return v
+}
+
+// space returns an existing space; the default space always exists.
+func (c *Cluster) space(id string) *kibanaSpace {
+	if id == defaultSpace {
+		return &kibanaSpace{ID: defaultSpace, Name: "Default", Description: "This is your default space!"}
+	}
+	return c.st.Spaces[id]
+}
+
+func spaceRoutes() []*route {
+	return []*route{
+		{method: "GET", pattern: "/api/spaces/space", priv: privRead, privTag: "spaces", handle: (*Cluster).listSpaces},
+		{method: "GET", pattern: "/api/spaces/space/{id}", priv: privRead, privTag: "spaces", handle: (*Cluster).getSpace},
+		{method: "POST", pattern: "/api/spaces/space", priv: privWrite, privTag: "spaces", body: createSpaceSchema, handle: (*Cluster).createSpace},
+	}
+}
+
+var createSpaceSchema = tObject{fields: []field{
+	{name: "id", t: tString{}, required: true},
+	{name: "name", t: tString{minLen: 1}, required: true},
+	{name: "description", t: tString{}},
+	{name: "disabledFeatures", t: tArray{elem: tString{}}},
+	{name: "initials", t: tString{}},
+	{name: "color", t: tString{}},
+	{name: "solution", t: tString{}},
+	{name: "imageUrl", t: tString{}},
+}}
+
+// spaceIDPattern is the space id rule of spaces/server/lib/space_schema.ts
+// ("must be lower case, a-z, 0-9, '_', and '-' are allowed").
+var spaceIDPattern = regexp.MustCompile(`^[a-z0-9_\-]+$`)
+
+func (c *Cluster) listSpaces(_ *kreq) *kresp {
+	items := []any{c.space(defaultSpace).view()}
+	for _, id := range sortedKeys(c.st.Spaces) {
+		items = append(items, c.st.Spaces[id].view())
+	}
+	return ok(items)
+}
+
+// getSpace is GET /api/spaces/space/{id}: a missing space is a bare 404
+// (spaces/server/routes/api/external/get.ts: response.notFound()).
+func (c *Cluster) getSpace(r *kreq) *kresp {
+	s := c.space(r.params["id"])
+	if s == nil {
+		return kerr(http.StatusNotFound, "Not Found")
+	}
+	return ok(s.view())
+}
+
+// createSpace is POST /api/spaces/space (spaces/server/routes/api/external/post.ts).
+func (c *Cluster) createSpace(r *kreq) *kresp {
+	id := r.body["id"].(string)
+	if !spaceIDPattern.MatchString(id) {
+		return badRequest("[request body.id]: must be lower case, a-z, 0-9, '_', and '-' are allowed")
+	}
+	if c.space(id) != nil {
+		return kerr(http.StatusConflict, "A space with the identifier %s already exists.", id)
+	}
+	s := &kibanaSpace{ID: id, Name: r.body["name"].(string), CreatedAt: c.now()}
+	if d, ok := r.body["description"].(string); ok {
+		s.Description = d
+	}
+	for _, k := range []string{"disabledFeatures", "initials", "color", "solution", "imageUrl"} {
+		if v, ok := r.body[k]; ok {
+			if s.Attrs == nil {
+				s.Attrs = map[string]any{}
+			}
+			s.Attrs[k] = v
+		}
+	}
+	if c.st.Spaces == nil {
+		c.st.Spaces = map[string]*kibanaSpace{}
+	}
+	c.st.Spaces[id] = s
+	return ok(s.view())
+}
+
+// spaceOf splits the /s/{space} prefix off a request path.
+func spaceOf(path string) (space, rest string) {
+	if m := spacePrefix.FindStringSubmatch(path); m != nil {
+		return m[1], m[2]
+	}
+	return "", path
+}
+
+// isSpacesRoute says whether a route belongs to the Spaces API (managed by
+// superusers or holders of the "all" Kibana privilege, not by Fleet's).
+func isSpacesRoute(rt *route) bool { return strings.HasPrefix(rt.pattern, "/api/spaces/") }
+
+// fleetServerPolicyID is the id a Fleet Server policy created without one
+// gets: fleet-server-policy, prefixed by the space outside the default one
+// (space_awareness/agent_policies.ts "should create fleet-server-policy in
+// the test space": `${TEST_SPACE_1}-fleet-server-policy`).
+func (c *Cluster) fleetServerPolicyID(r *kreq) string {
+	if c.spaceAware() && r.spaceID() != defaultSpace {
+		return r.spaceID() + "-fleet-server-policy"
+	}
+	return "fleet-server-policy"
+}
+
+// principalAtSpace keeps the Kibana application privileges that apply in
+// space: Kibana checks a route's privileges at the request's space
+// (checkPrivilegesWithRequest(...).atSpace), so privileges granted on
+// "space:default" only do not open /s/test1/api/fleet/... . Resources "*"
+// and "space:*" apply everywhere; a grant without resources is kept.
+func principalAtSpace(p esim.Principal, space string) esim.Principal {
+	if space == "" {
+		space = defaultSpace
+	}
+	apps := make([]esim.ApplicationPrivilege, 0, len(p.Applications))
+	for _, a := range p.Applications {
+		if len(a.Resources) == 0 || slices.ContainsFunc(a.Resources, func(r string) bool {
+			return r == "*" || r == "space:*" || r == "space:"+space
+		}) {
+			apps = append(apps, a)
+		}
+	}
+	p.Applications = apps
+	return p
+}

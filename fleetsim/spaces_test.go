@@ -1,0 +1,152 @@
+package fleetsim
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/fleetform/fleetform/fleetsim/esim"
+)
+
+// Space awareness follows elastic/kibana
+// x-pack/platform/test/fleet_api_integration/apis/space_awareness/agent_policies.ts,
+// change_space_agent_policies.ts and
+// x-pack/platform/plugins/shared/fleet/server/services/spaces/agent_policy.ts.
+
+func spaceIDsOf(t *testing.T, items []any) []string {
+	t.Helper()
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it.(map[string]any)["id"].(string))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func newSpaceUser(t *testing.T, s *Sim, resources ...string) *client {
+	t.Helper()
+	key, err := s.Cluster("main").ES().CreateAPIKey(esim.Principal{Username: "elastic", Superuser: true}, esim.APIKeyRequest{Name: "default-space-only",
+		RoleDescriptors: map[string]esim.RoleDescriptor{"r": {Applications: []esim.ApplicationPrivilege{{Application: "kibana-.kibana",
+			Privileges: []string{"feature_fleetv2.all", "feature_fleet.all"}, Resources: resources}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := kibana(t, s, "main")
+	c.auth = "ApiKey " + key.Encoded
+	return c
+}
+
+func TestSpaces_PoliciesAreScopedBySpaceIDs(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "d1", "name": "D1", "namespace": "default"}).must(t, 200)
+	t1 := kb.do("POST", "/s/test1/api/fleet/agent_policies", map[string]any{"id": "t1", "name": "T1", "namespace": "default"}).must(t, 200).item()
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "both", "name": "Both", "namespace": "default", "space_ids": []any{"default", "test1"}}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "all", "name": "All", "namespace": "default", "space_ids": []any{"*"}}).must(t, 200)
+	if got := t1["space_ids"]; !slices.Equal(toStrings(got), []string{"test1"}) {
+		t.Errorf("created in test1: space_ids %v", got)
+	}
+	// "should return policies in a specific space" / "in default space".
+	if got := spaceIDsOf(t, kb.do("GET", "/s/test1/api/fleet/agent_policies", nil).must(t, 200).items()); !slices.Equal(got, []string{"all", "both", "t1"}) {
+		t.Errorf("test1 lists %v", got)
+	}
+	if got := spaceIDsOf(t, kb.do("GET", "/api/fleet/agent_policies", nil).must(t, 200).items()); !slices.Equal(got, []string{"all", "both", "d1"}) {
+		t.Errorf("default lists %v", got)
+	}
+	// "should not allow to get a policy from a different space from the default space".
+	kb.do("GET", "/api/fleet/agent_policies/t1", nil).wantError(t, 404, "Saved object [ingest-agent-policies/t1] not found")
+	kb.do("GET", "/s/test1/api/fleet/agent_policies/d1", nil).wantError(t, 404, "Saved object [ingest-agent-policies/d1] not found")
+	kb.do("GET", "/s/test1/api/fleet/agent_policies/t1", nil).must(t, 200)
+	// "should allow creating a policy assigned to a different space even when
+	// URL space has a policy with the same name"; the same name in the same
+	// space is a conflict.
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "d1b", "name": "D1", "namespace": "default", "space_ids": []any{"test1"}}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "T1", "namespace": "default", "space_ids": []any{"test1"}}).
+		wantError(t, 409, "Agent Policy 't1' already exists with name 'T1'")
+	// Integration policies of a policy follow it; another space does not see them.
+	kb.do("POST", "/s/test1/api/fleet/package_policies", map[string]any{"id": "pp1", "name": "nginx-t1", "namespace": "default",
+		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).must(t, 200)
+	kb.do("POST", "/api/fleet/package_policies", map[string]any{"name": "nginx-x", "namespace": "default",
+		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).wantError(t, 404, "Saved object [ingest-agent-policies/t1] not found")
+	if n := len(kb.do("GET", "/api/fleet/package_policies", nil).must(t, 200).items()); n != 0 {
+		t.Errorf("default space lists %d package policies", n)
+	}
+	kb.do("GET", "/api/fleet/package_policies/pp1", nil).wantError(t, 404, "Package policy not found")
+	kb.do("GET", "/s/test1/api/fleet/package_policies/pp1", nil).must(t, 200)
+}
+
+func TestSpaces_UpdateMovesPolicyAndIntegrations(t *testing.T) {
+	s, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p1", "name": "P1", "namespace": "default"}).must(t, 200)
+	kb.do("POST", "/api/fleet/package_policies", map[string]any{"id": "pp1", "name": "nginx-1", "namespace": "default",
+		"policy_ids": []any{"p1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).must(t, 200)
+	// change_space_agent_policies.ts "should not allow add policy to a space where user do not have access".
+	limited := newSpaceUser(t, s, "space:default")
+	limited.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": []any{"default", "test1"}}).
+		wantError(t, 400, "Not enough permissions to create policies in space test1")
+	limited.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"test1"}}).
+		wantError(t, 400, "Not enough permissions to create policies in space test1")
+	// Privileges are checked at the request's space; the message names the
+	// path the spaces onRequest interceptor rewrote, without /s/test1
+	// (security's api_authorization.ts formats request.url.pathname; the
+	// alerting security_and_spaces tests expect "API [GET
+	// /api/maintenance_window/_find] is unauthorized ..." for "space_1_all at space2").
+	limited.do("GET", "/s/test1/api/fleet/agent_policies", nil).
+		wantError(t, 403, "API [GET /api/fleet/agent_policies] is unauthorized for user, this action is granted by the Kibana privileges [fleet-agent-policies-read]")
+	limited.do("GET", "/api/fleet/agent_policies", nil).must(t, 200)
+	up := kb.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": []any{"test1"}}).must(t, 200).item()
+	if !slices.Equal(toStrings(up["space_ids"]), []string{"test1"}) {
+		t.Errorf("moved: space_ids %v", up["space_ids"])
+	}
+	kb.do("GET", "/api/fleet/agent_policies/p1", nil).must(t, 404)
+	kb.do("GET", "/s/test1/api/fleet/agent_policies/p1", nil).must(t, 200)
+	kb.do("GET", "/s/test1/api/fleet/package_policies/pp1", nil).must(t, 200)
+	// "should not allow to remove policy from a space where user do not have access".
+	kb.do("PUT", "/s/test1/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": []any{"test1", "default"}}).must(t, 200)
+	limited.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": []any{"default"}}).
+		wantError(t, 400, "Not enough permissions to remove policies from space test1")
+	// A hosted policy refuses (updateAgentPolicySpaces).
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "h", "name": "H", "namespace": "default", "is_managed": true}).must(t, 200)
+	kb.do("PUT", "/api/fleet/agent_policies/h", map[string]any{"name": "H", "namespace": "default", "space_ids": []any{"test1"}}).
+		wantError(t, 400, "Cannot update hosted agent policy h space ")
+}
+
+// "should create fleet-server-policy in the default space" / "in the test space".
+func TestSpaces_FleetServerPolicyIDPerSpace(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	if id := kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "FS", "namespace": "default", "has_fleet_server": true}).must(t, 200).item()["id"]; id != "fleet-server-policy" {
+		t.Errorf("default space: id %v", id)
+	}
+	if id := kb.do("POST", "/s/test1/api/fleet/agent_policies", map[string]any{"name": "FS1", "namespace": "default", "has_fleet_server": true}).must(t, 200).item()["id"]; id != "test1-fleet-server-policy" {
+		t.Errorf("test1: id %v", id)
+	}
+}
+
+func TestSpaces_BeforeSpaceAwarenessThePrefixIsIgnored(t *testing.T) {
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.0.0"})
+	kb.do("POST", "/s/test1/api/fleet/agent_policies", map[string]any{"id": "p", "name": "P", "namespace": "default"}).must(t, 200)
+	p := kb.do("GET", "/api/fleet/agent_policies/p", nil).must(t, 200).item()
+	if _, ok := p["space_ids"]; ok {
+		t.Errorf("9.0 answers space_ids: %v", p)
+	}
+}
+
+func TestSpaces_SpacesAPI(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("GET", "/api/spaces/space/nope", nil).wantError(t, 404, "Not Found")
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Again"}).wantError(t, 409, "A space with the identifier test1 already exists.")
+	if got := kb.do("GET", "/api/spaces/space/test1", nil).must(t, 200).Body["name"]; got != "Test 1" {
+		t.Errorf("name %v", got)
+	}
+	kb.do("GET", "/api/spaces/space/default", nil).must(t, 200)
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
