@@ -50,7 +50,7 @@ func Connect(ctx context.Context, doc *schema.Document, opts ConnectOptions) (*R
 	}
 	return New(Config{
 		Fleet:       kb,
-		Inventory:   StateInventory(state.NewStore(es, opts.StateIndex, opts.Instance)),
+		Inventory:   StateInventory(state.NewStore(es, opts.StateIndex, InstanceFor(doc, opts.Instance))),
 		Hasher:      StateHasher{},
 		Minter:      opts.Minter,
 		License:     es,
@@ -132,4 +132,17 @@ func (i storeInventory) Put(ctx context.Context, r Record) error {
 
 func (i storeInventory) Delete(ctx context.Context, cluster, kind, id string) error {
 	return i.s.Delete(ctx, state.Key{Cluster: cluster, Kind: kind, ID: id})
+}
+
+// InstanceFor is the instance name a repository records ownership under. A
+// repository that manages a Kibana space (clusters.main.kibana.space) and
+// did not choose an instance gets one per space, "default@SPACE": two
+// repositories managing two spaces of one cluster then never read each
+// other's records as their own (one instance per repository is the state
+// index's rule, and spaces make it easy to break by accident).
+func InstanceFor(doc *schema.Document, instance string) string {
+	if space := doc.Clusters.Main.Kibana.Space; (instance == "" || instance == "default") && space != "" && space != "default" {
+		return "default@" + space
+	}
+	return instance
 }

@@ -62,7 +62,7 @@ func connect(ctx context.Context, doc *schema.Document, opts ConnectOptions, rt 
 	if err != nil {
 		return nil, fmt.Errorf("connect main elasticsearch: %w", err)
 	}
-	store := state.NewStore(mainES, opts.StateIndex, opts.Instance)
+	store := state.NewStore(mainES, opts.StateIndex, reconciler.InstanceFor(doc, opts.Instance))
 	remotes := map[string]*Cluster{}
 	for _, r := range doc.Clusters.Remotes {
 		c := &Cluster{Name: r.Name}

@@ -226,3 +226,27 @@ func TestSpaces_PlanWarnsBeforeSpaceAwareness(t *testing.T) {
 		t.Errorf("plan: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// Two repositories for two spaces that choose no --instance still keep
+// their ownership apart (reconciler.InstanceFor: "default@SPACE"): B's
+// apply used to drop A's records, so A's next plan adopted its own policy
+// again.
+func TestSpaces_DefaultInstanceIsPerSpace(t *testing.T) {
+	t.Setenv("FLEETFORM_TEST_PW", "changeme")
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	createSpace(t, sim, "team-a")
+	createSpace(t, sim, "team-b")
+	a := spaceRepo(t, sim, "team-a", "  - {id: pa, name: A, namespace: default}\n")
+	b := spaceRepo(t, sim, "team-b", "  - {id: pb, name: B, namespace: default}\n")
+	for _, dir := range []string{a, b} {
+		if out, errOut, code := runCLI(t, "apply", "-c", dir, "--prune"); code != 0 {
+			t.Fatalf("apply %s: exit %d\n%s\n%s", dir, code, out, errOut)
+		}
+	}
+	for _, dir := range []string{a, b} {
+		out, errOut, code := runCLI(t, "plan", "-c", dir, "--prune", "--detailed-exitcode")
+		if code != 0 || !strings.Contains(out, "No changes.") {
+			t.Errorf("plan %s after both applied: exit %d\n%s\n%s", dir, code, out, errOut)
+		}
+	}
+}
