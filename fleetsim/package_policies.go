@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -562,15 +563,23 @@ func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
 		}
 		filter = f
 	}
-	ids := sortedKeys(c.st.PackagePolicies)
-	slices.SortStableFunc(ids, func(a, b string) int {
-		return c.st.PackagePolicies[a].CreatedAt.Compare(c.st.PackagePolicies[b].CreatedAt)
-	})
-	var pps []*packagePolicy
-	for _, id := range ids {
-		if pp := c.st.PackagePolicies[id]; c.packagePolicyVisible(pp, r) && (filter == nil || filter(pp)) {
-			pps = append(pps, pp)
+	// Creation order, ties by id (one sort: no map look-ups per comparison).
+	type keyed struct {
+		id string
+		pp *packagePolicy
+	}
+	all := make([]keyed, 0, len(c.st.PackagePolicies))
+	for id, pp := range c.st.PackagePolicies {
+		if c.packagePolicyVisible(pp, r) && (filter == nil || filter(pp)) {
+			all = append(all, keyed{id, pp})
 		}
+	}
+	slices.SortFunc(all, func(a, b keyed) int {
+		return cmp.Or(a.pp.CreatedAt.Compare(b.pp.CreatedAt), strings.Compare(a.id, b.id))
+	})
+	pps := make([]*packagePolicy, len(all))
+	for i, k := range all {
+		pps[i] = k.pp
 	}
 	total := len(pps)
 	start := min((page-1)*perPage, total)

@@ -113,10 +113,16 @@ func (c *Client) ListAgentPolicies(ctx context.Context, opts ListOptions) ([]Age
 // list moved while it was read (an item changed pages, so fewer distinct
 // items than total arrived), the whole walk is repeated, up to three times.
 func listPaged[T any](ctx context.Context, c *Client, path string, q url.Values, id func(T) string) ([]T, error) {
+	return listPagedDecoded(ctx, c, path, q, id, nil)
+}
+
+// listPagedDecoded is listPaged with decode reading each page's bytes
+// (json.Unmarshal when nil).
+func listPagedDecoded[T any](ctx context.Context, c *Client, path string, q url.Values, id func(T) string, decode func([]byte, *itemsResponse[T]) error) ([]T, error) {
 	const walks = 3
 	var got, total int
 	for walk := 1; walk <= walks; walk++ {
-		out, t, err := walkPages(ctx, c, path, q, id)
+		out, t, err := walkPages(ctx, c, path, q, id, decode)
 		if err != nil {
 			return nil, err
 		}
@@ -129,7 +135,7 @@ func listPaged[T any](ctx context.Context, c *Client, path string, q url.Values,
 	return nil, fmt.Errorf("GET %s: list kept changing while paging (%d of %d items)", c.pathFor(path), got, total)
 }
 
-func walkPages[T any](ctx context.Context, c *Client, path string, q url.Values, id func(T) string) ([]T, int, error) {
+func walkPages[T any](ctx context.Context, c *Client, path string, q url.Values, id func(T) string, decode func([]byte, *itemsResponse[T]) error) ([]T, int, error) {
 	var out []T
 	seen := map[string]bool{}
 	for page := 1; ; page++ {
@@ -139,7 +145,11 @@ func walkPages[T any](ctx context.Context, c *Client, path string, q url.Values,
 		}
 		pq.Set("page", strconv.Itoa(page))
 		var resp itemsResponse[T]
-		if err := c.do(ctx, request{method: http.MethodGet, path: path, query: pq}, &resp); err != nil {
+		var into any = &resp
+		if decode != nil {
+			into = bodyDecoder(func(b []byte) error { return decode(b, &resp) })
+		}
+		if err := c.do(ctx, request{method: http.MethodGet, path: path, query: pq}, into); err != nil {
 			return nil, 0, fmt.Errorf("list page %d: %w", page, err)
 		}
 		before := len(out)

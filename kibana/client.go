@@ -232,11 +232,19 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if out == nil || len(respBody) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(respBody, out); err != nil {
+	decode := json.Unmarshal
+	if d, ok := out.(bodyDecoder); ok {
+		decode = func(b []byte, _ any) error { return d(b) }
+	}
+	if err := decode(respBody, out); err != nil {
 		return fmt.Errorf("%s %s: decode response: %w", r.method, fullPath, err)
 	}
 	return nil
 }
+
+// bodyDecoder, as do's out, decodes the answer's bytes itself (a list page
+// read in one pass: decodeIntegrationPolicyPage).
+type bodyDecoder func([]byte) error
 
 func (c *Client) pathFor(p string) string {
 	if c.space != "" {
@@ -271,11 +279,16 @@ func (c *Client) send(ctx context.Context, method, rawURL string, payload []byte
 		return 0, nil, nil, stripURL(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
+	// Sized from Content-Length when given: a list page is megabytes, which
+	// io.ReadAll would reach by doubling (three times the bytes allocated).
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxResponseBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes)); err != nil {
 		return 0, nil, nil, stripURL(err)
 	}
-	return resp.StatusCode, resp.Header, b, nil
+	return resp.StatusCode, resp.Header, buf.Bytes(), nil
 }
 
 // stripURL drops the URL (and so any query string) that net/http puts into

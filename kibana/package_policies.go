@@ -60,34 +60,58 @@ type SimplifiedStream struct {
 	Vars    map[string]any `json:"vars,omitempty"`
 }
 
+// ipFields is the JSON of a package policy's top-level fields (inputs
+// apart: ipJSON and ipListJSON).
+type ipFields struct {
+	ID                               string                `json:"id"`
+	Name                             string                `json:"name"`
+	Namespace                        string                `json:"namespace"`
+	Description                      *string               `json:"description"`
+	Enabled                          *bool                 `json:"enabled"`
+	PolicyIDs                        []string              `json:"policy_ids"`
+	OutputID                         *string               `json:"output_id"`
+	Package                          PackageRef            `json:"package"`
+	Revision                         int                   `json:"revision"`
+	SupportsAgentless                *bool                 `json:"supports_agentless"`
+	IsManaged                        *bool                 `json:"is_managed"`
+	AdditionalDatastreamsPermissions []any                 `json:"additional_datastreams_permissions"`
+	SecretReferences                 []struct{ ID string } `json:"secret_references"`
+	Vars                             json.RawMessage       `json:"vars"`
+}
+
+// ipJSON is any answer's package policy: a full-format inputs array is
+// not kept.
+type ipJSON struct {
+	ipFields
+	Inputs lazyInputs `json:"inputs"`
+}
+
+// ipListJSON is a simplified list item, decoded with its page in one pass
+// (no UnmarshalJSON of its own, which encoding/json would hand each item's
+// bytes to after scanning them, and which would scan them twice more).
+type ipListJSON struct {
+	ipFields
+	Inputs map[string]json.RawMessage `json:"inputs"`
+}
+
 // UnmarshalJSON fills the top-level fields and keeps inputs and vars as
 // JSON (a full-format answer's inputs array is not kept), in one pass.
 func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
-	var w struct {
-		ID                               string                `json:"id"`
-		Name                             string                `json:"name"`
-		Namespace                        string                `json:"namespace"`
-		Description                      *string               `json:"description"`
-		Enabled                          *bool                 `json:"enabled"`
-		PolicyIDs                        []string              `json:"policy_ids"`
-		OutputID                         *string               `json:"output_id"`
-		Package                          PackageRef            `json:"package"`
-		Revision                         int                   `json:"revision"`
-		SupportsAgentless                *bool                 `json:"supports_agentless"`
-		IsManaged                        *bool                 `json:"is_managed"`
-		AdditionalDatastreamsPermissions []any                 `json:"additional_datastreams_permissions"`
-		SecretReferences                 []struct{ ID string } `json:"secret_references"`
-		Inputs                           lazyInputs            `json:"inputs"`
-		Vars                             json.RawMessage       `json:"vars"`
-	}
+	var w ipJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = IntegrationPolicy{
+	*p = w.policy(w.Inputs)
+	return nil
+}
+
+// policy is the IntegrationPolicy of w with inputs kept as JSON.
+func (w *ipFields) policy(inputs map[string]json.RawMessage) IntegrationPolicy {
+	p := IntegrationPolicy{
 		ID: w.ID, Name: w.Name, Namespace: w.Namespace, Description: w.Description, Enabled: w.Enabled == nil || *w.Enabled,
 		PolicyIDs: w.PolicyIDs, OutputID: w.OutputID, Package: w.Package, Revision: w.Revision,
 		Raw:       map[string]any{"id": w.ID, "name": w.Name, "namespace": w.Namespace, "revision": float64(w.Revision)},
-		rawInputs: w.Inputs,
+		rawInputs: inputs,
 	}
 	if w.SupportsAgentless != nil {
 		p.Raw["supports_agentless"] = *w.SupportsAgentless
@@ -103,6 +127,25 @@ func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
 	}
 	for _, r := range w.SecretReferences {
 		p.SecretReferences = append(p.SecretReferences, r.ID)
+	}
+	return p
+}
+
+// decodeIntegrationPolicyPage decodes a page of the simplified list in one
+// pass (ipListJSON). A page it cannot read so (an input that is not an
+// object: Kibana answering the full format's inputs array) is decoded item
+// by item as Get does, with the same result and errors as before.
+func decodeIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy]) error {
+	var fast itemsResponse[ipListJSON]
+	if err := json.Unmarshal(b, &fast); err != nil {
+		return json.Unmarshal(b, page)
+	}
+	page.Total = fast.Total
+	if fast.Items != nil {
+		page.Items = make([]IntegrationPolicy, len(fast.Items))
+	}
+	for i := range fast.Items {
+		page.Items[i] = fast.Items[i].policy(fast.Items[i].Inputs)
 	}
 	return nil
 }
@@ -237,7 +280,7 @@ func (c *Client) ListIntegrationPolicies(ctx context.Context, opts IntegrationPo
 	if opts.Kuery != "" {
 		q.Set("kuery", opts.Kuery)
 	}
-	return listPaged(ctx, c, "/api/fleet/package_policies", q, func(p IntegrationPolicy) string { return p.ID })
+	return listPagedDecoded(ctx, c, "/api/fleet/package_policies", q, func(p IntegrationPolicy) string { return p.ID }, decodeIntegrationPolicyPage)
 }
 
 // GetPackagePolicy returns one package policy (simplified format).

@@ -219,14 +219,24 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 	if _, declared := want["inputs"]; want != nil && !declared {
 		return m, nil
 	}
-	inputs := map[string]any{}
-	for _, name := range have.InputNames() {
-		if want != nil && wantInputs[name] == nil {
-			continue
+	var names []string
+	if want == nil {
+		names = have.InputNames()
+	} else {
+		for _, name := range sortedKeys(wantInputs) {
+			if wantInputs[name] != nil {
+				names = append(names, name)
+			}
 		}
-		in, _, err := have.Input(name)
+	}
+	inputs := map[string]any{}
+	for _, name := range names {
+		in, there, err := have.Input(name)
 		if err != nil {
 			return nil, err
+		}
+		if !there {
+			continue
 		}
 		im := map[string]any{}
 		if in.Enabled != nil {
