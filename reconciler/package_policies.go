@@ -185,29 +185,48 @@ func observedIntegrationPolicyFields(have kibana.IntegrationPolicy) (map[string]
 	return observedFieldsOf(have, nil)
 }
 
-// observedFieldsOf is observedIntegrationPolicyFields with only the inputs
-// declared in want (all with want nil): what a diff of the declared keys
-// reads. A listed policy's inputs are decoded here, and only those (a plan
+// observedFieldsOf is observedIntegrationPolicyFields with only the
+// top-level keys and inputs declared in want (all with want nil): what a
+// diff of the declared keys reads. A listed policy's inputs are decoded here, and only those (a plan
 // of 4,000 policies would otherwise spend most of its time decoding inputs
 // nobody declares).
 func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[string]any, error) {
 	wantInputs, _ := want["inputs"].(map[string]any)
-	ids := make([]any, 0, len(have.PolicyIDs))
-	for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
-		ids = append(ids, id)
+	declared := func(k string) bool {
+		_, ok := want[k]
+		return want == nil || ok
 	}
-	m := map[string]any{
-		"name":        have.Name,
-		"description": derefOrNil(have.Description),
-		"namespace":   have.Namespace,
-		"package":     map[string]any{"name": have.Package.Name, "version": have.Package.Version},
-		"policy_ids":  ids,
-		"output_id":   derefOrNil(have.OutputID),
+	m := map[string]any{}
+	if declared("name") {
+		m["name"] = have.Name
+	}
+	if declared("description") {
+		m["description"] = derefOrNil(have.Description)
+	}
+	if declared("namespace") {
+		m["namespace"] = have.Namespace
+	}
+	if declared("package") {
+		m["package"] = map[string]any{"name": have.Package.Name, "version": have.Package.Version}
+	}
+	if declared("policy_ids") {
+		ids := make([]any, 0, len(have.PolicyIDs))
+		for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
+			ids = append(ids, id)
+		}
+		m["policy_ids"] = ids
+	}
+	if declared("output_id") {
+		m["output_id"] = derefOrNil(have.OutputID)
+	}
+	if declared("supports_agentless") {
 		// Kibana answers supports_agentless only when true.
-		"supports_agentless":                 have.Raw["supports_agentless"] == true,
-		"additional_datastreams_permissions": have.Raw["additional_datastreams_permissions"],
+		m["supports_agentless"] = have.Raw["supports_agentless"] == true
 	}
-	if _, declared := want["vars"]; want == nil || declared {
+	if declared("additional_datastreams_permissions") {
+		m["additional_datastreams_permissions"] = have.Raw["additional_datastreams_permissions"]
+	}
+	if declared("vars") {
 		vars, err := have.PackageVars()
 		if err != nil {
 			return nil, err
@@ -216,7 +235,7 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 			m["vars"] = vars
 		}
 	}
-	if _, declared := want["inputs"]; want != nil && !declared {
+	if !declared("inputs") {
 		return m, nil
 	}
 	var names []string
