@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
@@ -57,6 +59,7 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		unverified []plan.UnverifiedSecret
 		errs       []error
 	)
+	diffs := integrationPolicyDiffs(doc, ipo)
 	for i := range doc.PackagePolicies {
 		p := &doc.PackagePolicies[i]
 		have, exists := ipo.policies[p.ID]
@@ -66,7 +69,7 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		}
 		s := &ipStep{
 			change:  plan.Change{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy, ID: p.ID, Name: ipName(*p, havePtr)},
-			body:    ipBodyInput{want: p, fields: integrationPolicyFields(*p), have: havePtr, values: map[string]secret.Value{}, keep: map[string]observedSecret{}},
+			body:    ipBodyInput{want: p, fields: diffs[i].fields, have: havePtr, values: map[string]secret.Value{}, keep: map[string]observedSecret{}},
 			secrets: integrationPolicySecrets(*p),
 			write:   map[string]bool{},
 		}
@@ -75,7 +78,7 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		var blocked []string
 		var unreadable error
 		if exists {
-			s.change.Fields, unreadable = diffIntegrationPolicy(s.body.fields, have)
+			s.change.Fields, unreadable = diffs[i].diff, diffs[i].err
 		} else {
 			s.change.Action = plan.Create
 			for _, k := range sortedKeys(s.body.fields) {
@@ -159,6 +162,49 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		steps = append(steps, s)
 	}
 	return steps, unverified, errs
+}
+
+// ipDiff is a declared integration policy's fields
+// (integrationPolicyFields) and, when it exists, their diff with the
+// observed one (diffIntegrationPolicy).
+type ipDiff struct {
+	fields map[string]any
+	diff   []plan.FieldDiff
+	err    error
+}
+
+// integrationPolicyDiffs returns the ipDiff of every declared integration
+// policy, in document order. Both are pure functions of the declaration
+// and the observation, and most of a plan of thousands of policies (the
+// observed inputs are decoded here), so they run on up to GOMAXPROCS
+// goroutines, each on its own share of the policies.
+func integrationPolicyDiffs(doc *schema.Document, ipo *ipObservation) []ipDiff {
+	out := make([]ipDiff, len(doc.PackagePolicies))
+	one := func(i int) {
+		p := &doc.PackagePolicies[i]
+		out[i].fields = integrationPolicyFields(*p)
+		if have, exists := ipo.policies[p.ID]; exists {
+			out[i].diff, out[i].err = diffIntegrationPolicy(out[i].fields, have)
+		}
+	}
+	const share = 256 // policies below which another goroutine does not pay
+	workers := min(runtime.GOMAXPROCS(0), (len(out)+share-1)/share)
+	if workers <= 1 {
+		for i := range out {
+			one(i)
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(out); i += workers {
+				one(i)
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // ipPackageName is the package p declares, else have's.
