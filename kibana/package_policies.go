@@ -43,7 +43,7 @@ type IntegrationPolicy struct {
 	// name, namespace and revision; inputs and vars once decoded.
 	Raw map[string]any
 
-	rawInputs map[string]json.RawMessage
+	rawInputs json.RawMessage // the simplified inputs object; nil when there is none
 	rawVars   json.RawMessage
 }
 
@@ -60,9 +60,11 @@ type SimplifiedStream struct {
 	Vars    map[string]any `json:"vars,omitempty"`
 }
 
-// ipFields is the JSON of a package policy's top-level fields (inputs
-// apart: ipJSON and ipListJSON).
-type ipFields struct {
+// ipJSON is the JSON of a package policy. It has no UnmarshalJSON of its
+// own, so a list page decodes in one pass (encoding/json hands a method
+// each item's bytes after scanning them, and the method scans them again);
+// the inputs object is kept whole, split only when an input is read.
+type ipJSON struct {
 	ID                               string                `json:"id"`
 	Name                             string                `json:"name"`
 	Namespace                        string                `json:"namespace"`
@@ -77,21 +79,7 @@ type ipFields struct {
 	AdditionalDatastreamsPermissions []any                 `json:"additional_datastreams_permissions"`
 	SecretReferences                 []struct{ ID string } `json:"secret_references"`
 	Vars                             json.RawMessage       `json:"vars"`
-}
-
-// ipJSON is any answer's package policy: a full-format inputs array is
-// not kept.
-type ipJSON struct {
-	ipFields
-	Inputs lazyInputs `json:"inputs"`
-}
-
-// ipListJSON is a simplified list item, decoded with its page in one pass
-// (no UnmarshalJSON of its own, which encoding/json would hand each item's
-// bytes to after scanning them, and which would scan them twice more).
-type ipListJSON struct {
-	ipFields
-	Inputs map[string]json.RawMessage `json:"inputs"`
+	Inputs                           json.RawMessage       `json:"inputs"`
 }
 
 // UnmarshalJSON fills the top-level fields and keeps inputs and vars as
@@ -101,17 +89,20 @@ func (p *IntegrationPolicy) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = w.policy(w.Inputs)
+	*p = w.policy()
 	return nil
 }
 
-// policy is the IntegrationPolicy of w with inputs kept as JSON.
-func (w *ipFields) policy(inputs map[string]json.RawMessage) IntegrationPolicy {
+// policy is the IntegrationPolicy of w with inputs and vars kept as JSON
+// (a full-format answer's inputs array is not kept).
+func (w *ipJSON) policy() IntegrationPolicy {
 	p := IntegrationPolicy{
 		ID: w.ID, Name: w.Name, Namespace: w.Namespace, Description: w.Description, Enabled: w.Enabled == nil || *w.Enabled,
 		PolicyIDs: w.PolicyIDs, OutputID: w.OutputID, Package: w.Package, Revision: w.Revision,
-		Raw:       map[string]any{"id": w.ID, "name": w.Name, "namespace": w.Namespace, "revision": float64(w.Revision)},
-		rawInputs: inputs,
+		Raw: map[string]any{"id": w.ID, "name": w.Name, "namespace": w.Namespace, "revision": float64(w.Revision)},
+	}
+	if v := bytes.TrimSpace(w.Inputs); len(v) > 0 && v[0] == '{' {
+		p.rawInputs = v
 	}
 	if w.SupportsAgentless != nil {
 		p.Raw["supports_agentless"] = *w.SupportsAgentless
@@ -131,12 +122,11 @@ func (w *ipFields) policy(inputs map[string]json.RawMessage) IntegrationPolicy {
 	return p
 }
 
-// decodeIntegrationPolicyPage decodes a page of the simplified list in one
-// pass (ipListJSON). A page it cannot read so (an input that is not an
-// object: Kibana answering the full format's inputs array) is decoded item
-// by item as Get does, with the same result and errors as before.
+// decodeIntegrationPolicyPage decodes a page of the list in one pass
+// (ipJSON). A page that does not decode (a field of another type) is
+// decoded again item by item, for the errors UnmarshalJSON gives.
 func decodeIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy]) error {
-	var fast itemsResponse[ipListJSON]
+	var fast itemsResponse[ipJSON]
 	if err := json.Unmarshal(b, &fast); err != nil {
 		return json.Unmarshal(b, page)
 	}
@@ -145,25 +135,21 @@ func decodeIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy
 		page.Items = make([]IntegrationPolicy, len(fast.Items))
 	}
 	for i := range fast.Items {
-		page.Items[i] = fast.Items[i].policy(fast.Items[i].Inputs)
+		page.Items[i] = fast.Items[i].policy()
 	}
 	return nil
 }
 
-// lazyInputs keeps each simplified input as JSON; a full-format inputs
-// array is ignored.
-type lazyInputs map[string]json.RawMessage
-
-func (l *lazyInputs) UnmarshalJSON(b []byte) error {
-	if b = bytes.TrimSpace(b); len(b) == 0 || b[0] != '{' {
-		return nil
+// inputs splits the inputs object kept by a list (nil when there is none).
+func (p *IntegrationPolicy) inputs() (map[string]json.RawMessage, error) {
+	if p.rawInputs == nil {
+		return nil, nil
 	}
-	m := map[string]json.RawMessage{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(p.rawInputs, &m); err != nil {
+		return nil, fmt.Errorf("package policy %s inputs: %w", p.ID, err)
 	}
-	*l = m
-	return nil
+	return m, nil
 }
 
 // InputNames lists the policy's simplified input keys, sorted.
@@ -174,7 +160,8 @@ func (p *IntegrationPolicy) InputNames() []string {
 			names = append(names, k)
 		}
 	} else {
-		for k := range p.rawInputs {
+		raw, _ := p.inputs() // an object: splits
+		for k := range raw {
 			names = append(names, k)
 		}
 	}
@@ -189,7 +176,11 @@ func (p *IntegrationPolicy) Input(name string) (SimplifiedInput, bool, error) {
 		in, ok := p.Inputs[name]
 		return in, ok, nil
 	}
-	b, ok := p.rawInputs[name]
+	raw, err := p.inputs()
+	if err != nil {
+		return SimplifiedInput{}, false, err
+	}
+	b, ok := raw[name]
 	if !ok {
 		return SimplifiedInput{}, false, nil
 	}
@@ -216,9 +207,13 @@ func (p *IntegrationPolicy) PackageVars() (map[string]any, error) {
 // Decode fills Inputs, Vars and Raw's inputs and vars.
 func (p *IntegrationPolicy) Decode() error {
 	if p.Inputs == nil && p.rawInputs != nil {
-		inputs := make(map[string]SimplifiedInput, len(p.rawInputs))
-		rawInputs := make(map[string]any, len(p.rawInputs))
-		for name, b := range p.rawInputs {
+		raw, err := p.inputs()
+		if err != nil {
+			return err
+		}
+		inputs := make(map[string]SimplifiedInput, len(raw))
+		rawInputs := make(map[string]any, len(raw))
+		for name, b := range raw {
 			var in SimplifiedInput
 			var anyIn any
 			if err := json.Unmarshal(b, &in); err != nil {
