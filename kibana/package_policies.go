@@ -176,11 +176,17 @@ func (p *IntegrationPolicy) Input(name string) (SimplifiedInput, bool, error) {
 		in, ok := p.Inputs[name]
 		return in, ok, nil
 	}
-	raw, err := p.inputs()
-	if err != nil {
-		return SimplifiedInput{}, false, err
+	if p.rawInputs == nil {
+		return SimplifiedInput{}, false, nil
 	}
-	b, ok := raw[name]
+	b, ok, err := objectMember(p.rawInputs, name)
+	if err != nil { // not read as an object (never, as encoding/json accepted it): decode it
+		raw, err := p.inputs()
+		if err != nil {
+			return SimplifiedInput{}, false, err
+		}
+		b, ok = raw[name]
+	}
 	if !ok {
 		return SimplifiedInput{}, false, nil
 	}
