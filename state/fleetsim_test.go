@@ -93,3 +93,43 @@ func TestFleetsim_LoadReadsPast10000Entries(t *testing.T) {
 		t.Error("the last entry written is missing")
 	}
 }
+
+// TestFleetsim_LoadNamesEveryUndecodableDoc: a page is decoded once into
+// typed entries; a document that does not decode as an entry must still be
+// reported by its id (every such document, not only the first), whichever
+// page it is on, and must not hide the others' errors.
+func TestFleetsim_LoadNamesEveryUndecodableDoc(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	es, err := elastic.New(sim.Cluster("main").ESURL(), elastic.Auth{Username: "elastic", Password: secret.New("changeme")},
+		elastic.WithRetryPolicy(retry.Policy{Attempts: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s := state.NewStore(es, "", "")
+	if err := s.Put(ctx, state.Entry{Kind: "output", ID: "good", Cluster: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	node := sim.Cluster("main").ES()
+	bad := map[string]string{
+		"default/main/output/kind-number": `{"kind":5,"id":"kind-number","cluster":"main","instance":"default"}`,
+		"default/main/output/bad-time":    `{"kind":"output","id":"bad-time","cluster":"main","instance":"default","applied_at":"yesterday"}`,
+	}
+	for id, src := range bad {
+		if _, err := node.IndexDoc(state.DefaultIndex, id, []byte(src)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = s.Load(ctx)
+	if err == nil {
+		t.Fatal("Load accepted documents that are not entries")
+	}
+	for id := range bad {
+		if !strings.Contains(err.Error(), "state doc "+id+": ") {
+			t.Errorf("error does not name %s: %v", id, err)
+		}
+	}
+	if strings.Contains(err.Error(), "state doc default/main/output/good") {
+		t.Errorf("error names the good document: %v", err)
+	}
+}

@@ -18,7 +18,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -191,19 +190,19 @@ func (s *Store) Load(ctx context.Context) (map[Key]Entry, error) {
 
 // LoadAll returns the entries of every instance in the index (Entry.Instance
 // says whose), so a reconciler can see an object another fleetform instance
-// owns. It pages through a point in time (elastic.Client.Scan): a single
+// owns. It pages through a point in time (elastic.ScanAs): a single
 // search would stop at 10,000 documents, and its hits.total, capped at
 // 10,000 too, could not even tell that it had.
 func (s *Store) LoadAll(ctx context.Context) ([]Entry, error) {
 	var out []Entry
 	var errs []error
-	err := s.es.Scan(ctx, s.index, nil, scanPage, func(h elastic.Doc) error {
-		var d doc
-		if err := json.Unmarshal(h.Source, &d); err != nil {
-			errs = append(errs, fmt.Errorf("state doc %s: %w", h.ID, err))
+	// Each page is decoded once, straight into docs (elastic.ScanAs).
+	err := elastic.ScanAs(ctx, s.es, s.index, nil, scanPage, func(h elastic.Hit[doc]) error {
+		if h.Err != nil {
+			errs = append(errs, fmt.Errorf("state doc %s: %w", h.ID, h.Err))
 			return nil
 		}
-		out = append(out, fromDoc(d))
+		out = append(out, fromDoc(h.Source))
 		return nil
 	})
 	if err != nil {
