@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fleetform/fleetform/internal/contract"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
@@ -100,42 +102,20 @@ func loadSpec(t *testing.T) *openapi3.T {
 			}
 		}
 	}
-	// Defect 7: the Kafka output's conditional fields (compression_level,
-	// connection_type, username, password — config-schema `conditional` types
-	// that may be `never`) were converted to required properties; Kibana omits
-	// them (it deletes connection_type unless auth_type is none, username and
-	// password unless user_pass; output.ts). The same conversion rendered them
-	// as `oneOf: [<type>, {not: {}}]`, which kin-openapi matches twice for
-	// any value; the `{not: {}}` branch (config-schema `never`) is dropped.
-	// Defect 8: newest Kibana's install
-	// response `_meta` also has `name` (fleet-api.md §4).
-	var fix func(s *openapi3.Schema, seen map[*openapi3.Schema]bool)
-	fix = func(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+	// Defects 5 and 7 — an empty `enum: []` (epm/packages/installed
+	// searchAfter) that accepts nothing, and the Kafka output's conditional
+	// fields (compression_level, connection_type, username, password: config-
+	// schema `conditional` types that may be `never`) rendered as required
+	// properties and as `oneOf: [<type>, {not: {}}]` — are the extract's
+	// conversion artefacts that the request contract repairs too:
+	// contract.FixSchema. Defect 8: newest Kibana's install response `_meta`
+	// also has `name` (fleet-api.md §4).
+	var addMetaName func(s *openapi3.Schema, seen map[*openapi3.Schema]bool)
+	addMetaName = func(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
 		if s == nil || seen[s] {
 			return
 		}
 		seen[s] = true
-		if t, ok := s.Properties["type"]; ok && t.Value != nil && len(t.Value.Enum) == 1 && t.Value.Enum[0] == "kafka" {
-			var req []string
-			for _, r := range s.Required {
-				switch r {
-				case "compression_level", "connection_type", "username", "password":
-				default:
-					req = append(req, r)
-				}
-			}
-			s.Required = req
-		}
-		if len(s.OneOf) > 1 {
-			var keep openapi3.SchemaRefs
-			for _, b := range s.OneOf {
-				if b.Value != nil && b.Value.Not != nil && b.Value.Not.Value != nil && b.Value.Not.Value.IsEmpty() {
-					continue
-				}
-				keep = append(keep, b)
-			}
-			s.OneOf = keep
-		}
 		if m, ok := s.Properties["_meta"]; ok && m.Value != nil {
 			if _, has := m.Value.Properties["install_source"]; has {
 				m.Value.Properties["name"] = openapi3.NewSchemaRef("", openapi3.NewStringSchema())
@@ -143,61 +123,24 @@ func loadSpec(t *testing.T) *openapi3.T {
 		}
 		for _, refs := range [][]*openapi3.SchemaRef{s.AnyOf, s.OneOf, s.AllOf} {
 			for _, r := range refs {
-				fix(r.Value, seen)
+				addMetaName(r.Value, seen)
 			}
 		}
 		for _, r := range s.Properties {
-			fix(r.Value, seen)
+			addMetaName(r.Value, seen)
 		}
 		if s.Items != nil {
-			fix(s.Items.Value, seen)
+			addMetaName(s.Items.Value, seen)
 		}
 	}
-	fixSeen := map[*openapi3.Schema]bool{}
+	fixSeen, metaSeen := map[*openapi3.Schema]bool{}, map[*openapi3.Schema]bool{}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			for _, resp := range op.Responses.Map() {
 				for _, media := range resp.Value.Content {
 					if media.Schema != nil {
-						fix(media.Schema.Value, fixSeen)
-					}
-				}
-			}
-		}
-	}
-	// Defect 5: one schema has `enum: []` (epm/packages/installed searchAfter),
-	// which accepts nothing; drop the empty enum.
-	var walk func(s *openapi3.Schema, seen map[*openapi3.Schema]bool)
-	walk = func(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
-		if s == nil || seen[s] {
-			return
-		}
-		seen[s] = true
-		if s.Enum != nil && len(s.Enum) == 0 {
-			s.Enum = nil
-		}
-		for _, refs := range [][]*openapi3.SchemaRef{s.AnyOf, s.OneOf, s.AllOf} {
-			for _, r := range refs {
-				walk(r.Value, seen)
-			}
-		}
-		for _, r := range s.Properties {
-			walk(r.Value, seen)
-		}
-		if s.Items != nil {
-			walk(s.Items.Value, seen)
-		}
-		if s.AdditionalProperties.Schema != nil {
-			walk(s.AdditionalProperties.Schema.Value, seen)
-		}
-	}
-	seen := map[*openapi3.Schema]bool{}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			for _, resp := range op.Responses.Map() {
-				for _, media := range resp.Value.Content {
-					if media.Schema != nil {
-						walk(media.Schema.Value, seen)
+						contract.FixSchema(media.Schema.Value, fixSeen)
+						addMetaName(media.Schema.Value, metaSeen)
 					}
 				}
 			}

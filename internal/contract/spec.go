@@ -111,7 +111,7 @@ func patchDefects(doc *openapi3.T) {
 				aliasJSON(op.RequestBody.Value.Content)
 				for _, media := range op.RequestBody.Value.Content {
 					if media.Schema != nil {
-						fixSchema(media.Schema.Value, seen)
+						FixSchema(media.Schema.Value, seen)
 					}
 				}
 			}
@@ -123,7 +123,7 @@ func patchDefects(doc *openapi3.T) {
 				aliasJSON(resp.Value.Content)
 				for _, media := range resp.Value.Content {
 					if media.Schema != nil {
-						fixSchema(media.Schema.Value, seen)
+						FixSchema(media.Schema.Value, seen)
 					}
 				}
 			}
@@ -142,13 +142,14 @@ func aliasJSON(c openapi3.Content) {
 	}
 }
 
-// fixSchema drops the extract's conversion artefacts: an empty enum (which
+// FixSchema drops the extract's conversion artefacts: an empty enum (which
 // accepts nothing), `oneOf` branches of config-schema `never` rendered as
 // {not: {}}, and the Kafka conditional fields rendered as required though
 // Kibana's config-schema makes them `never` unless their sibling asks for
 // them (types/models/output.ts KafkaSchema: compression_level,
-// connection_type, username, password).
-func fixSchema(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+// connection_type, username, password). fleetsim's response contract test
+// uses it on responses too.
+func FixSchema(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
 	if s == nil || seen[s] {
 		return
 	}
@@ -179,16 +180,16 @@ func fixSchema(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
 	}
 	for _, refs := range [][]*openapi3.SchemaRef{s.AnyOf, s.OneOf, s.AllOf} {
 		for _, r := range refs {
-			fixSchema(r.Value, seen)
+			FixSchema(r.Value, seen)
 		}
 	}
 	for _, r := range s.Properties {
-		fixSchema(r.Value, seen)
+		FixSchema(r.Value, seen)
 	}
 	if s.Items != nil {
-		fixSchema(s.Items.Value, seen)
+		FixSchema(s.Items.Value, seen)
 	}
 	if s.AdditionalProperties.Schema != nil {
-		fixSchema(s.AdditionalProperties.Schema.Value, seen)
+		FixSchema(s.AdditionalProperties.Schema.Value, seen)
 	}
 }
