@@ -6,8 +6,11 @@
 //
 // Rules it keeps:
 //   - Secret values are never read or written. Every secret field becomes a
-//     reference to an environment variable ({env: OUTPUT_<ID>_SERVICE_TOKEN});
-//     Result.Env lists them for the operator to fill in.
+//     reference: the one the state index records for it when fleetform
+//     already owns the object (Options.Recorded), so a re-import plans
+//     empty; otherwise a new environment variable
+//     ({env: OUTPUT_<ID>_SERVICE_TOKEN}). Result.Env lists both, the new
+//     ones for the operator to fill in (secretrefs.go).
 //   - Objects Kibana manages itself (kibana.yml-preconfigured outputs and agent
 //     policies, managed policies) are not exported: the file says why in a
 //     comment.
@@ -50,6 +53,12 @@ type Options struct {
 	Cluster string
 	// Remotes are the remote clusters the repository declares.
 	Remotes []Remote
+	// Recorded are the secret references the state index records for the
+	// objects this fleetform instance owns: plan.Key(cluster, kind, id) →
+	// secret path ("secrets.password") → the reference as the reconciler
+	// describes it ("env:NAME", "file:/path", "generate"). Import writes
+	// these instead of inventing env names.
+	Recorded map[string]map[string]string
 }
 
 // Object is one exported Fleet object.
@@ -57,8 +66,8 @@ type Object struct {
 	Kind string
 	ID   string
 	Name string
-	// Secrets are the secret paths of the object with the environment
-	// variable each now refers to.
+	// Secrets are the secret paths of the object with the reference each
+	// now has.
 	Secrets []EnvVar
 	// Raw is the object as Kibana returned it (for adoption records).
 	Raw map[string]any
@@ -70,12 +79,19 @@ type Skip struct {
 	Kind, ID, Reason string
 }
 
-// EnvVar is a secret reference the operator must provide.
+// EnvVar is a secret reference import wrote: a new environment variable
+// the operator must provide, or (Reused) the reference the state index
+// records for the secret.
 type EnvVar struct {
-	Name string // environment variable
+	Name string // environment variable; "" for a reused file: or generate reference
 	Kind string
 	ID   string
 	Path string // secret path in the document, e.g. "secrets.service_token"
+	// Ref is the reference written, as the state index describes one:
+	// "env:NAME", "file:/path" or "generate".
+	Ref string
+	// Reused is set when Ref is the reference the state index records.
+	Reused bool
 }
 
 // File is one written file of the repository.

@@ -98,7 +98,7 @@ func exportOutputs(ctx context.Context, f Fleet, b *builder) error {
 				return fmt.Errorf("output %s: %w", id, err)
 			}
 		}
-		e, secrets := exportOutput(o, side, len(b.opts.Remotes) > 0)
+		e, secrets := exportOutput(b, o, side)
 		b.add(Object{ID: id, Name: o.Name(), Secrets: secrets, Raw: o}, e)
 	}
 	return nil
@@ -106,9 +106,9 @@ func exportOutputs(ctx context.Context, f Fleet, b *builder) error {
 
 // exportOutput writes one output's declared fields and secret references.
 // side says which declared remote a remote_elasticsearch output ships to and
-// which of its credentials fleetform minted; remotesDeclared, whether the
-// repository declares any remote.
-func exportOutput(o kibana.Output, side remoteSide, remotesDeclared bool) (entry, []EnvVar) {
+// which of its credentials fleetform minted.
+func exportOutput(b *builder, o kibana.Output, side remoteSide) (entry, []EnvVar) {
+	remotesDeclared := len(b.opts.Remotes) > 0
 	typ := o.Type()
 	var e entry
 	var rest []string
@@ -142,10 +142,12 @@ func exportOutput(o kibana.Output, side remoteSide, remotesDeclared bool) (entry
 	// remote were set up outside fleetform; declaring remote: would have
 	// fleetform take them over, which is the operator's call.
 	syncOn := o["sync_integrations"] == true
+	remoteSet := false // generate: is valid only with remote:
 	switch {
 	case typ != "remote_elasticsearch":
 	case side.remote != "" && (side.mintedToken || side.mintedAPIKey || !syncOn):
 		e.setAfter("type", "remote", side.remote)
+		remoteSet = true
 	case side.remote != "":
 		e.comment = joinComment(e.comment, fmt.Sprintf("ships to clusters.remotes %s, whose sync objects (remote-cluster link, follower index, the remote's elasticsearch output) were not made by fleetform; add remote: %s to let fleetform manage them (plan shows what it would change there first)", side.remote, side.remote))
 	case remotesDeclared:
@@ -174,14 +176,15 @@ func exportOutput(o kibana.Output, side remoteSide, remotesDeclared bool) (entry
 			continue
 		}
 		seen[plain] = true
-		var ref map[string]any
+		ref, ev, recorded := b.recordedRef(o.ID(), sf.observed, remoteSet)
 		switch {
+		case recorded:
+			envs = append(envs, ev)
 		case plain == "service_token" && side.mintedToken, plain == "kibana_api_key" && side.mintedAPIKey:
 			ref = map[string]any{"generate": true} // fleetform minted it on the remote and keeps doing so
 		default:
-			name := EnvName("output", o.ID(), sf.observed)
-			ref = map[string]any{"env": name}
-			envs = append(envs, EnvVar{Name: name, Path: sf.observed})
+			ref, ev = b.newRef(o.ID(), sf.observed)
+			envs = append(envs, ev)
 		}
 		switch {
 		case sf.stored:

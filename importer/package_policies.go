@@ -21,7 +21,7 @@ type integrationPolicyLister interface {
 // variables that hold a value. Kibana's answer lists every input of the
 // package, so the export is complete rather than minimal; the reconciler
 // compares only what is declared, so trimming it later is safe. Secret
-// variables ({isSecretRef, id}) become env references.
+// variables ({isSecretRef, id}) become references (secretrefs.go).
 func exportPackagePolicies(ctx context.Context, f Fleet, b *builder) error {
 	l, ok := f.(integrationPolicyLister)
 	if !ok {
@@ -48,9 +48,9 @@ func exportPackagePolicies(ctx context.Context, f Fleet, b *builder) error {
 		var envs []EnvVar
 		secret := func(path string, v any) any {
 			if m, ok := v.(map[string]any); ok && m["isSecretRef"] == true {
-				name := EnvName(kindPackagePolicy, p.ID, path)
-				envs = append(envs, EnvVar{Name: name, Path: path})
-				return map[string]any{"env": name}
+				ref, ev := b.secretRef(p.ID, path)
+				envs = append(envs, ev)
+				return ref
 			}
 			return v
 		}

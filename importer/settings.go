@@ -104,14 +104,14 @@ func (k settingsKind) run(ctx context.Context, f Fleet, b *builder) error {
 			b.skip(id, "preconfigured in kibana.yml; manage it there")
 			continue
 		}
-		e, envs := k.export(o)
+		e, envs := k.export(b, o)
 		b.add(Object{ID: id, Name: str(o["name"]), Secrets: envs, Raw: o}, e)
 	}
 	return nil
 }
 
 // export writes one object's declared fields and secret references.
-func (k settingsKind) export(o map[string]any) (entry, []EnvVar) {
+func (k settingsKind) export(b *builder, o map[string]any) (entry, []EnvVar) {
 	// Drop every secret value first: plain secrets come back in clear text.
 	clean := map[string]any{}
 	for key, v := range o {
@@ -162,9 +162,8 @@ func (k settingsKind) export(o map[string]any) (entry, []EnvVar) {
 			continue
 		}
 		seen[plain] = true
-		name := EnvName(k.kind, str(o["id"]), sf.observed)
-		envs = append(envs, EnvVar{Name: name, Path: sf.observed})
-		ref := map[string]any{"env": name}
+		ref, ev := b.secretRef(str(o["id"]), sf.observed)
+		envs = append(envs, ev)
 		if sf.stored {
 			setPath(secrets, strings.Split(plain, "."), ref)
 			continue

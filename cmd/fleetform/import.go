@@ -18,6 +18,7 @@ import (
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/state"
 )
 
 func init() {
@@ -28,7 +29,8 @@ func init() {
 // "fleetform import -c DIR [--cluster main|NAME] [--kinds K,…] [--select ID,…] [--adopt]".
 // DIR must already declare the clusters (a clusters file); import writes one
 // file per kind beside it, checks that the repository still validates, and
-// prints the secret references to fill in.
+// prints the secret references to fill in (and those it reused from the
+// state index for objects fleetform already owns).
 func setupImport(fs *pflag.FlagSet) runFunc {
 	var o importOptions
 	o.cluster.bind(fs)
@@ -87,8 +89,15 @@ func runImport(ctx context.Context, o *importOptions, rest []string, stdout, std
 		}
 		remotes = append(remotes, importer.RemoteFromSchema(r, es))
 	}
+	recorded, err := recordedRefs(ctx, doc, cf)
+	if err != nil {
+		// Import still works; only the references fleetform applied go
+		// unrecognised, and the first plan says "reference changed".
+		fmt.Fprintf(stderr, "warning: %v; every secret reference is named anew\n", err)
+	}
 	res, err := importer.Import(ctx, kb, importer.Options{
 		Kinds: splitList(*kinds), Select: splitList(*sel), Declared: declaredKeys(doc), Remotes: remotes,
+		Recorded: recorded,
 	})
 	if err != nil {
 		return err
@@ -129,14 +138,61 @@ func runImport(ctx context.Context, o *importOptions, rest []string, stdout, std
 			fmt.Fprintf(stdout, "  not adopted (differs from Fleet or owned by another instance): %s\n", k)
 		}
 	}
-	if len(res.Env) > 0 {
-		fmt.Fprintln(stdout, "\nSecrets were not read. Provide each reference before plan or apply:")
-		for _, e := range res.Env {
-			fmt.Fprintf(stdout, "  export %s=...   # %s %s %s\n", e.Name, e.Kind, e.ID, e.Path)
-		}
-	}
+	printSecretRefs(stdout, res.Env)
 	fmt.Fprintf(stdout, "\nNext: review the files, then run fleetform plan -c %s (it should say \"No changes\").\n", cf.dir)
 	return nil
+}
+
+// recordedRefs reads the secret references the state index records for the
+// objects this instance owns (importer.Options.Recorded). An index that
+// does not exist yet records none.
+func recordedRefs(ctx context.Context, doc *schema.Document, cf *clusterFlags) (map[string]map[string]string, error) {
+	es, err := elastic.NewFromEndpoint(ctx, doc.Clusters.Main.Elasticsearch)
+	if err != nil {
+		return nil, fmt.Errorf("connect main elasticsearch to read the state index: %w", err)
+	}
+	recs, err := reconciler.StateInventory(state.NewStore(es, cf.stateIndex, reconciler.InstanceFor(doc, cf.instance))).Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the state index: %w", err)
+	}
+	out := map[string]map[string]string{}
+	for _, r := range recs {
+		if r.Owner != "" || len(r.Secrets) == 0 {
+			continue // another instance's object, or no secrets
+		}
+		refs := make(map[string]string, len(r.Secrets))
+		for path, s := range r.Secrets {
+			refs[path] = s.RefDescribe
+		}
+		out[plan.Key(r.Cluster, r.Kind, r.ID)] = refs
+	}
+	return out, nil
+}
+
+// printSecretRefs says which secret references import invented (to be
+// provided) and which it reused from the state index. It prints no value:
+// import never reads one.
+func printSecretRefs(w io.Writer, refs []importer.EnvVar) {
+	var invented, reused []importer.EnvVar
+	for _, e := range refs {
+		if e.Reused {
+			reused = append(reused, e)
+		} else {
+			invented = append(invented, e)
+		}
+	}
+	if len(invented) > 0 {
+		fmt.Fprintln(w, "\nSecrets were not read. Provide each reference before plan or apply:")
+		for _, e := range invented {
+			fmt.Fprintf(w, "  export %s=...   # %s %s %s\n", e.Name, e.Kind, e.ID, e.Path)
+		}
+	}
+	if len(reused) > 0 {
+		fmt.Fprintln(w, "\nReused the secret references the state index records for objects fleetform owns:")
+		for _, e := range reused {
+			fmt.Fprintf(w, "  %s   # %s %s %s\n", e.Ref, e.Kind, e.ID, e.Path)
+		}
+	}
 }
 
 // writeImported writes the files into dir, refusing to overwrite any.
