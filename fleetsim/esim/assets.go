@@ -59,7 +59,7 @@ func init() {
 	apiParams["ingest.put_pipeline"] = []string{"if_version", "master_timeout", "timeout"}
 	apiParams["ingest.delete_pipeline"] = []string{"master_timeout", "timeout"}
 	// The privileges that grant these actions are in clusterPrivileges
-	// (security.go): manage, manage_index_templates, manage_pipeline, read_pipeline.
+	// (privileges.go): manage, manage_index_templates, manage_pipeline, read_pipeline.
 }
 
 // ComponentTemplate is one entry of GET _component_template.
