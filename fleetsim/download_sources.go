@@ -159,11 +159,7 @@ func validateDownloadSource(body map[string]any) *kresp {
 }
 
 func (c *Cluster) unsetDefaultDownloadSource(exceptID string) {
-	for _, s := range c.downloadSources() {
-		if s.ID != exceptID && s.flag("is_default") {
-			s.Attrs["is_default"] = false
-		}
-	}
+	unsetDefaultExcept(c.downloadSources(), exceptID)
 }
 
 func (c *Cluster) createDownloadSource(r *kreq) *kresp {
@@ -225,14 +221,9 @@ func (c *Cluster) updateDownloadSource(r *kreq) *kresp {
 	for k, v := range body {
 		o.Attrs[k] = v
 	}
-	now := c.now()
 	// The handler bumps every policy when the source is the default,
 	// otherwise those that use it.
-	if o.flag("is_default") {
-		c.bumpAllPolicies(now)
-	} else {
-		c.bumpPoliciesWith("download_source_id", id, now)
-	}
+	c.bumpPoliciesAfterUpdate(o, "download_source_id", c.now())
 	return ok(map[string]any{"item": downloadSourceView(o)})
 }
 

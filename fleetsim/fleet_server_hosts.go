@@ -3,7 +3,6 @@ package fleetsim
 import (
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -168,11 +167,7 @@ func (c *Cluster) replaceSecrets(attrs, body map[string]any, keys [][]string) {
 }
 
 func (c *Cluster) unsetDefaultFleetServerHost(exceptID string) {
-	for _, h := range c.fleetServerHosts() {
-		if h.ID != exceptID && h.flag("is_default") {
-			h.Attrs["is_default"] = false
-		}
-	}
+	unsetDefaultExcept(c.fleetServerHosts(), exceptID)
 }
 
 var fleetServerHostSecretKeys = [][]string{{"ssl", "key"}, {"ssl", "es_key"}, {"ssl", "agent_key"}}
@@ -236,12 +231,7 @@ func (c *Cluster) updateFleetServerHost(r *kreq) *kresp {
 	for k, v := range body {
 		o.Attrs[k] = v
 	}
-	now := c.now()
-	if o.flag("is_default") {
-		c.bumpAllPolicies(now)
-	} else {
-		c.bumpPoliciesWith("fleet_server_host_id", id, now)
-	}
+	c.bumpPoliciesAfterUpdate(o, "fleet_server_host_id", c.now())
 	return ok(map[string]any{"item": fleetServerHostView(o)})
 }
 
@@ -264,26 +254,6 @@ func (c *Cluster) deleteFleetServerHost(r *kreq) *kresp {
 		c.node.DeleteFleetSecret(sid)
 	}
 	return ok(map[string]any{"id": id})
-}
-
-// bumpPoliciesWith bumps the agent policies whose attribute k is id.
-func (c *Cluster) bumpPoliciesWith(k, id string, now time.Time) {
-	for _, p := range c.st.AgentPolicies {
-		if p.Attrs[k] == id {
-			c.bumpPolicy(p, now)
-		}
-	}
-}
-
-// clearPolicyReference sets attribute k to null on the agent policies that
-// name id, bumping them.
-func (c *Cluster) clearPolicyReference(k, id string, now time.Time) {
-	for _, p := range c.st.AgentPolicies {
-		if p.Attrs[k] == id {
-			p.Attrs[k] = nil
-			c.bumpPolicy(p, now)
-		}
-	}
 }
 
 func pruneEmptySecrets(attrs map[string]any) {
