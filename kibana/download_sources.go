@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 )
 
 // DownloadSource is an agent binary download source as Kibana returned it;
@@ -37,37 +35,34 @@ func (d DownloadSource) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, d
 // LogValue logs the redacted form.
 func (d DownloadSource) LogValue() slog.Value { return slog.StringValue(d.String()) }
 
+// downloadSourcesCRUD calls the /api/fleet/agent_download_sources routes.
+var downloadSourcesCRUD = settingsCRUD[DownloadSource]{path: "/api/fleet/agent_download_sources"}
+
 // ListDownloadSources returns every download source in one call, the
 // default first.
 func (c *Client) ListDownloadSources(ctx context.Context) ([]DownloadSource, error) {
-	return listAll[DownloadSource](ctx, c, "/api/fleet/agent_download_sources")
+	return downloadSourcesCRUD.list(ctx, c)
 }
 
 // GetDownloadSource returns one download source.
 func (c *Client) GetDownloadSource(ctx context.Context, id string) (DownloadSource, error) {
-	var resp itemResponse[DownloadSource]
-	err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/agent_download_sources/" + url.PathEscape(id)}, &resp)
-	return resp.Item, err
+	return downloadSourcesCRUD.get(ctx, c, id)
 }
 
 // CreateDownloadSource creates a source (name and host are required; names
 // are unique). Not retried once it may have reached Kibana.
 func (c *Client) CreateDownloadSource(ctx context.Context, body map[string]any) (DownloadSource, error) {
-	var resp itemResponse[DownloadSource]
-	err := c.do(ctx, request{method: http.MethodPost, path: "/api/fleet/agent_download_sources", body: body}, &resp)
-	return resp.Item, err
+	return downloadSourcesCRUD.create(ctx, c, body)
 }
 
 // UpdateDownloadSource replaces a source (name and host are required on
 // PUT too); an omitted secret path deletes the secret.
 func (c *Client) UpdateDownloadSource(ctx context.Context, id string, body map[string]any) (DownloadSource, error) {
-	var resp itemResponse[DownloadSource]
-	err := c.do(ctx, request{method: http.MethodPut, path: "/api/fleet/agent_download_sources/" + url.PathEscape(id), body: body}, &resp)
-	return resp.Item, err
+	return downloadSourcesCRUD.update(ctx, c, id, body)
 }
 
 // DeleteDownloadSource deletes a source; agent policies using it fall back
 // to the default. Kibana refuses the default one (400).
 func (c *Client) DeleteDownloadSource(ctx context.Context, id string) error {
-	return c.do(ctx, request{method: http.MethodDelete, path: "/api/fleet/agent_download_sources/" + url.PathEscape(id)}, nil)
+	return downloadSourcesCRUD.delete(ctx, c, id)
 }

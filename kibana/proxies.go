@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/url"
 )
 
 // Proxy is a Fleet proxy as Kibana returned it. certificate_key may hold a
@@ -37,38 +35,35 @@ func (p Proxy) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, p.String()
 // LogValue logs the redacted form.
 func (p Proxy) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
+// proxiesCRUD calls the /api/fleet/proxies routes.
+var proxiesCRUD = settingsCRUD[Proxy]{path: "/api/fleet/proxies"}
+
 // ListProxies returns every proxy in one call.
 func (c *Client) ListProxies(ctx context.Context) ([]Proxy, error) {
-	return listAll[Proxy](ctx, c, "/api/fleet/proxies")
+	return proxiesCRUD.list(ctx, c)
 }
 
 // GetProxy returns one proxy.
 func (c *Client) GetProxy(ctx context.Context, id string) (Proxy, error) {
-	var resp itemResponse[Proxy]
-	err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/proxies/" + url.PathEscape(id)}, &resp)
-	return resp.Item, err
+	return proxiesCRUD.get(ctx, c, id)
 }
 
 // CreateProxy creates a proxy (name and url are required). Not retried
 // once it may have reached Kibana.
 func (c *Client) CreateProxy(ctx context.Context, body map[string]any) (Proxy, error) {
-	var resp itemResponse[Proxy]
-	err := c.do(ctx, request{method: http.MethodPost, path: "/api/fleet/proxies", body: body}, &resp)
-	return resp.Item, err
+	return proxiesCRUD.create(ctx, c, body)
 }
 
 // UpdateProxy sends an update. Kibana sets proxy_headers,
 // certificate_authorities, certificate and certificate_key to null when the
 // body omits them, so send every one that is managed.
 func (c *Client) UpdateProxy(ctx context.Context, id string, body map[string]any) (Proxy, error) {
-	var resp itemResponse[Proxy]
-	err := c.do(ctx, request{method: http.MethodPut, path: "/api/fleet/proxies/" + url.PathEscape(id), body: body}, &resp)
-	return resp.Item, err
+	return proxiesCRUD.update(ctx, c, id, body)
 }
 
 // DeleteProxy deletes a proxy; outputs, Fleet Server hosts and download
 // sources using it lose their proxy_id. Kibana refuses a preconfigured proxy
 // or one a preconfigured host or output uses (403).
 func (c *Client) DeleteProxy(ctx context.Context, id string) error {
-	return c.do(ctx, request{method: http.MethodDelete, path: "/api/fleet/proxies/" + url.PathEscape(id)}, nil)
+	return proxiesCRUD.delete(ctx, c, id)
 }
