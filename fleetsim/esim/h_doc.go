@@ -81,11 +81,7 @@ func (n *Node) index(c *call, opType string) (int, any, *Error) {
 	if e := c.requireBody(); e != nil {
 		return 0, nil, e
 	}
-	ifSeq, e := c.int64Param("if_seq_no")
-	if e != nil {
-		return 0, nil, e
-	}
-	ifTerm, e := c.int64Param("if_primary_term")
+	ifSeq, ifTerm, e := c.seqNoParams()
 	if e != nil {
 		return 0, nil, e
 	}
@@ -110,11 +106,7 @@ func (n *Node) hDeleteDoc(c *call) (int, any, *Error) {
 	if e := c.checkRefresh(); e != nil {
 		return 0, nil, e
 	}
-	ifSeq, e := c.int64Param("if_seq_no")
-	if e != nil {
-		return 0, nil, e
-	}
-	ifTerm, e := c.int64Param("if_primary_term")
+	ifSeq, ifTerm, e := c.seqNoParams()
 	if e != nil {
 		return 0, nil, e
 	}

@@ -29,11 +29,7 @@ func (n *Node) hIndexExists(c *call) (int, any, *Error) {
 }
 
 func (n *Node) hGetIndex(c *call) (int, any, *Error) {
-	ew, e := c.expandWildcards()
-	if e != nil {
-		return 0, nil, e
-	}
-	ignore, e := c.boolParam("ignore_unavailable", false)
+	ew, ignore, e := c.indicesOptions()
 	if e != nil {
 		return 0, nil, e
 	}

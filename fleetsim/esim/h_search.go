@@ -63,11 +63,7 @@ func parseSearchBody(body []byte) (searchRequest, *Error) {
 
 // searchHits runs a query over the resolved indices.
 func (n *Node) searchHits(c *call, req searchRequest) ([]*searchDoc, int, *Error) {
-	ew, e := c.expandWildcards()
-	if e != nil {
-		return nil, 0, e
-	}
-	ignore, e := c.boolParam("ignore_unavailable", false)
+	ew, ignore, e := c.indicesOptions()
 	if e != nil {
 		return nil, 0, e
 	}

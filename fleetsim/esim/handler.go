@@ -313,4 +313,25 @@ func (c *call) expandWildcards() (expandWildcards, *Error) {
 	return parseExpandWildcards(c.query.Get("expand_wildcards"))
 }
 
+// indicesOptions reads expand_wildcards, then ignore_unavailable (default
+// false): the options of a request that names indices by expression.
+func (c *call) indicesOptions() (expandWildcards, bool, *Error) {
+	ew, e := c.expandWildcards()
+	if e != nil {
+		return expandWildcards{}, false, e
+	}
+	ignore, e := c.boolParam("ignore_unavailable", false)
+	return ew, ignore, e
+}
+
+// seqNoParams reads if_seq_no, then if_primary_term: a write's optimistic
+// concurrency condition.
+func (c *call) seqNoParams() (ifSeq, ifTerm *int64, e *Error) {
+	if ifSeq, e = c.int64Param("if_seq_no"); e != nil {
+		return nil, nil, e
+	}
+	ifTerm, e = c.int64Param("if_primary_term")
+	return ifSeq, ifTerm, e
+}
+
 var shardsOK = map[string]any{"total": 2, "successful": 1, "failed": 0}

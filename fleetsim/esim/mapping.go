@@ -11,11 +11,7 @@ import "net/http"
 // created with; it does not add the dynamic mappings Elasticsearch would
 // infer from documents (inferred behaviour, see fleetsim's docs).
 func (n *Node) hGetMapping(c *call) (int, any, *Error) {
-	ew, e := c.expandWildcards()
-	if e != nil {
-		return 0, nil, e
-	}
-	ignore, e := c.boolParam("ignore_unavailable", false)
+	ew, ignore, e := c.indicesOptions()
 	if e != nil {
 		return 0, nil, e
 	}

@@ -36,11 +36,7 @@ func (n *Node) hOpenPIT(c *call) (int, any, *Error) {
 	if err != nil {
 		return 0, nil, newErr(http.StatusBadRequest, "parse_exception", "failed to parse setting [keep_alive] with value [%s] as a time value: unit is missing or unrecognized", keep)
 	}
-	ew, e := c.expandWildcards()
-	if e != nil {
-		return 0, nil, e
-	}
-	ignore, e := c.boolParam("ignore_unavailable", false)
+	ew, ignore, e := c.indicesOptions()
 	if e != nil {
 		return 0, nil, e
 	}
