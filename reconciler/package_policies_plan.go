@@ -38,7 +38,8 @@ type ipObservation struct {
 // licence).
 func needsEnterprise(doc *schema.Document) bool {
 	return slices.ContainsFunc(doc.PackagePolicies, func(p schema.PackagePolicy) bool {
-		return (p.OutputID != nil && *p.OutputID != "") || (p.PolicyIDs != nil && len(p.PolicyIDs) != 1)
+		id, _ := p.OutputID.Get()
+		return id != "" || (p.PolicyIDs != nil && len(p.PolicyIDs) != 1)
 	})
 }
 
@@ -82,7 +83,7 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		} else {
 			s.change.Action = plan.Create
 			for _, k := range sortedKeys(s.body.fields) {
-				if k != "package" {
+				if k != "package" && (k != "output_id" || s.body.fields[k] != nil) {
 					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.body.fields[k]})
 				}
 			}
@@ -284,8 +285,8 @@ func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observ
 	if policyIDs == nil && have != nil {
 		policyIDs = have.PolicyIDs
 	}
-	outputID := derefOr(p.OutputID)
-	if p.OutputID == nil && have != nil {
+	outputID, _ := p.OutputID.Get()
+	if !p.OutputID.Set && have != nil {
 		outputID = derefOr(have.OutputID)
 	}
 	preflight := changed("policy_ids") || changed("output_id")
