@@ -178,4 +178,3 @@ func TestVersion_PutOmitsKeysTheVersionLacks(t *testing.T) {
 		t.Errorf("after apply: %+v", ch)
 	}
 }
-
