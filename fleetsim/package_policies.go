@@ -204,6 +204,9 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	if registryFind(name, version) == nil {
 		return packageNotFound(name, version)
 	}
+	if resp := simplifiedIsManaged(body, true); resp != nil {
+		return resp
+	}
 	m := manifestOf(name)
 	in, resp := readInputs(m, body)
 	if resp != nil {
@@ -391,6 +394,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	// request (inputs and vars rebuilt from the package's defaults plus the
 	// body); otherwise inputs and vars, when given, replace the stored ones.
 	if simple, ok := body["inputs"].(map[string]any); ok {
+		if resp := simplifiedIsManaged(body, false); resp != nil {
+			return resp
+		}
 		if _, hasPkg := body["package"]; !hasPkg {
 			return badRequest("Package is required")
 		}

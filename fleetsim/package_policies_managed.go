@@ -82,6 +82,24 @@ func (c *Cluster) inHostedAgentPolicy(pp *packagePolicy) bool {
 	return false
 }
 
+// simplifiedIsManaged refuses is_managed in a simplified body: only the
+// full-format schemas (PackagePolicyBaseSchema) have it, so Kibana's oneOf
+// of the two formats fails; a create is simplified unless inputs is an
+// array (CreatePackagePolicyRequestBodySchema requires one), an update only
+// when inputs is an object. The message is the one-schema form fleetsim
+// gives for any unknown key.
+func simplifiedIsManaged(body map[string]any, create bool) *kresp {
+	if _, ok := body["is_managed"]; !ok {
+		return nil
+	}
+	_, isArray := body["inputs"].([]any)
+	_, isObject := body["inputs"].(map[string]any)
+	if (create && !isArray) || (!create && isObject) {
+		return badRequest("[request body.is_managed]: definition for this key is missing")
+	}
+	return nil
+}
+
 // readIsManaged is the full-format body's is_managed, stored as given
 // (create and update with force); nil when the body has none.
 func readIsManaged(body map[string]any) *bool {

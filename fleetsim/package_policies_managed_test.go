@@ -68,6 +68,14 @@ func TestPackagePolicy_ManagedRefusals(t *testing.T) {
 		wantEql(t, "description", "y", item["description"])
 		wantEql(t, "is_managed", true, item["is_managed"])
 	})
+	t.Run("is_managed is not a simplified field", func(t *testing.T) {
+		kb, regular, _ := setup(t)
+		kb.do("POST", "/api/fleet/package_policies", map[string]any{"name": "s1", "namespace": "default", "policy_ids": []any{regular}, "is_managed": true,
+			"package": map[string]any{"name": "nginx", "version": "2.1.0"}}).wantStatus(t, 400)
+		id := managedPP(t, kb, regular)
+		kb.do("PUT", pp+id, map[string]any{"name": "managed-1", "is_managed": false, "force": true,
+			"package": map[string]any{"name": "nginx", "version": "2.1.0"}, "inputs": map[string]any{}}).wantStatus(t, 400)
+	})
 	t.Run("delete of a managed policy: 400 unless force", func(t *testing.T) {
 		kb, regular, _ := setup(t)
 		id := managedPP(t, kb, regular)
