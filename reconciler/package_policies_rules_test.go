@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -161,5 +162,31 @@ func TestSim_IntegrationPolicy_PruneRefusals(t *testing.T) {
 				t.Errorf("fleetsim answered %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Clearing output_id needs no licence: preflightCheckPackagePolicy
+// (FLEET/server/services/package_policies/utils.ts) checks the licence for
+// a truthy output_id only, so null below enterprise is not blocked, while
+// setting one is.
+func TestIntegrationPolicyRefusals_ClearingOutputNeedsNoLicence(t *testing.T) {
+	r := &Reconciler{}
+	obs := &observation{license: "platinum", policies: map[string]kibana.AgentPolicy{"a": {ID: "a"}}, outputs: map[string]map[string]any{"es2": {"type": "elasticsearch"}}}
+	es2 := "es2"
+	have := &kibana.IntegrationPolicy{ID: "n1", Name: "n1", PolicyIDs: []string{"a"}, OutputID: &es2, Package: kibana.PackageRef{Name: "nginx", Version: "2.1.0"}}
+	ipo := &ipObservation{policies: map[string]kibana.IntegrationPolicy{"n1": *have}}
+	for _, tt := range []struct {
+		out  schema.Nullable[string]
+		want string
+	}{
+		{schema.Null[string](), ""},
+		{schema.Some("es3"), "Output per integration is only available with an enterprise license"},
+	} {
+		p := &schema.PackagePolicy{ID: "n1", OutputID: tt.out}
+		fields := []plan.FieldDiff{{Path: "output_id", Before: "es2", After: derefOrNil(tt.out.Ptr())}}
+		got := strings.Join(r.integrationPolicyRefusals(&schema.Document{}, obs, ipo, p, have, fields), "\n")
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("output_id %+v: refusals %q, want %q", tt.out, got, tt.want)
+		}
 	}
 }
