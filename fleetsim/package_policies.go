@@ -32,6 +32,7 @@ var (
 		{name: "policy_ids", t: tArray{elem: tString{}}},
 		{name: "output_id", t: nullableString},
 		{name: "enabled", t: tBool{}},
+		{name: "is_managed", t: tBool{}},
 		{name: "package", t: tObject{fields: []field{
 			{name: "name", t: tString{}, required: true},
 			{name: "version", t: tString{}, required: true},
@@ -203,6 +204,9 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	if registryFind(name, version) == nil {
 		return packageNotFound(name, version)
 	}
+	if resp := simplifiedIsManaged(body, true); resp != nil {
+		return resp
+	}
 	m := manifestOf(name)
 	in, resp := readInputs(m, body)
 	if resp != nil {
@@ -222,9 +226,10 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	if a, ok := body["additional_datastreams_permissions"].([]any); ok {
 		pp.AdditionalDatastreamsPermissions = a
 	}
-	if o, ok := body["output_id"].(string); ok && o != "" {
+	if o, ok := body["output_id"].(string); ok { // "" is stored as given; null as none
 		pp.OutputID = &o
 	}
+	pp.IsManaged = readIsManaged(body)
 	if resp := c.preflightPackagePolicy(pp); resp != nil {
 		return resp
 	}
@@ -233,8 +238,8 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 		if p == nil || !c.policyVisible(p, r) {
 			return policyNotFound(id)
 		}
-		if p.flag("is_managed") && !force {
-			return badRequest("Cannot update integrations of hosted agent policy %s", id)
+		if resp := refuseCreateInHosted(p, id, force); resp != nil {
+			return resp
 		}
 	}
 	if c.spaceAware() && r.spaceID() != defaultSpace {
@@ -361,12 +366,15 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	// keepPolicyIdInSync: clearing policy_ids stores policy_id: null
 	// (update.ts "should work with no policy ids").
 	next.NullPolicyID = len(next.PolicyIDs) == 0 && (len(old.PolicyIDs) > 0 || old.NullPolicyID)
-	if v, ok := body["output_id"]; ok {
-		if s, _ := v.(string); s != "" {
+	if v, ok := body["output_id"]; ok { // null clears it (stored null), "" is stored as given
+		if s, ok := v.(string); ok {
 			next.OutputID = &s
 		} else {
 			next.OutputID = nil
 		}
+	}
+	if v := readIsManaged(body); v != nil {
+		next.IsManaged = v
 	}
 	if v, ok := body["enabled"].(bool); ok {
 		next.Disabled = !v
@@ -386,6 +394,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	// request (inputs and vars rebuilt from the package's defaults plus the
 	// body); otherwise inputs and vars, when given, replace the stored ones.
 	if simple, ok := body["inputs"].(map[string]any); ok {
+		if resp := simplifiedIsManaged(body, false); resp != nil {
+			return resp
+		}
 		if _, hasPkg := body["package"]; !hasPkg {
 			return badRequest("Package is required")
 		}
@@ -411,6 +422,9 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		if resp := c.preflightPackagePolicy(&next); resp != nil {
 			return resp
 		}
+	}
+	if resp := refuseManagedUpdate(id, body); resp != nil {
+		return resp
 	}
 	for _, pid := range next.PolicyIDs {
 		p := c.st.AgentPolicies[pid]
@@ -496,13 +510,8 @@ func (c *Cluster) deleteOne(id string, force bool) map[string]any {
 		return map[string]any{"id": id, "success": false, "statusCode": http.StatusNotFound,
 			"body": map[string]any{"message": fmt.Sprintf("Package policy %s not found", id)}}
 	}
-	if !force {
-		for _, pid := range pp.PolicyIDs {
-			if p := c.st.AgentPolicies[pid]; p != nil && p.flag("is_managed") {
-				return map[string]any{"id": id, "name": pp.Name, "success": false, "statusCode": http.StatusBadRequest,
-					"body": map[string]any{"message": fmt.Sprintf("Cannot remove integrations of hosted agent policy %s", pid)}}
-			}
-		}
+	if res := c.refuseDelete(pp, force); res != nil {
+		return res
 	}
 	now := c.now()
 	delete(c.st.PackagePolicies, id)
@@ -711,6 +720,9 @@ func (pp *packagePolicy) apiView(simplified, withAgents bool) map[string]any {
 	}
 	if pp.SupportsAgentless {
 		v["supports_agentless"] = true
+	}
+	if pp.IsManaged != nil {
+		v["is_managed"] = *pp.IsManaged
 	}
 	if pp.AdditionalDatastreamsPermissions != nil {
 		v["additional_datastreams_permissions"] = pp.AdditionalDatastreamsPermissions

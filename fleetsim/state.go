@@ -196,6 +196,9 @@ type packagePolicy struct {
 	// NullPolicyID: the policy ids were cleared by an update, which stores
 	// policy_id: null (a create without ids leaves it absent).
 	NullPolicyID bool `json:"null_policy_id,omitempty"`
+	// IsManaged is the is_managed a full-format create or forced update
+	// stored; nil when never given (package_policies_managed.go).
+	IsManaged *bool `json:"is_managed,omitempty"`
 	// AdditionalDatastreamsPermissions are extra data stream names the
 	// agent policy grants (create.ts "should support additional_datastreams_permissions").
 	AdditionalDatastreamsPermissions []any `json:"additional_datastreams_permissions,omitempty"`

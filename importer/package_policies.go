@@ -80,7 +80,10 @@ func exportPackagePolicies(ctx context.Context, f Fleet, b *builder) error {
 			policyIDs[i] = id
 		}
 		e.set("policy_ids", policyIDs)
-		if p.OutputID != nil {
+		// Only an output id: none, null and "" all send the data to the
+		// agent policy's output, and are left out — absent, so unmanaged;
+		// output_id: null would declare "clear it".
+		if p.OutputID != nil && *p.OutputID != "" {
 			e.set("output_id", *p.OutputID)
 		}
 		if v := vars("vars.", p.Vars); v != nil {

@@ -63,8 +63,8 @@ func integrationRoutes(doc *schema.Document, obs *observation, ipo *ipObservatio
 		if p.PolicyIDs != nil {
 			cur.policies = p.PolicyIDs
 		}
-		if p.OutputID != nil {
-			cur.output = *p.OutputID
+		if p.OutputID.Set { // null: back on the agent policy's output
+			cur.output, _ = p.OutputID.Get()
 		}
 		byID[p.ID] = cur
 	}

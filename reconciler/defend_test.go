@@ -29,7 +29,11 @@ func TestDefendRemoteWarnings(t *testing.T) {
 		return obs, ipo
 	}
 	defend := func(id string, output *string, policies ...string) schema.PackagePolicy {
-		return schema.PackagePolicy{ID: id, Name: id, Package: &schema.PackagePolicyPackage{Name: "endpoint"}, PolicyIDs: policies, OutputID: output}
+		p := schema.PackagePolicy{ID: id, Name: id, Package: &schema.PackagePolicyPackage{Name: "endpoint"}, PolicyIDs: policies}
+		if output != nil {
+			p.OutputID = schema.Some(*output)
+		}
+		return p
 	}
 	tests := []struct {
 		name     string

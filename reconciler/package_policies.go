@@ -134,8 +134,8 @@ func integrationPolicyFields(p schema.PackagePolicy) map[string]any {
 		}
 		m["policy_ids"] = ids
 	}
-	if p.OutputID != nil {
-		m["output_id"] = *p.OutputID
+	if p.OutputID.Set {
+		m["output_id"] = derefOrNil(p.OutputID.Ptr()) // null clears it
 	}
 	if p.SupportsAgentless != nil {
 		m["supports_agentless"] = *p.SupportsAgentless
@@ -346,6 +346,9 @@ type ipBodyInput struct {
 // .fleet-secrets).
 func integrationPolicyCreateBody(in ipBodyInput) map[string]any {
 	body := deepCopyJSON(in.fields).(map[string]any)
+	if body["output_id"] == nil {
+		delete(body, "output_id") // null at create is Kibana's default: none
+	}
 	body["id"] = in.want.ID
 	body["package"] = map[string]any{"name": in.want.Package.Name, "version": in.version}
 	setSecretVars(body, in)
@@ -380,10 +383,14 @@ func integrationPolicyUpdateBody(in ipBodyInput) (map[string]any, error) {
 		}
 	}
 	for k, v := range in.fields {
-		switch k {
-		case "package":
+		switch {
+		case k == "package":
 			continue
-		case "inputs", "vars":
+		case k == "output_id" && v == nil && have.OutputID == nil:
+			// Nothing to clear: null is sent only to clear an output, so a
+			// Kibana without per-integration outputs never sees the key.
+			continue
+		case k == "inputs" || k == "vars":
 			body[k] = mergeObjects(body[k], v)
 		default:
 			body[k] = deepCopyJSON(v)

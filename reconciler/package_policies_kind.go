@@ -104,7 +104,7 @@ func (integrationPolicyKind) references(doc *schema.Document, id string) []ref {
 	if !ok {
 		return nil
 	}
-	out := []ref{{plan.KindPackage, ipPackageName(p, nil)}, {plan.KindOutput, derefOr(p.OutputID)}}
+	out := []ref{{plan.KindPackage, ipPackageName(p, nil)}, {plan.KindOutput, derefOr(p.OutputID.Ptr())}}
 	for _, pid := range p.PolicyIDs {
 		out = append(out, ref{plan.KindAgentPolicy, pid})
 	}

@@ -38,7 +38,8 @@ type ipObservation struct {
 // licence).
 func needsEnterprise(doc *schema.Document) bool {
 	return slices.ContainsFunc(doc.PackagePolicies, func(p schema.PackagePolicy) bool {
-		return (p.OutputID != nil && *p.OutputID != "") || (p.PolicyIDs != nil && len(p.PolicyIDs) != 1)
+		id, _ := p.OutputID.Get()
+		return id != "" || (p.PolicyIDs != nil && len(p.PolicyIDs) != 1)
 	})
 }
 
@@ -82,7 +83,7 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		} else {
 			s.change.Action = plan.Create
 			for _, k := range sortedKeys(s.body.fields) {
-				if k != "package" {
+				if k != "package" && (k != "output_id" || s.body.fields[k] != nil) {
 					s.change.Fields = append(s.change.Fields, plan.FieldDiff{Path: k, After: s.body.fields[k]})
 				}
 			}
@@ -260,74 +261,6 @@ func (r *Reconciler) integrationPolicyVersion(doc *schema.Document, obs *observa
 	return "", []string{fmt.Sprintf("package %q is neither installed nor known to Kibana's registry, so integration policy %s cannot name a version; declare package.version or the package in packages", name, p.ID)}
 }
 
-// restrictedOutputPackages may only send their data to elasticsearch
-// outputs (getAllowedOutputTypesForIntegration,
-// FLEET/common/services/output_helpers.ts).
-var restrictedOutputPackages = []string{"fleet_server", "synthetics", "apm"}
-
-// integrationPolicyRefusals are the reasons Kibana would refuse the create
-// or update of p (have nil: create), quoting its messages:
-//   - preflightCheckPackagePolicy (FLEET/server/services/package_policies/utils.ts),
-//     on create and when policy_ids or output_id change: policy_ids of other
-//     than one agent policy, and an output_id, need an enterprise licence;
-//     fleet_server, synthetics, apm and agentless policies only send to
-//     elasticsearch outputs;
-//   - a hosted (is_managed) agent policy takes no new integration
-//     (FLEET/server/services/package_policy.ts);
-//   - names are unique (PackagePolicyNameExistsError).
-func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observation, ipo *ipObservation, p *schema.PackagePolicy, have *kibana.IntegrationPolicy, fields []plan.FieldDiff) []string {
-	var out []string
-	changed := func(path string) bool {
-		return have == nil || slices.ContainsFunc(fields, func(f plan.FieldDiff) bool { return f.Path == path })
-	}
-	policyIDs := p.PolicyIDs
-	if policyIDs == nil && have != nil {
-		policyIDs = have.PolicyIDs
-	}
-	outputID := derefOr(p.OutputID)
-	if p.OutputID == nil && have != nil {
-		outputID = derefOr(have.OutputID)
-	}
-	preflight := changed("policy_ids") || changed("output_id")
-	enterprise := obs.license == "" || LicenseAtLeast(obs.license, "enterprise")
-	if preflight && !enterprise && len(policyIDs) != 1 {
-		out = append(out, fmt.Sprintf("integration policy %s is in %d agent policies and the licence is %s; Kibana refuses it (Reusable integration policies are only available with an Enterprise license)", p.ID, len(policyIDs), obs.license))
-	}
-	if preflight && outputID != "" {
-		pkg := ipPackageName(p, have)
-		typ := r.outputType(doc, obs, outputID)
-		agentless := (p.SupportsAgentless != nil && *p.SupportsAgentless) || (have != nil && isTrue(have.Raw["supports_agentless"]))
-		switch {
-		case !enterprise:
-			out = append(out, fmt.Sprintf("integration policy %s sets output_id %s and the licence is %s; Kibana refuses it (Output per integration is only available with an enterprise license)", p.ID, outputID, obs.license))
-		case typ != "" && typ != "elasticsearch" && (slices.Contains(restrictedOutputPackages, pkg) || agentless):
-			out = append(out, fmt.Sprintf("integration policy %s of package %s sends to output %s of type %s, and %s integrations only send to elasticsearch outputs; Kibana refuses it (Output type %q is not usable with package %q)", p.ID, pkg, outputID, typ, pkg, typ, pkg))
-		}
-	}
-	for _, id := range policyIDs {
-		ap, ok := obs.policies[id]
-		if ok && ap.IsManaged && (have == nil || !slices.Contains(have.PolicyIDs, id)) {
-			out = append(out, fmt.Sprintf("agent policy %s is hosted (is_managed); Kibana refuses it (Cannot update integrations of hosted agent policy %s)", id, id))
-		}
-	}
-	name := p.Name
-	if name != "" && (have == nil || have.Name != name) {
-		for _, other := range sortedKeys(ipo.policies) {
-			if other != p.ID && ipo.policies[other].Name == name && !renamedAway(doc, other, name) {
-				out = append(out, fmt.Sprintf("integration policy %s already has the name %q; Kibana refuses it (An integration policy with the name %s already exists. Please rename it or choose a different name.)", other, name, name))
-			}
-		}
-	}
-	return out
-}
-
-// renamedAway reports whether the document renames integration policy id
-// away from name (then the name is free once that change applies).
-func renamedAway(doc *schema.Document, id, name string) bool {
-	p, ok := doc.PackagePolicy(id)
-	return ok && p.Name != "" && p.Name != name
-}
-
 // outputType is the type output id will have: declared, else observed.
 func (r *Reconciler) outputType(doc *schema.Document, obs *observation, id string) string {
 	if o, ok := doc.Output(id); ok {
@@ -341,8 +274,8 @@ func (r *Reconciler) outputType(doc *schema.Document, obs *observation, id strin
 }
 
 // pruneIntegrationPolicy is the delete of owned integration policy rec,
-// which the document no longer declares (nil when it is gone); Kibana
-// refuses it in a hosted agent policy.
+// which the document no longer declares (nil when it is gone); blocked
+// when Kibana would refuse it (integrationPolicyDeleteRefusal).
 func pruneIntegrationPolicy(obs *observation, rec Record) *ipStep {
 	if obs.ip == nil {
 		return nil
@@ -353,11 +286,9 @@ func pruneIntegrationPolicy(obs *observation, rec Record) *ipStep {
 	}
 	s := &ipStep{change: plan.Change{Cluster: rec.Cluster, Kind: KindIntegrationPolicy, ID: rec.ID, Name: have.Name,
 		Action: plan.Delete, Reason: "owned by fleetform and no longer declared"}, body: ipBodyInput{have: &have}}
-	for _, pid := range have.PolicyIDs {
-		if ap, ok := obs.policies[pid]; ok && ap.IsManaged {
-			s.change.Action = plan.Blocked
-			s.change.Reason = fmt.Sprintf("owned by fleetform and no longer declared, but agent policy %s is hosted (is_managed); Kibana refuses it (Cannot remove integrations of hosted agent policy %s)", pid, pid)
-		}
+	if why := integrationPolicyDeleteRefusal(obs, have); why != "" {
+		s.change.Action = plan.Blocked
+		s.change.Reason = "owned by fleetform and no longer declared, but " + why
 	}
 	return s
 }

@@ -31,7 +31,7 @@ func ipDoc() *schema.Document {
 			ID: "nginx-web", Name: "nginx web", Namespace: "default",
 			Package:   &schema.PackagePolicyPackage{Name: "nginx", Version: "2.1.0"},
 			PolicyIDs: []string{"web", "edge"},
-			OutputID:  ptr("es-logs"),
+			OutputID:  schema.Some("es-logs"),
 			Inputs: map[string]schema.PackagePolicyInput{
 				"nginx-logfile": {Streams: map[string]schema.PackagePolicyStream{
 					"nginx.access": {Vars: schema.Vars{"paths": []any{"/srv/log/access.log"}}},
@@ -253,14 +253,14 @@ func TestSim_IntegrationPolicy_KibanaRefusals(t *testing.T) {
 	}{
 		{"reusable below enterprise", "platinum", nil, func() schema.PackagePolicy { return nginx("a", "b") },
 			"Reusable integration policies are only available with an Enterprise license"},
-		{"output_id below enterprise", "platinum", nil, func() schema.PackagePolicy { p := nginx("a"); p.OutputID = ptr("ls"); return p },
+		{"output_id below enterprise", "platinum", nil, func() schema.PackagePolicy { p := nginx("a"); p.OutputID = schema.Some("ls"); return p },
 			"Output per integration is only available with an enterprise license"},
 		{"fleet_server only sends to elasticsearch", "enterprise", nil, func() schema.PackagePolicy {
-			return schema.PackagePolicy{ID: "fs", Name: "fs", Namespace: "default", Package: &schema.PackagePolicyPackage{Name: "fleet_server", Version: "1.6.0"}, PolicyIDs: []string{"a"}, OutputID: ptr("ls")}
+			return schema.PackagePolicy{ID: "fs", Name: "fs", Namespace: "default", Package: &schema.PackagePolicyPackage{Name: "fleet_server", Version: "1.6.0"}, PolicyIDs: []string{"a"}, OutputID: schema.Some("ls")}
 		}, `Output type "logstash" is not usable with package "fleet_server"`},
 		{"agentless policies only send to elasticsearch", "enterprise", nil, func() schema.PackagePolicy {
 			p := nginx("a")
-			p.OutputID, p.SupportsAgentless = ptr("ls"), ptr(true)
+			p.OutputID, p.SupportsAgentless = schema.Some("ls"), ptr(true)
 			return p
 		}, `Output type "logstash" is not usable with package "nginx"`},
 		{"hosted agent policy", "enterprise", func(h *simHarness) {

@@ -18,10 +18,10 @@ func TestRemoteIntegrationUse(t *testing.T) {
 		},
 		AgentPolicies: []schema.AgentPolicy{{ID: "web"}, {ID: "east-hosts", DataOutputID: ptr("east")}},
 		PackagePolicies: []schema.PackagePolicy{
-			{ID: "nginx-web", Package: &schema.PackagePolicyPackage{Name: "nginx"}, PolicyIDs: []string{"web"}, OutputID: ptr("west")},
+			{ID: "nginx-web", Package: &schema.PackagePolicyPackage{Name: "nginx"}, PolicyIDs: []string{"web"}, OutputID: schema.Some("west")},
 			{ID: "system-web", Package: &schema.PackagePolicyPackage{Name: "system"}, PolicyIDs: []string{"web"}},         // default: es
 			{ID: "system-east", Package: &schema.PackagePolicyPackage{Name: "system"}, PolicyIDs: []string{"east-hosts"}}, // data_output_id
-			{ID: "nginx-east", Package: &schema.PackagePolicyPackage{Name: "nginx"}, PolicyIDs: []string{"web", "east-hosts"}, OutputID: ptr("east")},
+			{ID: "nginx-east", Package: &schema.PackagePolicyPackage{Name: "nginx"}, PolicyIDs: []string{"web", "east-hosts"}, OutputID: schema.Some("east")},
 		},
 	}
 	want := map[string]map[string][]string{

@@ -75,7 +75,7 @@ func TestIntegrationPolicyDiff_ComparesOnlyDeclaredKeys(t *testing.T) {
 		}, []plan.FieldDiff{{Path: "inputs.nginx-httpjson.enabled", Before: false, After: true}}},
 		{"output_id", func(p *schema.PackagePolicy) {
 			o := "remote-west"
-			p.OutputID = &o
+			p.OutputID = schema.Some(o)
 		}, []plan.FieldDiff{{Path: "output_id", Before: nil, After: "remote-west"}}},
 		{"policy_ids as a set", func(p *schema.PackagePolicy) { p.PolicyIDs = []string{"web"} },
 			[]plan.FieldDiff{{Path: "policy_ids", Before: []any{"edge", "web"}, After: []any{"web"}}}},
@@ -194,7 +194,7 @@ func TestIntegrationPolicyUpdateBody_CarriesEveryInputAndKeepsStoredSecrets(t *t
 func TestIntegrationPolicyCreateBody(t *testing.T) {
 	p := declaredNginx()
 	o := "remote-west"
-	p.OutputID = &o
+	p.OutputID = schema.Some(o)
 	body := integrationPolicyCreateBody(ipBodyInput{want: &p, fields: integrationPolicyFields(p), version: "2.1.0",
 		values: map[string]secret.Value{"inputs.nginx-httpjson.vars.password": secret.New("s3cret")}})
 	want := map[string]any{

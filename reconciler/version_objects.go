@@ -88,7 +88,7 @@ func integrationPolicyFeatures(p *schema.PackagePolicy) []feature {
 	if len(p.PolicyIDs) > 1 {
 		out = append(out, featSharedIntegrationPolicy)
 	}
-	if p.OutputID != nil && *p.OutputID != "" {
+	if id, ok := p.OutputID.Get(); ok && id != "" {
 		out = append(out, featIntegrationOutput)
 	}
 	if p.AdditionalDatastreamsPermissions != nil {

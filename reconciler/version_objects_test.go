@@ -73,17 +73,17 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 			}),
 			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0", true},
 		{"elastic/kibana#184636, #188707 (8.15)", "8.14.3", "8.15.0",
-			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs, p.OutputID = []string{"web"}, nil }),
+			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs, p.OutputID = []string{"web"}, schema.Nullable[string]{} }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "policy_ids needs Kibana 8.15.0", false},
 		{"elastic/kibana#187980, #188707 (GA 8.16)", "8.15.0", "8.16.0",
-			withIntegration(func(p *schema.PackagePolicy) { p.OutputID = nil }),
+			withIntegration(func(p *schema.PackagePolicy) { p.OutputID = schema.Nullable[string]{} }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "policy_ids naming more than one agent policy needs Kibana 8.16.0", false},
 		{"elastic/kibana#189125 (v8.16.0)", "8.15.0", "8.16.0",
 			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs = []string{"web"} }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "output_id needs Kibana 8.16.0", false},
 		{"elastic/kibana#210452 (v9.1.0); fleetsim does not serve the key, so the newer side is planned only", "9.0.0", "9.1.0",
 			withIntegration(func(p *schema.PackagePolicy) {
-				p.PolicyIDs, p.OutputID, p.AdditionalDatastreamsPermissions = []string{"web"}, nil, []string{"logs-reroute-default"}
+				p.PolicyIDs, p.OutputID, p.AdditionalDatastreamsPermissions = []string{"web"}, schema.Nullable[string]{}, []string{"logs-reroute-default"}
 			}),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "additional_datastreams_permissions needs Kibana 9.1.0", true},
 		{"elastic/kibana#145017 (v8.7.0): output proxy_id", "8.6.2", "8.7.0",
@@ -178,4 +178,3 @@ func TestVersion_PutOmitsKeysTheVersionLacks(t *testing.T) {
 		t.Errorf("after apply: %+v", ch)
 	}
 }
-

@@ -288,7 +288,7 @@ func TestDocument_LookupsOfTheNewKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, ok := doc.PackagePolicy("nginx-web"); !ok || p.Package.Name != "nginx" || *p.OutputID != "es-west" {
+	if p, ok := doc.PackagePolicy("nginx-web"); !ok || p.Package.Name != "nginx" || p.OutputID != Some("es-west") {
 		t.Errorf("PackagePolicy(nginx-web) = %+v, %v", p, ok)
 	}
 	if h, ok := doc.FleetServerHost("fleet-server-eu"); !ok || *h.ProxyID != "corp-proxy" {

@@ -11,7 +11,9 @@ import (
 // (SimplifiedPackagePolicyPreconfiguredSchema) and the ?format=simplified
 // API use: inputs keyed "<policy_template>-<input type>", streams keyed by
 // data stream. PolicyIDs shares it across agent policies; OutputID sends its
-// data to another output than its agent policies' (per-integration routing).
+// data to another output than its agent policies' (per-integration routing);
+// output_id: null clears it (Kibana's update takes null and stores it), while
+// an absent output_id leaves Kibana's value alone.
 // With Adopt set, fleetform manages the declared fields of an existing
 // integration policy and never creates or deletes it.
 type PackagePolicy struct {
@@ -21,7 +23,7 @@ type PackagePolicy struct {
 	Namespace                        string                        `json:"namespace,omitempty"` // empty: the agent policy's
 	Package                          *PackagePolicyPackage         `json:"package,omitempty"`   // required unless adopt
 	PolicyIDs                        []string                      `json:"policy_ids,omitempty"`
-	OutputID                         *string                       `json:"output_id,omitempty"` // null or absent: the agent policy's data output
+	OutputID                         Nullable[string]              `json:"output_id,omitzero"` // absent: unmanaged; null: cleared (the agent policy's data output)
 	Vars                             Vars                          `json:"vars,omitempty"`
 	Inputs                           map[string]PackagePolicyInput `json:"inputs,omitempty"`
 	SupportsAgentless                *bool                         `json:"supports_agentless,omitempty"`
@@ -138,8 +140,8 @@ func (c *checker) packagePolicies(doc *Document) {
 				c.at(ip, "agent policy %q is not declared in agent_policies (declare it, or adopt it with adopt: true)", id)
 			}
 		}
-		if pp.OutputID != nil && !outputs[*pp.OutputID] && !c.m.incomplete {
-			c.at(p+"/output_id", "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", *pp.OutputID, DefaultOutputID)
+		if id, ok := pp.OutputID.Get(); ok && !outputs[id] && !c.m.incomplete {
+			c.at(p+"/output_id", "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", id, DefaultOutputID)
 		}
 		for _, name := range sortedNames(pp.Inputs) {
 			in := pp.Inputs[name]

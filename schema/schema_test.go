@@ -105,6 +105,13 @@ func checkAgree(t *testing.T, root, node map[string]any, typ reflect.Type, path 
 			t.Errorf("%s: Go %s, schema type %v (want %s)", path, typ, types, jsonType)
 		}
 	}
+	if typ.Kind() == reflect.Struct && strings.HasPrefix(typ.Name(), "Nullable[") {
+		// Nullable[T]: T or null (absent is a missing key).
+		want("null")
+		v, _ := typ.FieldByName("Value")
+		checkAgree(t, root, node, v.Type, path)
+		return
+	}
 	switch typ.Kind() {
 	case reflect.Struct:
 		want("object")
