@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
-	"net/url"
 
 	"github.com/fleetform/fleetform/secret"
 )
@@ -84,51 +82,36 @@ func redactAt(m map[string]any, path []string) map[string]any {
 	return m
 }
 
+// fleetServerHostsCRUD calls the /api/fleet/fleet_server_hosts routes.
+var fleetServerHostsCRUD = settingsCRUD[FleetServerHost]{path: "/api/fleet/fleet_server_hosts"}
+
 // ListFleetServerHosts returns every Fleet Server host in one call (Kibana
 // answers them all, up to 10,000).
 func (c *Client) ListFleetServerHosts(ctx context.Context) ([]FleetServerHost, error) {
-	return listAll[FleetServerHost](ctx, c, "/api/fleet/fleet_server_hosts")
-}
-
-// listAll reads a {items, total} list Kibana answers in one page.
-func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
-	var resp itemsResponse[T]
-	if err := c.do(ctx, request{method: http.MethodGet, path: path}, &resp); err != nil {
-		return nil, err
-	}
-	if resp.Total > len(resp.Items) {
-		return nil, fmt.Errorf("GET %s: got %d of %d items; Kibana lists at most 10000", path, len(resp.Items), resp.Total)
-	}
-	return resp.Items, nil
+	return fleetServerHostsCRUD.list(ctx, c)
 }
 
 // GetFleetServerHost returns one host; a missing one is an *APIError with IsNotFound.
 func (c *Client) GetFleetServerHost(ctx context.Context, id string) (FleetServerHost, error) {
-	var resp itemResponse[FleetServerHost]
-	err := c.do(ctx, request{method: http.MethodGet, path: "/api/fleet/fleet_server_hosts/" + url.PathEscape(id)}, &resp)
-	return resp.Item, err
+	return fleetServerHostsCRUD.get(ctx, c, id)
 }
 
 // CreateFleetServerHost creates a host (name and host_urls are required).
 // A new default unsets the old one and bumps every agent policy. Not
 // retried once it may have reached Kibana.
 func (c *Client) CreateFleetServerHost(ctx context.Context, body map[string]any) (FleetServerHost, error) {
-	var resp itemResponse[FleetServerHost]
-	err := c.do(ctx, request{method: http.MethodPost, path: "/api/fleet/fleet_server_hosts", body: body}, &resp)
-	return resp.Item, err
+	return fleetServerHostsCRUD.create(ctx, c, body)
 }
 
 // UpdateFleetServerHost sends a partial update. Mind Kibana's PUT rules: an
 // omitted proxy_id becomes null, an omitted secret path deletes the secret
 // (send {"id": …} to keep it).
 func (c *Client) UpdateFleetServerHost(ctx context.Context, id string, body map[string]any) (FleetServerHost, error) {
-	var resp itemResponse[FleetServerHost]
-	err := c.do(ctx, request{method: http.MethodPut, path: "/api/fleet/fleet_server_hosts/" + url.PathEscape(id), body: body}, &resp)
-	return resp.Item, err
+	return fleetServerHostsCRUD.update(ctx, c, id, body)
 }
 
 // DeleteFleetServerHost deletes a host; agent policies using it fall back to
 // the default. Kibana refuses the default and preconfigured ones (403).
 func (c *Client) DeleteFleetServerHost(ctx context.Context, id string) error {
-	return c.do(ctx, request{method: http.MethodDelete, path: "/api/fleet/fleet_server_hosts/" + url.PathEscape(id)}, nil)
+	return fleetServerHostsCRUD.delete(ctx, c, id)
 }

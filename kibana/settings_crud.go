@@ -2,13 +2,14 @@ package kibana
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 )
 
 // settingsCRUD is the list, get, create, update and delete of one Fleet
 // settings kind whose routes are path and path/{id} (proxies, agent
-// download sources): the list answers {items, total} in one page, get,
+// download sources, Fleet Server hosts): the list answers {items, total} in one page, get,
 // create and update answer {item}. The Client's exported methods of each
 // kind call it and document the kind's own rules.
 type settingsCRUD[T any] struct {
@@ -33,6 +34,18 @@ func (k settingsCRUD[T]) update(ctx context.Context, c *Client, id string, body 
 
 func (k settingsCRUD[T]) delete(ctx context.Context, c *Client, id string) error {
 	return c.do(ctx, request{method: http.MethodDelete, path: k.path + "/" + url.PathEscape(id)}, nil)
+}
+
+// listAll reads a {items, total} list Kibana answers in one page.
+func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var resp itemsResponse[T]
+	if err := c.do(ctx, request{method: http.MethodGet, path: path}, &resp); err != nil {
+		return nil, err
+	}
+	if resp.Total > len(resp.Items) {
+		return nil, fmt.Errorf("GET %s: got %d of %d items; Kibana lists at most 10000", path, len(resp.Items), resp.Total)
+	}
+	return resp.Items, nil
 }
 
 // itemCall sends r and returns the item of Kibana's {item} answer.
