@@ -39,9 +39,8 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		doc            *schema.Document
 		kind, id, path string
 		want           string
-		// planOnly: the newer cluster is only planned, not applied, because
-		// the OpenAPI extract the request-contract check (internal/contract)
-		// validates against predates the field (required_versions, 9.0).
+		// planOnly: the newer cluster is only planned, not applied (fleetsim
+		// does not serve the field).
 		planOnly bool
 	}{
 		{"elastic/kibana#157077 (v8.9.0)", "8.8.2", "8.9.0",
@@ -71,7 +70,7 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 			withPolicy(func(p *schema.AgentPolicy) {
 				p.RequiredVersions = []schema.RequiredVersion{{Version: "9.0.0", Percentage: 10}}
 			}),
-			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0", true},
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0", false},
 		{"elastic/kibana#184636, #188707 (8.15)", "8.14.3", "8.15.0",
 			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs, p.OutputID = []string{"web"}, nil }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "policy_ids needs Kibana 8.15.0", false},
