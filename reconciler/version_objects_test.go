@@ -177,4 +177,3 @@ func TestVersion_PutOmitsKeysTheVersionLacks(t *testing.T) {
 		t.Errorf("after apply: %+v", ch)
 	}
 }
-
