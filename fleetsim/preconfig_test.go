@@ -180,3 +180,25 @@ func TestPreconfig_DownloadSourcesRefusedByConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+// A default source dropped from kibana.yml is unmarked, not deleted, even
+// when no agent policy uses it (download_source.test.ts "should unmark a
+// removed default preconfigured source instead of deleting it").
+func TestPreconfig_DroppedDefaultDownloadSourceKept(t *testing.T) {
+	s, kb := startMain(t)
+	def := map[string]any{"id": "mirror", "name": "Mirror", "host": "https://mirror.example/downloads/", "is_default": true}
+	if err := s.Seed(&SeedFile{Clusters: map[string]*ClusterSeed{"main": {DownloadSources: []map[string]any{def}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if old := kb.do("GET", "/api/fleet/agent_download_sources/fleet-default-download-source", nil).must(t, 200).item(); old["is_default"] != false {
+		t.Errorf("the preconfigured default left the built-in one default: %v", old)
+	}
+	if err := s.SetPreconfiguredDownloadSources("main", nil); err != nil {
+		t.Fatal(err)
+	}
+	kb.do("POST", "/api/fleet/setup", nil).must(t, 200)
+	item := kb.do("GET", "/api/fleet/agent_download_sources/mirror", nil).must(t, 200).item()
+	if item["is_preconfigured"] != false || item["is_default"] != true {
+		t.Errorf("dropped default source: %v, want kept, default, unmarked", item)
+	}
+}
