@@ -1,12 +1,14 @@
 package kibanayml
 
 import (
+	"slices"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/fleetform/fleetform/schema"
 )
 
-const spaceIDNote = "space_id is the space Kibana's preconfiguration creates the policy in (services/preconfiguration.ts picks the saved-objects client by space_id, the default space without it); it is space_ids[0]."
+const spaceIDNote = "space_id is the space Kibana's preconfiguration creates the policy in (services/preconfiguration.ts picks the saved-objects client by space_id, the default space without it); it is the first of space_ids other than *."
 
 // addSpaceID gives a kibana.yml agent policy that declares space_ids the
 // preconfiguration-only key space_id (PreconfiguredAgentPoliciesSchema in
@@ -15,12 +17,15 @@ const spaceIDNote = "space_id is the space Kibana's preconfiguration creates the
 // the default space when it is absent, and never reads space_ids for
 // that. Without it a policy declared only in space team-a would be
 // created in the default space.
+// "*" (every space) names no space to create the policy in: the first
+// other entry is taken, and with none space_id is left out.
 func addSpaceID(m *yaml.Node, p schema.AgentPolicy) {
-	if len(p.SpaceIDs) == 0 {
+	i := slices.IndexFunc(p.SpaceIDs, func(id string) bool { return id != "*" })
+	if i < 0 {
 		return
 	}
 	if k, _ := lookup(m, "space_id"); k != nil {
 		return
 	}
-	addPair(m, "space_id", str(p.SpaceIDs[0]), spaceIDNote)
+	addPair(m, "space_id", str(p.SpaceIDs[i]), spaceIDNote)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/kibanayml"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
 )
@@ -156,6 +157,33 @@ func TestAgentPolicySpaceID(t *testing.T) {
 	for _, p := range y.Policies {
 		if _, has := p["space_id"]; has {
 			t.Errorf("policy %v without space_ids got space_id", p["id"])
+		}
+	}
+}
+
+// space_ids: ["*"] names every space and no space to create the policy in;
+// the first named space is taken when there is one.
+func TestAgentPolicySpaceID_SkipsEverySpace(t *testing.T) {
+	for _, tc := range []struct {
+		ids  []string
+		want any
+	}{
+		{[]string{"*"}, nil},
+		{[]string{"*", "team-b"}, "team-b"},
+	} {
+		doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "p", Name: "p", Namespace: "default", SpaceIDs: tc.ids}}}
+		out, err := kibanayml.Render(doc, kibanayml.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var y struct {
+			Policies []map[string]any `yaml:"xpack.fleet.agentPolicies"`
+		}
+		if err := yaml.Unmarshal(out, &y); err != nil {
+			t.Fatal(err)
+		}
+		if got := y.Policies[0]["space_id"]; got != tc.want {
+			t.Errorf("space_ids %v: space_id = %v, want %v", tc.ids, got, tc.want)
 		}
 	}
 }
