@@ -15,7 +15,8 @@ const dsPath = "/api/fleet/agent_download_sources"
 
 func dsSetup(t *testing.T, fleetServers ...string) (*Sim, *client) {
 	t.Helper()
-	s, kb := startMain(t)
+	// crud.ts is Kibana main's, with download source auth (9.4.0, versions.go).
+	s, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.4.0"})
 	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "Default Fleet Server policy", "namespace": "default", "has_fleet_server": true, "is_default": true}).must(t, 200)
 	if len(fleetServers) > 0 {
 		seedFleetServers(t, s, fleetServers...)

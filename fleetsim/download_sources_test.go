@@ -43,7 +43,7 @@ func TestDownloadSources_AuthRules(t *testing.T) {
 		{map[string]any{"username": "u"}, nil, "Username and password must be provided together"},
 		{nil, map[string]any{"auth": map[string]any{"password": "p"}}, "Username and password must be provided together"},
 	}
-	_, kb := startMain(t)
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.4.0"}) // auth: versionDownloadSourceAuth
 	for _, tc := range cases {
 		body := map[string]any{"name": "a", "host": "https://a/"}
 		if tc.auth != nil {
@@ -57,7 +57,7 @@ func TestDownloadSources_AuthRules(t *testing.T) {
 }
 
 func TestDownloadSources_AuthSecrets(t *testing.T) {
-	sim, kb := startMain(t, ClusterConfig{Name: "main", SecretStorage: "on"})
+	sim, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.4.0", SecretStorage: "on"})
 	item := kb.do("POST", "/api/fleet/agent_download_sources", map[string]any{"name": "auth", "host": "https://m/",
 		"auth": map[string]any{"username": "u"}, "secrets": map[string]any{"auth": map[string]any{"password": "pw"}}}).must(t, 200).item()
 	id, _ := getPathT(item, "secrets", "auth", "password", "id").(string)

@@ -275,3 +275,167 @@ func verifySecretHash(v, hash string) bool {
 	got, err := pbkdf2.Key(sha512.New, v, salt, 100000, len(want))
 	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// Preconfigured agent binary download sources are kibana.yml's
+// xpack.fleet.binaryDownloadSource (elastic/kibana#283454, "[Fleet] Support
+// preconfigured agent binary download sources", merged 2026-08-06):
+// server/config.ts binaryDownloadSource: PreconfiguredDownloadSourcesSchema,
+// applied by services/preconfiguration/download_source.ts
+// ensurePreconfiguredDownloadSources at setup. Which fields the config
+// schema takes is inferred (docs/fleetsim-inferred.md): the ones the
+// service compares (hasChanged: name, host, is_default, proxy_id, ssl) and
+// its test passes ("should include optional fields when provided"), plus id.
+
+// preconfiguredDownloadSourceSchema is the inferred config schema of one
+// entry; any other key stops Kibana at start ("definition for this key is
+// missing").
+var preconfiguredDownloadSourceSchema = tObject{fields: []field{
+	{name: "id", t: tString{}, required: true},
+	{name: "name", t: tString{}, required: true},
+	{name: "host", t: tURI{}, required: true},
+	{name: "is_default", t: tBool{}, def: false},
+	{name: "proxy_id", t: nullableString},
+	{name: "ssl", t: tObject{fields: []field{
+		{name: "certificate_authorities", t: tArray{elem: tString{}}},
+		{name: "certificate", t: tString{}},
+		{name: "key", t: tString{}},
+	}}},
+}}
+
+// SetPreconfiguredDownloadSources replaces a cluster's kibana.yml download
+// sources without applying them, as an edited kibana.yml before a restart:
+// the next POST /api/fleet/setup (or Seed/Reset) applies them. A list
+// Kibana's config validation refuses is refused here.
+func (s *Sim) SetPreconfiguredDownloadSources(cluster string, sources []map[string]any) error {
+	if _, err := validatePreconfiguredDownloadSources(sources); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clusters[cluster] == nil {
+		return fmt.Errorf("fleetsim: unknown cluster %q", cluster)
+	}
+	if s.seed == nil {
+		s.seed = &SeedFile{}
+	}
+	if s.seed.Clusters == nil {
+		s.seed.Clusters = map[string]*ClusterSeed{}
+	}
+	cs := s.seed.Clusters[cluster]
+	if cs == nil {
+		cs = &ClusterSeed{}
+		s.seed.Clusters[cluster] = cs
+	}
+	cs.DownloadSources = sources
+	return nil
+}
+
+func (s *Sim) preconfiguredDownloadSources(cluster string) []map[string]any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.seed == nil || s.seed.Clusters[cluster] == nil {
+		return nil
+	}
+	return s.seed.Clusters[cluster].DownloadSources
+}
+
+// validatePreconfiguredDownloadSources is the config-time check: each entry
+// against preconfiguredDownloadSourceSchema, with the schema's defaults
+// filled in. A JSON round trip turns YAML-decoded values into the JSON
+// types the schema checks.
+func validatePreconfiguredDownloadSources(sources []map[string]any) ([]map[string]any, error) {
+	out := make([]map[string]any, 0, len(sources))
+	for i, raw := range sources {
+		js, err := json.Marshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("binaryDownloadSource.%d: %w", i, err)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(js, &body); err != nil {
+			return nil, fmt.Errorf("binaryDownloadSource.%d: %w", i, err)
+		}
+		v, verr := preconfiguredDownloadSourceSchema.check(fmt.Sprintf("config validation of [xpack.fleet].binaryDownloadSource.%d", i), body, true)
+		if verr != nil {
+			return nil, verr
+		}
+		out = append(out, v.(map[string]any))
+	}
+	return out, nil
+}
+
+// ensurePreconfiguredDownloadSources is ensurePreconfiguredDownloadSources:
+// a declared source that does not exist is created with its id; one that is
+// not marked preconfigured, or differs (hasChanged), is updated and marked,
+// and when it differs the agent policies using it (all of them when it is
+// the default) are bumped. A marked source no longer declared is deleted,
+// unless an agent policy uses it or it is the default: then it is only
+// unmarked (cleanPreconfiguredDownloadSources).
+func (c *Cluster) ensurePreconfiguredDownloadSources(raw []map[string]any, now time.Time) error {
+	sources, err := validatePreconfiguredDownloadSources(raw)
+	if err != nil {
+		return err
+	}
+	all := c.downloadSources()
+	declared := map[string]bool{}
+	for _, src := range sources {
+		id := strField(src, "id")
+		declared[id] = true
+		attrs := cloneMap(src)
+		delete(attrs, "id")
+		attrs["is_preconfigured"] = true
+		existing := all[id]
+		if existing == nil {
+			if attrs["is_default"] == true {
+				c.unsetDefaultDownloadSource(id)
+			}
+			c.storeDownloadSourceSecrets(attrs)
+			all[id] = &settingsObject{ID: id, Attrs: attrs, Seq: c.st.nextSeq()}
+			continue
+		}
+		changed := downloadSourceDiffers(existing.Attrs, attrs)
+		if existing.flag("is_preconfigured") && !changed {
+			continue
+		}
+		if attrs["is_default"] == true {
+			c.unsetDefaultDownloadSource(id)
+		}
+		c.updateDownloadSourceSecrets(existing.Attrs, attrs)
+		for k, v := range attrs {
+			existing.Attrs[k] = v
+		}
+		if !changed {
+			continue
+		}
+		if existing.flag("is_default") {
+			c.bumpAllPolicies(now)
+		} else {
+			c.bumpPoliciesWith("download_source_id", id, now)
+		}
+	}
+	for _, id := range sortedKeys(all) {
+		o := all[id]
+		if !o.flag("is_preconfigured") || declared[id] {
+			continue
+		}
+		inUse := slices.ContainsFunc(sortedKeys(c.st.AgentPolicies), func(pid string) bool {
+			return c.st.AgentPolicies[pid].Attrs["download_source_id"] == id
+		})
+		if inUse || o.flag("is_default") {
+			o.Attrs["is_preconfigured"] = false
+			continue
+		}
+		for _, sid := range secretIDsAt(o.Attrs, downloadSourceSecretKeys) {
+			c.node.DeleteFleetSecret(sid)
+		}
+		delete(all, id)
+	}
+	return nil
+}
+
+// downloadSourceDiffers is hasChanged: name, host and is_default compared
+// strictly, proxy_id and ssl with an absent value equal to null.
+func downloadSourceDiffers(existing, cfg map[string]any) bool {
+	return slices.ContainsFunc([]string{"name", "host", "is_default", "proxy_id", "ssl"}, func(k string) bool {
+		return !reflect.DeepEqual(existing[k], cfg[k]) // an absent key reads as nil, like ?? null
+	})
+}

@@ -43,6 +43,7 @@ type ClusterSeed struct {
 	APIKeys         []SeedAPIKey        `json:"api_keys,omitempty"`
 	FleetServers    []string            `json:"fleet_servers,omitempty"`
 	Outputs         []map[string]any    `json:"outputs,omitempty"`
+	DownloadSources []map[string]any    `json:"download_sources,omitempty"` // xpack.fleet.binaryDownloadSource (preconfig.go)
 	AgentPolicies   []SeedAgentPolicy   `json:"agent_policies,omitempty"`
 	PackagePolicies []SeedPackagePolicy `json:"package_policies,omitempty"`
 	Packages        []SeedPackage       `json:"packages,omitempty"`
@@ -213,6 +214,9 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 				errs = append(errs, fmt.Errorf("outputs[%d]: %w", i, err))
 			}
 		}
+	}
+	if err := c.ensurePreconfiguredDownloadSources(cs.DownloadSources, now); err != nil {
+		errs = append(errs, err)
 	}
 	for _, sp := range cs.Packages {
 		p := registryLatest(sp.Name)

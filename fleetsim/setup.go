@@ -13,6 +13,9 @@ func (c *Cluster) setup(_ *kreq) *kresp {
 			nonFatal = append(nonFatal, map[string]any{"message": err.Error()})
 		}
 	}
+	if err := c.ensurePreconfiguredDownloadSources(c.sim.preconfiguredDownloadSources(c.cfg.Name), now); err != nil {
+		nonFatal = append(nonFatal, map[string]any{"message": err.Error()})
+	}
 	for _, soID := range sortedKeys(c.st.Outputs) {
 		o := c.st.Outputs[soID]
 		if !o.flag("is_preconfigured") || slices.Contains(declared, o.id()) {

@@ -46,6 +46,19 @@ var (
 	// Space awareness on by default, which makes agent policies answer
 	// space_ids: inferred as 9.1.0 (docs/fleetsim-inferred.md).
 	versionSpaceAwareness = "9.1.0"
+	// shipper on outputs: elastic/kibana#145755 "[Fleet] Add UI controls to
+	// setting/outputs to configure new shipper", labelled v8.7.0 (the
+	// output flyout's shipper settings and the key they send).
+	versionShipper = "8.7.0"
+	// allow_edit on outputs: elastic/kibana#157688 "[Fleet] Allow
+	// preconfigured output fields to be edited" ("a new property on
+	// preconfigured outputs allow_edit"), labelled v8.9.0.
+	versionAllowEdit = "8.9.0"
+	// Download source auth (auth and secrets.auth): elastic/kibana#250557,
+	// merged 2026-01-27; elastic/docs-content#6065 "Artifact/Source URI now
+	// support authentication headers", labelled 9.4, documents it
+	// following that pull request.
+	versionDownloadSourceAuth = "9.4.0"
 )
 
 // remoteSyncFields are the remote_elasticsearch fields added with versionRemoteSync.
@@ -74,6 +87,11 @@ func outputSchemasFor(version string) outputSchemas {
 	}
 	if !versionAtLeast(version, versionOutputSecrets) {
 		es, remote, ls, kafka = es.without("secrets"), remote.without("secrets"), ls.without("secrets"), kafka.without("secrets")
+	}
+	for _, gate := range []struct{ key, since string }{{"shipper", versionShipper}, {"allow_edit", versionAllowEdit}} {
+		if !versionAtLeast(version, gate.since) {
+			es, remote, ls, kafka = es.without(gate.key), remote.without(gate.key), ls.without(gate.key), kafka.without(gate.key)
+		}
 	}
 	types := []string{typeES, typeLogstash, typeKafka}
 	schemas := map[string]vtype{typeES: es, typeLogstash: ls, typeKafka: kafka}
@@ -111,6 +129,22 @@ var (
 // that came with a Kibana version. Each cites the Kibana pull request that
 // added the key to the request schema, with the version label it carries.
 var versionedFields = []versionedField{
+	// elastic/kibana#150239 "[Fleet] Add ability to show FQDN of agents":
+	// "Adds the agent_features agent policy field", labelled v8.7.0.
+	{"agent_features", "8.7.0", agentPolicyWrites},
+	// elastic/kibana#159414 "[Fleet] Allow to overrides agent policy": "Add
+	// a new property overrides to the agent policy API", labelled v8.9.0.
+	{"overrides", "8.9.0", agentPolicyWrites},
+	// elastic/kibana#179795 "[Fleet] Settings Framework API and UI" (the
+	// advanced_settings of common/settings/agent_policy_settings.ts),
+	// labelled v8.14.0. Which keys inside it came when is not gated
+	// (docs/fleetsim-inferred.md).
+	{"advanced_settings", "8.14.0", agentPolicyWrites},
+	// elastic/kibana#189663 "[Fleet] Allow to move agent policy to another
+	// space": "The update agent policy API now accept a space_ids
+	// property" (policy creation included), labelled v8.16.0; the empty
+	// array accepted by elastic/kibana#191083 (v8.16.0).
+	{"space_ids", "8.16.0", agentPolicyWrites},
 	// elastic/kibana#157077 "[Fleet] add ingest-agent-policies.is_protected
 	// SO attribute" (agent tamper protection), adding is_protected to the
 	// create request, labelled v8.9.0.
@@ -156,6 +190,9 @@ var versionedFields = []versionedField{
 	{"secrets", "9.1.0", downloadSourceWrites},
 	{"ssl", "9.1.0", fleetServerHostWrites},
 	{"secrets", "9.1.0", fleetServerHostWrites},
+	// Download source auth: versionDownloadSourceAuth (secrets.auth is
+	// removed with it, in routesForVersion).
+	{"auth", versionDownloadSourceAuth, downloadSourceWrites},
 }
 
 // versionedRoutes are the route families that came with a Kibana version
@@ -167,6 +204,11 @@ var versionedRoutes = []struct{ prefix, since string }{
 	// elastic/kibana#145017 "[Fleet] Add crud UI for fleet proxy": "a new set
 	// of CRUD API under /api/fleet/proxies", labelled v8.7.0.
 	{"/api/fleet/proxies", versionProxies},
+	// elastic/kibana#142746 "[Fleet] Add new APIs and preconfiguration for
+	// Fleet server hosts per policy": "Add new CRUD Apis to manage Fleet
+	// server hosts: /api/fleet/fleet_server_hosts,
+	// /api/fleet/fleet_server_hosts/{itemId}", labelled v8.6.0.
+	{"/api/fleet/fleet_server_hosts", "8.6.0"},
 	// The remote-sync routes: versionRemoteSync.
 	{"/api/fleet/remote_synced_integrations/", versionRemoteSync},
 }
@@ -196,9 +238,10 @@ func routesForVersion(version string, rs []*route) []*route {
 				drop = append(drop, f.name)
 			}
 		}
-		if len(drop) > 0 {
-			r.body = body.without(drop...)
+		if !versionAtLeast(version, versionDownloadSourceAuth) && slices.Contains(downloadSourceWrites, r.method+" "+r.pattern) {
+			body = body.withoutNested("secrets", "auth")
 		}
+		r.body = body.without(drop...)
 	}
 	return rs
 }
@@ -216,6 +259,18 @@ func routeAvailable(version, pattern string) bool {
 // without is the object with the named keys removed (not yet in a version).
 func (t tObject) without(names ...string) tObject {
 	fs := slices.DeleteFunc(slices.Clone(t.fields), func(f field) bool { return slices.Contains(names, f.name) })
+	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
+}
+
+// withoutNested is the object with key removed from its object field
+// parent.
+func (t tObject) withoutNested(parent, key string) tObject {
+	fs := slices.Clone(t.fields)
+	for i, f := range fs {
+		if inner, ok := f.t.(tObject); ok && f.name == parent {
+			fs[i].t = inner.without(key)
+		}
+	}
 	return tObject{fields: fs, unknowns: t.unknowns, validate: t.validate}
 }
 

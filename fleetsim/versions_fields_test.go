@@ -22,6 +22,20 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 		body          map[string]any
 		needsPolicyP1 bool
 	}{
+		{"elastic/kibana#150239 (v8.7.0)", "agent_features", "8.6.2", "8.7.0", "POST", "/api/fleet/agent_policies",
+			policy("agent_features", []any{map[string]any{"name": "fqdn", "enabled": true}}), false},
+		{"elastic/kibana#159414 (v8.9.0)", "overrides", "8.8.2", "8.9.0", "POST", "/api/fleet/agent_policies",
+			policy("overrides", map[string]any{"agent": map[string]any{"logging": map[string]any{"level": "debug"}}}), false},
+		{"elastic/kibana#179795 (v8.14.0)", "advanced_settings", "8.13.4", "8.14.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_logging_level": "debug"}), false},
+		{"elastic/kibana#189663 (v8.16.0)", "space_ids", "8.15.3", "8.16.0", "POST", "/api/fleet/agent_policies",
+			policy("space_ids", []any{"default"}), false},
+		{"elastic/kibana#145755 (v8.7.0)", "shipper", "8.6.2", "8.7.0", "POST", "/api/fleet/outputs",
+			map[string]any{"name": "ls", "type": "logstash", "hosts": []any{"ls.example:5044"}, "shipper": map[string]any{"loadbalance": true}}, false},
+		{"elastic/kibana#157688 (v8.9.0)", "allow_edit", "8.8.2", "8.9.0", "POST", "/api/fleet/outputs",
+			map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "allow_edit": []any{"name"}}, false},
+		{"elastic/kibana#250557, elastic/docs-content#6065 (9.4)", "auth", "9.3.0", "9.4.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "auth": map[string]any{"headers": []any{map[string]any{"key": "X-Token", "value": "t"}}}}, false},
 		{"elastic/kibana#157077 (v8.9.0)", "is_protected", "8.8.2", "8.9.0", "POST", "/api/fleet/agent_policies",
 			policy("is_protected", false), false},
 		{"elastic/kibana#168865 (v8.12.0)", "keep_monitoring_alive", "8.11.4", "8.12.0", "POST", "/api/fleet/agent_policies",
@@ -104,7 +118,8 @@ func TestVersions_WriteToLogsStreamsFrom9_2(t *testing.T) {
 
 // versions.go versionedRoutes: the proxies API came with 8.7.0
 // (elastic/kibana#145017), the agent download sources API with 8.4.0
-// (elastic/kibana#134889); before, Kibana has no such route (404).
+// (elastic/kibana#134889), the Fleet Server hosts API with 8.6.0
+// (elastic/kibana#142746); before, Kibana has no such route (404).
 func TestVersions_LateRoutesAre404Before(t *testing.T) {
 	for _, tc := range []struct {
 		path          string
@@ -112,6 +127,7 @@ func TestVersions_LateRoutesAre404Before(t *testing.T) {
 	}{
 		{"/api/fleet/proxies", "8.6.2", "8.7.0"},
 		{"/api/fleet/agent_download_sources", "8.3.3", "8.4.0"},
+		{"/api/fleet/fleet_server_hosts", "8.5.3", "8.6.0"}, // elastic/kibana#142746 (v8.6.0)
 	} {
 		for _, v := range []string{tc.before, tc.since} {
 			_, kb := startMain(t, ClusterConfig{Name: "main", Version: v})
@@ -142,4 +158,19 @@ func TestVersions_SharedPackagePolicyFrom8_16(t *testing.T) {
 		}
 		r.must(t, 200)
 	}
+}
+
+// Download source secrets.auth came with auth (versions.go
+// versionDownloadSourceAuth): 9.3 knows secrets.ssl but not secrets.auth.
+func TestVersions_DownloadSourceSecretsAuthFrom9_4(t *testing.T) {
+	body := func() map[string]any {
+		return map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/",
+			"secrets": map[string]any{"auth": map[string]any{"api_key": "k"}}}
+	}
+	_, kb := startMain(t, ClusterConfig{Name: "main", Version: "9.3.0"})
+	kb.do("POST", "/api/fleet/agent_download_sources", body()).wantError(t, 400, "[request body.secrets.auth]: definition for this key is missing")
+	kb.do("POST", "/api/fleet/agent_download_sources", map[string]any{"name": "tls", "host": "https://tls.example/downloads/",
+		"ssl": map[string]any{"certificate": "cert"}, "secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}).must(t, 200)
+	_, kb = startMain(t, ClusterConfig{Name: "main", Version: "9.4.0"})
+	kb.do("POST", "/api/fleet/agent_download_sources", body()).must(t, 200)
 }

@@ -1,7 +1,8 @@
 // Package kibanayml renders a desired-state document as a kibana.yml
 // fragment (xpack.fleet.outputs, xpack.fleet.agentPolicies with their
 // package_policies, xpack.fleet.packages, xpack.fleet.fleetServerHosts,
-// xpack.fleet.proxies — the keys of Kibana's server/config.ts) for boot-time
+// xpack.fleet.proxies, xpack.fleet.binaryDownloadSource — the keys of
+// Kibana's server/config.ts) for boot-time
 // preconfiguration, handling Kibana's preconfiguration quirks (reference:
 // fleet-api.md §6):
 //
@@ -21,9 +22,11 @@
 //   - integration policies are nested under the agent policy they belong to
 //     (kibana.yml has no policy_ids), in the simplified format, with the
 //     package version left to xpack.fleet.packages;
+//   - an agent policy declaring space_ids gets space_id, the space Kibana's
+//     preconfiguration creates it in (agent_policy_spaces.go);
 //   - what preconfiguration cannot hold is left out and listed in the
 //     header: adopted objects, Fleet Server host TLS settings, download
-//     sources.
+//     source auth and secrets.
 package kibanayml
 
 import (
@@ -73,8 +76,10 @@ func Render(doc *schema.Document, opts Options) ([]byte, error) {
 	} else if len(proxies.Content) > 0 {
 		addPair(top, "xpack.fleet.proxies", proxies, "")
 	}
-	for _, d := range doc.DownloadSources {
-		r.leftOut = append(r.leftOut, "download source "+d.ID+" (not rendered to kibana.yml)")
+	if srcs, err := r.downloadSources(doc.DownloadSources); err != nil {
+		return nil, err
+	} else if len(srcs.Content) > 0 {
+		addPair(top, downloadSourcesKey, srcs, downloadSourcesNote)
 	}
 	top.HeadComment = r.header(opts)
 	var buf bytes.Buffer

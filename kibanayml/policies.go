@@ -56,6 +56,7 @@ func (r *renderer) policies(pols []schema.AgentPolicy, pps []schema.PackagePolic
 				k.HeadComment = ignoredOutputField
 			}
 		}
+		addSpaceID(m, p)
 		if idx := under[p.ID]; len(idx) > 0 {
 			list := sequence()
 			for _, i := range idx {

@@ -61,8 +61,13 @@ func TestRoundTrip_NewKinds(t *testing.T) {
 	for _, raw := range y.AgentPolicies {
 		nested, _ := raw["package_policies"].([]any)
 		delete(raw, "package_policies")
+		spaceID, hasSpaceID := raw["space_id"]
+		delete(raw, "space_id") // preconfiguration-only: the space the policy is created in
 		var ap schema.AgentPolicy
 		convert(t, raw, &ap)
+		if len(ap.SpaceIDs) > 0 && ap.SpaceIDs[0] != "*" && (!hasSpaceID || spaceID != ap.SpaceIDs[0]) {
+			t.Errorf("agent policy %s: space_id = %v, want space_ids[0] %s", ap.ID, spaceID, ap.SpaceIDs[0])
+		}
 		gotPolicies = append(gotPolicies, ap)
 		for _, n := range nested {
 			var pp schema.PackagePolicy

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
@@ -28,7 +29,7 @@ func (h *simHarness) downloadSource(id string) kibana.DownloadSource {
 // the default moves by is_default: true on another source; owned sources
 // are pruned.
 func TestDownloadSource_CreateUpdateDeleteAgainstFleetsim(t *testing.T) {
-	h := newSimHarness(t)
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: "9.4.0"}) // auth: 9.4 (version_objects.go)
 	ctx := context.Background()
 	doc := &schema.Document{
 		Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "http://px.example:3128"}},

@@ -68,7 +68,7 @@ func outputFeatures(o *schema.Output) []feature {
 	if o.ProxyID != nil {
 		out = append(out, featOutputProxy)
 	}
-	return out
+	return append(out, outputMoreFeatures(o)...)
 }
 
 // kibanaAtLeast reports whether Kibana version v has what came in since.

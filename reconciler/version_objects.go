@@ -26,8 +26,16 @@ var (
 	// and monitoring_diagnostics to the agent policy schema (v8.16.0).
 	featMonitoringHTTP = feature{"monitoring_http", "8.16.0",
 		"elastic/kibana#193361 \"[UII] Advanced agent monitoring options UI for HTTP endpoint and diagnostics\" (v8.16.0)"}
-	featMonitoringPprof  = feature{"monitoring_pprof_enabled", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
-	featMonitoringDiag   = feature{"monitoring_diagnostics", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
+	featMonitoringPprof = feature{"monitoring_pprof_enabled", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
+	featMonitoringDiag  = feature{"monitoring_diagnostics", "8.16.0", "elastic/kibana#193361 (v8.16.0)"}
+	featAgentFeatures   = feature{"agent_features", "8.7.0",
+		"elastic/kibana#150239 \"[Fleet] Add ability to show FQDN of agents\" (v8.7.0)"}
+	featOverrides = feature{"overrides", "8.9.0",
+		"elastic/kibana#159414 \"[Fleet] Allow to overrides agent policy\" (v8.9.0)"}
+	featAdvancedSettings = feature{"advanced_settings", "8.14.0",
+		"elastic/kibana#179795 \"[Fleet] Settings Framework API and UI\" (v8.14.0)"}
+	featPolicySpaceIDs = feature{"space_ids", "8.16.0",
+		"elastic/kibana#189663 \"[Fleet] Allow to move agent policy to another space\" (v8.16.0)"}
 	featRequiredVersions = feature{"required_versions", "9.0.0",
 		"elastic/kibana#206600 \"[Fleet] Added required_versions to agent policy and API with validation\" (v9.0.0)"}
 	featPolicyIDs = feature{"policy_ids", "8.15.0",
@@ -75,7 +83,33 @@ func agentPolicyFeatures(p *schema.AgentPolicy) []feature {
 	if p.RequiredVersions != nil {
 		out = append(out, featRequiredVersions)
 	}
+	if p.AgentFeatures != nil {
+		out = append(out, featAgentFeatures)
+	}
+	if p.Overrides != nil {
+		out = append(out, featOverrides)
+	}
+	if p.AdvancedSettings != nil {
+		out = append(out, featAdvancedSettings)
+	}
+	if p.SpaceIDs != nil {
+		out = append(out, featPolicySpaceIDs)
+	}
 	return out
+}
+
+// Versioned output fields besides those of version.go.
+var featOutputShipper = feature{"shipper", "8.7.0",
+	"elastic/kibana#145755 \"[Fleet] Add UI controls to setting/outputs to configure new shipper\" (v8.7.0)"}
+
+// outputMoreFeatures lists the versioned fields of this file a declared
+// output uses (outputFeatures adds them). allow_edit (elastic/kibana#157688,
+// v8.9.0) is never sent: fleetform only reads it.
+func outputMoreFeatures(o *schema.Output) []feature {
+	if o.Shipper != nil {
+		return []feature{featOutputShipper}
+	}
+	return nil
 }
 
 // integrationPolicyFeatures lists the versioned fields a declared
@@ -134,6 +168,10 @@ var (
 		"elastic/kibana#208091, Fleet Server host SSL settings from 9.1.0 (elastic/ingest-docs#1727)"}
 	featFleetServerHostSecrets = feature{"secrets", "9.1.0",
 		"elastic/kibana#208091 (secrets.ssl.*), from 9.1.0 (elastic/ingest-docs#1727)"}
+	// Download source auth and secrets.auth: elastic/kibana#250557 (merged
+	// 2026-01-27), documented for 9.4 by elastic/docs-content#6065.
+	featDownloadSourceAuth = feature{"auth", "9.4.0",
+		"elastic/kibana#250557 (download source authentication), 9.4 (elastic/docs-content#6065)"}
 	featAdditionalDatastreamsPermissions = feature{"additional_datastreams_permissions", "9.1.0",
 		"elastic/kibana#210452 \"[Fleet] Additional datastreams permissions API\" (v9.1.0)"}
 )
@@ -141,7 +179,7 @@ var (
 // objectVersionedFields are, by object kind, the top-level keys that came
 // with a Kibana version.
 var objectVersionedFields = map[string][]feature{
-	kindDownloadSource:  {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets},
+	kindDownloadSource:  {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets, featDownloadSourceAuth},
 	kindFleetServerHost: {featFleetServerHostProxy, featFleetServerHostSSL, featFleetServerHostSecrets},
 }
 
@@ -158,7 +196,8 @@ func objectFeatures(kind string, o declaredObject) []feature {
 		_, declared := o.fields[f.name]
 		for _, sp := range o.secrets {
 			declared = declared || f.name == "secrets" && sp.Stored ||
-				f.name == "ssl" && (strings.HasPrefix(sp.Path, "ssl.") || strings.HasPrefix(sp.Path, "secrets.ssl."))
+				f.name == "ssl" && (strings.HasPrefix(sp.Path, "ssl.") || strings.HasPrefix(sp.Path, "secrets.ssl.")) ||
+				f.name == "auth" && (strings.HasPrefix(sp.Path, "auth.") || strings.HasPrefix(sp.Path, "secrets.auth."))
 		}
 		if declared {
 			out = append(out, f)
@@ -185,6 +224,8 @@ func versionLacks(v, kind string) []string {
 var kindRoutes = map[string]feature{
 	kindProxy: {"the /api/fleet/proxies API", "8.7.0",
 		"elastic/kibana#145017 \"[Fleet] Add crud UI for fleet proxy\": the CRUD API under /api/fleet/proxies (v8.7.0)"},
+	kindFleetServerHost: {"the /api/fleet/fleet_server_hosts API", "8.6.0",
+		"elastic/kibana#142746 \"[Fleet] Add new APIs and preconfiguration for Fleet server hosts per policy\" (v8.6.0)"},
 	kindDownloadSource: {"the /api/fleet/agent_download_sources API", "8.4.0",
 		"elastic/kibana#134889, the agent binary download source API (elastic/kibana#133828), documented for 8.4.0 (elastic/observability-docs#2006)"},
 }

@@ -39,9 +39,8 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		doc            *schema.Document
 		kind, id, path string
 		want           string
-		// planOnly: the newer cluster is only planned, not applied, because
-		// the OpenAPI extract the request-contract check (internal/contract)
-		// validates against predates the field (required_versions, 9.0).
+		// planOnly: the newer cluster is only planned, not applied (fleetsim
+		// does not serve the field).
 		planOnly bool
 	}{
 		{"elastic/kibana#157077 (v8.9.0)", "8.8.2", "8.9.0",
@@ -67,11 +66,40 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 				p.MonitoringDiag = map[string]any{"limit": map[string]any{"interval": "1m"}}
 			}),
 			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "monitoring_diagnostics needs Kibana 8.16.0", false},
+		{"elastic/kibana#150239 (v8.7.0)", "8.6.2", "8.7.0",
+			withPolicy(func(p *schema.AgentPolicy) { p.AgentFeatures = []schema.AgentFeature{{Name: "fqdn", Enabled: true}} }),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "agent_features needs Kibana 8.7.0", false},
+		{"elastic/kibana#159414 (v8.9.0)", "8.8.2", "8.9.0",
+			withPolicy(func(p *schema.AgentPolicy) {
+				p.Overrides = map[string]any{"agent": map[string]any{"logging": map[string]any{"level": "debug"}}}
+			}),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "overrides needs Kibana 8.9.0", false},
+		{"elastic/kibana#179795 (v8.14.0)", "8.13.4", "8.14.0",
+			withPolicy(func(p *schema.AgentPolicy) { p.AdvancedSettings = map[string]any{"agent_logging_level": "debug"} }),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "advanced_settings needs Kibana 8.14.0", false},
+		{"elastic/kibana#189663 (v8.16.0)", "8.15.3", "8.16.0",
+			withPolicy(func(p *schema.AgentPolicy) { p.SpaceIDs = []string{"default"} }),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "space_ids needs Kibana 8.16.0", false},
+		{"elastic/kibana#145755 (v8.7.0): output shipper", "8.6.2", "8.7.0",
+			&schema.Document{Outputs: []schema.Output{{ID: "ls", Name: "ls", Type: "logstash",
+				Hosts: []string{"ls.example:5044"}, Shipper: map[string]any{"loadbalance": true}}}},
+			plan.KindOutput, "ls", "/api/fleet/outputs", "shipper needs Kibana 8.7.0", false},
+		{"elastic/kibana#250557, elastic/docs-content#6065 (9.4): download source auth", "9.3.0", "9.4.0",
+			&schema.Document{DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/",
+				Auth: &schema.DownloadSourceAuth{Headers: []schema.KeyValueEntry{{Key: "X-Token", Value: "t"}}}}}},
+			kindDownloadSource, "mirror", "/api/fleet/agent_download_sources", "auth needs Kibana 9.4.0", false},
+		{"elastic/kibana#250557, elastic/docs-content#6065 (9.4): download source secrets.auth", "9.3.0", "9.4.0",
+			&schema.Document{DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/",
+				Secrets: &schema.DownloadSourceSecrets{Auth: &schema.DownloadSourceSecretsAuth{APIKey: env("FS_KEY")}}}}},
+			kindDownloadSource, "mirror", "/api/fleet/agent_download_sources", "auth needs Kibana 9.4.0", false},
+		{"elastic/kibana#142746 (v8.6.0): the Fleet Server hosts API", "8.5.3", "8.6.0",
+			&schema.Document{FleetServerHosts: []schema.FleetServerHost{{ID: "fs", Name: "fs", HostURLs: []string{"https://fs.example:8220"}}}},
+			kindFleetServerHost, "fs", "/api/fleet/fleet_server_hosts", "the /api/fleet/fleet_server_hosts API needs Kibana 8.6.0", false},
 		{"elastic/kibana#206600 (v9.0.0)", "8.18.0", "9.0.0",
 			withPolicy(func(p *schema.AgentPolicy) {
 				p.RequiredVersions = []schema.RequiredVersion{{Version: "9.0.0", Percentage: 10}}
 			}),
-			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0", true},
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0", false},
 		{"elastic/kibana#184636, #188707 (8.15)", "8.14.3", "8.15.0",
 			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs, p.OutputID = []string{"web"}, schema.Nullable[string]{} }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "policy_ids needs Kibana 8.15.0", false},

@@ -15,6 +15,7 @@ func extend(doc *openapi3.T) {
 	addRoutes(doc)
 	addDownloadSourceRoutes(doc)
 	extendFleetServerHosts(doc)
+	extendAgentPolicies(doc)
 }
 
 // extendOutputs follows x-pack/platform/plugins/shared/fleet/server/types/

@@ -1,0 +1,66 @@
+package contract
+
+import "github.com/getkin/kin-openapi/openapi3"
+
+// extendAgentPolicies adds to the agent policy POST and PUT bodies the two
+// fields of AgentPolicyBaseSchema (x-pack/platform/plugins/shared/fleet/
+// server/types/models/agent_policy.ts) that the extract lacks and fleetform
+// sends when a document declares them:
+//
+//   - required_versions: schema.maybe(schema.oneOf([schema.literal(null),
+//     schema.arrayOf(schema.object({version: schema.string(), percentage:
+//     schema.number({min: 0, max: 100})}))])) — a nullable array of closed
+//     {version, percentage} objects, both required (elastic/kibana#206600,
+//     9.0);
+//   - agentless: schema.maybe(schema.object({resources: schema.maybe(
+//     schema.object({requests: schema.maybe(schema.object({memory:
+//     schema.maybe(schema.string()), cpu: schema.maybe(schema.string())}))}))}))
+//     plus, in the newer build whose declaration file
+//     (server/types/models/agent_policy.d.ts) stores it, cloud_connectors
+//     {enabled: boolean (required), target_csp?: aws | azure | gcp}. The
+//     memory and cpu formats (validateMemory, validateCPU: /^\d+(Mi|Gi)$/,
+//     /^(\d+m|\d+(\.\d+)?)$/) are kept as patterns.
+func extendAgentPolicies(doc *openapi3.T) {
+	for _, route := range []struct{ path, method string }{
+		{"/api/fleet/agent_policies", "POST"},
+		{"/api/fleet/agent_policies/{agentPolicyId}", "PUT"},
+	} {
+		item := doc.Paths.Value(route.path)
+		if item == nil {
+			continue
+		}
+		op := item.GetOperation(route.method)
+		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+			continue
+		}
+		for _, media := range op.RequestBody.Value.Content {
+			if media.Schema == nil || media.Schema.Value == nil {
+				continue
+			}
+			setProp(media.Schema.Value, "required_versions", requiredVersions())
+			setProp(media.Schema.Value, "agentless", agentless())
+		}
+	}
+}
+
+func requiredVersions() *openapi3.Schema {
+	pct := openapi3.NewFloat64Schema().WithMin(0).WithMax(100)
+	entry := closedObject().
+		WithProperty("version", openapi3.NewStringSchema()).
+		WithProperty("percentage", pct)
+	entry.Required = []string{"version", "percentage"}
+	return nullable(openapi3.NewArraySchema().WithItems(entry))
+}
+
+func agentless() *openapi3.Schema {
+	requests := closedObject().
+		WithProperty("memory", openapi3.NewStringSchema().WithPattern(`^\d+(Mi|Gi)$`)).
+		WithProperty("cpu", openapi3.NewStringSchema().WithPattern(`^(\d+m|\d+(\.\d+)?)$`))
+	connectors := closedObject().
+		WithProperty("enabled", openapi3.NewBoolSchema()).
+		WithProperty("target_csp", openapi3.NewStringSchema().WithEnum("aws", "azure", "gcp"))
+	connectors.Required = []string{"enabled"}
+	return closedObject().
+		WithProperty("resources", closedObject().WithProperty("requests", requests)).
+		WithProperty("cloud_connectors", connectors)
+}
