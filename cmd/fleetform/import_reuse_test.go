@@ -28,7 +28,8 @@ func TestImport_ReusesTheRecordedReferences(t *testing.T) {
 	if err := os.WriteFile(keyFile, []byte(lsKey+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	// Download source auth needs Kibana 9.4 (reconciler/version_objects.go).
+	sim := fleetsim.StartTest(t, fleetsim.Options{}, fleetsim.ClusterConfig{Name: "main", License: "enterprise", Version: "9.4.0"})
 	main := sim.Cluster("main")
 	clusters := fmt.Sprintf(`clusters:
   main:
