@@ -36,9 +36,34 @@ const (
 	allSpaces    = "*"
 )
 
-// spaceAware is isSpaceAwarenessEnabled for a fresh deployment of the
-// cluster's version.
-func (c *Cluster) spaceAware() bool { return versionAtLeast(c.cfg.Version, versionSpaceAwareness) }
+// spaceAware is isSpaceAwarenessEnabled: from 9.1, unless the deployment
+// was upgraded and never migrated (spaces_migration.go).
+func (c *Cluster) spaceAware() bool {
+	return versionAtLeast(c.cfg.Version, versionSpaceAwareness) && c.st.SpaceMigration == ""
+}
+
+// agentPolicyType and packagePolicyType are the saved-object types Fleet
+// reads and writes, named in Kibana's not-found and conflict messages:
+// fleet-agent-policies and fleet-package-policies once space-aware,
+// ingest-agent-policies and ingest-package-policies before
+// (getAgentPolicySavedObjectType and getPackagePolicySavedObjectType in
+// server/services; common/constants/package_policy.ts; the saved-objects
+// client's not-found error names the type). A synthetics API-test helper in
+// elastic/kibana quotes the 404 "Saved object [fleet-agent-policies/<id>]
+// not found".
+func (c *Cluster) agentPolicyType() string {
+	if c.spaceAware() {
+		return "fleet-agent-policies"
+	}
+	return "ingest-agent-policies"
+}
+
+func (c *Cluster) packagePolicyType() string {
+	if c.spaceAware() {
+		return "fleet-package-policies"
+	}
+	return "ingest-package-policies"
+}
 
 // spaceIDs is the saved object's namespaces: ["default"] when never set.
 func (p *agentPolicy) spaceIDs() []string {
@@ -179,9 +204,37 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 	if ids := c.nameTakenIn(p.str("name"), p.ID, next); len(ids) > 0 {
 		return nameExists(ids, p.str("name"))
 	}
+	if resp := c.packagePolicyNamesFree(pps, next); resp != nil {
+		return resp
+	}
 	p.Spaces = slices.Clone(next)
 	for _, pp := range pps {
 		pp.Spaces = slices.Clone(next)
+	}
+	return nil
+}
+
+// packagePolicyNamesFree is validatePackagePoliciesUniqueNameAcrossSpaces
+// (server/services/spaces/policy_namespaces.ts), run when an agent policy
+// moves: for each of its package policies, another package policy of that
+// name in any space whose space_ids hold one of the new spaces (checked in
+// sorted order: the deepEqual before it sorts newSpaceIds in place) is a
+// PackagePolicyNameExistsError, a 409. The comparison is literal: a
+// package policy in "*" names no space and conflicts with none.
+func (c *Cluster) packagePolicyNamesFree(pps []*packagePolicy, next []string) *kresp {
+	sorted := slices.Sorted(slices.Values(next))
+	for _, pp := range pps {
+		var taken []string
+		for _, other := range c.st.PackagePolicies {
+			if other.ID != pp.ID && other.Name == pp.Name {
+				taken = append(taken, other.spaceIDs()...)
+			}
+		}
+		for _, s := range sorted {
+			if slices.Contains(taken, s) {
+				return kerr(http.StatusConflict, "An integration policy with the name %s already exists in space \"%s\". Please rename it or choose a different name.", pp.Name, s)
+			}
+		}
 	}
 	return nil
 }
@@ -239,6 +292,7 @@ func spaceRoutes() []*route {
 		{method: "GET", pattern: "/api/spaces/space", priv: privRead, privTag: "spaces", handle: (*Cluster).listSpaces},
 		{method: "GET", pattern: "/api/spaces/space/{id}", priv: privRead, privTag: "spaces", handle: (*Cluster).getSpace},
 		{method: "POST", pattern: "/api/spaces/space", priv: privWrite, privTag: "spaces", body: createSpaceSchema, handle: (*Cluster).createSpace},
+		{method: "GET", pattern: "/api/fleet/settings", priv: privRead, privTag: "fleet-settings-read", handle: (*Cluster).getSettings},
 	}
 }
 

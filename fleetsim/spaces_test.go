@@ -53,8 +53,8 @@ func TestSpaces_PoliciesAreScopedBySpaceIDs(t *testing.T) {
 		t.Errorf("default lists %v", got)
 	}
 	// "should not allow to get a policy from a different space from the default space".
-	kb.do("GET", "/api/fleet/agent_policies/t1", nil).wantError(t, 404, "Saved object [ingest-agent-policies/t1] not found")
-	kb.do("GET", "/s/test1/api/fleet/agent_policies/d1", nil).wantError(t, 404, "Saved object [ingest-agent-policies/d1] not found")
+	kb.do("GET", "/api/fleet/agent_policies/t1", nil).wantError(t, 404, "Saved object [fleet-agent-policies/t1] not found")
+	kb.do("GET", "/s/test1/api/fleet/agent_policies/d1", nil).wantError(t, 404, "Saved object [fleet-agent-policies/d1] not found")
 	kb.do("GET", "/s/test1/api/fleet/agent_policies/t1", nil).must(t, 200)
 	// "should allow creating a policy assigned to a different space even when
 	// URL space has a policy with the same name"; the same name in the same
@@ -66,7 +66,7 @@ func TestSpaces_PoliciesAreScopedBySpaceIDs(t *testing.T) {
 	kb.do("POST", "/s/test1/api/fleet/package_policies", map[string]any{"id": "pp1", "name": "nginx-t1", "namespace": "default",
 		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).must(t, 200)
 	kb.do("POST", "/api/fleet/package_policies", map[string]any{"name": "nginx-x", "namespace": "default",
-		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).wantError(t, 404, "Saved object [ingest-agent-policies/t1] not found")
+		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).wantError(t, 404, "Saved object [fleet-agent-policies/t1] not found")
 	if n := len(kb.do("GET", "/api/fleet/package_policies", nil).must(t, 200).items()); n != 0 {
 		t.Errorf("default space lists %d package policies", n)
 	}
