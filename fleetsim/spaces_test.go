@@ -150,3 +150,81 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// validatePackagePoliciesUniqueNameAcrossSpaces
+// (x-pack/platform/plugins/shared/fleet/server/services/spaces/policy_namespaces.ts),
+// run by updateAgentPolicySpaces (spaces/agent_policy.ts) after the agent
+// policy's own name check: moving a policy into a space where another
+// integration policy has the name of one of its own is a 409.
+func TestSpaces_MoveChecksIntegrationPolicyNamesAcrossSpaces(t *testing.T) {
+	_, kb := startMain(t)
+	for _, id := range []string{"test1", "test2"} {
+		kb.do("POST", "/api/spaces/space", map[string]any{"id": id, "name": id}).must(t, 200)
+	}
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p1", "name": "P1", "namespace": "default"}).must(t, 200)
+	kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-1", "p1")).must(t, 200)
+	kb.do("POST", "/s/test2/api/fleet/agent_policies", map[string]any{"id": "p2", "name": "P2", "namespace": "default"}).must(t, 200)
+	kb.do("POST", "/s/test2/api/fleet/package_policies", nginxSimplified("nginx-1", "p2")).must(t, 200)
+	for _, c := range []struct {
+		spaces []any
+		status int
+		msg    string
+	}{
+		{[]any{"default", "test2"}, 409, `An integration policy with the name nginx-1 already exists in space "test2". Please rename it or choose a different name.`},
+		{[]any{"test2", "test1", "default"}, 409, `An integration policy with the name nginx-1 already exists in space "test2". Please rename it or choose a different name.`},
+		{[]any{"default", "test1"}, 200, ""},
+	} {
+		res := kb.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": c.spaces})
+		if c.status != 200 {
+			res.wantError(t, c.status, c.msg)
+			continue
+		}
+		res.must(t, 200)
+	}
+	// The refused moves changed nothing: p1 is in default and test1 only.
+	if got := toStrings(kb.do("GET", "/api/fleet/agent_policies/p1", nil).must(t, 200).item()["space_ids"]); !slices.Equal(got, []string{"default", "test1"}) {
+		t.Errorf("space_ids %v", got)
+	}
+}
+
+// space_awareness/agent_policies.ts "should return only spaces user can
+// access" (GET /agent_policies and GET /agent_policies/{id}): a space the
+// user may not read is answered as "?"; the security plugin's
+// getRedactedSpaces sorts namespaces case-insensitively with "?" last
+// (saved_objects_security_extension.ts namespaceComparator).
+func TestSpaces_UnreadableSpacesAnswerQuestionMark(t *testing.T) {
+	s, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "both", "name": "Both", "namespace": "default", "space_ids": []any{"test1", "default"}}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "all", "name": "All", "namespace": "default", "space_ids": []any{"*"}}).must(t, 200)
+	limited := newSpaceUser(t, s, "space:default")
+	for _, c := range []struct {
+		who  *client
+		path string
+		id   string
+		want []string
+	}{
+		{kb, "/api/fleet/agent_policies/both", "both", []string{"default", "test1"}},
+		{limited, "/api/fleet/agent_policies/both", "both", []string{"default", "?"}},
+		{limited, "/api/fleet/agent_policies/all", "all", []string{"*"}},
+		{limited, "/api/fleet/agent_policies", "both", []string{"default", "?"}},
+		{limited, "/api/fleet/agent_policies?full=true", "both", []string{"default", "?"}},
+		{kb, "/api/fleet/agent_policies", "both", []string{"default", "test1"}},
+	} {
+		res := c.who.do("GET", c.path, nil).must(t, 200)
+		item := res.item()
+		for _, it := range res.items() {
+			if m := it.(map[string]any); m["id"] == c.id {
+				item = m
+			}
+		}
+		if got := toStrings(item["space_ids"]); !slices.Equal(got, c.want) {
+			t.Errorf("GET %s (%s): space_ids %v, want %v", c.path, c.id, got, c.want)
+		}
+	}
+	var bulk []any
+	bulk = limited.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"both"}}).must(t, 200).items()
+	if got := toStrings(bulk[0].(map[string]any)["space_ids"]); !slices.Equal(got, []string{"default", "?"}) {
+		t.Errorf("bulk get: space_ids %v", got)
+	}
+}
