@@ -59,7 +59,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.addReferences(doc, c)
 	r.computePrune(doc, c, prune)
 	r.listUnmanaged(doc, c)
-	if w := spaceWarning(r.cfg.Space, obs.kibanaVersion); w != "" {
+	if w := spaceWarning(r.cfg.Space, obs.kibanaVersion, obs.spaces); w != "" {
 		c.plan.Warnings = append(c.plan.Warnings, w)
 	}
 	for _, s := range c.steps {
