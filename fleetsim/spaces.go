@@ -3,17 +3,28 @@ package fleetsim
 // Kibana spaces and Fleet's space awareness.
 //
 // From 9.1 Fleet is space-aware (useSpaceAwareness defaults to true in
-// FLEET/common/experimental_features.ts, and a new deployment's settings are
-// created with use_space_awareness_migration_status "success",
-// server/services/settings.ts createDefaultSettings; isSpaceAwarenessEnabled in
-// server/services/spaces/helpers.ts needs both). Agent policies and package
-// policies are then multi-namespace saved objects: /s/{space}/api/fleet/...
-// sees only the objects whose space_ids hold that space (or "*"), creates put
-// them in the URL's space unless the body names space_ids, and space_ids on an
-// update moves the policy and its package policies
-// (server/services/spaces/agent_policy.ts updateAgentPolicySpaces). Outputs,
-// Fleet Server hosts, proxies and download sources stay global here. Before
-// 9.1 every Fleet object is global and the /s/{space} prefix changes nothing.
+// FLEET/common/experimental_features.ts, elastic/kibana#220083, and a new
+// deployment's settings are created with use_space_awareness_migration_status
+// "success", server/services/settings.ts createDefaultSettings;
+// isSpaceAwarenessEnabled in server/services/spaces/helpers.ts needs both;
+// an upgraded deployment stays global until migrated, spaces_migration.go).
+// Agent policies and package policies are then multi-namespace saved
+// objects: /s/{space}/api/fleet/... sees only the objects whose space_ids
+// hold that space (or "*"), creates put them in the URL's space unless the
+// body names space_ids, and space_ids on an update moves the policy and its
+// package policies (server/services/spaces/agent_policy.ts
+// updateAgentPolicySpaces). How answers show it: spaces_policies.go.
+//
+// Every other Fleet kind is global, from any space and any version:
+// server/saved_objects/index.ts registers ingest-outputs,
+// fleet-fleet-server-host, fleet-proxy, fleet-agent-download-sources,
+// epm-packages (and its assets) and the global settings object with
+// namespaceType 'agnostic'; only fleet-agent-policies and
+// fleet-package-policies are 'multiple' (fleet-space-settings, the
+// per-space allowed namespace prefixes, is 'single' and not simulated). A
+// package's Kibana assets are installed per space
+// (installed_kibana_space_id), the package itself once.
+// TestSpaces_GlobalKindsAreSeenFromEverySpace holds fleetsim to it.
 //
 // The Spaces API (GET and POST /api/spaces/space) holds which spaces exist;
 // Fleet itself does not check that the URL's space exists (the spaces
