@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -213,5 +214,57 @@ func TestSim_SpaceIDsWithUnreadableSpaceDoNotFlap(t *testing.T) {
 	p := h.plan(doc("team-a", "team-b"))
 	if p.Summary().Update != 0 || !strings.Contains(strings.Join(p.Warnings, "\n"), `agent policy p: space_ids not compared: Kibana shows 1 of its spaces as "?"`) {
 		t.Errorf("team-a key: changes %+v warnings %q", p.Changes, p.Warnings)
+	}
+}
+
+// Moving an agent policy into a space where another integration policy
+// already has the name of one of its own is refused by Kibana
+// (validatePackagePoliciesUniqueNameAcrossSpaces,
+// server/services/spaces/policy_namespaces.ts, run by
+// updateAgentPolicySpaces). The plan cannot see it: fleetform reads Fleet
+// through its own space, and Kibana answers no spaces for integration
+// policies. The apply reports Kibana's reason, and nothing moves.
+func TestSim_SpaceMoveIntegrationNameConflict(t *testing.T) {
+	h := newSimHarness(t)
+	for _, s := range []string{"team-a", "team-b"} {
+		createSimSpace(t, h.main, s)
+	}
+	nginx := func(name, policy string) map[string]any {
+		return map[string]any{"name": name, "namespace": "default", "policy_ids": []any{policy},
+			"package": map[string]any{"name": "nginx", "version": "2.1.0"}}
+	}
+	a, b := spaceClient(t, h.main, "team-a", kibana.Auth{}), spaceClient(t, h.main, "team-b", kibana.Auth{})
+	ctx := t.Context()
+	for _, c := range []struct {
+		kb       *kibana.Client
+		policy   string
+		ppPolicy map[string]any
+	}{{a, "p", nginx("nginx-1", "p")}, {b, "q", nginx("nginx-1", "q")}} {
+		if _, err := c.kb.CreateAgentPolicy(ctx, map[string]any{"id": c.policy, "name": c.policy, "namespace": "default"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.kb.CreateIntegrationPolicy(ctx, c.ppPolicy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.kb = a
+	h.connect(func(c *Config) { c.Space = "team-a" })
+	doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "p", Name: "p", Namespace: "default", SpaceIDs: []string{"team-a", "team-b"}}}}
+	res, err := h.r.Apply(ctx, doc, nil, ApplyOptions{})
+	msg := fmt.Sprint(err)
+	for _, o := range res.Outcomes {
+		if o.Err != nil {
+			msg += " " + o.Err.Error()
+		}
+	}
+	if !strings.Contains(msg, `An integration policy with the name nginx-1 already exists in space "team-b". Please rename it or choose a different name.`) {
+		t.Errorf("apply: %s", msg)
+	}
+	got, err := a.GetAgentPolicy(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := stringList(got.Raw["space_ids"]); strings.Join(ids, ",") != "team-a" {
+		t.Errorf("space_ids after the refused move: %v", ids)
 	}
 }
