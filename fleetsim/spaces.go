@@ -168,13 +168,23 @@ func (c *Cluster) newPolicySpaces(r *kreq, body map[string]any) ([]string, *kres
 	if ids := stringList(body["space_ids"]); len(ids) > 0 {
 		spaces = ids
 	}
+	_, named := body["space_ids"]
 	for _, s := range spaces {
-		if !authorizedSpace(r.principal, s) {
+		if !authorizedSpace(r.principal, s) || named && !c.listedSpace(s) {
 			return nil, badRequest("Not enough permissions to create policies in space %s", s)
 		}
 	}
 	return spaces, nil
 }
+
+// listedSpace says whether a space id is one the handlers' authorised
+// spaces can hold: getAuthorizedSpacesWithAgentPoliciesAllPrivileges
+// (server/routes/agent_policy/handlers.ts) checks privileges at the
+// existing spaces (getAllSpaces) and "*" only, so space_ids naming a space
+// that does not exist — or "?", what Kibana answers for an unreadable one —
+// are refused even for a superuser. The URL's own space is not checked
+// (only body space_ids are).
+func (c *Cluster) listedSpace(s string) bool { return s == allSpaces || c.space(s) != nil }
 
 // moveSpaces is updateAgentPolicySpaces (server/services/spaces/agent_policy.ts):
 // nothing to do when space_ids is absent, empty or unchanged; a hosted policy
@@ -203,12 +213,12 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 		}
 	}
 	for _, s := range next {
-		if !slices.Contains(cur, s) && !authorizedSpace(r.principal, s) {
+		if !slices.Contains(cur, s) && (!authorizedSpace(r.principal, s) || !c.listedSpace(s)) {
 			return badRequest("Not enough permissions to create policies in space %s", s)
 		}
 	}
 	for _, s := range cur {
-		if !slices.Contains(next, s) && !authorizedSpace(r.principal, s) {
+		if !slices.Contains(next, s) && (!authorizedSpace(r.principal, s) || !c.listedSpace(s)) {
 			return badRequest("Not enough permissions to remove policies from space %s", s)
 		}
 	}

@@ -228,3 +228,26 @@ func TestSpaces_UnreadableSpacesAnswerQuestionMark(t *testing.T) {
 		t.Errorf("bulk get: space_ids %v", got)
 	}
 }
+
+// getAuthorizedSpacesWithAgentPoliciesAllPrivileges
+// (x-pack/platform/plugins/shared/fleet/server/routes/agent_policy/handlers.ts)
+// checks privileges at the existing spaces and "*" only: space_ids naming a
+// space that does not exist, or "?", are refused even for a superuser.
+func TestSpaces_SpaceIDsMustNameExistingSpaces(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p", "name": "P", "namespace": "default"}).must(t, 200)
+	for _, c := range []struct {
+		method, path string
+		body         map[string]any
+		msg          string
+	}{
+		{"POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"nope"}}, "Not enough permissions to create policies in space nope"},
+		{"PUT", "/api/fleet/agent_policies/p", map[string]any{"name": "P", "namespace": "default", "space_ids": []any{"default", "?"}}, "Not enough permissions to create policies in space ?"},
+	} {
+		kb.do(c.method, c.path, c.body).wantError(t, 400, c.msg)
+	}
+	kb.do("PUT", "/api/fleet/agent_policies/p", map[string]any{"name": "P", "namespace": "default", "space_ids": []any{"default", "test1", "*"}}).must(t, 200)
+	// The URL's own space is not checked: Kibana does not check it exists.
+	kb.do("POST", "/s/ghost/api/fleet/agent_policies", map[string]any{"id": "g", "name": "G", "namespace": "default"}).must(t, 200)
+}
