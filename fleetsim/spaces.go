@@ -332,22 +332,56 @@ var createSpaceSchema = tObject{fields: []field{
 // ("must be lower case, a-z, 0-9, '_', and '-' are allowed").
 var spaceIDPattern = regexp.MustCompile(`^[a-z0-9_\-]+$`)
 
-func (c *Cluster) listSpaces(_ *kreq) *kresp {
-	items := []any{c.space(defaultSpace).view()}
-	for _, id := range sortedKeys(c.st.Spaces) {
-		items = append(items, c.st.Spaces[id].view())
+// listSpaces is GET /api/spaces/space: the spaces the caller may log in
+// to (the secure spaces client's getAll filters by the login action), a
+// bare 403 when none (Boom.forbidden()).
+func (c *Cluster) listSpaces(r *kreq) *kresp {
+	var items []any
+	for _, id := range append([]string{defaultSpace}, sortedKeys(c.st.Spaces)...) {
+		if loginAtSpace(r.principal, id) {
+			items = append(items, c.space(id).view())
+		}
+	}
+	if items == nil {
+		return kerr(http.StatusForbidden, "Forbidden")
 	}
 	return ok(items)
 }
 
-// getSpace is GET /api/spaces/space/{id}: a missing space is a bare 404
-// (spaces/server/routes/api/external/get.ts: response.notFound()).
+// getSpace is GET /api/spaces/space/{id}. The route disables route
+// authorization and lets the spaces client decide
+// (spaces/server/routes/api/external/get.ts): the caller needs the login
+// action at that space — any Kibana privilege there — else 403
+// "Unauthorized to get <id> space" (secure_spaces_client_wrapper.ts get);
+// a missing space is then a bare 404 (response.notFound()).
 func (c *Cluster) getSpace(r *kreq) *kresp {
-	s := c.space(r.params["id"])
+	id := r.params["id"]
+	if !loginAtSpace(r.principal, id) {
+		return kerr(http.StatusForbidden, "Unauthorized to get %s space", id)
+	}
+	s := c.space(id)
 	if s == nil {
 		return kerr(http.StatusNotFound, "Not Found")
 	}
 	return ok(s.view())
+}
+
+// loginAtSpace says whether the principal holds any Kibana privilege at
+// space (which grants the login action): a superuser, or an application
+// privilege on kibana-.kibana with resource "*", "space:*" or "space:<id>".
+func loginAtSpace(p esim.Principal, space string) bool {
+	if p.Superuser {
+		return true
+	}
+	for _, a := range p.Applications {
+		if a.Application != "kibana-.kibana" && a.Application != "*" || len(a.Privileges) == 0 {
+			continue
+		}
+		if slices.ContainsFunc(a.Resources, func(r string) bool { return r == "*" || r == "space:*" || r == "space:"+space }) {
+			return true
+		}
+	}
+	return false
 }
 
 // createSpace is POST /api/spaces/space (spaces/server/routes/api/external/post.ts).

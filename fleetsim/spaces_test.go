@@ -251,3 +251,29 @@ func TestSpaces_SpaceIDsMustNameExistingSpaces(t *testing.T) {
 	// The URL's own space is not checked: Kibana does not check it exists.
 	kb.do("POST", "/s/ghost/api/fleet/agent_policies", map[string]any{"id": "g", "name": "G", "namespace": "default"}).must(t, 200)
 }
+
+// The Spaces API's reads authorize through the spaces client
+// (spaces/server/routes/api/external/get.ts and get_all.ts disable route
+// authorization; secure_spaces_client_wrapper.ts needs the login action at
+// the space): a key with Fleet privileges in test1 only reads test1.
+func TestSpaces_SpacesAPIReadsNeedAPrivilegeAtTheSpace(t *testing.T) {
+	s, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	limited := newSpaceUser(t, s, "space:test1")
+	limited.do("GET", "/api/spaces/space/test1", nil).must(t, 200)
+	limited.do("GET", "/api/spaces/space/default", nil).wantError(t, 403, "Unauthorized to get default space")
+	limited.do("GET", "/api/spaces/space/nope", nil).wantError(t, 403, "Unauthorized to get nope space")
+	if got := spaceIDsOf(t, limitedList(t, limited)); !slices.Equal(got, []string{"test1"}) {
+		t.Errorf("GET /api/spaces/space lists %v", got)
+	}
+	limited.do("POST", "/api/spaces/space", map[string]any{"id": "x", "name": "X"}).must(t, 403)
+	none := newSpaceUser(t, s, "space:ghost")
+	none.do("GET", "/api/spaces/space", nil).wantError(t, 403, "Forbidden")
+}
+
+func limitedList(t *testing.T, c *client) []any {
+	t.Helper()
+	var items []any
+	mustDecode(t, c.do("GET", "/api/spaces/space", nil).must(t, 200).Raw, &items)
+	return items
+}
