@@ -48,3 +48,18 @@ func (c *Client) SpaceAwarenessStatus(ctx context.Context) (string, error) {
 	}
 	return resp.Item.Status, nil
 }
+
+// SpaceExists says whether Kibana space id exists (GET
+// /api/spaces/space/{id}: the space, or a bare 404). Any other answer is an
+// error — a 403 "Unauthorized to get <id> space" when the credentials hold
+// no Kibana privilege at that space (the spaces client authorizes the read).
+func (c *Client) SpaceExists(ctx context.Context, id string) (bool, error) {
+	err := c.do(ctx, request{method: http.MethodGet, path: "/api/spaces/space/" + url.PathEscape(id), noSpace: true}, nil)
+	switch {
+	case err == nil:
+		return true, nil
+	case IsNotFound(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("kibana space %q: %w", id, err)
+}

@@ -114,7 +114,7 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	}
 	obs := &observation{
 		kibanaVersion: kibanaVersion,
-		spaces:        r.observeSpaceAwareness(ctx, kibanaVersion),
+		spaces:        r.observeSpaces(ctx, doc, kibanaVersion),
 		records:       make(map[string]Record, len(records)),
 		objects:       map[string]map[string]map[string]any{},
 	}

@@ -3,10 +3,13 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
 )
 
 // spaceAwareSince is the first Kibana whose Fleet can scope agent and
@@ -29,11 +32,115 @@ type SpaceAwarenessReader interface {
 	SpaceAwarenessStatus(ctx context.Context) (string, error)
 }
 
-// spaceAwareness is what a plan knows of Fleet's space awareness migration.
+// SpaceChecker says whether a Kibana space exists
+// (kibana.Client.SpaceExists).
+type SpaceChecker interface {
+	SpaceExists(ctx context.Context, id string) (bool, error)
+}
+
+// spaceAwareness is what a plan knows of Fleet's space awareness migration
+// and of the spaces the document's space_ids name.
 type spaceAwareness struct {
 	read   bool   // the status was asked for
 	status string // use_space_awareness_migration_status, "" when absent
 	err    error  // why it could not be read
+	// named holds, for every space an agent policy's space_ids name (but
+	// "*" and the repository's own, checked at connect), whether it exists.
+	named map[string]spaceCheck
+}
+
+type spaceCheck struct {
+	exists bool
+	err    error
+}
+
+// observeSpaces reads what the plan's space rules need: the migration
+// status (observeSpaceAwareness) and, one GET /api/spaces/space/{id} each,
+// the spaces named in space_ids.
+func (r *Reconciler) observeSpaces(ctx context.Context, doc *schema.Document, kibanaVersion string) spaceAwareness {
+	sa := r.observeSpaceAwareness(ctx, kibanaVersion)
+	sc, ok := r.cfg.Fleet.(SpaceChecker)
+	if !ok {
+		return sa
+	}
+	own := cmpOr(r.cfg.Space, "default")
+	for _, p := range doc.AgentPolicies {
+		for _, id := range p.SpaceIDs {
+			if id == allSpaces || id == own {
+				continue
+			}
+			if _, done := sa.named[id]; done {
+				continue
+			}
+			if sa.named == nil {
+				sa.named = map[string]spaceCheck{}
+			}
+			exists, err := sc.SpaceExists(ctx, id)
+			sa.named[id] = spaceCheck{exists: exists, err: err}
+		}
+	}
+	return sa
+}
+
+// allSpaces is ALL_SPACES_ID.
+const allSpaces = "*"
+
+// planSpaces adds the plan's space remarks: spaceWarning, and a block on
+// every agent policy create or space_ids update that would put the policy
+// in a space Kibana refuses. The create and update handlers authorise
+// space_ids against the existing spaces where the caller holds
+// fleet-agent-policies-all, plus "*"
+// (getAuthorizedSpacesWithAgentPoliciesAllPrivileges,
+// server/routes/agent_policy/handlers.ts): a space that does not exist, or
+// where the credentials hold no Kibana privilege at all, is refused with
+// "Not enough permissions to create policies in space <id>".
+func (r *Reconciler) planSpaces(doc *schema.Document, c *computed) {
+	if w := spaceWarning(r.cfg.Space, c.obs.kibanaVersion, c.obs.spaces); w != "" {
+		c.plan.Warnings = append(c.plan.Warnings, w)
+	}
+	for _, p := range doc.AgentPolicies {
+		s, ok := c.steps[plan.Key(r.cfg.Cluster, plan.KindAgentPolicy, p.ID)]
+		if !ok {
+			continue
+		}
+		var adding []string
+		switch s.change.Action {
+		case plan.Create:
+			adding = p.SpaceIDs
+		case plan.Update:
+			for _, f := range s.change.Fields {
+				if f.Path == "space_ids" {
+					had := stringSet(f.Before)
+					for _, id := range stringList(f.After) {
+						if !had[id] {
+							adding = append(adding, id)
+						}
+					}
+				}
+			}
+		}
+		for _, id := range adding {
+			chk, named := c.obs.spaces.named[id]
+			if !named {
+				continue
+			}
+			why := ""
+			switch {
+			case chk.err == nil && !chk.exists:
+				why = fmt.Sprintf("space_ids names Kibana space %q, which does not exist", id)
+			case kibana.StatusCode(chk.err) == http.StatusForbidden:
+				why = fmt.Sprintf("fleetform's credentials hold no Kibana privilege in space %q (%v)", id, chk.err)
+			case chk.err != nil:
+				c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf("agent policy %s: could not check space %q of its space_ids: %v", p.ID, id, chk.err))
+				continue
+			default:
+				continue
+			}
+			s.change.Action = plan.Blocked
+			s.change.Reason = fmt.Sprintf("agent policy %s: %s; Kibana would refuse it (\"Not enough permissions to create policies in space %s\"): create the space, grant fleetform Fleet privileges there, or fix space_ids", p.ID, why, id)
+			break
+		}
+	}
 }
 
 // observeSpaceAwareness reads the migration status when it matters: the

@@ -272,3 +272,70 @@ func TestSim_SpaceMoveIntegrationNameConflict(t *testing.T) {
 		t.Errorf("space_ids after the refused move: %v", ids)
 	}
 }
+
+// The agent policy handlers authorise body space_ids against the existing
+// spaces where the caller holds Fleet privileges, plus "*"
+// (getAuthorizedSpacesWithAgentPoliciesAllPrivileges,
+// x-pack/platform/plugins/shared/fleet/server/routes/agent_policy/handlers.ts):
+// the plan blocks a create or a space_ids change that names a missing
+// space, or one the credentials hold no privilege in, with Kibana's reason.
+func TestSim_SpaceIDsNamingMissingOrForbiddenSpacesAreBlocked(t *testing.T) {
+	h := newSimHarness(t)
+	for _, s := range []string{"team-a", "team-b"} {
+		createSimSpace(t, h.main, s)
+	}
+	h.kb = spaceClient(t, h.main, "team-a", kibana.Auth{})
+	h.connect(func(c *Config) { c.Space = "team-a" })
+	doc := func(ids ...string) *schema.Document {
+		return &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "p", Name: "P", Namespace: "default", SpaceIDs: ids}}}
+	}
+	change := func(p *plan.Plan) plan.Change {
+		for _, c := range p.Changes {
+			if c.ID == "p" {
+				return c
+			}
+		}
+		t.Fatalf("no change for p: %+v", p.Changes)
+		return plan.Change{}
+	}
+	ch := change(h.plan(doc("team-a", "nope")))
+	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `space_ids names Kibana space "nope", which does not exist; Kibana would refuse it ("Not enough permissions to create policies in space nope")`) {
+		t.Errorf("create into a missing space: %+v", ch)
+	}
+	// Applied, the block holds: nothing is created, and apply says so.
+	if _, err := h.r.Apply(t.Context(), doc("team-a", "nope"), nil, ApplyOptions{}); err == nil || !strings.Contains(err.Error(), "which does not exist") {
+		t.Errorf("apply into a missing space: %v", err)
+	}
+	if _, err := h.kb.GetAgentPolicy(t.Context(), "p"); !kibana.IsNotFound(err) {
+		t.Errorf("blocked create: GET p: %v", err)
+	}
+	h.apply(doc("team-a"))
+	ch = change(h.plan(doc("team-a", "nope")))
+	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `"nope", which does not exist`) {
+		t.Errorf("update into a missing space: %+v", ch)
+	}
+	if ch := change(h.plan(doc("team-a", "team-b"))); ch.Action != plan.Update {
+		t.Errorf("update into an existing space: %+v", ch)
+	}
+	// A key with Fleet privileges in team-a only cannot add team-b.
+	key, err := h.main.ES().CreateAPIKey(esim.Principal{Username: "elastic", Superuser: true}, esim.APIKeyRequest{Name: "team-a-only",
+		RoleDescriptors: map[string]esim.RoleDescriptor{"r": {Applications: []esim.ApplicationPrivilege{{Application: "kibana-.kibana",
+			Privileges: []string{"feature_fleetv2.all", "feature_fleet.all"}, Resources: []string{"space:team-a"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.kb = spaceClient(t, h.main, "team-a", kibana.Auth{APIKey: secret.New(key.Encoded)})
+	h.connect(func(c *Config) { c.Space = "team-a" })
+	ch = change(h.plan(doc("team-a", "team-b")))
+	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `fleetform's credentials hold no Kibana privilege in space "team-b"`) {
+		t.Errorf("update into a space the key cannot use: %+v", ch)
+	}
+	// Only the repository's own space and "*": no space is looked up.
+	h.sim.ClearRequests()
+	h.plan(doc("team-a", "*"))
+	for _, r := range h.sim.Requests() {
+		if strings.HasPrefix(r.Path, "/api/spaces/") {
+			t.Errorf("looked up %s", r.Path)
+		}
+	}
+}
