@@ -104,6 +104,7 @@ func (r *Reconciler) planSpaces(doc *schema.Document, c *computed) {
 			continue
 		}
 		var adding []string
+		hidden := false // an update whose observed space_ids hide a space ("?")
 		switch s.change.Action {
 		case plan.Create:
 			adding = p.SpaceIDs
@@ -111,6 +112,7 @@ func (r *Reconciler) planSpaces(doc *schema.Document, c *computed) {
 			for _, f := range s.change.Fields {
 				if f.Path == "space_ids" {
 					had := stringSet(f.Before)
+					hidden = had[unknownSpace]
 					for _, id := range stringList(f.After) {
 						if !had[id] {
 							adding = append(adding, id)
@@ -128,7 +130,9 @@ func (r *Reconciler) planSpaces(doc *schema.Document, c *computed) {
 			switch {
 			case chk.err == nil && !chk.exists:
 				why = fmt.Sprintf("space_ids names Kibana space %q, which does not exist", id)
-			case kibana.StatusCode(chk.err) == http.StatusForbidden:
+			case kibana.StatusCode(chk.err) == http.StatusForbidden && !hidden:
+				// (With a hidden space, this one may be it: already there,
+				// not added, so Kibana would not check it.)
 				why = fmt.Sprintf("fleetform's credentials hold no Kibana privilege in space %q (%v)", id, chk.err)
 			case chk.err != nil:
 				c.plan.Warnings = append(c.plan.Warnings, fmt.Sprintf("agent policy %s: could not check space %q of its space_ids: %v", p.ID, id, chk.err))
