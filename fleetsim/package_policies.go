@@ -137,9 +137,10 @@ func (c *Cluster) preflightPackagePolicy(pp *packagePolicy) *kresp {
 	return nil
 }
 
-func (c *Cluster) packagePolicyNameTaken(name, exceptID string) bool {
+func (c *Cluster) packagePolicyNameTaken(r *kreq, name, exceptID string) bool {
 	for _, pp := range c.st.PackagePolicies {
-		if pp.ID != exceptID && pp.Name == name {
+		// The name lookup is the request's space-scoped list (spaces.go).
+		if pp.ID != exceptID && pp.Name == name && c.packagePolicyVisible(pp, r) {
 			return true
 		}
 	}
@@ -236,7 +237,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	for _, id := range pp.PolicyIDs {
 		p := c.st.AgentPolicies[id]
 		if p == nil || !c.policyVisible(p, r) {
-			return policyNotFound(id)
+			return c.policyNotFound(id)
 		}
 		if resp := refuseCreateInHosted(p, id, force); resp != nil {
 			return resp
@@ -246,11 +247,11 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 		// Created through the space-scoped saved-objects client (spaces.go).
 		pp.Spaces = []string{r.spaceID()}
 	}
-	if c.packagePolicyNameTaken(pp.Name, "") {
+	if c.packagePolicyNameTaken(r, pp.Name, "") {
 		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
 	}
 	if c.st.PackagePolicies[pp.ID] != nil {
-		return kerr(http.StatusConflict, "Saved object [ingest-package-policies/%s] conflict", pp.ID)
+		return kerr(http.StatusConflict, "Saved object [%s/%s] conflict", c.packagePolicyType(), pp.ID)
 	}
 	if m != nil && m.Limited {
 		for _, id := range pp.PolicyIDs {
@@ -429,10 +430,10 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	for _, pid := range next.PolicyIDs {
 		p := c.st.AgentPolicies[pid]
 		if p == nil {
-			return policyNotFound(pid)
+			return c.policyNotFound(pid)
 		}
 	}
-	if next.Name != old.Name && c.packagePolicyNameTaken(next.Name, id) {
+	if next.Name != old.Name && c.packagePolicyNameTaken(r, next.Name, id) {
 		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", next.Name)
 	}
 	if lines := validatePackagePolicyInputs(m, next.Name, next.Namespace, next.Inputs, next.Vars); len(lines) > 0 {
@@ -484,7 +485,7 @@ func (c *Cluster) deletePackagePolicies(r *kreq) *kresp {
 	force, _ := r.body["force"].(bool)
 	out := []any{}
 	for _, id := range stringList(r.body["packagePolicyIds"]) {
-		out = append(out, c.deleteOne(id, force))
+		out = append(out, c.deleteOne(r, id, force))
 	}
 	return ok(out)
 }
@@ -494,7 +495,7 @@ func (c *Cluster) deletePackagePolicies(r *kreq) *kresp {
 func (c *Cluster) deleteOnePackagePolicy(r *kreq) *kresp {
 	id := r.params["packagePolicyId"]
 	force, _ := r.query["force"].(bool)
-	res := c.deleteOne(id, force)
+	res := c.deleteOne(r, id, force)
 	if res["success"] == false && res["statusCode"] != http.StatusNotFound {
 		status, _ := res["statusCode"].(int)
 		b, _ := res["body"].(map[string]any)
@@ -504,11 +505,10 @@ func (c *Cluster) deleteOnePackagePolicy(r *kreq) *kresp {
 	return ok(map[string]any{"id": id})
 }
 
-func (c *Cluster) deleteOne(id string, force bool) map[string]any {
+func (c *Cluster) deleteOne(r *kreq, id string, force bool) map[string]any {
 	pp := c.st.PackagePolicies[id]
-	if pp == nil {
-		return map[string]any{"id": id, "success": false, "statusCode": http.StatusNotFound,
-			"body": map[string]any{"message": fmt.Sprintf("Package policy %s not found", id)}}
+	if pp == nil || !c.packagePolicyVisible(pp, r) {
+		return c.packagePolicyMissing(id)
 	}
 	if res := c.refuseDelete(pp, force); res != nil {
 		return res

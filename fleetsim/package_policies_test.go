@@ -121,7 +121,7 @@ func TestPackagePolicies_Refusals(t *testing.T) {
 		}, 400, "Reusable integration policies are only available with an Enterprise license"},
 		{"unknown agent policy", "", func(b map[string]any) {
 			b["policy_ids"] = []any{"nope"}
-		}, 404, "Saved object [ingest-agent-policies/nope] not found"},
+		}, 404, "Saved object [fleet-agent-policies/nope] not found"},
 		{"upper-case namespace", "", func(b map[string]any) { b["namespace"] = "Prod" },
 			400, "Package policy is invalid: namespace: Namespace must be lowercase"},
 		{"namespace with a dash", "", func(b map[string]any) { b["namespace"] = "team-a" },

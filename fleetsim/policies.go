@@ -169,11 +169,7 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 	// sent [], answered ["default"]); spaces.go keeps them.
 	delete(v, "space_ids")
 	if c.spaceAware() {
-		ids := make([]any, 0, len(p.spaceIDs()))
-		for _, s := range p.spaceIDs() {
-			ids = append(ids, s)
-		}
-		v["space_ids"] = ids
+		v["space_ids"] = c.policySpacesFor(p, nil)
 	}
 	if full {
 		pps := []any{}
@@ -255,11 +251,13 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	for _, p := range ps[start:end] {
 		var b []byte
 		if full || withAgents {
-			v := c.policyViewAs(p, full, q["format"])
+			v := c.redactPolicyView(c.policyViewAs(p, full, q["format"]), p, r)
 			if withAgents {
 				v["agents"] = float64(p.Agents)
 			}
 			b, _ = marshalJSON(v)
+		} else if c.spacesRedacted(p, r) {
+			b, _ = marshalJSON(c.redactPolicyView(c.policyView(p, false), p, r))
 		} else {
 			b = c.policyJSON(p)
 		}
@@ -346,23 +344,23 @@ func (c *Cluster) bulkGetAgentPolicies(r *kreq) *kresp {
 			if ignore {
 				continue
 			}
-			return policyNotFound(id)
+			return c.policyNotFound(id)
 		}
-		items = append(items, c.policyViewAs(p, full, r.query["format"]))
+		items = append(items, c.redactPolicyView(c.policyViewAs(p, full, r.query["format"]), p, r))
 	}
 	return ok(map[string]any{"items": items})
 }
 
-func policyNotFound(id string) *kresp {
-	return kerr(http.StatusNotFound, "Saved object [ingest-agent-policies/%s] not found", id)
+func (c *Cluster) policyNotFound(id string) *kresp {
+	return kerr(http.StatusNotFound, "Saved object [%s/%s] not found", c.agentPolicyType(), id)
 }
 
 func (c *Cluster) getAgentPolicy(r *kreq) *kresp {
 	p := c.st.AgentPolicies[r.params["agentPolicyId"]]
 	if p == nil || !c.policyVisible(p, r) {
-		return policyNotFound(r.params["agentPolicyId"])
+		return c.policyNotFound(r.params["agentPolicyId"])
 	}
-	return ok(map[string]any{"item": c.policyViewAs(p, true, r.query["format"])})
+	return ok(map[string]any{"item": c.redactPolicyView(c.policyViewAs(p, true, r.query["format"]), p, r)})
 }
 
 func nameExists(ids []string, name string) *kresp {
@@ -412,7 +410,7 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 		}
 	}
 	if c.st.AgentPolicies[id] != nil {
-		return kerr(http.StatusConflict, "Saved object [ingest-agent-policies/%s] conflict", id)
+		return kerr(http.StatusConflict, "Saved object [%s/%s] conflict", c.agentPolicyType(), id)
 	}
 	now := c.now()
 	attrs := cloneMap(body)
@@ -474,7 +472,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	id := r.params["agentPolicyId"]
 	p := c.st.AgentPolicies[id]
 	if p == nil || !c.policyVisible(p, r) {
-		return policyNotFound(id)
+		return c.policyNotFound(id)
 	}
 	body := r.body
 	force, _ := body["force"].(bool)
@@ -543,14 +541,14 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	p.Attrs["updated_by"] = cmpOr(r.principal.Username, "system")
 	p.cache = nil
 	c.st.touchPolicies()
-	return ok(map[string]any{"item": c.policyViewAs(p, true, r.query["format"])})
+	return ok(map[string]any{"item": c.redactPolicyView(c.policyViewAs(p, true, r.query["format"]), p, r)})
 }
 
 func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	id := r.body["agentPolicyId"].(string)
 	p := c.st.AgentPolicies[id]
 	if p == nil || !c.policyVisible(p, r) {
-		return policyNotFound(id)
+		return c.policyNotFound(id)
 	}
 	force, _ := r.body["force"].(bool)
 	if p.flag("is_managed") && !force {

@@ -102,7 +102,7 @@ func TestAgentPolicies_ManagedGuard(t *testing.T) {
 
 func TestAgentPolicies_NotFound(t *testing.T) {
 	_, kb := startMain(t)
-	kb.do("GET", "/api/fleet/agent_policies/nope", nil).wantError(t, 404, "Saved object [ingest-agent-policies/nope] not found")
+	kb.do("GET", "/api/fleet/agent_policies/nope", nil).wantError(t, 404, "Saved object [fleet-agent-policies/nope] not found")
 }
 
 // 3.1: paging and the kuery on output ids.

@@ -3,17 +3,28 @@ package fleetsim
 // Kibana spaces and Fleet's space awareness.
 //
 // From 9.1 Fleet is space-aware (useSpaceAwareness defaults to true in
-// FLEET/common/experimental_features.ts, and a new deployment's settings are
-// created with use_space_awareness_migration_status "success",
-// server/services/settings.ts createDefaultSettings; isSpaceAwarenessEnabled in
-// server/services/spaces/helpers.ts needs both). Agent policies and package
-// policies are then multi-namespace saved objects: /s/{space}/api/fleet/...
-// sees only the objects whose space_ids hold that space (or "*"), creates put
-// them in the URL's space unless the body names space_ids, and space_ids on an
-// update moves the policy and its package policies
-// (server/services/spaces/agent_policy.ts updateAgentPolicySpaces). Outputs,
-// Fleet Server hosts, proxies and download sources stay global here. Before
-// 9.1 every Fleet object is global and the /s/{space} prefix changes nothing.
+// FLEET/common/experimental_features.ts, elastic/kibana#220083, and a new
+// deployment's settings are created with use_space_awareness_migration_status
+// "success", server/services/settings.ts createDefaultSettings;
+// isSpaceAwarenessEnabled in server/services/spaces/helpers.ts needs both;
+// an upgraded deployment stays global until migrated, spaces_migration.go).
+// Agent policies and package policies are then multi-namespace saved
+// objects: /s/{space}/api/fleet/... sees only the objects whose space_ids
+// hold that space (or "*"), creates put them in the URL's space unless the
+// body names space_ids, and space_ids on an update moves the policy and its
+// package policies (server/services/spaces/agent_policy.ts
+// updateAgentPolicySpaces). How answers show it: spaces_policies.go.
+//
+// Every other Fleet kind is global, from any space and any version:
+// server/saved_objects/index.ts registers ingest-outputs,
+// fleet-fleet-server-host, fleet-proxy, fleet-agent-download-sources,
+// epm-packages (and its assets) and the global settings object with
+// namespaceType 'agnostic'; only fleet-agent-policies and
+// fleet-package-policies are 'multiple' (fleet-space-settings, the
+// per-space allowed namespace prefixes, is 'single' and not simulated). A
+// package's Kibana assets are installed per space
+// (installed_kibana_space_id), the package itself once.
+// TestSpaces_GlobalKindsAreSeenFromEverySpace holds fleetsim to it.
 //
 // The Spaces API (GET and POST /api/spaces/space) holds which spaces exist;
 // Fleet itself does not check that the URL's space exists (the spaces
@@ -22,10 +33,7 @@ package fleetsim
 
 import (
 	"net/http"
-	"regexp"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/fleetform/fleetform/fleetsim/esim"
 )
@@ -36,9 +44,34 @@ const (
 	allSpaces    = "*"
 )
 
-// spaceAware is isSpaceAwarenessEnabled for a fresh deployment of the
-// cluster's version.
-func (c *Cluster) spaceAware() bool { return versionAtLeast(c.cfg.Version, versionSpaceAwareness) }
+// spaceAware is isSpaceAwarenessEnabled: from 9.1, unless the deployment
+// was upgraded and never migrated (spaces_migration.go).
+func (c *Cluster) spaceAware() bool {
+	return versionAtLeast(c.cfg.Version, versionSpaceAwareness) && c.st.SpaceMigration == ""
+}
+
+// agentPolicyType and packagePolicyType are the saved-object types Fleet
+// reads and writes, named in Kibana's not-found and conflict messages:
+// fleet-agent-policies and fleet-package-policies once space-aware,
+// ingest-agent-policies and ingest-package-policies before
+// (getAgentPolicySavedObjectType and getPackagePolicySavedObjectType in
+// server/services; common/constants/package_policy.ts; the saved-objects
+// client's not-found error names the type). A synthetics API-test helper in
+// elastic/kibana quotes the 404 "Saved object [fleet-agent-policies/<id>]
+// not found".
+func (c *Cluster) agentPolicyType() string {
+	if c.spaceAware() {
+		return "fleet-agent-policies"
+	}
+	return "ingest-agent-policies"
+}
+
+func (c *Cluster) packagePolicyType() string {
+	if c.spaceAware() {
+		return "fleet-package-policies"
+	}
+	return "ingest-package-policies"
+}
 
 // spaceIDs is the saved object's namespaces: ["default"] when never set.
 func (p *agentPolicy) spaceIDs() []string {
@@ -132,13 +165,23 @@ func (c *Cluster) newPolicySpaces(r *kreq, body map[string]any) ([]string, *kres
 	if ids := stringList(body["space_ids"]); len(ids) > 0 {
 		spaces = ids
 	}
+	_, named := body["space_ids"]
 	for _, s := range spaces {
-		if !authorizedSpace(r.principal, s) {
+		if !authorizedSpace(r.principal, s) || named && !c.listedSpace(s) {
 			return nil, badRequest("Not enough permissions to create policies in space %s", s)
 		}
 	}
 	return spaces, nil
 }
+
+// listedSpace says whether a space id is one the handlers' authorised
+// spaces can hold: getAuthorizedSpacesWithAgentPoliciesAllPrivileges
+// (server/routes/agent_policy/handlers.ts) checks privileges at the
+// existing spaces (getAllSpaces) and "*" only, so space_ids naming a space
+// that does not exist — or "?", what Kibana answers for an unreadable one —
+// are refused even for a superuser. The URL's own space is not checked
+// (only body space_ids are).
+func (c *Cluster) listedSpace(s string) bool { return s == allSpaces || c.space(s) != nil }
 
 // moveSpaces is updateAgentPolicySpaces (server/services/spaces/agent_policy.ts):
 // nothing to do when space_ids is absent, empty or unchanged; a hosted policy
@@ -167,21 +210,49 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 		}
 	}
 	for _, s := range next {
-		if !slices.Contains(cur, s) && !authorizedSpace(r.principal, s) {
+		if !slices.Contains(cur, s) && (!authorizedSpace(r.principal, s) || !c.listedSpace(s)) {
 			return badRequest("Not enough permissions to create policies in space %s", s)
 		}
 	}
 	for _, s := range cur {
-		if !slices.Contains(next, s) && !authorizedSpace(r.principal, s) {
+		if !slices.Contains(next, s) && (!authorizedSpace(r.principal, s) || !c.listedSpace(s)) {
 			return badRequest("Not enough permissions to remove policies from space %s", s)
 		}
 	}
 	if ids := c.nameTakenIn(p.str("name"), p.ID, next); len(ids) > 0 {
 		return nameExists(ids, p.str("name"))
 	}
+	if resp := c.packagePolicyNamesFree(pps, next); resp != nil {
+		return resp
+	}
 	p.Spaces = slices.Clone(next)
 	for _, pp := range pps {
 		pp.Spaces = slices.Clone(next)
+	}
+	return nil
+}
+
+// packagePolicyNamesFree is validatePackagePoliciesUniqueNameAcrossSpaces
+// (server/services/spaces/policy_namespaces.ts), run when an agent policy
+// moves: for each of its package policies, another package policy of that
+// name in any space whose space_ids hold one of the new spaces (checked in
+// sorted order: the deepEqual before it sorts newSpaceIds in place) is a
+// PackagePolicyNameExistsError, a 409. The comparison is literal: a
+// package policy in "*" names no space and conflicts with none.
+func (c *Cluster) packagePolicyNamesFree(pps []*packagePolicy, next []string) *kresp {
+	sorted := slices.Sorted(slices.Values(next))
+	for _, pp := range pps {
+		var taken []string
+		for _, other := range c.st.PackagePolicies {
+			if other.ID != pp.ID && other.Name == pp.Name {
+				taken = append(taken, other.spaceIDs()...)
+			}
+		}
+		for _, s := range sorted {
+			if slices.Contains(taken, s) {
+				return kerr(http.StatusConflict, "An integration policy with the name %s already exists in space \"%s\". Please rename it or choose a different name.", pp.Name, s)
+			}
+		}
 	}
 	return nil
 }
@@ -203,106 +274,6 @@ func (c *Cluster) nameTakenIn(name, exceptID string, spaces []string) []string {
 	return ids
 }
 
-// kibanaSpace is a space saved object (the fields fleetsim keeps).
-type kibanaSpace struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description,omitempty"`
-	Attrs       map[string]any `json:"attrs,omitempty"`
-	CreatedAt   time.Time      `json:"created_at"`
-}
-
-func (s *kibanaSpace) view() map[string]any {
-	v := map[string]any{"id": s.ID, "name": s.Name, "disabledFeatures": []any{}}
-	for k, val := range s.Attrs {
-		v[k] = val
-	}
-	if s.Description != "" {
-		v["description"] = s.Description
-	}
-	if s.ID == defaultSpace {
-		v["_reserved"] = true
-	}
-	return v
-}
-
-// space returns an existing space; the default space always exists.
-func (c *Cluster) space(id string) *kibanaSpace {
-	if id == defaultSpace {
-		return &kibanaSpace{ID: defaultSpace, Name: "Default", Description: "This is your default space!"}
-	}
-	return c.st.Spaces[id]
-}
-
-func spaceRoutes() []*route {
-	return []*route{
-		{method: "GET", pattern: "/api/spaces/space", priv: privRead, privTag: "spaces", handle: (*Cluster).listSpaces},
-		{method: "GET", pattern: "/api/spaces/space/{id}", priv: privRead, privTag: "spaces", handle: (*Cluster).getSpace},
-		{method: "POST", pattern: "/api/spaces/space", priv: privWrite, privTag: "spaces", body: createSpaceSchema, handle: (*Cluster).createSpace},
-	}
-}
-
-var createSpaceSchema = tObject{fields: []field{
-	{name: "id", t: tString{}, required: true},
-	{name: "name", t: tString{minLen: 1}, required: true},
-	{name: "description", t: tString{}},
-	{name: "disabledFeatures", t: tArray{elem: tString{}}},
-	{name: "initials", t: tString{}},
-	{name: "color", t: tString{}},
-	{name: "solution", t: tString{}},
-	{name: "imageUrl", t: tString{}},
-}}
-
-// spaceIDPattern is the space id rule of spaces/server/lib/space_schema.ts
-// ("must be lower case, a-z, 0-9, '_', and '-' are allowed").
-var spaceIDPattern = regexp.MustCompile(`^[a-z0-9_\-]+$`)
-
-func (c *Cluster) listSpaces(_ *kreq) *kresp {
-	items := []any{c.space(defaultSpace).view()}
-	for _, id := range sortedKeys(c.st.Spaces) {
-		items = append(items, c.st.Spaces[id].view())
-	}
-	return ok(items)
-}
-
-// getSpace is GET /api/spaces/space/{id}: a missing space is a bare 404
-// (spaces/server/routes/api/external/get.ts: response.notFound()).
-func (c *Cluster) getSpace(r *kreq) *kresp {
-	s := c.space(r.params["id"])
-	if s == nil {
-		return kerr(http.StatusNotFound, "Not Found")
-	}
-	return ok(s.view())
-}
-
-// createSpace is POST /api/spaces/space (spaces/server/routes/api/external/post.ts).
-func (c *Cluster) createSpace(r *kreq) *kresp {
-	id := r.body["id"].(string)
-	if !spaceIDPattern.MatchString(id) {
-		return badRequest("[request body.id]: must be lower case, a-z, 0-9, '_', and '-' are allowed")
-	}
-	if c.space(id) != nil {
-		return kerr(http.StatusConflict, "A space with the identifier %s already exists.", id)
-	}
-	s := &kibanaSpace{ID: id, Name: r.body["name"].(string), CreatedAt: c.now()}
-	if d, ok := r.body["description"].(string); ok {
-		s.Description = d
-	}
-	for _, k := range []string{"disabledFeatures", "initials", "color", "solution", "imageUrl"} {
-		if v, ok := r.body[k]; ok {
-			if s.Attrs == nil {
-				s.Attrs = map[string]any{}
-			}
-			s.Attrs[k] = v
-		}
-	}
-	if c.st.Spaces == nil {
-		c.st.Spaces = map[string]*kibanaSpace{}
-	}
-	c.st.Spaces[id] = s
-	return ok(s.view())
-}
-
 // spaceOf splits the /s/{space} prefix off a request path.
 func spaceOf(path string) (space, rest string) {
 	if m := spacePrefix.FindStringSubmatch(path); m != nil {
@@ -310,10 +281,6 @@ func spaceOf(path string) (space, rest string) {
 	}
 	return "", path
 }
-
-// isSpacesRoute says whether a route belongs to the Spaces API (managed by
-// superusers or holders of the "all" Kibana privilege, not by Fleet's).
-func isSpacesRoute(rt *route) bool { return strings.HasPrefix(rt.pattern, "/api/spaces/") }
 
 // fleetServerPolicyID is the id a Fleet Server policy created without one
 // gets: fleet-server-policy, prefixed by the space outside the default one

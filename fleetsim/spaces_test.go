@@ -53,8 +53,8 @@ func TestSpaces_PoliciesAreScopedBySpaceIDs(t *testing.T) {
 		t.Errorf("default lists %v", got)
 	}
 	// "should not allow to get a policy from a different space from the default space".
-	kb.do("GET", "/api/fleet/agent_policies/t1", nil).wantError(t, 404, "Saved object [ingest-agent-policies/t1] not found")
-	kb.do("GET", "/s/test1/api/fleet/agent_policies/d1", nil).wantError(t, 404, "Saved object [ingest-agent-policies/d1] not found")
+	kb.do("GET", "/api/fleet/agent_policies/t1", nil).wantError(t, 404, "Saved object [fleet-agent-policies/t1] not found")
+	kb.do("GET", "/s/test1/api/fleet/agent_policies/d1", nil).wantError(t, 404, "Saved object [fleet-agent-policies/d1] not found")
 	kb.do("GET", "/s/test1/api/fleet/agent_policies/t1", nil).must(t, 200)
 	// "should allow creating a policy assigned to a different space even when
 	// URL space has a policy with the same name"; the same name in the same
@@ -66,7 +66,7 @@ func TestSpaces_PoliciesAreScopedBySpaceIDs(t *testing.T) {
 	kb.do("POST", "/s/test1/api/fleet/package_policies", map[string]any{"id": "pp1", "name": "nginx-t1", "namespace": "default",
 		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).must(t, 200)
 	kb.do("POST", "/api/fleet/package_policies", map[string]any{"name": "nginx-x", "namespace": "default",
-		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).wantError(t, 404, "Saved object [ingest-agent-policies/t1] not found")
+		"policy_ids": []any{"t1"}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}).wantError(t, 404, "Saved object [fleet-agent-policies/t1] not found")
 	if n := len(kb.do("GET", "/api/fleet/package_policies", nil).must(t, 200).items()); n != 0 {
 		t.Errorf("default space lists %d package policies", n)
 	}
@@ -149,4 +149,131 @@ func toStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// validatePackagePoliciesUniqueNameAcrossSpaces
+// (x-pack/platform/plugins/shared/fleet/server/services/spaces/policy_namespaces.ts),
+// run by updateAgentPolicySpaces (spaces/agent_policy.ts) after the agent
+// policy's own name check: moving a policy into a space where another
+// integration policy has the name of one of its own is a 409.
+func TestSpaces_MoveChecksIntegrationPolicyNamesAcrossSpaces(t *testing.T) {
+	_, kb := startMain(t)
+	for _, id := range []string{"test1", "test2"} {
+		kb.do("POST", "/api/spaces/space", map[string]any{"id": id, "name": id}).must(t, 200)
+	}
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p1", "name": "P1", "namespace": "default"}).must(t, 200)
+	kb.do("POST", "/api/fleet/package_policies", nginxSimplified("nginx-1", "p1")).must(t, 200)
+	kb.do("POST", "/s/test2/api/fleet/agent_policies", map[string]any{"id": "p2", "name": "P2", "namespace": "default"}).must(t, 200)
+	kb.do("POST", "/s/test2/api/fleet/package_policies", nginxSimplified("nginx-1", "p2")).must(t, 200)
+	for _, c := range []struct {
+		spaces []any
+		status int
+		msg    string
+	}{
+		{[]any{"default", "test2"}, 409, `An integration policy with the name nginx-1 already exists in space "test2". Please rename it or choose a different name.`},
+		{[]any{"test2", "test1", "default"}, 409, `An integration policy with the name nginx-1 already exists in space "test2". Please rename it or choose a different name.`},
+		{[]any{"default", "test1"}, 200, ""},
+	} {
+		res := kb.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": c.spaces})
+		if c.status != 200 {
+			res.wantError(t, c.status, c.msg)
+			continue
+		}
+		res.must(t, 200)
+	}
+	// The refused moves changed nothing: p1 is in default and test1 only.
+	if got := toStrings(kb.do("GET", "/api/fleet/agent_policies/p1", nil).must(t, 200).item()["space_ids"]); !slices.Equal(got, []string{"default", "test1"}) {
+		t.Errorf("space_ids %v", got)
+	}
+}
+
+// space_awareness/agent_policies.ts "should return only spaces user can
+// access" (GET /agent_policies and GET /agent_policies/{id}): a space the
+// user may not read is answered as "?"; the security plugin's
+// getRedactedSpaces sorts namespaces case-insensitively with "?" last
+// (saved_objects_security_extension.ts namespaceComparator).
+func TestSpaces_UnreadableSpacesAnswerQuestionMark(t *testing.T) {
+	s, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "both", "name": "Both", "namespace": "default", "space_ids": []any{"test1", "default"}}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "all", "name": "All", "namespace": "default", "space_ids": []any{"*"}}).must(t, 200)
+	limited := newSpaceUser(t, s, "space:default")
+	for _, c := range []struct {
+		who  *client
+		path string
+		id   string
+		want []string
+	}{
+		{kb, "/api/fleet/agent_policies/both", "both", []string{"default", "test1"}},
+		{limited, "/api/fleet/agent_policies/both", "both", []string{"default", "?"}},
+		{limited, "/api/fleet/agent_policies/all", "all", []string{"*"}},
+		{limited, "/api/fleet/agent_policies", "both", []string{"default", "?"}},
+		{limited, "/api/fleet/agent_policies?full=true", "both", []string{"default", "?"}},
+		{kb, "/api/fleet/agent_policies", "both", []string{"default", "test1"}},
+	} {
+		res := c.who.do("GET", c.path, nil).must(t, 200)
+		item := res.item()
+		for _, it := range res.items() {
+			if m := it.(map[string]any); m["id"] == c.id {
+				item = m
+			}
+		}
+		if got := toStrings(item["space_ids"]); !slices.Equal(got, c.want) {
+			t.Errorf("GET %s (%s): space_ids %v, want %v", c.path, c.id, got, c.want)
+		}
+	}
+	var bulk []any
+	bulk = limited.do("POST", "/api/fleet/agent_policies/_bulk_get", map[string]any{"ids": []any{"both"}}).must(t, 200).items()
+	if got := toStrings(bulk[0].(map[string]any)["space_ids"]); !slices.Equal(got, []string{"default", "?"}) {
+		t.Errorf("bulk get: space_ids %v", got)
+	}
+}
+
+// getAuthorizedSpacesWithAgentPoliciesAllPrivileges
+// (x-pack/platform/plugins/shared/fleet/server/routes/agent_policy/handlers.ts)
+// checks privileges at the existing spaces and "*" only: space_ids naming a
+// space that does not exist, or "?", are refused even for a superuser.
+func TestSpaces_SpaceIDsMustNameExistingSpaces(t *testing.T) {
+	_, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "p", "name": "P", "namespace": "default"}).must(t, 200)
+	for _, c := range []struct {
+		method, path string
+		body         map[string]any
+		msg          string
+	}{
+		{"POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"nope"}}, "Not enough permissions to create policies in space nope"},
+		{"PUT", "/api/fleet/agent_policies/p", map[string]any{"name": "P", "namespace": "default", "space_ids": []any{"default", "?"}}, "Not enough permissions to create policies in space ?"},
+	} {
+		kb.do(c.method, c.path, c.body).wantError(t, 400, c.msg)
+	}
+	kb.do("PUT", "/api/fleet/agent_policies/p", map[string]any{"name": "P", "namespace": "default", "space_ids": []any{"default", "test1", "*"}}).must(t, 200)
+	// The URL's own space is not checked: Kibana does not check it exists.
+	kb.do("POST", "/s/ghost/api/fleet/agent_policies", map[string]any{"id": "g", "name": "G", "namespace": "default"}).must(t, 200)
+}
+
+// The Spaces API's reads authorize through the spaces client
+// (spaces/server/routes/api/external/get.ts and get_all.ts disable route
+// authorization; secure_spaces_client_wrapper.ts needs the login action at
+// the space): a key with Fleet privileges in test1 only reads test1.
+func TestSpaces_SpacesAPIReadsNeedAPrivilegeAtTheSpace(t *testing.T) {
+	s, kb := startMain(t)
+	kb.do("POST", "/api/spaces/space", map[string]any{"id": "test1", "name": "Test 1"}).must(t, 200)
+	limited := newSpaceUser(t, s, "space:test1")
+	limited.do("GET", "/api/spaces/space/test1", nil).must(t, 200)
+	limited.do("GET", "/api/spaces/space/default", nil).wantError(t, 403, "Unauthorized to get default space")
+	limited.do("GET", "/api/spaces/space/nope", nil).wantError(t, 403, "Unauthorized to get nope space")
+	if got := spaceIDsOf(t, limitedList(t, limited)); !slices.Equal(got, []string{"test1"}) {
+		t.Errorf("GET /api/spaces/space lists %v", got)
+	}
+	limited.do("POST", "/api/spaces/space", map[string]any{"id": "x", "name": "X"}).must(t, 403)
+	none := newSpaceUser(t, s, "space:ghost")
+	none.do("GET", "/api/spaces/space", nil).wantError(t, 403, "Forbidden")
+}
+
+func limitedList(t *testing.T, c *client) []any {
+	t.Helper()
+	var items []any
+	mustDecode(t, c.do("GET", "/api/spaces/space", nil).must(t, 200).Raw, &items)
+	return items
 }

@@ -24,6 +24,10 @@ type kstate struct {
 	DownloadSources  map[string]*settingsObject `json:"download_sources,omitempty"`
 	// Spaces are the Kibana spaces besides default (spaces.go).
 	Spaces map[string]*kibanaSpace `json:"spaces,omitempty"`
+	// SpaceMigration is fleet-default-settings'
+	// use_space_awareness_migration_status when it differs from a new
+	// deployment's (spaces_migration.go); "" is a new deployment's.
+	SpaceMigration string `json:"space_migration,omitempty"`
 	// FleetServers are the versions of the enrolled Fleet Server agents.
 	FleetServers []string `json:"fleet_servers"`
 	// SecretLatch is output_secret_storage_requirements_met in fleet-default-settings.

@@ -265,6 +265,7 @@ func (agentPolicyKind) plan(_ context.Context, r *Reconciler, doc *schema.Docume
 				s.change.Name = have.Name
 			}
 			s.change.Fields = diffManaged("", s.polWant, observedPolicyFields(have))
+			s.change.Fields = c.spaceIDsField(p.ID, s.change.Fields, have.Raw) // spaces.go
 			pinned := r.restrictedDataOutput(doc, c, have, s.polWant)
 			switch {
 			case len(s.change.Fields) > 0 && pinned != "":

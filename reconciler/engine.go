@@ -59,9 +59,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.addReferences(doc, c)
 	r.computePrune(doc, c, prune)
 	r.listUnmanaged(doc, c)
-	if w := spaceWarning(r.cfg.Space, obs.kibanaVersion); w != "" {
-		c.plan.Warnings = append(c.plan.Warnings, w)
-	}
+	r.planSpaces(doc, c) // spaces.go
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}

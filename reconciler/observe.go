@@ -41,6 +41,9 @@ type observation struct {
 	// kibanaVersion is the cluster's Kibana version (GET /api/status), ""
 	// when Config.Fleet cannot read it (see version.go).
 	kibanaVersion string
+	// spaces is Fleet's space awareness migration status, read only for a
+	// repository that names a space on Kibana 9.1+ (spaces.go).
+	spaces spaceAwareness
 	// objects holds the kinds observed as plain JSON objects (proxies,
 	// Fleet Server hosts, download sources), by kind and id.
 	objects map[string]map[string]map[string]any
@@ -111,6 +114,7 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	}
 	obs := &observation{
 		kibanaVersion: kibanaVersion,
+		spaces:        r.observeSpaces(ctx, doc, kibanaVersion),
 		records:       make(map[string]Record, len(records)),
 		objects:       map[string]map[string]map[string]any{},
 	}
