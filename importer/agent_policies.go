@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -79,7 +80,22 @@ func exportPolicy(p kibana.AgentPolicy) entry {
 		if d, ok := policyDefaults[k]; ok && reflect.DeepEqual(d, v) {
 			continue
 		}
+		if k == "space_ids" && hidesSpaces(v) {
+			// Kibana answers "?" for each space the caller cannot read
+			// (the security plugin's saved_objects_security_extension.ts getRedactedSpaces): the full list is unknown,
+			// and declaring the readable part would move the policy out of
+			// the others. Leave space_ids unmanaged.
+			e.comment = joinComment(e.comment, "space_ids left out: Kibana shows \"?\" for spaces these credentials cannot read, so the full list is unknown; declaring part of it would move the policy out of the others")
+			continue
+		}
 		e.set(k, v)
 	}
 	return e
+}
+
+// hidesSpaces reports whether a policy's space_ids hold "?", Kibana's stand-in
+// for a space the caller cannot read.
+func hidesSpaces(v any) bool {
+	ids, _ := v.([]any)
+	return slices.Contains(ids, any("?"))
 }

@@ -185,6 +185,14 @@ func (c *checker) policySpaces(p string, ids []string, space string) {
 	if space == "" {
 		space = "default"
 	}
+	for i, id := range ids {
+		if id == "?" {
+			// Kibana answers "?" for a space the caller cannot read
+			// (the security plugin's saved_objects_security_extension.ts getRedactedSpaces); it names no space.
+			c.at(fmt.Sprintf("%s/%d", p, i), "\"?\" is how Kibana shows a space these credentials cannot read, not a space id; name the space, or leave space_ids out to keep Kibana's")
+			return
+		}
+	}
 	if len(ids) == 0 || c.m.incomplete || slices.Contains(ids, space) || slices.Contains(ids, "*") {
 		return
 	}

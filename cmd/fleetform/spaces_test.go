@@ -203,13 +203,17 @@ func TestSpaces_Validate(t *testing.T) {
 	}
 	// space_ids that leave the repository's space would move the policy out
 	// of fleetform's sight; "*" and the space itself are fine.
+	// "?" is Kibana's stand-in for an unreadable space, never a space id.
+	const leaves, unknown = "leave this repository's Kibana space", `"?" is how Kibana shows a space these credentials cannot read`
 	for _, c := range []struct {
 		space, ids string
 		ok         bool
-	}{{"team-a", "[default]", false}, {"", "[team-a]", false}, {"team-a", "[team-a, default]", true}, {"", "['*']", true}} {
+		msg        string
+	}{{"team-a", "[default]", false, leaves}, {"", "[team-a]", false, leaves}, {"team-a", "[team-a, default]", true, ""}, {"", "['*']", true, ""},
+		{"", "[default, '?']", false, unknown}} {
 		dir := spaceRepo(t, sim, c.space, "  - {id: p, name: P, namespace: default, space_ids: "+c.ids+"}\n")
 		out, errOut, code := runCLI(t, "validate", "-c", dir)
-		if got := code == 0; got != c.ok || !c.ok && !strings.Contains(out+errOut, "leave this repository's Kibana space") {
+		if got := code == 0; got != c.ok || !c.ok && !strings.Contains(out+errOut, c.msg) {
 			t.Errorf("space %q space_ids %s: exit %d\n%s\n%s", c.space, c.ids, code, out, errOut)
 		}
 	}
