@@ -298,7 +298,7 @@ const (
 
 // phaseMinted marks the plan-only op of a credential the Minter mints
 // during the main cluster's apply; Apply reports it through the op that
-// finishes the rotation afterwards (see reportMinted).
+// finishes the rotation afterwards (see applyRun.runFresh).
 const phaseMinted = -1
 
 // op is one remote change and how to apply it.
