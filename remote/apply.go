@@ -126,7 +126,7 @@ func slot(o op) string {
 func (a *applyRun) step(o op) reconciler.ClusterStep {
 	st := reconciler.ClusterStep{Change: o.change}
 	switch o.phase {
-	case phasePre:
+	case phaseAsPlanned:
 		// Independent of the main cluster's result: run as planned.
 		st.Run = o.run
 		return st
@@ -184,7 +184,7 @@ func (a *applyRun) runFresh(ctx context.Context, s, mintedBy string) error {
 	a.mu.Lock()
 	a.claimed[s] = true
 	a.mu.Unlock()
-	i := slices.IndexFunc(a.post.ops, func(o op) bool { return o.phase == phasePost && slot(o) == s })
+	i := slices.IndexFunc(a.post.ops, func(o op) bool { return o.phase == phaseAfterMain && slot(o) == s })
 	if i < 0 {
 		a.mu.Lock()
 		st, planned := a.mainStatus[mintedBy]
@@ -231,7 +231,7 @@ func (a *applyRun) finish(ctx context.Context, outcomes []reconciler.Outcome, pr
 		status[o.Change.Key()] = o.Status
 		progress(o.Change, o.Status, o.Err)
 	}
-	left := slices.DeleteFunc(slices.Clone(a.post.ops), func(o op) bool { return o.phase != phasePost || a.claimed[slot(o)] })
+	left := slices.DeleteFunc(slices.Clone(a.post.ops), func(o op) bool { return o.phase != phaseAfterMain || a.claimed[slot(o)] })
 	slices.SortStableFunc(left, func(x, y op) int { return plan.Compare(x.change, y.change) })
 	for _, o := range left {
 		ch := o.change

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -121,4 +122,44 @@ func TestTwoCluster_ApplyOrderIsPlanOrder(t *testing.T) {
 
 	env.load(t, withoutOutput)
 	apply("prune", ConnectOptions{Prune: true}, "main/output", "west/follower_index", "west/service_token", "west/remote_cluster")
+}
+
+// TestTwoCluster_DirectPackagesWaitForTheRemoteOutput: on a remote that
+// one output syncs by CCR (fleetform creates the remote's elasticsearch
+// output) and another directly, the direct installs depend on that
+// output's create, and come after it in the plan and in apply.
+func TestTwoCluster_DirectPackagesWaitForTheRemoteOutput(t *testing.T) {
+	body := strings.Replace(fmt.Sprintf(directBody, true), "packages:", `  - id: ccr-west
+    name: ccr-west
+    type: remote_elasticsearch
+    remote: west
+    hosts: ["{{west.es}}"]
+    secrets:
+      service_token: {generate: true}
+    sync_integrations: true
+    kibana_url: "{{west.kibana}}"
+    kibana_api_key: {generate: true}
+packages:`, 1)
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, body)
+	ctx := t.Context()
+	if _, err := env.kibana(t, "west").UpdateOutput(ctx, "fleet-default-output", map[string]any{"hosts": []string{"https://west-ingest.example:9200"}}); err != nil {
+		t.Fatal(err)
+	}
+	tc := env.connect(t, ConnectOptions{})
+	p := mustPlan(t, tc, env.doc)
+	out, ok := findChange(p, "west", KindOutput, "fleetform-sync-ccr-west")
+	pkg, ok2 := findChange(p, "west", KindPackage, "nginx")
+	if !ok || !ok2 || out.Action != plan.Create {
+		t.Fatalf("setup: want west's output created and nginx synced:\n%s", planText(p))
+	}
+	if !slices.Contains(pkg.DependsOn, out.Key()) {
+		t.Errorf("west package nginx depends on %v, want %s too", pkg.DependsOn, out.Key())
+	}
+	log := &progressLog{}
+	o := applyOpts()
+	o.Progress = log.report
+	if _, err := tc.Apply(ctx, env.doc, nil, o); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	checkAppliedInPlanOrder(t, "apply", p, log)
 }
