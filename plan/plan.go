@@ -152,8 +152,9 @@ type Change struct {
 	// Reason explains the change to people (why blocked, why adopted, …).
 	// Apply never branches on it.
 	Reason string `json:"reason,omitempty"`
-	// DependsOn holds the Keys of changes that must succeed before this one;
-	// apply skips a change whose dependency failed or was blocked.
+	// DependsOn holds the Keys of changes that must succeed before this one:
+	// the plan puts it after them (Sort), and apply skips a change whose
+	// dependency failed or was blocked.
 	DependsOn []string `json:"depends_on,omitempty"`
 }
 

@@ -6,7 +6,10 @@
 // proxies.go, fleet_server_hosts.go, download_sources.go, packages.go,
 // outputs*.go, agent_policies.go — behind the small interface in kind.go;
 // the engine (engine.go, observe.go, record.go, adopt.go) walks the table of
-// kinds in dependency order, which is also the plan's order.
+// kinds in dependency order, which is also the plan's order. An engine that
+// manages objects of other clusters (package remote) contributes their
+// changes to the same plan (clusters.go), and one executor (engine.go's
+// execute) applies both in the plan's order.
 //
 // Safety rules it keeps (fleet-api.md §9): hosts are compared with explicit
 // ports; only fields the document declares are compared; secrets are read
