@@ -50,7 +50,7 @@ func (e *Engine) contribute(doc *schema.Document) reconciler.Clusters {
 		if err != nil {
 			return nil, err
 		}
-		a := &applyRun{e: e, doc: doc, prune: prune, claimed: map[string]bool{}}
+		a := &applyRun{e: e, doc: doc, prune: prune, planned: map[string]bool{}}
 		cp := &reconciler.ClusterPlan{
 			Warnings:    c.warnings,
 			Annotate:    func(p *plan.Plan) { noteDirect(p, doc, e.cfg.MainCluster) },
@@ -105,8 +105,10 @@ type applyRun struct {
 	post *computed // the remote side observed again after the main cluster's writes
 	err  error     // why it could not be observed
 
-	mu      sync.Mutex
-	claimed map[string]bool // slots of post's ops a planned step ran
+	mu sync.Mutex
+	// planned holds the slots of the plan's AfterMain steps: their fresh
+	// ops run only through them (not when they were skipped or blocked).
+	planned map[string]bool
 	// mainStatus is the outcome status of the main cluster's changes.
 	mainStatus map[string]string
 	failed     bool // a step reported err already
@@ -132,6 +134,7 @@ func (a *applyRun) step(o op) reconciler.ClusterStep {
 		return st
 	}
 	st.AfterMain = true
+	a.planned[slot(o)] = true
 	if o.change.Action != plan.Blocked {
 		s := slot(o)
 		var mintedBy string // minted by the Minter while this main output change is applied
@@ -181,9 +184,6 @@ func (a *applyRun) runFresh(ctx context.Context, s, mintedBy string) error {
 		a.mu.Unlock()
 		return err
 	}
-	a.mu.Lock()
-	a.claimed[s] = true
-	a.mu.Unlock()
 	i := slices.IndexFunc(a.post.ops, func(o op) bool { return o.phase == phaseAfterMain && slot(o) == s })
 	if i < 0 {
 		a.mu.Lock()
@@ -211,11 +211,13 @@ func (a *applyRun) runFresh(ctx context.Context, s, mintedBy string) error {
 }
 
 // finish runs after every step of the plan: the changes the fresh
-// computation found that no planned step ran (reported after the plan's),
+// computation found that the plan did not have (reported after the plan's),
 // then the bookkeeping that is no change of Fleet (journals, ownership
 // confirmations, packages seen on main).
 func (a *applyRun) finish(ctx context.Context, outcomes []reconciler.Outcome, progress reconciler.ProgressFunc) ([]reconciler.Outcome, error) {
 	if err := a.refresh(ctx); err != nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
 		if a.failed {
 			return nil, nil // reported by the steps that needed it
 		}
@@ -231,7 +233,7 @@ func (a *applyRun) finish(ctx context.Context, outcomes []reconciler.Outcome, pr
 		status[o.Change.Key()] = o.Status
 		progress(o.Change, o.Status, o.Err)
 	}
-	left := slices.DeleteFunc(slices.Clone(a.post.ops), func(o op) bool { return o.phase != phaseAfterMain || a.claimed[slot(o)] })
+	left := slices.DeleteFunc(slices.Clone(a.post.ops), func(o op) bool { return o.phase != phaseAfterMain || a.planned[slot(o)] })
 	slices.SortStableFunc(left, func(x, y op) int { return plan.Compare(x.change, y.change) })
 	for _, o := range left {
 		ch := o.change

@@ -163,3 +163,42 @@ packages:`, 1)
 	}
 	checkAppliedInPlanOrder(t, "apply", p, log)
 }
+
+// TestTwoCluster_FailedMainOutputReportsEachChangeOnce: when the main
+// output's create fails, the remote changes that depend on it are skipped
+// — each reported once, as the plan has it, not again as found by the
+// fresh look at the remotes after the main cluster's changes.
+func TestTwoCluster_FailedMainOutputReportsEachChangeOnce(t *testing.T) {
+	env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, ccrBody)
+	tc := env.connect(t, ConnectOptions{})
+	p := mustPlan(t, tc, env.doc)
+	if err := env.sim.AddFault(faultFor("main", "POST", "/api/fleet/outputs")); err != nil {
+		t.Fatal(err)
+	}
+	log := &progressLog{}
+	o := applyOpts()
+	o.Progress = log.report
+	res, err := tc.Apply(t.Context(), env.doc, nil, o)
+	if err == nil {
+		t.Fatal("apply with a failing output create converged")
+	}
+	checkAppliedInPlanOrder(t, "apply", p, log)
+	seen := map[string]int{}
+	for _, o := range res.Outcomes {
+		if seen[o.Change.Key()]++; seen[o.Change.Key()] == 2 {
+			t.Errorf("%s reported twice", o.Change.Key())
+		}
+	}
+	if o, ok := findOutcome(res, "west", KindFollower, "fleet-synced-integrations-ccr-remote-west"); !ok || o.Status != reconciler.StatusSkipped {
+		t.Errorf("follower: %+v, want skipped", o)
+	}
+}
+
+func findOutcome(res reconciler.Result, cluster, kind, id string) (reconciler.Outcome, bool) {
+	for _, o := range res.Outcomes {
+		if o.Change.Cluster == cluster && o.Change.Kind == kind && o.Change.ID == id {
+			return o, true
+		}
+	}
+	return reconciler.Outcome{}, false
+}
