@@ -141,3 +141,27 @@ func TestKindOrder_RoundTrip(t *testing.T) {
 		t.Errorf("KindOrder() = %q, want %q", got, testKinds)
 	}
 }
+
+// TestSort_RemotesByKindThenCluster: on the remotes the table of kinds
+// comes before the cluster's name, so every remote's link and own output
+// are placed (and applied) before any remote change computed from the
+// main cluster's result.
+func TestSort_RemotesByKindThenCluster(t *testing.T) {
+	p := &Plan{Changes: []Change{
+		{Cluster: "west", Kind: "follower_index", ID: "f", Action: Create},
+		{Cluster: "west", Kind: "remote_cluster", ID: "main", Action: Create},
+		{Cluster: "east", Kind: "service_token", ID: "t", Action: Create},
+		{Cluster: "east", Kind: KindOutput, ID: "sync", Action: Create},
+		{Cluster: "west", Kind: KindOutput, ID: "sync", Action: Create},
+		{Cluster: "east", Kind: "follower_index", ID: "old", Action: Delete},
+		{Cluster: "west", Kind: "remote_cluster", ID: "old", Action: Delete},
+		{Cluster: "main", Kind: KindOutput, ID: "o", Action: Delete},
+	}}
+	p.Sort()
+	want := []string{"delete main/output/o",
+		"create west/remote_cluster/main", "create east/output/sync", "create west/output/sync", "create east/service_token/t",
+		"create west/follower_index/f", "delete east/follower_index/old", "delete west/remote_cluster/old"}
+	if got := order(p); !slices.Equal(got, want) {
+		t.Errorf("order\n got %q\nwant %q", got, want)
+	}
+}

@@ -251,15 +251,17 @@ func applyRank(c Change) int {
 // Compare is the order of changes no dependency orders (see Sort): the
 // main cluster first — the other clusters' changes are computed from its
 // result (credentials minted into its outputs, the leader index its
-// remote outputs create, the packages it installs) — then the other
-// clusters by name; on each, creates and updates parents first, then
-// deletes children first, by the table of kinds (SetKindOrder); the kind
-// and ID break every tie. The order is total, so golden files are stable.
+// remote outputs create, the packages it installs) —, then by the table
+// of kinds (SetKindOrder): creates and updates parents first, then
+// deletes children first; then the cluster's name, the kind and the ID
+// break every tie. On the remotes, one kind thus comes on every remote
+// before the next kind (every remote's link before any credential). The
+// order is total, so golden files are stable.
 func Compare(a, b Change) int {
 	return cmp.Or(
 		cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),
-		strings.Compare(a.Cluster, b.Cluster),
 		cmp.Compare(applyRank(a), applyRank(b)),
+		strings.Compare(a.Cluster, b.Cluster),
 		strings.Compare(a.Kind, b.Kind),
 		strings.Compare(a.ID, b.ID),
 	)

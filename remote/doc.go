@@ -43,9 +43,10 @@
 // reconciler's Minter). [TwoCluster] contributes the remote changes to the
 // reconciler's own plan as steps (apply.go, reconciler.Clusters), so one
 // executor — the reconciler's — orders, applies and prunes both sides and
-// the plan's order is the apply order: the main cluster first, then each
-// remote; the remote changes that need the main cluster's result run on a
-// fresh observation made once, after it. [Connect] builds both from a
+// the plan's order is the apply order: the main cluster first, then the
+// remotes kind by kind (every remote's link and own output before any
+// change computed from the main cluster's result, which runs on a fresh
+// observation of the remotes made once, after it). [Connect] builds both from a
 // document.
 //
 // What the Engine must remember between runs (rotation journals, packages
