@@ -305,20 +305,26 @@ func dependenciesFirst(changes []Change) []Change {
 	for i, c := range changes {
 		index[c.Key()] = i
 	}
-	waiting := make([]int, len(changes)) // dependencies not yet placed
-	dependants := map[int][]int{}
 	moved := false
 	for i, c := range changes {
 		for _, d := range c.DependsOn {
-			if j, ok := index[d]; ok && j != i {
-				waiting[i]++
-				dependants[j] = append(dependants[j], i)
-				moved = moved || j > i
+			if j, ok := index[d]; ok && j > i {
+				moved = true
 			}
 		}
 	}
 	if !moved {
 		return changes // already in an order the dependencies allow
+	}
+	waiting := make([]int, len(changes)) // dependencies not yet placed
+	dependants := make([][]int, len(changes))
+	for i, c := range changes {
+		for _, d := range c.DependsOn {
+			if j, ok := index[d]; ok && j != i {
+				waiting[i]++
+				dependants[j] = append(dependants[j], i)
+			}
+		}
 	}
 	ready := &intHeap{}
 	for i := range changes {
