@@ -127,8 +127,7 @@ func slot(o op) string {
 // step turns one planned op into the reconciler's step.
 func (a *applyRun) step(o op) reconciler.ClusterStep {
 	st := reconciler.ClusterStep{Change: o.change}
-	switch o.phase {
-	case phaseAsPlanned:
+	if o.phase == phaseAsPlanned {
 		// Independent of the main cluster's result: run as planned.
 		st.Run = o.run
 		return st
