@@ -9,6 +9,7 @@ package plan
 
 import (
 	"cmp"
+	"container/heap"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,28 +45,51 @@ const (
 	ToBeGenerated = "(to be generated)"
 )
 
-// kindRank orders the main cluster's kinds so that parents are created first
-// and deleted last. The reconciler provides the order, from its table of kinds (SetKindOrder):
-// the plan's order is the apply order. Kinds it does not name come after
-// the named ones, ordered by name.
+// kindRank is the one table of kinds the plan is ordered by: the main
+// cluster's kinds and the other clusters' (RemoteKind), parents first, so
+// that between changes no dependency orders, parents are created first and
+// deleted last. The engines provide it (SetKindOrder) from their tables of
+// kinds: package reconciler the main cluster's, package remote appends
+// the remote kinds. Kinds it does not name come after the named ones,
+// ordered by name.
 var kindRank atomic.Pointer[map[string]int]
 
-// SetKindOrder sets the apply order of kinds, parents first. The reconciler
-// calls it once, when it is initialised, with its table of kinds.
+// SetKindOrder sets the table of kinds, parents first; a main-cluster kind
+// is named as is, a kind of the other clusters by RemoteKind. Kinds of
+// equal rank are given as one entry, separated by commas. The engines
+// call it when they are initialised.
 func SetKindOrder(kinds ...string) {
 	m := make(map[string]int, len(kinds))
-	for i, k := range kinds {
-		m[k] = i
+	for i, entry := range kinds {
+		for k := range strings.SplitSeq(entry, ",") {
+			m[k] = i
+		}
 	}
 	kindRank.Store(&m)
 }
 
-// remoteKindRank orders the kinds of a remote cluster's changes (package
-// remote) by dependency, in the order apply makes them: the remote-cluster
-// link and the remote's own elasticsearch output (before the main
-// cluster), then the credentials, the follower index that replicates
-// through the link, and the directly synced packages; deletes in reverse.
-var remoteKindRank = map[string]int{"remote_cluster": 0, KindOutput: 1, "service_token": 2, "api_key": 2, "follower_index": 3, KindPackage: 4}
+// KindOrder returns the table SetKindOrder set.
+func KindOrder() []string {
+	p := kindRank.Load()
+	if p == nil {
+		return nil
+	}
+	rows := map[int][]string{}
+	for k, r := range *p {
+		rows[r] = append(rows[r], k)
+	}
+	out := make([]string, len(rows))
+	for r, ks := range rows {
+		slices.Sort(ks)
+		out[r] = strings.Join(ks, ",")
+	}
+	return out
+}
+
+// RemoteKind names kind as a kind of a cluster other than the main one in
+// the table of kinds: "remote:output" is a remote's own output, ordered
+// apart from the main cluster's outputs.
+func RemoteKind(kind string) string { return "remote:" + kind }
 
 // Plan is the set of changes that makes Fleet match the desired state, in
 // apply order.
@@ -128,8 +152,9 @@ type Change struct {
 	// Reason explains the change to people (why blocked, why adopted, …).
 	// Apply never branches on it.
 	Reason string `json:"reason,omitempty"`
-	// DependsOn holds the Keys of changes that must succeed before this one;
-	// apply skips a change whose dependency failed or was blocked.
+	// DependsOn holds the Keys of changes that must succeed before this one:
+	// the plan puts it after them (Sort), and apply skips a change whose
+	// dependency failed or was blocked.
 	DependsOn []string `json:"depends_on,omitempty"`
 }
 
@@ -209,29 +234,34 @@ func applyRank(c Change) int {
 	if p := kindRank.Load(); p != nil {
 		ranks = *p
 	}
+	kind := c.Kind
 	if clusterRank(c.Cluster) != 0 {
-		ranks = remoteKindRank
+		kind = RemoteKind(kind)
 	}
-	r, ok := ranks[c.Kind]
+	r, ok := ranks[kind]
 	if !ok {
 		r = len(ranks)
 	}
 	if c.Action == Delete {
-		return 100 - r // children before parents
+		return 1000 - r // children before parents
 	}
 	return r // parents before children
 }
 
-// Compare orders changes for apply: clusters in name order with "main" first,
-// then creates and updates parents-first, then deletes children-first, and the
-// kind and ID break every tie. The order is total, so golden files are stable.
-// (A remote's link and own output are applied before the main cluster; see
-// package remote.)
+// Compare is the order of changes no dependency orders (see Sort): the
+// main cluster first — the other clusters' changes are computed from its
+// result (credentials minted into its outputs, the leader index its
+// remote outputs create, the packages it installs) —, then by the table
+// of kinds (SetKindOrder): creates and updates parents first, then
+// deletes children first; then the cluster's name, the kind and the ID
+// break every tie. On the remotes, one kind thus comes on every remote
+// before the next kind (every remote's link before any credential). The
+// order is total, so golden files are stable.
 func Compare(a, b Change) int {
 	return cmp.Or(
 		cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),
-		strings.Compare(a.Cluster, b.Cluster),
 		cmp.Compare(applyRank(a), applyRank(b)),
+		strings.Compare(a.Cluster, b.Cluster),
 		strings.Compare(a.Kind, b.Kind),
 		strings.Compare(a.ID, b.ID),
 	)
@@ -245,7 +275,11 @@ func clusterRank(c string) int {
 }
 
 // Sort puts p's changes in apply order and each change's fields and
-// dependencies in path order.
+// dependencies in path order. The apply order is derived from the
+// changes' dependencies (DependsOn): a stable topological sort that puts
+// every change after the changes it depends on, taking among the changes
+// whose dependencies are placed the first by Compare. A dependency cycle
+// (none is planned) is broken at the first change by Compare.
 func (p *Plan) Sort() {
 	for i := range p.Changes {
 		slices.SortFunc(p.Changes[i].Fields, func(a, b FieldDiff) int { return strings.Compare(a.Path, b.Path) })
@@ -253,6 +287,7 @@ func (p *Plan) Sort() {
 		p.Changes[i].DependsOn = slices.Compact(p.Changes[i].DependsOn)
 	}
 	slices.SortStableFunc(p.Changes, Compare)
+	p.Changes = dependenciesFirst(p.Changes)
 	slices.SortFunc(p.Unverified, func(a, b UnverifiedSecret) int {
 		return cmp.Or(
 			cmp.Compare(clusterRank(a.Cluster), clusterRank(b.Cluster)),
@@ -260,4 +295,79 @@ func (p *Plan) Sort() {
 			strings.Compare(a.Path, b.Path),
 		)
 	})
+}
+
+// dependenciesFirst reorders changes (sorted by Compare) so that each comes
+// after the changes of the list it depends on, otherwise keeping their
+// order.
+func dependenciesFirst(changes []Change) []Change {
+	index := make(map[string]int, len(changes))
+	for i, c := range changes {
+		index[c.Key()] = i
+	}
+	moved := false
+	for i, c := range changes {
+		for _, d := range c.DependsOn {
+			if j, ok := index[d]; ok && j > i {
+				moved = true
+			}
+		}
+	}
+	if !moved {
+		return changes // already in an order the dependencies allow
+	}
+	waiting := make([]int, len(changes)) // dependencies not yet placed
+	dependants := make([][]int, len(changes))
+	for i, c := range changes {
+		for _, d := range c.DependsOn {
+			if j, ok := index[d]; ok && j != i {
+				waiting[i]++
+				dependants[j] = append(dependants[j], i)
+			}
+		}
+	}
+	ready := &intHeap{}
+	for i := range changes {
+		if waiting[i] == 0 {
+			heap.Push(ready, i)
+		}
+	}
+	placed := make([]bool, len(changes))
+	out := make([]Change, 0, len(changes))
+	next := 0 // the first change not placed, to break a cycle
+	for len(out) < len(changes) {
+		if ready.Len() == 0 {
+			for placed[next] {
+				next++
+			}
+			waiting[next] = 0
+			heap.Push(ready, next)
+		}
+		i := heap.Pop(ready).(int)
+		if placed[i] {
+			continue
+		}
+		placed[i] = true
+		out = append(out, changes[i])
+		for _, j := range dependants[i] {
+			if waiting[j]--; waiting[j] == 0 && !placed[j] {
+				heap.Push(ready, j)
+			}
+		}
+	}
+	return out
+}
+
+// intHeap is a min-heap of indexes.
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

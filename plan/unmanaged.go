@@ -77,7 +77,7 @@ func unmanagedLine(p *Plan) string {
 		kinds = append(kinds, k)
 	}
 	slices.SortFunc(kinds, func(a, b string) int {
-		if d := applyRank(Change{Kind: a}) - applyRank(Change{Kind: b}); d != 0 {
+		if d := applyRank(Change{Cluster: "main", Kind: a}) - applyRank(Change{Cluster: "main", Kind: b}); d != 0 {
 			return d
 		}
 		return strings.Compare(a, b)

@@ -37,6 +37,9 @@ type computed struct {
 	// errs are problems found while computing that no change carries (a
 	// secret of an unchanged output that could not be read to verify it).
 	errs []error
+	// contributed holds the keys of the steps an engine wrapping the
+	// reconciler added (clusters.go).
+	contributed map[string]bool
 }
 
 func (c *computed) add(s *step) { c.steps[s.change.Key()] = s }
@@ -63,12 +66,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}
-	// Re-point steps at the sorted changes.
-	c.plan.Sort()
-	for i := range c.plan.Changes {
-		ch := &c.plan.Changes[i]
-		c.steps[ch.Key()].change = ch
-	}
+	c.sort()
 	return c
 }
 
@@ -158,11 +156,13 @@ var ErrSkipped = errors.New("skipped")
 // ErrBlocked marks a change the plan blocked.
 var ErrBlocked = errors.New("blocked")
 
-// execute runs the plan's changes in the plan's order: in waves of one
-// kind and direction (the table's order, then deletes in reverse), each
-// wave with bounded concurrency. A change whose dependency did not apply is
-// skipped.
-func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCache, log *slog.Logger) []Outcome {
+// execute runs the plan's changes in the plan's order, the main cluster's
+// and those other engines contributed (clusters.go) alike: in waves of
+// one cluster, kind and direction, each wave with bounded concurrency. A
+// change whose dependency did not apply is skipped. Before the first wave
+// holding a step computed from the main cluster's result (AfterMain),
+// mainDone is called once with the outcomes so far.
+func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCache, log *slog.Logger, mainDone func([]Outcome)) []Outcome {
 	changes := c.plan.Changes
 	outcomes := make([]Outcome, len(changes))
 	status := map[string]string{}
@@ -172,6 +172,13 @@ func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCach
 		end := start + 1
 		for end < len(changes) && sameWave(changes[start], changes[end]) {
 			end++
+		}
+		if mainDone != nil && slices.ContainsFunc(changes[start:end], func(ch plan.Change) bool {
+			cs, ok := c.steps[ch.Key()].data.(*clusterStep)
+			return ok && cs.afterMain
+		}) {
+			mainDone(slices.DeleteFunc(slices.Clone(outcomes[:start]), func(o Outcome) bool { return o.Status == "" }))
+			mainDone = nil
 		}
 		var wg sync.WaitGroup
 		for i := start; i < end; i++ {
@@ -216,7 +223,7 @@ func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCach
 				}
 				if err != nil {
 					log.Error("change failed", "action", ch.Action, "kind", ch.Kind, "id", ch.ID, "err", err)
-					set(Outcome{Change: ch, Status: StatusFailed, Err: fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.ID, err)})
+					set(Outcome{Change: ch, Status: failedStatus(s, err), Err: fmt.Errorf("%s %s %s: %w", ch.Action, ch.Kind, ch.ID, err)})
 					return
 				}
 				log.Info("change applied", "action", ch.Action, "kind", ch.Kind, "id", ch.ID)
@@ -238,6 +245,12 @@ func (r *Reconciler) run(ctx context.Context, s *step, cache *secretCache) error
 	ch := s.change
 	if ch.Action == plan.NoOp {
 		return nil
+	}
+	if cs, ok := s.data.(*clusterStep); ok {
+		if cs.run == nil {
+			return fmt.Errorf("%s of %s on %s has nothing to run", ch.Action, ch.Kind, ch.Cluster)
+		}
+		return cs.run(ctx)
 	}
 	k := kindNamed(ch.Kind)
 	if k == nil || (ch.Action != plan.Create && ch.Action != plan.Update && ch.Action != plan.Delete) {

@@ -79,7 +79,10 @@ type ownableKind interface {
 
 // kinds is the table the engine walks, in dependency order: an object's
 // parents come before it (creates and updates in this order, deletes in
-// reverse). The plan's order is this order (plan.SetKindOrder).
+// reverse). It is the main cluster's part of the plan's one table of kinds
+// (plan.SetKindOrder; package remote appends the remote kinds), which
+// orders the changes no reference orders: the plan's order, which is the
+// apply order, puts every change after those it depends on (plan.Sort).
 var kinds = []kind{
 	proxyKind,
 	fleetServerHostKind,

@@ -6,7 +6,10 @@
 // proxies.go, fleet_server_hosts.go, download_sources.go, packages.go,
 // outputs*.go, agent_policies.go — behind the small interface in kind.go;
 // the engine (engine.go, observe.go, record.go, adopt.go) walks the table of
-// kinds in dependency order, which is also the plan's order.
+// kinds in dependency order, which is also the plan's order. An engine that
+// manages objects of other clusters (package remote) contributes their
+// changes to the same plan (clusters.go), and one executor (engine.go's
+// execute) applies both in the plan's order.
 //
 // Safety rules it keeps (fleet-api.md §9): hosts are compared with explicit
 // ports; only fields the document declares are compared; secrets are read
@@ -29,7 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/fleetform/fleetform/kibana"
@@ -164,11 +167,24 @@ func New(cfg Config, log *slog.Logger) (*Reconciler, error) {
 // changed)"); the references it cannot read are listed in the plan's
 // Unverified, never silently taken as unchanged. rev is the source revision.
 func (r *Reconciler) Plan(ctx context.Context, doc *schema.Document, rev string) (*plan.Plan, error) {
+	return r.PlanClusters(ctx, doc, rev, nil)
+}
+
+// PlanClusters is Plan with the changes an engine wrapping the reconciler
+// contributes (clusters.go) in the same plan; clusters may be nil.
+func (r *Reconciler) PlanClusters(ctx context.Context, doc *schema.Document, rev string, clusters Clusters) (*plan.Plan, error) {
 	obs, err := r.observe(ctx, doc, r.cfg.Prune)
 	if err != nil {
 		return nil, err
 	}
 	c := r.compute(ctx, doc, obs, rev, r.cfg.Prune, newPlanSecretCache(r.cfg.Resolve))
+	if clusters != nil {
+		cp, err := clusters(ctx, c.plan, r.cfg.Prune)
+		if err != nil {
+			return nil, err
+		}
+		c.extend(cp)
+	}
 	r.log.Info("plan computed", "revision", rev, "changes", len(c.plan.Changes), "fingerprint", obs.fingerprint)
 	return c.plan, nil
 }
@@ -187,6 +203,9 @@ type ApplyOptions struct {
 	Revision string // source revision recorded in the inventory; default: the saved plan's
 	// Progress, when set, is told as each change starts and ends (progress.go).
 	Progress ProgressFunc
+	// Clusters, when set, contributes the changes of other clusters to the
+	// plan, which this Apply executes with the main cluster's (clusters.go).
+	Clusters Clusters
 }
 
 // Outcome is what happened to one change.
@@ -242,18 +261,20 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	}
 	secrets := newSecretCache(r.cfg.Resolve)
 	c := r.compute(ctx, doc, obs, rev, prune, secrets)
-	if saved != nil && !samePlan(c.plan, saved) {
-		// The plan applied is exactly the saved one, secrets included: a
-		// value the saved plan could not compare and that changed is a
-		// change it did not show.
-		if len(saved.Unverified) > 0 {
-			refs := make([]string, len(saved.Unverified))
-			for i, u := range saved.Unverified {
-				refs[i] = u.Kind + " " + u.ID + " " + u.Path + " (" + u.Ref + ")"
-			}
-			return Result{}, fmt.Errorf("%w: the configuration (or --prune) no longer gives the saved plan, or a secret value the plan could not compare changed (%s); run plan again where the references can be read", ErrStalePlan, strings.Join(refs, ", "))
+	var cp *ClusterPlan
+	if opts.Clusters != nil {
+		if cp, err = opts.Clusters(ctx, c.plan, prune); err != nil {
+			return Result{}, err
 		}
-		return Result{}, fmt.Errorf("%w: the configuration (or --prune) or a secret value no longer gives the saved plan; run plan again", ErrStalePlan)
+		c.extend(cp)
+	}
+	if saved != nil {
+		if err := c.checkSaved(saved, cp, r.cfg.Cluster); err != nil {
+			return Result{}, err
+		}
+	}
+	if cp != nil && cp.Stop != nil {
+		return Result{}, cp.Stop
 	}
 	if err := r.resolveAll(ctx, doc, c.plan, secrets); err != nil {
 		return Result{}, err // nothing was attempted
@@ -261,8 +282,27 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	log := r.log.With("revision", rev)
 	log.Info("apply started", "changes", len(c.plan.Changes))
 	res := Result{Plan: c.plan}
-	res.Outcomes = r.execute(withProgress(ctx, opts.Progress), c, secrets, log)
-	recorded, recErr := r.record(ctx, doc, c, res.Outcomes, secrets, rev)
+	var (
+		recorded  int
+		recErr    error
+		didRecord bool
+	)
+	// The main cluster's inventory is brought up to date once its changes
+	// have run: before the first step computed from its result, or after
+	// the last change.
+	recordMain := func(outcomes []Outcome) {
+		didRecord = true
+		own := slices.DeleteFunc(slices.Clone(outcomes), func(o Outcome) bool { return c.contributed[o.Change.Key()] })
+		recorded, recErr = r.record(ctx, doc, c, own, secrets, rev)
+		if cp != nil && cp.MainDone != nil {
+			cp.MainDone(own)
+		}
+	}
+	progress := withProgress(ctx, opts.Progress)
+	res.Outcomes = r.execute(progress, c, secrets, log, recordMain)
+	if !didRecord {
+		recordMain(res.Outcomes)
+	}
 	res.Recorded = recorded
 	errs := c.errs
 	for _, o := range res.Outcomes {
@@ -272,6 +312,18 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	}
 	if recErr != nil {
 		errs = append(errs, recErr)
+	}
+	if cp != nil && cp.Finish != nil {
+		more, err := cp.Finish(ctx, res.Outcomes, func(ch plan.Change, status string, err error) { reportProgress(progress, ch, status, err) })
+		for _, o := range more {
+			if o.Status != StatusApplied {
+				errs = append(errs, o.Err)
+			}
+		}
+		res.Outcomes = append(res.Outcomes, more...)
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	counts := res.Counts()
 	log.Info("apply finished", "applied", counts[StatusApplied], "failed", counts[StatusFailed],

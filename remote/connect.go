@@ -130,10 +130,11 @@ func (l storeLedger) Delete(ctx context.Context, cluster, kind, id string) error
 }
 
 // mainInventory is the reconciler's view of the state index: its own
-// records, without the Engine's ledger entries. The Engine writes those
-// before the main cluster's apply (the intent to create a remote object),
-// and they must not move the fingerprint a saved plan is checked by: the
-// remote side of a saved plan is checked by the Engine, change by change.
+// records, without the Engine's ledger entries. The Engine writes those as
+// it applies the remote changes (the intent to create a remote object,
+// rotation journals), and they must not move the fingerprint a saved plan
+// is checked by: the remote side of a saved plan is checked change by
+// change (reconciler.ClusterPlan, sameContributed).
 type mainInventory struct{ reconciler.Inventory }
 
 func (i mainInventory) Load(ctx context.Context) ([]reconciler.Record, error) {

@@ -22,15 +22,36 @@
 //     any write leaves objects the next run recognises as fleetform's;
 //   - prune (Config.Prune, --prune) deletes the remote objects fleetform
 //     created for outputs that left the document, per the state index, in
-//     reverse dependency order (see prune.go); without it the plan warns.
+//     reverse dependency order (prune.go walks the kinds' prune); without
+//     it the plan warns.
+//
+// One model for both sides: remote objects are kinds with a cluster. Each
+// remote kind has a file of its own holding how it is planned, applied and
+// pruned — kind_link.go (remote_cluster), kind_esoutput.go (the remote's
+// output), kind_credentials.go (service_token, api_key), kind_follower.go
+// (follower_index), kind_package.go (directly synced packages) — and the
+// Engine walks their table (kinds.go) in dependency order. Their
+// dependencies come from references (a follower on its link and the main
+// output, a rotated credential on the main output it fills, a synced
+// package on the main package and the remote output created with it;
+// deletes in reverse), and the table of kinds is part of the plan's one
+// table (plan.SetKindOrder), after the main cluster's kinds.
 //
 // [Engine] wires these to the clusters: it observes every remote declared
 // under clusters.remotes (list calls), turns the decisions into plan
-// changes grouped by cluster, mints generated secrets for the reconciler
-// (it is the reconciler's Minter), and applies the remote side before and
-// after the main cluster. [TwoCluster] pairs it with the reconciler behind
-// the reconciler's own Plan/Apply signatures; [Connect] builds both from a
-// document. What the Engine must remember between runs (rotation journals,
-// packages seen installed on main, direct-sync failures, objects it
-// created) lives in the main cluster's state index, never a secret value.
+// changes and mints generated secrets for the reconciler (it is the
+// reconciler's Minter). [TwoCluster] contributes the remote changes to the
+// reconciler's own plan as steps (apply.go, reconciler.Clusters), so one
+// executor — the reconciler's — orders, applies and prunes both sides and
+// the plan's order is the apply order: the main cluster first, then the
+// remotes kind by kind (every remote's link and own output before any
+// change computed from the main cluster's result, which runs on a fresh
+// observation of the remotes made once, after it). [Connect] builds both from a
+// document.
+//
+// What the Engine must remember between runs (rotation journals, packages
+// seen installed on main, direct-sync failures, objects it created) lives
+// in the main cluster's state index (ledger.go), never a secret value. The
+// ledger is the remote kinds' ownership store; its stored format is
+// unchanged by the move to one executor, so existing state loads as is.
 package remote

@@ -290,15 +290,21 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 	return w, nil
 }
 
-// Phases of remote operations around the main cluster's apply.
+// How the executor runs a remote op (apply.go). Every remote change comes
+// after the main cluster's in the plan's order, which is the apply order.
 const (
-	phasePre  = iota // before the main cluster: link, the remote's elasticsearch output
-	phasePost        // after: credentials, follower (needs the leader index), direct sync
+	// phaseAsPlanned: independent of the main cluster's result, run as
+	// planned (the link, the remote's elasticsearch output).
+	phaseAsPlanned = iota
+	// phaseAfterMain: computed afresh after the main cluster's changes
+	// (credentials, follower — it needs the leader index —, direct sync,
+	// prune, bookkeeping).
+	phaseAfterMain
 )
 
 // phaseMinted marks the plan-only op of a credential the Minter mints
 // during the main cluster's apply; Apply reports it through the op that
-// finishes the rotation afterwards (see reportMinted).
+// finishes the rotation afterwards (see applyRun.runFresh).
 const phaseMinted = -1
 
 // op is one remote change and how to apply it.
@@ -346,13 +352,12 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		ro := w.remotes[t.cluster.Name]
 		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe)...)
 		c.problems = append(c.problems, versionProblems(t, ro.version)...)
-		e.computeCredentials(c, t, ro, w, mainPlan)
-		e.computeLink(c, t, ro)
-		e.computeESOutput(c, t, ro, w)
-		e.computeFollower(c, t, ro, w)
-		e.computeDirect(c, t, ro, w, mainPlan)
+		for _, k := range remoteKinds {
+			k.plan(e, c, t, ro, w, mainPlan)
+		}
 		c.warnings = append(c.warnings, integrationsNote(t, ro)...)
 	}
+	packagesAfterOutputs(c)
 	e.computeSeen(c, w)
 	e.computeConfirm(c, w)
 	e.computePrune(c, ts, w, prune)
@@ -420,7 +425,7 @@ func (e *Engine) computeSeen(c *computed, w *world) {
 			continue
 		}
 		name, version := p.Name, p.Version
-		c.hidden = append(c.hidden, op{phase: phasePost, run: func(ctx context.Context) error {
+		c.hidden = append(c.hidden, op{phase: phaseAfterMain, run: func(ctx context.Context) error {
 			return ledger.Put(ctx, Entry{Cluster: cluster, Kind: LedgerSeenPackage, ID: name,
 				Data: map[string]string{"version": version}, AppliedAt: now()})
 		}})

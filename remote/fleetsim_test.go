@@ -646,7 +646,14 @@ func TestThreeClusters(t *testing.T) {
 			t.Errorf("plan lacks %v:\n%s", want, planText(p))
 		}
 	}
-	mustApply(t, tc, env.doc)
+	// Apply follows the plan on all three clusters (checked in order_test.go).
+	log := &progressLog{}
+	opts := applyOpts()
+	opts.Progress = log.report
+	if _, err := tc.Apply(t.Context(), env.doc, nil, opts); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	checkAppliedInPlanOrder(t, "three clusters", p, log)
 	if p2 := mustPlan(t, tc, env.doc); !p2.Empty() {
 		t.Fatalf("second plan not empty:\n%s", planText(p2))
 	}

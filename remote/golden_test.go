@@ -1,10 +1,11 @@
 package remote
 
 import (
-	"github.com/fleetform/fleetform/internal/golden"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fleetform/fleetform/internal/golden"
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/plan"

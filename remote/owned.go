@@ -97,7 +97,7 @@ func (e *Engine) computeConfirm(c *computed, w *world) {
 		confirmed := en
 		confirmed.Data = maps.Clone(en.Data)
 		delete(confirmed.Data, ownedPending)
-		c.hidden = append(c.hidden, op{phase: phasePost, run: func(ctx context.Context) error {
+		c.hidden = append(c.hidden, op{phase: phaseAfterMain, run: func(ctx context.Context) error {
 			return ledger.Put(ctx, confirmed)
 		}})
 	}

@@ -188,11 +188,12 @@ func TestApply_AsksOnATerminal_TwoClusters(t *testing.T) {
 		!strings.Contains(out, "Apply complete:") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	// Remote changes stream as they start and end, in apply order: the
-	// link west needs before the output, the follower last.
+	// Remote changes stream as they start and end, in the plan's order,
+	// which is the apply order: the main output, the link west replicates
+	// through, the follower last.
 	link, output, follower := strings.Index(out, `west: + remote_cluster "main": creating…`),
 		strings.Index(out, `+ output "remote-west": creating…`), strings.Index(out, `west: + follower_index "fleet-synced-integrations-ccr-remote-west": created [`)
-	if link < 0 || output < 0 || follower < 0 || !(link < output && output < follower) {
+	if link < 0 || output < 0 || follower < 0 || !(output < link && link < follower) {
 		t.Errorf("remote changes do not stream in apply order:\n%s", out)
 	}
 	out, _, code = runCLI(t, "plan", "-c", dir, "--detailed-exitcode")
