@@ -178,15 +178,6 @@ func (r *Reconciler) resolveAll(ctx context.Context, doc *schema.Document, p *pl
 	return fmt.Errorf("%w: %w (%d), so nothing was written:\n%s", ErrNotConverged, ErrSecretsUnresolved, len(errs), strings.Join(lines, "\n"))
 }
 
-// CheckSecrets reads every env: and file: secret reference an Apply of doc
-// with plan p (the plan from Plan) needs, and returns the error Apply would
-// return before its first write, or nil. A caller that writes elsewhere
-// before calling Apply (the two-cluster engine) calls it first, so an
-// unreadable reference stops the apply before any write.
-func (r *Reconciler) CheckSecrets(ctx context.Context, doc *schema.Document, p *plan.Plan) error {
-	return r.resolveAll(ctx, doc, p, newSecretCache(r.cfg.Resolve))
-}
-
 // newPlanSecretCache is the cache of Plan: it reads what it can and lets
 // compute list the rest as not compared.
 func newPlanSecretCache(resolve func(context.Context, schema.SecretRef) (secret.Value, error)) *secretCache {

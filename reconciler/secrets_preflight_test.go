@@ -60,22 +60,3 @@ func TestApply_UnresolvableSecretsWriteNothing(t *testing.T) {
 		t.Errorf("a blocked output's unreadable secret stopped the apply: %v", err)
 	}
 }
-
-// TestCheckSecrets_NamesWhatApplyWouldRefuse: the two-cluster engine calls
-// CheckSecrets before its remote writes; it must refuse exactly as Apply.
-func TestCheckSecrets_NamesWhatApplyWouldRefuse(t *testing.T) {
-	h := newHarness(t)
-	doc := fullDoc()
-	p := h.plan(doc)
-	if err := h.r.CheckSecrets(context.Background(), doc, p); err != nil {
-		t.Fatalf("all references readable: %v", err)
-	}
-	t.Setenv("WEST_KIBANA_KEY", "")
-	err := h.r.CheckSecrets(context.Background(), doc, p)
-	if !errors.Is(err, ErrSecretsUnresolved) || !strings.Contains(err.Error(), "output remote-west: kibana_api_key: resolve secret: env:WEST_KIBANA_KEY") {
-		t.Fatalf("err = %v", err)
-	}
-	if w := h.f.writes(); len(w) != 0 {
-		t.Errorf("CheckSecrets wrote: %v", w)
-	}
-}
