@@ -120,25 +120,44 @@ func TestSim_AgentPolicy_ManagedRefusals(t *testing.T) {
 	}
 }
 
-// TestSim_AgentPolicy_PruneWithAgentsIsBlocked mirrors agent_policy.ts
-// delete: "Cannot delete an agent policy that is assigned to any active or
-// inactive agents" (unless it supports agentless). The plan must show the
-// prune of an owned policy with agents as blocked, as it does for a package
-// whose policies agents use, rather than plan a delete Kibana refuses.
-func TestSim_AgentPolicy_PruneWithAgentsIsBlocked(t *testing.T) {
-	t.Skip("defect: agentPolicyKind.prune (reconciler/agent_policies.go) plans a delete of an owned agent policy with agents, which Kibana refuses at apply; see docs/kinds-coverage.md")
-	h := newSimHarness(t)
-	ctx := context.Background()
-	h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", Agents: 3})
-	if got := h.own(&schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "busy", Name: "Busy", Namespace: "default"}}}); len(got) != 1 {
-		t.Fatalf("import --adopt recorded %v", got)
+// TestSim_AgentPolicy_PruneRefusalsNotMirrored mirrors agent_policy.ts
+// delete, which refuses without force "Cannot delete an agent policy that
+// is assigned to any active or inactive agents" (unless it supports
+// agentless) and "Cannot delete agent policy <id> that contains managed
+// package policies" (PackagePolicyRestrictionRelatedError). The plan must
+// show the prune of such an owned policy as blocked, as it does for a
+// package whose policies agents use, rather than plan a delete Kibana (and
+// fleetsim) refuse at apply.
+func TestSim_AgentPolicy_PruneRefusalsNotMirrored(t *testing.T) {
+	t.Skip("defect: agentPolicyKind.prune (reconciler/agent_policies.go) plans a delete Kibana refuses; see docs/kinds-coverage.md, Known gaps")
+	cases := []struct {
+		name  string
+		setup func(h *simHarness)
+		want  string
+	}{
+		{"agents", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", Agents: 3})
+		}, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		{"managed package policy", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default"})
+			if _, err := h.kb.CreateIntegrationPolicy(context.Background(), map[string]any{"id": "pp", "name": "pp", "namespace": "default", "policy_ids": []any{"busy"},
+				"enabled": true, "inputs": []any{}, "is_managed": true, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}); err != nil {
+				h.t.Fatal(err)
+			}
+		}, "Cannot delete agent policy busy that contains managed package policies"},
 	}
-	h.connect(func(c *Config) { c.Prune = true })
-	c := change(t, h.plan(&schema.Document{}), plan.KindAgentPolicy, "busy")
-	if c.Action != plan.Blocked || !strings.Contains(c.Reason, "Cannot delete an agent policy that is assigned to any active or inactive agents") {
-		t.Fatalf("prune of a policy with agents: %+v", c)
-	}
-	if _, err := h.kb.GetAgentPolicy(ctx, "busy"); err != nil {
-		t.Fatal(err)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newSimHarness(t)
+			tc.setup(h)
+			if got := h.own(&schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "busy", Name: "Busy", Namespace: "default"}}}); len(got) != 1 {
+				t.Fatalf("import --adopt recorded %v", got)
+			}
+			h.connect(func(c *Config) { c.Prune = true })
+			c := change(t, h.plan(&schema.Document{}), plan.KindAgentPolicy, "busy")
+			if c.Action != plan.Blocked || !strings.Contains(c.Reason, tc.want) {
+				t.Fatalf("prune: want blocked with %q: %s: %s", tc.want, c.Action, c.Reason)
+			}
+		})
 	}
 }
