@@ -552,10 +552,17 @@ func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	}
 	force, _ := r.body["force"].(bool)
 	if p.flag("is_managed") && !force {
-		return badRequest("Cannot delete hosted agent policy %s", id)
+		return badRequest("Cannot delete hosted agent policy %s%s", id, hostedAgentPolicyRestriction)
 	}
-	if p.Agents > 0 {
+	if p.Agents > 0 && !p.flag("supports_agentless") {
 		return badRequest("Cannot delete an agent policy that is assigned to any active or inactive agents")
+	}
+	if !force {
+		for _, ppID := range sortedKeys(c.st.PackagePolicies) {
+			if pp := c.st.PackagePolicies[ppID]; slices.Contains(pp.PolicyIDs, id) && pp.IsManaged != nil && *pp.IsManaged {
+				return badRequest("Cannot delete agent policy %s that contains managed package policies%s", id, packagePolicyRestriction)
+			}
+		}
 	}
 	for _, ppID := range sortedKeys(c.st.PackagePolicies) {
 		pp := c.st.PackagePolicies[ppID]

@@ -320,7 +320,7 @@ func (outputKind) prune(r *Reconciler, doc *schema.Document, c *computed, rec Re
 	case isTrue(have["is_default_monitoring"]) && !movesMon:
 		s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is the default monitoring output, which Kibana refuses to delete (Default monitoring output %s cannot be deleted.); make another output the default monitoring output first", rec.ID, rec.ID)
 	case isTrue(have["is_preconfigured"]):
-		s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is preconfigured in kibana.yml; remove it there", rec.ID)
+		s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but output %s is preconfigured in kibana.yml, which Kibana refuses to delete (Preconfigured output %s cannot be deleted outside of kibana config file.); remove it there", rec.ID, rec.ID)
 	}
 	// Policies moving away from this output go first.
 	// (Policy deletes are planned before this: agent_policy keys sort

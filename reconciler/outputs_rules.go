@@ -38,7 +38,7 @@ func (r *Reconciler) defaultRules(fields []plan.FieldDiff, id, wantDefault, want
 			// The new default's own change flips this one in the same request.
 			continue
 		case f.After == false && have == id:
-			blocked = append(blocked, fmt.Sprintf("output %s is the current %s output and Kibana refuses %s: false; declare %s: true on another output to move it (never by unsetting the old one)", id, flagNoun(flag), flag, flag))
+			blocked = append(blocked, fmt.Sprintf("output %s is the current %s output and Kibana refuses %s: false (Default output %s cannot be set to is_default=false or is_default_monitoring=false manually. Make another output the default first.); declare %s: true on another output to move it (never by unsetting the old one)", id, flagNoun(flag), flag, id, flag))
 		case f.After == true && have != "" && have != id:
 			old := outputs[have]
 			if isTrue(old["is_preconfigured"]) && !slices.Contains(stringList(old["allow_edit"]), flag) {

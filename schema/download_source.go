@@ -88,6 +88,7 @@ func (c *checker) downloadSources(doc *Document) {
 		}
 		c.reference(p+"/proxy_id", d.ProxyID, "proxy", "proxies", proxies, "")
 		c.reference(p+"/security_artifacts_proxy_id", d.SecurityArtifactsProxyID, "proxy", "proxies", proxies, "")
+		c.downloadSourceAuth(p, d)
 		if s := d.Secrets; s != nil {
 			if s.SSL != nil && s.SSL.Key != nil && d.SSL != nil && d.SSL.Key != nil {
 				c.at(p+"/ssl/key", "Cannot specify both ssl.key and secrets.ssl.key")
@@ -101,5 +102,26 @@ func (c *checker) downloadSources(doc *Document) {
 				}
 			}
 		}
+	}
+}
+
+// downloadSourceAuth follows validateDownloadSource
+// (server/routes/download_source/handler.ts), which refuses the create and
+// the update: username/password and api_key together, or one of username
+// and password without the other (each in auth or secrets.auth).
+func (c *checker) downloadSourceAuth(p string, d *DownloadSource) {
+	var username, password, apiKey bool
+	if a := d.Auth; a != nil {
+		username, password, apiKey = a.Username != "", a.Password != nil, a.APIKey != nil
+	}
+	if s := d.Secrets; s != nil && s.Auth != nil {
+		password = password || s.Auth.Password != nil
+		apiKey = apiKey || s.Auth.APIKey != nil
+	}
+	switch {
+	case (username || password) && apiKey:
+		c.at(p+"/auth", "Cannot specify both username/password and api_key authentication")
+	case username != password:
+		c.at(p+"/auth", "Username and password must be provided together")
 	}
 }
