@@ -54,13 +54,44 @@ func (c *Cluster) EnableSpaceAwareness() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.enableSpaceAwareness()
+	c.sim.markDirty()
+	return nil
+}
+
+// enableSpaceAwareness runs the migration; c.mu is held.
+func (c *Cluster) enableSpaceAwareness() {
 	if c.st.SpaceMigration == "" {
-		return nil
+		return
 	}
 	c.st.SpaceMigration = ""
 	c.resetPolicySpaces()
-	c.sim.markDirty()
-	return nil
+}
+
+// spaceMigrationRoutes is the internal route that runs the migration, as
+// server/routes/app/index.ts registers it: POST
+// /internal/fleet/enable_space_awareness, access internal, version
+// API_VERSIONS.internal.v1 ("1"), no request validation, and only when the
+// useSpaceAwareness experimental feature is on (the default from 9.1;
+// earlier stacks answer 404). It requires the Fleet agents, agent policies
+// and settings "all" privileges.
+func spaceMigrationRoutes(version string) []*route {
+	if !versionAtLeast(version, versionSpaceAwareness) {
+		return nil
+	}
+	return []*route{{method: "POST", pattern: "/internal/fleet/enable_space_awareness", priv: privWrite,
+		privTag: "fleet-agents-all,fleet-agent-policies-all,fleet-settings-all", handle: (*Cluster).postEnableSpaceAwareness}}
+}
+
+// postEnableSpaceAwareness is postEnableSpaceAwarenessHandler
+// (server/routes/app/index.ts): it runs the migration, whichever space the
+// request came through, and answers 200 with an empty object — also when
+// the deployment was already space-aware (enableSpaceAwarenessMigration
+// returns early on "success"; fleet_api_integration's
+// space_awareness/api_helper.ts postEnableSpaceAwareness expects 200).
+func (c *Cluster) postEnableSpaceAwareness(_ *kreq) *kresp {
+	c.enableSpaceAwareness()
+	return ok(map[string]any{})
 }
 
 // resetPolicySpaces puts every agent and package policy in the default
