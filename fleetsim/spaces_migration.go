@@ -22,7 +22,10 @@ package fleetsim
 // through /s/test1 are listed from both spaces; after postEnableSpaceAwareness
 // every one of them is in the default space and test1 lists none.
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // migrationAbsent is the SpaceMigration of a deployment upgraded from a
 // stack without space awareness: its settings object has no status.
@@ -42,6 +45,50 @@ func (c *Cluster) SkipSpaceAwarenessMigration() error {
 	c.st.SpaceMigration = migrationAbsent
 	c.resetPolicySpaces()
 	c.sim.markDirty()
+	return nil
+}
+
+// checkSpaceAwareness validates ClusterConfig.SpaceAwareness: on or off,
+// and only a Kibana that has space awareness (9.1+) can have it either way
+// explicitly.
+func checkSpaceAwareness(cfg ClusterConfig) error {
+	switch cfg.SpaceAwareness {
+	case "":
+		return nil
+	case "on", "off":
+	default:
+		return fmt.Errorf("fleetsim: cluster %s: space awareness must be on or off, not %q", cfg.Name, cfg.SpaceAwareness)
+	}
+	if !versionAtLeast(cfg.Version, versionSpaceAwareness) {
+		return fmt.Errorf("fleetsim: cluster %s: space awareness %s needs %s or later (Fleet is space-aware only from %s)", cfg.Name, cfg.SpaceAwareness, versionSpaceAwareness, versionSpaceAwareness)
+	}
+	return nil
+}
+
+// initialSpaceMigration is the SpaceMigration a fresh (or reset) cluster
+// starts with.
+func initialSpaceMigration(cfg ClusterConfig) string {
+	if cfg.SpaceAwareness == "off" {
+		return migrationAbsent
+	}
+	return ""
+}
+
+// applySpaceAwarenessSeed is the seed's space_awareness: false makes the
+// cluster a never-migrated deployment, true runs the migration. c.mu is held.
+func (c *Cluster) applySpaceAwarenessSeed(on *bool) error {
+	if on == nil {
+		return nil
+	}
+	if !versionAtLeast(c.cfg.Version, versionSpaceAwareness) {
+		return fmt.Errorf("space_awareness: Fleet is space-aware only from %s (cluster version %s)", versionSpaceAwareness, c.cfg.Version)
+	}
+	if *on {
+		c.enableSpaceAwareness()
+		return nil
+	}
+	c.st.SpaceMigration = migrationAbsent
+	c.resetPolicySpaces()
 	return nil
 }
 
