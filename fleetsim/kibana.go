@@ -127,6 +127,7 @@ func (c *Cluster) routes() []*route {
 	rs = append(rs, packagePolicyRoutes()...)
 	rs = append(rs, settingsRoutes()...)
 	rs = append(rs, spaceRoutes()...)
+	rs = append(rs, spaceMigrationRoutes(c.cfg.Version)...)
 	rs = routesForVersion(c.cfg.Version, rs)
 	for _, r := range rs {
 		r.parts = strings.Split(strings.Trim(r.pattern, "/"), "/")
@@ -170,7 +171,7 @@ func match(routes []*route, method, path string) (*route, map[string]string, boo
 	return best, bestParams, pathKnown
 }
 
-var spacePrefix = regexp.MustCompile(`^/s/([^/]+)(/api/.*)$`)
+var spacePrefix = regexp.MustCompile(`^/s/([^/]+)(/(?:api|internal)/.*)$`)
 
 var publicVersionRegex = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
@@ -185,94 +186,131 @@ func validRouteVersion(v string) bool {
 	return err == nil
 }
 
+// internalVersion is the only version of the internal routes fleetsim
+// serves (API_VERSIONS.internal.v1).
+const internalVersion = "1"
+
+var internalVersionRegex = regexp.MustCompile(`^[1-9][0-9]*$`)
+
+// isInternalRoute is a route registered with access: 'internal'; all of
+// Kibana's live under /internal.
+func isInternalRoute(rt *route) bool { return strings.HasPrefix(rt.pattern, "/internal/") }
+
+// routeVersion is the versioned router's choice of handler
+// (@kbn/core-http-router-server-internal, versioned_router/core_versioned_route.ts
+// getVersion and handle; route_version_utils.ts isValidRouteVersion): without
+// the header a public route takes its default version and, in production, an
+// internal route takes "1"; a public version must be a YYYY-MM-DD date, an
+// internal one a whole number greater than 0; a valid version without a
+// handler is refused naming the ones there are.
+func routeVersion(rt *route, header string) (string, *kresp) {
+	available := apiVersion
+	if isInternalRoute(rt) {
+		available = internalVersion
+	}
+	v := header
+	if v == "" {
+		return available, nil
+	}
+	switch {
+	case isInternalRoute(rt) && !internalVersionRegex.MatchString(v):
+		return "", kerr(http.StatusBadRequest, `Invalid version number. Received "%s", expected a string containing _only_ a finite, whole number greater than 0.`, v)
+	case !isInternalRoute(rt) && !validRouteVersion(v):
+		return "", kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a valid date string formatted as YYYY-MM-DD.`, v)
+	case v != available:
+		return "", kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(rt.method), rt.pattern, available)
+	}
+	return v, nil
+}
+
 // serveKibana runs Kibana's request lifecycle for one request.
 func (c *Cluster) serveKibana(w http.ResponseWriter, hr *http.Request) {
-	resp, versioned := c.handleKibana(hr)
+	resp, version := c.handleKibana(hr)
 	if resp == nil {
 		c.serveStatus(w, hr)
 		return
 	}
-	writeKibana(w, resp, versioned)
+	writeKibanaVersion(w, resp, version)
 }
 
-func (c *Cluster) handleKibana(hr *http.Request) (*kresp, bool) {
+// handleKibana answers a request and the API version the answer carries
+// ("" when the versioned router was not reached).
+func (c *Cluster) handleKibana(hr *http.Request) (*kresp, string) {
 	space, path := spaceOf(hr.URL.Path)
 	if path == "/api/status" {
-		return nil, false
+		return nil, ""
 	}
 	rt, params, _ := match(c.routeTable, hr.Method, path)
 	if rt == nil {
-		return kerr(http.StatusNotFound, "Not Found"), false
+		return kerr(http.StatusNotFound, "Not Found"), ""
 	}
 	// Authentication (Kibana asks Elasticsearch).
 	authz := hr.Header.Get("Authorization")
 	if authz == "" {
-		return kerr(http.StatusUnauthorized, "Unauthorized"), false
+		return kerr(http.StatusUnauthorized, "Unauthorized"), ""
 	}
 	principal, err := c.node.Authenticate(authz)
 	if err != nil {
 		if strings.HasPrefix(authz, "ApiKey ") {
-			return kerr(http.StatusUnauthorized, "[security_exception\n\tRoot causes:\n\t\tsecurity_exception: unable to authenticate with provided credentials and anonymous access is not allowed for this request]: unable to authenticate with provided credentials and anonymous access is not allowed for this request"), false
+			return kerr(http.StatusUnauthorized, "[security_exception\n\tRoot causes:\n\t\tsecurity_exception: unable to authenticate with provided credentials and anonymous access is not allowed for this request]: unable to authenticate with provided credentials and anonymous access is not allowed for this request"), ""
 		}
 		user := basicUser(authz)
-		return kerr(http.StatusUnauthorized, "[security_exception\n\tRoot causes:\n\t\tsecurity_exception: unable to authenticate user [%s] for REST request [/_security/_authenticate]]: unable to authenticate user [%s] for REST request [/_security/_authenticate]", user, user), false
+		return kerr(http.StatusUnauthorized, "[security_exception\n\tRoot causes:\n\t\tsecurity_exception: unable to authenticate user [%s] for REST request [/_security/_authenticate]]: unable to authenticate user [%s] for REST request [/_security/_authenticate]", user, user), ""
 	}
 	// CSRF protection (onPostAuth).
 	if hr.Method != http.MethodGet && hr.Method != http.MethodHead && hr.Header.Get("kbn-xsrf") == "" {
-		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), false
+		return kerr(http.StatusBadRequest, "Request must contain a kbn-xsrf header."), ""
 	}
 	// Route authorization.
 	if !allowed(principalAtSpace(principal, space), rt) {
-		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, path, rt.privTag), false
+		return kerr(http.StatusForbidden, "API [%s %s] is unauthorized for user, this action is granted by the Kibana privileges [%s]", hr.Method, path, rt.privTag), ""
 	}
 	// Versioned router.
 	q := hr.URL.Query()
 	if q.Has("apiVersion") {
-		return kerr(http.StatusBadRequest, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`), false
+		return kerr(http.StatusBadRequest, `Use of query parameter "apiVersion" is not allowed. Please specify the API version using the "elastic-api-version" header.`), ""
 	}
-	if v := hr.Header.Get("elastic-api-version"); v != "" && v != apiVersion {
-		if !validRouteVersion(v) {
-			return kerr(http.StatusBadRequest, `Invalid version. Received "%s", expected a valid date string formatted as YYYY-MM-DD.`, v), true
-		}
-		return kerr(http.StatusBadRequest, `No version "%s" available for [%s] [%s]. Available versions are: [%s]`, v, strings.ToLower(hr.Method), rt.pattern, apiVersion), true
+	version, resp := routeVersion(rt, hr.Header.Get("elastic-api-version"))
+	if resp != nil {
+		return resp, version
 	}
 	// Request validation: params, query, body.
 	kr := &kreq{http: hr, params: params, principal: principal, space: space}
 	if id, ok := params["outputId"]; ok && len(id) > 50 && versionAtLeast(c.cfg.Version, "9.3.0") {
-		return kerr(http.StatusBadRequest, "[request params.outputId]: value has length [%d] but it must have a maximum length of [50].", len(id)), true
+		return kerr(http.StatusBadRequest, "[request params.outputId]: value has length [%d] but it must have a maximum length of [50].", len(id)), version
 	}
 	if resp := validateQuery(rt, q, kr); resp != nil {
-		return resp, true
+		return resp, version
 	}
 	raw, err := io.ReadAll(io.LimitReader(hr.Body, 16<<20))
 	if err != nil {
-		return kerr(http.StatusBadRequest, "Invalid request payload JSON format"), true
+		return kerr(http.StatusBadRequest, "Invalid request payload JSON format"), version
 	}
 	var body any
 	present := len(bytes.TrimSpace(raw)) > 0
 	if present {
 		var resp *kresp
 		if body, resp = parsePayload(hr.Header.Get("Content-Type"), raw); resp != nil {
-			return resp, true
+			return resp, version
 		}
 	}
 	if rt.body != nil {
 		m, verr := validateBody(rt.body, body, present)
 		if verr != nil {
-			return kerr(http.StatusBadRequest, "%s", verr.Error()), true
+			return kerr(http.StatusBadRequest, "%s", verr.Error()), version
 		}
 		kr.body = m
 	}
 	if rt.unlocked {
-		return rt.handle(c, kr), true
+		return rt.handle(c, kr), version
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	resp := rt.handle(c, kr)
+	resp = rt.handle(c, kr)
 	if resp.status < 400 && hr.Method != http.MethodGet {
 		c.sim.markDirty()
 	}
-	return resp, true
+	return resp, version
 }
 
 // parsePayload is hapi's payload parsing (subtext) for the content types a
@@ -326,10 +364,20 @@ func validateQuery(rt *route, q map[string][]string, kr *kreq) *kresp {
 }
 
 func writeKibana(w http.ResponseWriter, resp *kresp, versioned bool) {
+	version := ""
+	if versioned {
+		version = apiVersion
+	}
+	writeKibanaVersion(w, resp, version)
+}
+
+// writeKibanaVersion writes an answer; version, when set, is the
+// elastic-api-version header the versioned router adds (injectVersionHeader).
+func writeKibanaVersion(w http.ResponseWriter, resp *kresp, version string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	if versioned {
-		h.Set("elastic-api-version", apiVersion)
+	if version != "" {
+		h.Set("elastic-api-version", version)
 	}
 	h.Set("kbn-name", "fleetsim")
 	raw := resp.raw

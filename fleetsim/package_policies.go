@@ -566,7 +566,7 @@ func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
 	perPage := int(q["perPage"].(float64))
 	var filter func(*packagePolicy) bool
 	if k, _ := q["kuery"].(string); strings.TrimSpace(k) != "" {
-		f, resp := packagePolicyKuery(k)
+		f, resp := c.packagePolicyKuery(k)
 		if resp != nil {
 			return resp
 		}
@@ -605,64 +605,6 @@ func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
 	}
 	fmt.Fprintf(buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
 	return pooledResponse(buf)
-}
-
-var packagePolicyKueryFields = map[string]func(*packagePolicy) []string{
-	"package.name": func(pp *packagePolicy) []string { return []string{pp.PackageName} },
-	"name":         func(pp *packagePolicy) []string { return []string{pp.Name} },
-	"policy_ids":   func(pp *packagePolicy) []string { return pp.PolicyIDs },
-	"policy_id":    func(pp *packagePolicy) []string { return pp.PolicyIDs },
-	"output_id": func(pp *packagePolicy) []string {
-		if pp.OutputID == nil {
-			return nil
-		}
-		return []string{*pp.OutputID}
-	},
-}
-
-// packagePolicyKuery understands `ingest-package-policies.field:value`
-// terms joined by `or`.
-func packagePolicyKuery(k string) (func(*packagePolicy) bool, *kresp) {
-	var terms []func(*packagePolicy) bool
-	for _, part := range splitOr(k) {
-		f, v, found := strings.Cut(strings.TrimSpace(part), ":")
-		if !found {
-			return nil, badRequest("KQLSyntaxError: Expected field:value but found %q", part)
-		}
-		// hasFilterKeyError (server/routes/utils/filter_utils.ts): the key
-		// must name the saved-object type (get.ts: `package.name:endpoint`
-		// without the prefix is a 400).
-		f = strings.TrimSpace(f)
-		typ, rest, dotted := strings.Cut(f, ".")
-		if !dotted {
-			return nil, badRequest("This key '%s' need to be wrapped by a saved object type like ingest-package-policies", f)
-		}
-		if typ != "ingest-package-policies" {
-			return nil, badRequest("This type %s is not allowed", typ)
-		}
-		f = rest
-		get := packagePolicyKueryFields[f]
-		if get == nil {
-			return nil, badRequest("This key '%s' does NOT exist in ingest-package-policies saved object index patterns", f)
-		}
-		val := strings.Trim(strings.TrimSpace(v), `"`)
-		terms = append(terms, func(pp *packagePolicy) bool { return slices.Contains(get(pp), val) })
-	}
-	return func(pp *packagePolicy) bool {
-		return slices.ContainsFunc(terms, func(t func(*packagePolicy) bool) bool { return t(pp) })
-	}, nil
-}
-
-func splitOr(k string) []string {
-	s := strings.TrimSpace(k)
-	for strings.HasPrefix(s, "(") && strings.HasSuffix(s, ")") {
-		s = strings.TrimSpace(s[1 : len(s)-1])
-	}
-	var out []string
-	for _, p := range strings.Split(s, " or ") {
-		out = append(out, strings.Split(p, " OR ")...)
-	}
-	return out
 }
 
 // listJSON is the list item's JSON, cached per format (agent counts, which

@@ -154,7 +154,7 @@ func TestAgentPolicies_ListPagingAndKuery(t *testing.T) {
 		}
 	}
 	kb.do("GET", "/api/fleet/agent_policies?kuery="+url.QueryEscape(`ingest-agent-policies.colour:"red"`), nil).
-		wantError(t, 400, "[request query.kuery]: This key 'colour' does NOT exist in ingest-agent-policies saved object index patterns")
+		wantError(t, 400, "[request query.kuery]: KQLSyntaxError: This key 'ingest-agent-policies.colour' does NOT exist in ingest-agent-policies saved object index patterns")
 	if got := count("P07"); got != 1 { // not KQL: a search term
 		t.Errorf("search fallback found %d, want 1", got)
 	}

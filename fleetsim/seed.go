@@ -30,6 +30,7 @@ import (
 //	    agent_policies: [{id: p1, name: P1, namespace: default, agents: 3}]
 //	    package_policies: [{id: pp1, name: nginx-1, policy_ids: [p1], package: {name: nginx, version: 2.0.0}, agents: 3}]
 //	    packages: [{name: nginx, version: 2.0.0}]
+//	    space_awareness: false             # 9.1+ upgraded, never migrated (spaces_migration.go)
 //
 // outputs are preconfigured (kibana.yml xpack.fleet.outputs): they are
 // stored with is_preconfigured: true, and POST /api/fleet/setup keeps them.
@@ -47,6 +48,14 @@ type ClusterSeed struct {
 	AgentPolicies   []SeedAgentPolicy   `json:"agent_policies,omitempty"`
 	PackagePolicies []SeedPackagePolicy `json:"package_policies,omitempty"`
 	Packages        []SeedPackage       `json:"packages,omitempty"`
+	// SpaceAwareness false makes a 9.1+ cluster a deployment upgraded from
+	// an earlier stack whose Fleet never ran the space awareness migration:
+	// policies are global, GET /api/fleet/settings has no
+	// use_space_awareness_migration_status, until POST
+	// /internal/fleet/enable_space_awareness. true runs the migration.
+	// Absent: the cluster's own setting (--cluster ...,space-awareness=).
+	// YAML reads off/no as false.
+	SpaceAwareness *bool `json:"space_awareness,omitempty"`
 }
 
 // SeedUser is a native user.
@@ -205,6 +214,9 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 	defer c.mu.Unlock()
 	defer c.st.touchPolicies()
 	now := c.now()
+	if err := c.applySpaceAwarenessSeed(cs.SpaceAwareness); err != nil {
+		errs = append(errs, err)
+	}
 	c.st.FleetServers = append(c.st.FleetServers, cs.FleetServers...)
 	if err := validatePreconfiguredOutputs(cs.Outputs); err != nil {
 		errs = append(errs, err)

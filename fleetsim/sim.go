@@ -61,6 +61,10 @@ type ClusterConfig struct {
 	// stacks >= 9.3 store secrets and older ones keep them in plain text
 	// (fleet-api.md §2.7: the behaviour changed between versions).
 	SecretStorage string
+	// SpaceAwareness is "on" (the default) or "off": a 9.1+ deployment
+	// upgraded from an earlier stack whose Fleet never ran the space
+	// awareness migration (spaces_migration.go). It survives /_sim/reset.
+	SpaceAwareness string
 }
 
 // Sim is a set of simulated clusters.
@@ -149,6 +153,9 @@ func (s *Sim) AddCluster(cfg ClusterConfig) (*Cluster, error) {
 	default:
 		return nil, fmt.Errorf("fleetsim: cluster %s: secret storage must be auto, on or off, not %q", cfg.Name, cfg.SecretStorage)
 	}
+	if err := checkSpaceAwareness(cfg); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.clusters[cfg.Name]; dup {
@@ -183,6 +190,7 @@ func (c *Cluster) resetState() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st = newKState()
+	c.st.SpaceMigration = initialSpaceMigration(c.cfg)
 	now := c.now()
 	def := &output{
 		SOID: outputIDToUUID(defaultOutputID),
@@ -588,7 +596,7 @@ func loadPersisted(dir string) (map[string]clusterSnapshot, error) {
 var stackVersion = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
 
 // ParseClusterFlag parses the --cluster flag value
-// "NAME,kibana=HOST:PORT,es=HOST:PORT[,license=L][,version=V][,secrets=auto|on|off]".
+// "NAME,kibana=HOST:PORT,es=HOST:PORT[,license=L][,version=V][,secrets=auto|on|off][,space-awareness=on|off]".
 // The version decides the Kibana fields and routes served (versions.go).
 func ParseClusterFlag(v string) (ClusterConfig, error) {
 	parts := strings.Split(v, ",")
@@ -615,8 +623,10 @@ func ParseClusterFlag(v string) (ClusterConfig, error) {
 			cfg.Version = val
 		case "secrets":
 			cfg.SecretStorage = val
+		case "space-awareness":
+			cfg.SpaceAwareness = val
 		default:
-			return cfg, fmt.Errorf("cluster %s: unknown key %q (want kibana, es, license, version, secrets)", cfg.Name, k)
+			return cfg, fmt.Errorf("cluster %s: unknown key %q (want kibana, es, license, version, secrets, space-awareness)", cfg.Name, k)
 		}
 	}
 	if cfg.KibanaAddr == "" || cfg.ESAddr == "" {

@@ -22,7 +22,10 @@ package fleetsim
 // through /s/test1 are listed from both spaces; after postEnableSpaceAwareness
 // every one of them is in the default space and test1 lists none.
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // migrationAbsent is the SpaceMigration of a deployment upgraded from a
 // stack without space awareness: its settings object has no status.
@@ -45,6 +48,50 @@ func (c *Cluster) SkipSpaceAwarenessMigration() error {
 	return nil
 }
 
+// checkSpaceAwareness validates ClusterConfig.SpaceAwareness: on or off,
+// and only a Kibana that has space awareness (9.1+) can have it either way
+// explicitly.
+func checkSpaceAwareness(cfg ClusterConfig) error {
+	switch cfg.SpaceAwareness {
+	case "":
+		return nil
+	case "on", "off":
+	default:
+		return fmt.Errorf("fleetsim: cluster %s: space awareness must be on or off, not %q", cfg.Name, cfg.SpaceAwareness)
+	}
+	if !versionAtLeast(cfg.Version, versionSpaceAwareness) {
+		return fmt.Errorf("fleetsim: cluster %s: space awareness %s needs %s or later (Fleet is space-aware only from %s)", cfg.Name, cfg.SpaceAwareness, versionSpaceAwareness, versionSpaceAwareness)
+	}
+	return nil
+}
+
+// initialSpaceMigration is the SpaceMigration a fresh (or reset) cluster
+// starts with.
+func initialSpaceMigration(cfg ClusterConfig) string {
+	if cfg.SpaceAwareness == "off" {
+		return migrationAbsent
+	}
+	return ""
+}
+
+// applySpaceAwarenessSeed is the seed's space_awareness: false makes the
+// cluster a never-migrated deployment, true runs the migration. c.mu is held.
+func (c *Cluster) applySpaceAwarenessSeed(on *bool) error {
+	if on == nil {
+		return nil
+	}
+	if !versionAtLeast(c.cfg.Version, versionSpaceAwareness) {
+		return fmt.Errorf("space_awareness: Fleet is space-aware only from %s (cluster version %s)", versionSpaceAwareness, c.cfg.Version)
+	}
+	if *on {
+		c.enableSpaceAwareness()
+		return nil
+	}
+	c.st.SpaceMigration = migrationAbsent
+	c.resetPolicySpaces()
+	return nil
+}
+
 // EnableSpaceAwareness is enableSpaceAwarenessMigration: nothing to do when
 // the status is already "success"; otherwise every agent and package policy
 // lands in the default space and Fleet becomes space-aware.
@@ -54,13 +101,44 @@ func (c *Cluster) EnableSpaceAwareness() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.enableSpaceAwareness()
+	c.sim.markDirty()
+	return nil
+}
+
+// enableSpaceAwareness runs the migration; c.mu is held.
+func (c *Cluster) enableSpaceAwareness() {
 	if c.st.SpaceMigration == "" {
-		return nil
+		return
 	}
 	c.st.SpaceMigration = ""
 	c.resetPolicySpaces()
-	c.sim.markDirty()
-	return nil
+}
+
+// spaceMigrationRoutes is the internal route that runs the migration, as
+// server/routes/app/index.ts registers it: POST
+// /internal/fleet/enable_space_awareness, access internal, version
+// API_VERSIONS.internal.v1 ("1"), no request validation, and only when the
+// useSpaceAwareness experimental feature is on (the default from 9.1;
+// earlier stacks answer 404). It requires the Fleet agents, agent policies
+// and settings "all" privileges.
+func spaceMigrationRoutes(version string) []*route {
+	if !versionAtLeast(version, versionSpaceAwareness) {
+		return nil
+	}
+	return []*route{{method: "POST", pattern: "/internal/fleet/enable_space_awareness", priv: privWrite,
+		privTag: "fleet-agents-all,fleet-agent-policies-all,fleet-settings-all", handle: (*Cluster).postEnableSpaceAwareness}}
+}
+
+// postEnableSpaceAwareness is postEnableSpaceAwarenessHandler
+// (server/routes/app/index.ts): it runs the migration, whichever space the
+// request came through, and answers 200 with an empty object — also when
+// the deployment was already space-aware (enableSpaceAwarenessMigration
+// returns early on "success"; fleet_api_integration's
+// space_awareness/api_helper.ts postEnableSpaceAwareness expects 200).
+func (c *Cluster) postEnableSpaceAwareness(_ *kreq) *kresp {
+	c.enableSpaceAwareness()
+	return ok(map[string]any{})
 }
 
 // resetPolicySpaces puts every agent and package policy in the default

@@ -4,6 +4,12 @@
 //
 //	fleetsim --cluster main,kibana=127.0.0.1:5601,es=127.0.0.1:9200,license=enterprise \
 //	         --cluster west,kibana=127.0.0.1:5602,es=127.0.0.1:9201 [--seed FILE] [--sync-interval 5m] [--data DIR]
+//	fleetsim --cluster old,kibana=127.0.0.1:5603,es=127.0.0.1:9202,version=9.1.0,space-awareness=off
+//
+// space-awareness=off starts a 9.1+ Kibana upgraded from an earlier stack
+// whose Fleet never ran the space awareness migration (policies global until
+// POST /internal/fleet/enable_space_awareness); a seed's space_awareness
+// does the same per cluster.
 //
 // It prints one JSON line per listener when ready and stops gracefully on
 // SIGINT or SIGTERM.
@@ -53,8 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("fleetsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var clusters clusterFlags
-	fs.Var(&clusters, "cluster", "`NAME,kibana=HOST:PORT,es=HOST:PORT[,license=basic|platinum|enterprise][,version=V][,secrets=auto|on|off]` (repeatable)")
-	seed := fs.String("seed", "", "seed `file` (YAML or JSON): users, API keys, policies, packages, preconfigured outputs, Fleet Server versions")
+	fs.Var(&clusters, "cluster", "`NAME,kibana=HOST:PORT,es=HOST:PORT[,license=basic|platinum|enterprise][,version=V][,secrets=auto|on|off][,space-awareness=on|off]` (repeatable; space-awareness=off: a 9.1+ deployment that never ran the space awareness migration)")
+	seed := fs.String("seed", "", "seed `file` (YAML or JSON): users, API keys, policies, packages, preconfigured outputs, Fleet Server versions, space awareness")
 	interval := fs.Duration("sync-interval", fleetsim.DefaultSyncInterval, "period of the sync-integrations task")
 	dataDir := fs.String("data", "", "`directory` where state is kept across restarts")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")

@@ -108,9 +108,56 @@ func TestRun_DataDirSurvivesRestart(t *testing.T) {
 	<-done
 }
 
+// space-awareness=off: GET /api/fleet/settings has no
+// use_space_awareness_migration_status until the internal migration route
+// runs (fleetsim/spaces_migration.go), as on an upgraded 9.1 deployment.
+func TestRun_SpaceAwarenessOff(t *testing.T) {
+	ls, cancel, done := startRun(t, "--cluster", "main,kibana=127.0.0.1:0,es=127.0.0.1:0,version=9.1.0,space-awareness=off")
+	if len(ls) != 2 {
+		t.Fatalf("listeners = %+v", ls)
+	}
+	status := func() any {
+		t.Helper()
+		req, _ := http.NewRequest("GET", ls[0].URL+"/api/fleet/settings", nil)
+		req.SetBasicAuth("elastic", "changeme")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct{ Item map[string]any }
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET settings: %d %v", resp.StatusCode, err)
+		}
+		return body.Item["use_space_awareness_migration_status"]
+	}
+	if got := status(); got != nil {
+		t.Errorf("space-awareness=off: migration status %v, want none", got)
+	}
+	req, _ := http.NewRequest("POST", ls[0].URL+"/internal/fleet/enable_space_awareness", nil)
+	req.SetBasicAuth("elastic", "changeme")
+	req.Header.Set("kbn-xsrf", "true")
+	req.Header.Set("elastic-api-version", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("enable_space_awareness = %d", resp.StatusCode)
+	}
+	if got := status(); got != "success" {
+		t.Errorf("after the migration: status %v, want success", got)
+	}
+	cancel()
+	<-done
+}
+
 func TestRun_BadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"--cluster", "main"},
+		{"--cluster", "main,kibana=127.0.0.1:0,es=127.0.0.1:0,version=9.0.0,space-awareness=off"},
+		{"--cluster", "main,kibana=127.0.0.1:0,es=127.0.0.1:0,space-awareness=sometimes"},
 		{"--cluster", "main,kibana=127.0.0.1:0,es=127.0.0.1:0,license=gold-plated"},
 		{"--cluster", "main,kibana=127.0.0.1:0,es=127.0.0.1:0,colour=blue"},
 		{"extra"},
