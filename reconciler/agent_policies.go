@@ -58,35 +58,6 @@ func (agentPolicyKind) observe(ctx context.Context, r *Reconciler) (func(*observ
 	}, nil
 }
 
-// fingerprint holds the plan-relevant fields of every agent policy (not
-// agent counts, timestamps or the revision, which move without anyone
-// changing what a plan reads: every edit of a policy's integrations bumps
-// it).
-func (agentPolicyKind) fingerprint(obs *observation) any {
-	type pol struct {
-		ID, Name, Namespace                                        string
-		Description, DataOutputID, MonitoringOutputID, FleetServer *string
-		IsManaged, HasFleetServer, SupportsAgentless               bool
-		InactivityTimeout                                          *int
-		Managed                                                    map[string]any `json:",omitempty"`
-	}
-	view := make([]pol, 0, len(obs.policies))
-	for _, id := range sortedKeys(obs.policies) {
-		p := obs.policies[id]
-		view = append(view, pol{p.ID, p.Name, p.Namespace, p.Description, p.DataOutputID,
-			p.MonitoringOutputID, p.FleetServerHostID, p.IsManaged, p.HasFleetServer, p.SupportsAgentless, p.InactivityTimeout, nil})
-		for _, k := range policyOptional {
-			if v, ok := p.Raw[k]; ok {
-				if view[len(view)-1].Managed == nil {
-					view[len(view)-1].Managed = map[string]any{}
-				}
-				view[len(view)-1].Managed[k] = v
-			}
-		}
-	}
-	return view
-}
-
 // references: an agent policy refers to its outputs, Fleet Server host and
 // download source.
 func (agentPolicyKind) references(doc *schema.Document, id string) []ref {
