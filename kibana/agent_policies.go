@@ -54,14 +54,38 @@ func (p *AgentPolicy) UnmarshalJSON(b []byte) error {
 
 // agentPolicyOf is the policy Kibana's JSON object raw describes.
 func agentPolicyOf(raw map[string]any) AgentPolicy {
+	// The optional fields point into one allocation rather than one each.
+	var opt struct {
+		description, dataOutput, monitoringOutput, fleetServerHost string
+		inactivityTimeout                                          int
+	}
 	return AgentPolicy{
-		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"), Description: optStr(raw, "description"),
-		DataOutputID: optStr(raw, "data_output_id"), MonitoringOutputID: optStr(raw, "monitoring_output_id"),
-		FleetServerHostID: optStr(raw, "fleet_server_host_id"), Revision: num(raw, "revision"),
+		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"),
+		Description: optStrIn(raw, "description", &opt.description), DataOutputID: optStrIn(raw, "data_output_id", &opt.dataOutput),
+		MonitoringOutputID: optStrIn(raw, "monitoring_output_id", &opt.monitoringOutput),
+		FleetServerHostID:  optStrIn(raw, "fleet_server_host_id", &opt.fleetServerHost), Revision: num(raw, "revision"),
 		IsManaged: boolean(raw, "is_managed"), IsPreconfigured: boolean(raw, "is_preconfigured"),
 		HasFleetServer: boolean(raw, "has_fleet_server"), SupportsAgentless: boolean(raw, "supports_agentless"),
-		InactivityTimeout: optNum(raw, "inactivity_timeout"), Agents: num(raw, "agents"), Raw: raw,
+		InactivityTimeout: optNumIn(raw, "inactivity_timeout", &opt.inactivityTimeout), Agents: num(raw, "agents"), Raw: raw,
 	}
+}
+
+// optStrIn is the string at k, stored in *into; nil when absent or not a string.
+func optStrIn(m map[string]any, k string, into *string) *string {
+	if s, ok := m[k].(string); ok {
+		*into = s
+		return into
+	}
+	return nil
+}
+
+// optNumIn is the number at k, stored in *into; nil when absent or not a number.
+func optNumIn(m map[string]any, k string, into *int) *int {
+	if f, ok := m[k].(float64); ok {
+		*into = int(f)
+		return into
+	}
+	return nil
 }
 
 // decodeAgentPolicyPage decodes a page of the agent policy list in one
@@ -118,24 +142,9 @@ func fastAgentPolicyPage(b []byte, page *itemsResponse[AgentPolicy]) bool {
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
-func optStr(m map[string]any, k string) *string {
-	if s, ok := m[k].(string); ok {
-		return &s
-	}
-	return nil
-}
-
 func boolean(m map[string]any, k string) bool { b, _ := m[k].(bool); return b }
 
 func num(m map[string]any, k string) int { f, _ := m[k].(float64); return int(f) }
-
-func optNum(m map[string]any, k string) *int {
-	if f, ok := m[k].(float64); ok {
-		n := int(f)
-		return &n
-	}
-	return nil
-}
 
 // ListOptions narrows ListAgentPolicies.
 type ListOptions struct {

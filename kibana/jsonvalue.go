@@ -23,6 +23,16 @@ const maxParseDepth = 500
 type valueParser struct {
 	b     []byte
 	depth int
+	// doc is b as one string, converted on the first string value: plain
+	// strings are slices of it rather than an allocation each. (They keep
+	// the whole document in memory while any of them lives: the values of
+	// a list are used together.)
+	doc string
+	// keys interns object keys: a list repeats the same few.
+	keys map[string]string
+	// sizes is the member count of the last object at each depth, a hint
+	// for the next one (a list's items are alike).
+	sizes [8]int
 	// rawOf names a member of the top-level object whose text is kept in raw.
 	rawOf string
 	raw   []byte
@@ -85,7 +95,12 @@ func (p *valueParser) object(i int) (any, int, bool) {
 		return nil, i, false
 	}
 	b := p.b
-	m := make(map[string]any)
+	var m map[string]any
+	if p.depth < len(p.sizes) {
+		m = make(map[string]any, p.sizes[p.depth])
+	} else {
+		m = make(map[string]any)
+	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		p.depth--
@@ -95,7 +110,7 @@ func (p *valueParser) object(i int) (any, int, bool) {
 		if i >= len(b) || b[i] != '"' {
 			return nil, i, false
 		}
-		k, j, ok := p.str(i)
+		k, j, ok := p.key(i)
 		if !ok {
 			return nil, j, false
 		}
@@ -108,8 +123,8 @@ func (p *valueParser) object(i int) (any, int, bool) {
 		if !ok {
 			return nil, j, false
 		}
-		m[k.(string)] = v
-		if p.depth == 1 && p.rawOf != "" && k.(string) == p.rawOf {
+		m[k] = v
+		if p.depth == 1 && p.rawOf != "" && k == p.rawOf {
 			p.raw = b[start:j]
 		}
 		i = skipSpace(b, j)
@@ -117,6 +132,9 @@ func (p *valueParser) object(i int) (any, int, bool) {
 		case i < len(b) && b[i] == ',':
 			i = skipSpace(b, i+1)
 		case i < len(b) && b[i] == '}':
+			if p.depth < len(p.sizes) {
+				p.sizes[p.depth] = len(m)
+			}
 			p.depth--
 			return m, i + 1, true
 		default:
@@ -155,33 +173,72 @@ func (p *valueParser) array(i int) (any, int, bool) {
 	}
 }
 
-// str reads the string starting at the quote b[i]. Plain ones (no escape,
-// valid UTF-8) are copied; others are unquoted by encoding/json, which
-// also replaces invalid UTF-8 as its decoder does.
+// key reads an object key (interned).
+func (p *valueParser) key(i int) (string, int, bool) {
+	j, plain, ok := p.scanString(i)
+	if !ok {
+		return "", j, false
+	}
+	if !plain {
+		s, ok := unquote(p.b[i:j])
+		return s, j, ok
+	}
+	raw := p.b[i+1 : j-1]
+	if k, ok := p.keys[string(raw)]; ok {
+		return k, j, true
+	}
+	if p.keys == nil {
+		p.keys = make(map[string]string)
+	}
+	k := string(raw)
+	p.keys[k] = k
+	return k, j, true
+}
+
+// str reads the string value starting at the quote b[i].
 func (p *valueParser) str(i int) (any, int, bool) {
+	j, plain, ok := p.scanString(i)
+	if !ok {
+		return nil, j, false
+	}
+	if !plain {
+		s, ok := unquote(p.b[i:j])
+		return s, j, ok
+	}
+	if p.doc == "" {
+		p.doc = string(p.b)
+	}
+	return p.doc[i+1 : j-1], j, true
+}
+
+// scanString returns the index after the string starting at the quote
+// b[i], and whether it is plain: no escape, valid UTF-8, so its bytes are
+// its value. Other strings are for unquote.
+func (p *valueParser) scanString(i int) (int, bool, bool) {
 	b := p.b
 	plain, ascii := true, true
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
-			if plain && (ascii || utf8.Valid(b[i+1:j])) {
-				return string(b[i+1 : j]), j + 1, true
-			}
-			var s string
-			if err := json.Unmarshal(b[i:j+1], &s); err != nil {
-				return nil, j + 1, false
-			}
-			return s, j + 1, true
+			return j + 1, plain && (ascii || utf8.Valid(b[i+1:j])), true
 		case c == '\\':
 			plain = false
 			j++ // the escaped byte (encoding/json checks the escape)
 		case c < 0x20:
-			return nil, j, false
+			return j, false, false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 	}
-	return nil, len(b), false
+	return len(b), false, false
+}
+
+// unquote decodes a quoted string with escapes or invalid UTF-8 as
+// encoding/json does (invalid UTF-8 becomes U+FFFD).
+func unquote(quoted []byte) (string, bool) {
+	var s string
+	err := json.Unmarshal(quoted, &s)
+	return s, err == nil
 }
 
 func (p *valueParser) literal(i int, word string, v any) (any, int, bool) {

@@ -32,15 +32,15 @@ func (agentPolicyKind) fingerprint(obs *observation) any {
 	for _, id := range ids {
 		p := obs.policies[id]
 		buf = append(buf[:0], '{')
-		buf = strconv.AppendQuote(buf, p.ID)
-		buf = strconv.AppendQuote(append(buf, ','), p.Name)
-		buf = strconv.AppendQuote(append(buf, ','), p.Namespace)
+		buf = appendString(buf, p.ID)
+		buf = appendString(append(buf, ','), p.Name)
+		buf = appendString(append(buf, ','), p.Namespace)
 		for _, s := range []*string{p.Description, p.DataOutputID, p.MonitoringOutputID, p.FleetServerHostID} {
 			buf = append(buf, ',')
 			if s == nil {
 				buf = append(buf, 'n')
 			} else {
-				buf = strconv.AppendQuote(buf, *s)
+				buf = appendString(buf, *s)
 			}
 		}
 		for _, b := range []bool{p.IsManaged, p.HasFleetServer, p.SupportsAgentless} {
@@ -54,7 +54,7 @@ func (agentPolicyKind) fingerprint(obs *observation) any {
 		}
 		for _, k := range policyOptional {
 			if v, ok := p.Raw[k]; ok {
-				buf = strconv.AppendQuote(append(buf, ','), k)
+				buf = appendString(append(buf, ','), k)
 				buf = appendCanonical(append(buf, ':'), v)
 			}
 		}
@@ -64,9 +64,16 @@ func (agentPolicyKind) fingerprint(obs *observation) any {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
+// appendString appends s with its length first: cheaper than quoting, and
+// as unambiguous.
+func appendString(b []byte, s string) []byte {
+	b = strconv.AppendInt(append(b, '"'), int64(len(s)), 10)
+	return append(append(b, ':'), s...)
+}
+
 // appendCanonical appends v, a JSON value as decoded into an `any`, in a
 // form that is the same for equal values and different for different ones:
-// strings quoted, numbers in their shortest exact form, objects with sorted
+// strings with their length, numbers in their shortest exact form, objects with sorted
 // keys, arrays and objects bracketed. Any other Go value (none comes from a
 // decoded list) is appended as its JSON after a '~'.
 func appendCanonical(b []byte, v any) []byte {
@@ -78,7 +85,7 @@ func appendCanonical(b []byte, v any) []byte {
 	case float64:
 		return strconv.AppendFloat(b, v, 'g', -1, 64)
 	case string:
-		return strconv.AppendQuote(b, v)
+		return appendString(b, v)
 	case []any:
 		b = append(b, '[')
 		for i, e := range v {
@@ -99,7 +106,7 @@ func appendCanonical(b []byte, v any) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = strconv.AppendQuote(b, k)
+			b = appendString(b, k)
 			b = appendCanonical(append(b, ':'), v[k])
 		}
 		return append(b, '}')
