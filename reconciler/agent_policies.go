@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/fleetform/fleetform/kibana"
@@ -165,13 +166,26 @@ func policyFields(p schema.AgentPolicy) map[string]any {
 	if p.Description != nil {
 		m["description"] = *p.Description
 	}
-	declared := canonicalMap(p)
+	declared := declaredOptional(p)
 	for _, k := range policyOptional {
 		if v, ok := declared[k]; ok {
 			m[k] = v
 		}
 	}
 	return m
+}
+
+// declaredOptional is p as JSON values (canonicalMap), or nil when p
+// declares nothing beyond the fields policyFields reads itself: most
+// policies, which then cost no marshal round trip on every plan.
+func declaredOptional(p schema.AgentPolicy) map[string]any {
+	rest := p
+	rest.ID, rest.Name, rest.Namespace, rest.Adopt = "", "", "", false
+	rest.Description, rest.DataOutputID, rest.MonitoringOutputID, rest.FleetServerHostID = nil, nil, nil, nil
+	if reflect.ValueOf(rest).IsZero() {
+		return nil
+	}
+	return canonicalMap(p)
 }
 
 func observedPolicyFields(p kibana.AgentPolicy) map[string]any {
