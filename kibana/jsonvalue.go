@@ -31,7 +31,7 @@ type valueParser struct {
 	// keys interns object keys: a list repeats the same few.
 	keys map[string]string
 	// sizes is the member count of the last object at each depth, a hint
-	// for the next one (a list's items are alike).
+	// (up to 64) for the next one: a list's items are alike.
 	sizes [8]int
 	// rawOf names a member of the top-level object whose text is kept in raw.
 	rawOf string
@@ -97,7 +97,7 @@ func (p *valueParser) object(i int) (any, int, bool) {
 	b := p.b
 	var m map[string]any
 	if p.depth < len(p.sizes) {
-		m = make(map[string]any, p.sizes[p.depth])
+		m = make(map[string]any, min(p.sizes[p.depth], 64))
 	} else {
 		m = make(map[string]any)
 	}
