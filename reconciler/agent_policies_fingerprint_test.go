@@ -2,6 +2,7 @@ package reconciler
 
 import (
 	"encoding/json"
+	"maps"
 	"testing"
 
 	"github.com/fleetform/fleetform/kibana"
@@ -148,5 +149,77 @@ func TestAppendCanonical_Distinct(t *testing.T) {
 	b := map[string]any{"w": map[string]any{"a": false, "b": true}, "y": []any{"z"}, "x": 1.0}
 	if string(appendCanonical(nil, a)) != string(appendCanonical(nil, b)) {
 		t.Error("equal objects read differently")
+	}
+}
+
+// TestObservationFingerprint_RecordsAndLicence: the observation's digest
+// changes with every field of an inventory record, a record added or
+// removed, the licence and each kind's part; and not with a record's
+// revision or time of apply, which a plan does not read.
+func TestObservationFingerprint_RecordsAndLicence(t *testing.T) {
+	obsOf := func(edit func(o *observation)) string {
+		o := &observation{
+			policies: map[string]kibana.AgentPolicy{"p1": {ID: "p1", Name: "P"}},
+			outputs:  map[string]map[string]any{"o1": {"id": "o1", "hosts": []any{"https://es:443"}}},
+			license:  "platinum",
+			records: map[string]Record{
+				"main/output/o1": {Cluster: "main", Kind: "output", ID: "o1", DesiredHash: "h1", Revision: "r1",
+					Secrets: map[string]SecretRecord{"secrets.ssl.key": {Hash: "s:h", FleetSecretID: "fs1", RefDescribe: "env:KEY"}}},
+				"main/agent_policy/p1": {Cluster: "main", Kind: "agent_policy", ID: "p1", DesiredHash: "h2"},
+			},
+		}
+		if edit != nil {
+			edit(o)
+		}
+		return o.computeFingerprint()
+	}
+	base := obsOf(nil)
+	if again := obsOf(nil); again != base {
+		t.Fatal("the same observation digests differently")
+	}
+	rec := func(key string, edit func(r *Record)) func(o *observation) {
+		return func(o *observation) {
+			r := o.records[key]
+			if r.Secrets != nil {
+				r.Secrets = maps.Clone(r.Secrets)
+			}
+			edit(&r)
+			o.records[key] = r
+		}
+	}
+	secret := func(edit func(s *SecretRecord)) func(r *Record) {
+		return func(r *Record) {
+			s := r.Secrets["secrets.ssl.key"]
+			edit(&s)
+			r.Secrets["secrets.ssl.key"] = s
+		}
+	}
+	for name, edit := range map[string]func(o *observation){
+		"desired hash":     rec("main/agent_policy/p1", func(r *Record) { r.DesiredHash = "h3" }),
+		"adopted":          rec("main/agent_policy/p1", func(r *Record) { r.Adopted = true }),
+		"a secret added":   rec("main/agent_policy/p1", func(r *Record) { r.Secrets = map[string]SecretRecord{"x": {}} }),
+		"a secret removed": rec("main/output/o1", func(r *Record) { r.Secrets = nil }),
+		"a secret's path": rec("main/output/o1", func(r *Record) {
+			r.Secrets = map[string]SecretRecord{"secrets.ssl.other": r.Secrets["secrets.ssl.key"]}
+		}),
+		"a secret's hash":    rec("main/output/o1", secret(func(s *SecretRecord) { s.Hash = "s:i" })),
+		"a Fleet secret id":  rec("main/output/o1", secret(func(s *SecretRecord) { s.FleetSecretID = "" })),
+		"a secret reference": rec("main/output/o1", secret(func(s *SecretRecord) { s.RefDescribe = "env:OTHER" })),
+		"a record removed":   func(o *observation) { delete(o.records, "main/agent_policy/p1") },
+		"a record added":     func(o *observation) { o.records["main/package/nginx"] = Record{DesiredHash: "h4"} },
+		"a record's key": func(o *observation) {
+			o.records["main/agent_policy/p2"] = o.records["main/agent_policy/p1"]
+			delete(o.records, "main/agent_policy/p1")
+		},
+		"licence":         func(o *observation) { o.license = "basic" },
+		"an output":       func(o *observation) { o.outputs["o1"]["hosts"] = []any{"https://es2:443"} },
+		"an agent policy": func(o *observation) { o.policies["p1"] = kibana.AgentPolicy{ID: "p1", Name: "Q"} },
+	} {
+		if obsOf(edit) == base {
+			t.Errorf("%s: fingerprint unchanged", name)
+		}
+	}
+	if obsOf(rec("main/output/o1", func(r *Record) { r.Revision = "r2" })) != base {
+		t.Error("a record's revision changed the fingerprint; a plan does not read it")
 	}
 }
