@@ -125,6 +125,7 @@ func TestDecodeAgentPolicyPage_AsEncodingJSON(t *testing.T) {
 		"one policy":             `{"items":[` + policy + `],"total":1,"page":1,"perPage":1000}`,
 		"two and a repeated key": `{"items":[` + policy + `,{"id":"p2","name":"a","name":"b"}],"total":2,"total":3}`,
 		"empty":                  `{"items":[],"total":0}`,
+		"an item with a total":   `{"total":1,"items":[{"id":"a","total":9,"x":{"total":8}}]}`,
 		"items null":             `{"items":null,"total":0}`,
 		"no items":               `{"total":5}`,
 		"total null":             `{"items":[],"total":null}`,
