@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 )
 
 // AgentPolicy is the part of an agent policy fleetform reads; Raw keeps
@@ -32,42 +33,118 @@ type AgentPolicy struct {
 
 // UnmarshalJSON fills Raw from Kibana's JSON and the typed fields from Raw
 // (one decode: observing thousands of policies is on every plan's path).
+// Raw keeps every field, those fleetform does not read too: an update
+// sends an object field whole with its undeclared keys as observed, and
+// repeats the stored output ids (reconciler.policyUpdateBody); the
+// importer exports from it.
 func (p *AgentPolicy) UnmarshalJSON(b []byte) error {
+	if v, ok := parseJSONValue(b); ok {
+		if raw, ok := v.(map[string]any); ok {
+			*p = agentPolicyOf(raw)
+			return nil
+		}
+	}
 	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*p = AgentPolicy{
-		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"), Description: optStr(raw, "description"),
-		DataOutputID: optStr(raw, "data_output_id"), MonitoringOutputID: optStr(raw, "monitoring_output_id"),
-		FleetServerHostID: optStr(raw, "fleet_server_host_id"), Revision: num(raw, "revision"),
+	*p = agentPolicyOf(raw)
+	return nil
+}
+
+// agentPolicyOf is the policy Kibana's JSON object raw describes.
+func agentPolicyOf(raw map[string]any) AgentPolicy {
+	// The optional fields point into one allocation rather than one each.
+	var opt struct {
+		description, dataOutput, monitoringOutput, fleetServerHost string
+		inactivityTimeout                                          int
+	}
+	return AgentPolicy{
+		ID: str(raw, "id"), Name: str(raw, "name"), Namespace: str(raw, "namespace"),
+		Description: optStrIn(raw, "description", &opt.description), DataOutputID: optStrIn(raw, "data_output_id", &opt.dataOutput),
+		MonitoringOutputID: optStrIn(raw, "monitoring_output_id", &opt.monitoringOutput),
+		FleetServerHostID:  optStrIn(raw, "fleet_server_host_id", &opt.fleetServerHost), Revision: num(raw, "revision"),
 		IsManaged: boolean(raw, "is_managed"), IsPreconfigured: boolean(raw, "is_preconfigured"),
 		HasFleetServer: boolean(raw, "has_fleet_server"), SupportsAgentless: boolean(raw, "supports_agentless"),
-		InactivityTimeout: optNum(raw, "inactivity_timeout"), Agents: num(raw, "agents"), Raw: raw,
+		InactivityTimeout: optNumIn(raw, "inactivity_timeout", &opt.inactivityTimeout), Agents: num(raw, "agents"), Raw: raw,
+	}
+}
+
+// optStrIn is the string at k, stored in *into; nil when absent or not a string.
+func optStrIn(m map[string]any, k string, into *string) *string {
+	if s, ok := m[k].(string); ok {
+		*into = s
+		return into
 	}
 	return nil
+}
+
+// optNumIn is the number at k, stored in *into; nil when absent or not a number.
+func optNumIn(m map[string]any, k string, into *int) *int {
+	if f, ok := m[k].(float64); ok {
+		*into = int(f)
+		return into
+	}
+	return nil
+}
+
+// decodeAgentPolicyPage decodes a page of the agent policy list in one
+// pass (parseJSONValue) instead of encoding/json's four over every item
+// (validate the page, skip each item, validate it, decode it). A page the
+// parser leaves to encoding/json, or whose shape is not the plain
+// {"items": [objects], "total": n} (keys differing only in case, which
+// encoding/json folds onto the fields, an item that is not an object, a
+// total that is not an integer), is decoded by encoding/json as before.
+func decodeAgentPolicyPage(b []byte, page *itemsResponse[AgentPolicy]) error {
+	if fastAgentPolicyPage(b, page) {
+		return nil
+	}
+	*page = itemsResponse[AgentPolicy]{}
+	return json.Unmarshal(b, page)
+}
+
+func fastAgentPolicyPage(b []byte, page *itemsResponse[AgentPolicy]) bool {
+	obj, total, ok := parseJSONObject(b, "total")
+	if !ok {
+		return false
+	}
+	for k := range obj {
+		if k != "items" && k != "total" && (strings.EqualFold(k, "items") || strings.EqualFold(k, "total")) {
+			return false
+		}
+	}
+	var out itemsResponse[AgentPolicy]
+	if total != nil && string(total) != "null" {
+		// As encoding/json decodes an int: an integer literal only.
+		n, err := strconv.ParseInt(string(total), 10, 0)
+		if err != nil {
+			return false
+		}
+		out.Total = int(n)
+	}
+	switch items := obj["items"].(type) {
+	case nil:
+	case []any:
+		out.Items = make([]AgentPolicy, len(items))
+		for i, it := range items {
+			raw, ok := it.(map[string]any)
+			if !ok {
+				return false
+			}
+			out.Items[i] = agentPolicyOf(raw)
+		}
+	default:
+		return false
+	}
+	*page = out
+	return true
 }
 
 func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
-func optStr(m map[string]any, k string) *string {
-	if s, ok := m[k].(string); ok {
-		return &s
-	}
-	return nil
-}
-
 func boolean(m map[string]any, k string) bool { b, _ := m[k].(bool); return b }
 
 func num(m map[string]any, k string) int { f, _ := m[k].(float64); return int(f) }
-
-func optNum(m map[string]any, k string) *int {
-	if f, ok := m[k].(float64); ok {
-		n := int(f)
-		return &n
-	}
-	return nil
-}
 
 // ListOptions narrows ListAgentPolicies.
 type ListOptions struct {
@@ -105,7 +182,7 @@ func (c *Client) ListAgentPolicies(ctx context.Context, opts ListOptions) ([]Age
 	if opts.WithAgentCount {
 		q.Set("withAgentCount", "true")
 	}
-	return listPaged(ctx, c, "/api/fleet/agent_policies", q, func(p AgentPolicy) string { return p.ID })
+	return listPagedDecoded(ctx, c, "/api/fleet/agent_policies", q, func(p AgentPolicy) string { return p.ID }, decodeAgentPolicyPage)
 }
 
 // listPaged fetches page 1, 2, … of a {items, total, page, perPage} list

@@ -3,6 +3,7 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/fleetform/fleetform/kibana"
@@ -56,35 +57,6 @@ func (agentPolicyKind) observe(ctx context.Context, r *Reconciler) (func(*observ
 			obs.policies[p.ID] = p
 		}
 	}, nil
-}
-
-// fingerprint holds the plan-relevant fields of every agent policy (not
-// agent counts, timestamps or the revision, which move without anyone
-// changing what a plan reads: every edit of a policy's integrations bumps
-// it).
-func (agentPolicyKind) fingerprint(obs *observation) any {
-	type pol struct {
-		ID, Name, Namespace                                        string
-		Description, DataOutputID, MonitoringOutputID, FleetServer *string
-		IsManaged, HasFleetServer, SupportsAgentless               bool
-		InactivityTimeout                                          *int
-		Managed                                                    map[string]any `json:",omitempty"`
-	}
-	view := make([]pol, 0, len(obs.policies))
-	for _, id := range sortedKeys(obs.policies) {
-		p := obs.policies[id]
-		view = append(view, pol{p.ID, p.Name, p.Namespace, p.Description, p.DataOutputID,
-			p.MonitoringOutputID, p.FleetServerHostID, p.IsManaged, p.HasFleetServer, p.SupportsAgentless, p.InactivityTimeout, nil})
-		for _, k := range policyOptional {
-			if v, ok := p.Raw[k]; ok {
-				if view[len(view)-1].Managed == nil {
-					view[len(view)-1].Managed = map[string]any{}
-				}
-				view[len(view)-1].Managed[k] = v
-			}
-		}
-	}
-	return view
 }
 
 // references: an agent policy refers to its outputs, Fleet Server host and
@@ -194,13 +166,26 @@ func policyFields(p schema.AgentPolicy) map[string]any {
 	if p.Description != nil {
 		m["description"] = *p.Description
 	}
-	declared := canonicalMap(p)
+	declared := declaredOptional(p)
 	for _, k := range policyOptional {
 		if v, ok := declared[k]; ok {
 			m[k] = v
 		}
 	}
 	return m
+}
+
+// declaredOptional is p as JSON values (canonicalMap), or nil when p
+// declares nothing beyond the fields policyFields reads itself: most
+// policies, which then cost no marshal round trip on every plan.
+func declaredOptional(p schema.AgentPolicy) map[string]any {
+	rest := p
+	rest.ID, rest.Name, rest.Namespace, rest.Adopt = "", "", "", false
+	rest.Description, rest.DataOutputID, rest.MonitoringOutputID, rest.FleetServerHostID = nil, nil, nil, nil
+	if reflect.ValueOf(rest).IsZero() {
+		return nil
+	}
+	return canonicalMap(p)
 }
 
 func observedPolicyFields(p kibana.AgentPolicy) map[string]any {

@@ -2,12 +2,14 @@ package reconciler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
 	"github.com/fleetform/fleetform/state"
@@ -136,4 +138,30 @@ func largeFleet(tb testing.TB) (*simHarness, *schema.Document) {
 		tb.Fatal(err)
 	}
 	return h, doc
+}
+
+// BenchmarkFingerprint_AgentPolicies2000 digests an observation of 2,000
+// agent policies as fleetsim lists them (computeFingerprint, which every
+// plan and apply runs).
+func BenchmarkFingerprint_AgentPolicies2000(b *testing.B) {
+	obs := &observation{policies: map[string]kibana.AgentPolicy{}}
+	for i := range 2000 {
+		raw, _ := json.Marshal(map[string]any{
+			"id": fmt.Sprintf("policy-%04d", i), "name": fmt.Sprintf("Policy %d", i), "namespace": "default",
+			"description": "benchmark", "data_output_id": fmt.Sprintf("out-%02d", i%50), "monitoring_output_id": nil, "revision": 3,
+			"is_managed": false, "is_protected": false, "status": "active", "inactivity_timeout": 1209600,
+			"updated_at": "2026-11-27T12:00:00.000Z", "updated_by": "elastic", "schema_version": "1.1.1",
+			"monitoring_enabled": []string{"logs", "metrics"}, "space_ids": []string{"default"},
+			"advanced_settings": map[string]any{"agent_logging_level": "info"},
+		})
+		var p kibana.AgentPolicy
+		if err := json.Unmarshal(raw, &p); err != nil {
+			b.Fatal(err)
+		}
+		obs.policies[p.ID] = p
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = obs.computeFingerprint()
+	}
 }
