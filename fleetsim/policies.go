@@ -154,10 +154,10 @@ func (c *Cluster) licenceAtLeastPlatinum() bool {
 	return false
 }
 
-// policyView is the AgentPolicy response object.
 // policyView is the AgentPolicy response object. The agent count appears
 // only where the list was asked for it (withAgentCount=true or
-// noAgentCount=false); package_policies with full or on a single GET.
+// noAgentCount=false, or by default before versionWithAgentCount);
+// package_policies with full or on a single GET.
 func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 	v := make(map[string]any, len(p.Attrs)+4)
 	for k, val := range p.Attrs {
@@ -204,12 +204,42 @@ func (c *Cluster) policyJSON(p *agentPolicy) []byte {
 	return p.cache
 }
 
+// versionDeleteInactiveAgents is elastic/kibana#175815 "[Fleet] Prevent
+// deletion of agent policies with inactive agents from UI" (v8.12.2,
+// v8.13.0): the delete counts inactive agents too and says "Cannot delete
+// an agent policy that is assigned to any active or inactive agents";
+// before it, "Cannot delete agent policy that is assigned to agent(s)".
+const versionDeleteInactiveAgents = "8.12.2"
+
+// versionAgentlessDeleteWithAgents is elastic/kibana#216513 "[Fleet] Fix
+// agentless policy deletion unenroll agents" (merged 2025-03-31, main then
+// 9.1): an agentless (supports_agentless) policy is deleted although agents
+// are assigned, which the delete unenrolls (`total > 0 &&
+// !agentPolicy?.supports_agentless`). Its backports are not all known
+// (elastic/kibana#221868: "not backported to all branches"); before 9.1
+// fleetsim refuses as for any policy.
+const versionAgentlessDeleteWithAgents = "9.1.0"
+
+// versionWithAgentCount is elastic/kibana#191661 "[Fleet] Stop fetching
+// all full or with agentCount agent policies" (v8.16.0): it added the
+// list's withAgentCount and made counting opt-in. Before it the list
+// counted each policy's agents unless noAgentCount was true, and
+// withAgentCount was an unknown query key (a 400); after it
+// noAgentCount=false still asks for the counts (deprecated, "use
+// withAgentCount instead").
+const versionWithAgentCount = "8.16.0"
+
 func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	q := r.query
 	page := int(q["page"].(float64))
 	perPage := int(q["perPage"].(float64))
 	full, _ := q["full"].(bool)
 	withCount, _ := q["withAgentCount"].(bool)
+	_, sentWithCount := q["withAgentCount"]
+	countsByDefault := !versionAtLeast(c.cfg.Version, versionWithAgentCount)
+	if sentWithCount && countsByDefault {
+		return badRequest("[request query.withAgentCount]: definition for this key is missing")
+	}
 	if page < 1 {
 		page = 1
 	}
@@ -245,7 +275,7 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	total := len(ps)
 	start := min((page-1)*perPage, total)
 	end := min(start+perPage, total)
-	withAgents := withCount || q["noAgentCount"] == false
+	withAgents := withCount || q["noAgentCount"] == false || countsByDefault && q["noAgentCount"] != true
 	page_ := make([][]byte, 0, end-start)
 	size := 64
 	for _, p := range ps[start:end] {
@@ -544,6 +574,14 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	return ok(map[string]any{"item": c.redactPolicyView(c.policyViewAs(p, true, r.query["format"]), p, r)})
 }
 
+// deleteAgentPolicy is agentPolicyService.delete (server/services/
+// agent_policy.ts) behind POST /api/fleet/agent_policies/delete, its
+// refusals in its order: a hosted (is_managed) policy without force; a
+// policy with agents, force or not; a policy holding a managed package
+// policy without force. A preconfigured policy, the default policy and
+// the default Fleet Server policy are deleted like any other (Kibana
+// records a preconfigured one's deletion so that setup does not recreate
+// it).
 func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	id := r.body["agentPolicyId"].(string)
 	p := c.st.AgentPolicies[id]
@@ -554,7 +592,12 @@ func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	if p.flag("is_managed") && !force {
 		return badRequest("Cannot delete hosted agent policy %s%s", id, hostedAgentPolicyRestriction)
 	}
-	if p.Agents > 0 && !p.flag("supports_agentless") {
+	// force does not lift this one. Agents counts every agent assigned to
+	// the policy (fleetsim keeps no agent documents, so none is unenrolled).
+	if p.Agents > 0 && !(p.flag("supports_agentless") && versionAtLeast(c.cfg.Version, versionAgentlessDeleteWithAgents)) {
+		if !versionAtLeast(c.cfg.Version, versionDeleteInactiveAgents) {
+			return badRequest("Cannot delete agent policy that is assigned to agent(s)")
+		}
 		return badRequest("Cannot delete an agent policy that is assigned to any active or inactive agents")
 	}
 	if !force {

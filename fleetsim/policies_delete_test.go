@@ -1,6 +1,7 @@
 package fleetsim
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -42,4 +43,76 @@ func TestAgentPolicyDelete_AgentlessAndManagedPackagePolicies(t *testing.T) {
 			t.Errorf("message %q, want %q", r.msg(), want)
 		}
 	})
+}
+
+// The refusal to delete a policy with agents by version
+// (server/services/agent_policy.ts, delete): its message before and after
+// elastic/kibana#175815 (v8.12.2), the agentless exemption from
+// elastic/kibana#216513, and force, which does not lift it.
+func TestAgentPolicyDelete_AgentsByVersion(t *testing.T) {
+	cases := []struct {
+		version   string
+		agentless bool
+		force     bool
+		status    int
+		msg       string
+	}{
+		{"8.12.1", false, false, 400, "Cannot delete agent policy that is assigned to agent(s)"},
+		{"8.12.2", false, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		{"9.3.0", false, true, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		{"9.0.0", true, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		{"9.1.0", true, false, 200, ""},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s agentless=%v force=%v", tc.version, tc.agentless, tc.force), func(t *testing.T) {
+			s, kb := startMain(t, ClusterConfig{Name: "main", Version: tc.version})
+			seedPolicies(t, s, &ClusterSeed{AgentPolicies: []SeedAgentPolicy{{ID: "p", Name: "P", Namespace: "default", SupportsAgentless: tc.agentless, Agents: 2}}})
+			body := map[string]any{"agentPolicyId": "p"}
+			if tc.force {
+				body["force"] = true
+			}
+			r := kb.do("POST", "/api/fleet/agent_policies/delete", body).wantStatus(t, tc.status)
+			if r.msg() != tc.msg && tc.status != 200 {
+				t.Errorf("message %q, want %q", r.msg(), tc.msg)
+			}
+		})
+	}
+}
+
+// The list's agent counts by version (routes/agent_policy/handlers.ts
+// getAgentPoliciesHandler; types/rest_spec/agent_policy.ts): before
+// elastic/kibana#191661 (v8.16.0) Kibana counts unless noAgentCount=true
+// and withAgentCount is an unknown key; from it, counting is opt-in with
+// withAgentCount=true or noAgentCount=false.
+func TestListAgentPolicies_AgentCountsByVersion(t *testing.T) {
+	cases := []struct {
+		version, query string
+		status         int
+		counted        bool
+	}{
+		{"8.15.3", "", 200, true},
+		{"8.15.3", "&noAgentCount=true", 200, false},
+		{"8.15.3", "&noAgentCount=false", 200, true},
+		{"8.15.3", "&withAgentCount=true", 400, false},
+		{"8.16.0", "", 200, false},
+		{"8.16.0", "&noAgentCount=false", 200, true},
+		{"8.16.0", "&withAgentCount=true", 200, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.version+tc.query, func(t *testing.T) {
+			s, kb := startMain(t, ClusterConfig{Name: "main", Version: tc.version})
+			seedPolicies(t, s, &ClusterSeed{AgentPolicies: []SeedAgentPolicy{{ID: "p", Name: "P", Namespace: "default", Agents: 3}}})
+			r := kb.do("GET", "/api/fleet/agent_policies?perPage=10"+tc.query, nil).wantStatus(t, tc.status)
+			if tc.status != 200 {
+				if want := "[request query.withAgentCount]: definition for this key is missing"; r.msg() != want {
+					t.Errorf("message %q, want %q", r.msg(), want)
+				}
+				return
+			}
+			got, has := r.items()[0].(map[string]any)["agents"]
+			if has != tc.counted || tc.counted && got != 3.0 {
+				t.Errorf("agents = %v (present %v), want counted %v", got, has, tc.counted)
+			}
+		})
+	}
 }

@@ -154,7 +154,15 @@ type ListOptions struct {
 	// PerPage is the page size: default and maximum 1000, or 100 with
 	// WithAgentCount (Kibana refuses larger pages when it counts agents).
 	PerPage int
-	// WithAgentCount asks Kibana to fill each policy's Agents.
+	// WithAgentCount asks Kibana to fill each policy's Agents: the agents
+	// assigned to it, inactive ones included from 8.15 (elastic/kibana#184517,
+	// to match the check that refuses to delete a policy with agents). It is
+	// sent as noAgentCount=false, which every version reads: before 8.16
+	// Kibana counted unless noAgentCount was true, and withAgentCount is
+	// unknown there (a 400); elastic/kibana#191661 (v8.16.0) made counting
+	// opt-in with withAgentCount and kept noAgentCount=false as its
+	// deprecated equivalent (GetAgentPoliciesRequestSchema in
+	// server/types/rest_spec/agent_policy.ts; getAgentPoliciesHandler).
 	WithAgentCount bool
 }
 
@@ -180,7 +188,7 @@ func (c *Client) ListAgentPolicies(ctx context.Context, opts ListOptions) ([]Age
 		q.Set("kuery", opts.Kuery)
 	}
 	if opts.WithAgentCount {
-		q.Set("withAgentCount", "true")
+		q.Set("noAgentCount", "false")
 	}
 	return listPagedDecoded(ctx, c, "/api/fleet/agent_policies", q, func(p AgentPolicy) string { return p.ID }, decodeAgentPolicyPage)
 }

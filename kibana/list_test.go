@@ -21,7 +21,7 @@ func policyServer(n int, moved func(page int) []map[string]any) func(http.Respon
 		q := r.URL.Query()
 		page, _ := strconv.Atoi(q.Get("page"))
 		per, _ := strconv.Atoi(q.Get("perPage"))
-		if per > 100 && q.Get("withAgentCount") == "true" {
+		if per > 100 && (q.Get("withAgentCount") == "true" || q.Get("noAgentCount") == "false") {
 			kibanaError(w, 400, "perPage should be less or equal to 100 when fetching full policies or agent count.", nil)
 			return
 		}
@@ -50,7 +50,7 @@ func TestListAgentPolicies_Paging(t *testing.T) {
 		{"perPage above 1000 is capped", 1500, ListOptions{PerPage: 5000},
 			[]string{"page=1&perPage=1000", "page=2&perPage=1000"}},
 		{"agent counts need pages of 100", 250, ListOptions{WithAgentCount: true},
-			[]string{"page=1&perPage=100&withAgentCount=true", "page=2&perPage=100&withAgentCount=true", "page=3&perPage=100&withAgentCount=true"}},
+			[]string{"noAgentCount=false&page=1&perPage=100", "noAgentCount=false&page=2&perPage=100", "noAgentCount=false&page=3&perPage=100"}},
 		{"kuery passed through", 3, ListOptions{Kuery: `ingest-agent-policies.data_output_id:"x"`, PerPage: 2},
 			[]string{"kuery=ingest-agent-policies.data_output_id%3A%22x%22&page=1&perPage=2", "kuery=ingest-agent-policies.data_output_id%3A%22x%22&page=2&perPage=2"}},
 		{"empty", 0, ListOptions{}, []string{"page=1&perPage=1000"}},

@@ -279,8 +279,8 @@ func (agentPolicyKind) plan(_ context.Context, r *Reconciler, doc *schema.Docume
 	r.blockUnsupported(c)
 }
 
-// prune deletes an owned agent policy no longer declared, unless it is
-// managed (is_managed).
+// prune deletes an owned agent policy no longer declared, unless Kibana
+// would refuse (agentPolicyDeleteRefusal, agent_policies_prune.go).
 func (agentPolicyKind) prune(_ *Reconciler, _ *schema.Document, c *computed, rec Record, _ bool) *step {
 	have, ok := c.obs.policies[rec.ID]
 	if !ok {
@@ -288,8 +288,8 @@ func (agentPolicyKind) prune(_ *Reconciler, _ *schema.Document, c *computed, rec
 	}
 	s := pruneStep(rec, have.Name)
 	s.data = &policyStep{step: s, polHave: &have}
-	if have.IsManaged {
-		s.change.Action, s.change.Reason = plan.Blocked, fmt.Sprintf("owned and no longer declared, but agent policy %s is managed (is_managed)", rec.ID)
+	if why := agentPolicyDeleteRefusal(c.obs, have); why != "" {
+		s.change.Action, s.change.Reason = plan.Blocked, "owned and no longer declared, but "+why
 	}
 	return s
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -109,7 +110,7 @@ func TestSim_AgentPolicy_ManagedRefusals(t *testing.T) {
 
 	h.connect(func(c *Config) { c.Prune = true })
 	c = change(t, h.plan(&schema.Document{}), plan.KindAgentPolicy, "hosted")
-	if c.Action != plan.Blocked || !strings.Contains(c.Reason, "managed (is_managed)") {
+	if c.Action != plan.Blocked || !strings.Contains(c.Reason, "Cannot delete hosted agent policy hosted in Fleet because the agent policy is managed") {
 		t.Fatalf("prune of a hosted policy: %+v", c)
 	}
 	if _, err := h.r.Apply(ctx, &schema.Document{}, nil, ApplyOptions{Prune: true}); err == nil {
@@ -120,44 +121,116 @@ func TestSim_AgentPolicy_ManagedRefusals(t *testing.T) {
 	}
 }
 
-// TestSim_AgentPolicy_PruneRefusalsNotMirrored mirrors agent_policy.ts
-// delete, which refuses without force "Cannot delete an agent policy that
-// is assigned to any active or inactive agents" (unless it supports
-// agentless) and "Cannot delete agent policy <id> that contains managed
-// package policies" (PackagePolicyRestrictionRelatedError). The plan must
-// show the prune of such an owned policy as blocked, as it does for a
-// package whose policies agents use, rather than plan a delete Kibana (and
-// fleetsim) refuse at apply.
-func TestSim_AgentPolicy_PruneRefusalsNotMirrored(t *testing.T) {
-	t.Skip("defect: agentPolicyKind.prune (reconciler/agent_policies.go) plans a delete Kibana refuses; see docs/kinds-coverage.md, Known gaps")
+// TestSim_AgentPolicy_PruneRefusals mirrors agent_policy.ts delete
+// (x-pack/platform/plugins/shared/fleet/server/services/agent_policy.ts),
+// whose refusals fleetform cannot lift (it never sends force, and force
+// does not lift the agents rule): the plan shows the prune of such an owned
+// policy as blocked with Kibana's reason, and apply --prune leaves it; a
+// policy Kibana deletes is planned as a delete and apply deletes it. Each
+// case runs the plan and the apply against fleetsim, whose delete follows
+// the same source (fleetsim/policies.go deleteAgentPolicy).
+func TestSim_AgentPolicy_PruneRefusals(t *testing.T) {
+	createPolicy := func(body map[string]any) func(h *simHarness) {
+		return func(h *simHarness) {
+			if _, err := h.kb.CreateAgentPolicy(context.Background(), body); err != nil {
+				h.t.Fatal(err)
+			}
+		}
+	}
 	cases := []struct {
-		name  string
-		setup func(h *simHarness)
-		want  string
+		name    string
+		version string
+		setup   func(h *simHarness)
+		want    string // Kibana's refusal; "" when Kibana deletes the policy
 	}{
-		{"agents", func(h *simHarness) {
+		// `if (agentPolicy.is_managed && !options?.force)`: HostedAgentPolicyRestrictionRelatedError.
+		{"hosted", "", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", IsManaged: true})
+		}, "Cannot delete hosted agent policy busy in Fleet because the agent policy is managed by an external orchestration solution"},
+		// `if (total > 0 && !agentPolicy?.supports_agentless)`: FleetError, force or not.
+		{"agents", "", func(h *simHarness) {
 			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", Agents: 3})
 		}, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
-		{"managed package policy", func(h *simHarness) {
+		// Before elastic/kibana#175815 (v8.12.2) the message was another.
+		{"agents before 8.12.2", "8.12.1", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", Agents: 1})
+		}, "Cannot delete agent policy that is assigned to agent(s)"},
+		// A name a kuery must escape is still counted.
+		{"agents, quoted name", "", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: `Busy "east" or name:x`, Namespace: "default", Agents: 1})
+		}, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		// elastic/kibana#216513: an agentless policy is deleted, its agents unenrolled.
+		{"agentless with agents", "", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", SupportsAgentless: true, Agents: 2})
+		}, ""},
+		{"agentless with agents before 9.1", "9.0.0", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", SupportsAgentless: true, Agents: 2})
+		}, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		// `if (hasManagedPackagePolicies && !options?.force)`: PackagePolicyRestrictionRelatedError.
+		{"managed package policy", "", func(h *simHarness) {
 			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default"})
 			if _, err := h.kb.CreateIntegrationPolicy(context.Background(), map[string]any{"id": "pp", "name": "pp", "namespace": "default", "policy_ids": []any{"busy"},
 				"enabled": true, "inputs": []any{}, "is_managed": true, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}); err != nil {
 				h.t.Fatal(err)
 			}
-		}, "Cannot delete agent policy busy that contains managed package policies"},
+		}, "Cannot delete agent policy busy that contains managed package policies in Fleet because the package policy is managed"},
+		// An unmanaged package policy goes with the policy.
+		{"unmanaged package policy", "", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default"})
+			if _, err := h.kb.CreateIntegrationPolicy(context.Background(), map[string]any{"id": "pp", "name": "pp", "namespace": "default", "policy_ids": []any{"busy"},
+				"enabled": true, "inputs": []any{}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}); err != nil {
+				h.t.Fatal(err)
+			}
+		}, ""},
+		// No rule for preconfigured, default or default Fleet Server
+		// policies: delete records a preconfigured one's deletion.
+		{"preconfigured", "", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", IsPreconfigured: true})
+		}, ""},
+		{"default policy", "", createPolicy(map[string]any{"id": "busy", "name": "Busy", "namespace": "default", "is_default": true}), ""},
+		{"default Fleet Server policy", "", createPolicy(map[string]any{"id": "busy", "name": "Busy", "namespace": "default", "is_default_fleet_server": true, "has_fleet_server": true}), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newSimHarness(t)
+			var h *simHarness
+			if tc.version != "" {
+				h = newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: tc.version})
+			} else {
+				h = newSimHarness(t)
+			}
 			tc.setup(h)
-			if got := h.own(&schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "busy", Name: "Busy", Namespace: "default"}}}); len(got) != 1 {
+			name := h.mustPolicy("busy").Name
+			if got := h.own(&schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "busy", Name: name, Namespace: "default"}}}); len(got) != 1 {
 				t.Fatalf("import --adopt recorded %v", got)
 			}
 			h.connect(func(c *Config) { c.Prune = true })
 			c := change(t, h.plan(&schema.Document{}), plan.KindAgentPolicy, "busy")
+			_, applyErr := h.r.Apply(context.Background(), &schema.Document{}, nil, ApplyOptions{Prune: true})
+			_, getErr := h.kb.GetAgentPolicy(context.Background(), "busy")
+			if tc.want == "" {
+				if c.Action != plan.Delete {
+					t.Fatalf("prune: want a delete: %s: %s", c.Action, c.Reason)
+				}
+				if applyErr != nil || getErr == nil {
+					t.Fatalf("apply --prune: %v; policy still there: %v", applyErr, getErr == nil)
+				}
+				return
+			}
 			if c.Action != plan.Blocked || !strings.Contains(c.Reason, tc.want) {
 				t.Fatalf("prune: want blocked with %q: %s: %s", tc.want, c.Action, c.Reason)
 			}
+			if applyErr == nil || getErr != nil {
+				t.Fatalf("apply --prune of a blocked delete: error %v; policy gone: %v", applyErr, getErr)
+			}
 		})
 	}
+}
+
+func (h *simHarness) mustPolicy(id string) kibana.AgentPolicy {
+	h.t.Helper()
+	p, err := h.kb.GetAgentPolicy(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
 }

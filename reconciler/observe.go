@@ -48,6 +48,9 @@ type observation struct {
 	// Fleet Server hosts, download sources), by kind and id.
 	objects map[string]map[string]map[string]any
 	ip      *ipObservation // integration policies (package_policies_kind.go)
+	// agentPolicyPrune is read only for a plan that prunes an agent policy
+	// (agent_policies_prune.go).
+	agentPolicyPrune *agentPolicyPruneObservation
 	// fingerprint digests all of the above but kibanaVersion (see fingerprint).
 	fingerprint string
 }
@@ -151,6 +154,9 @@ func (r *Reconciler) observe(ctx context.Context, doc *schema.Document, prune bo
 	}
 	if checkLicense {
 		obs.license = LicenseLevel(license)
+	}
+	if err := r.observeAgentPolicyPrune(ctx, doc, obs, prune); err != nil {
+		return nil, err
 	}
 	obs.fingerprint = obs.computeFingerprint()
 	if r.needPackagePolicies(doc, obs, prune) {

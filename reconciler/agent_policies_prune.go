@@ -1,0 +1,188 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// The prune of owned agent policies and Kibana's refusals to delete one
+// without force (x-pack/platform/plugins/shared/fleet/server/services/
+// agent_policy.ts, delete; fleetform never sends force), which the plan
+// mirrors: such a prune is blocked with Kibana's reason rather than planned
+// as a delete Kibana refuses at apply. The rules, in delete's order:
+//
+//  1. a hosted (is_managed) policy: "Cannot delete hosted agent policy <id>"
+//     (HostedAgentPolicyRestrictionRelatedError);
+//  2. a policy with agents assigned, active or inactive — force does not
+//     lift it: "Cannot delete an agent policy that is assigned to any active
+//     or inactive agents" (FleetError; from 8.12.2, elastic/kibana#175815,
+//     before it "Cannot delete agent policy that is assigned to agent(s)"
+//     and inactive agents did not count). An agentless (supports_agentless)
+//     policy is exempt from 9.1 (elastic/kibana#216513): Kibana unenrolls
+//     its agents and deletes it;
+//  3. a policy holding a managed (is_managed) package policy: "Cannot delete
+//     agent policy <id> that contains managed package policies"
+//     (PackagePolicyRestrictionRelatedError).
+//
+// A preconfigured policy, the default policy and the default Fleet Server
+// policy are deleted like any other (a preconfigured one's deletion is
+// recorded so that setup does not recreate it). The API tests under
+// x-pack/platform/test/fleet_api_integration/apis/agent_policy/ pin 1 and 2.
+
+// agentPolicyPruneObservation is what rules 2 and 3 need beyond the agent
+// policy list, read only for a plan that prunes an agent policy
+// (observeAgentPolicyPrune).
+type agentPolicyPruneObservation struct {
+	// agents is each prune candidate's agent count, as the agent policy
+	// list counts them (kibana.ListOptions.WithAgentCount); a candidate
+	// the count list did not return is absent.
+	agents map[string]int
+}
+
+// agentPolicyCountChunk is how many prune candidates one count request
+// names (its kuery ORs their names; Kibana counts at most 100 a page).
+const agentPolicyCountChunk = 50
+
+// agentPolicyPruneCandidates are the owned agent policies a plan of doc
+// with prune would delete, but for Kibana's refusals: recorded on this
+// cluster, not adopted, no longer declared, in Fleet and not hosted (rule 1
+// needs nothing more), by id.
+func (r *Reconciler) agentPolicyPruneCandidates(doc *schema.Document, obs *observation) []kibana.AgentPolicy {
+	declared := make(map[string]bool, len(doc.AgentPolicies))
+	for _, p := range doc.AgentPolicies {
+		declared[p.ID] = true
+	}
+	var out []kibana.AgentPolicy
+	for _, key := range sortedKeys(obs.records) {
+		rec := obs.records[key]
+		if rec.Kind != plan.KindAgentPolicy || rec.Cluster != r.cfg.Cluster || rec.Adopted || declared[rec.ID] {
+			continue
+		}
+		if have, ok := obs.policies[rec.ID]; ok && !have.IsManaged {
+			out = append(out, have)
+		}
+	}
+	return out
+}
+
+// observeAgentPolicyPrune reads, for a plan with prune that would delete
+// owned agent policies, what Kibana's refusals depend on: their agent
+// counts, one agent policy list request per agentPolicyCountChunk of them
+// narrowed by name (names are unique in Fleet), and the integration
+// policies (integrationPolicyKind's observation) when the plan did not
+// list them already. A plan that prunes no agent policy sends nothing.
+func (r *Reconciler) observeAgentPolicyPrune(ctx context.Context, doc *schema.Document, obs *observation, prune bool) error {
+	if !prune {
+		return nil
+	}
+	cands := r.agentPolicyPruneCandidates(doc, obs)
+	if len(cands) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(cands))
+	for _, p := range cands {
+		want[p.ID] = true
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		counted = make(map[string]int, len(cands))
+		errs    = make([]error, 0, 2)
+		setIP   func(*observation)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	for chunk := range slices.Chunk(cands, agentPolicyCountChunk) {
+		wg.Go(func() {
+			list, err := r.cfg.Fleet.ListAgentPolicies(ctx, kibana.ListOptions{Kuery: agentPolicyNameKuery(chunk), WithAgentCount: true})
+			if err != nil {
+				fail(fmt.Errorf("count the agents of the agent policies to prune: %w", err))
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range list {
+				if want[p.ID] {
+					counted[p.ID] = p.Agents
+				}
+			}
+		})
+	}
+	if obs.ip == nil {
+		wg.Go(func() {
+			set, err := integrationPolicyKind{}.observe(ctx, r)
+			if err != nil {
+				fail(err)
+				return
+			}
+			setIP = set
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("observe: %w", errs[0])
+	}
+	if setIP != nil {
+		setIP(obs)
+	}
+	obs.agentPolicyPrune = &agentPolicyPruneObservation{agents: counted}
+	return nil
+}
+
+// agentPolicyNameKuery selects the agent policies named as ps are:
+// ingest-agent-policies.name is a keyword, so a quoted value matches the
+// whole name (Kibana's normalizeKuery maps the type prefix onto the saved
+// object type in use).
+func agentPolicyNameKuery(ps []kibana.AgentPolicy) string {
+	terms := make([]string, len(ps))
+	for i, p := range ps {
+		terms[i] = `ingest-agent-policies.name:"` + kqlEscape(p.Name) + `"`
+	}
+	return strings.Join(terms, " or ")
+}
+
+// kqlEscape escapes a value for a quoted KQL string.
+func kqlEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// agentPolicyDeleteRefusal explains why Kibana would refuse to delete
+// agent policy have without force (rules 1–3 above), or returns "".
+func agentPolicyDeleteRefusal(obs *observation, have kibana.AgentPolicy) string {
+	if have.IsManaged {
+		return fmt.Sprintf("agent policy %s is hosted (is_managed); Kibana refuses it (Cannot delete hosted agent policy %s%s)", have.ID, have.ID, hostedAgentPolicyRestriction)
+	}
+	if ap := obs.agentPolicyPrune; ap != nil {
+		exempt := have.SupportsAgentless && (obs.kibanaVersion == "" || kibanaAtLeast(obs.kibanaVersion, "9.1.0"))
+		if n := ap.agents[have.ID]; n > 0 && !exempt {
+			msg := "Cannot delete an agent policy that is assigned to any active or inactive agents"
+			if obs.kibanaVersion != "" && !kibanaAtLeast(obs.kibanaVersion, "8.12.2") {
+				msg = "Cannot delete agent policy that is assigned to agent(s)"
+			}
+			return fmt.Sprintf("%d agent%s assigned to agent policy %s; Kibana refuses it, forced or not (%s); reassign or unenroll them first", n, plural(n), have.ID, msg)
+		}
+	}
+	if obs.ip != nil {
+		var managed []string
+		for _, id := range sortedKeys(obs.ip.policies) {
+			if pp := obs.ip.policies[id]; pp.Raw["is_managed"] == true && slices.Contains(pp.PolicyIDs, have.ID) {
+				managed = append(managed, id)
+			}
+		}
+		if len(managed) > 0 {
+			return fmt.Sprintf("agent policy %s holds managed integration policies (%s, is_managed: true); Kibana refuses it (Cannot delete agent policy %s that contains managed package policies%s)",
+				have.ID, strings.Join(managed, ", "), have.ID, packagePolicyRestriction)
+		}
+	}
+	return ""
+}
