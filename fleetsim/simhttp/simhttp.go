@@ -353,13 +353,17 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 			}
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		// The entry is recorded when the answer starts, before the client
+		// can have it: a caller counting requests once its calls returned
+		// sees every one, even while a handler goes on after answering.
+		sw := &statusWriter{ResponseWriter: w, started: func(status int) {
+			entry.Status = status
+			r.record(entry)
+		}}
 		next.ServeHTTP(sw, req)
-		entry.Status = sw.status
-		if entry.Status == 0 {
-			entry.Status = http.StatusOK
+		if sw.status == 0 { // nothing written: net/http answers 200
+			sw.start(http.StatusOK)
 		}
-		r.record(entry)
 	})
 }
 
@@ -384,20 +388,28 @@ func reset(w http.ResponseWriter) {
 // statusWriter remembers the status a handler wrote.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	started func(status int) // called once, with the status, before it is sent
+}
+
+// start notes the answer's status the first time it is known.
+func (s *statusWriter) start(code int) {
+	if s.status != 0 {
+		return
+	}
+	s.status = code
+	if s.started != nil {
+		s.started(code)
+	}
 }
 
 func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
+	s.start(code)
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
+	s.start(http.StatusOK)
 	return s.ResponseWriter.Write(b)
 }
 
