@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -44,7 +45,7 @@ func parseKuery(k string) (func(*agentPolicy) bool, error) {
 		key := rest[m[2]:m[3]]
 		var value string
 		if m[4] >= 0 {
-			value = strings.ReplaceAll(rest[m[4]:m[5]], `\"`, `"`)
+			value = unquoteKQL(rest[m[4]:m[5]])
 		} else {
 			value = rest[m[6]:m[7]]
 		}
@@ -343,4 +344,44 @@ func splitOr(k string) []string {
 		out = append(out, strings.Split(p, " OR ")...)
 	}
 	return out
+}
+
+// unquoteKQL is the text of a quoted KQL value, as KQL's grammar reads it
+// (src/platform/packages/shared/kbn-es-query/src/kuery/grammar/grammar.peggy,
+// QuotedCharacter): \\ is \ and \" is ", \t, \r and \n are whitespace,
+// \uXXXX is that character, and any other backslash stays as it is.
+func unquoteKQL(q string) string {
+	if !strings.Contains(q, `\`) {
+		return q
+	}
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		if q[i] != '\\' || i+1 == len(q) {
+			b.WriteByte(q[i])
+			continue
+		}
+		switch q[i+1] {
+		case '\\', '"':
+			b.WriteByte(q[i+1])
+		case 't':
+			b.WriteByte('\t')
+		case 'r':
+			b.WriteByte('\r')
+		case 'n':
+			b.WriteByte('\n')
+		case 'u':
+			r, err := strconv.ParseUint(q[i+2:min(i+6, len(q))], 16, 32)
+			if err != nil || i+6 > len(q) {
+				b.WriteByte('\\')
+				continue
+			}
+			b.WriteRune(rune(r))
+			i += 4
+		default:
+			b.WriteByte('\\')
+			continue
+		}
+		i++
+	}
+	return b.String()
 }
