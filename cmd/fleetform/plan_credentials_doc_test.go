@@ -126,3 +126,39 @@ func isReadOnlySearch(method, path string) bool {
 	return method == http.MethodPost && (strings.HasSuffix(path, "/_search") || strings.HasSuffix(path, "/_pit")) ||
 		method == http.MethodDelete && path == "/_pit"
 }
+
+// A key that authenticates but lacks a Fleet privilege passes the
+// endpoint probe (GET /api/status answers), so the command's own error
+// stands; it ends with a hint that says what is missing and where the
+// privileges are listed, instead of leaving four raw 403s.
+func TestDiagnose_MissingPrivilegeHints(t *testing.T) {
+	dir, sim := twoClusterRepo(t, "")
+	main := sim.Cluster("main")
+	key := createAPIKey(t, main, `{"name": "no-fleet", "role_descriptors": {"r": {"cluster": ["monitor"],
+		"indices": [{"names": ["fleetform-state"], "privileges": ["read"]}],
+		"applications": [{"application": "kibana-.kibana", "privileges": ["feature_discover.read"], "resources": ["*"]}]}}}`)
+	t.Setenv("FF_PLAN_KEY_MAIN", key)
+	file := filepath.Join(dir, "fleet.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, main.KibanaURL()) {
+			l = strings.Replace(l, "auth: {basic: {username: elastic, password: {env: FF_CMD_TEST_PW}}}", "auth: {api_key: {env: FF_PLAN_KEY_MAIN}}", 1)
+		}
+		lines = append(lines, l)
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runCLI(t, "plan", "-c", dir)
+	if code != 1 || !strings.Contains(errOut, "GET /api/fleet/outputs: 403 Forbidden") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	const hint = "  hint: the credentials authenticate but lack a privilege this command needs (the 403s above name it); docs/plan-credentials.md lists what a plan needs, docs/security.md what apply needs"
+	if !strings.HasSuffix(strings.TrimSuffix(errOut, "\n"), hint) {
+		t.Errorf("stderr does not end with the hint:\n%s", errOut)
+	}
+}
