@@ -34,10 +34,13 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkPushToReconciled' -benchtime 50x ./cmd/fleetform/
 	$(GO) test -run '^$$' -bench 'BenchmarkWebhookBurst' -benchtime 5x ./cmd/fleetform/
 
-# Fuzz the untrusted-input parsers: the YAML loader and the webhook bodies.
+# Fuzz the YAML loader and the JSON parser of Kibana's list pages (held to
+# encoding/json), FUZZTIME each. The webhook parsers have fuzz targets in
+# webhook/ (go test -fuzz FuzzParseGitHub ./webhook/).
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./schema/
+	$(GO) test -run '^$$' -fuzz FuzzParseJSONValue -fuzztime $(FUZZTIME) ./kibana/
 
 # Run fleetform against the bundled simulator (plan, apply, plan, status).
 demo:

@@ -30,7 +30,13 @@ sim=$!
 trap 'say "stopping fleetsim"; kill $sim 2>/dev/null; wait $sim 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
   grep -q '"listener":"es"' bin/fleetsim.log 2>/dev/null && [ "$(grep -c '"url"' bin/fleetsim.log)" -ge 4 ] && break
-  kill -0 $sim 2>/dev/null || { cat bin/fleetsim.log; exit 1; }
+  kill -0 $sim 2>/dev/null || {
+    cat bin/fleetsim.log
+    if grep -q 'address already in use' bin/fleetsim.log; then
+      say "a port the demo needs (5601, 5602, 9200, 9201 on 127.0.0.1) is taken: stop what listens there (a local Kibana or Elasticsearch, an earlier fleetsim: ss -ltnp) and run make demo again"
+    fi
+    exit 1
+  }
   sleep 0.1
 done
 say "fleetsim is up"

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/kibana/tlstrust"
 	"github.com/fleetform/fleetform/schema"
@@ -102,6 +103,9 @@ func diagnose(ctx context.Context, dir string, err error) error {
 		}
 	}
 	if len(problems) == 0 {
+		if forbidden(err) {
+			return &diagnosedError{msg: err.Error() + "\n  hint: " + forbiddenHint, cause: err}
+		}
 		return err
 	}
 	// One cause, one message: endpoints of a cluster that fail for the same
@@ -129,6 +133,41 @@ func diagnose(ctx context.Context, dir string, err error) error {
 		lines = append(lines, p.String())
 	}
 	return &diagnosedError{msg: strings.Join(lines, "\n"), cause: err}
+}
+
+// forbiddenHint follows a 403 from a route the probe does not reach: the
+// endpoint answers and the credentials authenticate, but a privilege of a
+// Fleet or Elasticsearch route is missing (Kibana's and Elasticsearch's
+// 403 messages name it).
+const forbiddenHint = "the credentials authenticate but lack a privilege this command needs (the 403s above name it); " +
+	"docs/plan-credentials.md lists what a plan needs, docs/security.md what apply needs"
+
+// forbidden reports whether any error in err's tree is Kibana's or
+// Elasticsearch's 403.
+func forbidden(err error) bool {
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *kibana.APIError:
+		if e.Status == http.StatusForbidden {
+			return true
+		}
+	case *elastic.Error:
+		if e.Status == http.StatusForbidden {
+			return true
+		}
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			if forbidden(e) {
+				return true
+			}
+		}
+	case interface{ Unwrap() error }:
+		return forbidden(u.Unwrap())
+	}
+	return false
 }
 
 // probe checks one endpoint: its credentials can be read, it answers, it is

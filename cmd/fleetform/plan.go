@@ -27,7 +27,7 @@ type clusterFlags struct {
 
 func (f *clusterFlags) bind(fs *pflag.FlagSet) {
 	bindConfigDir(fs, &f.dir)
-	fs.StringVar(&f.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster)")
+	fs.StringVar(&f.instance, "instance", "default", "fleetform instance `name` recorded in the state index (several instances may share one cluster; left at default, a repository that names a Kibana space records as default@SPACE)")
 	fs.StringVar(&f.stateIndex, "state-index", reconciler.DefaultStateIndex, "Elasticsearch `index` on the main cluster that records what fleetform owns")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log requests and changes to stderr")
 }

@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var clusters clusterFlags
 	fs.Var(&clusters, "cluster", "`NAME,kibana=HOST:PORT,es=HOST:PORT[,license=basic|platinum|enterprise][,version=V][,secrets=auto|on|off][,space-awareness=on|off]` (repeatable; space-awareness=off: a 9.1+ deployment that never ran the space awareness migration)")
-	seed := fs.String("seed", "", "seed `file` (YAML or JSON): users, API keys, policies, packages, preconfigured outputs, Fleet Server versions, space awareness")
+	seed := fs.String("seed", "", "seed `file` (YAML or JSON): users, API keys, policies, packages, preconfigured outputs and download sources (kibana.yml), Fleet Server versions, space awareness")
 	interval := fs.Duration("sync-interval", fleetsim.DefaultSyncInterval, "period of the sync-integrations task")
 	dataDir := fs.String("data", "", "`directory` where state is kept across restarts")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
