@@ -138,14 +138,27 @@ func Kinds() []string {
 	return out
 }
 
+// kindNamed returns the kind k names: a kind (output, agent_policy, …) or
+// its document key (outputs, agent_policies, …, as the file names are).
+func kindNamed(k string) (string, bool) {
+	for _, e := range exporters {
+		if k == e.kind || k == e.key {
+			return e.kind, true
+		}
+	}
+	return "", false
+}
+
 // Import reads the live Fleet through f and returns the repository files
 // that declare it. Nothing is written anywhere.
 func Import(ctx context.Context, f Fleet, opts Options) (*Result, error) {
 	opts.Cluster = cmp.Or(opts.Cluster, "main")
-	for _, k := range opts.Kinds {
-		if !slices.Contains(Kinds(), k) {
+	for i, k := range opts.Kinds {
+		kind, ok := kindNamed(k)
+		if !ok {
 			return nil, fmt.Errorf("unknown kind %q (import knows %s)", k, strings.Join(Kinds(), ", "))
 		}
+		opts.Kinds[i] = kind
 	}
 	res := &Result{}
 	for _, e := range exporters {

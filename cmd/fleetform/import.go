@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,7 +36,7 @@ func init() {
 func setupImport(fs *pflag.FlagSet) runFunc {
 	var o importOptions
 	o.cluster.bind(fs)
-	fs.StringVar(&o.kinds, "kinds", "", "comma-separated `kinds` to import: "+strings.Join(importer.Kinds(), ", ")+" (default: all)")
+	fs.StringVar(&o.kinds, "kinds", "", "comma-separated `kinds` to import: "+strings.Join(importer.Kinds(), ", ")+", or their files' names (outputs, agent_policies, …; default: all)")
 	fs.StringVar(&o.sel, "select", "", "comma-separated object `ids` to import (default: every object not yet declared)")
 	fs.BoolVar(&o.adopt, "adopt", false, "record ownership of the imported objects in the state index, so the first apply manages them without recreating them")
 	fs.StringVar(&o.from, "cluster", "main", "the `cluster` whose Fleet to import: main, or a remote's name (its Fleet becomes a repository of its own beside DIR, in DIR-NAME)")
@@ -195,26 +197,62 @@ func printSecretRefs(w io.Writer, refs []importer.EnvVar) {
 	}
 }
 
-// writeImported writes the files into dir, refusing to overwrite any.
+// writeImported writes the files into dir, never over an existing file: a
+// kind whose file the repository has already (outputs.yaml of objects it
+// declares) gets its new objects in NAME.imported.yaml (or
+// NAME.imported-2.yaml, …) beside it, which the loader reads like any other.
 func writeImported(dir string, files []importer.File) ([]string, error) {
-	for _, f := range files {
-		p := filepath.Join(dir, f.Name)
-		if _, err := os.Lstat(p); err == nil {
-			return nil, fmt.Errorf("%s exists already; import writes new files only (move it aside, or import with --kinds/--select what it lacks)", p)
+	var written []string
+	undo := func() {
+		for _, w := range written {
+			os.Remove(w)
 		}
 	}
-	var written []string
 	for _, f := range files {
-		p := filepath.Join(dir, f.Name)
-		if err := os.WriteFile(p, f.Content, 0o644); err != nil {
-			for _, w := range written {
-				os.Remove(w)
+		p, err := freeName(dir, f.Name)
+		if err != nil {
+			undo()
+			return nil, err
+		}
+		// O_EXCL: a file that appeared since is never overwritten either.
+		w, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err == nil {
+			_, err = w.Write(f.Content)
+			if cerr := w.Close(); err == nil {
+				err = cerr
 			}
+			if err != nil {
+				os.Remove(p)
+			}
+		}
+		if err != nil {
+			undo()
 			return nil, fmt.Errorf("write %s: %w", p, err)
 		}
 		written = append(written, p)
 	}
 	return written, nil
+}
+
+// freeName is dir/name, or the first of dir/BASE.imported.yaml,
+// dir/BASE.imported-2.yaml, … that does not exist.
+func freeName(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	base, ext := strings.TrimSuffix(name, filepath.Ext(name)), filepath.Ext(name)
+	for i := 1; i < 1000; i++ {
+		alt := base + ".imported" + ext
+		if i > 1 {
+			alt = fmt.Sprintf("%s.imported-%d%s", base, i, ext)
+		}
+		p := filepath.Join(dir, alt)
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s: no free name for the imported %s", dir, name)
 }
 
 // declaredKeys are the plan keys of doc's main-cluster objects.

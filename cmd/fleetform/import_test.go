@@ -135,26 +135,55 @@ func TestImport_ThenPlanIsEmpty(t *testing.T) {
 	}
 }
 
-// TestImport_RefusesToOverwrite: an existing file of the same name is never
-// replaced, and nothing is written.
-func TestImport_RefusesToOverwrite(t *testing.T) {
+// TestImport_AddsBesideExistingFiles: a repository that has outputs.yaml
+// already gets the outputs it lacks in outputs.imported.yaml beside it (then
+// outputs.imported-2.yaml), never by overwriting a file; the repository
+// loads, and --kinds takes the document key (outputs) as well as the kind.
+// It was refused before ("outputs.yaml exists already"), although plan
+// --show-unmanaged points at exactly this import.
+func TestImport_AddsBesideExistingFiles(t *testing.T) {
 	t.Setenv("FLEETFORM_TEST_PW", "changeme")
 	sim := fleetsim.StartTest(t, fleetsim.Options{})
 	main := sim.Cluster("main")
+	kb, err := kibana.New(main.KibanaURL(), kibana.Auth{Username: "elastic", Password: secret.New("changeme")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"es-a", "es-b", "es-c"} {
+		if _, err := kb.CreateOutput(t.Context(), map[string]any{"id": id, "name": id, "type": "elasticsearch", "hosts": []any{"https://" + id + ":9200"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	dir := t.TempDir()
 	clusters := fmt.Sprintf("clusters:\n  main:\n    kibana: {url: %s, auth: {basic: {username: elastic, password: {env: FLEETFORM_TEST_PW}}}}\n    elasticsearch: {url: %s, auth: {basic: {username: elastic, password: {env: FLEETFORM_TEST_PW}}}}\n", main.KibanaURL(), main.ESURL())
+	mine := "# mine\noutputs:\n  - {id: es-a, name: es-a, type: elasticsearch, hosts: ['https://es-a:9200']}\n"
 	os.WriteFile(filepath.Join(dir, "clusters.yaml"), []byte(clusters), 0o644)
-	os.WriteFile(filepath.Join(dir, "outputs.yaml"), []byte("# mine\n"), 0o644)
-	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), []string{"import", "-c", dir}, &stdout, &stderr)
-	if err == nil || !strings.Contains(stderr.String(), "outputs.yaml exists already") {
-		t.Fatalf("want a refusal naming outputs.yaml, got %v\n%s", err, stderr.String())
+	os.WriteFile(filepath.Join(dir, "outputs.yaml"), []byte(mine), 0o644)
+
+	for i, c := range []struct{ sel, file string }{{"es-b", "outputs.imported.yaml"}, {"es-c", "outputs.imported-2.yaml"}} {
+		out, errOut, code := runCLI(t, "import", "-c", dir, "--kinds", "outputs", "--select", c.sel)
+		if code != 0 {
+			t.Fatalf("import %d: exit %d\n%s\n%s", i, code, out, errOut)
+		}
+		if !strings.Contains(out, c.file) {
+			t.Errorf("import %d does not name %s:\n%s", i, c.file, out)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, c.file))
+		if err != nil || !strings.Contains(string(b), "id: "+c.sel) {
+			t.Fatalf("%s: %v\n%s", c.file, err, b)
+		}
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, "outputs.yaml")); string(b) != "# mine\n" {
-		t.Errorf("outputs.yaml was overwritten: %q", b)
+	if b, _ := os.ReadFile(filepath.Join(dir, "outputs.yaml")); string(b) != mine {
+		t.Errorf("outputs.yaml was changed: %q", b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "agent_policies.yaml")); err == nil {
-		t.Errorf("agent_policies.yaml was written although the import was refused")
+		t.Errorf("agent_policies.yaml was written although --kinds outputs")
+	}
+	if out, errOut, code := runCLI(t, "validate", dir); code != 0 {
+		t.Errorf("validate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, "import", "-c", dir, "--kinds", "outputz"); code == 0 || !strings.Contains(errOut, `unknown kind "outputz"`) {
+		t.Errorf("--kinds outputz: exit %d\n%s", code, errOut)
 	}
 }
 
