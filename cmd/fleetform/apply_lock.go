@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/lease"
+	"github.com/fleetform/fleetform/reconciler"
 	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/state"
 )
 
 // lockHolder names this process in the apply lock: whoever waits for the
@@ -50,5 +53,13 @@ func lockApply(ctx context.Context, e *engineFlags, doc *schema.Document, stderr
 	if err != nil {
 		return nil, nil, fmt.Errorf("apply lock: %w", err)
 	}
-	return takeApplyLock(ctx, es, e.instance, "apply", e.lockWait, e.logger(stderr))
+	return takeApplyLock(ctx, es, lockInstance(doc, e.instance), "apply", e.lockWait, e.logger(stderr))
+}
+
+// lockInstance is the instance whose apply lock a repository takes: the
+// instance it records ownership as (default@SPACE for a space's repository,
+// reconciler.InstanceFor), so repositories of different spaces never wait
+// on each other.
+func lockInstance(doc *schema.Document, instance string) string {
+	return reconciler.InstanceFor(doc, cmp.Or(instance, state.DefaultInstance))
 }

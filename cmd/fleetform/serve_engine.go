@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -43,7 +42,8 @@ type keptEngine struct {
 	r        planApplier
 	tc       *remote.TwoCluster
 	lockES   *elastic.Client
-	connects int // how many times the engine was connected (tests read it)
+	lockName string // the instance whose apply lock a turn takes (lockInstance)
+	connects int    // how many times the engine was connected (tests read it)
 }
 
 // connect returns the kept engine, connecting it first when doc's
@@ -72,7 +72,7 @@ func (a *engineReconciler) connect(ctx context.Context, doc *schema.Document) (p
 	if k.r != nil && a.opts.Logger != nil {
 		a.opts.Logger.Info("clusters' configuration changed; reconnecting")
 	}
-	k.key, k.r, k.tc, k.lockES = key, r, tc, es
+	k.key, k.r, k.tc, k.lockES, k.lockName = key, r, tc, es, lockInstance(doc, a.opts.Instance)
 	k.connects++
 	return r, tc, nil
 }
@@ -80,9 +80,9 @@ func (a *engineReconciler) connect(ctx context.Context, doc *schema.Document) (p
 // lock takes the apply lock for one turn's apply.
 func (a *engineReconciler) lock(ctx context.Context) (context.Context, func(), error) {
 	a.kept.mu.Lock()
-	es := a.kept.lockES
+	es, instance := a.kept.lockES, a.kept.lockName
 	a.kept.mu.Unlock()
-	return takeApplyLock(ctx, es, cmp.Or(a.opts.Instance, "default"), "serve", a.kept.lockWait, a.opts.Logger)
+	return takeApplyLock(ctx, es, instance, "serve", a.kept.lockWait, a.opts.Logger)
 }
 
 // keyMAC keys the digest of resolved credentials in clustersKey, so that
