@@ -122,24 +122,6 @@ func (w *ipJSON) policy() IntegrationPolicy {
 	return p
 }
 
-// decodeIntegrationPolicyPage decodes a page of the list in one pass
-// (ipJSON). A page that does not decode (a field of another type) is
-// decoded again item by item, for the errors UnmarshalJSON gives.
-func decodeIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy]) error {
-	var fast itemsResponse[ipJSON]
-	if err := json.Unmarshal(b, &fast); err != nil {
-		return json.Unmarshal(b, page)
-	}
-	page.Total = fast.Total
-	if fast.Items != nil {
-		page.Items = make([]IntegrationPolicy, len(fast.Items))
-	}
-	for i := range fast.Items {
-		page.Items[i] = fast.Items[i].policy()
-	}
-	return nil
-}
-
 // inputs splits the inputs object kept by a list (nil when there is none).
 func (p *IntegrationPolicy) inputs() (map[string]json.RawMessage, error) {
 	if p.rawInputs == nil {
