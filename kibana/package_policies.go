@@ -172,8 +172,8 @@ func (p *IntegrationPolicy) Input(name string) (SimplifiedInput, bool, error) {
 	if !ok {
 		return SimplifiedInput{}, false, nil
 	}
-	var in SimplifiedInput
-	if err := json.Unmarshal(b, &in); err != nil {
+	in, err := decodeSimplifiedInput(b)
+	if err != nil {
 		return SimplifiedInput{}, false, fmt.Errorf("package policy %s input %s: %w", p.ID, name, err)
 	}
 	return in, true, nil
@@ -185,8 +185,8 @@ func (p *IntegrationPolicy) PackageVars() (map[string]any, error) {
 	if p.Vars != nil || p.rawVars == nil {
 		return p.Vars, nil
 	}
-	var v map[string]any
-	if err := json.Unmarshal(p.rawVars, &v); err != nil {
+	v, err := decodeVars(p.rawVars)
+	if err != nil {
 		return nil, fmt.Errorf("package policy %s vars: %w", p.ID, err)
 	}
 	return v, nil

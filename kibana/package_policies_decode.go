@@ -450,3 +450,142 @@ func (p *valueParser) rawField(i int, into *json.RawMessage) (int, bool) {
 	}
 	return j, ok
 }
+
+// decodeSimplifiedInput decodes one simplified input as json.Unmarshal
+// into a SimplifiedInput does, in one pass when it can (an input is read
+// from a listed policy for every declared input on every plan).
+func decodeSimplifiedInput(b []byte) (SimplifiedInput, error) {
+	if in, ok := fastSimplifiedInput(b); ok {
+		return in, nil
+	}
+	var in SimplifiedInput
+	err := json.Unmarshal(b, &in)
+	return in, err
+}
+
+// fastSimplifiedInput is decodeSimplifiedInput's one pass; false for what
+// it leaves to encoding/json: anything but an object or null, a repeated
+// key (encoding/json merges a repeated vars or streams), a key differing
+// from a field's only in case, a member of another type.
+func fastSimplifiedInput(b []byte) (SimplifiedInput, bool) {
+	p := valueParser{b: b}
+	v, i, ok := p.value(skipSpace(b, 0))
+	if !ok || skipSpace(b, i) != len(b) || p.dup {
+		return SimplifiedInput{}, false
+	}
+	if v == nil {
+		return SimplifiedInput{}, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return SimplifiedInput{}, false
+	}
+	var in SimplifiedInput
+	for k, v := range m {
+		switch k {
+		case "enabled":
+			if in.Enabled, ok = optBool(v); !ok {
+				return SimplifiedInput{}, false
+			}
+		case "vars":
+			if in.Vars, ok = optObject(v); !ok {
+				return SimplifiedInput{}, false
+			}
+		case "streams":
+			streams, ok := optObject(v)
+			if !ok {
+				return SimplifiedInput{}, false
+			}
+			if streams != nil {
+				in.Streams = make(map[string]SimplifiedStream, len(streams))
+			}
+			for name, sv := range streams {
+				if in.Streams[name], ok = simplifiedStreamOf(sv); !ok {
+					return SimplifiedInput{}, false
+				}
+			}
+		default:
+			if foldsOnto(k, "enabled", "vars", "streams") {
+				return SimplifiedInput{}, false
+			}
+		}
+	}
+	return in, true
+}
+
+func simplifiedStreamOf(v any) (SimplifiedStream, bool) {
+	if v == nil {
+		return SimplifiedStream{}, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return SimplifiedStream{}, false
+	}
+	var st SimplifiedStream
+	for k, v := range m {
+		switch k {
+		case "enabled":
+			if st.Enabled, ok = optBool(v); !ok {
+				return SimplifiedStream{}, false
+			}
+		case "vars":
+			if st.Vars, ok = optObject(v); !ok {
+				return SimplifiedStream{}, false
+			}
+		default:
+			if foldsOnto(k, "enabled", "vars") {
+				return SimplifiedStream{}, false
+			}
+		}
+	}
+	return st, true
+}
+
+// optBool is a *bool field's value for v (null: nil).
+func optBool(v any) (*bool, bool) {
+	switch t := v.(type) {
+	case nil:
+		return nil, true
+	case bool:
+		return &t, true
+	}
+	return nil, false
+}
+
+// optObject is a map[string]any field's value for v (null: nil).
+func optObject(v any) (map[string]any, bool) {
+	switch t := v.(type) {
+	case nil:
+		return nil, true
+	case map[string]any:
+		return t, true
+	}
+	return nil, false
+}
+
+// foldsOnto reports whether encoding/json would match key k to one of the
+// field names only by folding case.
+func foldsOnto(k string, names ...string) bool {
+	for _, n := range names {
+		if k != n && strings.EqualFold(k, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeVars decodes a vars object as json.Unmarshal into a map[string]any
+// does (a repeated key: the last, in both), in one pass when it can.
+func decodeVars(b []byte) (map[string]any, error) {
+	if v, ok := parseJSONValue(b); ok {
+		switch t := v.(type) {
+		case nil:
+			return nil, nil
+		case map[string]any:
+			return t, nil
+		}
+	}
+	var m map[string]any
+	err := json.Unmarshal(b, &m)
+	return m, err
+}

@@ -128,3 +128,70 @@ func FuzzSkipJSON(f *testing.F) {
 		}
 	})
 }
+
+// inputCases are simplified inputs (and other values) for
+// decodeSimplifiedInput; fast says the one pass must read them itself.
+var inputCases = []struct {
+	in   string
+	fast bool
+}{
+	{`{"enabled":true,"vars":{"a":1,"b":["x"]},"streams":{"nginx.access":{"enabled":false,"vars":{"paths":["/x"]}},"nginx.error":null,"nginx.other":{}}}`, true},
+	{`{}`, true},
+	{`null`, true},
+	{`{"enabled":null,"vars":null,"streams":null,"other":{"Vars":1}}`, true},
+	{`{"streams":{}}`, true},
+	{`{"Enabled":true}`, false},
+	{`{"streams":{"s":{"VARS":{}}}}`, false},
+	{`{"vars":{"a":1},"vars":{"b":2}}`, false},
+	{`{"streams":{"s":{"enabled":true}},"streams":{"t":{}}}`, false},
+	{`{"enabled":"yes"}`, false},
+	{`{"vars":[1]}`, false},
+	{`{"streams":{"s":1}}`, false},
+	{`[1]`, false},
+	{`{"vars":{"n":1e400}}`, false},
+	{`{"vars":{"a":"caf\u00e9","b":"\ud800"}}`, true},
+}
+
+// TestDecodeSimplifiedInput: decodeSimplifiedInput and decodeVars give
+// what json.Unmarshal gives, value and error.
+func TestDecodeSimplifiedInput(t *testing.T) {
+	for _, tc := range inputCases {
+		var want SimplifiedInput
+		wantErr := json.Unmarshal([]byte(tc.in), &want)
+		got, err := decodeSimplifiedInput([]byte(tc.in))
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %#v, %v\nencoding/json: %#v, %v", tc.in, got, err, want, wantErr)
+		}
+		if _, ok := fastSimplifiedInput([]byte(tc.in)); ok != tc.fast {
+			t.Errorf("%s: read in one pass: %v, want %v", tc.in, ok, tc.fast)
+		}
+		var wantVars map[string]any
+		wantErr = json.Unmarshal([]byte(tc.in), &wantVars)
+		gotVars, err := decodeVars([]byte(tc.in))
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) || !reflect.DeepEqual(gotVars, wantVars) {
+			t.Errorf("%s as vars: %#v, %v\nencoding/json: %#v, %v", tc.in, gotVars, err, wantVars, wantErr)
+		}
+	}
+}
+
+// FuzzDecodeSimplifiedInput holds decodeSimplifiedInput and decodeVars to
+// json.Unmarshal.
+func FuzzDecodeSimplifiedInput(f *testing.F) {
+	for _, tc := range inputCases {
+		f.Add([]byte(tc.in))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want SimplifiedInput
+		wantErr := json.Unmarshal(b, &want)
+		got, err := decodeSimplifiedInput(b)
+		if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %#v, %v\nencoding/json: %#v, %v", b, got, err, want, wantErr)
+		}
+		var wantVars map[string]any
+		wantErr = json.Unmarshal(b, &wantVars)
+		gotVars, err := decodeVars(b)
+		if (err == nil) != (wantErr == nil) || err == nil && !reflect.DeepEqual(gotVars, wantVars) {
+			t.Fatalf("%q as vars: %#v, %v\nencoding/json: %#v, %v", b, gotVars, err, wantVars, wantErr)
+		}
+	})
+}
