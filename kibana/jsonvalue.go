@@ -36,6 +36,11 @@ type valueParser struct {
 	// rawOf names a member of the top-level object whose text is kept in raw.
 	rawOf string
 	raw   []byte
+	// copyStrings copies each string value on its own instead of slicing
+	// doc: for a document most of whose bytes are skipped (a list page
+	// whose inputs are kept as text), where one copy of it all would cost
+	// more than the few strings read.
+	copyStrings bool
 	// dup is set when an object repeated a key (parseJSONValue keeps the
 	// last, as encoding/json does into an `any`; into a struct or a map
 	// field encoding/json merges, so a typed decoder refuses such input).
@@ -222,6 +227,9 @@ func (p *valueParser) stringAt(i int) (string, int, bool) {
 	if !plain {
 		s, ok := unquote(p.b[i:j])
 		return s, j, ok
+	}
+	if p.copyStrings {
+		return string(p.b[i+1 : j-1]), j, true
 	}
 	if p.doc == "" {
 		p.doc = string(p.b)

@@ -48,7 +48,7 @@ func decodeIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy
 // fastIntegrationPolicyPage is the one-pass decode; false leaves page
 // untouched for encoding/json.
 func fastIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy]) bool {
-	p := valueParser{b: b}
+	p := valueParser{b: b, copyStrings: true}
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false

@@ -186,8 +186,8 @@ func observedIntegrationPolicyFields(have kibana.IntegrationPolicy) (map[string]
 }
 
 // observedFieldsOf is observedIntegrationPolicyFields with only the
-// top-level keys and inputs declared in want (all with want nil): what a
-// diff of the declared keys reads. A listed policy's inputs are decoded here, and only those (a plan
+// top-level keys, inputs and streams declared in want (all with want nil):
+// what a diff of the declared keys reads. A listed policy's inputs are decoded here, and only those (a plan
 // of 4,000 policies would otherwise spend most of its time decoding inputs
 // nobody declares).
 func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[string]any, error) {
@@ -264,9 +264,16 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 		if in.Vars != nil {
 			im["vars"] = in.Vars
 		}
-		if in.Streams != nil {
+		// With want, only the declared streams: the diff reads no other
+		// (an input of a package lists all of its streams with every var).
+		wantIn, _ := wantInputs[name].(map[string]any)
+		wantStreams, _ := wantIn["streams"].(map[string]any)
+		if in.Streams != nil && (want == nil || wantStreams != nil) {
 			streams := make(map[string]any, len(in.Streams))
 			for sname, st := range in.Streams {
+				if _, declared := wantStreams[sname]; want != nil && !declared {
+					continue
+				}
 				sm := map[string]any{}
 				if st.Enabled != nil {
 					sm["enabled"] = *st.Enabled
