@@ -103,7 +103,7 @@ func plainVars(v schema.Vars) map[string]any {
 	out := map[string]any{}
 	for k, val := range v {
 		if _, isRef := val.(map[string]any); !isRef {
-			out[k] = canonical(val)
+			out[k] = canonicalVar(val)
 		}
 	}
 	return out
