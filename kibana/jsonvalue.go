@@ -41,6 +41,9 @@ type valueParser struct {
 	// whose inputs are kept as text), where one copy of it all would cost
 	// more than the few strings read.
 	copyStrings bool
+	// floatRange makes skip refuse a number out of float64's range, as
+	// encoding/json does decoding one into an `any`.
+	floatRange bool
 	// dup is set when an object repeated a key (parseJSONValue keeps the
 	// last, as encoding/json does into an `any`; into a struct or a map
 	// field encoding/json merges, so a typed decoder refuses such input).
@@ -415,7 +418,11 @@ func (p *valueParser) skip(i int) (int, bool) {
 	case c == 'n':
 		return i + 4, len(b)-i >= 4 && string(b[i:i+4]) == "null"
 	case c == '-' || '0' <= c && c <= '9':
-		j, _, ok := scanNumber(b, i)
+		j, integer, ok := scanNumber(b, i)
+		if ok && p.floatRange && !(integer && j-i <= 15) {
+			_, err := strconv.ParseFloat(string(b[i:j]), 64)
+			ok = err == nil
+		}
 		return j, ok
 	}
 	return i, false

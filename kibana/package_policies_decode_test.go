@@ -195,3 +195,99 @@ func FuzzDecodeSimplifiedInput(f *testing.F) {
 		}
 	})
 }
+
+// partCases are inputs for InputPart, beyond inputCases.
+var partCases = []struct {
+	in   string
+	fast bool
+}{
+	{`{"enabled":true,"vars":{"a":1},"streams":{"keep":{"enabled":true,"vars":{"p":["/x"]}},"drop":{"enabled":false,"vars":{"n":1e300,"m":{"deep":[1,{"x":null}]}},"other":"x"}}}`, true},
+	{`{"streams":{"drop":{"Enabled":"yes"}}}`, false},
+	{`{"streams":{"drop":{"VARS":[1]}}}`, false},
+	{`{"streams":{"drop":{"vars":{"n":1e400}}}}`, false},
+	{`{"vars":{"n":1e400},"streams":{}}`, false},
+	{`{"vars":{"n":-1.5e-3,"m":123456789012345678}}`, true},
+	{`{"streams":{"drop":{"vars":{"a":1},"vars":{"b":2}},"keep":null}}`, true},
+	{`{"streams":{"keep":{"vars":{"a":1},"vars":{"b":2}}}}`, false},
+	{`{"streams":{"keep":{"vars":{"a":1,"a":2}}}}`, true},
+	{`{"streams":{"keep":{},"keep":{"enabled":true}}}`, false},
+	{`{"streams":{"drop":5}}`, false},
+	{`{"streams":[]}`, false},
+	{`{"str\u0065ams":{"k\u0065ep":{"enabled":false}}}`, true},
+	{`{"x":{"Streams":1},"streams":null}`, true},
+	{`{"vars":"x"}`, false},
+	{`{"enabled":true,"enabled":false}`, false},
+	{`{"streams":{"drop":{"enabled":1}}}`, false},
+}
+
+// TestInputPart: InputPart is Input with the parts it keeps, value and
+// error, for a listed policy (one pass) and a decoded one; the cases that
+// must be read in one pass are.
+func TestInputPart(t *testing.T) {
+	keep := func(name string) bool { return name == "keep" || name == "nginx.access" }
+	var cases []struct {
+		in   string
+		fast bool
+	}
+	cases = append(cases, partCases...)
+	for _, c := range inputCases {
+		cases = append(cases, struct {
+			in   string
+			fast bool
+		}{c.in, c.fast})
+	}
+	for _, tc := range cases {
+		for _, vars := range []bool{false, true} {
+			for _, stream := range []func(string) bool{nil, keep} {
+				page := []byte(`{"items":[{"id":"p","inputs":{"other":{},"i":` + tc.in + `}}],"total":1}`)
+				var resp itemsResponse[IntegrationPolicy]
+				if err := decodeIntegrationPolicyPage(page, &resp); err != nil {
+					t.Fatal(err)
+				}
+				p := resp.Items[0]
+				in, there, err := p.Input("i")
+				want := inputPart(in, vars, stream)
+				got, gotThere, gotErr := p.InputPart("i", vars, stream)
+				if fmt.Sprint(gotErr) != fmt.Sprint(err) || gotThere != there || !reflect.DeepEqual(got, want) {
+					t.Errorf("%s (vars %v, streams %v): %#v %v %v\nInput: %#v %v %v", tc.in, vars, stream != nil, got, gotThere, gotErr, want, there, err)
+				}
+				if _, ok := fastInputPart([]byte(tc.in), vars, stream); ok && err != nil {
+					t.Errorf("%s: read in one pass, Input fails: %v", tc.in, err)
+				}
+				if tc.fast && vars && stream != nil {
+					if _, ok := fastInputPart([]byte(tc.in), vars, stream); !ok {
+						t.Errorf("%s: not read in one pass", tc.in)
+					}
+				}
+			}
+		}
+	}
+	var p IntegrationPolicy
+	if _, there, err := p.InputPart("none", true, keep); there || err != nil {
+		t.Errorf("a policy without inputs: there=%v err=%v", there, err)
+	}
+}
+
+// FuzzInputPart holds the one pass of InputPart to decodeSimplifiedInput.
+func FuzzInputPart(f *testing.F) {
+	for _, tc := range partCases {
+		f.Add([]byte(tc.in), true)
+	}
+	for _, tc := range inputCases {
+		f.Add([]byte(tc.in), false)
+	}
+	keep := func(name string) bool { return name == "keep" }
+	f.Fuzz(func(t *testing.T, b []byte, vars bool) {
+		got, ok := fastInputPart(b, vars, keep)
+		if !ok {
+			return
+		}
+		in, err := decodeSimplifiedInput(b)
+		if err != nil {
+			t.Fatalf("%q: read in one pass, encoding/json refuses it: %v", b, err)
+		}
+		if want := inputPart(in, vars, keep); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %#v\nencoding/json: %#v", b, got, want)
+		}
+	})
+}

@@ -250,7 +250,19 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 	}
 	inputs := map[string]any{}
 	for _, name := range names {
-		in, there, err := have.Input(name)
+		var in kibana.SimplifiedInput
+		var there bool
+		var err error
+		if want == nil {
+			in, there, err = have.Input(name)
+		} else {
+			// Only the declared vars and streams are decoded (and the
+			// rest checked: an answer that does not read is an error).
+			wantIn, _ := wantInputs[name].(map[string]any)
+			_, wantVars := wantIn["vars"]
+			wantStreams, _ := wantIn["streams"].(map[string]any)
+			in, there, err = have.InputPart(name, wantVars, func(s string) bool { _, ok := wantStreams[s]; return ok })
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -264,16 +276,9 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 		if in.Vars != nil {
 			im["vars"] = in.Vars
 		}
-		// With want, only the declared streams: the diff reads no other
-		// (an input of a package lists all of its streams with every var).
-		wantIn, _ := wantInputs[name].(map[string]any)
-		wantStreams, _ := wantIn["streams"].(map[string]any)
-		if in.Streams != nil && (want == nil || wantStreams != nil) {
+		if in.Streams != nil {
 			streams := make(map[string]any, len(in.Streams))
 			for sname, st := range in.Streams {
-				if _, declared := wantStreams[sname]; want != nil && !declared {
-					continue
-				}
 				sm := map[string]any{}
 				if st.Enabled != nil {
 					sm["enabled"] = *st.Enabled
