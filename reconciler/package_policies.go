@@ -196,28 +196,44 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 		_, ok := want[k]
 		return want == nil || ok
 	}
-	m := map[string]any{}
+	// Where have's value equals want's, m holds want's (the diff reads
+	// values only): no boxing or list per policy of a plan of thousands.
+	m := make(map[string]any, len(want))
 	if declared("name") {
-		m["name"] = have.Name
+		m["name"] = wantOr(want, "name", have.Name)
 	}
 	if declared("description") {
-		m["description"] = derefOrNil(have.Description)
+		m["description"] = nil
+		if have.Description != nil {
+			m["description"] = wantOr(want, "description", *have.Description)
+		}
 	}
 	if declared("namespace") {
-		m["namespace"] = have.Namespace
+		m["namespace"] = wantOr(want, "namespace", have.Namespace)
 	}
 	if declared("package") {
-		m["package"] = map[string]any{"name": have.Package.Name, "version": have.Package.Version}
+		if wp, ok := want["package"].(map[string]any); ok && len(wp) == 1 && wantOr(wp, "version", have.Package.Version) == wp["version"] {
+			m["package"] = wp // only the version declared, and equal
+		} else {
+			m["package"] = map[string]any{"name": have.Package.Name, "version": have.Package.Version}
+		}
 	}
 	if declared("policy_ids") {
-		ids := make([]any, 0, len(have.PolicyIDs))
-		for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
-			ids = append(ids, id)
+		if w, ok := want["policy_ids"].([]any); ok && sameSortedIDs(w, have.PolicyIDs) {
+			m["policy_ids"] = w
+		} else {
+			ids := make([]any, 0, len(have.PolicyIDs))
+			for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
+				ids = append(ids, id)
+			}
+			m["policy_ids"] = ids
 		}
-		m["policy_ids"] = ids
 	}
 	if declared("output_id") {
-		m["output_id"] = derefOrNil(have.OutputID)
+		m["output_id"] = nil
+		if have.OutputID != nil {
+			m["output_id"] = wantOr(want, "output_id", *have.OutputID)
+		}
 	}
 	if declared("supports_agentless") {
 		// Kibana answers supports_agentless only when true.
@@ -294,6 +310,29 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 	}
 	m["inputs"] = inputs
 	return m, nil
+}
+
+// wantOr is want[k] when it is the string s (already boxed), else s.
+func wantOr(want map[string]any, k, s string) any {
+	if w, ok := want[k].(string); ok && w == s {
+		return want[k]
+	}
+	return s
+}
+
+// sameSortedIDs reports whether ids, sorted, are the strings of want (a
+// sorted list, as integrationPolicyFields makes it); false when ids is not
+// sorted (the caller sorts a copy).
+func sameSortedIDs(want []any, ids []string) bool {
+	if len(want) != len(ids) || !slices.IsSorted(ids) {
+		return false
+	}
+	for i, id := range ids {
+		if w, ok := want[i].(string); !ok || w != id {
+			return false
+		}
+	}
+	return true
 }
 
 // diffIntegrationPolicy compares the declared keys of want with have: Kibana
