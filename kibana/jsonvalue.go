@@ -28,7 +28,7 @@ type valueParser struct {
 	// the whole document in memory while any of them lives: the values of
 	// a list are used together.)
 	doc string
-	// keys interns object keys: a list repeats the same few.
+	// keys interns object keys with copyStrings.
 	keys map[string]string
 	// sizes is the member count of the last object at each depth, a hint
 	// (up to 64) for the next one: a list's items are alike.
@@ -190,7 +190,8 @@ func (p *valueParser) array(i int) (any, int, bool) {
 	}
 }
 
-// key reads an object key (interned).
+// key reads an object key: a slice of doc, or with copyStrings interned
+// (a list repeats the same few).
 func (p *valueParser) key(i int) (string, int, bool) {
 	j, plain, ok := p.scanString(i)
 	if !ok {
@@ -199,6 +200,13 @@ func (p *valueParser) key(i int) (string, int, bool) {
 	if !plain {
 		s, ok := unquote(p.b[i:j])
 		return s, j, ok
+	}
+	if !p.copyStrings {
+		// A slice of doc, as string values are: no allocation.
+		if p.doc == "" {
+			p.doc = string(p.b)
+		}
+		return p.doc[i+1 : j-1], j, true
 	}
 	raw := p.b[i+1 : j-1]
 	if k, ok := p.keys[string(raw)]; ok {

@@ -344,7 +344,7 @@ func diffIntegrationPolicy(want map[string]any, have kibana.IntegrationPolicy) (
 	if err != nil {
 		return nil, err
 	}
-	return diffManaged("", want, observed), nil
+	return diffDeclared(want, observed), nil
 }
 
 // observedVarSecret reads a secret var from an observed policy: a Fleet
