@@ -128,9 +128,13 @@ func integrationPolicyFields(p schema.PackagePolicy) map[string]any {
 		m["package"] = map[string]any{"version": p.Package.Version}
 	}
 	if p.PolicyIDs != nil {
-		ids := make([]any, 0, len(p.PolicyIDs))
-		for _, id := range slices.Sorted(slices.Values(p.PolicyIDs)) {
-			ids = append(ids, id)
+		sorted := p.PolicyIDs
+		if !slices.IsSorted(sorted) {
+			sorted = slices.Sorted(slices.Values(sorted))
+		}
+		ids := make([]any, len(sorted))
+		for i, id := range sorted {
+			ids[i] = id
 		}
 		m["policy_ids"] = ids
 	}
