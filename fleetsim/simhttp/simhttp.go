@@ -353,13 +353,19 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 			}
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		// Recorded when the status is written, before the body: a client
+		// that has read a response (one with a Content-Length needs no
+		// end of stream from the server) finds its request in the log.
+		recorded := false
+		sw := &statusWriter{ResponseWriter: w, onStatus: func(status int) {
+			entry.Status, recorded = status, true
+			r.record(entry)
+		}}
 		next.ServeHTTP(sw, req)
-		entry.Status = sw.status
-		if entry.Status == 0 {
+		if !recorded {
 			entry.Status = http.StatusOK
+			r.record(entry)
 		}
-		r.record(entry)
 	})
 }
 
@@ -381,23 +387,30 @@ func reset(w http.ResponseWriter) {
 	_ = conn.Close()
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter remembers the status a handler wrote, and tells onStatus
+// (when set) before the status goes out.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onStatus func(int)
+}
+
+func (s *statusWriter) setStatus(code int) {
+	if s.status == 0 {
+		s.status = code
+		if s.onStatus != nil {
+			s.onStatus(code)
+		}
+	}
 }
 
 func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
+	s.setStatus(code)
 	s.ResponseWriter.WriteHeader(code)
 }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
+	s.setStatus(http.StatusOK)
 	return s.ResponseWriter.Write(b)
 }
 
