@@ -216,7 +216,8 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 		m["namespace"] = wantOr(want, "namespace", have.Namespace)
 	}
 	if declared("package") {
-		if wp, ok := want["package"].(map[string]any); ok && len(wp) == 1 && wantOr(wp, "version", have.Package.Version) == wp["version"] {
+		wp, _ := want["package"].(map[string]any)
+		if v, ok := wp["version"].(string); ok && len(wp) == 1 && v == have.Package.Version {
 			m["package"] = wp // only the version declared, and equal
 		} else {
 			m["package"] = map[string]any{"name": have.Package.Name, "version": have.Package.Version}
