@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,6 +153,18 @@ func (c *Client) idempotent(ctx context.Context, k call) bool {
 	return retry.Idempotent(k.method) || k.safePost || retry.IsSafeToRepeat(ctx)
 }
 
+// readBody reads an answer's body into a buffer sized from its
+// Content-Length when given: a state-index search page is megabytes, which
+// io.ReadAll would reach by doubling (about twice the bytes allocated).
+func readBody(res *esapi.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n, err := strconv.ParseInt(res.Header.Get("Content-Length"), 10, 64); err == nil && n > 0 && n <= maxResponseBytes {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(res.Body, maxResponseBytes))
+	return buf.Bytes(), err
+}
+
 // do runs k with retries and returns the status and body of the final 2xx
 // or 404 answer (404 is returned, not an error, when allow404 is set).
 func (c *Client) do(ctx context.Context, k call, allow404 bool) (int, []byte, error) {
@@ -169,7 +182,7 @@ func (c *Client) do(ctx context.Context, k call, allow404 bool) (int, []byte, er
 			return retry.Attempt{Retry: r}, &TransportError{Method: k.method, Path: k.path, Err: err}
 		}
 		defer res.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(res.Body, maxResponseBytes))
+		b, err := readBody(res)
 		if err != nil {
 			r := retry.Classify(0, err, idem)
 			return retry.Attempt{Retry: r}, &TransportError{Method: k.method, Path: k.path, Err: stripURL(err)}

@@ -88,7 +88,7 @@ func ScanAs[T any](ctx context.Context, c *Client, index string, query any, page
 	return c.scan(ctx, index, query, page, func(k call, b []byte) (scanned, error) {
 		var typed typedPage[T]
 		if json.Unmarshal(b, &typed) == nil && complete(&typed) {
-			return pageScanned(&typed, func(h *typedHit[T]) []json.RawMessage { return h.Sort }, func(h typedHit[T]) error {
+			return pageScanned(&typed, func(h *typedHit[T]) json.RawMessage { return h.Sort }, func(h typedHit[T]) error {
 				return fn(Hit[T]{Index: h.Index, ID: h.ID, SeqNo: h.SeqNo, PrimaryTerm: h.PrimaryTerm,
 					Version: h.Version, Source: *h.Source})
 			}), nil
@@ -116,23 +116,26 @@ type searchPage[H any] struct {
 	} `json:"hits"`
 }
 
+// A hit's sort values are kept as the text of their array (one copy per
+// hit rather than a slice and a copy per value): only the last hit's are
+// read, as the next page's search_after.
 type rawHit struct {
 	Doc
-	Sort []json.RawMessage `json:"sort"`
+	Sort json.RawMessage `json:"sort"`
 }
 
-func rawSort(h *rawHit) []json.RawMessage { return h.Sort }
+func rawSort(h *rawHit) json.RawMessage { return h.Sort }
 
 type rawPage = searchPage[rawHit]
 
 type typedHit[T any] struct {
-	Index       string            `json:"_index"`
-	ID          string            `json:"_id"`
-	SeqNo       int64             `json:"_seq_no"`
-	PrimaryTerm int64             `json:"_primary_term"`
-	Version     int64             `json:"_version"`
-	Source      *T                `json:"_source"`
-	Sort        []json.RawMessage `json:"sort"`
+	Index       string          `json:"_index"`
+	ID          string          `json:"_id"`
+	SeqNo       int64           `json:"_seq_no"`
+	PrimaryTerm int64           `json:"_primary_term"`
+	Version     int64           `json:"_version"`
+	Source      *T              `json:"_source"`
+	Sort        json.RawMessage `json:"sort"`
 }
 
 type typedPage[T any] = searchPage[typedHit[T]]
@@ -152,12 +155,12 @@ func complete[T any](p *typedPage[T]) bool {
 type scanned struct {
 	pitID string
 	hits  int
-	after []json.RawMessage // the last hit's sort values
-	emit  func() error      // calls the caller's fn for each hit, in order
+	after json.RawMessage // the last hit's sort values (the text of their array)
+	emit  func() error    // calls the caller's fn for each hit, in order
 }
 
 // pageScanned returns p's page for the paging loop; sortOf gives a hit's sort values.
-func pageScanned[H any](p *searchPage[H], sortOf func(*H) []json.RawMessage, fn func(H) error) scanned {
+func pageScanned[H any](p *searchPage[H], sortOf func(*H) json.RawMessage, fn func(H) error) scanned {
 	hs := p.Hits.Hits
 	s := scanned{pitID: p.PITID, hits: len(hs), emit: func() error {
 		for _, h := range hs {
@@ -192,7 +195,7 @@ func (c *Client) scan(ctx context.Context, index string, query any, page int, de
 		defer cancel()
 		_ = c.ClosePIT(cctx, id)
 	}()
-	var after []json.RawMessage
+	var after json.RawMessage
 	for {
 		body := map[string]any{
 			"size":             page,
@@ -232,7 +235,8 @@ func (c *Client) scan(ctx context.Context, index string, query any, page int, de
 			return nil
 		}
 		after = out.after
-		if len(after) == 0 {
+		var values []json.RawMessage
+		if json.Unmarshal(after, &values) != nil || len(values) == 0 {
 			return fmt.Errorf("scan %s: POST /_search: a sorted hit has no sort values", index)
 		}
 	}

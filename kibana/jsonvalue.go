@@ -28,7 +28,7 @@ type valueParser struct {
 	// the whole document in memory while any of them lives: the values of
 	// a list are used together.)
 	doc string
-	// keys interns object keys: a list repeats the same few.
+	// keys interns object keys with copyStrings.
 	keys map[string]string
 	// sizes is the member count of the last object at each depth, a hint
 	// (up to 64) for the next one: a list's items are alike.
@@ -36,6 +36,18 @@ type valueParser struct {
 	// rawOf names a member of the top-level object whose text is kept in raw.
 	rawOf string
 	raw   []byte
+	// copyStrings copies each string value on its own instead of slicing
+	// doc: for a document most of whose bytes are skipped (a list page
+	// whose inputs are kept as text), where one copy of it all would cost
+	// more than the few strings read.
+	copyStrings bool
+	// floatRange makes skip refuse a number out of float64's range, as
+	// encoding/json does decoding one into an `any`.
+	floatRange bool
+	// dup is set when an object repeated a key (parseJSONValue keeps the
+	// last, as encoding/json does into an `any`; into a struct or a map
+	// field encoding/json merges, so a typed decoder refuses such input).
+	dup bool
 }
 
 // parseJSONValue returns json.Unmarshal(b, &v)'s v and true, or false when
@@ -106,6 +118,7 @@ func (p *valueParser) object(i int) (any, int, bool) {
 		p.depth--
 		return m, i + 1, true
 	}
+	members := 0
 	for {
 		if i >= len(b) || b[i] != '"' {
 			return nil, i, false
@@ -124,6 +137,7 @@ func (p *valueParser) object(i int) (any, int, bool) {
 			return nil, j, false
 		}
 		m[k] = v
+		members++
 		if p.depth == 1 && p.rawOf != "" && k == p.rawOf {
 			p.raw = b[start:j]
 		}
@@ -134,6 +148,9 @@ func (p *valueParser) object(i int) (any, int, bool) {
 		case i < len(b) && b[i] == '}':
 			if p.depth < len(p.sizes) {
 				p.sizes[p.depth] = len(m)
+			}
+			if members != len(m) {
+				p.dup = true
 			}
 			p.depth--
 			return m, i + 1, true
@@ -173,7 +190,8 @@ func (p *valueParser) array(i int) (any, int, bool) {
 	}
 }
 
-// key reads an object key (interned).
+// key reads an object key: a slice of doc, or with copyStrings interned
+// (a list repeats the same few).
 func (p *valueParser) key(i int) (string, int, bool) {
 	j, plain, ok := p.scanString(i)
 	if !ok {
@@ -182,6 +200,13 @@ func (p *valueParser) key(i int) (string, int, bool) {
 	if !plain {
 		s, ok := unquote(p.b[i:j])
 		return s, j, ok
+	}
+	if !p.copyStrings {
+		// A slice of doc, as string values are: no allocation.
+		if p.doc == "" {
+			p.doc = string(p.b)
+		}
+		return p.doc[i+1 : j-1], j, true
 	}
 	raw := p.b[i+1 : j-1]
 	if k, ok := p.keys[string(raw)]; ok {
@@ -197,13 +222,25 @@ func (p *valueParser) key(i int) (string, int, bool) {
 
 // str reads the string value starting at the quote b[i].
 func (p *valueParser) str(i int) (any, int, bool) {
-	j, plain, ok := p.scanString(i)
+	s, j, ok := p.stringAt(i)
 	if !ok {
 		return nil, j, false
+	}
+	return s, j, true
+}
+
+// stringAt is str's string, unboxed.
+func (p *valueParser) stringAt(i int) (string, int, bool) {
+	j, plain, ok := p.scanString(i)
+	if !ok {
+		return "", j, false
 	}
 	if !plain {
 		s, ok := unquote(p.b[i:j])
 		return s, j, ok
+	}
+	if p.copyStrings {
+		return string(p.b[i+1 : j-1]), j, true
 	}
 	if p.doc == "" {
 		p.doc = string(p.b)
@@ -252,46 +289,8 @@ func (p *valueParser) literal(i int, word string, v any) (any, int, bool) {
 // does (strconv.ParseFloat); an out-of-range one is left to it.
 func (p *valueParser) number(i int) (any, int, bool) {
 	b := p.b
-	j := i
-	if b[j] == '-' {
-		j++
-	}
-	switch {
-	case j < len(b) && b[j] == '0':
-		j++
-	case j < len(b) && '1' <= b[j] && b[j] <= '9':
-		for j < len(b) && isDigit(b[j]) {
-			j++
-		}
-	default:
-		return nil, j, false
-	}
-	integer := true
-	if j < len(b) && b[j] == '.' {
-		integer = false
-		j++
-		if j >= len(b) || !isDigit(b[j]) {
-			return nil, j, false
-		}
-		for j < len(b) && isDigit(b[j]) {
-			j++
-		}
-	}
-	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
-		integer = false
-		j++
-		if j < len(b) && (b[j] == '+' || b[j] == '-') {
-			j++
-		}
-		if j >= len(b) || !isDigit(b[j]) {
-			return nil, j, false
-		}
-		for j < len(b) && isDigit(b[j]) {
-			j++
-		}
-	}
-	// A value must end at a delimiter: "01" or "1x" are not numbers.
-	if j < len(b) && !isValueEnd(b[j]) {
+	j, integer, ok := scanNumber(b, i)
+	if !ok {
 		return nil, j, false
 	}
 	digits := b[i:j]
@@ -315,6 +314,158 @@ func (p *valueParser) number(i int) (any, int, bool) {
 		return nil, j, false
 	}
 	return f, j, true
+}
+
+// scanNumber returns the index after the number of JSON's grammar starting
+// at b[i], and whether it is an integer (no fraction, no exponent).
+func scanNumber(b []byte, i int) (int, bool, bool) {
+	j := i
+	if b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && '1' <= b[j] && b[j] <= '9':
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+	default:
+		return j, false, false
+	}
+	integer := true
+	if j < len(b) && b[j] == '.' {
+		integer = false
+		j++
+		if j >= len(b) || !isDigit(b[j]) {
+			return j, false, false
+		}
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		integer = false
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if j >= len(b) || !isDigit(b[j]) {
+			return j, false, false
+		}
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+	}
+	// A value must end at a delimiter: "01" or "1x" are not numbers.
+	if j < len(b) && !isValueEnd(b[j]) {
+		return j, false, false
+	}
+	return j, integer, true
+}
+
+// skip returns the index after the value starting at b[i], checked
+// against JSON's grammar as encoding/json checks a document, without
+// building it: what encoding/json keeps as a json.RawMessage. Unlike
+// value, a number out of float64's range is accepted (a RawMessage holds
+// it as text).
+func (p *valueParser) skip(i int) (int, bool) {
+	b := p.b
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; {
+	case c == '{', c == '[':
+		if p.depth++; p.depth > maxParseDepth {
+			return i, false
+		}
+		end := byte('}')
+		if c == '[' {
+			end = ']'
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == end {
+			p.depth--
+			return i + 1, true
+		}
+		for {
+			if c == '{' {
+				if i >= len(b) || b[i] != '"' {
+					return i, false
+				}
+				j, ok := p.skipString(i)
+				if !ok {
+					return j, false
+				}
+				if i = skipSpace(b, j); i >= len(b) || b[i] != ':' {
+					return i, false
+				}
+				i = skipSpace(b, i+1)
+			}
+			j, ok := p.skip(i)
+			if !ok {
+				return j, false
+			}
+			i = skipSpace(b, j)
+			switch {
+			case i < len(b) && b[i] == ',':
+				i = skipSpace(b, i+1)
+			case i < len(b) && b[i] == end:
+				p.depth--
+				return i + 1, true
+			default:
+				return i, false
+			}
+		}
+	case c == '"':
+		return p.skipString(i)
+	case c == 't':
+		return i + 4, len(b)-i >= 4 && string(b[i:i+4]) == "true"
+	case c == 'f':
+		return i + 5, len(b)-i >= 5 && string(b[i:i+5]) == "false"
+	case c == 'n':
+		return i + 4, len(b)-i >= 4 && string(b[i:i+4]) == "null"
+	case c == '-' || '0' <= c && c <= '9':
+		j, integer, ok := scanNumber(b, i)
+		if ok && p.floatRange && !(integer && j-i <= 15) {
+			_, err := strconv.ParseFloat(string(b[i:j]), 64)
+			ok = err == nil
+		}
+		return j, ok
+	}
+	return i, false
+}
+
+// skipString is scanString with the escapes of a string that is not plain
+// checked (invalid UTF-8 is valid JSON: encoding/json replaces it).
+func (p *valueParser) skipString(i int) (int, bool) {
+	j, plain, ok := p.scanString(i)
+	if !ok || plain {
+		return j, ok
+	}
+	s := p.b[i+1 : j-1]
+	for k := 0; k < len(s); k++ {
+		if s[k] != '\\' {
+			continue
+		}
+		k++
+		switch s[k] { // scanString saw a byte after every backslash
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if k+4 >= len(s) {
+				return j, false
+			}
+			for _, h := range s[k+1 : k+5] {
+				if !isDigit(h) && !('a' <= h && h <= 'f') && !('A' <= h && h <= 'F') {
+					return j, false
+				}
+			}
+			k += 4
+		default:
+			return j, false
+		}
+	}
+	return j, true
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -122,24 +122,6 @@ func (w *ipJSON) policy() IntegrationPolicy {
 	return p
 }
 
-// decodeIntegrationPolicyPage decodes a page of the list in one pass
-// (ipJSON). A page that does not decode (a field of another type) is
-// decoded again item by item, for the errors UnmarshalJSON gives.
-func decodeIntegrationPolicyPage(b []byte, page *itemsResponse[IntegrationPolicy]) error {
-	var fast itemsResponse[ipJSON]
-	if err := json.Unmarshal(b, &fast); err != nil {
-		return json.Unmarshal(b, page)
-	}
-	page.Total = fast.Total
-	if fast.Items != nil {
-		page.Items = make([]IntegrationPolicy, len(fast.Items))
-	}
-	for i := range fast.Items {
-		page.Items[i] = fast.Items[i].policy()
-	}
-	return nil
-}
-
 // inputs splits the inputs object kept by a list (nil when there is none).
 func (p *IntegrationPolicy) inputs() (map[string]json.RawMessage, error) {
 	if p.rawInputs == nil {
@@ -190,8 +172,8 @@ func (p *IntegrationPolicy) Input(name string) (SimplifiedInput, bool, error) {
 	if !ok {
 		return SimplifiedInput{}, false, nil
 	}
-	var in SimplifiedInput
-	if err := json.Unmarshal(b, &in); err != nil {
+	in, err := decodeSimplifiedInput(b)
+	if err != nil {
 		return SimplifiedInput{}, false, fmt.Errorf("package policy %s input %s: %w", p.ID, name, err)
 	}
 	return in, true, nil
@@ -203,8 +185,8 @@ func (p *IntegrationPolicy) PackageVars() (map[string]any, error) {
 	if p.Vars != nil || p.rawVars == nil {
 		return p.Vars, nil
 	}
-	var v map[string]any
-	if err := json.Unmarshal(p.rawVars, &v); err != nil {
+	v, err := decodeVars(p.rawVars)
+	if err != nil {
 		return nil, fmt.Errorf("package policy %s vars: %w", p.ID, err)
 	}
 	return v, nil

@@ -103,7 +103,7 @@ func plainVars(v schema.Vars) map[string]any {
 	out := map[string]any{}
 	for k, val := range v {
 		if _, isRef := val.(map[string]any); !isRef {
-			out[k] = canonical(val)
+			out[k] = canonicalVar(val)
 		}
 	}
 	return out
@@ -128,9 +128,13 @@ func integrationPolicyFields(p schema.PackagePolicy) map[string]any {
 		m["package"] = map[string]any{"version": p.Package.Version}
 	}
 	if p.PolicyIDs != nil {
-		ids := make([]any, 0, len(p.PolicyIDs))
-		for _, id := range slices.Sorted(slices.Values(p.PolicyIDs)) {
-			ids = append(ids, id)
+		sorted := p.PolicyIDs
+		if !slices.IsSorted(sorted) {
+			sorted = slices.Sorted(slices.Values(sorted))
+		}
+		ids := make([]any, len(sorted))
+		for i, id := range sorted {
+			ids[i] = id
 		}
 		m["policy_ids"] = ids
 	}
@@ -186,8 +190,8 @@ func observedIntegrationPolicyFields(have kibana.IntegrationPolicy) (map[string]
 }
 
 // observedFieldsOf is observedIntegrationPolicyFields with only the
-// top-level keys and inputs declared in want (all with want nil): what a
-// diff of the declared keys reads. A listed policy's inputs are decoded here, and only those (a plan
+// top-level keys, inputs and streams declared in want (all with want nil):
+// what a diff of the declared keys reads. A listed policy's inputs are decoded here, and only those (a plan
 // of 4,000 policies would otherwise spend most of its time decoding inputs
 // nobody declares).
 func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[string]any, error) {
@@ -196,28 +200,45 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 		_, ok := want[k]
 		return want == nil || ok
 	}
-	m := map[string]any{}
+	// Where have's value equals want's, m holds want's (the diff reads
+	// values only): no boxing or list per policy of a plan of thousands.
+	m := make(map[string]any, len(want))
 	if declared("name") {
-		m["name"] = have.Name
+		m["name"] = wantOr(want, "name", have.Name)
 	}
 	if declared("description") {
-		m["description"] = derefOrNil(have.Description)
+		m["description"] = nil
+		if have.Description != nil {
+			m["description"] = wantOr(want, "description", *have.Description)
+		}
 	}
 	if declared("namespace") {
-		m["namespace"] = have.Namespace
+		m["namespace"] = wantOr(want, "namespace", have.Namespace)
 	}
 	if declared("package") {
-		m["package"] = map[string]any{"name": have.Package.Name, "version": have.Package.Version}
+		wp, _ := want["package"].(map[string]any)
+		if v, ok := wp["version"].(string); ok && len(wp) == 1 && v == have.Package.Version {
+			m["package"] = wp // only the version declared, and equal
+		} else {
+			m["package"] = map[string]any{"name": have.Package.Name, "version": have.Package.Version}
+		}
 	}
 	if declared("policy_ids") {
-		ids := make([]any, 0, len(have.PolicyIDs))
-		for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
-			ids = append(ids, id)
+		if w, ok := want["policy_ids"].([]any); ok && sameSortedIDs(w, have.PolicyIDs) {
+			m["policy_ids"] = w
+		} else {
+			ids := make([]any, 0, len(have.PolicyIDs))
+			for _, id := range slices.Sorted(slices.Values(have.PolicyIDs)) {
+				ids = append(ids, id)
+			}
+			m["policy_ids"] = ids
 		}
-		m["policy_ids"] = ids
 	}
 	if declared("output_id") {
-		m["output_id"] = derefOrNil(have.OutputID)
+		m["output_id"] = nil
+		if have.OutputID != nil {
+			m["output_id"] = wantOr(want, "output_id", *have.OutputID)
+		}
 	}
 	if declared("supports_agentless") {
 		// Kibana answers supports_agentless only when true.
@@ -250,7 +271,19 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 	}
 	inputs := map[string]any{}
 	for _, name := range names {
-		in, there, err := have.Input(name)
+		var in kibana.SimplifiedInput
+		var there bool
+		var err error
+		if want == nil {
+			in, there, err = have.Input(name)
+		} else {
+			// Only the declared vars and streams are decoded (and the
+			// rest checked: an answer that does not read is an error).
+			wantIn, _ := wantInputs[name].(map[string]any)
+			_, wantVars := wantIn["vars"]
+			wantStreams, _ := wantIn["streams"].(map[string]any)
+			in, there, err = have.InputPart(name, wantVars, func(s string) bool { _, ok := wantStreams[s]; return ok })
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -284,6 +317,29 @@ func observedFieldsOf(have kibana.IntegrationPolicy, want map[string]any) (map[s
 	return m, nil
 }
 
+// wantOr is want[k] when it is the string s (already boxed), else s.
+func wantOr(want map[string]any, k, s string) any {
+	if w, ok := want[k].(string); ok && w == s {
+		return want[k]
+	}
+	return s
+}
+
+// sameSortedIDs reports whether ids, sorted, are the strings of want (a
+// sorted list, as integrationPolicyFields makes it); false when ids is not
+// sorted (the caller sorts a copy).
+func sameSortedIDs(want []any, ids []string) bool {
+	if len(want) != len(ids) || !slices.IsSorted(ids) {
+		return false
+	}
+	for i, id := range ids {
+		if w, ok := want[i].(string); !ok || w != id {
+			return false
+		}
+	}
+	return true
+}
+
 // diffIntegrationPolicy compares the declared keys of want with have: Kibana
 // answers with every input, stream and var of the package, so an
 // undeclared one is not managed. Secret vars are not among want's keys
@@ -293,7 +349,7 @@ func diffIntegrationPolicy(want map[string]any, have kibana.IntegrationPolicy) (
 	if err != nil {
 		return nil, err
 	}
-	return diffManaged("", want, observed), nil
+	return diffDeclared(want, observed), nil
 }
 
 // observedVarSecret reads a secret var from an observed policy: a Fleet

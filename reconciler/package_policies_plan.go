@@ -70,9 +70,11 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		}
 		s := &ipStep{
 			change:  plan.Change{Cluster: r.cfg.Cluster, Kind: KindIntegrationPolicy, ID: p.ID, Name: ipName(*p, havePtr)},
-			body:    ipBodyInput{want: p, fields: diffs[i].fields, have: havePtr, values: map[string]secret.Value{}, keep: map[string]observedSecret{}},
+			body:    ipBodyInput{want: p, fields: diffs[i].fields, have: havePtr},
 			secrets: integrationPolicySecrets(*p),
-			write:   map[string]bool{},
+		}
+		if len(s.secrets) > 0 { // written by the secrets loop below and ipSecretValues only
+			s.body.values, s.body.keep, s.write = map[string]secret.Value{}, map[string]observedSecret{}, map[string]bool{}
 		}
 		key := s.change.Key()
 		rec, hasRec := obs.records[key]

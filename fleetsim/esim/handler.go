@@ -248,6 +248,9 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
+	// As Elasticsearch answers a buffered response: with its length (a
+	// client sizes its read buffer from it).
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(b)

@@ -296,3 +296,31 @@ func TestRecorder_ConcurrentUse(t *testing.T) {
 		t.Errorf("recorded %d, want 400", n)
 	}
 }
+
+// TestRecorder_RecordsBeforeTheBody: a client that has read a whole
+// response (a Content-Length needs no end of stream) finds its request in
+// the log, though the handler has not returned yet.
+func TestRecorder_RecordsBeforeTheBody(t *testing.T) {
+	rec := NewRecorder(Options{})
+	release := make(chan struct{})
+	srv := httptest.NewServer(rec.Middleware("c", "kibana", nil, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Length", "2")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("{}"))
+		w.(http.Flusher).Flush()
+		<-release // the handler returns only after the test has looked
+	})))
+	defer srv.Close()
+	defer close(release)
+	resp, err := http.Get(srv.URL + "/api/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := rec.Requests(); len(got) != 1 || got[0].Path != "/api/x" || got[0].Status != http.StatusCreated {
+		t.Errorf("requests after the response was read: %+v, want GET /api/x 201", got)
+	}
+}
