@@ -408,12 +408,14 @@ func (l *Loop) reconcileTurn(parent context.Context, trigger string) error {
 	}
 	elapsed := time.Since(start)
 	err := errors.Join(errs...)
-	l.record(good, out, apply, suspended, trigger, start, elapsed, recErr, err)
+	// drift: changes made outside Git to a revision Fleet already matched
+	// (out.Drift only says the plan was not empty).
+	drift := l.record(good, out, apply, suspended, trigger, start, elapsed, recErr, err)
 	if err != nil {
 		log.Error("reconcile failed", "duration", elapsed, "applied", Total(out.Applied), "planned", Total(out.Planned), "err", err)
 		return err
 	}
-	log.Info("reconciled", "duration", elapsed, "apply", apply, "drift", out.Drift,
+	log.Info("reconciled", "duration", elapsed, "apply", apply, "drift", drift,
 		"planned", Total(out.Planned), "applied", Total(out.Applied))
 	return nil
 }

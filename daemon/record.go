@@ -10,7 +10,7 @@ import (
 // queues the notifications it calls for. recErr is the reconciler's error
 // (nil when it succeeded, or did not run because good is nil); err is the
 // turn's, source errors included.
-func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigger string, start time.Time, elapsed time.Duration, recErr, err error) {
+func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigger string, start time.Time, elapsed time.Duration, recErr, err error) (drift bool) {
 	reconciled := good != nil && recErr == nil
 	l.m.reconcileDuration.Observe(elapsed.Seconds())
 	result := "success"
@@ -26,7 +26,7 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 	defer l.mu.Unlock()
 	// Drift is a non-empty plan for the revision Fleet already matched: a
 	// change made outside Git. A new revision's changes are not drift.
-	drift := good != nil && out.Drift && good.rev == l.settled
+	drift = good != nil && out.Drift && good.rev == l.settled
 	if drift {
 		l.m.drift.Inc()
 	}
@@ -81,7 +81,7 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 	s.LastError = ""
 	if err != nil {
 		s.LastError = err.Error()
-		return
+		return drift
 	}
 	s.LastSuccess = start.UTC()
 	s.Ready = true
@@ -91,6 +91,7 @@ func (l *Loop) record(good *revision, out Outcome, apply, suspended bool, trigge
 		l.m.revision.Reset()
 		l.m.revision.WithLabelValues(good.rev).Set(1)
 	}
+	return drift
 }
 
 // turnResult classifies a turn for the history. Source errors make a turn

@@ -150,7 +150,7 @@ func TestSim_ExamplesApplyThenPlanEmpty(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			doc := loadExample(t, dir)
 			if needsGenerate(doc) {
-				t.Log("declares generate: true secrets, which apply blocks until minting arrives with two-cluster provisioning (issue 5); applying it with env: references in their place")
+				t.Log("declares generate: true secrets, which only the two-cluster engine mints (a bare reconciler blocks them); applying it with env: references in their place")
 				replaceGenerate(doc)
 			}
 			h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise"})
