@@ -46,9 +46,11 @@ func TestAgentPolicyDelete_AgentlessAndManagedPackagePolicies(t *testing.T) {
 }
 
 // The refusal to delete a policy with agents by version
-// (server/services/agent_policy.ts, delete): its message before and after
-// elastic/kibana#175815 (v8.12.2), the agentless exemption from
-// elastic/kibana#216513, and force, which does not lift it.
+// (server/services/agent_policy.ts, delete): its message and status before
+// and after elastic/kibana#175815 (v8.12.2) — before it `throw new
+// Error(...)`, which server/errors/handlers.ts answers with 500, after it a
+// FleetError (400) —, the agentless exemption from elastic/kibana#216513,
+// and force, which does not lift it.
 func TestAgentPolicyDelete_AgentsByVersion(t *testing.T) {
 	cases := []struct {
 		version   string
@@ -57,7 +59,7 @@ func TestAgentPolicyDelete_AgentsByVersion(t *testing.T) {
 		status    int
 		msg       string
 	}{
-		{"8.12.1", false, false, 400, "Cannot delete agent policy that is assigned to agent(s)"},
+		{"8.12.1", false, false, 500, "Cannot delete agent policy that is assigned to agent(s)"},
 		{"8.12.2", false, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
 		{"9.3.0", false, true, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
 		{"9.0.0", true, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
