@@ -233,6 +233,15 @@ const versionAgentlessDeleteWithAgents = "9.1.0"
 // withAgentCount instead").
 const versionWithAgentCount = "8.16.0"
 
+// versionNoAgentCount is elastic/kibana#151119 "[Fleet] Fix agent policy
+// selection and creation when there are a large number of agent policies
+// ( > 1k)" (v8.7.0, v8.8.0): "add `noAgentCount` query param to agent
+// policies API". Before it GetAgentPoliciesRequestSchema's query was
+// ListWithKuerySchema.extends({ full }) (server/types/rest_spec/
+// agent_policy.ts), so noAgentCount is an unknown key (a 400), and the
+// list always counted each policy's agents.
+const versionNoAgentCount = "8.7.0"
+
 func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	q := r.query
 	page := int(q["page"].(float64))
@@ -243,6 +252,9 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 	countsByDefault := !versionAtLeast(c.cfg.Version, versionWithAgentCount)
 	if sentWithCount && countsByDefault {
 		return badRequest("[request query.withAgentCount]: definition for this key is missing")
+	}
+	if _, sent := q["noAgentCount"]; sent && !versionAtLeast(c.cfg.Version, versionNoAgentCount) {
+		return badRequest("[request query.noAgentCount]: definition for this key is missing")
 	}
 	if page < 1 {
 		page = 1

@@ -85,13 +85,19 @@ func TestAgentPolicyDelete_AgentsByVersion(t *testing.T) {
 // getAgentPoliciesHandler; types/rest_spec/agent_policy.ts): before
 // elastic/kibana#191661 (v8.16.0) Kibana counts unless noAgentCount=true
 // and withAgentCount is an unknown key; from it, counting is opt-in with
-// withAgentCount=true or noAgentCount=false.
+// withAgentCount=true or noAgentCount=false. Before elastic/kibana#151119
+// (v8.7.0) the query was ListWithKuerySchema.extends({ full }): noAgentCount
+// is an unknown key too, and every list counts.
 func TestListAgentPolicies_AgentCountsByVersion(t *testing.T) {
 	cases := []struct {
 		version, query string
 		status         int
 		counted        bool
 	}{
+		{"8.6.2", "", 200, true},
+		{"8.6.2", "&noAgentCount=false", 400, false},
+		{"8.6.2", "&noAgentCount=true", 400, false},
+		{"8.7.0", "&noAgentCount=true", 200, false},
 		{"8.15.3", "", 200, true},
 		{"8.15.3", "&noAgentCount=true", 200, false},
 		{"8.15.3", "&noAgentCount=false", 200, true},
@@ -106,7 +112,8 @@ func TestListAgentPolicies_AgentCountsByVersion(t *testing.T) {
 			seedPolicies(t, s, &ClusterSeed{AgentPolicies: []SeedAgentPolicy{{ID: "p", Name: "P", Namespace: "default", Agents: 3}}})
 			r := kb.do("GET", "/api/fleet/agent_policies?perPage=10"+tc.query, nil).wantStatus(t, tc.status)
 			if tc.status != 200 {
-				if want := "[request query.withAgentCount]: definition for this key is missing"; r.msg() != want {
+				key := strings.SplitN(strings.TrimPrefix(tc.query, "&"), "=", 2)[0]
+				if want := "[request query." + key + "]: definition for this key is missing"; r.msg() != want {
 					t.Errorf("message %q, want %q", r.msg(), want)
 				}
 				return
