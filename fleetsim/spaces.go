@@ -157,9 +157,13 @@ func authorizedSpace(p esim.Principal, space string) bool {
 }
 
 // newPolicySpaces is where a created policy goes: the body's space_ids,
-// else the URL's space; every space added must be authorised ("Not enough
-// permissions to create policies in space test1", space_awareness/
-// agent_policies.ts, a 400 FleetError).
+// else the URL's space; every space added must be authorised. The create
+// handler's own check (createAgentPolicyHandler, server/routes/
+// agent_policy/handlers.ts) says "No enough permissions to create policies
+// in space <id>" — sic, a 400 FleetError; space_awareness/
+// agent_policies.ts "should not allow to create a policy in another space
+// when user do not have permissions from default space" expects it —,
+// unlike updateAgentPolicySpaces' "Not enough permissions …" on an update.
 func (c *Cluster) newPolicySpaces(r *kreq, body map[string]any) ([]string, *kresp) {
 	spaces := []string{r.spaceID()}
 	if ids := stringList(body["space_ids"]); len(ids) > 0 {
@@ -168,7 +172,7 @@ func (c *Cluster) newPolicySpaces(r *kreq, body map[string]any) ([]string, *kres
 	_, named := body["space_ids"]
 	for _, s := range spaces {
 		if !authorizedSpace(r.principal, s) || named && !c.listedSpace(s) {
-			return nil, badRequest("Not enough permissions to create policies in space %s", s)
+			return nil, badRequest("No enough permissions to create policies in space %s", s)
 		}
 	}
 	return spaces, nil

@@ -84,8 +84,11 @@ func TestSpaces_UpdateMovesPolicyAndIntegrations(t *testing.T) {
 	limited := newSpaceUser(t, s, "space:default")
 	limited.do("PUT", "/api/fleet/agent_policies/p1", map[string]any{"name": "P1", "namespace": "default", "space_ids": []any{"default", "test1"}}).
 		wantError(t, 400, "Not enough permissions to create policies in space test1")
+	// space_awareness/agent_policies.ts "should not allow to create a policy
+	// in another space when user do not have permissions from default
+	// space": the create handler's message reads "No enough" (sic).
 	limited.do("POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"test1"}}).
-		wantError(t, 400, "Not enough permissions to create policies in space test1")
+		wantError(t, 400, "No enough permissions to create policies in space test1")
 	// Privileges are checked at the request's space; the message names the
 	// path the spaces onRequest interceptor rewrote, without /s/test1
 	// (security's api_authorization.ts formats request.url.pathname; the
@@ -242,7 +245,7 @@ func TestSpaces_SpaceIDsMustNameExistingSpaces(t *testing.T) {
 		body         map[string]any
 		msg          string
 	}{
-		{"POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"nope"}}, "Not enough permissions to create policies in space nope"},
+		{"POST", "/api/fleet/agent_policies", map[string]any{"name": "X", "namespace": "default", "space_ids": []any{"nope"}}, "No enough permissions to create policies in space nope"},
 		{"PUT", "/api/fleet/agent_policies/p", map[string]any{"name": "P", "namespace": "default", "space_ids": []any{"default", "?"}}, "Not enough permissions to create policies in space ?"},
 	} {
 		kb.do(c.method, c.path, c.body).wantError(t, 400, c.msg)
