@@ -155,6 +155,11 @@ func TestSim_AgentPolicy_PruneRefusals(t *testing.T) {
 		{"agents before 8.12.2", "8.12.1", func(h *simHarness) {
 			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", Agents: 1})
 		}, "Cannot delete agent policy that is assigned to agent(s)"},
+		// Before 8.7 (elastic/kibana#151119) the list has no noAgentCount
+		// and counts agents anyway: the count request must not send it.
+		{"agents before 8.7", "8.6.2", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", Agents: 1})
+		}, "Cannot delete agent policy that is assigned to agent(s)"},
 		// A name a kuery must escape is still counted.
 		{"agents, quoted name", "", func(h *simHarness) {
 			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: `Busy "east" or name:x`, Namespace: "default", Agents: 1})

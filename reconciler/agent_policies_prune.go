@@ -72,6 +72,15 @@ func (r *Reconciler) agentPolicyPruneCandidates(doc *schema.Document, obs *obser
 	return out
 }
 
+// askAgentCount reports whether the agent policy list must be asked for
+// agent counts (noAgentCount=false, kibana.ListOptions.WithAgentCount):
+// from 8.7 (elastic/kibana#151119, which added noAgentCount); before, the
+// list counts agents anyway and refuses the unknown key with a 400. An
+// unknown version is asked.
+func askAgentCount(kibanaVersion string) bool {
+	return kibanaVersion == "" || kibanaAtLeast(kibanaVersion, "8.7.0")
+}
+
 // observeAgentPolicyPrune reads, for a plan with prune that would delete
 // owned agent policies, what Kibana's refusals depend on: their agent
 // counts, one agent policy list request per agentPolicyCountChunk of them
@@ -104,7 +113,7 @@ func (r *Reconciler) observeAgentPolicyPrune(ctx context.Context, doc *schema.Do
 	}
 	for chunk := range slices.Chunk(cands, agentPolicyCountChunk) {
 		wg.Go(func() {
-			list, err := r.cfg.Fleet.ListAgentPolicies(ctx, kibana.ListOptions{Kuery: agentPolicyNameKuery(chunk), WithAgentCount: true})
+			list, err := r.cfg.Fleet.ListAgentPolicies(ctx, kibana.ListOptions{Kuery: agentPolicyNameKuery(chunk), WithAgentCount: askAgentCount(obs.kibanaVersion)})
 			if err != nil {
 				fail(fmt.Errorf("count the agents of the agent policies to prune: %w", err))
 				return

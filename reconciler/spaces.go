@@ -140,8 +140,15 @@ func (r *Reconciler) planSpaces(doc *schema.Document, c *computed) {
 			default:
 				continue
 			}
+			// Kibana's create handler says "No enough permissions …" (sic),
+			// its update path "Not enough permissions …" (server/routes/agent_policy/handlers.ts,
+			// services/spaces/agent_policy.ts; fleetsim/spaces.go).
+			msg := "Not enough"
+			if s.change.Action == plan.Create {
+				msg = "No enough"
+			}
 			s.change.Action = plan.Blocked
-			s.change.Reason = fmt.Sprintf("agent policy %s: %s; Kibana would refuse it (\"Not enough permissions to create policies in space %s\"): create the space, grant fleetform Fleet privileges there, or fix space_ids", p.ID, why, id)
+			s.change.Reason = fmt.Sprintf("agent policy %s: %s; Kibana would refuse it (\"%s permissions to create policies in space %s\"): create the space, grant fleetform Fleet privileges there, or fix space_ids", p.ID, why, msg, id)
 			break
 		}
 	}

@@ -307,7 +307,8 @@ func TestSim_SpaceIDsNamingMissingOrForbiddenSpacesAreBlocked(t *testing.T) {
 		return plan.Change{}
 	}
 	ch := change(h.plan(doc("team-a", "nope")))
-	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `space_ids names Kibana space "nope", which does not exist; Kibana would refuse it ("Not enough permissions to create policies in space nope")`) {
+	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `space_ids names Kibana space "nope", which does not exist; Kibana would refuse it ("No enough permissions to create policies in space nope")`) {
+		// Kibana's create handler's text, sic (fleetsim/spaces.go newPolicySpaces).
 		t.Errorf("create into a missing space: %+v", ch)
 	}
 	// Applied, the block holds: nothing is created, and apply says so.
@@ -319,7 +320,7 @@ func TestSim_SpaceIDsNamingMissingOrForbiddenSpacesAreBlocked(t *testing.T) {
 	}
 	h.apply(doc("team-a"))
 	ch = change(h.plan(doc("team-a", "nope")))
-	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `"nope", which does not exist`) {
+	if ch.Action != plan.Blocked || !strings.Contains(ch.Reason, `"nope", which does not exist; Kibana would refuse it ("Not enough permissions to create policies in space nope")`) {
 		t.Errorf("update into a missing space: %+v", ch)
 	}
 	if ch := change(h.plan(doc("team-a", "team-b"))); ch.Action != plan.Update {
