@@ -129,7 +129,9 @@ func TestTwoCluster_MainOutputCreateFails(t *testing.T) {
 	// Nothing is written on west after the main output's create failed
 	// but the rotation's roll-back of what was minted for it.
 	rs := env.sim.Requests()
-	failedAt := slices.IndexFunc(rs, func(r fleetsim.Request) bool { return r.Cluster == "main" && r.Method == "POST" && r.Path == "/api/fleet/outputs" })
+	failedAt := slices.IndexFunc(rs, func(r fleetsim.Request) bool {
+		return r.Cluster == "main" && r.Method == "POST" && r.Path == "/api/fleet/outputs"
+	})
 	if failedAt < 0 {
 		t.Fatal("no main output create in the request log")
 	}
