@@ -73,7 +73,7 @@ func (e *Engine) pruneFollower(o orphan, cl *Cluster, ro *remoteObs, _ []string)
 	if !ok {
 		return nil // already gone; the state entry is dropped
 	}
-	ch := plan.Change{Cluster: o.cluster, Kind: KindFollower, ID: o.id, Action: plan.Delete, Reason: createdFor(o)}
+	ch := plan.Change{Cluster: o.cluster, Kind: KindFollower, ID: o.id, Action: plan.Delete, Reason: createdFor(o), DependsOn: e.waitForMainOutput(o)}
 	if have.Follower {
 		ch.Fields = []plan.FieldDiff{{Path: "leader_index", Before: have.LeaderIndex}, {Path: "remote_cluster", Before: have.RemoteCluster}}
 	}
