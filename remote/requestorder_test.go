@@ -75,6 +75,10 @@ func TestTwoCluster_RequestLogFollowsThePlan(t *testing.T) {
 	t.Run("direct", func(t *testing.T) {
 		testRequestLogFollowsThePlan(t, waveBody, strings.Replace(waveBody, "  - {name: apache, version: 1.24.0}\n", "", 1), "basic")
 	})
+	// A package upgraded on main is upgraded on west too.
+	t.Run("direct upgrade", func(t *testing.T) {
+		testRequestLogFollowsThePlan(t, waveBody, strings.Replace(waveBody, "{name: nginx, version: 2.0.0}", "{name: nginx, version: 2.1.0}", 1), "basic")
+	})
 	// The package pruned on main is uninstalled on west too: the plan must
 	// show it, and apply do it in its place.
 	t.Run("direct uninstalled", func(t *testing.T) {
@@ -137,5 +141,5 @@ func testRequestLogFollowsThePlan(t *testing.T, body, pruned, license string) {
 	}
 	check("first apply", ConnectOptions{})
 	env.load(t, pruned)
-	check("prune", ConnectOptions{Prune: true})
+	check("second apply (--prune)", ConnectOptions{Prune: true})
 }
