@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/reconciler"
 )
 
 // loseTransport loses the answer of the n-th write request: the request
@@ -155,5 +156,69 @@ func TestTwoCluster_LostResponseAtAnyWrite(t *testing.T) {
 				t.Fatal("the apply never finished without a lost answer")
 			}
 		})
+	}
+}
+
+// TestTwoCluster_LostResponseAtAnyPruneWrite loses the answer of each
+// write of apply --prune in turn (the main output's delete, the
+// follower's pause and delete, the credentials' revokes, the remote
+// output's delete, the link's removal, the state entries' deletes), then
+// applies --prune again: it converges, the plan is empty, west holds
+// exactly what backup-west needs, and no state entry of the pruned
+// output survives.
+func TestTwoCluster_LostResponseAtAnyPruneWrite(t *testing.T) {
+	finished := false
+	for n := 1; !finished && n <= 200; n++ {
+		ok := t.Run(fmt.Sprintf("lose-write-%d", n), func(t *testing.T) {
+			env := newSimEnv(t, []fleetsim.ClusterConfig{{Name: "main", License: "enterprise"}, {Name: "west", License: "enterprise"}}, pruneBody)
+			ctx := t.Context()
+			if _, err := env.kibana(t, "west").UpdateOutput(ctx, "fleet-default-output", map[string]any{"hosts": []string{"https://west-ingest.example:9200"}}); err != nil {
+				t.Fatal(err)
+			}
+			mustApply(t, env.connect(t, ConnectOptions{}), env.doc)
+			env.load(t, withoutOutput)
+
+			lose := &loseTransport{rt: http.DefaultTransport, n: n}
+			tc, err := connect(ctx, env.doc, ConnectOptions{HealthTimeout: -1, Prune: true}, lose)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prune := reconciler.ApplyOptions{Revision: "test", Prune: true}
+			_, applyErr := tc.Apply(ctx, env.doc, nil, prune)
+			lose.mu.Lock()
+			lost := lose.lost
+			lose.mu.Unlock()
+			if lost == "" {
+				if applyErr != nil {
+					t.Fatalf("apply --prune without a lost answer: %v", applyErr)
+				}
+				finished = true
+				return
+			}
+			t.Logf("lost the answer of write %d: %s (apply: %v)", n, lost, applyErr)
+
+			tc = env.connect(t, ConnectOptions{HealthTimeout: -1, Prune: true})
+			if _, err := tc.Apply(ctx, env.doc, nil, prune); err != nil {
+				t.Fatalf("re-apply --prune after the answer of %s was lost: %v", lost, err)
+			}
+			if p := mustPlan(t, tc, env.doc); !p.Empty() || len(p.Warnings) != 0 {
+				t.Fatalf("plan after the answer of %s was lost and a re-apply is not empty:\n%s\nwarnings: %q", lost, planText(p), p.Warnings)
+			}
+			after := env.snapshot(t, "west")
+			if !slices.Equal(after.tokens, []string{"fleetform-backup-west-1"}) || len(after.keys) != 0 || len(after.followers) != 0 ||
+				len(after.settings) != 0 || slices.Contains(after.outputs, "fleetform-sync-remote-west") {
+				t.Errorf("after the answer of %s was lost, west holds %+v, want only backup-west's token", lost, after)
+			}
+			if got := ownedOn(t, tc, "west"); !slices.Equal(got, []string{KindServiceToken + "/fleetform-backup-west-1"}) {
+				t.Errorf("after the answer of %s was lost, fleetform owns %v on west", lost, got)
+			}
+			checkOutputHealthyToken(t, env, "backup-west")
+		})
+		if !ok {
+			return
+		}
+	}
+	if !finished {
+		t.Fatal("apply --prune never finished without a lost answer")
 	}
 }
