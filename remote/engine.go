@@ -348,6 +348,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		}
 	}
 	c.problems = append(c.problems, PolicyOutputPreflight(w.mainLicense, perPolicy)...)
+	keepOwnFollowers(ts, w)
 	// Kibana on a remote syncs from one follower index only (declared
 	// ones count as the plan creates them).
 	declaredFollowers := map[string][]string{}
