@@ -158,8 +158,9 @@ var ErrBlocked = errors.New("blocked")
 
 // execute runs the plan's changes in the plan's order, the main cluster's
 // and those other engines contributed (clusters.go) alike: in waves of
-// one cluster, kind and direction, each wave with bounded concurrency. A
-// change whose dependency did not apply is skipped. Before the first wave
+// one cluster, kind and direction, each wave with bounded concurrency (a
+// change that depends on one of its wave starts the next). A change whose
+// dependency did not apply is skipped. Before the first wave
 // holding a step computed from the main cluster's result (AfterMain),
 // mainDone is called once with the outcomes so far.
 func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCache, log *slog.Logger, mainDone func([]Outcome)) []Outcome {
@@ -170,7 +171,7 @@ func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCach
 	sem := make(chan struct{}, r.cfg.Concurrency)
 	for start := 0; start < len(changes); {
 		end := start + 1
-		for end < len(changes) && sameWave(changes[start], changes[end]) {
+		for end < len(changes) && sameWave(changes[start], changes[end]) && !dependsOnAny(changes[end], changes[start:end]) {
 			end++
 		}
 		if mainDone != nil && slices.ContainsFunc(changes[start:end], func(ch plan.Change) bool {
@@ -234,6 +235,18 @@ func (r *Reconciler) execute(ctx context.Context, c *computed, cache *secretCach
 		start = end
 	}
 	return outcomes
+}
+
+// dependsOnAny reports whether ch depends on one of wave's changes: it
+// then starts a wave of its own, after them, so that it runs only once
+// they applied (and is skipped when one did not).
+func dependsOnAny(ch plan.Change, wave []plan.Change) bool {
+	for _, d := range ch.DependsOn {
+		if slices.ContainsFunc(wave, func(w plan.Change) bool { return w.Key() == d }) {
+			return true
+		}
+	}
+	return false
 }
 
 func sameWave(a, b plan.Change) bool {

@@ -225,7 +225,7 @@ const (
 
 // Result reports an Apply.
 type Result struct {
-	Plan     *plan.Plan // the plan that was executed (with changes found only by reading secrets)
+	Plan     *plan.Plan // the plan that was executed (with changes found only by reading secrets or by observing the remotes after the main cluster's writes)
 	Outcomes []Outcome  // in plan order
 	Recorded int        // inventory records written or removed
 }
@@ -321,6 +321,17 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 			}
 		}
 		res.Outcomes = append(res.Outcomes, more...)
+		if len(more) > 0 {
+			// Changes found only by observing the remotes after the main
+			// cluster's writes (something moved there meanwhile) join the
+			// executed plan, so the result holds every change it reports.
+			p := *res.Plan
+			p.Changes = slices.Clone(p.Changes)
+			for _, o := range more {
+				p.Changes = append(p.Changes, o.Change)
+			}
+			res.Plan = &p
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -204,6 +204,14 @@ func (a *applyRun) runFresh(ctx context.Context, s, mintedBy string) error {
 		return err
 	}
 	if minted && o.rotation != nil && o.rotation.RolledBack {
+		a.mu.Lock()
+		st, planned := a.mainStatus[mintedBy]
+		a.mu.Unlock()
+		if planned && st != reconciler.StatusApplied {
+			// The output's change did not apply, so the credential minted
+			// for it was revoked again: not created, because of that.
+			return fmt.Errorf("%w: depends on %s, which did not apply (%s, minted for it, was revoked again)", reconciler.ErrSkipped, mintedBy, o.change.ID)
+		}
 		return fmt.Errorf("output %s did not take %s, so it was revoked again (rolled back)", o.cred.output, o.change.ID)
 	}
 	return nil

@@ -348,9 +348,18 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		}
 	}
 	c.problems = append(c.problems, PolicyOutputPreflight(w.mainLicense, perPolicy)...)
+	keepOwnFollowers(ts, w)
+	// Kibana on a remote syncs from one follower index only (declared
+	// ones count as the plan creates them).
+	declaredFollowers := map[string][]string{}
+	for _, t := range ts {
+		if t.obj.Follower != nil {
+			declaredFollowers[t.cluster.Name] = append(declaredFollowers[t.cluster.Name], t.obj.Follower.Index)
+		}
+	}
 	for _, t := range ts {
 		ro := w.remotes[t.cluster.Name]
-		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe)...)
+		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe, declaredFollowers[t.cluster.Name])...)
 		c.problems = append(c.problems, versionProblems(t, ro.version)...)
 		for _, k := range remoteKinds {
 			k.plan(e, c, t, ro, w, mainPlan)
@@ -365,7 +374,9 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 	return c
 }
 
-func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *world, probe bool) []Problem {
+// preflight checks one output; declared are the follower indices the
+// declared outputs on its remote have (its own among them).
+func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *world, probe bool, declared []string) []Problem {
 	in := PreflightInput{
 		Output: t.out.ID, Remote: t.cluster.Name,
 		SyncIntegrations: t.out.SyncIntegrations != nil && *t.out.SyncIntegrations,
@@ -374,6 +385,11 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 	}
 	for name := range ro.followers {
 		if t.obj.Follower == nil || name != t.obj.Follower.Index {
+			in.Followers = append(in.Followers, name)
+		}
+	}
+	for _, name := range declared {
+		if (t.obj.Follower == nil || name != t.obj.Follower.Index) && !slices.Contains(in.Followers, name) {
 			in.Followers = append(in.Followers, name)
 		}
 	}

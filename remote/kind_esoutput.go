@@ -78,7 +78,7 @@ func (e *Engine) pruneESOutput(o orphan, cl *Cluster, ro *remoteObs, _ []string)
 		return nil
 	}
 	ch := plan.Change{Cluster: o.cluster, Kind: KindOutput, ID: o.id, Name: have.Name(), Action: plan.Delete, Reason: createdFor(o),
-		Fields: []plan.FieldDiff{{Path: "hosts", Before: stringList(have["hosts"])}}}
+		Fields: []plan.FieldDiff{{Path: "hosts", Before: stringList(have["hosts"])}}, DependsOn: e.waitForMainOutput(o)}
 	kb, id := cl.Kibana, o.id
 	return []op{{change: ch, phase: phaseAfterMain, run: func(ctx context.Context) error {
 		if err := kb.DeleteOutput(ctx, id); err != nil && !kibana.IsNotFound(err) {

@@ -3,6 +3,8 @@ package remote
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/fleetform/fleetform/elastic"
 	"github.com/fleetform/fleetform/plan"
@@ -73,7 +75,7 @@ func (e *Engine) pruneFollower(o orphan, cl *Cluster, ro *remoteObs, _ []string)
 	if !ok {
 		return nil // already gone; the state entry is dropped
 	}
-	ch := plan.Change{Cluster: o.cluster, Kind: KindFollower, ID: o.id, Action: plan.Delete, Reason: createdFor(o)}
+	ch := plan.Change{Cluster: o.cluster, Kind: KindFollower, ID: o.id, Action: plan.Delete, Reason: createdFor(o), DependsOn: e.waitForMainOutput(o)}
 	if have.Follower {
 		ch.Fields = []plan.FieldDiff{{Path: "leader_index", Before: have.LeaderIndex}, {Path: "remote_cluster", Before: have.RemoteCluster}}
 	}
@@ -86,4 +88,35 @@ func (e *Engine) pruneFollower(o orphan, cl *Cluster, ro *remoteObs, _ []string)
 		}
 		return deleteIndex(ctx, es, index)
 	}}}
+}
+
+// keepOwnFollowers points each output at the follower index fleetform
+// created for it, when that one is named otherwise than the output's name
+// gives now (the output was renamed): Kibana on the remote reads whichever
+// index matches fleet-synced-integrations-ccr-* and refuses more than one
+// (x-pack/platform/plugins/shared/fleet/server/tasks/sync_integrations/
+// sync_integrations_on_remote.ts), so a second follower under the new
+// name would break the sync, and the old one serves as well.
+func keepOwnFollowers(ts []target, w *world) {
+	for i := range ts {
+		t := &ts[i]
+		f := t.obj.Follower
+		if f == nil || w.ownedObject(t.cluster.Name, KindFollower, f.Index) {
+			continue
+		}
+		var own []string
+		for k, en := range w.ledger {
+			name, ok := strings.CutPrefix(k[2], KindFollower+"/")
+			if ok && k[0] == t.cluster.Name && k[1] == LedgerOwned && en.Data[ownedOutput] == t.out.ID && !isPending(en) {
+				own = append(own, name)
+			}
+		}
+		if len(own) == 0 {
+			continue
+		}
+		slices.Sort(own)
+		kept := *f
+		kept.Index = own[0]
+		t.obj.Follower = &kept
+	}
 }

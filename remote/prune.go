@@ -30,12 +30,15 @@ import (
 //     carried them is gone (the reconciler deletes it first, with --prune)
 //     or holds another credential: revoking a credential in use would cut
 //     the output off;
-//  3. the remote's elasticsearch output fleetform created;
+//  3. the remote's elasticsearch output fleetform created (it and the
+//     follower, too, wait for the main output's delete: while that output
+//     exists, Kibana on the remote syncs its integrations through them);
 //  4. the remote-cluster link, last, and only when no declared output and
 //     no remaining follower index on that remote uses the alias.
 //
 // The deletes carry these dependencies (the link's on the follower
-// deletes, the credentials' on the main output's change), so the plan's
+// deletes; the credentials', the follower's and the remote output's on
+// the main output's change), so the plan's
 // order (plan.Sort) is this order, and the reconciler's executor applies
 // them in it, after the main cluster's changes.
 //
@@ -121,6 +124,19 @@ func createdFor(o orphan) string {
 		return "created by fleetform and no longer needed by a declared output"
 	}
 	return fmt.Sprintf("created by fleetform for output %s, which no longer needs it", o.output)
+}
+
+// waitForMainOutput is what the delete of o, created for a main output's
+// sync (the follower index, the remote's elasticsearch output), waits
+// for: that output's change on the main cluster. While the output exists
+// there — its delete failed — Kibana on the remote still syncs its
+// integrations through them, so they stay (and the link with the
+// follower).
+func (e *Engine) waitForMainOutput(o orphan) []string {
+	if o.output == "" {
+		return nil
+	}
+	return []string{plan.Key(e.cfg.MainCluster, plan.KindOutput, o.output)}
 }
 
 // computePrune adds the deletes of orphaned remote objects (prune), or a
