@@ -174,6 +174,10 @@ var versionedFields = []versionedField{
 	// integration policies shipped in 8.15 behind a feature flag and GA in
 	// 8.16 (elastic/kibana#188707).
 	{"policy_ids", "8.15.0", packagePolicyWrites},
+	// elastic/kibana#210452 "[Fleet] Additional datastreams permissions
+	// API" adds additional_datastreams_permissions to the package policy
+	// request schema, labelled v9.1.0 and backport:skip.
+	{"additional_datastreams_permissions", "9.1.0", packagePolicyWrites},
 	// A Fleet Server host's proxy: versionProxies.
 	{"proxy_id", versionProxies, fleetServerHostWrites},
 	// elastic/kibana#164078 "[Fleet][API] Add ability to set a proxy for

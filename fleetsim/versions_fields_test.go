@@ -56,6 +56,8 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 			map[string]any{"name": "P p1", "namespace": "default", "required_versions": []any{}}, true},
 		{"elastic/kibana#184636, #188707 (8.15)", "policy_ids", "8.14.3", "8.15.0", "POST", "/api/fleet/package_policies",
 			nginxSimplified("nginx-1", "p1"), true},
+		{"elastic/kibana#210452 (v9.1.0, backport:skip)", "additional_datastreams_permissions", "9.0.4", "9.1.0", "POST", "/api/fleet/package_policies",
+			withKey(nginxSimplified("nginx-adp", "p1"), "additional_datastreams_permissions", []any{"logs-extra-default"}), true},
 		{"elastic/kibana#145017 (v8.7.0)", "proxy_id", "8.6.2", "8.7.0", "POST", "/api/fleet/outputs",
 			map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "proxy_id": "px"}, false},
 		{"elastic/kibana#145017 (v8.7.0)", "proxy_id", "8.6.2", "8.7.0", "POST", "/api/fleet/fleet_server_hosts",
@@ -173,4 +175,10 @@ func TestVersions_DownloadSourceSecretsAuthFrom9_4(t *testing.T) {
 		"ssl": map[string]any{"certificate": "cert"}, "secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}).must(t, 200)
 	_, kb = startMain(t, ClusterConfig{Name: "main", Version: "9.4.0"})
 	kb.do("POST", "/api/fleet/agent_download_sources", body()).must(t, 200)
+}
+
+// withKey returns body with key set to v.
+func withKey(body map[string]any, key string, v any) map[string]any {
+	body[key] = v
+	return body
 }
