@@ -1,15 +1,18 @@
-// Command fleetform reconciles Elastic Fleet — outputs, agent policies and
-// integration packages on a main cluster and its remote clusters — with a
-// desired state kept in Git.
+// Command fleetform reconciles Elastic Fleet — outputs, agent policies,
+// integration policies, packages, Fleet Server hosts, proxies and agent
+// download sources on a main cluster, and what remote outputs need on each
+// remote cluster — with a desired state kept in Git.
 //
 //	fleetform validate [-f text|json|github] [PATH…]
-//	fleetform plan -c DIR [--detailed-exitcode] [-f text|json|markdown|github] [-o FILE]
+//	fleetform plan -c DIR [--detailed-exitcode] [-f text|json|markdown|github] [-o FILE] [--prune]
 //	fleetform apply -c DIR [--prune] [--auto-approve] [FILE]
 //	fleetform serve …
 //	fleetform render kibana-yml -c DIR
+//	fleetform import -c DIR [--cluster main|NAME] [--kinds …] [--select ID,…] [--adopt]
 //	fleetform status -c DIR
 //	fleetform rotate -c DIR OUTPUT_ID
-//	fleetform completion bash|zsh|fish
+//	fleetform suspend|resume --suspend-file F
+//	fleetform completion bash|zsh|fish|powershell
 //	fleetform version
 //
 // The command line is built with cobra (cli.go): "fleetform help CMD",
