@@ -232,3 +232,49 @@ func (u unreadableSpace) PolicyNamesInSpace(ctx context.Context, space string, a
 	}
 	return u.Client.PolicyNamesInSpace(ctx, space, a, i)
 }
+
+// fleetsim follows Kibana where the plan relies on it: an integration
+// policy created for an agent policy of two spaces takes its spaces
+// (updatePackagePolicySpaces, elastic/kibana#197487) and its name is
+// checked in every space (package_policy.ts requireUniqueName, #239631);
+// a move that renames checks the new name in the new spaces (the handler
+// passes the body to updateAgentPolicySpaces).
+func TestSim_FleetsimSpaceNameRules(t *testing.T) {
+	h := newSimHarness(t)
+	for _, s := range []string{"team-a", "team-b", "team-c"} {
+		createSimSpace(t, h.main, s)
+	}
+	ctx := t.Context()
+	a, b, cc := spaceClient(t, h.main, "team-a", kibana.Auth{}), spaceClient(t, h.main, "team-b", kibana.Auth{}), spaceClient(t, h.main, "team-c", kibana.Auth{})
+	mustPolicy := func(kb *kibana.Client, body map[string]any) {
+		if _, err := kb.CreateAgentPolicy(ctx, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nginx := func(name, policy string) map[string]any {
+		return map[string]any{"name": name, "namespace": "default", "policy_ids": []any{policy}, "package": map[string]any{"name": "nginx", "version": "2.1.0"}}
+	}
+	mustPolicy(a, map[string]any{"id": "p", "name": "p", "namespace": "default", "space_ids": []any{"team-a", "team-b"}})
+	mustPolicy(cc, map[string]any{"id": "r", "name": "r", "namespace": "default"})
+	if _, err := cc.CreateIntegrationPolicy(ctx, nginx("web", "r")); err != nil {
+		t.Fatal(err)
+	}
+	// Any space, even one p is not in (create lists every space).
+	if _, err := a.CreateIntegrationPolicy(ctx, nginx("web", "p")); kibana.StatusCode(err) != 409 ||
+		!strings.Contains(err.Error(), "An integration policy with the name web already exists. Please rename it or choose a different name.") {
+		t.Errorf("create web into p: %v", err)
+	}
+	ip, err := a.CreateIntegrationPolicy(ctx, nginx("api", "p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.GetIntegrationPolicy(ctx, ip.ID); err != nil {
+		t.Errorf("integration policy of a two-space agent policy, from team-b: %v", err)
+	}
+	// A move that renames: the old name taken in the new space is no clash.
+	mustPolicy(cc, map[string]any{"id": "s", "name": "old", "namespace": "default"})
+	mustPolicy(a, map[string]any{"id": "t", "name": "old", "namespace": "default"})
+	if _, err := a.UpdateAgentPolicy(ctx, "t", map[string]any{"name": "new", "namespace": "default", "space_ids": []any{"team-a", "team-c"}}); err != nil {
+		t.Errorf("move and rename: %v", err)
+	}
+}
