@@ -250,6 +250,9 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	if c.packagePolicyNameTaken(r, pp.Name, "") {
 		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
 	}
+	if resp := c.createdPackagePolicySpaces(pp); resp != nil { // spaces.go
+		return resp
+	}
 	if c.st.PackagePolicies[pp.ID] != nil {
 		return kerr(http.StatusConflict, "Saved object [%s/%s] conflict", c.packagePolicyType(), pp.ID)
 	}

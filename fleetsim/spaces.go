@@ -223,8 +223,12 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 			return badRequest("Not enough permissions to remove policies from space %s", s)
 		}
 	}
-	if ids := c.nameTakenIn(p.str("name"), p.ID, next); len(ids) > 0 {
-		return nameExists(ids, p.str("name"))
+	// updateAgentPolicySpaces gets the request body ({...data, id}: the
+	// handler, server/routes/agent_policy/handlers.ts), so the name checked
+	// in the new spaces is the new one when the update renames.
+	name := cmpOr(str(r.body["name"]), p.str("name"))
+	if ids := c.nameTakenIn(name, p.ID, next); len(ids) > 0 {
+		return nameExists(ids, name)
 	}
 	if resp := c.packagePolicyNamesFree(pps, next); resp != nil {
 		return resp
@@ -316,4 +320,39 @@ func principalAtSpace(p esim.Principal, space string) esim.Principal {
 	}
 	p.Applications = apps
 	return p
+}
+
+// createdPackagePolicySpaces is what packagePolicyService.create
+// (server/services/package_policy.ts) does with spaces once space-aware:
+// the spaces of its agent policies (flattened, not deduplicated) are more
+// than one → requireUniqueName lists every space, and on a create any
+// other integration policy of that name is a 409 (elastic/kibana#239631,
+// backported to 9.1 and 9.2); after the create, an agent policy in several
+// spaces or in "*" gives the integration policy its spaces
+// (updatePackagePolicySpaces, services/spaces/package_policy.ts;
+// elastic/kibana#197487). One space: the request's space is checked
+// (packagePolicyNameTaken).
+func (c *Cluster) createdPackagePolicySpaces(pp *packagePolicy) *kresp {
+	if !c.spaceAware() {
+		return nil
+	}
+	var spaceIDs []string
+	for _, id := range pp.PolicyIDs {
+		if p := c.st.AgentPolicies[id]; p != nil {
+			spaceIDs = append(spaceIDs, p.spaceIDs()...)
+		}
+	}
+	if len(spaceIDs) > 1 {
+		for _, other := range c.st.PackagePolicies {
+			if other.Name == pp.Name {
+				return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
+			}
+		}
+	}
+	for _, id := range pp.PolicyIDs {
+		if p := c.st.AgentPolicies[id]; p != nil && (len(p.spaceIDs()) > 1 || slices.Contains(p.spaceIDs(), allSpaces)) {
+			pp.Spaces = slices.Clone(p.spaceIDs())
+		}
+	}
+	return nil
 }

@@ -62,7 +62,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.addReferences(doc, c)
 	r.computePrune(doc, c, prune)
 	r.listUnmanaged(doc, c)
-	r.planSpaces(doc, c) // spaces.go
+	r.planSpaces(ctx, doc, c) // spaces.go
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}

@@ -94,7 +94,8 @@ const allSpaces = "*"
 // server/routes/agent_policy/handlers.ts): a space that does not exist, or
 // where the credentials hold no Kibana privilege at all, is refused with
 // "Not enough permissions to create policies in space <id>".
-func (r *Reconciler) planSpaces(doc *schema.Document, c *computed) {
+func (r *Reconciler) planSpaces(ctx context.Context, doc *schema.Document, c *computed) {
+	defer r.planSpaceNames(ctx, doc, c) // spaces_names.go
 	if w := spaceWarning(r.cfg.Space, c.obs.kibanaVersion, c.obs.spaces); w != "" {
 		c.plan.Warnings = append(c.plan.Warnings, w)
 	}

@@ -233,9 +233,9 @@ func TestSim_SpaceIDsWithUnreadableSpaceDoNotFlap(t *testing.T) {
 // already has the name of one of its own is refused by Kibana
 // (validatePackagePoliciesUniqueNameAcrossSpaces,
 // server/services/spaces/policy_namespaces.ts, run by
-// updateAgentPolicySpaces). The plan cannot see it: fleetform reads Fleet
-// through its own space, and Kibana answers no spaces for integration
-// policies. The apply reports Kibana's reason, and nothing moves.
+// updateAgentPolicySpaces). The plan asks team-b for the name and blocks
+// the move (spaces_names.go); the apply reports Kibana's reason, and
+// nothing moves.
 func TestSim_SpaceMoveIntegrationNameConflict(t *testing.T) {
 	h := newSimHarness(t)
 	for _, s := range []string{"team-a", "team-b"} {
