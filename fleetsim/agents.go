@@ -39,7 +39,7 @@ import (
 const versionListCountsInactive = "8.15.0"
 
 // versionDeleteIgnoresUnenrolled is where agent policy delete stops
-// counting unenrolled agents (fleetsim-inferred.md 39). elastic/kibana#175815
+// counting unenrolled agents (fleetsim-inferred.md 52). elastic/kibana#175815
 // (v8.12.2) made delete count with getAgentsByKuery({showInactive: true,
 // kuery: `fleet-agents.policy_id:${id}`}), and getAgentsByKuery then added no
 // condition at all for showInactive: true (crud.ts: only showInactive ===

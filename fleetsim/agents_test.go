@@ -2,6 +2,8 @@ package fleetsim
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -12,7 +14,7 @@ import (
 // not unenrolled) and agent policy delete's refusal
 // (services/agent_policy.ts delete: online only before
 // elastic/kibana#175815, v8.12.2; then online, inactive and unenrolled;
-// unenrolled left out from 8.14.0, fleetsim-inferred.md 39).
+// unenrolled left out from 8.14.0, fleetsim-inferred.md 52).
 func TestAgentPolicyAgentCounts_ByVersionAndMix(t *testing.T) {
 	type mix struct{ online, inactive, unenrolled int }
 	mixes := map[string]mix{"none": {}, "inactive": {0, 2, 0}, "unenrolled": {0, 0, 3}, "online": {1, 0, 0}}
@@ -115,5 +117,28 @@ func TestListAgents_QuerySchema(t *testing.T) {
 	r = kb.do("GET", "/api/fleet/agents?getStatusSummary=true", nil).wantStatus(t, 200)
 	if _, ok := r.Body["statusSummary"].(map[string]any); !ok {
 		t.Errorf("statusSummary missing: %v", r.Body)
+	}
+}
+
+// A seed file gives an agent policy inactive and unenrolled agents next to
+// its online ones (inactive_agents, unenrolled_agents), and agents alone
+// keeps meaning online agents.
+func TestSeedFile_AgentStatuses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seed.yaml")
+	yml := "clusters:\n  main:\n    agent_policies:\n      - {id: p, name: P, agents: 1, inactive_agents: 2, unenrolled_agents: 3}\n"
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sf, err := LoadSeedFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, kb := startMain(t, ClusterConfig{Name: "main", Version: "8.13.4"})
+	if err := s.Seed(sf); err != nil {
+		t.Fatal(err)
+	}
+	r := kb.do("GET", "/api/fleet/agents?showInactive=true", nil).wantStatus(t, 200)
+	if r.Body["total"] != 6.0 {
+		t.Errorf("total %v, want 6", r.Body["total"])
 	}
 }

@@ -30,7 +30,7 @@ import (
 // of the policy; the `and not status: unenrolled` clause that later delete
 // kueries carry is needed by elastic/kibana#182118 (8.14.0), which unenrolls
 // agents before it deletes the policies it resets (fleetsim-inferred.md
-// 39). From 8.15.0 the list counts with showInactive: true
+// 52). From 8.15.0 the list counts with showInactive: true
 // (elastic/kibana#184517) and getAgentsByKuery leaves unenrolled agents out
 // unless the kuery names them (elastic/kibana#187960), so the list and
 // delete count the same agents; the newest delete counts `active: true`
