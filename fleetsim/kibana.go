@@ -125,6 +125,7 @@ func (c *Cluster) routes() []*route {
 	}
 	// Package policies, Fleet Server hosts, proxies and download sources.
 	rs = append(rs, packagePolicyRoutes()...)
+	rs = append(rs, agentRoutes()...)
 	rs = append(rs, settingsRoutes()...)
 	rs = append(rs, spaceRoutes()...)
 	rs = append(rs, spaceMigrationRoutes(c.cfg.Version)...)

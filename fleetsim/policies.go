@@ -299,7 +299,7 @@ func (c *Cluster) listAgentPolicies(r *kreq) *kresp {
 		if full || withAgents {
 			v := c.redactPolicyView(c.policyViewAs(p, full, q["format"]), p, r)
 			if withAgents {
-				v["agents"] = float64(p.Agents)
+				v["agents"] = float64(c.listAgentCount(p))
 			}
 			b, _ = marshalJSON(v)
 		} else if c.spacesRedacted(p, r) {
@@ -551,7 +551,7 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	if ids := c.nameTakenIn(name, id, p.spaceIDs()); len(ids) > 0 {
 		return nameExists(ids, name)
 	}
-	merged := &agentPolicy{ID: p.ID, Attrs: cloneMap(p.Attrs), Agents: p.Agents}
+	merged := &agentPolicy{ID: p.ID, Attrs: cloneMap(p.Attrs), Agents: p.Agents, InactiveAgents: p.InactiveAgents, UnenrolledAgents: p.UnenrolledAgents}
 	for k, v := range body {
 		if k != "id" {
 			merged.Attrs[k] = v
@@ -608,9 +608,9 @@ func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	if p.flag("is_managed") && !force {
 		return badRequest("Cannot delete hosted agent policy %s%s", id, hostedAgentPolicyRestriction)
 	}
-	// force does not lift this one. Agents counts every agent assigned to
-	// the policy (fleetsim keeps no agent documents, so none is unenrolled).
-	if p.Agents > 0 && !(p.flag("supports_agentless") && versionAtLeast(c.cfg.Version, versionAgentlessDeleteWithAgents)) {
+	// force does not lift this one; which agents count depends on the
+	// version (deleteAgentCount, agents.go).
+	if c.deleteAgentCount(p) > 0 && !(p.flag("supports_agentless") && versionAtLeast(c.cfg.Version, versionAgentlessDeleteWithAgents)) {
 		if !versionAtLeast(c.cfg.Version, versionDeleteInactiveAgents) {
 			return kerr(http.StatusInternalServerError, "Cannot delete agent policy that is assigned to agent(s)")
 		}

@@ -89,6 +89,11 @@ type SeedAgentPolicy struct {
 	IsManaged          bool    `json:"is_managed,omitempty"`
 	IsPreconfigured    bool    `json:"is_preconfigured,omitempty"`
 	Agents             int     `json:"agents,omitempty"`
+	// InactiveAgents and UnenrolledAgents are agents past the inactivity
+	// timeout and unenrolled ones (active: false), which Kibana's counts
+	// tell apart by version (agents.go); Agents are online.
+	InactiveAgents   int `json:"inactive_agents,omitempty"`
+	UnenrolledAgents int `json:"unenrolled_agents,omitempty"`
 }
 
 // SeedPackagePolicy is a package policy with its agent count.
@@ -272,7 +277,7 @@ func (c *Cluster) applySeed(cs *ClusterSeed) error {
 				attrs[k] = *v
 			}
 		}
-		c.st.AgentPolicies[sp.ID] = &agentPolicy{ID: sp.ID, Attrs: attrs, Agents: sp.Agents, Seq: c.st.nextSeq(), UpdatedAt: now}
+		c.st.AgentPolicies[sp.ID] = &agentPolicy{ID: sp.ID, Attrs: attrs, Agents: sp.Agents, InactiveAgents: sp.InactiveAgents, UnenrolledAgents: sp.UnenrolledAgents, Seq: c.st.nextSeq(), UpdatedAt: now}
 	}
 	for _, sp := range cs.PackagePolicies {
 		ids := slices.Clone(sp.PolicyIDs)

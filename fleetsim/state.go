@@ -152,11 +152,15 @@ var uuidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 
 // agentPolicy is an ingest-agent-policies saved object.
 type agentPolicy struct {
-	ID        string         `json:"id"`
-	Attrs     map[string]any `json:"attrs"`
-	Agents    int            `json:"agents"`
-	Seq       int64          `json:"seq"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID     string         `json:"id"`
+	Attrs  map[string]any `json:"attrs"`
+	Agents int            `json:"agents"`
+	// InactiveAgents and UnenrolledAgents are its agents in those
+	// statuses; Agents are the online ones (agents.go).
+	InactiveAgents   int       `json:"inactive_agents,omitempty"`
+	UnenrolledAgents int       `json:"unenrolled_agents,omitempty"`
+	Seq              int64     `json:"seq"`
+	UpdatedAt        time.Time `json:"updated_at"`
 	// Spaces is the saved object's namespaces (space_ids); nil is default.
 	Spaces []string `json:"spaces,omitempty"`
 	cache  []byte

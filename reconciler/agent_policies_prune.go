@@ -20,13 +20,14 @@ import (
 //
 //  1. a hosted (is_managed) policy: "Cannot delete hosted agent policy <id>"
 //     (HostedAgentPolicyRestrictionRelatedError);
-//  2. a policy with agents assigned, active or inactive — force does not
-//     lift it: "Cannot delete an agent policy that is assigned to any active
-//     or inactive agents" (FleetError; from 8.12.2, elastic/kibana#175815,
-//     before it "Cannot delete agent policy that is assigned to agent(s)"
-//     and inactive agents did not count). An agentless (supports_agentless)
-//     policy is exempt from 9.1 (elastic/kibana#216513): Kibana unenrolls
-//     its agents and deletes it;
+//  2. a policy with agents assigned — force does not lift it: "Cannot
+//     delete an agent policy that is assigned to any active or inactive
+//     agents" (FleetError; from 8.12.2, elastic/kibana#175815, before it
+//     "Cannot delete agent policy that is assigned to agent(s)"). Which
+//     agents count depends on the version (agent_policies_prune_agents.go:
+//     inactive ones from 8.12.2, unenrolled ones on 8.12.2 – 8.13.x only).
+//     An agentless (supports_agentless) policy is exempt from 9.1
+//     (elastic/kibana#216513): Kibana unenrolls its agents and deletes it;
 //  3. a policy holding a managed (is_managed) package policy: "Cannot delete
 //     agent policy <id> that contains managed package policies"
 //     (PackagePolicyRestrictionRelatedError).
@@ -44,6 +45,12 @@ type agentPolicyPruneObservation struct {
 	// list counts them (kibana.ListOptions.WithAgentCount); a candidate
 	// the count list did not return is absent.
 	agents map[string]int
+	// deleteOnly is, on Kibana 8.12.2 – 8.14.x, each candidate's agents
+	// that delete counts and the list does not (deleteOnlyStatuses, read by
+	// countDeleteOnlyAgents); nil elsewhere.
+	deleteOnly map[string]int
+	// deleteOnlyStatuses names those agents' statuses.
+	deleteOnlyStatuses []string
 }
 
 // agentPolicyCountChunk is how many prune candidates one count request
@@ -84,7 +91,9 @@ func askAgentCount(kibanaVersion string) bool {
 // observeAgentPolicyPrune reads, for a plan with prune that would delete
 // owned agent policies, what Kibana's refusals depend on: their agent
 // counts, one agent policy list request per agentPolicyCountChunk of them
-// narrowed by name (names are unique in Fleet), and the integration
+// narrowed by name (names are unique in Fleet) — on Kibana 8.12.2 – 8.14.x
+// with one agent list request per chunk for the agents delete counts and
+// the list does not (countDeleteOnlyAgents) —, and the integration
 // policies (integrationPolicyKind's observation) when the plan did not
 // list them already. A plan that prunes no agent policy sends nothing.
 func (r *Reconciler) observeAgentPolicyPrune(ctx context.Context, doc *schema.Document, obs *observation, prune bool) error {
@@ -103,6 +112,7 @@ func (r *Reconciler) observeAgentPolicyPrune(ctx context.Context, doc *schema.Do
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		counted = make(map[string]int, len(cands))
+		hidden  map[string]int
 		errs    = make([]error, 0, 2)
 		setIP   func(*observation)
 	)
@@ -111,7 +121,25 @@ func (r *Reconciler) observeAgentPolicyPrune(ctx context.Context, doc *schema.Do
 		errs = append(errs, err)
 		mu.Unlock()
 	}
+	statuses := deleteOnlyStatuses(obs.kibanaVersion)
+	if len(statuses) > 0 {
+		hidden = make(map[string]int, len(cands))
+	}
 	for chunk := range slices.Chunk(cands, agentPolicyCountChunk) {
+		if len(statuses) > 0 {
+			wg.Go(func() {
+				n, err := r.countDeleteOnlyAgents(ctx, chunk, statuses)
+				if err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, p := range chunk {
+					hidden[p.ID] = n[p.ID]
+				}
+			})
+		}
 		wg.Go(func() {
 			list, err := r.cfg.Fleet.ListAgentPolicies(ctx, kibana.ListOptions{Kuery: agentPolicyNameKuery(chunk), WithAgentCount: askAgentCount(obs.kibanaVersion)})
 			if err != nil {
@@ -144,7 +172,7 @@ func (r *Reconciler) observeAgentPolicyPrune(ctx context.Context, doc *schema.Do
 	if setIP != nil {
 		setIP(obs)
 	}
-	obs.agentPolicyPrune = &agentPolicyPruneObservation{agents: counted}
+	obs.agentPolicyPrune = &agentPolicyPruneObservation{agents: counted, deleteOnly: hidden, deleteOnlyStatuses: statuses}
 	return nil
 }
 
@@ -173,12 +201,20 @@ func agentPolicyDeleteRefusal(obs *observation, have kibana.AgentPolicy) string 
 	}
 	if ap := obs.agentPolicyPrune; ap != nil {
 		exempt := have.SupportsAgentless && (obs.kibanaVersion == "" || kibanaAtLeast(obs.kibanaVersion, "9.1.0"))
-		if n := ap.agents[have.ID]; n > 0 && !exempt {
+		if n, extra := ap.agents[have.ID], ap.deleteOnly[have.ID]; n+extra > 0 && !exempt {
 			msg := "Cannot delete an agent policy that is assigned to any active or inactive agents"
 			if obs.kibanaVersion != "" && !kibanaAtLeast(obs.kibanaVersion, "8.12.2") {
 				msg = "Cannot delete agent policy that is assigned to agent(s)"
 			}
-			return fmt.Sprintf("%d agent%s assigned to agent policy %s; Kibana refuses it, forced or not (%s); reassign or unenroll them first", n, plural(n), have.ID, msg)
+			what := fmt.Sprintf("%d agent%s assigned", n+extra, plural(n+extra))
+			if extra > 0 {
+				what += fmt.Sprintf(" (%d of them %s, which Kibana %s counts for a delete but not in the agent policy list)", extra, strings.Join(ap.deleteOnlyStatuses, " or "), obs.kibanaVersion)
+			}
+			advice := "reassign or unenroll them first"
+			if slices.Contains(ap.deleteOnlyStatuses, "unenrolled") {
+				advice = "reassign them, or unenroll and then delete them (DELETE /api/fleet/agents/<id>), first"
+			}
+			return fmt.Sprintf("%s to agent policy %s; Kibana refuses it, forced or not (%s); %s", what, have.ID, msg, advice)
 		}
 	}
 	if obs.ip != nil {

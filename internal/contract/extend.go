@@ -16,6 +16,7 @@ func extend(doc *openapi3.T) {
 	addDownloadSourceRoutes(doc)
 	extendFleetServerHosts(doc)
 	extendAgentPolicies(doc)
+	addAgentsRoute(doc)
 }
 
 // extendOutputs follows x-pack/platform/plugins/shared/fleet/server/types/
