@@ -119,8 +119,8 @@ func (c *checker) agentPolicies(doc *Document) {
 			key string
 			id  *string
 		}{{"data_output_id", ap.DataOutputID}, {"monitoring_output_id", ap.MonitoringOutputID}} {
-			if f.id != nil && !outputs[*f.id] && !c.m.incomplete {
-				c.at(p+"/"+f.key, "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", *f.id, DefaultOutputID)
+			if f.id != nil && !outputs[*f.id] && !c.cannotTell("outputs") {
+				c.at(p+"/"+f.key, "output %q is not declared in outputs (nor a Kibana well-known output such as %s)%s", *f.id, DefaultOutputID, didYouMean(*f.id, outputs))
 			}
 		}
 		c.reference(p+"/fleet_server_host_id", ap.FleetServerHostID, "Fleet Server host", "fleet_server_hosts", c.fleetServerHostIDs(doc), DefaultFleetServerHostID)
@@ -166,14 +166,25 @@ func (c *checker) globalDataTags(p string, tags []GlobalDataTag) {
 // Kibana well-known one). Nothing is said when a file could not be parsed:
 // the object may be in it.
 func (c *checker) reference(p string, id *string, what, key string, declared map[string]bool, wellKnown string) {
-	if id == nil || declared[*id] || *id == wellKnown || c.m.incomplete {
+	if id == nil || declared[*id] || *id == wellKnown || c.cannotTell(key) {
 		return
 	}
 	hint := ""
 	if wellKnown != "" {
 		hint = fmt.Sprintf(" (nor Kibana's well-known %s)", wellKnown)
 	}
-	c.at(p, "%s %q is not declared in %s%s", what, *id, key, hint)
+	c.at(p, "%s %q is not declared in %s%s%s", what, *id, key, hint, didYouMean(*id, declared))
+}
+
+// didYouMean is " (did you mean "x"?)" when one of the declared ids is one
+// edit away from id (a typo, a swap, a character missing or doubled), else
+// "". Ids are often siblings two edits apart (remote-west, remote-east):
+// those are not near misses.
+func didYouMean(id string, declared map[string]bool) string {
+	if s := suggest(id, sortedNames(declared)); s != "" && editDistance(id, s) == 1 {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
 }
 
 // policySpaces refuses space_ids that leave the repository's space: from 9.1

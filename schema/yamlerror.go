@@ -46,6 +46,10 @@ func syntaxError(err error, src []byte) (position, string) {
 		if ctx.line > 0 {
 			msg += fmt.Sprintf(" (the enclosing block starts at line %d, column %d)", ctx.line, ctx.col)
 		}
+	case le.Message == "found character that cannot start any token" && charAt(src, at) == '\t':
+		// A tab where the parser wanted indentation or a value: YAML
+		// indents with spaces only, and the parser does not say "tab".
+		p, msg = at, "found a tab character: YAML indents with spaces only; replace the tab with spaces"
 	case le.Message == "mapping values are not allowed in this context":
 		p, msg = at, le.Message+": a key is indented deeper than its siblings, or a value holding ': ' needs quotes"
 	default:

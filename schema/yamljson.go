@@ -37,6 +37,30 @@ func (u *unit) pos(ptr string) position {
 	}
 }
 
+// valueAt returns the value at ptr, or nil.
+func (u *unit) valueAt(ptr string) any {
+	var v any = u.value
+	if ptr == "" {
+		return v
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
 // keyPos returns the position of the key naming ptr, falling back to pos.
 func (u *unit) keyPos(ptr string) position {
 	if p, ok := u.keys[ptr]; ok {
