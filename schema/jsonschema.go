@@ -207,6 +207,15 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 			return at("expected %s, got %s: env is the name of an environment variable, file the path of a file", strings.Join(k.Want, " or "), k.Got)
 		}
 		want := strings.Join(k.Want, " or ")
+		if slices.Contains(k.Want, "array") && k.Got == "object" {
+			if m, ok := u.valueAt(ptr).(map[string]any); ok {
+				for key := range m {
+					if strings.HasPrefix(key, "-") {
+						return at("expected %s, got %s: a list item starts with a dash and a space (\"- %s\", not %q)", want, k.Got, strings.TrimPrefix(key, "-"), key)
+					}
+				}
+			}
+		}
 		if slices.Contains(k.Want, "string") && (k.Got == "number" || k.Got == "integer" || k.Got == "boolean") {
 			return at("expected %s, got %s (quote the value to make it a string)", want, k.Got)
 		}
@@ -371,6 +380,12 @@ func (cs *compiledSchema) propertyNames(frag string) []string {
 func suggest(s string, candidates []string) string {
 	if len(s) > 64 {
 		return ""
+	}
+	for _, c := range candidates {
+		// The singular of a list's name (package_policy, output).
+		if c == s+"s" || (strings.HasSuffix(s, "y") && c == strings.TrimSuffix(s, "y")+"ies") {
+			return c
+		}
 	}
 	best, bestD := "", 3
 	for _, c := range candidates {

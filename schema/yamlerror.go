@@ -50,6 +50,8 @@ func syntaxError(err error, src []byte) (position, string) {
 		// A tab where the parser wanted indentation or a value: YAML
 		// indents with spaces only, and the parser does not say "tab".
 		p, msg = at, "found a tab character: YAML indents with spaces only; replace the tab with spaces"
+	case strings.HasPrefix(le.Message, "unknown anchor"):
+		p, msg = at, le.Message+": an alias (*name) needs an anchor (&name) earlier in the same file and document; anchors do not reach into other files or past ---"
 	case le.Message == "mapping values are not allowed in this context":
 		p, msg = at, le.Message+": a key is indented deeper than its siblings, or a value holding ': ' needs quotes"
 	default:
