@@ -126,6 +126,7 @@ func (c *checker) agentPolicies(doc *Document) {
 		c.reference(p+"/fleet_server_host_id", ap.FleetServerHostID, "Fleet Server host", "fleet_server_hosts", c.fleetServerHostIDs(doc), DefaultFleetServerHostID)
 		c.reference(p+"/download_source_id", ap.DownloadSourceID, "download source", "download_sources", c.downloadSourceIDs(doc), DefaultDownloadSourceID)
 		c.globalDataTags(p+"/global_data_tags", ap.GlobalDataTags)
+		c.requiredVersions(p+"/required_versions", ap.RequiredVersions)
 		c.policySpaces(p+"/space_ids", ap.SpaceIDs, doc.Clusters.Main.Kibana.Space)
 		// Kibana's overrides validation (agent_policy.ts).
 		for k := range ap.Overrides {
@@ -159,6 +160,38 @@ func (c *checker) globalDataTags(p string, tags []GlobalDataTag) {
 	}
 	if len(errs) > 0 {
 		c.at(p, "%s", strings.Join(errs, " "))
+	}
+}
+
+// semverRE is what semver.valid accepts (node-semver, not loose): an
+// optional "v" or "=", major.minor.patch, a pre-release and build metadata.
+var semverRE = regexp.MustCompile(`^[=v]?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// requiredVersions follows Kibana's checkTargetVersionsValidity
+// (common/services/agent_utils.ts), which the agent policy service runs
+// on create and update (validateRequiredVersions): the first failing rule
+// is Kibana's answer, so it is the one reported.
+func (c *checker) requiredVersions(p string, rv []RequiredVersion) {
+	seen := map[string]bool{}
+	sum := 0.0
+	for i, v := range rv {
+		ip := fmt.Sprintf("%s/%d", p, i)
+		switch {
+		case seen[v.Version]:
+			c.at(ip+"/version", "duplicate versions not allowed")
+			return
+		case v.Percentage < 1:
+			c.at(ip+"/percentage", "percentage must be greater than 0")
+			return
+		case !semverRE.MatchString(strings.TrimSpace(v.Version)):
+			c.at(ip+"/version", "invalid semver version %s", v.Version)
+			return
+		}
+		seen[v.Version] = true
+		sum += v.Percentage
+	}
+	if sum > 100 {
+		c.at(p, "sum of percentages cannot exceed 100")
 	}
 }
 
