@@ -119,13 +119,14 @@ func (c *checker) agentPolicies(doc *Document) {
 			key string
 			id  *string
 		}{{"data_output_id", ap.DataOutputID}, {"monitoring_output_id", ap.MonitoringOutputID}} {
-			if f.id != nil && !outputs[*f.id] && !c.m.incomplete {
-				c.at(p+"/"+f.key, "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", *f.id, DefaultOutputID)
+			if f.id != nil && !outputs[*f.id] && !c.cannotTell("outputs") {
+				c.at(p+"/"+f.key, "output %q is not declared in outputs (nor a Kibana well-known output such as %s)%s", *f.id, DefaultOutputID, didYouMean(*f.id, outputs))
 			}
 		}
 		c.reference(p+"/fleet_server_host_id", ap.FleetServerHostID, "Fleet Server host", "fleet_server_hosts", c.fleetServerHostIDs(doc), DefaultFleetServerHostID)
 		c.reference(p+"/download_source_id", ap.DownloadSourceID, "download source", "download_sources", c.downloadSourceIDs(doc), DefaultDownloadSourceID)
 		c.globalDataTags(p+"/global_data_tags", ap.GlobalDataTags)
+		c.requiredVersions(p+"/required_versions", ap.RequiredVersions)
 		c.policySpaces(p+"/space_ids", ap.SpaceIDs, doc.Clusters.Main.Kibana.Space)
 		// Kibana's overrides validation (agent_policy.ts).
 		for k := range ap.Overrides {
@@ -162,18 +163,61 @@ func (c *checker) globalDataTags(p string, tags []GlobalDataTag) {
 	}
 }
 
+// semverRE is what semver.valid accepts (node-semver, not loose): an
+// optional "v" or "=", major.minor.patch, a pre-release and build metadata.
+var semverRE = regexp.MustCompile(`^[=v]?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// requiredVersions follows Kibana's checkTargetVersionsValidity
+// (common/services/agent_utils.ts), which the agent policy service runs
+// on create and update (validateRequiredVersions): the first failing rule
+// is Kibana's answer, so it is the one reported.
+func (c *checker) requiredVersions(p string, rv []RequiredVersion) {
+	seen := map[string]bool{}
+	sum := 0.0
+	for i, v := range rv {
+		ip := fmt.Sprintf("%s/%d", p, i)
+		switch {
+		case seen[v.Version]:
+			c.at(ip+"/version", "duplicate versions not allowed")
+			return
+		case v.Percentage < 1:
+			c.at(ip+"/percentage", "percentage must be greater than 0")
+			return
+		case !semverRE.MatchString(strings.TrimSpace(v.Version)):
+			c.at(ip+"/version", "invalid semver version %s", v.Version)
+			return
+		}
+		seen[v.Version] = true
+		sum += v.Percentage
+	}
+	if sum > 100 {
+		c.at(p, "sum of percentages cannot exceed 100")
+	}
+}
+
 // reference reports an id that names no declared object of a kind (nor the
 // Kibana well-known one). Nothing is said when a file could not be parsed:
 // the object may be in it.
 func (c *checker) reference(p string, id *string, what, key string, declared map[string]bool, wellKnown string) {
-	if id == nil || declared[*id] || *id == wellKnown || c.m.incomplete {
+	if id == nil || declared[*id] || *id == wellKnown || c.cannotTell(key) {
 		return
 	}
 	hint := ""
 	if wellKnown != "" {
 		hint = fmt.Sprintf(" (nor Kibana's well-known %s)", wellKnown)
 	}
-	c.at(p, "%s %q is not declared in %s%s", what, *id, key, hint)
+	c.at(p, "%s %q is not declared in %s%s%s", what, *id, key, hint, didYouMean(*id, declared))
+}
+
+// didYouMean is " (did you mean "x"?)" when one of the declared ids is one
+// edit away from id (a typo, a swap, a character missing or doubled), else
+// "". Ids are often siblings two edits apart (remote-west, remote-east):
+// those are not near misses.
+func didYouMean(id string, declared map[string]bool) string {
+	if s := suggest(id, sortedNames(declared)); s != "" && editDistance(id, s) == 1 {
+		return fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return ""
 }
 
 // policySpaces refuses space_ids that leave the repository's space: from 9.1

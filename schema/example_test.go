@@ -38,7 +38,7 @@ agent_policies:
 	// Output:
 	// fleet/outputs.yaml:6:13: /outputs/0/hosts/0: Host address must begin with a domain name or IP address
 	// fleet/outputs.yaml:7:26: /outputs/0/secrets/ssl/key: secret values must be references: use {env: NAME}, {file: PATH} or {generate: true}
-	// fleet/outputs.yaml:9:58: /agent_policies/0/data_output_id: output "logstsh" is not declared in outputs (nor a Kibana well-known output such as fleet-default-output)
+	// fleet/outputs.yaml:9:58: /agent_policies/0/data_output_id: output "logstsh" is not declared in outputs (nor a Kibana well-known output such as fleet-default-output) (did you mean "logstash"?)
 }
 
 func ExampleSecretRef_Describe() {

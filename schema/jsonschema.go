@@ -65,8 +65,32 @@ func (cs *compiledSchema) validate(u *unit) []Issue {
 	}
 	var leaves []*jsonschema.ValidationError
 	collectLeaves(ve, &leaves)
+	// One mistake, one message: a value too short needs no word on its
+	// pattern, and an unknown key of a secret reference already says the
+	// reference takes exactly one of env, file or generate.
+	empty, unknownKey := map[string]bool{}, map[string]bool{}
+	for _, l := range leaves {
+		switch l.ErrorKind.(type) {
+		case *kind.MinLength:
+			empty[pointerOf(l.InstanceLocation)] = true
+		case *kind.AdditionalProperties:
+			if strings.HasPrefix(schemaFragment(l.SchemaURL), "/$defs/secretRef") {
+				unknownKey[pointerOf(l.InstanceLocation)] = true
+			}
+		}
+	}
 	var out []Issue
 	for _, l := range leaves {
+		switch l.ErrorKind.(type) {
+		case *kind.Pattern:
+			if empty[pointerOf(l.InstanceLocation)] {
+				continue
+			}
+		case *kind.MinProperties, *kind.MaxProperties:
+			if unknownKey[pointerOf(l.InstanceLocation)] {
+				continue
+			}
+		}
 		if _, ok := l.ErrorKind.(*kind.FalseSchema); ok {
 			// A field of another output type: the schema forbids it for
 			// editors; the semantic rules report it with the types it needs.
@@ -81,6 +105,12 @@ func (cs *compiledSchema) validate(u *unit) []Issue {
 func anyMap(m map[string]any) any { return m }
 
 func collectLeaves(e *jsonschema.ValidationError, out *[]*jsonschema.ValidationError) {
+	if _, ok := e.ErrorKind.(*kind.AnyOf); ok && schemaFragment(e.SchemaURL) == simplifiedVarAnyOf {
+		// A variable that fits none of the shapes is one mistake: its
+		// causes (one per shape, item by item) would read as three.
+		*out = append(*out, e)
+		return
+	}
 	if len(e.Causes) == 0 {
 		*out = append(*out, e)
 		return
@@ -117,6 +147,7 @@ var friendlyPatterns = map[string]string{
 	"^[A-Za-z0-9_-]+$":                       "must be letters, digits, _ and -",
 	"^[0-9]+(\\.[0-9]+)*$":                   "must be a dotted version number such as 2.6.0",
 	"\\S":                                    "must not be blank",
+	"^[a-z0-9_\\-]+$":                        "must be a Kibana space id: lower-case letters, digits, _ and -",
 	"^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$": "must be a SHA-256 fingerprint: 64 hex digits, colons allowed",
 	"^(latest|[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?)$": "must be a semantic version such as 1.2.3, or latest",
 	"^[^A-Z\\\\/*?\"<>|\\s,#:-]+$":                                              "must be lower case without \\ / * ? \" < > | , # : - or spaces",
@@ -130,16 +161,29 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 	}
 	isSecretRef := strings.HasPrefix(frag, "/$defs/secretRef")
 	switch k := e.ErrorKind.(type) {
+	case *kind.AnyOf:
+		if frag == simplifiedVarAnyOf {
+			return at("%s", varShapeMessage(u.valueAt(ptr)))
+		}
 	case *kind.AdditionalProperties:
 		var out []Issue
 		allowed := cs.propertyNames(frag)
 		for _, p := range k.Properties {
 			child := ptr + "/" + escapePointerToken(p)
-			msg := fmt.Sprintf("unknown key %q", p)
-			if isSecretRef {
-				msg += " (a secret reference takes exactly one of env, file or generate)"
-			} else if s := suggest(p, allowed); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			var msg string
+			switch {
+			case isSecretRef:
+				msg = secretRefKeyMessage(p, isVarPointer(ptr))
+				if !strings.HasPrefix(msg, "unknown key \"") {
+					// The key is not shown, so neither is its pointer.
+					out = append(out, u.issue(ptr, u.keyPos(child), "%s", msg))
+					continue
+				}
+			default:
+				msg = fmt.Sprintf("unknown key %q", p)
+				if s := suggest(p, allowed); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
 			}
 			out = append(out, u.issue(child, u.keyPos(child), "%s", msg))
 		}
@@ -155,10 +199,23 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 		}
 		return out
 	case *kind.Type:
-		if isSecretRef && k.Got != "object" {
+		if frag == "/$defs/secretRef" && k.Got != "object" {
 			return at("%s", SecretHint)
 		}
+		if isSecretRef {
+			// Inside a reference: env and file name where the value is.
+			return at("expected %s, got %s: env is the name of an environment variable, file the path of a file", strings.Join(k.Want, " or "), k.Got)
+		}
 		want := strings.Join(k.Want, " or ")
+		if slices.Contains(k.Want, "array") && k.Got == "object" {
+			if m, ok := u.valueAt(ptr).(map[string]any); ok {
+				for key := range m {
+					if strings.HasPrefix(key, "-") {
+						return at("expected %s, got %s: a list item starts with a dash and a space (\"- %s\", not %q)", want, k.Got, strings.TrimPrefix(key, "-"), key)
+					}
+				}
+			}
+		}
 		if slices.Contains(k.Want, "string") && (k.Got == "number" || k.Got == "integer" || k.Got == "boolean") {
 			return at("expected %s, got %s (quote the value to make it a string)", want, k.Got)
 		}
@@ -166,10 +223,19 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 	case *kind.Enum:
 		return at("%s, got %s", k.LocalizedString(printer), display(k.Got))
 	case *kind.Pattern:
-		if f, ok := friendlyPatterns[k.Want]; ok {
-			return at("%q %s", k.Got, f)
+		if isSecretRef {
+			// What stands where a variable name belongs is often the
+			// secret itself: never repeat it.
+			return at("%s", EnvNameMessage)
 		}
-		return at("%q does not match %q", k.Got, k.Want)
+		got := k.Got
+		if strings.Contains(got, "://") {
+			got = redactCredentials(got)
+		}
+		if f, ok := friendlyPatterns[k.Want]; ok {
+			return at("%q %s", got, f)
+		}
+		return at("%q does not match %q", got, k.Want)
 	case *kind.MinLength:
 		if k.Want == 1 {
 			return at("must not be empty")
@@ -198,6 +264,67 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 		}
 	}
 	return at("%s", e.ErrorKind.LocalizedString(printer))
+}
+
+// simplifiedVarAnyOf is where fleet.schema.json lists the shapes of a
+// simplified-format variable that is not a mapping.
+const simplifiedVarAnyOf = "/$defs/simplifiedVar/else"
+
+// EnvNameMessage is the message for an env reference that is not a
+// variable name; it never repeats the value.
+const EnvNameMessage = "env must be the name of an environment variable (letters, digits and _, not starting with a digit); the value given is not repeated here in case it is the secret itself: put the secret in the environment variable and name that variable here"
+
+// secretRefKeyMessage is the message for a key of a secret reference that
+// is not env, file or generate. The key is repeated only when it is a near
+// miss of one of them ("evn"): anything else may be the secret itself,
+// written where a reference belongs ({hunter2} is a mapping in YAML).
+func secretRefKeyMessage(key string, inVar bool) string {
+	what := "a secret reference takes exactly one of env, file or generate"
+	if inVar {
+		what = "a variable holds null, a boolean, a string, a number or a list of strings or of numbers; the only mapping it may hold is a secret reference, {env: NAME} or {file: PATH}"
+	}
+	if s := suggest(key, []string{"env", "file", "generate"}); s != "" && len(key) > 1 {
+		return fmt.Sprintf("unknown key %q (did you mean %q?)", key, s)
+	}
+	return "unknown key (not repeated here in case it is a secret): " + what
+}
+
+// isVarPointer reports whether ptr is a simplified-format variable
+// (…/vars/NAME).
+func isVarPointer(ptr string) bool {
+	parts := strings.Split(ptr, "/")
+	return len(parts) >= 3 && parts[len(parts)-2] == "vars"
+}
+
+// varShapeMessage says why a variable fits none of the simplified format's
+// shapes, without repeating its values (a list variable may hold secrets).
+func varShapeMessage(v any) string {
+	const shapes = "a variable is null, a boolean, a string, a number, or a list of only strings or only numbers"
+	list, ok := v.([]any)
+	if !ok {
+		return shapes
+	}
+	strs, nums := 0, 0
+	for i, item := range list {
+		switch item.(type) {
+		case string:
+			strs++
+		case json.Number:
+			nums++
+		case map[string]any:
+			return fmt.Sprintf("%s; item %d is a mapping", shapes, i)
+		case []any:
+			return fmt.Sprintf("%s; item %d is a list", shapes, i)
+		case bool:
+			return fmt.Sprintf("%s; item %d is a boolean (quote it to make it a string)", shapes, i)
+		case nil:
+			return fmt.Sprintf("%s; item %d is null", shapes, i)
+		}
+	}
+	if strs > 0 && nums > 0 {
+		return shapes + "; this list mixes strings and numbers: quote the numbers to make them strings"
+	}
+	return shapes
 }
 
 // ratString prints a schema number plainly (integers without exponent).
@@ -246,10 +373,19 @@ func (cs *compiledSchema) propertyNames(frag string) []string {
 	return names
 }
 
-// suggest returns the candidate closest to s within edit distance 2.
+// suggest returns the candidate closest to s: within one edit (a swap of
+// two neighbours counts as one: "evn" is "env"), or two for a word of six
+// characters or more. Two edits turn any short word into another ("bad"
+// into "id"), which is no suggestion.
 func suggest(s string, candidates []string) string {
 	if len(s) > 64 {
 		return ""
+	}
+	for _, c := range candidates {
+		// The singular of a list's name (package_policy, output).
+		if c == s+"s" || (strings.HasSuffix(s, "y") && c == strings.TrimSuffix(s, "y")+"ies") {
+			return c
+		}
 	}
 	best, bestD := "", 3
 	for _, c := range candidates {
@@ -257,10 +393,16 @@ func suggest(s string, candidates []string) string {
 			best, bestD = c, d
 		}
 	}
+	if bestD == 2 && min(len(s), len(best)) < 6 {
+		return ""
+	}
 	return best
 }
 
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of neighbours, one each.
 func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -274,8 +416,11 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v4"
 )
@@ -196,6 +197,11 @@ func loadFiles(ctx context.Context, fsys fs.FS, names []string, dirName string, 
 	// When a file could not be parsed, clusters and the objects that
 	// references point at may well be in it: say nothing about them.
 	m.incomplete = incomplete
+	m.unsure = unsureKinds(append(slices.Clone(parseIssues), schemaIssues...))
+	if len(m.issues) > 0 {
+		// clusters is defined twice: which remotes are meant is unknown.
+		m.unsure["remotes"] = true
+	}
 	issues = append(issues, m.issues...)
 
 	doc, decodeErr := m.decode()
@@ -244,6 +250,13 @@ const (
 // parseFile splits a file into its YAML documents and converts each, and
 // says whether some of the file was lost.
 func parseFile(file string, data []byte) (units []*unit, issues []Issue, lost loss) {
+	utf16 := bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) // the parser reads UTF-16 with its BOM
+	if p, b, bad := firstInvalidUTF8(data); bad && !utf16 {
+		// The YAML parser would take a Latin-1 "é" as is and Kibana would
+		// get U+FFFD: refuse the file instead of sending mangled text.
+		issues = append(issues, Issue{File: file, Line: p.line, Col: p.col, Message: fmt.Sprintf("the file is not valid UTF-8 (byte 0x%02X here): save it as UTF-8", b)})
+		return nil, issues, lostSyntax
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var n yaml.Node
@@ -280,6 +293,28 @@ func parseFile(file string, data []byte) (units []*unit, issues []Issue, lost lo
 	return units, issues, lost
 }
 
+// firstInvalidUTF8 finds the first byte of data that is not UTF-8, with its
+// 1-based line and column (in characters).
+func firstInvalidUTF8(data []byte) (position, byte, bool) {
+	if utf8.Valid(data) {
+		return position{}, 0, false
+	}
+	p := position{1, 1}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return p, data[i], true
+		}
+		if r == '\n' {
+			p.line, p.col = p.line+1, 1
+		} else {
+			p.col++
+		}
+		i += size
+	}
+	return p, 0, false
+}
+
 // origin says where an item of the merged document came from.
 type origin struct {
 	u     *unit
@@ -295,6 +330,12 @@ type merged struct {
 
 	firstFile  string // where a document-wide problem (no clusters) is reported
 	incomplete bool   // some file could not be parsed
+	// unsure are the kinds ("proxies", "remotes", …) whose ids are not
+	// all known: the list, an item or an item's id has a problem already
+	// reported. A reference to such a kind is not checked, so that one
+	// mistake (proxies written as a mapping, a numeric id) reads as one
+	// issue and not as one more at every object that names it.
+	unsure map[string]bool
 }
 
 // listKeys are the top-level lists; every file may add items to them.
@@ -365,6 +406,46 @@ func (m *merged) locate(ptr string) (*unit, string) {
 		return o.u, local
 	}
 	return nil, ptr
+}
+
+// idKeys are the key that identifies an item of each referenced kind.
+var idKeys = map[string]string{
+	"outputs": "id", "agent_policies": "id", "fleet_server_hosts": "id", "proxies": "id",
+	"download_sources": "id", "packages": "name", "package_policies": "id",
+}
+
+// unsureKinds lists the kinds whose set of ids the issues put in doubt:
+// an issue at the list itself, at one of its items, or at an item's id.
+func unsureKinds(issues []Issue) map[string]bool {
+	out := map[string]bool{}
+	for _, is := range issues {
+		t := strings.Split(strings.TrimPrefix(is.Pointer, "/"), "/")
+		if t[0] == "clusters" {
+			// clusters, clusters/remotes, …/remotes/N, …/remotes/N/name
+			if len(t) == 3 && strings.HasPrefix(is.Message, "missing required key") && is.Message != `missing required key "name"` {
+				continue
+			}
+			if len(t) == 1 || (t[1] == "remotes" && (len(t) <= 3 || t[3] == "name")) {
+				out["remotes"] = true
+			}
+			continue
+		}
+		key, ok := idKeys[t[0]]
+		if !ok || (len(t) > 2 && t[2] != key) {
+			continue
+		}
+		if len(t) == 2 && strings.HasPrefix(is.Message, "missing required key") && is.Message != `missing required key "`+key+`"` {
+			continue // an item without, say, its hosts still has its id
+		}
+		out[t[0]] = true
+	}
+	return out
+}
+
+// cannotTell reports whether a reference to kind cannot be checked: a
+// file could not be parsed, or kind's ids are in doubt (merged.unsure).
+func (c *checker) cannotTell(kind string) bool {
+	return c.m.incomplete || c.m.unsure[kind]
 }
 
 // withoutDuplicates drops the issues reported at a file and pointer where an

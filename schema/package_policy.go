@@ -100,6 +100,12 @@ func (c *checker) packagePolicies(doc *Document) {
 	for _, id := range WellKnownOutputIDs {
 		outputs[id] = true
 	}
+	installed := map[string]int{} // package name -> index in packages
+	for i, pkg := range doc.Packages {
+		if _, dup := installed[pkg.Name]; !dup {
+			installed[pkg.Name] = i
+		}
+	}
 	ids := map[string]int{}
 	names := map[string]int{}
 	for i := range doc.PackagePolicies {
@@ -129,6 +135,25 @@ func (c *checker) packagePolicies(doc *Document) {
 		if pp.Package != nil && pp.Package.Name == "synthetics" {
 			c.at(p+"/package/name", "%s", SyntheticsPackageMessage)
 		}
+		if pkg := pp.Package; pkg != nil && pkg.Version != "" {
+			// Fleet installs one version of a package (its
+			// epm-packages saved object is named after the package):
+			// a policy on another version than the one packages pins
+			// makes the two fight over it.
+			if j, ok := installed[pkg.Name]; ok && doc.Packages[j].Version != "latest" && doc.Packages[j].Version != pkg.Version {
+				c.at(p+"/package/version", "%s %s differs from the version packages installs (%s %s at %s): Fleet has one version of a package installed; make them agree",
+					pkg.Name, pkg.Version, pkg.Name, doc.Packages[j].Version, c.where(fmt.Sprintf("/packages/%d/version", j)))
+			}
+		}
+		c.clearTextSecretVars(p+"/vars", pp.Vars)
+		for _, name := range sortedNames(pp.Inputs) {
+			in := pp.Inputs[name]
+			ip := p + "/inputs/" + escapePointerToken(name)
+			c.clearTextSecretVars(ip+"/vars", in.Vars)
+			for _, sname := range sortedNames(in.Streams) {
+				c.clearTextSecretVars(ip+"/streams/"+escapePointerToken(sname)+"/vars", in.Streams[sname].Vars)
+			}
+		}
 		seen := map[string]bool{}
 		for j, id := range pp.PolicyIDs {
 			ip := fmt.Sprintf("%s/policy_ids/%d", p, j)
@@ -136,12 +161,12 @@ func (c *checker) packagePolicies(doc *Document) {
 				c.at(ip, "agent policy %q is listed twice", id)
 			}
 			seen[id] = true
-			if !agentPolicies[id] && !c.m.incomplete {
-				c.at(ip, "agent policy %q is not declared in agent_policies (declare it, or adopt it with adopt: true)", id)
+			if !agentPolicies[id] && !c.cannotTell("agent_policies") {
+				c.at(ip, "agent policy %q is not declared in agent_policies (declare it, or adopt it with adopt: true)%s", id, didYouMean(id, agentPolicies))
 			}
 		}
-		if id, ok := pp.OutputID.Get(); ok && !outputs[id] && !c.m.incomplete {
-			c.at(p+"/output_id", "output %q is not declared in outputs (nor a Kibana well-known output such as %s)", id, DefaultOutputID)
+		if id, ok := pp.OutputID.Get(); ok && !outputs[id] && !c.cannotTell("outputs") {
+			c.at(p+"/output_id", "output %q is not declared in outputs (nor a Kibana well-known output such as %s)%s", id, DefaultOutputID, didYouMean(id, outputs))
 		}
 		for _, name := range sortedNames(pp.Inputs) {
 			in := pp.Inputs[name]
@@ -156,6 +181,55 @@ func (c *checker) packagePolicies(doc *Document) {
 			}
 		}
 	}
+}
+
+// ClearTextSecretMessage is the message for a variable whose name says it
+// holds a secret, written in clear text. The value is never repeated.
+const ClearTextSecretMessage = "the name of this variable says it holds a secret, and it is written in clear text, so it would be in Git and in every plan: give it as {env: NAME} or {file: PATH} (fleetform sends the value only to Kibana, which keeps a variable the package marks secret: true in .fleet-secrets)"
+
+// clearTextSecretVars refuses clear-text values of variables whose name
+// says they are secret. The package (which fleetform does not read
+// offline) marks such variables secret: true; the names are those of
+// Elastic's integrations (password, api_key, client_secret,
+// secret_access_key, access_token, …). Empty values are left alone.
+func (c *checker) clearTextSecretVars(p string, vars Vars) {
+	for _, name := range sortedNames(vars) {
+		if !secretVarName(name) {
+			continue
+		}
+		switch v := vars[name].(type) {
+		case string:
+			if v == "" {
+				continue
+			}
+		case []any:
+			if len(v) == 0 {
+				continue
+			}
+		default:
+			continue // null, a boolean, a number or a reference
+		}
+		c.at(p+"/"+escapePointerToken(name), "%s", ClearTextSecretMessage)
+	}
+}
+
+// secretVarName reports whether a variable's name says it holds a secret.
+func secretVarName(name string) bool {
+	n := strings.ToLower(name)
+	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '.' || r == '-' })
+	if len(parts) == 0 {
+		return false
+	}
+	switch parts[len(parts)-1] {
+	case "password", "passwd", "secret", "token", "apikey":
+		return true
+	}
+	for _, suffix := range []string{"api_key", "secret_key", "secret_access_key", "private_key"} {
+		if strings.HasSuffix(n, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func sortedNames[V any](m map[string]V) []string {

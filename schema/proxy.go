@@ -41,7 +41,7 @@ func (c *checker) proxies(doc *Document) {
 			// Kibana answers "Invalid URL" (fleet_proxies.ts validateUrl).
 			u, err := url.Parse(px.URL)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") || u.Host == "" {
-				c.at(p+"/url", "Invalid URL: %q must be an http://, https:// or socks5:// URL", px.URL)
+				c.at(p+"/url", "Invalid URL: %q must be an http://, https:// or socks5:// URL", redactCredentials(px.URL))
 			}
 		}
 	}

@@ -220,6 +220,7 @@ func (c *checker) noSpace(p string, e Endpoint) {
 
 func (c *checker) hostPort(p, s string) {
 	host, port, err := net.SplitHostPort(s)
+	s = redactCredentials(s)
 	if err != nil || host == "" {
 		c.at(p, "%q must be host:port", s)
 		return
@@ -232,6 +233,7 @@ func (c *checker) hostPort(p, s string) {
 // httpURL checks an http(s) URL with a host and nothing after the path.
 func (c *checker) httpURL(p, s string) {
 	u, err := url.Parse(s)
+	s = redactCredentials(s) // s is only quoted from here on
 	switch {
 	case err != nil:
 		c.at(p, "%q is not a valid URL", s)
@@ -387,8 +389,12 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 	switch o.Type {
 	case OutputTypeRemoteElasticsearch:
 		r, declared := remotes[o.Remote]
-		if o.Remote != "" && !declared && !c.m.incomplete {
-			c.at(p+"/remote", "remote %q is not declared in clusters.remotes", o.Remote)
+		if o.Remote != "" && !declared && !c.cannotTell("remotes") {
+			names := map[string]bool{}
+			for n := range remotes {
+				names[n] = true
+			}
+			c.at(p+"/remote", "remote %q is not declared in clusters.remotes%s", o.Remote, didYouMean(o.Remote, names))
 		}
 		if o.SyncVia == SyncViaDirect && declared && r.Kibana == nil {
 			c.at(p+"/sync_via", "sync_via: direct needs a kibana endpoint on clusters.remotes %q: fleetform installs integrations through it", o.Remote)

@@ -3,6 +3,7 @@ package schema
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
@@ -31,6 +32,10 @@ func syntaxError(err error, src []byte) (position, string) {
 		p, msg = ctx, fmt.Sprintf("this { is not closed: %s (at %s)", le.Message, gaveUp)
 	case ctx.line > 0 && le.ContextMsg == "while scanning a quoted scalar":
 		p, msg = ctx, fmt.Sprintf("this quoted string is not closed: %s (at %s)", le.Message, gaveUp)
+	case ctx.line > 0 && le.ContextMsg == "while scanning a simple key" && noSpaceAfterColon(src, ctx.line).line > 0:
+		// "url:http://x" among keys: a string where a key belongs.
+		p = noSpaceAfterColon(src, ctx.line)
+		msg = fmt.Sprintf("%s (the parser found: %s, at %s)", gluedMessage(src, p), le.Message, gaveUp)
 	case ctx.line > 0 && le.ContextMsg == "while scanning a simple key":
 		p, msg = ctx, fmt.Sprintf("%s after this key (at %s)", le.Message, gaveUp)
 	case le.ContextMsg == "while parsing a flow node" && unclosedFlow(src, at).line > 0:
@@ -46,6 +51,16 @@ func syntaxError(err error, src []byte) (position, string) {
 		if ctx.line > 0 {
 			msg += fmt.Sprintf(" (the enclosing block starts at line %d, column %d)", ctx.line, ctx.col)
 		}
+	case le.Message == "found character that cannot start any token" && charAt(src, at) == '\t':
+		// A tab where the parser wanted indentation or a value: YAML
+		// indents with spaces only, and the parser does not say "tab".
+		p, msg = at, "found a tab character: YAML indents with spaces only; replace the tab with spaces"
+	case strings.HasPrefix(le.Message, "unknown anchor"):
+		p, msg = at, le.Message+": an alias (*name) needs an anchor (&name) earlier in the same file and document; anchors do not reach into other files or past ---"
+	case le.Message == "mapping values are not allowed in this context" && noSpaceAfterColon(src, at.line-1).line > 0:
+		// "- id:p" is a string, so the keys under it belong to nothing.
+		p = noSpaceAfterColon(src, at.line-1)
+		msg = fmt.Sprintf("%s (the parser found: %s, at %s)", gluedMessage(src, p), le.Message, gaveUp)
 	case le.Message == "mapping values are not allowed in this context":
 		p, msg = at, le.Message+": a key is indented deeper than its siblings, or a value holding ': ' needs quotes"
 	default:
@@ -58,6 +73,32 @@ func syntaxError(err error, src []byte) (position, string) {
 		p.col = 1
 	}
 	return p, msg
+}
+
+// keyNoSpaceRE is a line that is a key glued to its value ("id:p",
+// "- url:http://x"), which YAML reads as one string.
+var keyNoSpaceRE = regexp.MustCompile(`^\s*(?:-\s+)?([A-Za-z_][\w.-]*:[^\s:/][^\s]*)\s*$`)
+
+// noSpaceAfterColon returns where a key glued to its value starts on a
+// 1-based line, or the zero position.
+func noSpaceAfterColon(src []byte, line int) position {
+	lines := strings.Split(string(src), "\n")
+	if line < 1 || line > len(lines) {
+		return position{}
+	}
+	text := strings.TrimRight(lines[line-1], "\r")
+	if m := keyNoSpaceRE.FindStringSubmatchIndex(text); m != nil {
+		return position{line, len([]rune(text[:m[2]])) + 1}
+	}
+	return position{}
+}
+
+// gluedMessage says what is wrong with the glued key and value at p.
+func gluedMessage(src []byte, p position) string {
+	line := strings.TrimRight(strings.Split(string(src), "\n")[p.line-1], "\r")
+	glued := strings.TrimSpace(string([]rune(line)[p.col-1:]))
+	key, _, _ := strings.Cut(glued, ":")
+	return fmt.Sprintf("%q is one string, not a key and a value: a key needs a space after its colon (%s: …)", glued, key)
 }
 
 // charAt returns the character at a 1-based line and column, or 0.

@@ -37,6 +37,30 @@ func (u *unit) pos(ptr string) position {
 	}
 }
 
+// valueAt returns the value at ptr, or nil.
+func (u *unit) valueAt(ptr string) any {
+	var v any = u.value
+	if ptr == "" {
+		return v
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
 // keyPos returns the position of the key naming ptr, falling back to pos.
 func (u *unit) keyPos(ptr string) position {
 	if p, ok := u.keys[ptr]; ok {
@@ -149,6 +173,9 @@ func (c *converter) scalar(n *yaml.Node, ptr string) any {
 	case "!!int":
 		var i int64
 		if err := n.Decode(&i); err == nil {
+			if i > maxExactInt || i < -maxExactInt {
+				return c.tooLarge(n, ptr)
+			}
 			return json.Number(strconv.FormatInt(i, 10))
 		}
 		var f float64
@@ -169,10 +196,25 @@ func (c *converter) scalar(n *yaml.Node, ptr string) any {
 	return n.Value
 }
 
+// maxExactInt is the largest integer a JSON number holds exactly in
+// Kibana (JavaScript's Number.MAX_SAFE_INTEGER) and fleetform (float64).
+const maxExactInt = 1<<53 - 1
+
+// tooLarge reports a number no field can hold. Left to the decoder it
+// would fail there, without a line ("cannot unmarshal number 1e+23 into
+// Go struct field …").
+func (c *converter) tooLarge(n *yaml.Node, ptr string) any {
+	c.issues = append(c.issues, c.u.issue(ptr, position{n.Line, n.Column}, "%s is too large: numbers are at most %d", n.Value, int64(maxExactInt)))
+	return nil
+}
+
 func (c *converter) number(f float64, n *yaml.Node, ptr string) any {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		c.issues = append(c.issues, c.u.issue(ptr, position{n.Line, n.Column}, "%s is not a finite number", n.Value))
 		return nil
+	}
+	if math.Abs(f) > maxExactInt {
+		return c.tooLarge(n, ptr)
 	}
 	return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
 }

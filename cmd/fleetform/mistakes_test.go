@@ -104,7 +104,7 @@ agent_policies:
 		{
 			name:  "a policy pointing at a missing output",
 			files: map[string]string{"clusters.yaml": clusters(kb), "fleet.yaml": fleet("elasticsearch", "hosts", "logz")},
-			want: `fleetform plan: DIR/fleet.yaml:10:21: /agent_policies/0/data_output_id: output "logz" is not declared in outputs (nor a Kibana well-known output such as fleet-default-output)
+			want: `fleetform plan: DIR/fleet.yaml:10:21: /agent_policies/0/data_output_id: output "logz" is not declared in outputs (nor a Kibana well-known output such as fleet-default-output) (did you mean "logs"?)
   hint: declare an output with id: logz under outputs, or use the id of a declared output
 `,
 		},

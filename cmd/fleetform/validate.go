@@ -174,7 +174,9 @@ func writeText(stdout, stderr io.Writer, results []validateResult) {
 			fmt.Fprintf(stderr, "fleetform validate: %s\n", r.Error)
 		case !r.Valid:
 			for _, i := range r.Issues {
-				fmt.Fprintln(stdout, i.String())
+				// As plan and apply print them: with the near miss of
+				// an enum value and the hint of the common mistakes.
+				fmt.Fprintln(stdout, withHint(i, "  "))
 			}
 			fmt.Fprintf(stdout, "%s: %d %s\n", r.Path, len(r.Issues), plural(len(r.Issues), "problem", "problems"))
 		default:
