@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/schema"
 )
 
 const kindPackagePolicy = "package_policy"
@@ -46,19 +47,19 @@ func exportPackagePolicies(ctx context.Context, f Fleet, b *builder) error {
 		}
 		var e entry
 		var envs []EnvVar
-		secret := func(path string, v any) any {
-			if m, ok := v.(map[string]any); ok && m["isSecretRef"] == true {
-				ref, ev := b.secretRef(p.ID, path)
-				envs = append(envs, ev)
-				return ref
-			}
-			return v
+		secret := func(path string) any {
+			ref, ev := b.secretRef(p.ID, path)
+			envs = append(envs, ev)
+			return ref
 		}
 		vars := func(prefix string, in map[string]any) map[string]any {
 			out := map[string]any{}
 			for k, v := range in {
 				if v = prune(v); v != nil {
-					out[k] = secret(prefix+k, v)
+					if varIsSecret(k, v) {
+						v = secret(prefix + k)
+					}
+					out[k] = v
 				}
 			}
 			if len(out) == 0 {
@@ -127,4 +128,27 @@ func exportPackagePolicies(ctx context.Context, f Fleet, b *builder) error {
 		b.add(Object{ID: p.ID, Name: p.Name, Secrets: envs, Raw: p.Raw}, e)
 	}
 	return nil
+}
+
+// varIsSecret says whether an integration policy variable is written as a
+// reference rather than its value: a stored secret ({isSecretRef, id}: the
+// package marks it secret: true, and Kibana never answers its value), or a
+// clear-text value of a variable whose name says it holds a secret (a
+// package, or an older version of it, that does not mark it secret: Kibana
+// answers the value, which must not land in Git, and validate refuses it
+// there: schema.SecretVarName).
+func varIsSecret(name string, v any) bool {
+	if m, ok := v.(map[string]any); ok {
+		return m["isSecretRef"] == true
+	}
+	if !schema.SecretVarName(name) {
+		return false
+	}
+	switch v := v.(type) {
+	case string:
+		return v != ""
+	case []any:
+		return len(v) > 0
+	}
+	return false
 }

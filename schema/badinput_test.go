@@ -76,8 +76,8 @@ func TestSecretVarName(t *testing.T) {
 		"token_url": false, "username": false, "password_file_path": false, "period": false,
 		"hosts": false, "secret_name": false, "": false,
 	} {
-		if got := secretVarName(name); got != want {
-			t.Errorf("secretVarName(%q) = %v, want %v", name, got, want)
+		if got := SecretVarName(name); got != want {
+			t.Errorf("SecretVarName(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -194,7 +194,7 @@ const ClearTextSecretMessage = "the name of this variable says it holds a secret
 // secret_access_key, access_token, …). Empty values are left alone.
 func (c *checker) clearTextSecretVars(p string, vars Vars) {
 	for _, name := range sortedNames(vars) {
-		if !secretVarName(name) {
+		if !SecretVarName(name) {
 			continue
 		}
 		switch v := vars[name].(type) {
@@ -213,8 +213,11 @@ func (c *checker) clearTextSecretVars(p string, vars Vars) {
 	}
 }
 
-// secretVarName reports whether a variable's name says it holds a secret.
-func secretVarName(name string) bool {
+// SecretVarName reports whether a variable's name says it holds a secret
+// (its last word is password, passwd, secret, token or apikey, or it ends in
+// api_key, secret_key, secret_access_key or private_key). validate refuses
+// a clear-text value for such a variable; import writes one as a reference.
+func SecretVarName(name string) bool {
 	n := strings.ToLower(name)
 	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '.' || r == '-' })
 	if len(parts) == 0 {
