@@ -142,7 +142,7 @@ func packageInfoUnreadable(k pkgKey, err error) string {
 		return fmt.Sprintf("package %s %s is neither installed nor in Kibana's package registry (GET /api/fleet/epm/packages/%s/%s: 404 %s): Kibana would refuse the integration policy; install the package or declare a version the registry has",
 			k.name, k.version, k.name, k.version, ae.Message)
 	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
-		return fmt.Sprintf("the credentials cannot read the definitions of package %s %s (GET /api/fleet/epm/packages/%s/%s: 403 %s), which the plan checks the integration policy against; they need the Integrations read privilege (fleetv2 read, or integrations read); variable values are hidden because the plan cannot tell which the package marks secret",
+		return fmt.Sprintf("the credentials cannot read the definitions of package %s %s (GET /api/fleet/epm/packages/%s/%s: 403 %s), which the plan checks the integration policy against; they need the Integrations read privilege (or Fleet all; READ_PACKAGE_INFO_SECURITY in Kibana's server/routes/epm/index.ts); variable values are hidden because the plan cannot tell which the package marks secret",
 			k.name, k.version, k.name, k.version, ae.Message)
 	}
 	return fmt.Sprintf("the definitions of package %s %s, which the plan checks the integration policy against, could not be read: %v; variable values are hidden because the plan cannot tell which the package marks secret", k.name, k.version, err)

@@ -242,7 +242,8 @@ func TestSim_IntegrationPolicy_CheckedAgainstPackage(t *testing.T) {
 }
 
 // Kibana answers 403 to credentials without Integrations read (the route's
-// privilege: fleetAuthz integrations.readPackageInfo); the plan blocks with
+// READ_PACKAGE_INFO_SECURITY, FLEET/server/routes/epm/index.ts: any of
+// integrations read, fleet setup, fleet all); the plan blocks with
 // that reason and hides the declared vars' values, since it cannot tell
 // which the package marks secret.
 func TestSim_IntegrationPolicy_PackageInfoForbidden(t *testing.T) {
