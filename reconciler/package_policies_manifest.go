@@ -49,8 +49,8 @@ const packageInfoConcurrency = 4
 type pkgKey struct{ name, version string }
 
 type pkgInfoResult struct {
-	info kibana.PackageInfo
-	err  error
+	defaults *pkgDefaults // nil when err
+	err      error
 }
 
 // needsPackageCheck reports whether s is a create or update of a declared
@@ -96,9 +96,15 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				info, err := f.PackageInfo(ctx, k.name, k.version)
+				res := pkgInfoResult{}
+				if info, err := f.PackageInfo(ctx, k.name, k.version); err != nil {
+					res.err = err
+				} else {
+					d := packageDefaults(info)
+					res.defaults = &d
+				}
 				mu.Lock()
-				infos[k] = pkgInfoResult{info, err}
+				infos[k] = res
 				mu.Unlock()
 			})
 		}
@@ -118,8 +124,8 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 			why = []string{packageInfoUnreadable(k, res.err)}
 			redactVarValues(&s.change, s.body.want, nil)
 		} else {
-			why = checkAgainstPackage(s.body.want, res.info, k)
-			redactVarValues(&s.change, s.body.want, &res.info)
+			why = checkAgainstPackage(s.body.want, res.defaults, k)
+			redactVarValues(&s.change, s.body.want, res.defaults)
 		}
 		if len(why) == 0 {
 			continue
@@ -246,8 +252,7 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 // stream and its vars; fleetform sends keys sorted, and Kibana stops at the
 // first) — and the clear-text values of vars the package marks secret:
 // true. Values are never quoted.
-func checkAgainstPackage(p *schema.PackagePolicy, info kibana.PackageInfo, k pkgKey) []string {
-	d := packageDefaults(info)
+func checkAgainstPackage(p *schema.PackagePolicy, d *pkgDefaults, k pkgKey) []string {
 	var out []string
 	refuse := func(msg, hint string) {
 		out = append(out, fmt.Sprintf("Kibana refuses it with 400 %q: %s", msg, hint))
@@ -310,17 +315,17 @@ func clearText(v any) bool {
 }
 
 // redactVarValues replaces, in ch's fields, the values of p's declared vars
-// that the package marks secret: true — or, when info is nil (the
+// that the package marks secret: true — or, when d is nil (the
 // definitions could not be read), of every declared var — by
 // plan.Sensitive. The fields' values are copied first: a create's field
 // holds the same map as the body apply sends.
-func redactVarValues(ch *plan.Change, p *schema.PackagePolicy, info *kibana.PackageInfo) {
-	var d pkgDefaults
-	if info != nil {
-		d = packageDefaults(*info)
-	}
+func redactVarValues(ch *plan.Change, p *schema.PackagePolicy, d *pkgDefaults) {
 	secretAt := func(defs map[string]kibana.PackageVar, name string) bool {
-		return info == nil || defs[name].Secret
+		return d == nil || defs[name].Secret
+	}
+	var pkgVars map[string]kibana.PackageVar
+	if d != nil {
+		pkgVars = d.vars
 	}
 	var locs [][]string
 	add := func(given schema.Vars, defs map[string]kibana.PackageVar, prefix ...string) {
@@ -330,14 +335,14 @@ func redactVarValues(ch *plan.Change, p *schema.PackagePolicy, info *kibana.Pack
 			}
 		}
 	}
-	add(p.Vars, d.vars)
+	add(p.Vars, pkgVars)
 	for _, id := range sortedKeys(p.Inputs) {
 		in := p.Inputs[id]
 		var idefs *pkgInputDefaults
-		if d.inputs != nil {
+		if d != nil {
 			idefs = d.inputs[id]
 		}
-		if idefs == nil && info != nil {
+		if idefs == nil && d != nil {
 			continue // no such input: no definition says secret
 		}
 		var ivars map[string]kibana.PackageVar

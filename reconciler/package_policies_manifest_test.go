@@ -301,3 +301,57 @@ func TestSim_IntegrationPolicy_ValidCreatesThenNoPackageInfoReads(t *testing.T) 
 		t.Errorf("converged plan read package info %d times, want 0", n)
 	}
 }
+
+// The package's defaults as packageToPackagePolicyInputs builds them
+// (FLEET/common/services/package_to_package_policy.ts) for what fleetsim's
+// manifests do not have: a policy template that lists its data streams by
+// path (getStreamsForInputType's dataStreamPaths; elastic/integrations
+// packages/azure/manifest.yml: templates eventhub and activitylogs, both
+// input azure-eventhub), an input package (getNormalizedInputs and
+// getNormalizedDataStreams, FLEET/common/services/policy_template.ts:
+// input `${template}-${input}` without vars, one stream of dataset
+// `${package}.${template}` with the template's vars and
+// data_stream.dataset), and an input's name (getInputEffectiveName: name
+// ?? type).
+func TestPackageDefaults_TemplatesInputPackagesNames(t *testing.T) {
+	str := func(s string) *string { return &s }
+	azure := kibana.PackageInfo{Name: "azure", Version: "1.18.0", Type: "integration",
+		PolicyTemplates: []kibana.PackagePolicyTemplate{
+			{Name: "eventhub", DataStreams: []string{"eventhub"}, Inputs: []kibana.PackageInput{{Type: "azure-eventhub"}}},
+			{Name: "activitylogs", DataStreams: []string{"activitylogs"}, Inputs: []kibana.PackageInput{{Type: "azure-eventhub"}}},
+		},
+		DataStreams: []kibana.PackageDataStream{
+			{Type: "logs", Dataset: "azure.eventhub", Path: "eventhub", Streams: []kibana.PackageStream{{Input: "azure-eventhub"}}},
+			{Type: "logs", Dataset: "azure.activitylogs", Path: "activitylogs", Streams: []kibana.PackageStream{{Input: "azure-eventhub"}}},
+		}}
+	sqlInput := kibana.PackageInfo{Name: "sql_input", Version: "0.6.0", Type: "input",
+		PolicyTemplates: []kibana.PackagePolicyTemplate{{Name: "sql_query", Type: "metrics", Input: str("sql/metrics"),
+			Vars: []kibana.PackageVar{{Name: "hosts", Type: "text", Multi: true}, {Name: "sql_query", Type: "text"}}}}}
+	named := kibana.PackageInfo{Name: "otel", Version: "1.0.0", Type: "integration",
+		PolicyTemplates: []kibana.PackagePolicyTemplate{{Name: "otel", Inputs: []kibana.PackageInput{{Type: "otelcol", Name: "receiver"}}}}}
+	for _, tc := range []struct {
+		name   string
+		info   kibana.PackageInfo
+		inputs map[string]schema.PackagePolicyInput
+		want   []string // reasons; nil: accepted
+	}{
+		{"template's own data stream", azure, map[string]schema.PackagePolicyInput{"activitylogs-azure-eventhub": {Streams: map[string]schema.PackagePolicyStream{"azure.activitylogs": {}}}}, nil},
+		{"another template's data stream", azure, map[string]schema.PackagePolicyInput{"activitylogs-azure-eventhub": {Streams: map[string]schema.PackagePolicyStream{"azure.eventhub": {}}}},
+			[]string{`Kibana refuses it with 400 "Stream not found activitylogs-azure-eventhub: azure.eventhub": input activitylogs-azure-eventhub of package azure 1.18.0 has no stream (data stream) "azure.eventhub" (its streams: azure.activitylogs)`}},
+		{"input package stream vars", sqlInput, map[string]schema.PackagePolicyInput{"sql_query-sql/metrics": {Streams: map[string]schema.PackagePolicyStream{
+			"sql_input.sql_query": {Vars: schema.Vars{"hosts": []any{"root@tcp(db:3306)/"}, "data_stream.dataset": "sql.mine"}}}}}, nil},
+		{"input package input vars", sqlInput, map[string]schema.PackagePolicyInput{"sql_query-sql/metrics": {Vars: schema.Vars{"hosts": []any{"x"}}}},
+			[]string{`Kibana refuses it with 400 "Variable sql_query-sql/metrics:hosts not found": package sql_input 0.6.0 has no variable "hosts" on input sql_query-sql/metrics (its variables there: none)`}},
+		{"input's name keys it", named, map[string]schema.PackagePolicyInput{"otel-receiver": {}}, nil},
+		{"not its type", named, map[string]schema.PackagePolicyInput{"otel-otelcol": {}},
+			[]string{`Kibana refuses it with 400 "Input not found: otel-otelcol": package otel 1.0.0 has no input "otel-otelcol" (its inputs, <policy_template>-<input type>: otel-receiver)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := packageDefaults(tc.info)
+			got := checkAgainstPackage(&schema.PackagePolicy{ID: "p", Inputs: tc.inputs}, &d, pkgKey{tc.info.Name, tc.info.Version})
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
