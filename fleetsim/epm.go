@@ -209,6 +209,9 @@ func (c *Cluster) getPackage(r *kreq) *kresp {
 		item["version"] = version
 	}
 	item["assets"] = packageAssets(name, cmpOr(version, fmt.Sprint(item["version"])))
+	if m := manifestOf(name); m != nil {
+		manifestDefinitions(item, m, r.query["full"] == true) // epm_info.go
+	}
 	hasPolicies := false
 	for _, pp := range c.st.PackagePolicies {
 		if pp.PackageName == name {

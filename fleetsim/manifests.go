@@ -193,6 +193,30 @@ var manifests = []pkgManifest{
 	// packages/elastic_agent: data streams only, no policy templates (the
 	// agent's own monitoring; installed with monitoring_enabled).
 	{Name: "elastic_agent", Type: "integration"},
+	// packages/azure (Azure Logs): package-level vars, two of them secret:
+	// true — connection_string and storage_account_key
+	// (packages/azure/manifest.yml in elastic/integrations), names that do
+	// not say "secret". Of its policy templates only activitylogs is kept
+	// (input azure-eventhub, data stream activitylogs).
+	{
+		Name: "azure", Type: "integration",
+		Vars: []varDef{
+			{Name: "eventhub", Type: "text", Title: "Event Hub Name", Required: true},
+			{Name: "consumer_group", Type: "text", Title: "Consumer Group", Required: true, Default: "$Default"},
+			{Name: "connection_string", Type: "password", Title: "Connection String", Required: true, Secret: true},
+			{Name: "storage_account", Type: "text", Title: "Storage Account", Required: true},
+			{Name: "storage_account_key", Type: "password", Title: "Storage Account Key", Required: true, Secret: true},
+			{Name: "resource_manager_endpoint", Type: "text", Title: "Resource Manager Endpoint"},
+		},
+		PolicyTemplates: []policyTemplate{{Name: "activitylogs", Inputs: []inputDef{{Type: "azure-eventhub"}}}},
+		DataStreams: []dataStreamDef{
+			{Type: "logs", Dataset: "azure.activitylogs", Streams: []streamDef{{Input: "azure-eventhub", Vars: []varDef{
+				{Name: "tags", Type: "text", Title: "Tags", Multi: true, Default: strs("azure-activitylogs", "forwarded")},
+				{Name: "preserve_original_event", Type: "bool", Title: "Preserve original event", Required: true, Default: false},
+				processorsVar,
+			}}}},
+		},
+	},
 	// packages/apm: one input (apm) with input-level vars.
 	{
 		Name: "apm", Type: "integration", Limited: true,

@@ -1,0 +1,96 @@
+package kibana
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// Package info: GET /api/fleet/epm/packages/{pkgName}/{pkgVersion}, Kibana's
+// getInfoHandler (FLEET/server/routes/epm/handlers.ts), which answers
+// {item: PackageInfo} from getPackageInfo
+// (FLEET/server/services/epm/packages/get.ts). Only what an integration
+// policy is built from is read: the policy templates and their inputs, the
+// data streams and their streams, and every level's variable definitions
+// (RegistryVarsEntry in FLEET/common/types/models/epm.ts).
+//
+// The request sends full=true. Without it getInfoHandler passes
+// skipArchive: true and getPackageInfo answers, for a package that is not
+// of type input, the registry's info (Registry.fetchInfo) — and the
+// registry's variables have no secret field (elastic/package-registry,
+// packages/datastream.go, type Variable: name, type, title, description,
+// multi, required, show_user, default, deprecated). With full=true it reads
+// the package archive (getPackageFromSource), the same definitions Kibana's
+// package policy service builds a policy from, secret: true included.
+
+// PackageInfo is the part of Kibana's PackageInfo an integration policy is
+// checked against.
+type PackageInfo struct {
+	Name            string                  `json:"name"`
+	Version         string                  `json:"version"`
+	Type            string                  `json:"type"` // integration | input | content
+	Vars            []PackageVar            `json:"vars"`
+	PolicyTemplates []PackagePolicyTemplate `json:"policy_templates"`
+	DataStreams     []PackageDataStream     `json:"data_streams"`
+}
+
+// PackagePolicyTemplate is a RegistryPolicyTemplate: an integration
+// template lists Inputs (and may restrict its data streams by path); an
+// input-only template (packages of type input) names one Input and carries
+// the stream's Vars.
+type PackagePolicyTemplate struct {
+	Name        string         `json:"name"`
+	Inputs      []PackageInput `json:"inputs"`
+	DataStreams []string       `json:"data_streams"`
+	// Input-only templates (isInputOnlyPolicyTemplate: 'input' in template).
+	Input *string      `json:"input"`
+	Type  string       `json:"type"`
+	Vars  []PackageVar `json:"vars"`
+}
+
+// PackageInput is a RegistryInput. Name, when present, is the input's
+// effective name (getInputEffectiveName: name ?? type) in newer Kibana.
+type PackageInput struct {
+	Type string       `json:"type"`
+	Name string       `json:"name"`
+	Vars []PackageVar `json:"vars"`
+}
+
+// PackageDataStream is a RegistryDataStream. Path is the data stream's
+// directory, which a policy template's data_streams list names.
+type PackageDataStream struct {
+	Type    string          `json:"type"`
+	Dataset string          `json:"dataset"`
+	Path    string          `json:"path"`
+	Streams []PackageStream `json:"streams"`
+}
+
+// PackageStream is a RegistryStream: the input it belongs to and its vars.
+type PackageStream struct {
+	Input string       `json:"input"`
+	Vars  []PackageVar `json:"vars"`
+}
+
+// PackageVar is a RegistryVarsEntry. Secret marks a variable Kibana stores
+// in .fleet-secrets and answers as {"isSecretRef": true, "id": …}.
+type PackageVar struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Multi    bool   `json:"multi"`
+	Required bool   `json:"required"`
+	Secret   bool   `json:"secret"`
+}
+
+// PackageInfo reads the definitions of package name at version (full=true:
+// from the package archive, see the file comment). A package or version
+// Kibana knows neither installed nor in its registry is a 404 APIError.
+func (c *Client) PackageInfo(ctx context.Context, name, version string) (PackageInfo, error) {
+	var resp struct {
+		Item PackageInfo `json:"item"`
+	}
+	r := request{method: http.MethodGet, path: packagePath(name, version), query: url.Values{"full": {"true"}}}
+	if err := c.do(ctx, r, &resp); err != nil {
+		return PackageInfo{}, err
+	}
+	return resp.Item, nil
+}
