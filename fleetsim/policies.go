@@ -436,9 +436,6 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	body := r.body
 	delete(body, "force") // a request option, never stored
 	name := body["name"].(string)
-	if resp := validateRequiredVersions(name, body["required_versions"]); resp != nil {
-		return resp
-	}
 	spaces, resp := c.newPolicySpaces(r, body)
 	if resp != nil {
 		return resp
@@ -477,6 +474,11 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 		return resp
 	}
 	if resp := c.checkPerPolicyOutputLicence(p); resp != nil {
+		return resp
+	}
+	// agentPolicyService.create validates required_versions after the name
+	// and the outputs, before it stores the policy.
+	if resp := c.validateRequiredVersions(name, body["required_versions"]); resp != nil {
 		return resp
 	}
 	c.st.AgentPolicies[id] = p
@@ -525,7 +527,8 @@ func (c *Cluster) updateAgentPolicy(r *kreq) *kresp {
 	bump := body["bumpRevision"] != false // _update bumps unless told not to, even for a no-op PUT
 	delete(body, "force")
 	delete(body, "bumpRevision")
-	if resp := validateRequiredVersions(cmpOr(str(body["name"]), p.str("name")), body["required_versions"]); resp != nil {
+	// agentPolicyService.update: validateRequiredVersions(agentPolicy.name ?? id, …).
+	if resp := c.validateRequiredVersions(cmpOr(str(body["name"]), id), body["required_versions"]); resp != nil {
 		return resp
 	}
 	// The route handler moves spaces (updateAgentPolicySpaces) before

@@ -3,6 +3,7 @@ package fleetsim
 import (
 	"errors"
 	"math"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -201,35 +202,96 @@ func validateAgentPolicyKuery(v any) string {
 	return ""
 }
 
-// validateRequiredVersions is services/agent_policies/required_versions.ts
-// (automatic upgrades enabled): AgentPolicyInvalidError, a 400.
-func validateRequiredVersions(name string, v any) *kresp {
-	rvs, _ := v.([]any)
-	if len(rvs) == 0 {
+// validateRequiredVersions is validateRequiredVersions of
+// services/agent_policies/required_versions.ts, as agentPolicyService.create
+// and .update (services/agent_policy.ts) call it with the request body's
+// required_versions. Absent or null, nothing is checked (`if
+// (!requiredVersions) return`); a list, even an empty one, is checked (an
+// empty array is truthy in JavaScript). In order:
+//
+//   - the enableAutomaticAgentUpgrades experimental flag
+//     (common/experimental_features.ts): off by default until
+//     elastic/kibana#219932 "[Fleet] enable feature flag
+//     enableAutomaticAgentUpgrades" (merged 2025-05, backported to 8.19 only),
+//     so a stock 9.0.x refuses every list with AgentPolicyInvalidError (400);
+//   - from 9.1.0, the Enterprise licence (elastic/kibana#224393 "[Fleet] Add
+//     license gate around agents automatic upgrades feature", merged
+//     2025-06-18): `licenseService.isEnterprise()` (an active enterprise or
+//     trial licence) or FleetUnauthorizedError, a 403 with the message
+//     (errors/handlers.ts fleetErrorToResponseOptions);
+//   - checkTargetVersionsValidity (common/services/agent_utils.ts), wrapped as
+//     `Policy "<name>" failed required_versions validation: <error>` (400).
+//
+// The update passes `agentPolicy.name ?? id` as the name. The Agents 'All'
+// privilege check on a changed required_versions (elastic/kibana#232429) is
+// not modelled: fleetsim grants Fleet's sub-feature privileges only as a whole
+// (kibana.go allowed). The message forms before the 9.0 release
+// (`Duplicate versions not allowed in required_versions`, then
+// `Policy "<name>" failed validation: duplicate versions not allowed in
+// required_versions`) did not ship: docs/fleetsim-inferred.md item 55.
+func (c *Cluster) validateRequiredVersions(name string, v any) *kresp {
+	rvs, ok := v.([]any)
+	if !ok {
 		return nil
 	}
+	if !versionAtLeast(c.cfg.Version, versionAutomaticUpgrades) {
+		return badRequest(`Policy "%s" failed validation: required_versions are not allowed when automatic upgrades feature is disabled`, name)
+	}
+	if !c.licenceAtLeastEnterprise() {
+		return kerr(http.StatusForbidden, "Agents auto upgrades feature requires at least Enterprise license")
+	}
+	if msg := checkTargetVersionsValidity(rvs); msg != "" {
+		return badRequest(`Policy "%s" failed required_versions validation: %s`, name, msg)
+	}
+	return nil
+}
+
+// versionAutomaticUpgrades is the first release with the
+// enableAutomaticAgentUpgrades flag on by default and the Enterprise
+// licence gate (elastic/kibana#219932, #224393; elastic/docs-content#2277
+// documents the feature as "stack: ga 9.1.0").
+const versionAutomaticUpgrades = "9.1.0"
+
+// checkTargetVersionsValidity is common/services/agent_utils.ts in its
+// newest form: each rule over the whole list before the next. A
+// percentage below 1 (0, 0.5) is "percentage must be greater than 0"; an
+// absent one compares false in JavaScript (undefined < 1) and is
+// "percentage is required" (the request schema requires it first).
+func checkTargetVersionsValidity(rvs []any) string {
+	item := func(rv any) map[string]any { m, _ := rv.(map[string]any); return m }
 	seen := map[string]bool{}
-	sum := 0.0
 	for _, rv := range rvs {
-		m, _ := rv.(map[string]any)
-		ver, _ := m["version"].(string)
+		ver, _ := item(rv)["version"].(string)
 		if seen[ver] {
-			return badRequest("Policy %q failed validation: duplicate versions not allowed in required_versions", name)
+			return "duplicate versions not allowed"
 		}
 		seen[ver] = true
 	}
 	for _, rv := range rvs {
-		ver, _ := rv.(map[string]any)["version"].(string)
-		if !semverPattern.MatchString(ver) {
-			return badRequest("Policy %q failed validation: invalid semver version %s in required_versions", name, ver)
+		if p, ok := item(rv)["percentage"].(float64); ok && p < 1 {
+			return "percentage must be greater than 0"
 		}
-		p, _ := rv.(map[string]any)["percentage"].(float64)
+	}
+	for _, rv := range rvs {
+		if p, _ := item(rv)["percentage"].(float64); p == 0 {
+			return "percentage is required"
+		}
+	}
+	for _, rv := range rvs {
+		ver, _ := item(rv)["version"].(string)
+		if !semverPattern.MatchString(strings.TrimSpace(ver)) {
+			return "invalid semver version " + ver
+		}
+	}
+	sum := 0.0
+	for _, rv := range rvs {
+		p, _ := item(rv)["percentage"].(float64)
 		sum += p
 	}
 	if sum > 100 {
-		return badRequest("Policy %q failed validation: sum of required_versions percentages cannot exceed 100", name)
+		return "sum of percentages cannot exceed 100"
 	}
-	return nil
+	return ""
 }
 
 // semverPattern is semver's valid() for a plain version (an optional "v" or "=" prefix).

@@ -243,6 +243,8 @@ func (agentPolicyKind) plan(_ context.Context, r *Reconciler, doc *schema.Docume
 			}
 			if why := r.policyOutputLicense(c, p.ID, s.polWant, nil); why != "" {
 				s.change.Action, s.change.Reason = plan.Blocked, why
+			} else if why := r.requiredVersionsRefusal(c, p.ID, s.polWant, nil, nil); why != "" {
+				s.change.Action, s.change.Reason = plan.Blocked, why // agent_policies_required_versions.go
 			}
 		default:
 			s.polHave = &have
@@ -262,6 +264,9 @@ func (agentPolicyKind) plan(_ context.Context, r *Reconciler, doc *schema.Docume
 			case len(s.change.Fields) > 0 && r.policyOutputLicense(c, p.ID, s.polWant, &have) != "":
 				s.change.Action = plan.Blocked
 				s.change.Reason = r.policyOutputLicense(c, p.ID, s.polWant, &have)
+			case len(s.change.Fields) > 0 && r.requiredVersionsRefusal(c, p.ID, s.polWant, &have, s.change.Fields) != "":
+				s.change.Action = plan.Blocked
+				s.change.Reason = r.requiredVersionsRefusal(c, p.ID, s.polWant, &have, s.change.Fields)
 			case len(s.change.Fields) > 0:
 				s.change.Action = plan.Update
 			case !hasRec:

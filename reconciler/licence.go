@@ -57,10 +57,11 @@ func BlockedByPolicyOutputLicense(ch plan.Change) bool {
 }
 
 // setsPolicyOutput reports whether some declared agent policy sets a
-// per-policy output, or an integration policy asks for an enterprise
-// feature (needsEnterprise): only then does observe read the licence.
+// per-policy output or required_versions (declaresRequiredVersions), or an
+// integration policy asks for an enterprise feature (needsEnterprise): only
+// then does observe read the licence.
 func setsPolicyOutput(doc *schema.Document) bool {
-	return needsEnterprise(doc) || slices.ContainsFunc(doc.AgentPolicies, func(p schema.AgentPolicy) bool {
+	return needsEnterprise(doc) || declaresRequiredVersions(doc) || slices.ContainsFunc(doc.AgentPolicies, func(p schema.AgentPolicy) bool {
 		return p.DataOutputID != nil || p.MonitoringOutputID != nil
 	})
 }

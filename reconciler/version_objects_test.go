@@ -95,7 +95,9 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 		{"elastic/kibana#142746 (v8.6.0): the Fleet Server hosts API", "8.5.3", "8.6.0",
 			&schema.Document{FleetServerHosts: []schema.FleetServerHost{{ID: "fs", Name: "fs", HostURLs: []string{"https://fs.example:8220"}}}},
 			kindFleetServerHost, "fs", "/api/fleet/fleet_server_hosts", "the /api/fleet/fleet_server_hosts API needs Kibana 8.6.0", false},
-		{"elastic/kibana#206600 (v9.0.0)", "8.18.0", "9.0.0",
+		// Applied from 9.1.0: 9.0.x has the key but its automatic upgrades flag is off
+		// (TestSim_RequiredVersionsByVersionAndLicence).
+		{"elastic/kibana#206600 (v9.0.0)", "8.18.0", "9.1.0",
 			withPolicy(func(p *schema.AgentPolicy) {
 				p.RequiredVersions = []schema.RequiredVersion{{Version: "9.0.0", Percentage: 10}}
 			}),
