@@ -34,13 +34,17 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkPushToReconciled' -benchtime 50x ./cmd/fleetform/
 	$(GO) test -run '^$$' -bench 'BenchmarkWebhookBurst' -benchtime 5x ./cmd/fleetform/
 
-# Fuzz the YAML loader and the JSON parser of Kibana's list pages (held to
-# encoding/json), FUZZTIME each. The webhook parsers have fuzz targets in
-# webhook/ (go test -fuzz FuzzParseGitHub ./webhook/).
+# Fuzz the YAML loader, the JSON parser of Kibana's list pages (held to
+# encoding/json) and fleetsim's parsers of what any client sends (the agent
+# policy kuery, the Elasticsearch query DSL), FUZZTIME each. The webhook
+# parsers have fuzz targets in webhook/ (go test -fuzz FuzzParseGitHub
+# ./webhook/).
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./schema/
 	$(GO) test -run '^$$' -fuzz FuzzParseJSONValue -fuzztime $(FUZZTIME) ./kibana/
+	$(GO) test -run '^$$' -fuzz FuzzParseKuery -fuzztime $(FUZZTIME) ./fleetsim/
+	$(GO) test -run '^$$' -fuzz FuzzCompileQuery -fuzztime $(FUZZTIME) ./fleetsim/esim/
 
 # Run fleetform against the bundled simulator (plan, apply, plan, status).
 demo:

@@ -44,7 +44,8 @@ func parseKuery(k string) (func(*agentPolicy) bool, error) {
 		}
 		key := rest[m[2]:m[3]]
 		var value string
-		if m[4] >= 0 {
+		quoted := m[4] >= 0
+		if quoted {
 			value = unquoteKQL(rest[m[4]:m[5]])
 		} else {
 			value = rest[m[6]:m[7]]
@@ -52,7 +53,7 @@ func parseKuery(k string) (func(*agentPolicy) bool, error) {
 		if fieldName, msg := agentPolicyKueryField(key); msg != "" {
 			unknown.msgs = append(unknown.msgs, msg)
 		} else {
-			ands = append(ands, kueryMatch(fieldName, value))
+			ands = append(ands, kueryMatch(fieldName, value, quoted))
 		}
 		rest = rest[m[1]:]
 		if rest == "" {
@@ -135,7 +136,11 @@ func searchFilter(term string) func(*agentPolicy) bool {
 	}
 }
 
-func kueryMatch(fieldName, value string) func(*agentPolicy) bool {
+// kueryMatch matches one field:value term. An unquoted * is KQL's exists
+// query (field:*); a quoted value is literal, so name:"*" selects only a
+// policy named * (kbn-es-query grammar.peggy: wildcards are read in
+// UnquotedLiteral only; FuzzParseKuery found fleetsim reading "*" as exists).
+func kueryMatch(fieldName, value string, quoted bool) func(*agentPolicy) bool {
 	return func(p *agentPolicy) bool {
 		var v any
 		if fieldName == "id" {
@@ -145,7 +150,7 @@ func kueryMatch(fieldName, value string) func(*agentPolicy) bool {
 		}
 		switch t := v.(type) {
 		case string:
-			if value == "*" {
+			if value == "*" && !quoted {
 				return t != ""
 			}
 			return t == value

@@ -41,3 +41,28 @@ func TestKuery_QuotedNameWithBackslash(t *testing.T) {
 		t.Fatalf("kuery %s found %v", q, items)
 	}
 }
+
+// An unquoted * is KQL's exists query; a quoted "*" is a literal value
+// (kbn-es-query grammar.peggy reads wildcards in UnquotedLiteral only, as
+// does Elasticsearch's KqlBase.g4: existsQuery is fieldName COLON WILDCARD).
+// FuzzParseKuery found fleetsim selecting every named policy for name:"*".
+func TestKuery_QuotedStarIsLiteral(t *testing.T) {
+	star := &agentPolicy{ID: "s", Attrs: map[string]any{"name": "*"}}
+	ops := &agentPolicy{ID: "o", Attrs: map[string]any{"name": "ops"}}
+	for _, c := range []struct {
+		kuery          string
+		wantStar, want bool
+	}{
+		{`name:*`, true, true},
+		{`name:"*"`, true, false},
+		{`name:"ops"`, false, true},
+	} {
+		m, err := parseKuery(c.kuery)
+		if err != nil {
+			t.Fatalf("%s: %v", c.kuery, err)
+		}
+		if m(star) != c.wantStar || m(ops) != c.want {
+			t.Errorf("%s selects the policy named * %v, ops %v; want %v, %v", c.kuery, m(star), m(ops), c.wantStar, c.want)
+		}
+	}
+}
