@@ -3,11 +3,12 @@ package fleetsim
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/fleetform/fleetform/internal/golden"
 	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/fleetform/fleetform/internal/golden"
 )
 
 // Random ids (UUIDs, Fleet secret ids, service-token values) are masked so the
