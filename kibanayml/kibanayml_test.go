@@ -1,11 +1,12 @@
 package kibanayml_test
 
 import (
-	"github.com/fleetform/fleetform/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fleetform/fleetform/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"

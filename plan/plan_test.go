@@ -2,11 +2,12 @@ package plan
 
 import (
 	"bytes"
-	"github.com/fleetform/fleetform/internal/golden"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fleetform/fleetform/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 )

@@ -2,9 +2,10 @@ package reconciler
 
 import (
 	"bytes"
-	"github.com/fleetform/fleetform/internal/golden"
 	"path/filepath"
 	"testing"
+
+	"github.com/fleetform/fleetform/internal/golden"
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/plan"

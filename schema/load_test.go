@@ -3,13 +3,14 @@ package schema
 import (
 	"context"
 	"errors"
-	"github.com/fleetform/fleetform/internal/golden"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/fleetform/fleetform/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 )

@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/fleetform/fleetform/internal/golden"
 	"io"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fleetform/fleetform/internal/golden"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
