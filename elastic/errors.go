@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is an error answer from Elasticsearch:
@@ -95,18 +96,23 @@ func parseError(method, path string, status int, body []byte) *Error {
 	}
 	// Not an envelope (a document-level 404 {"found": false}, a proxy page):
 	// keep a short, single-line excerpt.
-	r := strings.Join(strings.Fields(string(body)), " ")
+	r := withoutQuery(strings.Join(strings.Fields(string(body)), " "))
 	if len(r) > maxReasonBytes {
-		r = r[:maxReasonBytes] + "…"
+		cut := maxReasonBytes
+		for cut > 0 && !utf8.RuneStart(r[cut]) {
+			cut--
+		}
+		r = r[:cut] + "…"
 	}
-	e.Reason = withoutQuery(r)
+	e.Reason = r
 	return e
 }
 
 // restRequestQueryRE finds the query string Elasticsearch quotes in its
 // reasons: "unable to authenticate user [elastic] for REST request
 // [/_security/api_key?name=fleetform-%2A]".
-var restRequestQueryRE = regexp.MustCompile(`(request \[[^\]?\s]*)\?[^\]\s]*\]`)
+// A quote cut short (a truncated body) loses its query all the same.
+var restRequestQueryRE = regexp.MustCompile(`(request \[[^\]?\s]*)\?[^\]\s]*\]?`)
 
 // withoutQuery drops the query strings of the requests a reason quotes:
 // errors name the path, never the query (it can carry names and tokens,
