@@ -36,15 +36,16 @@ bench:
 
 # Fuzz the YAML loader, the JSON parser of Kibana's list pages (held to
 # encoding/json) and fleetsim's parsers of what any client sends (the agent
-# policy kuery, the Elasticsearch query DSL), FUZZTIME each. The webhook
-# parsers have fuzz targets in webhook/ (go test -fuzz FuzzParseGitHub
-# ./webhook/).
+# policy kuery, the Elasticsearch query DSL) and Elasticsearch's error
+# answers, FUZZTIME each. The webhook parsers have fuzz targets in webhook/
+# (go test -fuzz FuzzParseGitHub ./webhook/; GitLab, Generic, Forwarded).
 FUZZTIME ?= 1m
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./schema/
 	$(GO) test -run '^$$' -fuzz FuzzParseJSONValue -fuzztime $(FUZZTIME) ./kibana/
 	$(GO) test -run '^$$' -fuzz FuzzParseKuery -fuzztime $(FUZZTIME) ./fleetsim/
 	$(GO) test -run '^$$' -fuzz FuzzCompileQuery -fuzztime $(FUZZTIME) ./fleetsim/esim/
+	$(GO) test -run '^$$' -fuzz FuzzParseError -fuzztime $(FUZZTIME) ./elastic/
 
 # Run fleetform against the bundled simulator (plan, apply, plan, status).
 demo:
