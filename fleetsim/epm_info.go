@@ -1,6 +1,9 @@
 package fleetsim
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // The package info answer's definitions. Kibana's getInfoHandler
 // (FLEET/server/routes/epm/handlers.ts) answers {item: PackageInfo} from
@@ -10,7 +13,8 @@ import "strings"
 // filteredPolicyTemplates` — so the item carries the package's vars, its
 // policy templates with their inputs and the data streams with their
 // streams, each var a RegistryVarsEntry (name, type, title, multi,
-// required, show_user, default, secret; FLEET/common/types/models/epm.ts).
+// required, show_user, default, secret, options, min_duration,
+// max_duration, url_allowed_schemes; FLEET/common/types/models/epm.ts).
 // With full=true the definitions come from the package archive
 // (getPackageFromSource); without it, for a package not of type input, from
 // the registry's info (Registry.fetchInfo), whose variables have no secret
@@ -65,6 +69,22 @@ func varDefsJSON(defs []varDef, full bool) []any {
 		}
 		if d.Secret && full {
 			e["secret"] = true
+		}
+		if len(d.Options) > 0 { // options: [{value, text}]
+			opts := make([]any, len(d.Options))
+			for i, o := range d.Options {
+				opts[i] = map[string]any{"value": o, "text": jsString(o, true)}
+			}
+			e["options"] = opts
+		}
+		if d.MinDuration != "" {
+			e["min_duration"] = d.MinDuration
+		}
+		if d.MaxDuration != "" {
+			e["max_duration"] = d.MaxDuration
+		}
+		if len(d.URLAllowedSchemes) > 0 {
+			e["url_allowed_schemes"] = slices.Clone(d.URLAllowedSchemes)
 		}
 		out = append(out, e)
 	}

@@ -51,6 +51,12 @@ type varDef struct {
 	Required bool
 	Secret   bool
 	Default  any // JSON-shaped: string, bool, float64, []any
+	// Options are a select var's option values (RegistryVarsEntry options[].value).
+	Options []any
+	// MinDuration and MaxDuration bound a duration var; URLAllowedSchemes
+	// restricts a url var (package-spec 3.5 / 1.3, read by Kibana 9.2+).
+	MinDuration, MaxDuration string
+	URLAllowedSchemes        []string
 }
 
 func (v varDef) label() string {

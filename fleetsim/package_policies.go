@@ -263,7 +263,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 			}
 		}
 	}
-	if lines := validatePackagePolicyInputs(m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); len(lines) > 0 {
+	if lines := validatePackagePolicyInputs(c.cfg.Version, m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); len(lines) > 0 {
 		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
 	}
 	if inst := c.st.Packages[name]; inst == nil || inst.Status != "installed" {
@@ -439,7 +439,7 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 	if next.Name != old.Name && c.packagePolicyNameTaken(r, next.Name, id) {
 		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", next.Name)
 	}
-	if lines := validatePackagePolicyInputs(m, next.Name, next.Namespace, next.Inputs, next.Vars); len(lines) > 0 {
+	if lines := validatePackagePolicyInputs(c.cfg.Version, m, next.Name, next.Namespace, next.Inputs, next.Vars); len(lines) > 0 {
 		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
 	}
 	now := c.now()

@@ -2,13 +2,9 @@ package fleetsim
 
 import (
 	"fmt"
-	"math"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Package-policy inputs: Kibana's full format (an array of inputs with
@@ -210,13 +206,15 @@ func simplifiedVars(v any) map[string]any {
 
 // --- validation ------------------------------------------------------------
 
-// validatePackagePolicy returns Kibana's "key: message" lines, in the order
-// of validatePackagePolicy's result object (name, namespace, inputs, vars).
-func validatePackagePolicyInputs(m *pkgManifest, name, namespace string, inputs []map[string]any, vars map[string]any) []string {
+// validatePackagePolicyInputs returns Kibana's "key: message" lines for a
+// cluster of the given version, in the order of validatePackagePolicy's
+// result object (name, namespace, inputs, vars).
+func validatePackagePolicyInputs(version string, m *pkgManifest, name, namespace string, inputs []map[string]any, vars map[string]any) []string {
+	r := varRulesFor(version)
 	var lines []string
 	add := func(key string, errs []string) {
 		if len(errs) > 0 {
-			lines = append(lines, key+": "+strings.Join(errs, ","))
+			lines = append(lines, r.line(key, errs))
 		}
 	}
 	if strings.TrimSpace(name) == "" {
@@ -229,7 +227,7 @@ func validatePackagePolicyInputs(m *pkgManifest, name, namespace string, inputs 
 	}
 	if m == nil || len(m.PolicyTemplates) == 0 {
 		if m != nil {
-			lines = append(lines, validateVarsRecord("vars", vars, m.Vars, true)...)
+			lines = append(lines, validateVarsRecord(r, "vars", vars, m.Vars)...)
 		}
 		return lines
 	}
@@ -254,7 +252,7 @@ func validatePackagePolicyInputs(m *pkgManifest, name, namespace string, inputs 
 			}
 		}
 		if rec, ok := in["vars"].(map[string]any); ok && len(rec) > 0 && enabled {
-			lines = append(lines, validateVarsRecord("inputs."+key+".vars", rec, inputDefs, false)...)
+			lines = append(lines, validateVarsRecord(r, "inputs."+key+".vars", rec, inputDefs)...)
 		}
 		ss, _ := in["streams"].([]any)
 		for _, s := range ss {
@@ -267,11 +265,11 @@ func validatePackagePolicyInputs(m *pkgManifest, name, namespace string, inputs 
 			}
 			rec, _ := st["vars"].(map[string]any)
 			for _, d := range defs {
-				add("inputs."+key+".streams."+dataset+".vars."+d.Name, validateVar(entryValue(rec, d.Name), d))
+				add("inputs."+key+".streams."+dataset+".vars."+d.Name, validateVar(entryValue(rec, d.Name), d, r))
 			}
 		}
 	}
-	lines = append(lines, validateVarsRecord("vars", vars, m.Vars, true)...)
+	lines = append(lines, validateVarsRecord(r, "vars", vars, m.Vars)...)
 	return lines
 }
 
@@ -291,15 +289,15 @@ func streamVarDefs(m *pkgManifest, dataset, input string) []varDef {
 
 // validateVarsRecord validates the vars present in rec (input-level and
 // package-level vars are validated by the entries they have).
-func validateVarsRecord(prefix string, rec map[string]any, defs []varDef, _ bool) []string {
+func validateVarsRecord(r varRules, prefix string, rec map[string]any, defs []varDef) []string {
 	var lines []string
 	for _, k := range orderedVarNames(rec, defs) {
 		i := slices.IndexFunc(defs, func(d varDef) bool { return d.Name == k })
 		if i < 0 {
 			continue // no definition: Kibana only logs it
 		}
-		if errs := validateVar(entryValue(rec, k), defs[i]); len(errs) > 0 {
-			lines = append(lines, prefix+"."+k+": "+strings.Join(errs, ","))
+		if errs := validateVar(entryValue(rec, k), defs[i], r); len(errs) > 0 {
+			lines = append(lines, r.line(prefix+"."+k, errs))
 		}
 	}
 	return lines
@@ -353,133 +351,6 @@ func namespaceError(ns string) string {
 		return "Namespace cannot be more than 100 bytes"
 	}
 	return ""
-}
-
-var specialYAMLStart = regexp.MustCompile(`^[*&]`)
-
-// validateVar is validatePackagePolicyConfig.
-func validateVar(val varValue, d varDef) []string {
-	var errs []string
-	parsed := val.v
-	if s, ok := parsed.(string); ok {
-		parsed = strings.TrimSpace(s)
-	}
-	if d.Required && (!val.present || (d.Type == "yaml" && parsed == "")) {
-		errs = append(errs, d.label()+" is required")
-	}
-	if ref, ok := parsed.(map[string]any); ok && d.Secret && ref["isSecretRef"] == true {
-		id, hasID := ref["id"]
-		ids, hasIDs := ref["ids"].([]any)
-		switch {
-		case (!hasID || id == "" || id == nil) && len(ids) == 0:
-			return append(errs, "Secret reference is invalid, id or ids must be provided")
-		case hasID && id != nil && hasIDs:
-			return append(errs, "Secret reference is invalid, id or ids cannot both be provided")
-		case hasID && !isString(id):
-			return append(errs, "Secret reference is invalid, id must be a string")
-		}
-		return nil
-	}
-	if d.Type == "yaml" {
-		var out any
-		if err := yaml.Unmarshal([]byte(jsString(val.v, val.present)), &out); err != nil {
-			errs = append(errs, "Invalid YAML format")
-		} else {
-			parsed = out
-		}
-	}
-	if d.Multi {
-		arr, isArr := parsed.([]any)
-		if jsTruthy(parsed) && !isArr {
-			return append(errs, fmt.Sprintf("Invalid format for %s: expected array", d.label()))
-		}
-		if d.Required && isArr {
-			blank := d.Type == "text" && slices.ContainsFunc(arr, func(e any) bool { s, ok := e.(string); return ok && strings.TrimSpace(s) == "" })
-			if blank || len(arr) == 0 {
-				errs = append(errs, d.label()+" is required")
-			}
-		}
-		if d.Type == "text" && slices.ContainsFunc(arr, func(e any) bool { s, ok := e.(string); return ok && specialYAMLStart.MatchString(s) }) {
-			errs = append(errs, "Strings starting with special YAML characters like * or & need to be enclosed in double quotes.")
-		}
-		if d.Type == "integer" && slices.ContainsFunc(arr, func(e any) bool { return !isJSInteger(e) }) {
-			errs = append(errs, "Invalid integer")
-		}
-		return errs
-	}
-	if s, ok := parsed.(string); ok && d.Type == "text" && specialYAMLStart.MatchString(s) {
-		errs = append(errs, "Strings starting with special YAML characters like * or & need to be enclosed in double quotes.")
-	}
-	if d.Type == "bool" && jsTruthy(parsed) {
-		if s := jsString(parsed, true); s != "true" && s != "false" {
-			errs = append(errs, "Boolean values must be either true or false")
-		}
-	}
-	if d.Type == "integer" && jsTruthy(parsed) {
-		if _, isArr := parsed.([]any); !isArr && !isJSInteger(parsed) {
-			errs = append(errs, "Invalid integer")
-		}
-	}
-	return errs
-}
-
-// truthy is JavaScript truthiness of a decoded JSON value.
-func jsTruthy(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return t
-	case string:
-		return t != ""
-	case float64:
-		return t != 0 && !math.IsNaN(t)
-	}
-	return true
-}
-
-// isJSInteger is Number.isInteger(Number(v)).
-func isJSInteger(v any) bool {
-	switch t := v.(type) {
-	case float64:
-		return t == math.Trunc(t) && !math.IsInf(t, 0)
-	case string:
-		s := strings.TrimSpace(t)
-		if s == "" {
-			return true // Number("") is 0
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		return err == nil && f == math.Trunc(f) && !math.IsInf(f, 0)
-	case bool:
-		return true
-	case nil:
-		return true
-	}
-	return false
-}
-
-// jsString is String(v) for decoded JSON values.
-func jsString(v any, present bool) string {
-	if !present {
-		return "undefined"
-	}
-	switch t := v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return t
-	case bool:
-		return strconv.FormatBool(t)
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case []any:
-		parts := make([]string, len(t))
-		for i, e := range t {
-			parts[i] = jsString(e, true)
-		}
-		return strings.Join(parts, ",")
-	}
-	return "[object Object]"
 }
 
 // --- secrets ---------------------------------------------------------------

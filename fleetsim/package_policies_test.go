@@ -106,13 +106,13 @@ func TestPackagePolicies_Refusals(t *testing.T) {
 		}, 400, "Variable nginx-logfile nginx.access:nope not found"},
 		{"required multi var emptied", "", func(b map[string]any) {
 			b["inputs"] = map[string]any{"nginx-logfile": map[string]any{"streams": map[string]any{"nginx.access": map[string]any{"vars": map[string]any{"paths": []any{}}}}}}
-		}, 400, "Package policy is invalid: inputs.logfile.streams.nginx.access.vars.paths: Paths is required"},
+		}, 400, `Package policy is invalid: inputs.logfile.streams.nginx.access.vars.paths: ["Paths is required"]`},
 		{"bool var", "", func(b map[string]any) {
 			b["inputs"] = map[string]any{"nginx-logfile": map[string]any{"streams": map[string]any{"nginx.access": map[string]any{"vars": map[string]any{"preserve_original_event": "yes"}}}}}
-		}, 400, "Package policy is invalid: inputs.logfile.streams.nginx.access.vars.preserve_original_event: Boolean values must be either true or false"},
+		}, 400, `Package policy is invalid: inputs.logfile.streams.nginx.access.vars.preserve_original_event: ["Boolean values must be either true or false"]`},
 		{"unquoted yaml special", "", func(b map[string]any) {
 			b["inputs"] = map[string]any{"nginx-logfile": map[string]any{"streams": map[string]any{"nginx.access": map[string]any{"vars": map[string]any{"paths": []any{"*.log"}}}}}}
-		}, 400, "Package policy is invalid: inputs.logfile.streams.nginx.access.vars.paths: Strings starting with special YAML characters like * or & need to be enclosed in double quotes."},
+		}, 400, `Package policy is invalid: inputs.logfile.streams.nginx.access.vars.paths: ["Strings starting with special YAML characters like * or & need to be enclosed in double quotes."]`},
 		{"output per integration needs enterprise", "platinum", func(b map[string]any) {
 			b["output_id"] = defaultOutputID
 		}, 400, "Output per integration is only available with an enterprise license"},
@@ -123,9 +123,9 @@ func TestPackagePolicies_Refusals(t *testing.T) {
 			b["policy_ids"] = []any{"nope"}
 		}, 404, "Saved object [fleet-agent-policies/nope] not found"},
 		{"upper-case namespace", "", func(b map[string]any) { b["namespace"] = "Prod" },
-			400, "Package policy is invalid: namespace: Namespace must be lowercase"},
+			400, `Package policy is invalid: namespace: ["Namespace must be lowercase"]`},
 		{"namespace with a dash", "", func(b map[string]any) { b["namespace"] = "team-a" },
-			400, "Package policy is invalid: namespace: Namespace contains invalid characters"},
+			400, `Package policy is invalid: namespace: ["Namespace contains invalid characters"]`},
 		{"unknown package version", "", func(b map[string]any) {
 			b["package"] = map[string]any{"name": "nginx", "version": "9.9.9"}
 		}, 404, "[nginx-9.9.9] package not found in registry"},
@@ -299,7 +299,7 @@ func TestPackagePolicies_FullFormatRoundTrip(t *testing.T) {
 		"inputs": []any{map[string]any{"type": "system/metrics", "policy_template": "system", "enabled": true, "streams": []any{
 			map[string]any{"enabled": true, "data_stream": map[string]any{"type": "metrics", "dataset": "system.memory"}, "vars": map[string]any{}},
 		}}},
-	}).wantError(t, 400, "Package policy is invalid: inputs.system/metrics.streams.system.memory.vars.period: Period is required")
+	}).wantError(t, 400, `Package policy is invalid: inputs.system/metrics.streams.system.memory.vars.period: ["Period is required"]`)
 }
 
 func TestPackagePolicies_FleetServerNeedsElasticsearchDataOutput(t *testing.T) {

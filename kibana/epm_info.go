@@ -65,20 +65,48 @@ type PackageDataStream struct {
 	Streams []PackageStream `json:"streams"`
 }
 
-// PackageStream is a RegistryStream: the input it belongs to and its vars.
+// PackageStream is a RegistryStream: the input it belongs to, its vars,
+// and whether a new policy enables it (enabled: false in the manifest
+// leaves it off; absent is on).
 type PackageStream struct {
-	Input string       `json:"input"`
-	Vars  []PackageVar `json:"vars"`
+	Input   string       `json:"input"`
+	Vars    []PackageVar `json:"vars"`
+	Enabled *bool        `json:"enabled"`
 }
 
 // PackageVar is a RegistryVarsEntry. Secret marks a variable Kibana stores
-// in .fleet-secrets and answers as {"isSecretRef": true, "id": …}.
+// in .fleet-secrets and answers as {"isSecretRef": true, "id": …}. Title
+// names it in Kibana's messages (title || name); Default is the value a new
+// policy starts from (nil: none); Options are a select's choices;
+// MinDuration, MaxDuration and URLAllowedSchemes bound duration and url
+// variables (package-spec 3.5 and 1.3, checked by Kibana 9.2+).
 type PackageVar struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Multi    bool   `json:"multi"`
-	Required bool   `json:"required"`
-	Secret   bool   `json:"secret"`
+	Name              string          `json:"name"`
+	Type              string          `json:"type"`
+	Title             string          `json:"title"`
+	Multi             bool            `json:"multi"`
+	Required          bool            `json:"required"`
+	ShowUser          bool            `json:"show_user"`
+	Secret            bool            `json:"secret"`
+	Default           any             `json:"default"`
+	Options           []PackageOption `json:"options"`
+	MinDuration       string          `json:"min_duration"`
+	MaxDuration       string          `json:"max_duration"`
+	URLAllowedSchemes []string        `json:"url_allowed_schemes"`
+}
+
+// Label is how Kibana's messages name the variable: its title, else its name.
+func (v PackageVar) Label() string {
+	if v.Title != "" {
+		return v.Title
+	}
+	return v.Name
+}
+
+// PackageOption is one choice of a select variable.
+type PackageOption struct {
+	Value any    `json:"value"`
+	Text  string `json:"text"`
 }
 
 // PackageInfo reads the definitions of package name at version (full=true:

@@ -2,6 +2,7 @@ package kibana_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -72,5 +73,38 @@ func TestPackageInfo_DefinitionsWithSecretFlags(t *testing.T) {
 	_, err = c.PackageInfo(ctx, "nginx", "9.9.9")
 	if !kibana.IsNotFound(err) || !strings.Contains(err.Error(), "[nginx-9.9.9] package not found in registry") {
 		t.Errorf("unknown version: %v, want 404", err)
+	}
+}
+
+// A RegistryVarsEntry (FLEET/common/types/models/epm.ts) as the package
+// info answers it: what the plan checks a value against — title, default,
+// options of a select, show_user, min_duration/max_duration of a duration,
+// url_allowed_schemes of a url — and a stream's enabled: false.
+func TestPackageInfo_VarDefinitionFields(t *testing.T) {
+	const item = `{"name":"x","version":"1.0.0","data_streams":[{"dataset":"x.a","streams":[{"input":"logfile","enabled":false,"vars":[
+	 {"name":"mode","type":"select","title":"Mode","required":true,"show_user":false,"default":"fast","options":[{"value":"fast","text":"Fast"},{"value":"slow","text":"Slow"}]},
+	 {"name":"period","type":"duration","min_duration":"10s","max_duration":"1h","default":"1m"},
+	 {"name":"endpoint","type":"url","url_allowed_schemes":["https"]},
+	 {"name":"hosts","type":"text","multi":true,"default":["a","b"]}]}]}]}`
+	var info kibana.PackageInfo
+	if err := json.Unmarshal([]byte(item), &info); err != nil {
+		t.Fatal(err)
+	}
+	st := info.DataStreams[0].Streams[0]
+	if st.Enabled == nil || *st.Enabled {
+		t.Errorf("stream enabled = %v, want false", st.Enabled)
+	}
+	mode, period, endpoint, hosts := st.Vars[0], st.Vars[1], st.Vars[2], st.Vars[3]
+	if mode.Label() != "Mode" || !mode.Required || mode.ShowUser || mode.Default != "fast" || len(mode.Options) != 2 || mode.Options[1].Value != "slow" {
+		t.Errorf("select = %+v", mode)
+	}
+	if period.Label() != "period" || period.MinDuration != "10s" || period.MaxDuration != "1h" {
+		t.Errorf("duration = %+v", period)
+	}
+	if len(endpoint.URLAllowedSchemes) != 1 || endpoint.URLAllowedSchemes[0] != "https" {
+		t.Errorf("url = %+v", endpoint)
+	}
+	if d, _ := hosts.Default.([]any); len(d) != 2 || !hosts.Multi {
+		t.Errorf("multi default = %+v", hosts)
 	}
 }

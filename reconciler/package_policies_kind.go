@@ -88,7 +88,7 @@ func (integrationPolicyKind) plan(ctx context.Context, r *Reconciler, doc *schem
 		return
 	}
 	steps, unverified, errs := r.planIntegrationPolicies(ctx, doc, c.obs, c.obs.ip, cache)
-	r.checkIntegrationPolicyPackages(ctx, steps) // package_policies_manifest.go
+	c.plan.Warnings = append(c.plan.Warnings, r.checkIntegrationPolicyPackages(ctx, steps, c.obs.kibanaVersion)...) // package_policies_manifest.go
 	c.plan.Unverified = append(c.plan.Unverified, unverified...)
 	c.errs = append(c.errs, errs...)
 	c.plan.Warnings = append(c.plan.Warnings, r.defendRemoteWarnings(doc, c.obs, c.obs.ip)...)

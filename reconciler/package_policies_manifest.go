@@ -66,8 +66,12 @@ func needsPackageCheck(s *ipStep) bool {
 }
 
 // checkIntegrationPolicyPackages reads the package info each checked step
-// needs, concurrently, and applies checkAgainstPackage to each.
-func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps []*ipStep) {
+// needs, concurrently, and applies checkAgainstPackage to each — then, when
+// Kibana would get past the simplified conversion, checkValues
+// (package_policies_values.go) with the rules of kibanaVersion. It returns
+// the plan's warnings: secret references given for variables the package
+// does not mark secret.
+func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps []*ipStep, kibanaVersion string) []string {
 	var keys []pkgKey
 	for _, s := range steps {
 		if needsPackageCheck(s) {
@@ -78,7 +82,7 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 		}
 	}
 	if len(keys) == 0 {
-		return
+		return nil
 	}
 	infos := make(map[pkgKey]pkgInfoResult, len(keys))
 	f, ok := r.cfg.Fleet.(PackageInfoFleet)
@@ -110,6 +114,7 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 		}
 		wg.Wait()
 	}
+	var warnings []string
 	for _, s := range steps {
 		if !needsPackageCheck(s) {
 			continue
@@ -125,6 +130,10 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 			redactVarValues(&s.change, s.body.want, nil)
 		} else {
 			why = checkAgainstPackage(s.body.want, res.defaults, k)
+			if !slices.ContainsFunc(why, func(w string) bool { return strings.HasPrefix(w, kibanaRefuses) }) {
+				why = append(why, checkValues(s, res.defaults, k, kibanaVersion)...)
+			}
+			warnings = append(warnings, refWarnings(s.body.want, res.defaults, k)...)
 			redactVarValues(&s.change, s.body.want, res.defaults)
 		}
 		if len(why) == 0 {
@@ -137,6 +146,7 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 			s.change.Reason = strings.Join(why, "\n")
 		}
 	}
+	return warnings
 }
 
 // packageInfoUnreadable is the reason a policy is blocked when its
@@ -154,6 +164,10 @@ func packageInfoUnreadable(k pkgKey, err error) string {
 	return fmt.Sprintf("the definitions of package %s %s, which the plan checks the integration policy against, could not be read: %v; variable values are hidden because the plan cannot tell which the package marks secret", k.name, k.version, err)
 }
 
+// kibanaRefuses starts the reasons of checkAgainstPackage's refusals, at
+// which Kibana stops before it validates the values.
+const kibanaRefuses = "Kibana refuses it with 400 "
+
 // pkgDefaults is what packageToPackagePolicy builds from a package: its
 // package vars (nil when it has none: `vars: undefined` unless
 // packageInfo.vars?.length) and its inputs by generateInputId, each with
@@ -162,12 +176,26 @@ type pkgDefaults struct {
 	vars   map[string]kibana.PackageVar
 	inputs map[string]*pkgInputDefaults
 	order  []string // input ids in the package's order
+
+	// For the values check (package_policies_values.go): the definitions
+	// in the package's order, whether it has several policy templates
+	// (doesPackageHaveIntegrations: Kibana's keys then name the
+	// template), none, and its type.
+	varList         []kibana.PackageVar
+	hasIntegrations bool
+	noTemplates     bool
+	pkgType         string
 }
 
 type pkgInputDefaults struct {
 	vars    map[string]kibana.PackageVar // nil: the input has no vars
 	streams map[string]map[string]kibana.PackageVar
 	sorder  []string
+
+	template, name string // policy template, effective name (name ?? type)
+	varList        []kibana.PackageVar
+	streamVars     map[string][]kibana.PackageVar // by dataset, in order
+	streamOn       map[string]bool                // a new policy's stream enabled
 }
 
 func varMap(defs []kibana.PackageVar) map[string]kibana.PackageVar {
@@ -193,7 +221,8 @@ func varMap(defs []kibana.PackageVar) map[string]kibana.PackageVar {
 // vars plus data_stream.dataset when absent
 // (FLEET/common/services/policy_template.ts).
 func packageDefaults(info kibana.PackageInfo) pkgDefaults {
-	d := pkgDefaults{vars: varMap(info.Vars), inputs: map[string]*pkgInputDefaults{}}
+	d := pkgDefaults{vars: varMap(info.Vars), inputs: map[string]*pkgInputDefaults{}, varList: info.Vars,
+		hasIntegrations: len(info.PolicyTemplates) > 1, noTemplates: len(info.PolicyTemplates) == 0, pkgType: info.Type}
 	dataStreams := info.DataStreams
 	if info.Type == "input" {
 		dataStreams = nil
@@ -222,7 +251,8 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 				name = in.Type
 			}
 			id := pt.Name + "-" + name
-			def := &pkgInputDefaults{vars: varMap(in.Vars), streams: map[string]map[string]kibana.PackageVar{}}
+			def := &pkgInputDefaults{vars: varMap(in.Vars), streams: map[string]map[string]kibana.PackageVar{},
+				template: pt.Name, name: name, varList: in.Vars, streamVars: map[string][]kibana.PackageVar{}, streamOn: map[string]bool{}}
 			for _, ds := range dataStreams {
 				if len(paths) > 0 && !slices.Contains(paths, ds.Path) {
 					continue
@@ -235,6 +265,8 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 						def.sorder = append(def.sorder, ds.Dataset)
 					}
 					def.streams[ds.Dataset] = varMap(st.Vars)
+					def.streamVars[ds.Dataset] = st.Vars
+					def.streamOn[ds.Dataset] = st.Enabled == nil || *st.Enabled
 				}
 			}
 			if _, dup := d.inputs[id]; !dup {
@@ -255,7 +287,7 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 func checkAgainstPackage(p *schema.PackagePolicy, d *pkgDefaults, k pkgKey) []string {
 	var out []string
 	refuse := func(msg, hint string) {
-		out = append(out, fmt.Sprintf("Kibana refuses it with 400 %q: %s", msg, hint))
+		out = append(out, fmt.Sprintf(kibanaRefuses+"%q: %s", msg, hint))
 	}
 	pkg := k.name + " " + k.version
 	vars := func(given schema.Vars, defs map[string]kibana.PackageVar, ctx, where string, at ipVar) {

@@ -1,0 +1,295 @@
+package reconciler
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/fleetform/fleetform/kibana"
+	"github.com/fleetform/fleetform/schema"
+)
+
+// The values of an integration policy's variables, checked as Kibana
+// checks them before it writes the policy. The create and update handlers
+// turn the simplified body into a package policy
+// (simplifiedPackagePolicytoNewPackagePolicy: the package's defaults, the
+// body's values over them — on an update fleetform's body carries the
+// policy's current inputs and vars, package_policies.go) and the package
+// policy service validates it (validatePackagePolicyOrThrow,
+// FLEET/server/services/package_policy.ts, on create and on update, with
+// validatePackagePolicy, FLEET/common/services/validate_package_policy.ts):
+//
+//   - package vars: every var of the package, always;
+//   - an input's vars: when the input is enabled;
+//   - a stream's vars: every var its data stream defines, when the input
+//     and the stream are enabled;
+//
+// each with validatePackagePolicyConfig: "<title> is required" (undefined,
+// or a blank yaml; a required multi var also when empty or holding a blank
+// text), "Invalid YAML format", "Invalid format for <title>: expected
+// array", the YAML special characters of a text, "Boolean values must be
+// either true or false", "Invalid integer", "Invalid value for select
+// type", and from 9.2 the duration and url checks. Kibana answers 400
+// "Package policy is invalid: " and one "<key>: <errors>" line per key
+// (<key> is inputs.<input>.streams.<dataset>.vars.<var>, the input named
+// <policy_template>-<input> only when the package has several templates).
+// The plan blocks such a policy with that message, so apply writes nothing
+// of it.
+//
+// What the plan cannot know: the value of a variable given as a secret
+// reference ({env:} or {file:}) is read at apply; it is checked for
+// presence only (a referenced value is never "undefined"), never for its
+// type or format. Not modelled (docs/fleetsim-inferred.md item 56):
+// required_vars groups, var_groups, and the data_stream.dataset check of
+// input packages.
+
+// valueRules are the version-dependent parts of Kibana's value checks (see
+// fleetsim/package_policies_vars.go, whose versions they share).
+type valueRules struct {
+	expectedArray, strictSelect, durationURL, jsonMessages bool
+}
+
+// valueRulesFor is the rules of a Kibana version; an unknown version ("")
+// has the newest.
+func valueRulesFor(version string) valueRules {
+	at := func(since string) bool { return version == "" || kibanaAtLeast(version, since) }
+	return valueRules{
+		expectedArray: at("8.8.0"), // elastic/kibana#151465
+		strictSelect:  at("8.8.0"), // elastic/kibana#155180
+		durationURL:   at("9.2.0"), // elastic/kibana#231027, #231062 (August 2025)
+		jsonMessages:  at("8.18.0"),
+	}
+}
+
+// line is one "<key>: <errors>" line of Kibana's 400: the errors
+// JSON.stringify'd, or joined with "," before 8.18.
+func (r valueRules) line(key string, errs []string) string {
+	if !r.jsonMessages {
+		return key + ": " + strings.Join(errs, ",")
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b) // JSON.stringify does not escape <, > and &
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(errs)
+	return key + ": " + strings.TrimSuffix(b.String(), "\n")
+}
+
+// refValue stands for a value given as a secret reference: present, never
+// shown, not known until apply reads it.
+type refValue struct{}
+
+// valueError is one key Kibana refuses: its key, its errors, and the var in
+// fleetform's terms with where its value comes from.
+type valueError struct {
+	key  string
+	errs []string
+	at   ipVar
+	from string // "declared", "the package's default" or "the policy's current value"
+}
+
+// valuesBody is the inputs and vars Kibana builds the policy from: the
+// declared ones (secret references as refValue), over the observed ones on
+// an update that keeps the package version — as
+// integrationPolicyUpdateBody sends them. observed marks which came from
+// the policy.
+func valuesBody(s *ipStep) (inputs, vars map[string]any, observed map[string]any, err error) {
+	body := map[string]any{}
+	if have := s.body.have; have != nil && s.body.version == have.Package.Version {
+		obs, err := observedIntegrationPolicyFields(*have)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		observed = map[string]any{}
+		for _, k := range []string{"inputs", "vars"} {
+			if m, _ := obs[k].(map[string]any); len(m) > 0 {
+				body[k] = deepCopyJSON(m)
+				observed[k] = m
+			}
+		}
+	}
+	for _, k := range []string{"inputs", "vars"} {
+		if v, ok := s.body.fields[k]; ok {
+			body[k] = mergeObjects(body[k], v)
+		}
+	}
+	for _, sv := range integrationPolicySecrets(*s.body.want) {
+		sv.varsAt(body, true)[sv.Name] = refValue{}
+	}
+	inputs, _ = body["inputs"].(map[string]any)
+	vars, _ = body["vars"].(map[string]any)
+	return inputs, vars, observed, nil
+}
+
+// kibanaValueErrors validates the policy Kibana builds from d and the
+// body's inputs and vars, in the order of validatePackagePolicy's result:
+// inputs (package order; each input's vars, then its streams'), then the
+// package vars.
+func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[string]any, r valueRules) []valueError {
+	var out []valueError
+	from := func(at ipVar) string {
+		path := at.segments()
+		if hasPath(declared, path) {
+			return "declared"
+		}
+		if hasPath(observed, path) {
+			return "the policy's current value"
+		}
+		return "the package's default"
+	}
+	check := func(key string, at ipVar, def kibana.PackageVar, given map[string]any, pkgType string) {
+		if pkgType == "input" && def.Name == "data_stream.dataset" {
+			return // isValidDataset: not modelled
+		}
+		val, ok := given[def.Name]
+		v := varValue{v: val, present: ok}
+		if !ok {
+			v = defaultVarValue(def)
+		}
+		if errs := validateValue(v, def, r); len(errs) > 0 {
+			out = append(out, valueError{key: key, errs: errs, at: at, from: from(at)})
+		}
+	}
+	if !d.noTemplates {
+		for _, id := range d.order {
+			def := d.inputs[id]
+			in, _ := inputs[id].(map[string]any)
+			enabled := len(def.streamOn) == 0
+			for _, on := range def.streamOn {
+				enabled = enabled || on
+			}
+			if in != nil {
+				enabled = in["enabled"] != false
+			}
+			key := def.name
+			if d.hasIntegrations {
+				key = def.template + "-" + def.name
+			}
+			if enabled {
+				ivars, _ := in["vars"].(map[string]any)
+				for _, v := range def.varList {
+					check("inputs."+key+".vars."+v.Name, ipVar{Input: id, Name: v.Name}, v, ivars, "")
+				}
+			}
+			streams, _ := in["streams"].(map[string]any)
+			for _, sid := range def.sorder {
+				st, _ := streams[sid].(map[string]any)
+				on := def.streamOn[sid]
+				if st != nil {
+					on = st["enabled"] != false
+				}
+				if !enabled || !on {
+					continue
+				}
+				svars, _ := st["vars"].(map[string]any)
+				for _, v := range def.streamVars[sid] {
+					check("inputs."+key+".streams."+sid+".vars."+v.Name, ipVar{Input: id, Stream: sid, Name: v.Name}, v, svars, d.pkgType)
+				}
+			}
+		}
+	}
+	for _, v := range d.varList {
+		check("vars."+v.Name, ipVar{Name: v.Name}, v, vars, "")
+	}
+	return out
+}
+
+// segments is v's path in a simplified body, key by key (a dataset holds
+// dots).
+func (v ipVar) segments() []string {
+	switch {
+	case v.Input == "":
+		return []string{"vars", v.Name}
+	case v.Stream == "":
+		return []string{"inputs", v.Input, "vars", v.Name}
+	}
+	return []string{"inputs", v.Input, "streams", v.Stream, "vars", v.Name}
+}
+
+func hasPath(m map[string]any, path []string) bool {
+	for i, p := range path {
+		v, ok := m[p]
+		if !ok {
+			return false
+		}
+		if i == len(path)-1 {
+			return true
+		}
+		if m, ok = v.(map[string]any); !ok {
+			return false
+		}
+	}
+	return false
+}
+
+// defaultVarValue is packageToPackagePolicy's varsReducer: the default, or
+// [] for a multi var without a truthy one; undefined otherwise.
+func defaultVarValue(def kibana.PackageVar) varValue {
+	if def.Multi && !jsTruthy(def.Default) {
+		return varValue{v: []any{}, present: true}
+	}
+	if def.Default != nil {
+		return varValue{v: deepCopyJSON(def.Default), present: true}
+	}
+	return varValue{}
+}
+
+// checkValues returns the reason Kibana would refuse s's values (nil when
+// it would not), naming each key in fleetform's terms; values are never
+// quoted.
+func checkValues(s *ipStep, d *pkgDefaults, k pkgKey, kibanaVersion string) []string {
+	inputs, vars, observed, err := valuesBody(s)
+	if err != nil {
+		return nil // the plan already blocks a policy whose answer does not read
+	}
+	declared := map[string]any{}
+	maps.Copy(declared, s.body.fields)
+	for _, sv := range integrationPolicySecrets(*s.body.want) {
+		sv.varsAt(declared, true)[sv.Name] = refValue{}
+	}
+	r := valueRulesFor(kibanaVersion)
+	errs := kibanaValueErrors(d, inputs, vars, declared, observed, r)
+	if len(errs) == 0 {
+		return nil
+	}
+	lines := make([]string, len(errs))
+	where := make([]string, len(errs))
+	for i, e := range errs {
+		lines[i] = r.line(e.key, e.errs)
+		where[i] = fmt.Sprintf("%s (%s)", e.at.Path(), e.from)
+	}
+	return []string{fmt.Sprintf("Kibana refuses it with 400: Package policy is invalid: %s\n(checked against package %s %s; in fleetform's terms: %s)",
+		strings.Join(lines, "\n"), k.name, k.version, strings.Join(where, ", "))}
+}
+
+// refWarnings warns of each variable given as a secret reference that the
+// package does not mark secret: true — Kibana keeps its value in clear text
+// in the integration policy.
+func refWarnings(p *schema.PackagePolicy, d *pkgDefaults, k pkgKey) []string {
+	var out []string
+	for _, sv := range integrationPolicySecrets(*p) {
+		var defs map[string]kibana.PackageVar
+		switch in := d.inputs[sv.Input]; {
+		case sv.Input == "":
+			defs = d.vars
+		case in == nil:
+			continue
+		case sv.Stream == "":
+			defs = in.vars
+		default:
+			defs = in.streams[sv.Stream]
+		}
+		def, ok := defs[sv.Name]
+		if !ok || def.Secret || sv.Ref.Generate {
+			continue
+		}
+		kind := "env:"
+		if sv.Ref.File != "" {
+			kind = "file:"
+		}
+		out = append(out, fmt.Sprintf("integration policy %s: %s is given as a secret reference (%s), but package %s %s does not mark the variable secret: true, so Kibana stores its value in clear text in the integration policy (readable with the policy, and sent in the agent policy); fleetform reads it at apply and sends it as a plain value",
+			p.ID, sv.Path(), kind, k.name, k.version))
+	}
+	return out
+}
