@@ -26,6 +26,11 @@ func TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply(t *testing.T) {
 			"output secrets needs Kibana 8.12.0", "sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0", "kibana_api_key needs Kibana 9.1.0"}},
 		{version: "8.15.0", wantBlocked: true, wantReason: []string{"sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0"},
 			notReason: []string{"remote_elasticsearch", "secrets"}},
+		// Remote integrations sync was not backported to 8.19, nor is it on
+		// 9.0.x (docs/fleetsim-inferred.md item 58): both block it.
+		{version: "8.19.5", wantBlocked: true, wantReason: []string{"Kibana 8.19.5", "sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0"},
+			notReason: []string{"remote_elasticsearch", "secrets", "8.19.0"}},
+		{version: "9.0.3", wantBlocked: true, wantReason: []string{"sync_integrations needs Kibana 9.1.0"}},
 		{version: "9.1.0"},
 		{version: "9.3.0"},
 	}
