@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/google/uuid"
 )
 
@@ -219,10 +220,15 @@ const versionDeleteInactiveAgents = "8.12.2"
 // agentless policy deletion unenroll agents" (merged 2025-03-31, main then
 // 9.1): an agentless (supports_agentless) policy is deleted although agents
 // are assigned, which the delete unenrolls (`total > 0 &&
-// !agentPolicy?.supports_agentless`). Its backports are not all known
-// (elastic/kibana#221868: "not backported to all branches"); before 9.1
-// fleetsim refuses as for any policy.
-const versionAgentlessDeleteWithAgents = "9.1.0"
+// !agentPolicy?.supports_agentless`). On 8.19 from 8.19.0 (inferred:
+// elastic/kibana#290489 "[8.19] [Fleet] Force-revoke agents when deleting
+// an agentless policy" changes that very unenroll-and-delete on 8.19).
+// Its other backports are not all known (elastic/kibana#221868: "not
+// backported to all branches"; elastic/kibana#226280 reached 8.17 in July
+// 2025); elsewhere before 9.1 fleetsim refuses as for any policy
+// (docs/fleetsim-inferred.md item 58). A kversion.Gate, the same as
+// fleetform's reconciler/agent_policies_prune.go.
+const versionAgentlessDeleteWithAgents kversion.Gate = "8.19.0 9.1.0"
 
 // versionWithAgentCount is elastic/kibana#191661 "[Fleet] Stop fetching
 // all full or with agentCount agent policies" (v8.16.0): it added the
@@ -613,7 +619,7 @@ func (c *Cluster) deleteAgentPolicy(r *kreq) *kresp {
 	}
 	// force does not lift this one; which agents count depends on the
 	// version (deleteAgentCount, agents.go).
-	if c.deleteAgentCount(p) > 0 && !(p.flag("supports_agentless") && versionAtLeast(c.cfg.Version, versionAgentlessDeleteWithAgents)) {
+	if c.deleteAgentCount(p) > 0 && !(p.flag("supports_agentless") && versionAgentlessDeleteWithAgents.Has(c.cfg.Version)) {
 		if !versionAtLeast(c.cfg.Version, versionDeleteInactiveAgents) {
 			return kerr(http.StatusInternalServerError, "Cannot delete agent policy that is assigned to agent(s)")
 		}

@@ -64,6 +64,12 @@ func TestAgentPolicyDelete_AgentsByVersion(t *testing.T) {
 		{"9.3.0", false, true, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
 		{"9.0.0", true, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
 		{"9.1.0", true, false, 200, ""},
+		// versionAgentlessDeleteWithAgents: on 8.19 from 8.19.0, not on 8.18
+		// nor 9.0 (docs/fleetsim-inferred.md item 58).
+		{"8.18.8", true, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		{"8.19.0", true, false, 200, ""},
+		{"8.19.5", true, false, 200, ""},
+		{"9.0.8", true, false, 400, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%s agentless=%v force=%v", tc.version, tc.agentless, tc.force), func(t *testing.T) {

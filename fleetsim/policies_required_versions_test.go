@@ -96,6 +96,14 @@ func TestRequiredVersions_FlagAndLicence(t *testing.T) {
 		{"9.1.0", "enterprise", valid, 200, ""},
 		{"9.3.0", "trial", valid, 200, ""}, // isEnterprise: hasAtLeast('enterprise'), trial ranks above
 		{"9.3.0", "platinum", valid, 403, licence},
+		// The 8.19 line (gateAutomaticUpgrades, gateRequiredVersionsLicence):
+		// the flag is on from 8.19.0 (elastic/kibana#221210), the licence gate
+		// from 8.19.1 (elastic/kibana#229752).
+		{"8.19.0", "basic", valid, 200, ""},
+		{"8.19.0", "platinum", []any{}, 200, ""},
+		{"8.19.1", "basic", valid, 403, licence},
+		{"8.19.1", "enterprise", valid, 200, ""},
+		{"8.19.5", "platinum", valid, 403, licence},
 	}
 	for _, tc := range tests {
 		for _, method := range []string{"POST", "PUT"} {

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fleetform/fleetform/internal/kversion"
 )
 
 // defaultInactivityTimeout is the schema default of inactivity_timeout.
@@ -234,10 +236,10 @@ func (c *Cluster) validateRequiredVersions(name string, v any) *kresp {
 	if !ok {
 		return nil
 	}
-	if !versionAtLeast(c.cfg.Version, versionAutomaticUpgrades) {
+	if !gateAutomaticUpgrades.Has(c.cfg.Version) {
 		return badRequest(`Policy "%s" failed validation: required_versions are not allowed when automatic upgrades feature is disabled`, name)
 	}
-	if !c.licenceAtLeastEnterprise() {
+	if gateRequiredVersionsLicence.Has(c.cfg.Version) && !c.licenceAtLeastEnterprise() {
 		return kerr(http.StatusForbidden, "Agents auto upgrades feature requires at least Enterprise license")
 	}
 	if msg := checkTargetVersionsValidity(rvs); msg != "" {
@@ -246,11 +248,23 @@ func (c *Cluster) validateRequiredVersions(name string, v any) *kresp {
 	return nil
 }
 
-// versionAutomaticUpgrades is the first release with the
-// enableAutomaticAgentUpgrades flag on by default and the Enterprise
-// licence gate (elastic/kibana#219932, #224393; elastic/docs-content#2277
-// documents the feature as "stack: ga 9.1.0").
-const versionAutomaticUpgrades = "9.1.0"
+// The required_versions gates, per release line (kversion.Gate; sources in
+// docs/fleetsim-inferred.md item 58), the same as fleetform's
+// reconciler/agent_policies_required_versions.go:
+const (
+	// gateRequiredVersions: the key (elastic/kibana#206600, v9.0.0), on 8.19
+	// from 8.19.0 (elastic/kibana#217461, the 8.x backport).
+	gateRequiredVersions kversion.Gate = "8.19.0 9.0.0"
+	// gateAutomaticUpgrades: the enableAutomaticAgentUpgrades flag on by
+	// default (elastic/kibana#219932, 9.1.0; its 8.19 backport
+	// elastic/kibana#221210, merged 2025-05-21). 9.0.x keeps it off.
+	gateAutomaticUpgrades kversion.Gate = "8.19.0 9.1.0"
+	// gateRequiredVersionsLicence: the Enterprise licence gate
+	// (elastic/kibana#224393, 9.1.0; its 8.19 backport
+	// elastic/kibana#229752, merged 2025-07-29, 8.19.0's release day: from
+	// 8.19.1, inferred).
+	gateRequiredVersionsLicence kversion.Gate = "8.19.1 9.1.0"
+)
 
 // checkTargetVersionsValidity is common/services/agent_utils.ts in its
 // newest form: each rule over the whole list before the next. A

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/fleetform/fleetform/internal/kversion"
 )
 
 // Versioned features: what a cluster's version= changes in what clients see.
@@ -11,7 +13,12 @@ import (
 // ("[request body.<key>]: definition for this key is missing"); a route it
 // does not have is a 404.
 //
-// Each entry cites where the version comes from.
+// Each entry cites where the version comes from. A plain version gates from
+// then on, on every later release line; a feature that reached 8.19 as a
+// backport of a 9.x one is a kversion.Gate naming both lines ("8.19.0
+// 9.1.0"). Which 9.x gates reached 8.19, and which did not:
+// docs/fleetsim-inferred.md item 58 (the gates below without an 8.19
+// minimum are, by that table, absent from 8.19).
 var (
 	// Remote Elasticsearch output: "Beginning in version 8.12.0, you can send
 	// Elastic Agent data to a remote Elasticsearch cluster"
@@ -111,10 +118,12 @@ func outputSchemasFor(version string) outputSchemas {
 func (c *Cluster) hasPresets() bool { return versionAtLeast(c.cfg.Version, versionPresets) }
 
 // versionedField is a top-level body key of some routes that a Kibana
-// version before since does not know (an unknown key: 400).
+// version without since does not know (an unknown key: 400). since names
+// the first version per release line (kversion.Gate): a 9.x key
+// backported to 8.19 is known on 8.19.x but not on 9.0.x.
 type versionedField struct {
 	name   string
-	since  string
+	since  kversion.Gate
 	routes []string // "METHOD pattern"
 }
 
@@ -167,8 +176,10 @@ var versionedFields = []versionedField{
 	{"monitoring_pprof_enabled", "8.16.0", agentPolicyWrites},
 	{"monitoring_diagnostics", "8.16.0", agentPolicyWrites},
 	// elastic/kibana#206600 "[Fleet] Added required_versions to agent policy
-	// and API with validation", labelled v9.0.0.
-	{"required_versions", "9.0.0", agentPolicyWrites},
+	// and API with validation", labelled v9.0.0; on 8.19 from 8.19.0 by
+	// elastic/kibana#217461 "[8.x][Fleet] Backport auto upgrade feature to
+	// 8.x" (the 8.x branch became 8.19; 8.18 never had the key).
+	{"required_versions", gateRequiredVersions, agentPolicyWrites},
 	// elastic/kibana#184636 "[Fleet] introduce policy_ids in package policy
 	// SO" (merged 2024-06-05, before the 8.15 feature freeze); reusable
 	// integration policies shipped in 8.15 behind a feature flag and GA in
@@ -179,7 +190,7 @@ var versionedFields = []versionedField{
 	// request schema, labelled v9.1.0 and backport:skip.
 	{"additional_datastreams_permissions", "9.1.0", packagePolicyWrites},
 	// A Fleet Server host's proxy: versionProxies.
-	{"proxy_id", versionProxies, fleetServerHostWrites},
+	{"proxy_id", kversion.Gate(versionProxies), fleetServerHostWrites},
 	// elastic/kibana#164078 "[Fleet][API] Add ability to set a proxy for
 	// agent download source", labelled v8.11.0 (beta in 8.11.0 per
 	// elastic/ingest-docs#702).
@@ -196,7 +207,7 @@ var versionedFields = []versionedField{
 	{"secrets", "9.1.0", fleetServerHostWrites},
 	// Download source auth: versionDownloadSourceAuth (secrets.auth is
 	// removed with it, in routesForVersion).
-	{"auth", versionDownloadSourceAuth, downloadSourceWrites},
+	{"auth", kversion.Gate(versionDownloadSourceAuth), downloadSourceWrites},
 }
 
 // versionedRoutes are the route families that came with a Kibana version
@@ -238,7 +249,7 @@ func routesForVersion(version string, rs []*route) []*route {
 		}
 		var drop []string
 		for _, f := range versionedFields {
-			if !versionAtLeast(version, f.since) && slices.Contains(f.routes, r.method+" "+r.pattern) {
+			if !f.since.Has(version) && slices.Contains(f.routes, r.method+" "+r.pattern) {
 				drop = append(drop, f.name)
 			}
 		}

@@ -171,6 +171,14 @@ func TestSim_AgentPolicy_PruneRefusals(t *testing.T) {
 		{"agentless with agents before 9.1", "9.0.0", func(h *simHarness) {
 			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", SupportsAgentless: true, Agents: 2})
 		}, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
+		// On the 8.19 line from 8.19.0 (gateAgentlessDeleteWithAgents,
+		// docs/fleetsim-inferred.md item 58); 8.18 still refuses.
+		{"agentless with agents on 8.19", "8.19.0", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", SupportsAgentless: true, Agents: 2})
+		}, ""},
+		{"agentless with agents on 8.18", "8.18.8", func(h *simHarness) {
+			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default", SupportsAgentless: true, Agents: 2})
+		}, "Cannot delete an agent policy that is assigned to any active or inactive agents"},
 		// `if (hasManagedPackagePolicies && !options?.force)`: PackagePolicyRestrictionRelatedError.
 		{"managed package policy", "", func(h *simHarness) {
 			h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "busy", Name: "Busy", Namespace: "default"})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
@@ -26,8 +27,9 @@ import (
 //     "Cannot delete agent policy that is assigned to agent(s)"). Which
 //     agents count depends on the version (agent_policies_prune_agents.go:
 //     inactive ones from 8.12.2, unenrolled ones on 8.12.2 – 8.13.x only).
-//     An agentless (supports_agentless) policy is exempt from 9.1
-//     (elastic/kibana#216513): Kibana unenrolls its agents and deletes it;
+//     An agentless (supports_agentless) policy is exempt
+//     (gateAgentlessDeleteWithAgents, elastic/kibana#216513): Kibana
+//     unenrolls its agents and deletes it;
 //  3. a policy holding a managed (is_managed) package policy: "Cannot delete
 //     agent policy <id> that contains managed package policies"
 //     (PackagePolicyRestrictionRelatedError).
@@ -36,6 +38,16 @@ import (
 // policy are deleted like any other (a preconfigured one's deletion is
 // recorded so that setup does not recreate it). The API tests under
 // x-pack/platform/test/fleet_api_integration/apis/agent_policy/ pin 1 and 2.
+
+// gateAgentlessDeleteWithAgents is where an agentless policy with agents is
+// deleted (its agents unenrolled): elastic/kibana#216513 (main, 9.1.0), and
+// on 8.19 from 8.19.0 — inferred: elastic/kibana#290489 "[8.19] [Fleet]
+// Force-revoke agents when deleting an agentless policy" changes exactly
+// that deletion on 8.19, and the fix reached the older 8.17 line in
+// July 2025 (elastic/kibana#226280). Its patches on 8.17, 8.18 and 9.0
+// are not known (docs/fleetsim-inferred.md item 58). fleetsim's
+// policies.go holds the same gate.
+const gateAgentlessDeleteWithAgents kversion.Gate = "8.19.0 9.1.0"
 
 // agentPolicyPruneObservation is what rules 2 and 3 need beyond the agent
 // policy list, read only for a plan that prunes an agent policy
@@ -200,7 +212,7 @@ func agentPolicyDeleteRefusal(obs *observation, have kibana.AgentPolicy) string 
 		return fmt.Sprintf("agent policy %s is hosted (is_managed); Kibana refuses it (Cannot delete hosted agent policy %s%s)", have.ID, have.ID, hostedAgentPolicyRestriction)
 	}
 	if ap := obs.agentPolicyPrune; ap != nil {
-		exempt := have.SupportsAgentless && (obs.kibanaVersion == "" || kibanaAtLeast(obs.kibanaVersion, "9.1.0"))
+		exempt := have.SupportsAgentless && (obs.kibanaVersion == "" || kibanaAtLeast(obs.kibanaVersion, gateAgentlessDeleteWithAgents))
 		if n, extra := ap.agents[have.ID], ap.deleteOnly[have.ID]; n+extra > 0 && !exempt {
 			msg := "Cannot delete an agent policy that is assigned to any active or inactive agents"
 			if obs.kibanaVersion != "" && !kibanaAtLeast(obs.kibanaVersion, "8.12.2") {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
@@ -22,18 +23,36 @@ import (
 // omits both, so required_versions is then not managed.
 const (
 	// RequiredVersionsLicenseError is Kibana's 403 (FleetUnauthorizedError)
-	// below an Enterprise licence, from 9.1.0: elastic/kibana#224393 "[Fleet]
-	// Add license gate around agents automatic upgrades feature" (merged
-	// 2025-06-18). licenseService.isEnterprise() wants an active enterprise
-	// or trial licence.
+	// below an Enterprise licence (gateRequiredVersionsLicence):
+	// elastic/kibana#224393 "[Fleet] Add license gate around agents
+	// automatic upgrades feature" (merged 2025-06-18).
+	// licenseService.isEnterprise() wants an active enterprise or trial
+	// licence.
 	RequiredVersionsLicenseError = "Agents auto upgrades feature requires at least Enterprise license"
 	// requiredVersionsFlagOff is Kibana's 400 (AgentPolicyInvalidError)
-	// while the enableAutomaticAgentUpgrades flag is off, its default before
-	// 9.1.0 (elastic/kibana#219932 turned it on, backported to 8.19 only).
+	// while the enableAutomaticAgentUpgrades flag is off, its default
+	// before gateAutomaticUpgrades.
 	requiredVersionsFlagOff = `Policy "%s" failed validation: required_versions are not allowed when automatic upgrades feature is disabled`
-	// versionAutomaticUpgrades is the first release with the flag on and
-	// the licence gate (elastic/docs-content#2277: "stack: ga 9.1.0").
-	versionAutomaticUpgrades = "9.1.0"
+)
+
+// The required_versions gates, per release line (kversion.Gate; sources in
+// docs/fleetsim-inferred.md item 58). fleetsim's policies_schema.go holds
+// the same values.
+const (
+	// gateRequiredVersions: the key, from 9.0.0 (elastic/kibana#206600) and
+	// on 8.19 from 8.19.0 (elastic/kibana#217461, the 8.x backport).
+	gateRequiredVersions kversion.Gate = "8.19.0 9.0.0"
+	// gateAutomaticUpgrades: the enableAutomaticAgentUpgrades flag on by
+	// default — elastic/kibana#219932 on main (9.1.0;
+	// elastic/docs-content#2277 "stack: ga 9.1.0") and its 8.19 backport
+	// elastic/kibana#221210 (merged 2025-05-21, before 8.19.0). 9.0.x keeps
+	// it off.
+	gateAutomaticUpgrades kversion.Gate = "8.19.0 9.1.0"
+	// gateRequiredVersionsLicence: the Enterprise licence gate —
+	// elastic/kibana#224393 (9.1.0) and its 8.19 backport
+	// elastic/kibana#229752, merged 2025-07-29, the day 8.19.0 was
+	// released, so from 8.19.1 (the patch is inferred).
+	gateRequiredVersionsLicence kversion.Gate = "8.19.1 9.1.0"
 )
 
 // declaresRequiredVersions reports whether some declared agent policy sets
@@ -67,9 +86,11 @@ func (r *Reconciler) requiredVersionsRefusal(c *computed, id string, want map[st
 	switch {
 	case v != "" && !kibanaAtLeast(v, featRequiredVersions.since):
 		return ""
-	case v != "" && !kibanaAtLeast(v, versionAutomaticUpgrades):
+	case v != "" && !kibanaAtLeast(v, gateAutomaticUpgrades):
 		return fmt.Sprintf("cluster %s runs Kibana %s, where automatic agent upgrades are off by default (the enableAutomaticAgentUpgrades experimental flag, on from %s); Kibana would refuse agent policy %s: "+requiredVersionsFlagOff+"; upgrade Kibana or remove required_versions from the declaration",
-			r.cfg.Cluster, v, versionAutomaticUpgrades, id, name)
+			r.cfg.Cluster, v, gateAutomaticUpgrades, id, name)
+	case v != "" && !kibanaAtLeast(v, gateRequiredVersionsLicence):
+		return ""
 	case c.obs.license != "" && !LicenseAtLeast(c.obs.license, "enterprise"):
 		return fmt.Sprintf("%s (%s licence is %q; agent policy %s sets required_versions); automatic agent upgrades need an Enterprise licence: upgrade the licence or remove required_versions from the declaration",
 			RequiredVersionsLicenseError, r.cfg.Cluster, c.obs.license, id)

@@ -30,12 +30,13 @@ func (h *simHarness) applyRefused() []string {
 
 // Automatic agent upgrades (required_versions) on create, by Kibana version
 // and licence (services/agent_policies/required_versions.ts
-// validateRequiredVersions): before 9.0.0 the key is unknown
+// validateRequiredVersions): before 9.0.0, and on 8.18, the key is unknown
 // (blockUnsupported); on 9.0.x the enableAutomaticAgentUpgrades flag is off
 // by default (elastic/kibana#219932 turned it on for 9.1 and 8.19) and Kibana
-// answers 400; from 9.1.0 Kibana answers 403 below an Enterprise licence
-// (elastic/kibana#224393; required_versions.test.ts "should throw error if
-// license is not at least Enterprise"). The plan blocks what Kibana would
+// answers 400; from 9.1.0 and 8.19.1 Kibana answers 403 below an Enterprise
+// licence (elastic/kibana#224393; required_versions.test.ts "should throw
+// error if license is not at least Enterprise"), while 8.19.0 has the flag
+// on and no licence gate. The plan blocks what Kibana would
 // refuse with Kibana's message, apply agrees (nothing refused, nothing
 // written for the blocked policy), and the licence is read only when a
 // policy declares required_versions.
@@ -54,7 +55,14 @@ func TestSim_RequiredVersionsByVersionAndLicence(t *testing.T) {
 		{"9.0.x platinum: flag off, no licence gate", "9.0.3", "platinum", rvPolicy("p1", rv),
 			`Kibana would refuse agent policy p1: Policy "P p1" failed validation: required_versions are not allowed when automatic upgrades feature is disabled`, 1},
 		{"9.0.x enterprise: flag off", "9.0.3", "enterprise", rvPolicy("p1", rv), "required_versions are not allowed when automatic upgrades feature is disabled", 1},
-		{"8.19: the key is unknown", "8.19.0", "enterprise", rvPolicy("p1", rv), "required_versions needs Kibana 9.0.0", 1},
+		// 8.19 got the feature from 9.x by backports (docs/fleetsim-inferred.md
+		// item 58): the key and the flag from 8.19.0 (elastic/kibana#217461,
+		// #221210), the licence gate from 8.19.1 (elastic/kibana#229752).
+		// 8.18 never had the key.
+		{"8.18: the key is unknown", "8.18.8", "enterprise", rvPolicy("p1", rv), "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19", 1},
+		{"8.19.0 basic: flag on, no licence gate yet", "8.19.0", "basic", rvPolicy("p1", rv), "", 1},
+		{"8.19.1 basic: licence gate", "8.19.1", "basic", rvPolicy("p1", rv), RequiredVersionsLicenseError + ` (main licence is "basic"; agent policy p1 sets required_versions)`, 1},
+		{"8.19.5 enterprise", "8.19.5", "enterprise", rvPolicy("p1", rv), "", 1},
 		{"platinum without required_versions: licence not read", "9.3.0", "platinum", rvPolicy("p1"), "", 0},
 		{"platinum, empty list: not sent, licence not read", "9.3.0", "platinum", rvPolicy("p1", []schema.RequiredVersion{}...), "", 0},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -19,8 +20,10 @@ type VersionReader interface {
 
 // feature is a versioned part of Fleet's output API a declaration can use.
 type feature struct {
-	name  string // as the plan names it
-	since string // first Kibana version that accepts it
+	name string // as the plan names it
+	// since is the first Kibana version, per release line, that accepts
+	// it (a plain version: from then on; kversion.Gate).
+	since kversion.Gate
 	// source is where that is established.
 	source string
 }
@@ -71,12 +74,10 @@ func outputFeatures(o *schema.Output) []feature {
 	return append(out, outputMoreFeatures(o)...)
 }
 
-// kibanaAtLeast reports whether Kibana version v has what came in since.
-// A snapshot or pre-release of a version has that version's features.
-func kibanaAtLeast(v, since string) bool {
-	core, _, _ := strings.Cut(v, "-")
-	return compareVersions(core, since) >= 0
-}
+// kibanaAtLeast reports whether Kibana version v has what came in since
+// (on v's release line: kversion.Gate). A snapshot or pre-release of a
+// version has that version's features.
+func kibanaAtLeast(v string, since kversion.Gate) bool { return since.Has(v) }
 
 // missingFeatures returns the features of fs that Kibana version v lacks.
 func missingFeatures(v string, fs []feature) []feature {

@@ -10,9 +10,10 @@ import (
 
 // The versioned agent policy, integration policy and output fields fleetform
 // can send, each with the Kibana pull request that added it to the request
-// schema and the version label it carries. A Kibana before since refuses the
-// key with 400 ("definition for this key is missing"); fleetsim's
-// versions.go gates the same keys.
+// schema and the version label it carries. A Kibana without it (since, per
+// release line: kversion.Gate) refuses the key with 400 ("definition for
+// this key is missing"); fleetsim's versions.go gates the same keys. Which
+// 9.x gates reached the 8.19 line: docs/fleetsim-inferred.md item 58.
 var (
 	featIsProtected = feature{"is_protected", "8.9.0",
 		"elastic/kibana#157077 \"[Fleet] add ingest-agent-policies.is_protected SO attribute\" (v8.9.0)"}
@@ -36,8 +37,12 @@ var (
 		"elastic/kibana#179795 \"[Fleet] Settings Framework API and UI\" (v8.14.0)"}
 	featPolicySpaceIDs = feature{"space_ids", "8.16.0",
 		"elastic/kibana#189663 \"[Fleet] Allow to move agent policy to another space\" (v8.16.0)"}
-	featRequiredVersions = feature{"required_versions", "9.0.0",
-		"elastic/kibana#206600 \"[Fleet] Added required_versions to agent policy and API with validation\" (v9.0.0)"}
+	// required_versions: 9.0.0 (elastic/kibana#206600, v9.0.0), and on
+	// the 8.19 line from 8.19.0: elastic/kibana#217461 "[8.x][Fleet]
+	// Backport auto upgrade feature to 8.x" (merged April 2025, the 8.x
+	// branch that became 8.19). 8.18 has no such key.
+	featRequiredVersions = feature{"required_versions", gateRequiredVersions,
+		"elastic/kibana#206600 \"[Fleet] Added required_versions to agent policy and API with validation\" (v9.0.0); backported to 8.19 by elastic/kibana#217461"}
 	featPolicyIDs = feature{"policy_ids", "8.15.0",
 		"elastic/kibana#184636 \"[Fleet] introduce policy_ids in package policy SO\", released with 8.15 (elastic/kibana#188707)"}
 	// 8.15 has reusable integration policies behind a feature flag and

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/plan"
 )
 
@@ -25,6 +26,11 @@ func TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply(t *testing.T) {
 			"output secrets needs Kibana 8.12.0", "sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0", "kibana_api_key needs Kibana 9.1.0"}},
 		{version: "8.15.0", wantBlocked: true, wantReason: []string{"sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0"},
 			notReason: []string{"remote_elasticsearch", "secrets"}},
+		// Remote integrations sync was not backported to 8.19, nor is it on
+		// 9.0.x (docs/fleetsim-inferred.md item 58): both block it.
+		{version: "8.19.5", wantBlocked: true, wantReason: []string{"Kibana 8.19.5", "sync_integrations needs Kibana 9.1.0", "kibana_url needs Kibana 9.1.0"},
+			notReason: []string{"remote_elasticsearch", "secrets", "8.19.0"}},
+		{version: "9.0.3", wantBlocked: true, wantReason: []string{"sync_integrations needs Kibana 9.1.0"}},
 		{version: "9.1.0"},
 		{version: "9.3.0"},
 	}
@@ -75,8 +81,9 @@ func TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply(t *testing.T) {
 
 func TestKibanaAtLeast(t *testing.T) {
 	tests := []struct {
-		v, since string
-		want     bool
+		v     string
+		since kversion.Gate
+		want  bool
 	}{
 		{"9.1.0", "9.1.0", true},
 		{"9.0.7", "9.1.0", false},
@@ -84,6 +91,13 @@ func TestKibanaAtLeast(t *testing.T) {
 		{"9.1.0-SNAPSHOT", "9.1.0", true}, // a snapshot of 9.1 has 9.1's routes
 		{"8.12.0", "8.12.0", true},
 		{"8.11.4", "8.12.0", false},
+		// A gate backported to 8.19 (kversion.Gate): 8.19.x has it, 9.0.x not.
+		{"8.19.0", gateAutomaticUpgrades, true},
+		{"8.19.0-SNAPSHOT", gateAutomaticUpgrades, true},
+		{"9.0.8", gateAutomaticUpgrades, false},
+		{"8.18.8", gateRequiredVersions, false},
+		{"8.19.0", gateRequiredVersionsLicence, false},
+		{"8.19.1", gateRequiredVersionsLicence, true},
 	}
 	for _, tt := range tests {
 		if got := kibanaAtLeast(tt.v, tt.since); got != tt.want {
