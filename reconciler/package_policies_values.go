@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -54,7 +55,7 @@ type valueRules struct {
 // valueRulesFor is the rules of a Kibana version; an unknown version ("")
 // has the newest.
 func valueRulesFor(version string) valueRules {
-	at := func(since string) bool { return version == "" || kibanaAtLeast(version, since) }
+	at := func(since kversion.Gate) bool { return version == "" || kibanaAtLeast(version, since) }
 	return valueRules{
 		expectedArray: at("8.8.0"), // elastic/kibana#151465
 		strictSelect:  at("8.8.0"), // elastic/kibana#155180
