@@ -41,7 +41,9 @@ var restrictedOutputPackages = []string{"fleet_server", "synthetics", "apm"}
 //     simplified body fleetform sends cannot carry — see
 //     x-pack/platform/test/fleet_api_integration/apis/package_policy/update.ts
 //     "should work with valid values on hosted policies";
-//   - names are unique (PackagePolicyNameExistsError).
+//   - names are unique (PackagePolicyNameExistsError): in the request's
+//     space, here; in every space when the agent policies' space_ids are
+//     more than one (spaces_names.go asks the other spaces).
 func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observation, ipo *ipObservation, p *schema.PackagePolicy, have *kibana.IntegrationPolicy, fields []plan.FieldDiff) []string {
 	var out []string
 	changed := func(path string) bool {
@@ -78,10 +80,24 @@ func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observ
 	}
 	name := p.Name
 	if name != "" && (have == nil || have.Name != name) {
-		for _, other := range sortedKeys(ipo.policies) {
-			if other != p.ID && ipo.policies[other].Name == name && !renamedAway(doc, other, name) {
-				out = append(out, fmt.Sprintf("integration policy %s already has the name %q; Kibana refuses it (An integration policy with the name %s already exists. Please rename it or choose a different name.)", other, name, name))
-			}
+		// A rename into agent policies of several spaces is refused only by
+		// a policy sharing one of them, literally, which this space's list
+		// does not say: spaces_names.go checks it.
+		if flat, _ := r.ipNameSpaces(doc, obs, policyIDs); !renameAcrossSpaces(obs, have, flat) {
+			out = append(out, ownNameTaken(doc, ipo, p.ID, name)...)
+		}
+	}
+	return out
+}
+
+// ownNameTaken is requireUniqueName in the request's space: another
+// integration policy this space sees already has the name (and the
+// document does not rename it away).
+func ownNameTaken(doc *schema.Document, ipo *ipObservation, id, name string) []string {
+	var out []string
+	for _, other := range sortedKeys(ipo.policies) {
+		if other != id && ipo.policies[other].Name == name && !renamedAway(doc, other, name) {
+			out = append(out, fmt.Sprintf("integration policy %s already has the name %q; Kibana refuses it (An integration policy with the name %s already exists. Please rename it or choose a different name.)", other, name, name))
 		}
 	}
 	return out
