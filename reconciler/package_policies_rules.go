@@ -33,6 +33,11 @@ var restrictedOutputPackages = []string{"fleet_server", "synthetics", "apm"}
 //     than one agent policy, and an output_id, need an enterprise licence;
 //     fleet_server, synthetics, apm and agentless policies only send to
 //     elasticsearch outputs;
+//   - validateReusableIntegrationsAndSpaceAwareness (package_policy.ts
+//     create and update, space-aware): an integration policy of several
+//     agent policies, one of them in several spaces or in "*"
+//     (space_awareness/package_policies.ts "should not allow to add a
+//     reusable package policy to a multi-space agent policy …");
 //   - a create in a hosted (is_managed) agent policy (validateIsNotHostedPolicy
 //     in create, FLEET/server/services/package_policy.ts). An update is not
 //     refused for it: update checks no agent policy, and refuses a managed
@@ -71,6 +76,14 @@ func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observ
 			out = append(out, fmt.Sprintf("integration policy %s sets output_id %s and the licence is %s; Kibana refuses it (Output per integration is only available with an enterprise license)", p.ID, outputID, obs.license))
 		case typ != "" && typ != "elasticsearch" && (slices.Contains(restrictedOutputPackages, pkg) || agentless):
 			out = append(out, fmt.Sprintf("integration policy %s of package %s sends to output %s of type %s, and %s integrations only send to elasticsearch outputs; Kibana refuses it (Output type %q is not usable with package %q)", p.ID, pkg, outputID, typ, pkg, typ, pkg))
+		}
+	}
+	if len(policyIDs) > 1 && obs.kibanaVersion != "" && kibanaAtLeast(obs.kibanaVersion, spaceAwareSince) {
+		for _, id := range policyIDs {
+			if sp := agentPolicySpaces(r.cfg.Space, doc, obs, id); len(sp) > 1 || slices.Contains(sp, allSpaces) {
+				out = append(out, fmt.Sprintf("integration policy %s is in %d agent policies and agent policy %s is in spaces %s; Kibana refuses it (Reusable integration policies cannot be used with agent policies belonging to multiple spaces.)", p.ID, len(policyIDs), id, quoteJoin(sp)))
+				break
+			}
 		}
 	}
 	for _, id := range policyIDs {

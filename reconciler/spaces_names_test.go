@@ -242,6 +242,18 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			kind:  KindIntegrationPolicy, id: "web", want: plan.Create,
 			bRequests: 1, // the agent policy's name, in every space
 		},
+		{
+			// validateReusableIntegrationsAndSpaceAwareness
+			// (services/package_policy.ts): space_awareness/package_policies.ts
+			// "should not allow to add a reusable package policy to a
+			// multi-space agent policy in the default space".
+			name: "reusable integration policy with a policy of two spaces",
+			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b"), agent("d", "d")},
+				PackagePolicies: []schema.PackagePolicy{web("web", "web", "p", "d")}},
+			kind: KindIntegrationPolicy, id: "web", want: plan.Blocked,
+			msg:       "(Reusable integration policies cannot be used with agent policies belonging to multiple spaces.)",
+			bRequests: 1, // p's name
+		},
 		// package_policy.ts update: a rename into agent policies of several
 		// spaces is refused by a policy sharing one of them, literally
 		// (elastic/kibana#239631).
