@@ -12,43 +12,58 @@ import (
 )
 
 // Names across spaces. On a space-aware Fleet, Kibana checks a policy's
-// name in the spaces the policy goes to, which may be others than the
-// repository's own (elastic/kibana#239631, backported to 9.1 and 9.2;
-// x-pack/platform/plugins/shared/fleet/server/):
+// name in the spaces the policy goes to, or in every space, which may be
+// others than the repository's own (elastic/kibana#239631, backported to
+// 9.1 and 9.2; x-pack/platform/plugins/shared/fleet/server/; the tests are
+// x-pack/platform/test/fleet_api_integration/apis/space_awareness/):
 //
 //   - agent policy create, rename and move: services/agent_policy.ts
 //     requireUniqueName looks for another agent policy of that name in the
 //     policy's space_ids (an unscoped find with namespaces: space_ids, which
-//     also finds those in "*"), else in the request's space: 409 "Agent
-//     Policy '<id>' already exists with name '<name>'" ("Agent Policies
-//     '<a>,<b>' already exist …" for several). create runs it with the body's
-//     space_ids; services/spaces/agent_policy.ts updateAgentPolicySpaces runs
-//     it with the new space_ids and the body's name; update runs it on a
-//     rename with the (new) space_ids. space_awareness/agent_policies.ts
-//     "should prevent creating agent policy for multiple spaces with same
-//     name as policy in non-current namespace", "should prevent creating a
-//     single-space policy with same name as an existing policy in the target
-//     space", "should allow creating a policy assigned to a different space
-//     even when URL space has a policy with the same name".
+//     also finds those in "*"; a "*" among them is every space), else in
+//     the request's space: 409 "Agent Policy '<id>' already exists with
+//     name '<name>'" ("Agent Policies '<a>,<b>' already exist …" for
+//     several). create runs it with the body's space_ids;
+//     services/spaces/agent_policy.ts updateAgentPolicySpaces runs it with
+//     the new space_ids and the body's name; update runs it on a rename
+//     with the (new) space_ids. agent_policies.ts "should prevent creating
+//     agent policy for multiple spaces with same name as policy in
+//     non-current namespace", "should prevent creating a single-space
+//     policy with same name as an existing policy in the target space",
+//     "should allow creating a policy assigned to a different space even
+//     when URL space has a policy with the same name".
 //   - the integration policies that move with an agent policy:
 //     updateAgentPolicySpaces then runs
 //     validatePackagePoliciesUniqueNameAcrossSpaces
 //     (services/spaces/policy_namespaces.ts): for each of them, another
-//     integration policy of that name whose spaces hold one of the new
-//     spaces (literally; checked in sorted order) is a 409 "An integration
-//     policy with the name <name> already exists in space "<space>". Please
-//     rename it or choose a different name."
-//   - integration policy create: services/package_policy.ts create runs
-//     requireUniqueName with the spaces of its agent policies; when they are
-//     more than one it lists every space and any integration policy of that
-//     name refuses it; with one space only the request's space is looked at
-//     (package_policies_rules.go checks that one). A rename (update) looks
-//     at the request's space only in the stored sources. 409 "An integration policy with the name <name>
-//     already exists. Please rename it or choose a different name."
+//     integration policy of that name, in any space, whose spaces hold one
+//     of the new spaces literally (one in "*" clashes only with a move into
+//     "*"; checked in sorted order) is a 409 "An integration policy with the
+//     name <name> already exists in space "<space>". Please rename it or
+//     choose a different name."
+//   - integration policy create and rename: services/package_policy.ts
+//     create and update hand requireUniqueName the space_ids of the agent
+//     policies, flattened (two agent policies of one space make two). More
+//     than one: it lists the name in every space; a create is refused by
+//     any policy of it, a rename by another whose spaces share one of the
+//     agent policies' spaces literally. One (a lone "*" included): the
+//     request's space only (package_policies_rules.go). 409 "An integration
+//     policy with the name <name> already exists. Please rename it or choose
+//     a different name." package_policies.ts "should not allow to add a
+//     package policy to a multispace policy that has name conflict with
+//     another policy in a different space", "should prevent updating
+//     package policy name already in multiple spaces when name conflicts
+//     exist".
 //
 // fleetform reads Fleet through its own space, so the plan asks the other
 // spaces for these names — one request per kind and space (up to 20 names
-// each), only when a declared create, rename or move targets another space.
+// each), and one GET /api/spaces/space when Kibana looks in every space —
+// only when a declared create, rename or move needs it: a converged plan
+// asks nothing. The repository's own space is asked too for a move's or a
+// multi-space rename's integration policies, whose spaces its observation
+// does not hold. Limits: a space the credentials cannot list is not asked
+// (Kibana's check runs as its internal user), and whether the credentials
+// may write "*" (Fleet All in all spaces) is not visible — planSpaces warns.
 
 // SpacePolicyNamesReader reads policy names in another space
 // (kibana.Client.PolicyNamesInSpace).
