@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/google/uuid"
 )
 
@@ -137,16 +138,6 @@ func (c *Cluster) preflightPackagePolicy(pp *packagePolicy) *kresp {
 	return nil
 }
 
-func (c *Cluster) packagePolicyNameTaken(r *kreq, name, exceptID string) bool {
-	for _, pp := range c.st.PackagePolicies {
-		// The name lookup is the request's space-scoped list (spaces.go).
-		if pp.ID != exceptID && pp.Name == name && c.packagePolicyVisible(pp, r) {
-			return true
-		}
-	}
-	return false
-}
-
 // ppInput is the part of a create/update body that sets inputs and vars.
 type ppInput struct {
 	inputs     []map[string]any
@@ -234,7 +225,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	if resp := c.preflightPackagePolicy(pp); resp != nil {
 		return resp
 	}
-	for _, id := range pp.PolicyIDs {
+	for i, id := range pp.PolicyIDs {
 		p := c.st.AgentPolicies[id]
 		if p == nil || !c.policyVisible(p, r) {
 			return c.policyNotFound(id)
@@ -242,15 +233,19 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 		if resp := refuseCreateInHosted(p, id, force); resp != nil {
 			return resp
 		}
+		// validateReusableIntegrationsAndSpaceAwareness runs in the loop,
+		// with the agent policies read so far (spaces_names.go).
+		if len(pp.PolicyIDs) > 1 {
+			if resp := c.reusableAcrossSpaces(pp.PolicyIDs[:i+1]); resp != nil {
+				return resp
+			}
+		}
 	}
 	if c.spaceAware() && r.spaceID() != defaultSpace {
 		// Created through the space-scoped saved-objects client (spaces.go).
 		pp.Spaces = []string{r.spaceID()}
 	}
-	if c.packagePolicyNameTaken(r, pp.Name, "") {
-		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
-	}
-	if resp := c.createdPackagePolicySpaces(pp); resp != nil { // spaces.go
+	if resp := c.packagePolicyNameConflict(r, pp.Name, "", pp.PolicyIDs); resp != nil { // spaces_names.go
 		return resp
 	}
 	if c.st.PackagePolicies[pp.ID] != nil {
@@ -279,7 +274,12 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 	}
 	pp.SecretRefs = c.storeVarSecrets(m, pp.Inputs, pp.Vars)
 	c.bumpPoliciesByID(pp.PolicyIDs, now)
-	return ok(map[string]any{"item": pp.apiView(r.query["format"] == "simplified", false)})
+	// The answer is the saved object as created, in the request's space:
+	// updatePackagePolicySpaces then gives it the spaces of a multi-space
+	// agent policy, and a later read shows them (spaces_names.go).
+	item := c.ppItem(pp, r, r.query["format"] == "simplified", false)
+	c.createdPackagePolicySpaces(pp)
+	return ok(map[string]any{"item": item})
 }
 
 // checkAgentPolicyOutputs re-runs the agent policies' output rule now that
@@ -431,16 +431,27 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		return resp
 	}
 	for _, pid := range next.PolicyIDs {
+		// agentPolicyService.get with the request's client: one in another
+		// space is not found.
 		p := c.st.AgentPolicies[pid]
-		if p == nil {
+		if p == nil || !c.policyVisible(p, r) {
 			return c.policyNotFound(pid)
 		}
 	}
-	if next.Name != old.Name && c.packagePolicyNameTaken(r, next.Name, id) {
-		return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", next.Name)
+	if next.Name != old.Name {
+		if resp := c.packagePolicyNameConflict(r, next.Name, id, next.PolicyIDs); resp != nil { // spaces_names.go
+			return resp
+		}
 	}
 	if lines := validatePackagePolicyInputs(c.cfg.Version, m, next.Name, next.Namespace, next.Inputs, next.Vars); len(lines) > 0 {
 		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
+	}
+	// update runs validateReusableIntegrationsAndSpaceAwareness for each
+	// agent policy alone, space-aware or not (services/package_policy.ts).
+	for _, pid := range next.PolicyIDs {
+		if p := c.st.AgentPolicies[pid]; multiSpace(p.spaceIDs()) && len(next.PolicyIDs) > 1 {
+			return badRequest("Reusable integration policies cannot be used with agent policies belonging to multiple spaces.")
+		}
 	}
 	now := c.now()
 	next.Revision = old.Revision + 1
@@ -465,7 +476,7 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 		}
 	}
 	c.bumpPoliciesByID(affected, now)
-	return ok(map[string]any{"item": next.apiView(r.query["format"] == "simplified", false)})
+	return ok(map[string]any{"item": c.ppItem(&next, r, r.query["format"] == "simplified", false)})
 }
 
 func cloneInputs(in []map[string]any) []map[string]any {
@@ -538,7 +549,7 @@ func (c *Cluster) getPackagePolicyAPI(r *kreq) *kresp {
 	if pp == nil || !c.packagePolicyVisible(pp, r) {
 		return kerr(http.StatusNotFound, "Package policy not found")
 	}
-	return ok(map[string]any{"item": pp.apiView(r.query["format"] == "simplified", false)})
+	return ok(map[string]any{"item": c.ppItem(pp, r, r.query["format"] == "simplified", false)})
 }
 
 func (c *Cluster) bulkGetPackagePolicies(r *kreq) *kresp {
@@ -556,7 +567,7 @@ func (c *Cluster) bulkGetPackagePolicies(r *kreq) *kresp {
 			}
 			return kerr(http.StatusNotFound, "Package policy %s not found", id)
 		}
-		items = append(items, pp.apiView(simplified, false))
+		items = append(items, c.ppItem(pp, r, simplified, false))
 	}
 	return ok(map[string]any{"items": items})
 }
@@ -604,30 +615,65 @@ func (c *Cluster) listPackagePoliciesAPI(r *kreq) *kresp {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.Write(pp.listJSON(simplified, withAgents))
+		buf.Write(c.ppListJSON(pp, r, simplified, withAgents))
 	}
 	fmt.Fprintf(buf, `],"total":%d,"page":%d,"perPage":%d}`, total, page, perPage)
 	return pooledResponse(buf)
 }
 
-// listJSON is the list item's JSON, cached per format (agent counts, which
-// seeds and tests change in place, are never cached).
-func (pp *packagePolicy) listJSON(simplified, withAgents bool) []byte {
-	if withAgents {
-		b, _ := marshalJSON(pp.apiView(simplified, true))
+// ppListJSON is the list item's JSON, cached per format (agent counts,
+// which seeds and tests change in place, and spaceIds a principal may not
+// read all of, are never cached).
+func (c *Cluster) ppListJSON(pp *packagePolicy, r *kreq, simplified, withAgents bool) []byte {
+	spaces := c.ppSpaceIDs(pp, r)
+	if withAgents || slices.Contains(spaces, any(unknownSpace)) {
+		b, _ := marshalJSON(c.ppItem(pp, r, simplified, withAgents))
 		return b
 	}
 	i := 0
 	if simplified {
 		i = 1
 	}
-	if key := strings.Join(pp.PolicyIDs, ","); key != pp.cacheKey {
+	if key := strings.Join(pp.PolicyIDs, ",") + "|" + fmt.Sprint(spaces); key != pp.cacheKey {
 		pp.jsonCache, pp.cacheKey = [2][]byte{}, key
 	}
 	if pp.jsonCache[i] == nil {
-		pp.jsonCache[i], _ = marshalJSON(pp.apiView(simplified, false))
+		pp.jsonCache[i], _ = marshalJSON(c.ppItem(pp, r, simplified, false))
 	}
 	return pp.jsonCache[i]
+}
+
+// ppItem is the PackagePolicy answered to r: apiView, with spaceIds once
+// space-aware — mapPackagePolicySavedObjectToPackagePolicy
+// (server/services/package_policies/utils.ts) adds `spaceIds: namespaces`
+// when the saved object has namespaces (the multi-namespace
+// fleet-package-policies), redacted like an agent policy's space_ids
+// (visibleSpaceIDs). space_awareness/package_policies.ts "should allow to
+// add a package policy to an all agent policy in the default space" reads
+// spaceIds "*".
+func (c *Cluster) ppItem(pp *packagePolicy, r *kreq, simplified, withAgents bool) map[string]any {
+	v := pp.apiView(simplified, withAgents)
+	if spaces := c.ppSpaceIDs(pp, r); spaces != nil {
+		v["spaceIds"] = spaces
+	}
+	return v
+}
+
+// ppSpaceIDs is the spaceIds of pp answered to r, nil before space awareness.
+func (c *Cluster) ppSpaceIDs(pp *packagePolicy, r *kreq) []any {
+	if !c.spaceAware() {
+		return nil
+	}
+	p := esim.Principal{Superuser: true}
+	if r != nil {
+		p = r.principal
+	}
+	ids := visibleSpaceIDs(pp.spaceIDs(), p)
+	out := make([]any, len(ids))
+	for i, s := range ids {
+		out[i] = s
+	}
+	return out
 }
 
 // apiView is the PackagePolicy response: the full format, or with

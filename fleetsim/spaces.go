@@ -32,7 +32,6 @@ package fleetsim
 // spaces/server/lib/request_interceptors/on_post_auth_interceptor.ts).
 
 import (
-	"net/http"
 	"slices"
 
 	"github.com/fleetform/fleetform/fleetsim/esim"
@@ -240,48 +239,6 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 	return nil
 }
 
-// packagePolicyNamesFree is validatePackagePoliciesUniqueNameAcrossSpaces
-// (server/services/spaces/policy_namespaces.ts), run when an agent policy
-// moves: for each of its package policies, another package policy of that
-// name in any space whose space_ids hold one of the new spaces (checked in
-// sorted order: the deepEqual before it sorts newSpaceIds in place) is a
-// PackagePolicyNameExistsError, a 409. The comparison is literal: a
-// package policy in "*" names no space and conflicts with none.
-func (c *Cluster) packagePolicyNamesFree(pps []*packagePolicy, next []string) *kresp {
-	sorted := slices.Sorted(slices.Values(next))
-	for _, pp := range pps {
-		var taken []string
-		for _, other := range c.st.PackagePolicies {
-			if other.ID != pp.ID && other.Name == pp.Name {
-				taken = append(taken, other.spaceIDs()...)
-			}
-		}
-		for _, s := range sorted {
-			if slices.Contains(taken, s) {
-				return kerr(http.StatusConflict, "An integration policy with the name %s already exists in space \"%s\". Please rename it or choose a different name.", pp.Name, s)
-			}
-		}
-	}
-	return nil
-}
-
-// nameTakenIn is requireUniqueName scoped to spaces: the ids of other
-// policies with that name sharing one of the spaces. Before 9.1 names are
-// unique across the whole cluster.
-func (c *Cluster) nameTakenIn(name, exceptID string, spaces []string) []string {
-	var ids []string
-	for _, p := range c.sortedPolicies() {
-		if p.ID == exceptID || p.str("name") != name {
-			continue
-		}
-		if c.spaceAware() && !sharesSpace(spaces, p.spaceIDs()) {
-			continue
-		}
-		ids = append(ids, p.ID)
-	}
-	return ids
-}
-
 // spaceOf splits the /s/{space} prefix off a request path.
 func spaceOf(path string) (space, rest string) {
 	if m := spacePrefix.FindStringSubmatch(path); m != nil {
@@ -320,39 +277,4 @@ func principalAtSpace(p esim.Principal, space string) esim.Principal {
 	}
 	p.Applications = apps
 	return p
-}
-
-// createdPackagePolicySpaces is what packagePolicyService.create
-// (server/services/package_policy.ts) does with spaces once space-aware:
-// the spaces of its agent policies (flattened, not deduplicated) are more
-// than one → requireUniqueName lists every space, and on a create any
-// other integration policy of that name is a 409 (elastic/kibana#239631,
-// backported to 9.1 and 9.2); after the create, an agent policy in several
-// spaces or in "*" gives the integration policy its spaces
-// (updatePackagePolicySpaces, services/spaces/package_policy.ts;
-// elastic/kibana#197487). One space: the request's space is checked
-// (packagePolicyNameTaken).
-func (c *Cluster) createdPackagePolicySpaces(pp *packagePolicy) *kresp {
-	if !c.spaceAware() {
-		return nil
-	}
-	var spaceIDs []string
-	for _, id := range pp.PolicyIDs {
-		if p := c.st.AgentPolicies[id]; p != nil {
-			spaceIDs = append(spaceIDs, p.spaceIDs()...)
-		}
-	}
-	if len(spaceIDs) > 1 {
-		for _, other := range c.st.PackagePolicies {
-			if other.Name == pp.Name {
-				return kerr(http.StatusConflict, "An integration policy with the name %s already exists. Please rename it or choose a different name.", pp.Name)
-			}
-		}
-	}
-	for _, id := range pp.PolicyIDs {
-		if p := c.st.AgentPolicies[id]; p != nil && (len(p.spaceIDs()) > 1 || slices.Contains(p.spaceIDs(), allSpaces)) {
-			pp.Spaces = slices.Clone(p.spaceIDs())
-		}
-	}
-	return nil
 }

@@ -148,7 +148,8 @@ func TestSpaces_SpacesAPI(t *testing.T) {
 
 func toStrings(v any) []string {
 	var out []string
-	for _, x := range v.([]any) {
+	l, _ := v.([]any)
+	for _, x := range l {
 		out = append(out, x.(string))
 	}
 	return out

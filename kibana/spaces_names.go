@@ -3,7 +3,10 @@ package kibana
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -42,17 +45,48 @@ func (c *Client) PolicyNamesInSpace(ctx context.Context, space string, agentName
 		}
 	}
 	for chunk := range slices.Chunk(sortedUnique(integrationNames), namesPerQuery) {
-		ps, err := in.ListIntegrationPolicies(ctx, IntegrationPolicyListOptions{Kuery: nameKuery("fleet-package-policies", chunk)})
+		// Decoded here for spaceIds, which IntegrationPolicy does not keep.
+		q := url.Values{"perPage": {strconv.Itoa(maxPackagePolicyPage)}, "kuery": {nameKuery("fleet-package-policies", chunk)}}
+		ps, err := listPagedDecoded(ctx, &in, "/api/fleet/package_policies", q, func(p namedJSON) string { return p.ID }, nil)
 		if err != nil {
 			return nil, nil, fmt.Errorf("space %s: %w", space, err)
 		}
 		for _, p := range ps {
 			if slices.Contains(chunk, p.Name) {
-				integrations = append(integrations, NamedPolicy{ID: p.ID, Name: p.Name, SpaceIDs: anyStrings(p.Raw["spaceIds"])})
+				integrations = append(integrations, NamedPolicy{ID: p.ID, Name: p.Name, SpaceIDs: p.SpaceIDs})
 			}
 		}
 	}
 	return agents, integrations, nil
+}
+
+// namedJSON is what a name check reads of a listed integration policy:
+// spaceIds is its saved object's namespaces, answered once Fleet is
+// space-aware (mapPackagePolicySavedObjectToPackagePolicy,
+// server/services/package_policies/utils.ts), "?" for a space the
+// credentials may not read.
+type namedJSON struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	SpaceIDs []string `json:"spaceIds"`
+}
+
+// ListSpaceIDs lists the ids of the Kibana spaces the credentials may see
+// (GET /api/spaces/space: the secure spaces client keeps those where the
+// caller holds any Kibana privilege, a bare 403 when none), sorted. A
+// space where they hold none is not listed.
+func (c *Client) ListSpaceIDs(ctx context.Context) ([]string, error) {
+	var spaces []struct {
+		ID string `json:"id"`
+	}
+	if err := c.do(ctx, request{method: http.MethodGet, path: "/api/spaces/space", noSpace: true}, &spaces); err != nil {
+		return nil, fmt.Errorf("list kibana spaces: %w", err)
+	}
+	ids := make([]string, len(spaces))
+	for i, s := range spaces {
+		ids[i] = s.ID
+	}
+	return sortedUnique(ids), nil
 }
 
 // nameKuery is `<typ>.name:"a" or <typ>.name:"b"`, each value quoted as

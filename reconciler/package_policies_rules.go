@@ -33,6 +33,11 @@ var restrictedOutputPackages = []string{"fleet_server", "synthetics", "apm"}
 //     than one agent policy, and an output_id, need an enterprise licence;
 //     fleet_server, synthetics, apm and agentless policies only send to
 //     elasticsearch outputs;
+//   - validateReusableIntegrationsAndSpaceAwareness (package_policy.ts
+//     create and update, space-aware): an integration policy of several
+//     agent policies, one of them in several spaces or in "*"
+//     (space_awareness/package_policies.ts "should not allow to add a
+//     reusable package policy to a multi-space agent policy …");
 //   - a create in a hosted (is_managed) agent policy (validateIsNotHostedPolicy
 //     in create, FLEET/server/services/package_policy.ts). An update is not
 //     refused for it: update checks no agent policy, and refuses a managed
@@ -41,7 +46,9 @@ var restrictedOutputPackages = []string{"fleet_server", "synthetics", "apm"}
 //     simplified body fleetform sends cannot carry — see
 //     x-pack/platform/test/fleet_api_integration/apis/package_policy/update.ts
 //     "should work with valid values on hosted policies";
-//   - names are unique (PackagePolicyNameExistsError).
+//   - names are unique (PackagePolicyNameExistsError): in the request's
+//     space, here; in every space when the agent policies' space_ids are
+//     more than one (spaces_names.go asks the other spaces).
 func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observation, ipo *ipObservation, p *schema.PackagePolicy, have *kibana.IntegrationPolicy, fields []plan.FieldDiff) []string {
 	var out []string
 	changed := func(path string) bool {
@@ -71,6 +78,14 @@ func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observ
 			out = append(out, fmt.Sprintf("integration policy %s of package %s sends to output %s of type %s, and %s integrations only send to elasticsearch outputs; Kibana refuses it (Output type %q is not usable with package %q)", p.ID, pkg, outputID, typ, pkg, typ, pkg))
 		}
 	}
+	if len(policyIDs) > 1 && obs.kibanaVersion != "" && kibanaAtLeast(obs.kibanaVersion, spaceAwareSince) {
+		for _, id := range policyIDs {
+			if sp := agentPolicySpaces(r.cfg.Space, doc, obs, id); len(sp) > 1 || slices.Contains(sp, allSpaces) {
+				out = append(out, fmt.Sprintf("integration policy %s is in %d agent policies and agent policy %s is in spaces %s; Kibana refuses it (Reusable integration policies cannot be used with agent policies belonging to multiple spaces.)", p.ID, len(policyIDs), id, quoteJoin(sp)))
+				break
+			}
+		}
+	}
 	for _, id := range policyIDs {
 		if ap, ok := obs.policies[id]; ok && ap.IsManaged && have == nil {
 			out = append(out, fmt.Sprintf("agent policy %s is hosted (is_managed) and fleetform does not force integrations into it; Kibana refuses it (Cannot update integrations of hosted agent policy %s%s)", id, id, hostedAgentPolicyRestriction))
@@ -78,10 +93,24 @@ func (r *Reconciler) integrationPolicyRefusals(doc *schema.Document, obs *observ
 	}
 	name := p.Name
 	if name != "" && (have == nil || have.Name != name) {
-		for _, other := range sortedKeys(ipo.policies) {
-			if other != p.ID && ipo.policies[other].Name == name && !renamedAway(doc, other, name) {
-				out = append(out, fmt.Sprintf("integration policy %s already has the name %q; Kibana refuses it (An integration policy with the name %s already exists. Please rename it or choose a different name.)", other, name, name))
-			}
+		// A rename into agent policies of several spaces is refused only by
+		// a policy sharing one of them, literally, which this space's list
+		// does not say: spaces_names.go checks it.
+		if flat, _ := r.ipNameSpaces(doc, obs, policyIDs); !renameAcrossSpaces(obs, have, flat) {
+			out = append(out, ownNameTaken(doc, ipo, p.ID, name)...)
+		}
+	}
+	return out
+}
+
+// ownNameTaken is requireUniqueName in the request's space: another
+// integration policy this space sees already has the name (and the
+// document does not rename it away).
+func ownNameTaken(doc *schema.Document, ipo *ipObservation, id, name string) []string {
+	var out []string
+	for _, other := range sortedKeys(ipo.policies) {
+		if other != id && ipo.policies[other].Name == name && !renamedAway(doc, other, name) {
+			out = append(out, fmt.Sprintf("integration policy %s already has the name %q; Kibana refuses it (An integration policy with the name %s already exists. Please rename it or choose a different name.)", other, name, name))
 		}
 	}
 	return out

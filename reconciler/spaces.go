@@ -122,6 +122,9 @@ func (r *Reconciler) planSpaces(ctx context.Context, doc *schema.Document, c *co
 				}
 			}
 		}
+		if slices.Contains(adding, allSpaces) && c.obs.kibanaVersion != "" && kibanaAtLeast(c.obs.kibanaVersion, spaceAwareSince) {
+			c.plan.Warnings = append(c.plan.Warnings, allSpacesWarning(p.ID, s.change.Action == plan.Create))
+		}
 		for _, id := range adding {
 			chk, named := c.obs.spaces.named[id]
 			if !named {
@@ -153,6 +156,22 @@ func (r *Reconciler) planSpaces(ctx context.Context, doc *schema.Document, c *co
 			break
 		}
 	}
+}
+
+// allSpacesWarning says what fleetform cannot check of an agent policy
+// that space_ids put in "*" (every space): Kibana authorises "*" like a
+// space — fleet-agent-policies-all checked at the resource "*"
+// (getAuthorizedSpacesWithAgentPoliciesAllPrivileges,
+// server/routes/agent_policy/handlers.ts), which only a role granting
+// Fleet's agent policies All in all spaces holds (or a superuser); a role
+// of named spaces, even all of them, is refused. No Kibana API fleetform
+// uses answers for "*" (the Spaces API answers per space).
+func allSpacesWarning(id string, create bool) string {
+	msg := "Not enough"
+	if create {
+		msg = "No enough" // sic, the create handler's
+	}
+	return fmt.Sprintf("agent policy %s: space_ids holds \"*\" (every space); Kibana allows that only to credentials holding Fleet's agent policies All privilege in all spaces (a role granted for \"*\", or a superuser) — a role of named spaces is refused (\"%s permissions to create policies in space *\"); fleetform cannot check this privilege", id, msg)
 }
 
 // observeSpaceAwareness reads the migration status when it matters: the

@@ -3,12 +3,15 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
+	"github.com/fleetform/fleetform/secret"
 )
 
 // A name taken in another space the change goes to: Kibana's 409 becomes a
@@ -16,38 +19,64 @@ import (
 // (spaces_names.go; elastic/kibana#239631). The repository's space is
 // team-a; team-b is another.
 func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
-	type clients struct{ a, b *kibana.Client }
-	policy := func(kb *kibana.Client, id, name string, spaces ...string) func(*testing.T, clients) {
+	type clients struct{ a, b, c *kibana.Client }
+	// in picks the client of a space (team-a when nil).
+	type in func(clients) *kibana.Client
+	var (
+		inA in = func(c clients) *kibana.Client { return c.a }
+		inB in = func(c clients) *kibana.Client { return c.b }
+		inC in = func(c clients) *kibana.Client { return c.c }
+	)
+	policyIn := func(sp in, id, name string, spaces ...string) func(*testing.T, clients) {
 		return func(t *testing.T, c clients) {
 			body := map[string]any{"id": id, "name": name, "namespace": "default"}
 			if len(spaces) > 0 {
 				body["space_ids"] = spaces
 			}
-			if kb == nil {
-				kb = c.a
-			}
-			if _, err := kb.CreateAgentPolicy(t.Context(), body); err != nil {
+			if _, err := sp(c).CreateAgentPolicy(t.Context(), body); err != nil {
 				t.Fatal(err)
 			}
 		}
+	}
+	moveIn := func(sp in, id, name string, spaces ...string) func(*testing.T, clients) {
+		return func(t *testing.T, c clients) {
+			if _, err := sp(c).UpdateAgentPolicy(t.Context(), id, map[string]any{"name": name, "namespace": "default", "space_ids": spaces}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	nginxIn := func(sp in, id, name, agentPolicy string) func(*testing.T, clients) {
+		return func(t *testing.T, c clients) {
+			body := map[string]any{"name": name, "namespace": "default", "policy_ids": []any{agentPolicy},
+				"package": map[string]any{"name": "nginx", "version": "2.1.0"}}
+			if id != "" {
+				body["id"] = id
+			}
+			if _, err := sp(c).CreateIntegrationPolicy(t.Context(), body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	policy := func(kb *kibana.Client, id, name string, spaces ...string) func(*testing.T, clients) {
+		if kb == nil {
+			return policyIn(inA, id, name, spaces...)
+		}
+		return policyIn(func(clients) *kibana.Client { return kb }, id, name, spaces...)
 	}
 	nginx := func(inB bool, name, agentPolicy string) func(*testing.T, clients) {
-		return func(t *testing.T, c clients) {
-			kb := c.a
-			if inB {
-				kb = c.b
-			}
-			if _, err := kb.CreateIntegrationPolicy(t.Context(), map[string]any{"name": name, "namespace": "default", "policy_ids": []any{agentPolicy},
-				"package": map[string]any{"name": "nginx", "version": "2.1.0"}}); err != nil {
-				t.Fatal(err)
-			}
+		if inB {
+			return nginxIn(func(c clients) *kibana.Client { return c.b }, "", name, agentPolicy)
 		}
+		return nginxIn(inA, "", name, agentPolicy)
 	}
-	inB := func(f func(*kibana.Client) func(*testing.T, clients)) func(*testing.T, clients) {
+	inBf := func(f func(*kibana.Client) func(*testing.T, clients)) func(*testing.T, clients) {
 		return func(t *testing.T, c clients) { f(c.b)(t, c) }
 	}
 	agent := func(id, name string, spaces ...string) schema.AgentPolicy {
 		return schema.AgentPolicy{ID: id, Name: name, Namespace: "default", SpaceIDs: spaces}
+	}
+	web := func(id, name string, policyIDs ...string) schema.PackagePolicy {
+		return schema.PackagePolicy{ID: id, Name: name, Namespace: "default", PolicyIDs: policyIDs, Package: &schema.PackagePolicyPackage{Name: "nginx", Version: "2.1.0"}}
 	}
 	for _, tc := range []struct {
 		name  string
@@ -57,22 +86,26 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 		id    string
 		want  plan.Action
 		msg   string // in the reason of a blocked change
-		// bRequests is how many requests go to team-b's Fleet API while planning.
+		// bRequests is how many requests go to team-b's Fleet API while
+		// planning; asks, when given, how many go to the others' (default,
+		// team-c) and to GET /api/spaces/space ("list").
 		bRequests int
+		asks      map[string]int
+		warning   string // in the plan's warnings
 	}{
 		{
 			// space_awareness/agent_policies.ts "should prevent creating agent
 			// policy for multiple spaces with same name as policy in
 			// non-current namespace" (requireUniqueName with space_ids).
 			name:  "create into [own, other] clashing in other",
-			setup: []func(*testing.T, clients){inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
+			setup: []func(*testing.T, clients){inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
 			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared", "team-a", "team-b")}},
 			id:    "p", want: plan.Blocked, msg: "Kibana would refuse it (Agent Policy 'q' already exists with name 'shared')",
-			bRequests: 1,
+			bRequests: 1, asks: map[string]int{"list": 0, "team-c": 0, "default": 0},
 		},
 		{
 			name:  "create into [own, other] without a clash",
-			setup: []func(*testing.T, clients){inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "other") })},
+			setup: []func(*testing.T, clients){inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "other") })},
 			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared", "team-a", "team-b")}},
 			id:    "p", want: plan.Create, bRequests: 1,
 		},
@@ -81,7 +114,7 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			// (services/spaces/agent_policy.ts; elastic/kibana#228746).
 			name: "move into a space with a same-named agent policy",
 			setup: []func(*testing.T, clients){policy(nil, "p", "shared"),
-				inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
+				inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
 			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared", "team-a", "team-b")}},
 			id:  "p", want: plan.Blocked, msg: "(Agent Policy 'q' already exists with name 'shared')", bRequests: 1,
 		},
@@ -90,7 +123,7 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			// (services/spaces/policy_namespaces.ts; elastic/kibana#224804).
 			name: "move a policy whose integration policy name exists in the target space",
 			setup: []func(*testing.T, clients){policy(nil, "p", "p"), nginx(false, "nginx-1", "p"),
-				inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }), nginx(true, "nginx-1", "q")},
+				inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }), nginx(true, "nginx-1", "q")},
 			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}},
 			id:  "p", want: plan.Blocked,
 			msg:       `(An integration policy with the name nginx-1 already exists in space "team-b". Please rename it or choose a different name.)`,
@@ -99,7 +132,7 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 		{
 			name: "move without a clash",
 			setup: []func(*testing.T, clients){policy(nil, "p", "p"), nginx(false, "nginx-1", "p"),
-				inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }), nginx(true, "nginx-2", "q")},
+				inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }), nginx(true, "nginx-2", "q")},
 			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}},
 			id:  "p", want: plan.Update, bRequests: 2,
 		},
@@ -108,7 +141,7 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			// policy's space_ids (services/agent_policy.ts).
 			name: "rename clash in another of its spaces",
 			setup: []func(*testing.T, clients){policy(nil, "p", "old", "team-a", "team-b"),
-				inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
+				inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
 			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared", "team-a", "team-b")}},
 			id:  "p", want: plan.Blocked, msg: "(Agent Policy 'q' already exists with name 'shared')", bRequests: 1,
 		},
@@ -119,37 +152,166 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			// nothing is asked of that space.
 			name: "rename to a name taken only in a space the policy is not in",
 			setup: []func(*testing.T, clients){policy(nil, "p", "old"),
-				inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
+				inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "shared") })},
 			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared")}},
-			id:  "p", want: plan.Update, bRequests: 0,
+			id:  "p", want: plan.Update, bRequests: 0, asks: map[string]int{"list": 0, "team-c": 0, "default": 0},
+		},
+		// agent_policy.ts requireUniqueName with "*" among space_ids: an
+		// unscoped find with namespaces ["*"] is every space.
+		{
+			name:  "agent policy created into * clashing in another space",
+			setup: []func(*testing.T, clients){policyIn(inC, "q", "shared")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared", "*")}},
+			id:    "p", want: plan.Blocked, msg: `taken in Kibana space "team-c", where it goes; Kibana would refuse it (Agent Policy 'q' already exists with name 'shared')`,
+			bRequests: 1, asks: map[string]int{"list": 1, "team-c": 1, "default": 1},
+			warning: `agent policy p: space_ids holds "*" (every space)`,
 		},
 		{
-			// packagePolicyService.create: requireUniqueName with the spaces
-			// of its agent policies; more than one lists every space
-			// (services/package_policy.ts).
+			name:  "agent policy created into * without a clash",
+			setup: []func(*testing.T, clients){policyIn(inC, "q", "other")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "shared", "*")}},
+			id:    "p", want: plan.Create, bRequests: 1, asks: map[string]int{"list": 1, "team-c": 1, "default": 1},
+		},
+		{
+			// validatePackagePoliciesUniqueNameAcrossSpaces compares the
+			// spaces literally: web of r, moved to "*" from team-b (where
+			// team-a's web was not seen), clashes with a move into "*".
+			name: "move to * a policy whose integration policy is named as one in *",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p"), nginx(false, "web", "p"),
+				policyIn(inB, "r", "r"), nginxIn(inB, "", "web", "r"), moveIn(inB, "r", "r", "*")},
+			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "*")}},
+			id:  "p", want: plan.Blocked,
+			msg:       `(An integration policy with the name web already exists in space "*". Please rename it or choose a different name.)`,
+			bRequests: 2, asks: map[string]int{"list": 1},
+		},
+		{
+			name: "move to * a policy whose integration policy is named as one in another space",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p"), nginx(false, "web", "p"),
+				policyIn(inB, "r", "r"), nginxIn(inB, "", "web", "r")},
+			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "*")}},
+			id:  "p", want: plan.Update, bRequests: 2, asks: map[string]int{"list": 1},
+		},
+		// package_policy.ts create: requireUniqueName with the agent
+		// policies' space_ids, flattened; more than one lists every space
+		// and any policy of that name refuses.
+		{
+			// space_awareness/package_policies.ts "should not allow to add a
+			// package policy to a multispace policy that has name conflict
+			// with another policy in a different space".
 			name: "integration policy created into a policy of two spaces, name taken in the other",
-			setup: []func(*testing.T, clients){inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }),
+			setup: []func(*testing.T, clients){inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }),
 				nginx(true, "web", "q")},
-			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")},
-				PackagePolicies: []schema.PackagePolicy{{ID: "web", Name: "web", PolicyIDs: []string{"p"}, Package: &schema.PackagePolicyPackage{Name: "nginx", Version: "2.1.0"}}}},
+			doc:  schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web", "p")}},
 			kind: KindIntegrationPolicy, id: "web", want: plan.Blocked,
 			msg:       "(An integration policy with the name web already exists. Please rename it or choose a different name.)",
 			bRequests: 2,
 		},
 		{
 			name:  "integration policy created into a policy of two spaces without a clash",
-			setup: []func(*testing.T, clients){inB(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }), nginx(true, "web-b", "q")},
-			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")},
-				PackagePolicies: []schema.PackagePolicy{{ID: "web", Name: "web", PolicyIDs: []string{"p"}, Package: &schema.PackagePolicyPackage{Name: "nginx", Version: "2.1.0"}}}},
-			kind: KindIntegrationPolicy, id: "web", want: plan.Create, bRequests: 2,
+			setup: []func(*testing.T, clients){inBf(func(b *kibana.Client) func(*testing.T, clients) { return policy(b, "q", "q") }), nginx(true, "web-b", "q")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web", "p")}},
+			kind:  KindIntegrationPolicy, id: "web", want: plan.Create, bRequests: 2,
+			asks: map[string]int{"list": 1, "team-c": 1, "default": 1},
+		},
+		{
+			name:  "integration policy created into a policy of two spaces, name only in a third space",
+			setup: []func(*testing.T, clients){policyIn(inC, "r", "r"), nginxIn(inC, "", "web", "r")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web", "p")}},
+			kind:  KindIntegrationPolicy, id: "web", want: plan.Blocked,
+			msg:       `in Kibana space "team-c" already has the name "web", and its agent policies are in spaces "team-a", "team-b", so Kibana looks in every space; Kibana would refuse it (An integration policy with the name web already exists. Please rename it or choose a different name.)`,
+			bRequests: 2, asks: map[string]int{"list": 1, "team-c": 1, "default": 1},
+		},
+		{
+			// Two agent policies of the repository's space: space_ids
+			// flattened are two ("team-a", "team-a"), so Kibana lists every
+			// space.
+			name:  "reusable integration policy of two policies of this space, name in another space",
+			setup: []func(*testing.T, clients){policyIn(inB, "q", "q"), nginxIn(inB, "", "web", "q")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p1", "p1"), agent("p2", "p2")}, PackagePolicies: []schema.PackagePolicy{web("web", "web", "p1", "p2")}},
+			kind:  KindIntegrationPolicy, id: "web", want: plan.Blocked,
+			msg:       "(An integration policy with the name web already exists. Please rename it or choose a different name.)",
+			bRequests: 1, asks: map[string]int{"list": 1},
+		},
+		{
+			// One space, "*": only the request's space is looked at.
+			// space_awareness/package_policies.ts "should allow to add a
+			// package policy to an all agent policy in the default space".
+			name:  "integration policy created into an all-spaces policy, name only in another space",
+			setup: []func(*testing.T, clients){policyIn(inB, "q", "q"), nginxIn(inB, "", "web", "q")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "*")}, PackagePolicies: []schema.PackagePolicy{web("web", "web", "p")}},
+			kind:  KindIntegrationPolicy, id: "web", want: plan.Create,
+			bRequests: 1, // the agent policy's name, in every space
+		},
+		{
+			// validateReusableIntegrationsAndSpaceAwareness
+			// (services/package_policy.ts): space_awareness/package_policies.ts
+			// "should not allow to add a reusable package policy to a
+			// multi-space agent policy in the default space".
+			name: "reusable integration policy with a policy of two spaces",
+			doc: schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b"), agent("d", "d")},
+				PackagePolicies: []schema.PackagePolicy{web("web", "web", "p", "d")}},
+			kind: KindIntegrationPolicy, id: "web", want: plan.Blocked,
+			msg:       "(Reusable integration policies cannot be used with agent policies belonging to multiple spaces.)",
+			bRequests: 1, // p's name
+		},
+		// package_policy.ts update: a rename into agent policies of several
+		// spaces is refused by a policy sharing one of them, literally
+		// (elastic/kibana#239631).
+		{
+			// space_awareness/package_policies.ts "should prevent updating
+			// package policy name already in multiple spaces when name
+			// conflicts exist".
+			name: "rename in a policy of two spaces to a name in the other",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p", "team-a", "team-b"), nginxIn(inA, "web", "web-old", "p"),
+				policyIn(inB, "q", "q"), nginxIn(inB, "", "web-new", "q")},
+			doc:  schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web-new", "p")}},
+			kind: KindIntegrationPolicy, id: "web", want: plan.Blocked,
+			msg:       "(An integration policy with the name web-new already exists. Please rename it or choose a different name.)",
+			bRequests: 1, asks: map[string]int{"list": 1, "team-c": 1, "default": 1},
+		},
+		{
+			name: "rename in a policy of two spaces to a name only in a third space",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p", "team-a", "team-b"), nginxIn(inA, "web", "web-old", "p"),
+				policyIn(inC, "r", "r"), nginxIn(inC, "", "web-new", "r")},
+			doc:  schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web-new", "p")}},
+			kind: KindIntegrationPolicy, id: "web", want: plan.Update,
+			bRequests: 1, asks: map[string]int{"list": 1, "team-c": 1},
+		},
+		{
+			// One in "*" shares no space with [team-a, team-b], though
+			// team-a sees it.
+			name: "rename in a policy of two spaces to the name of one in *",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p", "team-a", "team-b"), nginxIn(inA, "web", "web-old", "p"),
+				policy(nil, "all", "all", "*"), nginxIn(inA, "", "web-new", "all")},
+			doc:  schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web-new", "p")}},
+			kind: KindIntegrationPolicy, id: "web", want: plan.Update, bRequests: 1,
+		},
+		{
+			// One space: the request's space, which holds the one in "*".
+			name: "rename in a policy of this space to the name of one in *",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p"), nginxIn(inA, "web", "web-old", "p"),
+				policy(nil, "all", "all", "*"), nginxIn(inA, "", "web-new", "all")},
+			doc:  schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p")}, PackagePolicies: []schema.PackagePolicy{web("web", "web-new", "p")}},
+			kind: KindIntegrationPolicy, id: "web", want: plan.Blocked,
+			msg:       "(An integration policy with the name web-new already exists. Please rename it or choose a different name.)",
+			bRequests: 0, asks: map[string]int{"list": 0},
+		},
+		{
+			// Converged: nothing is created, renamed or moved, so nothing is
+			// asked of another space.
+			name:  "converged policy of two spaces and its integration policy",
+			setup: []func(*testing.T, clients){policy(nil, "p", "p", "team-a", "team-b"), nginxIn(inA, "web", "web", "p")},
+			doc:   schema.Document{AgentPolicies: []schema.AgentPolicy{agent("p", "p", "team-a", "team-b")}, PackagePolicies: []schema.PackagePolicy{web("web", "web", "p")}},
+			kind:  KindIntegrationPolicy, id: "web", want: plan.NoOp,
+			bRequests: 0, asks: map[string]int{"list": 0, "team-c": 0, "default": 0},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newSimHarness(t)
-			for _, s := range []string{"team-a", "team-b"} {
+			for _, s := range []string{"team-a", "team-b", "team-c"} {
 				createSimSpace(t, h.main, s)
 			}
-			c := clients{spaceClient(t, h.main, "team-a", kibana.Auth{}), spaceClient(t, h.main, "team-b", kibana.Auth{})}
+			c := clients{spaceClient(t, h.main, "team-a", kibana.Auth{}), spaceClient(t, h.main, "team-b", kibana.Auth{}), spaceClient(t, h.main, "team-c", kibana.Auth{})}
 			for _, f := range tc.setup {
 				f(t, c)
 			}
@@ -158,14 +320,26 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			kind := cmpOr(tc.kind, plan.KindAgentPolicy)
 			h.sim.ClearRequests()
 			p := h.plan(&tc.doc)
-			n := 0
+			asked := map[string]int{}
 			for _, r := range h.sim.Requests() {
-				if strings.HasPrefix(r.Path, "/s/team-b/api/fleet/") {
-					n++
+				switch {
+				case r.Method == "GET" && r.Path == "/api/spaces/space":
+					asked["list"]++
+				case strings.HasPrefix(r.Path, "/api/fleet/"):
+					asked["default"]++
+				case strings.HasPrefix(r.Path, "/s/team-b/api/fleet/"):
+					asked["team-b"]++
+				case strings.HasPrefix(r.Path, "/s/team-c/api/fleet/"):
+					asked["team-c"]++
 				}
 			}
-			if n != tc.bRequests {
-				t.Errorf("requests to team-b's Fleet: %d, want %d", n, tc.bRequests)
+			if asked["team-b"] != tc.bRequests {
+				t.Errorf("requests to team-b's Fleet: %d, want %d", asked["team-b"], tc.bRequests)
+			}
+			for k, n := range tc.asks {
+				if asked[k] != n {
+					t.Errorf("requests to %s: %d, want %d", k, asked[k], n)
+				}
 			}
 			var ch plan.Change
 			for _, x := range p.Changes {
@@ -176,7 +350,11 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 			if ch.Action != tc.want || tc.msg != "" && !strings.Contains(ch.Reason, tc.msg) {
 				t.Fatalf("plan: %s %s: %s %q, want %s %q (warnings %q)", kind, tc.id, ch.Action, ch.Reason, tc.want, tc.msg, p.Warnings)
 			}
-			// Apply agrees with the plan.
+			if tc.warning != "" && !strings.Contains(strings.Join(p.Warnings, "\n"), tc.warning) {
+				t.Errorf("warnings %q, want %q", p.Warnings, tc.warning)
+			}
+			// Apply agrees with the plan, and writes nothing of a blocked object.
+			h.sim.ClearRequests()
 			res, err := h.r.Apply(t.Context(), &tc.doc, nil, ApplyOptions{})
 			msg := fmt.Sprint(err)
 			for _, o := range res.Outcomes {
@@ -191,8 +369,14 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 				if !strings.Contains(msg, tc.msg) {
 					t.Errorf("apply: %s", msg)
 				}
-				if strings.Contains(msg, "409") {
+				if status409.MatchString(msg) {
 					t.Errorf("apply reached Kibana: %s", msg)
+				}
+				for _, w := range h.writes() {
+					if strings.HasSuffix(w, "/"+tc.id) || kind == KindIntegrationPolicy && strings.HasPrefix(w, "POST") && strings.HasSuffix(w, "/package_policies") ||
+						kind == plan.KindAgentPolicy && strings.HasPrefix(w, "POST") && strings.HasSuffix(w, "/agent_policies") {
+						t.Errorf("apply wrote the blocked %s %s: %s", kind, tc.id, w)
+					}
 				}
 			} else if err != nil {
 				t.Errorf("apply: %s", msg)
@@ -200,6 +384,9 @@ func TestSim_SpaceNamesAcrossSpaces(t *testing.T) {
 		})
 	}
 }
+
+// status409 finds a 409 in an error (not in a uuid).
+var status409 = regexp.MustCompile(`\b409\b`)
 
 // A space the credentials may not read policies in: the plan says it could
 // not check the names there, and does not guess.
@@ -277,4 +464,73 @@ func TestSim_FleetsimSpaceNameRules(t *testing.T) {
 	if _, err := a.UpdateAgentPolicy(ctx, "t", map[string]any{"name": "new", "namespace": "default", "space_ids": []any{"team-a", "team-c"}}); err != nil {
 		t.Errorf("move and rename: %v", err)
 	}
+}
+
+// A create into "*" by credentials of named spaces only: Kibana checks
+// fleet-agent-policies-all at "*" (getAuthorizedSpacesWithAgentPoliciesAllPrivileges,
+// server/routes/agent_policy/handlers.ts), which fleetform cannot see; the
+// plan says so, and apply meets Kibana's 400.
+func TestSim_AllSpacesPrivilegeIsWarned(t *testing.T) {
+	h := newSimHarness(t)
+	for _, s := range []string{"team-a", "team-b"} {
+		createSimSpace(t, h.main, s)
+	}
+	key, err := h.main.ES().CreateAPIKey(esim.Principal{Username: "elastic", Superuser: true}, esim.APIKeyRequest{Name: "two-spaces",
+		RoleDescriptors: map[string]esim.RoleDescriptor{"r": {Applications: []esim.ApplicationPrivilege{{Application: "kibana-.kibana",
+			Privileges: []string{"feature_fleetv2.all", "feature_fleet.all"}, Resources: []string{"space:team-a", "space:team-b", "space:default"}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.kb = spaceClient(t, h.main, "team-a", kibana.Auth{APIKey: secret.New(key.Encoded)})
+	h.connect(func(c *Config) { c.Space = "team-a" })
+	doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "p", Name: "P", Namespace: "default", SpaceIDs: []string{"*"}}}}
+	p := h.plan(doc)
+	if w := strings.Join(p.Warnings, "\n"); !strings.Contains(w, `agent policy p: space_ids holds "*" (every space)`) ||
+		!strings.Contains(w, `("No enough permissions to create policies in space *")`) {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	if _, err := h.r.Apply(t.Context(), doc, nil, ApplyOptions{}); err == nil || !strings.Contains(err.Error(), "No enough permissions to create policies in space *") {
+		t.Errorf("apply: %v", err)
+	}
+	// A superuser may: no refusal, the same warning.
+	h.kb = spaceClient(t, h.main, "team-a", kibana.Auth{})
+	h.connect(func(c *Config) { c.Space = "team-a" })
+	if res := h.apply(doc); len(res.Outcomes) == 0 {
+		t.Errorf("apply as superuser: %+v", res)
+	}
+}
+
+// When the spaces cannot be listed, the plan says the names were not
+// checked in every space, and still asks the spaces it knows.
+func TestSim_SpaceNamesUnlistedSpacesWarn(t *testing.T) {
+	h := newSimHarness(t)
+	for _, s := range []string{"team-a", "team-b"} {
+		createSimSpace(t, h.main, s)
+	}
+	h.kb = spaceClient(t, h.main, "team-a", kibana.Auth{})
+	h.connect(func(c *Config) { c.Space = "team-a" })
+	h.r.cfg.Fleet = unlistedSpaces{h.r.cfg.Fleet.(*kibana.Client)}
+	doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "p", Name: "p", Namespace: "default", SpaceIDs: []string{"team-a", "team-b"}}},
+		PackagePolicies: []schema.PackagePolicy{{ID: "web", Name: "web", Namespace: "default", PolicyIDs: []string{"p"}, Package: &schema.PackagePolicyPackage{Name: "nginx", Version: "2.1.0"}}}}
+	h.sim.ClearRequests()
+	p := h.plan(doc)
+	if !strings.Contains(strings.Join(p.Warnings, "\n"), "could not list Kibana's spaces to check the plan's names in every space") {
+		t.Errorf("warnings %q", p.Warnings)
+	}
+	n := 0
+	for _, r := range h.sim.Requests() {
+		if strings.HasPrefix(r.Path, "/s/team-b/api/fleet/package_policies") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("integration policy names asked of team-b: %d, want 1", n)
+	}
+}
+
+// unlistedSpaces is a Fleet client whose spaces list answers Kibana's 403.
+type unlistedSpaces struct{ *kibana.Client }
+
+func (unlistedSpaces) ListSpaceIDs(context.Context) ([]string, error) {
+	return nil, &kibana.APIError{Method: "GET", Path: "/api/spaces/space", Status: 403, ErrorText: "Forbidden", Message: "Forbidden"}
 }

@@ -158,6 +158,13 @@ func addRoutes(doc *openapi3.T) {
 		Get: &openapi3.Operation{OperationID: "contract-spaces-get-space", Responses: ok(), Parameters: openapi3.Parameters{
 			{Value: openapi3.NewPathParameter("id").WithSchema(openapi3.NewStringSchema())}}}})
 
+	// The Spaces API's GET /api/spaces/space
+	// (x-pack/platform/plugins/shared/spaces/server/routes/api/external/get_all.ts,
+	// public, query {purpose?, include_authorized_purposes?}, neither sent),
+	// which fleetform lists to check names in every space.
+	doc.Paths.Set("/api/spaces/space", &openapi3.PathItem{
+		Get: &openapi3.Operation{OperationID: "contract-spaces-get-all", Responses: ok()}})
+
 	// server/routes/app/index.ts: POST /api/fleet/service_tokens,
 	// GenerateServiceTokenRequestSchema body nullable({remote: boolean}).
 	body := closedObject().WithProperty("remote", openapi3.NewBoolSchema())
