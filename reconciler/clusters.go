@@ -102,6 +102,7 @@ func (c *computed) extend(cp *ClusterPlan) {
 		c.steps[ch.Key()] = &step{change: &ch, data: &clusterStep{run: st.Run, afterMain: st.AfterMain}}
 	}
 	c.plan.Warnings = append(c.plan.Warnings, cp.Warnings...)
+	c.blockDependents()
 	changes := make([]plan.Change, 0, len(c.steps)) // a new array: the steps point into the old one
 	for _, s := range c.steps {
 		changes = append(changes, *s.change)

@@ -63,6 +63,7 @@ func (r *Reconciler) compute(ctx context.Context, doc *schema.Document, obs *obs
 	r.computePrune(doc, c, prune)
 	r.listUnmanaged(doc, c)
 	r.planSpaces(ctx, doc, c) // spaces.go
+	c.blockDependents()
 	for _, s := range c.steps {
 		c.plan.Changes = append(c.plan.Changes, *s.change)
 	}
@@ -90,6 +91,35 @@ func (r *Reconciler) addReferences(doc *schema.Document, c *computed) {
 			if ok && dep.change.Action != plan.NoOp && dep.change.Action != plan.Delete && !slices.Contains(ch.DependsOn, dep.change.Key()) {
 				ch.DependsOn = append(ch.DependsOn, dep.change.Key())
 			}
+		}
+	}
+}
+
+// blockDependents blocks every change that depends, directly or through
+// others, on a blocked change: apply skips a change whose dependency did not
+// apply (execute), so a plan showing it as a create, update or delete would
+// not be what apply does. The reason names the blocked dependency, whose own
+// change says why.
+func (c *computed) blockDependents() {
+	for changed := true; changed; {
+		changed = false
+		for _, key := range sortedKeys(c.steps) {
+			ch := c.steps[key].change
+			if ch.Action == plan.Blocked {
+				continue
+			}
+			var on []string
+			for _, d := range ch.DependsOn {
+				if dep, ok := c.steps[d]; ok && dep.change.Action == plan.Blocked {
+					on = append(on, dep.change.Kind+" "+dep.change.ID)
+				}
+			}
+			if len(on) == 0 {
+				continue
+			}
+			ch.Reason = fmt.Sprintf("needs %s, which %s blocked; apply would skip this %s", strings.Join(on, " and "), pick(len(on), "is", "are"), ch.Action)
+			ch.Action = plan.Blocked
+			changed = true
 		}
 	}
 }

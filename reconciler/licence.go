@@ -57,11 +57,12 @@ func BlockedByPolicyOutputLicense(ch plan.Change) bool {
 }
 
 // setsPolicyOutput reports whether some declared agent policy sets a
-// per-policy output or required_versions (declaresRequiredVersions), or an
-// integration policy asks for an enterprise feature (needsEnterprise): only
-// then does observe read the licence.
+// per-policy output or required_versions (declaresRequiredVersions), an
+// integration policy asks for an enterprise feature (needsEnterprise), or a
+// remote output turns Kibana's integration sync on (syncsIntegrations):
+// only then does observe read the licence.
 func setsPolicyOutput(doc *schema.Document) bool {
-	return needsEnterprise(doc) || declaresRequiredVersions(doc) || slices.ContainsFunc(doc.AgentPolicies, func(p schema.AgentPolicy) bool {
+	return needsEnterprise(doc) || declaresRequiredVersions(doc) || syncsIntegrations(doc) || slices.ContainsFunc(doc.AgentPolicies, func(p schema.AgentPolicy) bool {
 		return p.DataOutputID != nil || p.MonitoringOutputID != nil
 	})
 }
@@ -89,4 +90,42 @@ func needsPolicyOutputLicense(want map[string]any, have *kibana.AgentPolicy) boo
 		return false
 	}
 	return derefOrNil(have.DataOutputID) != want["data_output_id"] || derefOrNil(have.MonitoringOutputID) != want["monitoring_output_id"]
+}
+
+// SyncIntegrationsLicenseError is Kibana's refusal of a
+// remote_elasticsearch output whose create or update body sets
+// sync_integrations: true below an Enterprise licence:
+// remoteSyncIntegrationsCheck (server/services/output.ts) throws
+// OutputUnauthorizedError unless canEnableSyncIntegrations(), which wants
+// licenseService.isEnterprise() (an active enterprise or trial licence).
+const SyncIntegrationsLicenseError = "Remote sync integrations require at least an Enterprise license."
+
+// syncIntegrationsRefusal returns why Kibana would refuse the create or
+// update of output o with the fields the plan sends (all of them on create
+// or on a type change, the changed ones otherwise), or "". A licence not
+// read ("") blocks nothing, nor does a Kibana before sync_integrations,
+// where blockUnsupported names the version instead.
+func syncIntegrationsRefusal(c *computed, cluster string, o *schema.Output, sendsAll bool, fields []plan.FieldDiff) string {
+	if o.Type != "remote_elasticsearch" || o.SyncIntegrations == nil || !*o.SyncIntegrations {
+		return ""
+	}
+	if !sendsAll && !slices.Contains(topKeys(fields), "sync_integrations") {
+		return ""
+	}
+	if v := c.obs.kibanaVersion; v != "" && !kibanaAtLeast(v, featSyncIntegrations.since) {
+		return ""
+	}
+	if c.obs.license == "" || LicenseAtLeast(c.obs.license, "enterprise") {
+		return ""
+	}
+	return fmt.Sprintf("%s (%s licence is %q; output %s sets sync_integrations: true); upgrade the licence, or set sync_via: direct to let fleetform sync the integrations instead",
+		SyncIntegrationsLicenseError, cluster, c.obs.license, o.ID)
+}
+
+// syncsIntegrations reports whether some declared remote output turns
+// Kibana's integration sync on: then observe reads the licence.
+func syncsIntegrations(doc *schema.Document) bool {
+	return slices.ContainsFunc(doc.Outputs, func(o schema.Output) bool {
+		return o.Type == "remote_elasticsearch" && o.SyncIntegrations != nil && *o.SyncIntegrations
+	})
 }

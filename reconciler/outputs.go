@@ -228,6 +228,13 @@ func (outputKind) plan(ctx context.Context, r *Reconciler, doc *schema.Document,
 		if haveType, _ := have["type"].(string); exists && haveType != o.Type {
 			s.typeChangeWipes(have, haveType)
 		}
+		haveType, _ := have["type"].(string)
+		if why := syncIntegrationsRefusal(c, r.cfg.Cluster, o, !exists || haveType != o.Type, s.change.Fields); why != "" {
+			blocked = append(blocked, why)
+		}
+		if why := shipperRefusal(c, o, have, !exists || haveType != o.Type, s.change.Fields); why != "" {
+			blocked = append(blocked, why)
+		}
 		if why := c.foreignBlock(key, "output "+o.ID); why != "" {
 			blocked = append(blocked, why)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
+	"gopkg.in/yaml.v3"
 )
 
 // Kibana's rules for outputs that the plan mirrors: the default and default
@@ -101,4 +102,54 @@ func preconfiguredBlock(id string, have map[string]any, fields []plan.FieldDiff)
 	}
 	return fmt.Sprintf("output %s is preconfigured in kibana.yml and %s cannot be updated outside of kibana config file (allow_edit: [%s]); change kibana.yml instead",
 		id, strings.Join(bad, ", "), strings.Join(allowed, ", "))
+}
+
+// shipperRefusal returns why Kibana would drop the shipper the plan sends
+// for output o, or "". Kibana's output create and update null a shipper
+// sent with no config_yaml or with one whose shipper is unset or has
+// enabled: false (server/services/output.ts: "Remove the shipper data if
+// the shipper is not enabled from the yaml config"). The body carries the
+// declared config_yaml, else, on update, the observed one
+// (keepClearedFields). Such a shipper would show as a change in every plan
+// and never apply, so the plan blocks it. A Kibana before shipper is left
+// to blockUnsupported, which names the version.
+func shipperRefusal(c *computed, o *schema.Output, have map[string]any, sendsAll bool, fields []plan.FieldDiff) string {
+	if o.Shipper == nil || !sendsAll && !slices.Contains(topKeys(fields), "shipper") {
+		return ""
+	}
+	if v := c.obs.kibanaVersion; v != "" && !kibanaAtLeast(v, featOutputShipper.since) {
+		return ""
+	}
+	cy, _ := have["config_yaml"].(string)
+	if o.ConfigYAML != nil {
+		cy = *o.ConfigYAML
+	}
+	if shipperEnabled(cy) {
+		return ""
+	}
+	return fmt.Sprintf("output %s declares shipper, which Kibana drops unless config_yaml enables the shipper (Remove the shipper data if the shipper is not enabled from the yaml config); add a shipper section to config_yaml (e.g. shipper: {enabled: true}) or remove shipper from the declaration", o.ID)
+}
+
+// shipperEnabled mirrors Kibana's test of config_yaml: its shipper key is
+// set to a truthy value other than an object with enabled: false.
+func shipperEnabled(configYAML string) bool {
+	var cfg map[string]any
+	if configYAML == "" || yaml.Unmarshal([]byte(configYAML), &cfg) != nil {
+		return false
+	}
+	switch sh := cfg["shipper"].(type) {
+	case nil:
+		return false
+	case bool:
+		return sh
+	case string:
+		return sh != ""
+	case int:
+		return sh != 0
+	case float64:
+		return sh != 0
+	case map[string]any:
+		return sh["enabled"] != false
+	}
+	return true
 }

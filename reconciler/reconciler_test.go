@@ -381,8 +381,13 @@ func TestPlan_GenerateIsBlockedWithoutMinter(t *testing.T) {
 	if !strings.Contains(renderText(p), "secrets.service_token = (sensitive, to be generated)") {
 		t.Errorf("plan text lacks the to-be-generated marker:\n%s", renderText(p))
 	}
+	// The policy routed to the blocked output would be skipped by apply, so
+	// the plan blocks it too, naming the output.
+	if pol == nil || pol.Action != plan.Blocked || !strings.Contains(pol.Reason, "output remote-west, which is blocked") {
+		t.Errorf("policy depending on the blocked output: %+v\n%s", pol, renderText(p))
+	}
 	_, err := h.r.Apply(context.Background(), doc, nil, ApplyOptions{})
-	if !errors.Is(err, ErrNotConverged) || !errors.Is(err, ErrBlocked) || !errors.Is(err, ErrSkipped) {
+	if !errors.Is(err, ErrNotConverged) || !errors.Is(err, ErrBlocked) || errors.Is(err, ErrSkipped) {
 		t.Fatalf("apply err = %v", err)
 	}
 	if _, ok := h.f.outputs["remote-west"]; ok {

@@ -33,6 +33,12 @@ type feature struct {
 var (
 	featRemoteES = feature{"type remote_elasticsearch", "8.12.0",
 		"outputType.RemoteElasticsearch, released in 8.12.0 (elastic/ingest-docs#824)"}
+	// The kafka output type: elastic/kibana#159110 "[Fleet] Kafka integration
+	// API" (v8.10.0, backport:skip) adds outputType.Kafka and its schema to
+	// the outputs API; before it the type is not one the request schema
+	// knows (400).
+	featKafka = feature{"type kafka", "8.10.0",
+		"elastic/kibana#159110 \"[Fleet] Kafka integration API\" (v8.10.0)"}
 	featSecrets = feature{"output secrets", "8.12.0",
 		"output secrets, 8.12 (OUTPUT_SECRETS_MINIMUM_FLEET_SERVER_VERSION = '8.12.0' in server/services/secrets.ts)"}
 	// sync_integrations, kibana_url, kibana_api_key: kibana PR #208516 (9.1);
@@ -47,8 +53,11 @@ var (
 // outputFeatures lists the versioned features a declared output uses.
 func outputFeatures(o *schema.Output) []feature {
 	var out []feature
-	if o.Type == "remote_elasticsearch" {
+	switch o.Type {
+	case "remote_elasticsearch":
 		out = append(out, featRemoteES)
+	case "kafka":
+		out = append(out, featKafka)
 	}
 	if o.Secrets != nil && (o.Secrets.ServiceToken != nil || o.Secrets.Password != nil || o.Secrets.SSL != nil && o.Secrets.SSL.Key != nil) {
 		out = append(out, featSecrets)

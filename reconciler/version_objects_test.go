@@ -82,7 +82,7 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "space_ids needs Kibana 8.16.0", false},
 		{"elastic/kibana#145755 (v8.7.0): output shipper", "8.6.2", "8.7.0",
 			&schema.Document{Outputs: []schema.Output{{ID: "ls", Name: "ls", Type: "logstash",
-				Hosts: []string{"ls.example:5044"}, Shipper: map[string]any{"loadbalance": true}}}},
+				Hosts: []string{"ls.example:5044"}, ConfigYAML: ptr("shipper:\n  enabled: true\n"), Shipper: map[string]any{"loadbalance": true}}}},
 			plan.KindOutput, "ls", "/api/fleet/outputs", "shipper needs Kibana 8.7.0", false},
 		{"elastic/kibana#250557, elastic/docs-content#6065 (9.4): download source auth", "9.3.0", "9.4.0",
 			&schema.Document{DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/",

@@ -7,6 +7,7 @@ import (
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
 )
 
 // TestVersion_FeatureTheClusterLacksIsBlockedBeforeApply: fleetform reads
@@ -103,5 +104,32 @@ func TestKibanaAtLeast(t *testing.T) {
 		if got := kibanaAtLeast(tt.v, tt.since); got != tt.want {
 			t.Errorf("kibanaAtLeast(%q, %q) = %v, want %v", tt.v, tt.since, got, tt.want)
 		}
+	}
+}
+
+// TestVersion_KafkaOutputNeedsKibana810: the kafka output type came with
+// elastic/kibana#159110 (v8.10.0); an older Kibana's outputs API knows only
+// elasticsearch and logstash, so the plan blocks a kafka output there,
+// naming the version, and creates it from 8.10.0.
+func TestVersion_KafkaOutputNeedsKibana810(t *testing.T) {
+	doc := &schema.Document{Outputs: []schema.Output{{ID: "kafka", Name: "kafka", Type: "kafka", Hosts: []string{"kafka1:9092"},
+		KafkaFields: schema.KafkaFields{Topic: "events"}}}}
+	for _, tt := range []struct {
+		version string
+		want    plan.Action
+	}{
+		{"8.9.2", plan.Blocked},
+		{"8.10.0", plan.Create},
+	} {
+		t.Run(tt.version, func(t *testing.T) {
+			h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: tt.version})
+			ch := changeOf(h.plan(doc), plan.KindOutput, "kafka")
+			if ch == nil || ch.Action != tt.want {
+				t.Fatalf("kafka output on Kibana %s: %+v, want %s", tt.version, ch, tt.want)
+			}
+			if tt.want == plan.Blocked && !strings.Contains(ch.Reason, "type kafka needs Kibana 8.10.0") {
+				t.Errorf("reason %q does not name the version", ch.Reason)
+			}
+		})
 	}
 }

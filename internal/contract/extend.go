@@ -17,6 +17,7 @@ func extend(doc *openapi3.T) {
 	extendFleetServerHosts(doc)
 	extendAgentPolicies(doc)
 	addAgentsRoute(doc)
+	extendPackagePolicies(doc)
 }
 
 // extendOutputs follows x-pack/platform/plugins/shared/fleet/server/types/

@@ -17,6 +17,8 @@ type Request struct {
 	RawQuery string
 	Header   http.Header
 	Body     []byte
+	// Older: sent to a Kibana older than the extract (KibanaVersion).
+	Older bool
 }
 
 // Recorder keeps the requests of the transports it wraps.
@@ -50,7 +52,7 @@ func (t roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 	}
 	rec := Request{Host: req.URL.Host, Method: req.Method, Path: req.URL.Path, RawQuery: req.URL.RawQuery,
-		Header: req.Header.Clone(), Body: body}
+		Header: req.Header.Clone(), Body: body, Older: older(req.URL.Host)}
 	activeMu.Lock()
 	recs := append([]*Recorder(nil), active...)
 	activeMu.Unlock()
