@@ -20,6 +20,7 @@ import (
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
 	"github.com/fleetform/fleetform/internal/contract"
+	"github.com/fleetform/fleetform/internal/kversion"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 	"github.com/fleetform/fleetform/secret"
@@ -42,15 +43,18 @@ var matrixGateSources = []string{
 	"../fleetsim/*.go",
 	"version*.go",
 	"agent_policies_required_versions.go",
+	"agent_policies_prune.go",
 	"licence.go",
 	"spaces*.go",
 }
 
-// semverLit matches a release version in a Go string literal.
-var semverLit = regexp.MustCompile(`^"(\d+)\.(\d+)\.(\d+)"$`)
+// semverLit matches a release version, or a kversion.Gate's versions (one
+// per release line, space-separated), in a Go string literal.
+var semverLit = regexp.MustCompile(`^"\d+\.\d+\.\d+( \d+\.\d+\.\d+)*"$`)
 
 // matrixGates reads every version gate from the sources: the value of a
-// constant or variable named version*, the since of a feature{…} or of an
+// constant or variable named version* or gate* (each version of a
+// kversion.Gate), the since of a feature{…} or of an
 // element of a table of gates (versionedFields, versionedRoutes, kindRoutes
 // …: any composite literal in a file named version*.go), and a version
 // literal passed to versionAtLeast or kibanaAtLeast.
@@ -77,7 +81,9 @@ func matrixGates(t *testing.T) []string {
 		add := func(e ast.Expr) {
 			if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING && semverLit.MatchString(lit.Value) {
 				v, _ := strconv.Unquote(lit.Value)
-				gates[v] = true
+				for _, g := range kversion.Gate(v).Versions() {
+					gates[g] = true
+				}
 			}
 		}
 		versionFile := strings.HasPrefix(filepath.Base(name), "version")
@@ -85,13 +91,13 @@ func matrixGates(t *testing.T) []string {
 			switch n := n.(type) {
 			case *ast.ValueSpec:
 				for i, id := range n.Names {
-					if strings.HasPrefix(id.Name, "version") && i < len(n.Values) {
+					if gateName(id.Name) && i < len(n.Values) {
 						add(n.Values[i])
 					}
 				}
 			case *ast.AssignStmt:
 				for i, lhs := range n.Lhs {
-					if id, ok := lhs.(*ast.Ident); ok && strings.HasPrefix(id.Name, "version") && i < len(n.Rhs) {
+					if id, ok := lhs.(*ast.Ident); ok && gateName(id.Name) && i < len(n.Rhs) {
 						add(n.Rhs[i])
 					}
 				}
@@ -125,6 +131,11 @@ func matrixGates(t *testing.T) []string {
 	return out
 }
 
+// gateName reports whether a constant or variable holds a version gate.
+func gateName(name string) bool {
+	return strings.HasPrefix(name, "version") || strings.HasPrefix(name, "gate")
+}
+
 // lastMinor is the last minor release of a major line, for the version
 // just below x.0.0.
 var lastMinor = map[int]int{7: 17, 8: 19}
@@ -152,7 +163,11 @@ func belowGate(g string) []string {
 // matrixVersions is every gate and the release just below it.
 func matrixVersions(t *testing.T) []string {
 	gates := matrixGates(t)
-	for _, want := range []string{featRemoteES.since, featRequiredVersions.since, versionAutomaticUpgrades, fleetsim.DefaultVersion} {
+	var wants []string
+	for _, g := range []kversion.Gate{featRemoteES.since, featRequiredVersions.since, gateAutomaticUpgrades, gateAgentlessDeleteWithAgents, kversion.Gate(fleetsim.DefaultVersion)} {
+		wants = append(wants, g.Versions()...)
+	}
+	for _, want := range wants {
 		if !slices.Contains(gates, want) {
 			t.Fatalf("the gates read from %v miss %s: %v", matrixGateSources, want, gates)
 		}
