@@ -20,6 +20,11 @@ import (
 // docs/fleetsim-inferred.md item 58 (the gates below without an 8.19
 // minimum are, by that table, absent from 8.19).
 var (
+	// Kafka outputs: elastic/kibana#159110 "[Fleet] Kafka integration API"
+	// (v8.10.0, backport:skip) adds outputType.Kafka and its schema to the
+	// outputs API; before it the request schema knows no kafka type (400).
+	// reconciler/version.go featKafka blocks it at the same version.
+	versionKafka = "8.10.0"
 	// Remote Elasticsearch output: "Beginning in version 8.12.0, you can send
 	// Elastic Agent data to a remote Elasticsearch cluster"
 	// (elastic.co/guide/en/fleet/8.12/remote-elasticsearch-output.html).
@@ -103,6 +108,14 @@ func outputSchemasFor(version string) outputSchemas {
 	types := []string{typeES, typeLogstash, typeKafka}
 	schemas := map[string]vtype{typeES: es, typeLogstash: ls, typeKafka: kafka}
 	update := tOneOf{es.optional(), ls.optional(), kafkaUpdate(kafka)}
+	if !versionAtLeast(version, versionKafka) {
+		// The message of that older schema (a type oneOf of literals in
+		// one object) is not modelled: the discriminated form without
+		// kafka stands in for it (docs/fleetsim-inferred.md 57).
+		types = []string{typeES, typeLogstash}
+		delete(schemas, typeKafka)
+		update = tOneOf{es.optional(), ls.optional()}
+	}
 	if versionAtLeast(version, versionRemoteES) {
 		types = []string{typeES, typeRemoteES, typeLogstash, typeKafka}
 		schemas[typeRemoteES] = remote

@@ -12,6 +12,7 @@ func TestVersions_FieldsAndRoutesFollowTheClusterVersion(t *testing.T) {
 		"sync_integrations": true, "kibana_url": "https://kb.example"}
 	secretKafka := map[string]any{"name": "k", "type": "kafka", "hosts": []any{"k.example:9092"}, "auth_type": "user_pass",
 		"username": "u", "secrets": map[string]any{"password": "p"}}
+	plainKafka := map[string]any{"name": "k0", "type": "kafka", "hosts": []any{"k.example:9092"}, "auth_type": "none"}
 	plainRemote := map[string]any{"name": "r0", "type": "remote_elasticsearch", "hosts": []any{"https://r.example"}, "service_token": "t"}
 	for _, tc := range []struct {
 		version string
@@ -26,6 +27,9 @@ func TestVersions_FieldsAndRoutesFollowTheClusterVersion(t *testing.T) {
 		{"8.12.0", plainRemote, 200, ""},
 		{"8.11.0", secretKafka, 400, "[request body.secrets]: definition for this key is missing"},
 		{"8.12.0", secretKafka, 200, ""},
+		// elastic/kibana#159110 (v8.10.0) added the kafka type.
+		{"8.9.3", plainKafka, 400, `[request body]: expected "type" to be one of ["elasticsearch", "logstash"] but got ["kafka"]`},
+		{"8.10.0", plainKafka, 200, ""},
 	} {
 		t.Run(tc.version+" "+tc.body["name"].(string), func(t *testing.T) {
 			_, kb := startMain(t, ClusterConfig{Name: "main", Version: tc.version})
