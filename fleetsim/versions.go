@@ -175,8 +175,7 @@ var versionedFields = []versionedField{
 	{"overrides", "8.9.0", agentPolicyWrites},
 	// elastic/kibana#179795 "[Fleet] Settings Framework API and UI" (the
 	// advanced_settings of common/settings/agent_policy_settings.ts),
-	// labelled v8.14.0. Which keys inside it came when is not gated
-	// (docs/fleetsim-inferred.md).
+	// labelled v8.14.0. Its keys that came later: versionedNestedFields.
 	{"advanced_settings", "8.14.0", agentPolicyWrites},
 	// elastic/kibana#189663 "[Fleet] Allow to move agent policy to another
 	// space": "The update agent policy API now accept a space_ids
