@@ -23,7 +23,8 @@ import (
 //
 // The zod messages are zod 3's (docs/fleetsim-inferred.md); the keys and
 // their types follow the newest stored agent_policy_settings.ts, at every
-// version (which key came in which release is not gated).
+// version; keys newer than advanced_settings are removed by version in
+// versions.go versionedNestedFields (docs/fleetsim-inferred.md 59).
 var advancedSettingsSchema = tObject{fields: []field{
 	{name: "agent_limits_go_max_procs", t: tNullable{inner: tZod(zodIntMin0)}},
 	{name: "agent_download_timeout", t: tNullable{inner: tZod(zodDuration)}},

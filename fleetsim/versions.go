@@ -71,6 +71,17 @@ var (
 	// support authentication headers", labelled 9.4, documents it
 	// following that pull request.
 	versionDownloadSourceAuth = "9.4.0"
+	// is_internal on outputs: elastic/kibana#175546 (an internal output,
+	// hidden in the UI, for agentless in serverless), which
+	// elastic/kibana#175983 "[Cloud Security] Add is_internal flag to fleet
+	// server hosts configuration" (v8.13.0) follows up; inferred as 8.13.0
+	// (docs/fleetsim-inferred.md 59).
+	versionOutputIsInternal = "8.13.0"
+	// topic on kafka outputs: elastic/kibana#177229 "[Fleet] Replace topics
+	// key by topic for kafka output in full agent policy" ("updated the
+	// output Fleet API and saved object … introducing a new topic key and
+	// deprecating topics"), labelled v8.13.0 and v8.14.0.
+	versionKafkaTopic = "8.13.0"
 )
 
 // remoteSyncFields are the remote_elasticsearch fields added with versionRemoteSync.
@@ -100,10 +111,15 @@ func outputSchemasFor(version string) outputSchemas {
 	if !versionAtLeast(version, versionOutputSecrets) {
 		es, remote, ls, kafka = es.without("secrets"), remote.without("secrets"), ls.without("secrets"), kafka.without("secrets")
 	}
-	for _, gate := range []struct{ key, since string }{{"shipper", versionShipper}, {"allow_edit", versionAllowEdit}} {
+	for _, gate := range []struct{ key, since string }{{"shipper", versionShipper}, {"allow_edit", versionAllowEdit}, {"is_internal", versionOutputIsInternal}} {
 		if !versionAtLeast(version, gate.since) {
 			es, remote, ls, kafka = es.without(gate.key), remote.without(gate.key), ls.without(gate.key), kafka.without(gate.key)
 		}
+	}
+	if !versionAtLeast(version, versionKafkaTopic) {
+		// Before it the kafka schema has topics (an array), not topic; the
+		// older key is not modelled (docs/fleetsim-inferred.md 59).
+		kafka = kafka.without("topic")
 	}
 	types := []string{typeES, typeLogstash, typeKafka}
 	schemas := map[string]vtype{typeES: es, typeLogstash: ls, typeKafka: kafka}
@@ -159,8 +175,7 @@ var versionedFields = []versionedField{
 	{"overrides", "8.9.0", agentPolicyWrites},
 	// elastic/kibana#179795 "[Fleet] Settings Framework API and UI" (the
 	// advanced_settings of common/settings/agent_policy_settings.ts),
-	// labelled v8.14.0. Which keys inside it came when is not gated
-	// (docs/fleetsim-inferred.md).
+	// labelled v8.14.0. Its keys that came later: versionedNestedFields.
 	{"advanced_settings", "8.14.0", agentPolicyWrites},
 	// elastic/kibana#189663 "[Fleet] Allow to move agent policy to another
 	// space": "The update agent policy API now accept a space_ids
@@ -218,10 +233,84 @@ var versionedFields = []versionedField{
 	{"secrets", "9.1.0", downloadSourceWrites},
 	{"ssl", "9.1.0", fleetServerHostWrites},
 	{"secrets", "9.1.0", fleetServerHostWrites},
-	// Download source auth: versionDownloadSourceAuth (secrets.auth is
-	// removed with it, in routesForVersion).
+	// Download source auth: versionDownloadSourceAuth (secrets.auth:
+	// versionedNestedFields).
 	{"auth", kversion.Gate(versionDownloadSourceAuth), downloadSourceWrites},
+	// elastic/kibana#147432 "[Fleet] Add agent policy inactivity_timeout
+	// experimental setting" ("Add a new agent policy setting
+	// inactivity_timeout"), labelled v8.7.0; its 2-week default came with
+	// elastic/kibana#149031 (v8.7.0).
+	{"inactivity_timeout", "8.7.0", agentPolicyWrites},
+	// agentless.resources on agent policies: elastic/kibana#206042 "[Fleet]
+	// Send Agentless API resources" (closes #203371), labelled v8.18.0,
+	// merged in January 2025 into main (then 9.0) and backported to 8.x
+	// (8.18). That it added the key to the request schema is inferred
+	// (docs/fleetsim-inferred.md 59).
+	{"agentless", "8.18.0", agentPolicyWrites},
+	// supports_agentless on package policies: elastic/kibana#199567 "[UII]
+	// Add status tracking for agentless integrations" ("A new field
+	// supports_agentless was added to package policies"), labelled
+	// v8.18.0 and v9.0.0.
+	{"supports_agentless", "8.18.0", packagePolicyWrites},
+	// elastic/kibana#175983 "[Cloud Security] Add is_internal flag to fleet
+	// server hosts configuration", labelled v8.13.0 (the preconfiguration
+	// key; that the API body took it then is inferred, docs/fleetsim-inferred.md 59).
+	{"is_internal", "8.13.0", fleetServerHostWrites},
+	// security_artifacts_url and security_artifacts_proxy_id (Elastic
+	// Defend artifact downloads through the download source):
+	// elastic/kibana#267819 "[Fleet] Support download settings at Fleet
+	// level for Elastic defend" (opened 2026-05-05, resolving #265346 of
+	// 2026-04), after 9.4 branched: inferred as 9.5.0, no backport found
+	// (docs/fleetsim-inferred.md 59).
+	{"security_artifacts_url", versionSecurityArtifacts, downloadSourceWrites},
+	{"security_artifacts_proxy_id", versionSecurityArtifacts, downloadSourceWrites},
 }
+
+// versionSecurityArtifacts: the download source's security_artifacts_* keys.
+const versionSecurityArtifacts kversion.Gate = "9.5.0"
+
+// versionedNestedField is a key inside an object-typed body key (parent)
+// that a Kibana version without since does not know: refused as
+// "[request body.<parent>.<key>]: definition for this key is missing".
+type versionedNestedField struct {
+	parent, name string
+	since        kversion.Gate
+	routes       []string
+}
+
+// versionedNestedFields are the nested body keys that came after their
+// parent. The agent policy advanced_settings keys follow
+// AGENT_POLICY_ADVANCED_SETTINGS (common/settings/agent_policy_settings.ts),
+// whose api_field names getSettingsAPISchema turns into the keys of a
+// closed schema.object; agent_limits_go_max_procs, agent_download_timeout,
+// agent_download_target_directory (elastic/kibana#179795) and
+// agent_logging_level (elastic/kibana#180607, v8.14.0) came with
+// advanced_settings itself; agent_logging_metrics_period is not dated and
+// not gated (docs/fleetsim-inferred.md 59).
+var versionedNestedFields = []versionedNestedField{
+	// Download source secrets.auth: with auth (versionDownloadSourceAuth).
+	{"secrets", "auth", kversion.Gate(versionDownloadSourceAuth), downloadSourceWrites},
+	// The log file settings: elastic/kibana#200274, which
+	// elastic/docs-content#5654 names as exposing them "prior to 9.0",
+	// for elastic/kibana#192237; elastic/elastic-agent#188 answers
+	// "available in 8.17". Inferred as 8.17.0 (the pull request's labels
+	// were not read).
+	{"advanced_settings", "agent_logging_to_files", gateAgentLogFiles, agentPolicyWrites},
+	{"advanced_settings", "agent_logging_files_rotateeverybytes", gateAgentLogFiles, agentPolicyWrites},
+	{"advanced_settings", "agent_logging_files_keepfiles", gateAgentLogFiles, agentPolicyWrites},
+	{"advanced_settings", "agent_logging_files_interval", gateAgentLogFiles, agentPolicyWrites},
+	// elastic/kibana#233345 "[Fleet] Allow to configure monitoring runtime
+	// in agent policy", merged 2025-08-28, before 9.2 branched; no
+	// backport found: inferred as 9.2.0.
+	{"advanced_settings", "agent_monitoring_runtime_experimental", "9.2.0", agentPolicyWrites},
+	// elastic/kibana#245819 "[Fleet] add agent internal yaml settings",
+	// merged 2025-12-10; elastic/kibana#248416 reports the field on 9.3.0
+	// BC4. Inferred as 9.3.0, no backport found.
+	{"advanced_settings", "agent_internal", "9.3.0", agentPolicyWrites},
+}
+
+// gateAgentLogFiles: the advanced_settings log file keys (versionedNestedFields).
+const gateAgentLogFiles kversion.Gate = "8.17.0"
 
 // versionedRoutes are the route families that came with a Kibana version
 // (before it: 404), by pattern prefix.
@@ -266,8 +355,10 @@ func routesForVersion(version string, rs []*route) []*route {
 				drop = append(drop, f.name)
 			}
 		}
-		if !versionAtLeast(version, versionDownloadSourceAuth) && slices.Contains(downloadSourceWrites, r.method+" "+r.pattern) {
-			body = body.withoutNested("secrets", "auth")
+		for _, f := range versionedNestedFields {
+			if !f.since.Has(version) && slices.Contains(f.routes, r.method+" "+r.pattern) {
+				body = body.withoutNested(f.parent, f.name)
+			}
 		}
 		r.body = body.without(drop...)
 	}

@@ -2,6 +2,7 @@ package fleetsim
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -74,6 +75,39 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 		{"elastic/kibana#208091, elastic/ingest-docs#1727 (9.1)", "secrets", "9.0.0", "9.1.0", "POST", "/api/fleet/fleet_server_hosts",
 			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "ssl": map[string]any{"certificate": "cert"},
 				"secrets": map[string]any{"ssl": map[string]any{"key": "k"}}}, false},
+		// docs/fleetsim-inferred.md 59.
+		{"elastic/kibana#147432 (v8.7.0)", "inactivity_timeout", "8.6.2", "8.7.0", "POST", "/api/fleet/agent_policies",
+			policy("inactivity_timeout", 3600.0), false},
+		{"elastic/kibana#206042 (v8.18.0)", "agentless", "8.17.4", "8.18.0", "POST", "/api/fleet/agent_policies",
+			policy("agentless", map[string]any{"resources": map[string]any{"requests": map[string]any{"memory": "1Gi", "cpu": "1"}}}), false},
+		{"elastic/kibana#199567 (v8.18.0, v9.0.0)", "supports_agentless", "8.17.4", "8.18.0", "POST", "/api/fleet/package_policies",
+			withKey(nginxSimplified("nginx-sa", "p1"), "supports_agentless", false), true},
+		{"elastic/kibana#175983 (v8.13.0)", "is_internal", "8.12.2", "8.13.0", "POST", "/api/fleet/fleet_server_hosts",
+			map[string]any{"name": "fs", "host_urls": []any{"https://fs.example:8220"}, "is_internal": false}, false},
+		{"elastic/kibana#175546, #175983 (8.13)", "is_internal", "8.12.2", "8.13.0", "POST", "/api/fleet/outputs",
+			map[string]any{"name": "es", "type": "elasticsearch", "hosts": []any{"https://es.example"}, "is_internal": false}, false},
+		{"elastic/kibana#177229 (v8.13.0)", "topic", "8.12.2", "8.13.0", "POST", "/api/fleet/outputs",
+			map[string]any{"name": "k", "type": "kafka", "hosts": []any{"kafka.example:9092"}, "auth_type": "none", "topic": "t"}, false},
+		{"elastic/kibana#267819 (9.5, inferred)", "security_artifacts_url", "9.4.0", "9.5.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "security_artifacts_url": "https://defend.example/"}, false},
+		{"elastic/kibana#267819 (9.5, inferred)", "security_artifacts_proxy_id", "9.4.0", "9.5.0", "POST", "/api/fleet/agent_download_sources",
+			map[string]any{"name": "mirror", "host": "https://mirror.example/downloads/", "security_artifacts_proxy_id": "px"}, false},
+		{"elastic/kibana#200274 (8.17, inferred)", "advanced_settings.agent_logging_to_files", "8.16.6", "8.17.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_logging_to_files": false}), false},
+		{"elastic/kibana#200274 (8.17, inferred)", "advanced_settings.agent_logging_files_rotateeverybytes", "8.16.6", "8.17.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_logging_files_rotateeverybytes": 1048576.0}), false},
+		{"elastic/kibana#200274 (8.17, inferred)", "advanced_settings.agent_logging_files_keepfiles", "8.16.6", "8.17.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_logging_files_keepfiles": 7.0}), false},
+		{"elastic/kibana#200274 (8.17, inferred)", "advanced_settings.agent_logging_files_interval", "8.16.6", "8.17.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_logging_files_interval": "24h"}), false},
+		{"elastic/kibana#233345 (9.2, inferred)", "advanced_settings.agent_monitoring_runtime_experimental", "9.1.5", "9.2.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_monitoring_runtime_experimental": "otel"}), false},
+		{"elastic/kibana#245819, #248416 (9.3, inferred)", "advanced_settings.agent_internal", "9.2.3", "9.3.0", "PUT", "/api/fleet/agent_policies/p1",
+			map[string]any{"name": "P p1", "namespace": "default", "advanced_settings": map[string]any{"agent_internal": "agent:\n  internal:\n    runtime:\n      default: otel\n"}}, true},
+		// Keys that came with advanced_settings (elastic/kibana#179795, #180607).
+		{"elastic/kibana#180607 (v8.14.0)", "advanced_settings", "8.13.4", "8.14.0", "POST", "/api/fleet/agent_policies",
+			policy("advanced_settings", map[string]any{"agent_logging_level": "debug", "agent_download_timeout": "2h",
+				"agent_download_target_directory": "/tmp/agent"}), false},
 	}
 	for _, tc := range tests {
 		for _, version := range []string{tc.before, tc.since} {
@@ -82,7 +116,7 @@ func TestVersions_VersionedBodyKeys(t *testing.T) {
 				if tc.needsPolicyP1 {
 					newAgentPolicy(t, kb, "p1")
 				}
-				if tc.key == "proxy_id" && version == tc.since {
+				if strings.HasSuffix(tc.key, "proxy_id") && version == tc.since {
 					kb.do("POST", "/api/fleet/proxies", map[string]any{"id": "px", "name": "px", "url": "https://proxy.example:3128"}).must(t, 200)
 				}
 				r := kb.do(tc.method, tc.path, tc.body)

@@ -29,7 +29,7 @@ func (h *simHarness) downloadSource(id string) kibana.DownloadSource {
 // the default moves by is_default: true on another source; owned sources
 // are pruned.
 func TestDownloadSource_CreateUpdateDeleteAgainstFleetsim(t *testing.T) {
-	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: "9.4.0"}) // auth: 9.4 (version_objects.go)
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", Version: "9.5.0"}) // auth: 9.4, security_artifacts_*: 9.5 (version_objects.go)
 	ctx := context.Background()
 	doc := &schema.Document{
 		Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "http://px.example:3128"}},

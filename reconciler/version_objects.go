@@ -100,7 +100,49 @@ func agentPolicyFeatures(p *schema.AgentPolicy) []feature {
 	if p.SpaceIDs != nil {
 		out = append(out, featPolicySpaceIDs)
 	}
+	if p.InactivityTimeout != nil {
+		out = append(out, featInactivityTimeout)
+	}
+	if p.Agentless != nil {
+		out = append(out, featAgentless)
+	}
+	for _, f := range advancedSettingsFeatures {
+		if _, ok := p.AdvancedSettings[strings.TrimPrefix(f.name, "advanced_settings.")]; ok {
+			out = append(out, f)
+		}
+	}
 	return out
+}
+
+// Versioned agent policy fields besides those above (fleetsim versions.go
+// gates the same keys; docs/fleetsim-inferred.md 59).
+var (
+	featInactivityTimeout = feature{"inactivity_timeout", "8.7.0",
+		"elastic/kibana#147432 \"[Fleet] Add agent policy inactivity_timeout experimental setting\" (v8.7.0)"}
+	featAgentless = feature{"agentless", "8.18.0",
+		"elastic/kibana#206042 \"[Fleet] Send Agentless API resources\" (v8.18.0; the schema key inferred)"}
+	featPackagePolicySupportsAgentless = feature{"supports_agentless", "8.18.0",
+		"elastic/kibana#199567 \"[UII] Add status tracking for agentless integrations\" (v8.18.0, v9.0.0)"}
+	featOutputIsInternal = feature{"is_internal", "8.13.0",
+		"elastic/kibana#175546, #175983 \"[Cloud Security] Add is_internal flag to fleet server hosts configuration\" (v8.13.0)"}
+	featKafkaTopic = feature{"topic", "8.13.0",
+		"elastic/kibana#177229 \"[Fleet] Replace topics key by topic for kafka output in full agent policy\" (v8.13.0)"}
+)
+
+// advancedSettingsFeatures are the advanced_settings keys that came after
+// advanced_settings itself (AGENT_POLICY_ADVANCED_SETTINGS in
+// common/settings/agent_policy_settings.ts; an older Kibana refuses
+// "[request body.advanced_settings.<key>]: definition for this key is
+// missing"). agent_logging_metrics_period is not dated, so not gated.
+var advancedSettingsFeatures = []feature{
+	{"advanced_settings.agent_logging_to_files", "8.17.0", "elastic/kibana#200274 (8.17, inferred: elastic/elastic-agent#188)"},
+	{"advanced_settings.agent_logging_files_rotateeverybytes", "8.17.0", "elastic/kibana#200274 (8.17, inferred)"},
+	{"advanced_settings.agent_logging_files_keepfiles", "8.17.0", "elastic/kibana#200274 (8.17, inferred)"},
+	{"advanced_settings.agent_logging_files_interval", "8.17.0", "elastic/kibana#200274 (8.17, inferred)"},
+	{"advanced_settings.agent_monitoring_runtime_experimental", "9.2.0",
+		"elastic/kibana#233345 \"[Fleet] Allow to configure monitoring runtime in agent policy\" (merged 2025-08-28: 9.2, inferred)"},
+	{"advanced_settings.agent_internal", "9.3.0",
+		"elastic/kibana#245819 \"[Fleet] add agent internal yaml settings\" (on 9.3.0 BC4 per elastic/kibana#248416: 9.3, inferred)"},
 }
 
 // Versioned output fields besides those of version.go.
@@ -111,10 +153,17 @@ var featOutputShipper = feature{"shipper", "8.7.0",
 // output uses (outputFeatures adds them). allow_edit (elastic/kibana#157688,
 // v8.9.0) is never sent: fleetform only reads it.
 func outputMoreFeatures(o *schema.Output) []feature {
+	var out []feature
 	if o.Shipper != nil {
-		return []feature{featOutputShipper}
+		out = append(out, featOutputShipper)
 	}
-	return nil
+	if o.IsInternal != nil {
+		out = append(out, featOutputIsInternal)
+	}
+	if o.Type == "kafka" && o.Topic != "" {
+		out = append(out, featKafkaTopic)
+	}
+	return out
 }
 
 // integrationPolicyFeatures lists the versioned fields a declared
@@ -132,6 +181,9 @@ func integrationPolicyFeatures(p *schema.PackagePolicy) []feature {
 	}
 	if p.AdditionalDatastreamsPermissions != nil {
 		out = append(out, featAdditionalDatastreamsPermissions)
+	}
+	if p.SupportsAgentless != nil {
+		out = append(out, featPackagePolicySupportsAgentless)
 	}
 	return out
 }
@@ -179,13 +231,21 @@ var (
 		"elastic/kibana#250557 (download source authentication), 9.4 (elastic/docs-content#6065)"}
 	featAdditionalDatastreamsPermissions = feature{"additional_datastreams_permissions", "9.1.0",
 		"elastic/kibana#210452 \"[Fleet] Additional datastreams permissions API\" (v9.1.0)"}
+	featFleetServerHostIsInternal = feature{"is_internal", "8.13.0",
+		"elastic/kibana#175983 \"[Cloud Security] Add is_internal flag to fleet server hosts configuration\" (v8.13.0)"}
+	// Elastic Defend artifact downloads: elastic/kibana#267819 (opened
+	// 2026-05-05, after 9.4 branched): 9.5.0, inferred.
+	featSecurityArtifactsURL = feature{"security_artifacts_url", "9.5.0",
+		"elastic/kibana#267819 \"[Fleet] Support download settings at Fleet level for Elastic defend\" (9.5, inferred)"}
+	featSecurityArtifactsProxy = feature{"security_artifacts_proxy_id", "9.5.0", featSecurityArtifactsURL.source}
 )
 
 // objectVersionedFields are, by object kind, the top-level keys that came
 // with a Kibana version.
 var objectVersionedFields = map[string][]feature{
-	kindDownloadSource:  {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets, featDownloadSourceAuth},
-	kindFleetServerHost: {featFleetServerHostProxy, featFleetServerHostSSL, featFleetServerHostSecrets},
+	kindDownloadSource: {featDownloadSourceProxy, featDownloadSourceSSL, featDownloadSourceSecrets, featDownloadSourceAuth,
+		featSecurityArtifactsURL, featSecurityArtifactsProxy},
+	kindFleetServerHost: {featFleetServerHostProxy, featFleetServerHostSSL, featFleetServerHostSecrets, featFleetServerHostIsInternal},
 }
 
 // objectFeatures lists the versioned features a declared object of a

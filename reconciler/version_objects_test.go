@@ -158,6 +158,54 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 			&schema.Document{Outputs: []schema.Output{{ID: "es-logs", Name: "es logs", Type: "elasticsearch",
 				Hosts: []string{"https://logs.example:9200"}, WriteToLogsStreams: ptr(true)}}},
 			plan.KindOutput, "es-logs", "/api/fleet/outputs", "write_to_logs_streams needs Kibana 9.2.0", false},
+		// docs/fleetsim-inferred.md 59.
+		{"elastic/kibana#147432 (v8.7.0)", "8.6.2", "8.7.0",
+			withPolicy(func(p *schema.AgentPolicy) { p.InactivityTimeout = ptr(int64(3600)) }),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "inactivity_timeout needs Kibana 8.7.0", false},
+		{"elastic/kibana#206042 (v8.18.0)", "8.17.4", "8.18.0",
+			withPolicy(func(p *schema.AgentPolicy) {
+				p.Agentless = map[string]any{"resources": map[string]any{"requests": map[string]any{"memory": "1Gi", "cpu": "1"}}}
+			}),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "agentless needs Kibana 8.18.0", false},
+		{"elastic/kibana#200274 (8.17, inferred)", "8.16.6", "8.17.0",
+			withPolicy(func(p *schema.AgentPolicy) {
+				p.AdvancedSettings = map[string]any{"agent_logging_level": "debug", "agent_logging_to_files": false}
+			}),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "advanced_settings.agent_logging_to_files needs Kibana 8.17.0", false},
+		{"elastic/kibana#233345 (9.2, inferred)", "9.1.5", "9.2.0",
+			withPolicy(func(p *schema.AgentPolicy) {
+				p.AdvancedSettings = map[string]any{"agent_monitoring_runtime_experimental": "otel"}
+			}),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "advanced_settings.agent_monitoring_runtime_experimental needs Kibana 9.2.0", false},
+		{"elastic/kibana#245819, #248416 (9.3, inferred)", "9.2.3", "9.3.0",
+			withPolicy(func(p *schema.AgentPolicy) {
+				p.AdvancedSettings = map[string]any{"agent_internal": "agent:\n  internal:\n    runtime:\n      default: otel\n"}
+			}),
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "advanced_settings.agent_internal needs Kibana 9.3.0", false},
+		{"elastic/kibana#199567 (v8.18.0, v9.0.0)", "8.17.4", "8.18.0",
+			withIntegration(func(p *schema.PackagePolicy) {
+				p.PolicyIDs, p.OutputID, p.SupportsAgentless = []string{"web"}, schema.Nullable[string]{}, ptr(false)
+			}),
+			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "supports_agentless needs Kibana 8.18.0", false},
+		{"elastic/kibana#175546, #175983 (8.13): output is_internal", "8.12.2", "8.13.0",
+			&schema.Document{Outputs: []schema.Output{{ID: "es-logs", Name: "es logs", Type: "elasticsearch",
+				Hosts: []string{"https://logs.example:9200"}, IsInternal: ptr(false)}}},
+			plan.KindOutput, "es-logs", "/api/fleet/outputs", "is_internal needs Kibana 8.13.0", false},
+		{"elastic/kibana#177229 (v8.13.0): kafka topic", "8.12.2", "8.13.0",
+			&schema.Document{Outputs: []schema.Output{{ID: "kafka", Name: "kafka", Type: "kafka",
+				Hosts: []string{"kafka.example:9092"}, KafkaFields: schema.KafkaFields{AuthType: "none", Topic: "fleet"}}}},
+			plan.KindOutput, "kafka", "/api/fleet/outputs", "topic needs Kibana 8.13.0", false},
+		{"elastic/kibana#175983 (v8.13.0): Fleet Server host is_internal", "8.12.2", "8.13.0",
+			&schema.Document{FleetServerHosts: []schema.FleetServerHost{{ID: "fs", Name: "fs", HostURLs: []string{"https://fs.example:8220"}, IsInternal: ptr(false)}}},
+			kindFleetServerHost, "fs", "/api/fleet/fleet_server_hosts", "is_internal needs Kibana 8.13.0", false},
+		{"elastic/kibana#267819 (9.5, inferred): security_artifacts_url", "9.4.0", "9.5.0",
+			&schema.Document{DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/",
+				SecurityArtifactsURL: ptr("https://defend-artifacts.example/")}}},
+			kindDownloadSource, "mirror", "/api/fleet/agent_download_sources", "security_artifacts_url needs Kibana 9.5.0", false},
+		{"elastic/kibana#267819 (9.5, inferred): security_artifacts_proxy_id", "9.4.0", "9.5.0",
+			&schema.Document{Proxies: []schema.Proxy{{ID: "px", Name: "px", URL: "https://proxy.example:3128"}},
+				DownloadSources: []schema.DownloadSource{{ID: "mirror", Name: "mirror", Host: "https://mirror.example/downloads/", SecurityArtifactsProxyID: ptr("px")}}},
+			kindDownloadSource, "mirror", "/api/fleet/agent_download_sources", "security_artifacts_proxy_id needs Kibana 9.5.0", false},
 	}
 	for i := range tests {
 		tt := &tests[i]

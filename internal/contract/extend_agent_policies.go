@@ -39,6 +39,9 @@ func extendAgentPolicies(doc *openapi3.T) {
 			}
 			setProp(media.Schema.Value, "required_versions", requiredVersions())
 			setProp(media.Schema.Value, "agentless", agentless())
+			if as := media.Schema.Value.Properties["advanced_settings"]; as != nil && as.Value != nil {
+				newerAdvancedSettings(as.Value)
+			}
 		}
 	}
 }
@@ -63,4 +66,16 @@ func agentless() *openapi3.Schema {
 	return closedObject().
 		WithProperty("resources", closedObject().WithProperty("requests", requests)).
 		WithProperty("cloud_connectors", connectors)
+}
+
+// newerAdvancedSettings adds the advanced_settings keys of
+// AGENT_POLICY_ADVANCED_SETTINGS (common/settings/agent_policy_settings.tsx)
+// newer than the extract, each schema.maybe(schema.oneOf([literal(null),
+// any({validate})])) like the others there: agent_monitoring_runtime_experimental
+// (elastic/kibana#233345, 9.2) and agent_internal (elastic/kibana#245819,
+// 9.3). fleetsim versions.go gates them by version.
+func newerAdvancedSettings(s *openapi3.Schema) {
+	for _, key := range []string{"agent_monitoring_runtime_experimental", "agent_internal"} {
+		setProp(s, key, nullable(&openapi3.Schema{}))
+	}
 }
