@@ -132,17 +132,19 @@ func (r *Reconciler) reusableMoveRefusal(ctx context.Context, c *computed, id st
 	for _, ipID := range sortedKeys(ips) {
 		ip := ips[ipID]
 		if len(ip.PolicyIDs) > 1 && slices.Contains(ip.PolicyIDs, id) {
-			shared = append(shared, fmt.Sprintf("%s (agent policies %s)", ip.ID, strings.Join(others(ip, id), ", ")))
+			o := otherPolicyIDs(ip, id)
+			shared = append(shared, fmt.Sprintf("%s (also in agent %s %s)", ip.ID, pick(len(o), "policy", "policies"), strings.Join(o, ", ")))
 		}
 	}
 	if len(shared) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("agent policy %s: its integration %s %s %s shared with other agent policies (reusable); moving it to other spaces, Kibana would refuse it (Agent policies using reusable integration policies cannot be moved to a different space.): take %s off the other agent policies first (apply), then move it",
-		id, pick(len(shared), "policy", "policies"), strings.Join(shared, ", "), pick(len(shared), "is", "are"), pick(len(shared), "it", "them"))
+	n := len(shared)
+	return fmt.Sprintf("agent policy %s: its integration %s %s %s reusable; moving it to other spaces, Kibana would refuse it (Agent policies using reusable integration policies cannot be moved to a different space.): take %s off the other agent policies in one apply, then move %s in the next",
+		id, pick(n, "policy", "policies"), strings.Join(shared, ", "), pick(n, "is", "are"), pick(n, "it", "them"), id)
 }
 
-// others is ip's agent policies but id.
-func others(ip kibana.IntegrationPolicy, id string) []string {
+// otherPolicyIDs is ip's agent policies but id.
+func otherPolicyIDs(ip kibana.IntegrationPolicy, id string) []string {
 	return slices.DeleteFunc(slices.Clone(ip.PolicyIDs), func(s string) bool { return s == id })
 }

@@ -45,13 +45,14 @@ func TestSim_SpaceMovesKibanaRefuses(t *testing.T) {
 		method, path string
 		body         map[string]any
 		dependent    string // an integration policy change blocked with it
+		detail       string // what else the reason says
 	}{
 		{
 			name:     "a reusable integration policy",
 			policies: []map[string]any{{"id": "p", "name": "P", "namespace": "default"}, {"id": "q", "name": "Q", "namespace": "default"}},
 			ips:      []map[string]any{nginx("shared", "p", "q")},
 			doc:      &schema.Document{AgentPolicies: []schema.AgentPolicy{policy("p", "team-a", "team-b"), policy("q")}},
-			id:       "p", want: plan.Blocked, msg: reusable,
+			id:       "p", want: plan.Blocked, msg: reusable, detail: "its integration policy shared (also in agent policy q) is reusable",
 			method: "PUT", path: "p", body: map[string]any{"name": "P", "namespace": "default", "space_ids": []any{"team-a", "team-b"}},
 		},
 		{
@@ -152,6 +153,9 @@ func TestSim_SpaceMovesKibanaRefuses(t *testing.T) {
 			}
 			if ch == nil || ch.Action != plan.Blocked || !strings.Contains(ch.Reason, "agent policy "+tc.id) || !strings.Contains(ch.Reason, "("+tc.msg+")") {
 				t.Fatalf("plan: %+v", p.Changes)
+			}
+			if !strings.Contains(ch.Reason, tc.detail) {
+				t.Errorf("reason %q, want %q in it", ch.Reason, tc.detail)
 			}
 			if tc.dependent != "" && (dep == nil || dep.Action != plan.Blocked || !strings.Contains(dep.Reason, "needs agent_policy "+tc.id+", which is blocked")) {
 				t.Errorf("dependent %s: %+v", tc.dependent, dep)
