@@ -133,7 +133,41 @@ func loadSpec(t *testing.T) *openapi3.T {
 			addMetaName(s.Items.Value, seen)
 		}
 	}
-	fixSeen, metaSeen := map[*openapi3.Schema]bool{}, map[*openapi3.Schema]bool{}
+	// Defect 9: an agent policy's package_policies items are
+	// PackagePolicySchema, without the spaceIds of PackagePolicyResponseSchema
+	// (server/types/models/package_policy.ts), yet agentPolicyService reads
+	// them with findAllForAgentPolicy, whose
+	// mapPackagePolicySavedObjectToPackagePolicy adds `spaceIds: namespaces`
+	// (server/services/package_policies/utils.ts) once space-aware; Kibana
+	// does not validate responses outside development, so it answers them
+	// (fleetsim/spaces_policies.go packagePolicySpaces;
+	// docs/fleetsim-inferred.md 60).
+	var addPackagePolicySpaceIDs func(s *openapi3.Schema, seen map[*openapi3.Schema]bool)
+	addPackagePolicySpaceIDs = func(s *openapi3.Schema, seen map[*openapi3.Schema]bool) {
+		if s == nil || seen[s] {
+			return
+		}
+		seen[s] = true
+		if pps, ok := s.Properties["package_policies"]; ok && pps.Value != nil {
+			for _, alt := range pps.Value.AnyOf {
+				if it := alt.Value.Items; it != nil && it.Value != nil && it.Value.Properties["policy_ids"] != nil && it.Value.Properties["spaceIds"] == nil {
+					it.Value.Properties["spaceIds"] = openapi3.NewSchemaRef("", openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()))
+				}
+			}
+		}
+		for _, refs := range [][]*openapi3.SchemaRef{s.AnyOf, s.OneOf, s.AllOf} {
+			for _, r := range refs {
+				addPackagePolicySpaceIDs(r.Value, seen)
+			}
+		}
+		for _, r := range s.Properties {
+			addPackagePolicySpaceIDs(r.Value, seen)
+		}
+		if s.Items != nil {
+			addPackagePolicySpaceIDs(s.Items.Value, seen)
+		}
+	}
+	fixSeen, metaSeen, ppSeen := map[*openapi3.Schema]bool{}, map[*openapi3.Schema]bool{}, map[*openapi3.Schema]bool{}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			for _, resp := range op.Responses.Map() {
@@ -141,6 +175,7 @@ func loadSpec(t *testing.T) *openapi3.T {
 					if media.Schema != nil {
 						contract.FixSchema(media.Schema.Value, fixSeen)
 						addMetaName(media.Schema.Value, metaSeen)
+						addPackagePolicySpaceIDs(media.Schema.Value, ppSeen)
 					}
 				}
 			}

@@ -178,6 +178,7 @@ func (c *Cluster) policyView(p *agentPolicy, full bool) map[string]any {
 			pps = append(pps, pp.view(false))
 		}
 		v["package_policies"] = pps
+		c.packagePolicySpaces(v, nil) // spaces_policies.go
 	}
 	return v
 }
@@ -194,6 +195,7 @@ func (c *Cluster) policyViewAs(p *agentPolicy, full bool, format any) map[string
 			pps = append(pps, pp.apiView(true, false))
 		}
 		v["package_policies"] = pps
+		c.packagePolicySpaces(v, nil)
 	}
 	return v
 }
@@ -440,6 +442,7 @@ func (c *Cluster) checkPerPolicyOutputLicence(p *agentPolicy) *kresp {
 
 func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	body := r.body
+	force, _ := body["force"].(bool)
 	delete(body, "force") // a request option, never stored
 	name := body["name"].(string)
 	spaces, resp := c.newPolicySpaces(r, body)
@@ -448,6 +451,10 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 	}
 	if ids := c.nameTakenIn(name, "", spaces); len(ids) > 0 {
 		return nameExists(ids, name)
+	}
+	refused := c.hostedCreateMoveRefused(r, body, force) // spaces.go
+	if refused {
+		spaces = []string{r.spaceID()}
 	}
 	id, _ := body["id"].(string)
 	if id == "" {
@@ -496,6 +503,9 @@ func (c *Cluster) createAgentPolicy(r *kreq) *kresp {
 		c.addPackagePolicy(p, "system", now)
 	}
 	c.installMonitoringPackage(p, now)
+	if refused {
+		return hostedMoveRefused(id)
+	}
 	return ok(map[string]any{"item": c.policyView(p, true)})
 }
 

@@ -186,11 +186,24 @@ func (c *Cluster) newPolicySpaces(r *kreq, body map[string]any) ([]string, *kres
 // (only body space_ids are).
 func (c *Cluster) listedSpace(s string) bool { return s == allSpaces || c.space(s) != nil }
 
-// moveSpaces is updateAgentPolicySpaces (server/services/spaces/agent_policy.ts):
-// nothing to do when space_ids is absent, empty or unchanged; a hosted policy
-// and one whose package policies are shared refuse; the principal must be
-// authorised in every space added and removed; the agent policy and its
-// package policies move together.
+// moveSpaces is updateAgentPolicySpaces (server/services/spaces/agent_policy.ts),
+// its refusals in its order, each a 400: nothing to do when space_ids is
+// absent or empty; a hosted (is_managed) policy without force refuses,
+// even with its spaces unchanged (the check precedes the comparison), with
+// HostedAgentPolicyRestrictionRelatedError, whose constructor
+// (server/errors/index.ts) appends the "… external orchestration solution
+// …" sentences to "Cannot update hosted agent policy <id> space " (two
+// spaces); nothing more when the spaces are unchanged (compared sorted);
+// a package policy of the agent policy with more than one policy_ids
+// refuses ("Agent policies using reusable integration policies cannot be
+// moved to a different space.") — findAllForAgentPolicy reads them
+// through the request space's client, so only those the request's space
+// sees count, each with all its policy_ids; the principal must be
+// authorised in every space added and removed; then the names. The agent
+// policy and those package policies move together.
+// spaces/agent_policy.test.ts "throw when trying to change a managed
+// policies space", "throw when trying to change space to a policy with
+// reusable package policies"; fleetsim's tests: TestSpaces_MoveRefusals.
 func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 	next := stringList(r.body["space_ids"])
 	if !c.spaceAware() || len(next) == 0 {
@@ -198,7 +211,7 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 	}
 	cur := p.spaceIDs()
 	if p.flag("is_managed") && !force {
-		return badRequest("Cannot update hosted agent policy %s space ", p.ID)
+		return hostedMoveRefused(p.ID)
 	}
 	a, b := slices.Clone(cur), slices.Clone(next)
 	slices.Sort(a)
@@ -206,7 +219,12 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 	if slices.Equal(a, b) {
 		return nil
 	}
-	pps := c.packagePoliciesOf(p.ID)
+	var pps []*packagePolicy
+	for _, pp := range c.packagePoliciesOf(p.ID) {
+		if inSpace(pp.spaceIDs(), r.spaceID()) {
+			pps = append(pps, pp)
+		}
+	}
 	for _, pp := range pps {
 		if len(pp.PolicyIDs) > 1 {
 			return badRequest("Agent policies using reusable integration policies cannot be moved to a different space.")
@@ -237,6 +255,26 @@ func (c *Cluster) moveSpaces(p *agentPolicy, r *kreq, force bool) *kresp {
 		pp.Spaces = slices.Clone(next)
 	}
 	return nil
+}
+
+// hostedMoveRefused is updateAgentPolicySpaces' refusal of a hosted policy.
+func hostedMoveRefused(id string) *kresp {
+	return badRequest("Cannot update hosted agent policy %s space %s", id, hostedAgentPolicyRestriction)
+}
+
+// hostedCreateMoveRefused says whether the create handler
+// (createAgentPolicyHandler, server/routes/agent_policy/handlers.ts)
+// refuses a new policy after creating it: agentPolicyService.create writes
+// it in the request's space, then, whenever the body has space_ids (the
+// handler's condition `spaceIds.length > 1 || (spaceIds.length === 0 &&
+// spaceIds[0]) !== spaceId` holds for every non-empty list),
+// updateAgentPolicySpaces moves it — and refuses a hosted (is_managed)
+// policy without force, leaving it created in the request's space (no
+// rollback) and answering hostedMoveRefused. Its other refusals cannot
+// apply to a new policy: the package policies the create adds (Fleet
+// Server, system) are its own.
+func (c *Cluster) hostedCreateMoveRefused(r *kreq, body map[string]any, force bool) bool {
+	return c.spaceAware() && body["is_managed"] == true && !force && len(stringList(body["space_ids"])) > 0
 }
 
 // spaceOf splits the /s/{space} prefix off a request path.

@@ -114,10 +114,37 @@ func (c *Cluster) spacesRedacted(p *agentPolicy, r *kreq) bool {
 	return slices.Contains(c.policySpacesFor(p, r), any(unknownSpace))
 }
 
-// redactPolicyView rewrites space_ids of a policy view for r.
+// redactPolicyView rewrites space_ids of a policy view for r, and the
+// spaceIds of its package policies (packagePolicySpaces).
 func (c *Cluster) redactPolicyView(v map[string]any, p *agentPolicy, r *kreq) map[string]any {
 	if c.spaceAware() {
 		v["space_ids"] = c.policySpacesFor(p, r)
+		c.packagePolicySpaces(v, r)
 	}
 	return v
+}
+
+// packagePolicySpaces sets spaceIds on the package_policies of a full
+// agent policy view, as r may read them (all, for r nil): the agent policy
+// get and list read them with packagePolicyService.findAllForAgentPolicy
+// (server/services/agent_policy.ts getByIds and list,
+// withPackagePolicies), which maps each saved object with
+// mapPackagePolicySavedObjectToPackagePolicy
+// (server/services/package_policies/utils.ts) — `spaceIds: namespaces`
+// when the saved object has namespaces, as on the package policy routes
+// (ppItem); the simplified format keeps them
+// (packagePolicyToSimplifiedPackagePolicy rewrites inputs and vars only).
+// Nothing before space awareness. TestSpaces_FullAgentPolicyViewSpaceIDs.
+func (c *Cluster) packagePolicySpaces(v map[string]any, r *kreq) {
+	pps, _ := v["package_policies"].([]any)
+	if !c.spaceAware() || len(pps) == 0 {
+		return
+	}
+	for _, item := range pps {
+		m, _ := item.(map[string]any)
+		id, _ := m["id"].(string)
+		if pp := c.st.PackagePolicies[id]; pp != nil {
+			m["spaceIds"] = c.ppSpaceIDs(pp, r)
+		}
+	}
 }

@@ -111,7 +111,7 @@ func TestSpaces_UpdateMovesPolicyAndIntegrations(t *testing.T) {
 	// A hosted policy refuses (updateAgentPolicySpaces).
 	kb.do("POST", "/api/fleet/agent_policies", map[string]any{"id": "h", "name": "H", "namespace": "default", "is_managed": true}).must(t, 200)
 	kb.do("PUT", "/api/fleet/agent_policies/h", map[string]any{"name": "H", "namespace": "default", "space_ids": []any{"test1"}}).
-		wantError(t, 400, "Cannot update hosted agent policy h space ")
+		wantError(t, 400, "Cannot update hosted agent policy h space "+hostedAgentPolicyRestriction) // TestSpaces_MoveRefusals
 }
 
 // "should create fleet-server-policy in the default space" / "in the test space".

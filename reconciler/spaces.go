@@ -85,7 +85,8 @@ func (r *Reconciler) observeSpaces(ctx context.Context, doc *schema.Document, ki
 // allSpaces is ALL_SPACES_ID.
 const allSpaces = "*"
 
-// planSpaces adds the plan's space remarks: spaceWarning, and a block on
+// planSpaces adds the plan's space remarks: spaceWarning, the moves
+// Kibana refuses whatever the spaces (spaces_moves.go), and a block on
 // every agent policy create or space_ids update that would put the policy
 // in a space Kibana refuses. The create and update handlers authorise
 // space_ids against the existing spaces where the caller holds
@@ -95,7 +96,9 @@ const allSpaces = "*"
 // where the credentials hold no Kibana privilege at all, is refused with
 // "Not enough permissions to create policies in space <id>".
 func (r *Reconciler) planSpaces(ctx context.Context, doc *schema.Document, c *computed) {
-	defer r.planSpaceNames(ctx, doc, c) // spaces_names.go
+	defer r.planHostedCreates(ctx, doc, c) // spaces_moves.go: after the names, as Kibana creates first
+	defer r.planSpaceNames(ctx, doc, c)    // spaces_names.go
+	r.planSpaceMoves(ctx, doc, c)          // spaces_moves.go: updateAgentPolicySpaces refuses these first
 	if w := spaceWarning(r.cfg.Space, c.obs.kibanaVersion, c.obs.spaces); w != "" {
 		c.plan.Warnings = append(c.plan.Warnings, w)
 	}
