@@ -133,6 +133,9 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 			if !slices.ContainsFunc(why, func(w string) bool { return strings.HasPrefix(w, kibanaRefuses) }) {
 				why = append(why, checkValues(s, res.defaults, k, kibanaVersion)...)
 			}
+			if len(why) == 0 && len(s.secrets) > 0 {
+				s.values = &valueCheck{defaults: res.defaults, pkg: k, rules: valueRulesFor(kibanaVersion)}
+			}
 			warnings = append(warnings, refWarnings(s.body.want, res.defaults, k)...)
 			redactVarValues(&s.change, s.body.want, res.defaults)
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/fleetform/fleetform/internal/kversion"
@@ -91,11 +90,11 @@ type valueError struct {
 }
 
 // valuesBody is the inputs and vars Kibana builds the policy from: the
-// declared ones (secret references as refValue), over the observed ones on
-// an update that keeps the package version — as
-// integrationPolicyUpdateBody sends them. observed marks which came from
-// the policy.
-func valuesBody(s *ipStep) (inputs, vars map[string]any, observed map[string]any, err error) {
+// declared ones (secret references as refValue, or their value read at
+// apply from resolved, by var path), over the observed ones on an update
+// that keeps the package version — as integrationPolicyUpdateBody sends
+// them. observed marks which came from the policy.
+func valuesBody(s *ipStep, resolved map[string]any) (inputs, vars map[string]any, observed map[string]any, err error) {
 	body := map[string]any{}
 	if have := s.body.have; have != nil && s.body.version == have.Package.Version {
 		obs, err := observedIntegrationPolicyFields(*have)
@@ -116,7 +115,11 @@ func valuesBody(s *ipStep) (inputs, vars map[string]any, observed map[string]any
 		}
 	}
 	for _, sv := range integrationPolicySecrets(*s.body.want) {
-		sv.varsAt(body, true)[sv.Name] = refValue{}
+		var v any = refValue{}
+		if r, ok := resolved[sv.Path()]; ok {
+			v = r
+		}
+		sv.varsAt(body, true)[sv.Name] = v
 	}
 	inputs, _ = body["inputs"].(map[string]any)
 	vars, _ = body["vars"].(map[string]any)
@@ -240,19 +243,10 @@ func defaultVarValue(def kibana.PackageVar) varValue {
 // it would not), naming each key in fleetform's terms; values are never
 // quoted.
 func checkValues(s *ipStep, d *pkgDefaults, k pkgKey, kibanaVersion string) []string {
-	inputs, vars, observed, err := valuesBody(s)
-	if err != nil {
-		return nil // the plan already blocks a policy whose answer does not read
-	}
-	declared := map[string]any{}
-	maps.Copy(declared, s.body.fields)
-	for _, sv := range integrationPolicySecrets(*s.body.want) {
-		sv.varsAt(declared, true)[sv.Name] = refValue{}
-	}
 	r := valueRulesFor(kibanaVersion)
-	errs := kibanaValueErrors(d, inputs, vars, declared, observed, r)
-	if len(errs) == 0 {
-		return nil
+	errs, err := valueErrorsOf(s, d, r, nil)
+	if err != nil || len(errs) == 0 {
+		return nil // an answer that does not read: the plan already blocks the policy
 	}
 	lines := make([]string, len(errs))
 	where := make([]string, len(errs))
@@ -262,6 +256,22 @@ func checkValues(s *ipStep, d *pkgDefaults, k pkgKey, kibanaVersion string) []st
 	}
 	return []string{fmt.Sprintf("Kibana refuses it with 400: Package policy is invalid: %s\n(checked against package %s %s; in fleetform's terms: %s)",
 		strings.Join(lines, "\n"), k.name, k.version, strings.Join(where, ", "))}
+}
+
+// valueErrorsOf is kibanaValueErrors of the policy s sends: secret
+// references present and unchecked (refValue), or, by var path, the values
+// resolved read from them at apply.
+func valueErrorsOf(s *ipStep, d *pkgDefaults, r valueRules, resolved map[string]any) ([]valueError, error) {
+	inputs, vars, observed, err := valuesBody(s, resolved)
+	if err != nil {
+		return nil, err
+	}
+	// A copy: the declared fields are the create body's and the plan's.
+	declared, _ := deepCopyJSON(s.body.fields).(map[string]any)
+	for _, sv := range integrationPolicySecrets(*s.body.want) {
+		sv.varsAt(declared, true)[sv.Name] = refValue{}
+	}
+	return kibanaValueErrors(d, inputs, vars, declared, observed, r), nil
 }
 
 // refWarnings warns of each variable given as a secret reference that the

@@ -182,7 +182,7 @@ func TestSim_IntegrationPolicy_ValuesCheckedAgainstPackage(t *testing.T) {
 
 // sendAsApplyWould sends p's create body — or, when p exists, its update
 // body — the way runIntegrationPolicy builds it, secret references
-// resolved from h.secrets, and returns Kibana's error.
+// resolved from h.secrets (or read), and returns Kibana's error.
 func sendAsApplyWould(t *testing.T, h *simHarness, p schema.PackagePolicy) error {
 	t.Helper()
 	in := ipBodyInput{want: &p, fields: integrationPolicyFields(p), version: p.Package.Version}
@@ -197,7 +197,15 @@ func sendAsApplyWould(t *testing.T, h *simHarness, p schema.PackagePolicy) error
 		t.Fatal(err)
 	}
 	for _, sv := range integrationPolicySecrets(p) {
-		sv.varsAt(body, true)[sv.Name] = h.secrets["env:"+sv.Ref.Env]
+		v, ok := h.secrets[describeRef(sv.Ref)]
+		if !ok {
+			sec, err := kibana.ResolveSecret(context.Background(), sv.Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = sec.Reveal()
+		}
+		sv.varsAt(body, true)[sv.Name] = v
 	}
 	if in.have == nil {
 		_, err = h.kb.CreateIntegrationPolicy(context.Background(), body)
