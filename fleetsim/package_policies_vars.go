@@ -37,6 +37,9 @@ type varRules struct {
 	strictSelect  bool // select checked whenever the value is defined
 	durationURL   bool // duration and url variables checked
 	jsonMessages  bool // errors JSON.stringify'd
+	// required_vars of streams (elastic/kibana#207130) and of inputs
+	// (#211863), var_groups (#249449): package_policies_vars_policy.go.
+	streamRequiredVars, inputRequiredVars, varGroups bool
 }
 
 func varRulesFor(version string) varRules {
@@ -45,6 +48,10 @@ func varRulesFor(version string) varRules {
 		strictSelect:  versionAtLeast(version, "8.8.0"),
 		durationURL:   versionAtLeast(version, "9.2.0"),
 		jsonMessages:  versionAtLeast(version, "8.18.0"),
+
+		streamRequiredVars: versionAtLeast(version, "8.18.0"),
+		inputRequiredVars:  versionAtLeast(version, "9.1.0"),
+		varGroups:          versionAtLeast(version, "9.4.0"),
 	}
 }
 

@@ -93,13 +93,13 @@ func referencedValueErrors(ctx context.Context, s *ipStep, cache *secretCache) s
 	for i, e := range errs {
 		path := e.at.Path()
 		msgs := e.errs
-		if ref, ok := refs[path]; ok {
+		if ref, ok := refs[path]; ok && e.group == "" {
 			msgs = withoutValue(msgs)
 			where = append(where, fmt.Sprintf("%s read from %s", path, ref))
 		} else {
-			where = append(where, fmt.Sprintf("%s (%s)", path, e.from))
+			where = append(where, e.where())
 		}
-		lines[i] = vc.rules.line(e.key, msgs)
+		lines[i] = vc.rules.errLine(e, msgs)
 	}
 	return fmt.Sprintf("  integration policy %s: Kibana would refuse it with 400: Package policy is invalid: %s\n    (checked against package %s %s; in fleetform's terms: %s)",
 		s.change.ID, strings.Join(lines, "\n"), vc.pkg.name, vc.pkg.version, strings.Join(where, ", "))

@@ -64,6 +64,17 @@ func TestSim_IntegrationPolicy_ReferencedValuesCheckedBeforeWrites(t *testing.T)
 		where: "inputs.nginx-logfile.streams.nginx.access.vars.processors read from file:" + badYAML,
 		value: "zq-unclosed-7319",
 	}, {
+		// At plan a referenced value meets a required_vars condition's
+		// value (it is not known); apply compares what it read.
+		name:    "required_vars: a condition's value read at apply",
+		secrets: map[string]string{"env:AUTH_TYPE": "bearer_auth", "env:ES_API_KEY": "k-zz-9981"},
+		bad:     securityPolicy("bad", schema.Vars{"url": "https://es.example:9200", "auth_type": env("AUTH_TYPE"), "api_key": env("ES_API_KEY")}),
+		want: "Package policy is invalid: " + alertRequired + `api_auth: [{"name":"auth_type","invalid":true}]` + "\n" +
+			alertRequired + `basic_auth: [{"name":"auth_type","invalid":true},{"name":"username","invalid":true},{"name":"password","invalid":true}]` + "\n" +
+			alertRequired + `bearer_auth: [{"name":"bearer_token","invalid":true}]`,
+		where: "inputs.elastic_security-cel.streams.elastic_security.alert: required_vars group api_auth not met (auth_type)",
+		value: "k-zz-9981",
+	}, {
 		name:    "update: the value changed under the same reference",
 		before:  map[string]string{"env:MAX_AGENTS": "5"},
 		secrets: map[string]string{"env:MAX_AGENTS": "abc"},
@@ -144,9 +155,12 @@ func TestSim_IntegrationPolicy_ReferencedValuesValidApply(t *testing.T) {
 		PackagePolicies: []schema.PackagePolicy{{ID: "fsp", Name: "fsp", Namespace: "default", PolicyIDs: []string{"fs"},
 			Package: &schema.PackagePolicyPackage{Name: "fleet_server", Version: "1.6.0"},
 			Inputs:  map[string]schema.PackagePolicyInput{"fleet_server-fleet-server": {Vars: schema.Vars{"max_agents": map[string]any{"env": "MAX_AGENTS"}}}}},
-			azurePolicy("az", map[string]any{"env": "AZURE_CONNECTION"})}}
+			azurePolicy("az", map[string]any{"env": "AZURE_CONNECTION"}),
+			// required_vars: api_auth met by a reference's value.
+			securityPolicy("sec", schema.Vars{"url": "https://es.example:9200", "api_key": map[string]any{"env": "ES_API_KEY"}})}}
+	h.secrets["env:ES_API_KEY"] = "k-1"
 	res := h.apply(doc)
-	if c := res.Counts(); c[StatusApplied] != 4 {
+	if c := res.Counts(); c[StatusApplied] != 5 {
 		t.Errorf("outcomes %v", c)
 	}
 	if p := h.plan(doc); !p.Empty() {
