@@ -30,6 +30,7 @@ import (
 //   - each key's errors are written JSON.stringify'd (["Invalid integer"])
 //     rather than joined with "," — with the required_vars validation
 //     (elastic/kibana#207130, v8.18.0 / v9.0.0), whose results are objects.
+//   - required_vars and var_groups: package_policies_vars_policy.go.
 
 // varRules are the version-dependent parts of the value checks.
 type varRules struct {

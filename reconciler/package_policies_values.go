@@ -38,11 +38,14 @@ import (
 // The plan blocks such a policy with that message, so apply writes nothing
 // of it.
 //
+// required_vars groups and var_groups: package_policies_values_groups.go.
+//
 // What the plan cannot know: the value of a variable given as a secret
-// reference ({env:} or {file:}) is read at apply; it is checked for
-// presence only (a referenced value is never "undefined"), never for its
-// type or format. Not modelled (docs/fleetsim-inferred.md item 56):
-// required_vars groups, var_groups, and the data_stream.dataset check of
+// reference ({env:} or {file:}) is read at apply; the plan checks it for
+// presence only (a referenced value is never "undefined"), and apply checks
+// the values it read before its first write
+// (package_policies_values_apply.go). Not modelled
+// (docs/fleetsim-inferred.md item 56): the data_stream.dataset check of
 // input packages.
 
 // valueRules are the version-dependent parts of Kibana's value checks (see
