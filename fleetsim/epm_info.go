@@ -1,6 +1,8 @@
 package fleetsim
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -14,7 +16,10 @@ import (
 // policy templates with their inputs and the data streams with their
 // streams, each var a RegistryVarsEntry (name, type, title, multi,
 // required, show_user, default, secret, options, min_duration,
-// max_duration, url_allowed_schemes; FLEET/common/types/models/epm.ts).
+// max_duration, url_allowed_schemes; FLEET/common/types/models/epm.ts),
+// an input's and a stream's required_vars (RegistryRequiredVars, an object
+// whose keys keep the manifest's order) and the package's and a stream's
+// var_groups (RegistryVarGroup[]).
 // With full=true the definitions come from the package archive
 // (getPackageFromSource); without it, for a package not of type input, from
 // the registry's info (Registry.fetchInfo), whose variables have no secret
@@ -28,6 +33,9 @@ func manifestDefinitions(item map[string]any, m *pkgManifest, full bool) {
 	if len(m.Vars) > 0 {
 		item["vars"] = varDefsJSON(m.Vars, full)
 	}
+	if len(m.VarGroups) > 0 {
+		item["var_groups"] = varGroupsJSON(m.VarGroups)
+	}
 	templates := make([]any, 0, len(m.PolicyTemplates))
 	for _, pt := range m.PolicyTemplates {
 		inputs := make([]any, 0, len(pt.Inputs))
@@ -35,6 +43,9 @@ func manifestDefinitions(item map[string]any, m *pkgManifest, full bool) {
 			e := map[string]any{"type": in.Type, "title": in.Type}
 			if len(in.Vars) > 0 {
 				e["vars"] = varDefsJSON(in.Vars, full)
+			}
+			if len(in.RequiredVars) > 0 {
+				e["required_vars"] = requiredVarsJSON(in.RequiredVars)
 			}
 			inputs = append(inputs, e)
 		}
@@ -48,6 +59,12 @@ func manifestDefinitions(item map[string]any, m *pkgManifest, full bool) {
 			e := map[string]any{"input": s.Input, "enabled": !s.Disabled, "title": s.Input, "template_path": "stream.yml.hbs"}
 			if len(s.Vars) > 0 {
 				e["vars"] = varDefsJSON(s.Vars, full)
+			}
+			if len(s.RequiredVars) > 0 {
+				e["required_vars"] = requiredVarsJSON(s.RequiredVars)
+			}
+			if len(s.VarGroups) > 0 {
+				e["var_groups"] = varGroupsJSON(s.VarGroups)
 			}
 			ss = append(ss, e)
 		}
@@ -87,6 +104,50 @@ func varDefsJSON(defs []varDef, full bool) []any {
 			e["url_allowed_schemes"] = slices.Clone(d.URLAllowedSchemes)
 		}
 		out = append(out, e)
+	}
+	return out
+}
+
+// requiredVarsJSON is RegistryRequiredVars: {group: [{name, value?}]}, the
+// groups in the manifest's order (a Go map would sort them).
+func requiredVarsJSON(groups []requiredVarGroup) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, g := range groups {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		conds := make([]any, len(g.Vars))
+		for j, c := range g.Vars {
+			e := map[string]any{"name": c.Name}
+			if c.Value != nil {
+				e["value"] = cloneValue(c.Value)
+			}
+			conds[j] = e
+		}
+		k, _ := json.Marshal(g.Name)
+		v, _ := json.Marshal(conds)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// varGroupsJSON is RegistryVarGroup[]: name, required, options [{name, vars}].
+func varGroupsJSON(groups []varGroup) []any {
+	out := make([]any, len(groups))
+	for i, g := range groups {
+		opts := make([]any, len(g.Options))
+		for j, o := range g.Options {
+			vars := make([]any, len(o.Vars))
+			for k, v := range o.Vars {
+				vars[k] = v
+			}
+			opts[j] = map[string]any{"name": o.Name, "title": o.Name, "vars": vars}
+		}
+		out[i] = map[string]any{"name": g.Name, "title": g.Name, "required": g.Required, "options": opts}
 	}
 	return out
 }

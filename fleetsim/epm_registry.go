@@ -29,6 +29,7 @@ var registry = func() []registryPackage {
 	add("synthetics", "Elastic Synthetics", []string{"synthetics-http", "synthetics-icmp", "synthetics-tcp"}, "1.2.2", "1.3.0")
 	add("elastic_agent", "Elastic Agent", []string{"logs-elastic_agent", "metrics-elastic_agent.elastic_agent"}, "1.20.0", "2.0.0", "2.1.0")
 	add("endpoint", "Elastic Defend", []string{"logs-endpoint.events.process", "logs-endpoint.alerts", "metrics-endpoint.metadata"}, "8.17.0", "9.0.0")
+	add("elastic_security", "Elastic Security", []string{"logs-elastic_security.alert"}, "0.4.0")
 	add("kubernetes", "Kubernetes", []string{"metrics-kubernetes.pod", "logs-kubernetes.container_logs"}, "1.60.0", "1.70.0", "1.72.0")
 	// More integrations, so a brownfield Fleet can hold dozens of packages
 	// (import's round trip). Names and data streams are those of the

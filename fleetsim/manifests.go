@@ -17,6 +17,9 @@ type pkgManifest struct {
 	Vars            []varDef
 	PolicyTemplates []policyTemplate
 	DataStreams     []dataStreamDef
+	// VarGroups are the package-level var_groups (package-spec 3.6.1,
+	// elastic/package-spec#1059 and #1120).
+	VarGroups []varGroup
 }
 
 type policyTemplate struct {
@@ -27,6 +30,9 @@ type policyTemplate struct {
 type inputDef struct {
 	Type string
 	Vars []varDef
+	// RequiredVars are the input's required_vars (package-spec 3.3.2,
+	// elastic/package-spec#855).
+	RequiredVars []requiredVarGroup
 }
 
 // dataStreamDef is data_stream/<name>/manifest.yml; Dataset is <package>.<name>.
@@ -37,9 +43,39 @@ type dataStreamDef struct {
 }
 
 type streamDef struct {
-	Input    string
-	Disabled bool // enabled: false in the manifest
-	Vars     []varDef
+	Input        string
+	Disabled     bool // enabled: false in the manifest
+	Vars         []varDef
+	RequiredVars []requiredVarGroup // required_vars (package-spec 3.3.2)
+	VarGroups    []varGroup         // var_groups (package-spec 3.6.0)
+}
+
+// requiredVarGroup is one entry of required_vars (RegistryRequiredVars):
+// the group is met when each of its conditions is — the var has a truthy
+// value, equal (===) to Value when Value is truthy. A stream or input
+// needs one group met.
+type requiredVarGroup struct {
+	Name string
+	Vars []requiredVar
+}
+
+type requiredVar struct {
+	Name  string
+	Value any // nil: presence only
+}
+
+// varGroup is a RegistryVarGroup: mutually exclusive options, each naming
+// the vars it shows; the selected option's name is stored in the policy's
+// var_group_selections.
+type varGroup struct {
+	Name     string
+	Required bool
+	Options  []varGroupOption
+}
+
+type varGroupOption struct {
+	Name string
+	Vars []string
 }
 
 // varDef is a RegistryVarsEntry.
@@ -221,6 +257,39 @@ var manifests = []pkgManifest{
 				{Name: "preserve_original_event", Type: "bool", Title: "Preserve original event", Required: true, Default: false},
 				processorsVar,
 			}}}},
+		},
+	},
+	// packages/elastic_security 0.4.0 (elastic/integrations, manifest.yml
+	// and data_stream/alert/manifest.yml): one cel input, the alert
+	// stream's authentication chosen by the auth_type select with its
+	// credentials in required_vars groups — the stream's vars as in the
+	// manifest (trimmed of those that do not bear on it); the three groups'
+	// names and conditions are inferred from elastic/integrations#20033
+	// ("three required_vars groups keyed off an auth_type select var"), as
+	// the stored manifest versions do not hold them
+	// (docs/fleetsim-inferred.md item 56).
+	{
+		Name: "elastic_security", Type: "integration",
+		PolicyTemplates: []policyTemplate{{Name: "elastic_security", Inputs: []inputDef{{Type: "cel"}}}},
+		DataStreams: []dataStreamDef{
+			{Type: "logs", Dataset: "elastic_security.alert", Streams: []streamDef{{Input: "cel",
+				RequiredVars: []requiredVarGroup{
+					{Name: "api_auth", Vars: []requiredVar{{Name: "auth_type", Value: "api_auth"}, {Name: "api_key"}}},
+					{Name: "basic_auth", Vars: []requiredVar{{Name: "auth_type", Value: "basic_auth"}, {Name: "username"}, {Name: "password"}}},
+					{Name: "bearer_auth", Vars: []requiredVar{{Name: "auth_type", Value: "bearer_auth"}, {Name: "bearer_token"}}},
+				},
+				Vars: []varDef{
+					{Name: "auth_type", Type: "select", Title: "Authentication Type", Required: true, Default: "api_auth", Options: []any{"api_auth", "basic_auth", "bearer_auth"}},
+					{Name: "url", Type: "url", Title: "URL", Required: true},
+					{Name: "username", Type: "text", Title: "[Basic Auth] Username"},
+					{Name: "password", Type: "password", Title: "[Basic Auth] Password", Secret: true},
+					{Name: "api_key", Type: "password", Title: "[API Auth] API Key", Secret: true},
+					{Name: "bearer_token", Type: "password", Title: "[Bearer Auth] Bearer Token", Secret: true},
+					{Name: "space_id", Type: "text", Title: "Space ID", Required: true, Default: "default"},
+					{Name: "interval", Type: "text", Title: "Interval", Required: true, Default: "5m"},
+					{Name: "tags", Type: "text", Title: "Tags", Multi: true, Required: true, Default: strs("forwarded", "elastic_security-alert")},
+					processorsVar,
+				}}}},
 		},
 	},
 	// packages/apm: one input (apm) with input-level vars.

@@ -3,7 +3,6 @@ package fleetsim
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -199,121 +198,6 @@ func simplifiedVars(v any) map[string]any {
 		em, _ := e.(map[string]any)
 		if val, ok := em["value"]; ok {
 			out[k] = val
-		}
-	}
-	return out
-}
-
-// --- validation ------------------------------------------------------------
-
-// validatePackagePolicyInputs returns Kibana's "key: message" lines for a
-// cluster of the given version, in the order of validatePackagePolicy's
-// result object (name, namespace, inputs, vars).
-func validatePackagePolicyInputs(version string, m *pkgManifest, name, namespace string, inputs []map[string]any, vars map[string]any) []string {
-	r := varRulesFor(version)
-	var lines []string
-	add := func(key string, errs []string) {
-		if len(errs) > 0 {
-			lines = append(lines, r.line(key, errs))
-		}
-	}
-	if strings.TrimSpace(name) == "" {
-		add("name", []string{"Name is required"})
-	}
-	if namespace != "" {
-		if msg := namespaceError(namespace); msg != "" {
-			add("namespace", []string{msg})
-		}
-	}
-	if m == nil || len(m.PolicyTemplates) == 0 {
-		if m != nil {
-			lines = append(lines, validateVarsRecord(r, "vars", vars, m.Vars)...)
-		}
-		return lines
-	}
-	hasIntegrations := len(m.PolicyTemplates) > 1
-	for _, in := range inputs {
-		typ, _ := in["type"].(string)
-		pt, _ := in["policy_template"].(string)
-		key := typ
-		if hasIntegrations {
-			key = pt + "-" + typ // buildInputKey
-		}
-		enabled := in["enabled"] == true
-		var inputDefs []varDef
-		for _, t := range m.PolicyTemplates {
-			if t.Name != pt && pt != "" {
-				continue
-			}
-			for _, d := range t.Inputs {
-				if d.Type == typ {
-					inputDefs = d.Vars
-				}
-			}
-		}
-		if rec, ok := in["vars"].(map[string]any); ok && len(rec) > 0 && enabled {
-			lines = append(lines, validateVarsRecord(r, "inputs."+key+".vars", rec, inputDefs)...)
-		}
-		ss, _ := in["streams"].([]any)
-		for _, s := range ss {
-			st, _ := s.(map[string]any)
-			ds, _ := st["data_stream"].(map[string]any)
-			dataset, _ := ds["dataset"].(string)
-			defs := streamVarDefs(m, dataset, typ)
-			if len(defs) == 0 || !enabled || st["enabled"] != true {
-				continue
-			}
-			rec, _ := st["vars"].(map[string]any)
-			for _, d := range defs {
-				add("inputs."+key+".streams."+dataset+".vars."+d.Name, validateVar(entryValue(rec, d.Name), d, r))
-			}
-		}
-	}
-	lines = append(lines, validateVarsRecord(r, "vars", vars, m.Vars)...)
-	return lines
-}
-
-func streamVarDefs(m *pkgManifest, dataset, input string) []varDef {
-	for _, ds := range m.DataStreams {
-		if ds.Dataset != dataset {
-			continue
-		}
-		for _, s := range ds.Streams {
-			if s.Input == input {
-				return s.Vars
-			}
-		}
-	}
-	return nil
-}
-
-// validateVarsRecord validates the vars present in rec (input-level and
-// package-level vars are validated by the entries they have).
-func validateVarsRecord(r varRules, prefix string, rec map[string]any, defs []varDef) []string {
-	var lines []string
-	for _, k := range orderedVarNames(rec, defs) {
-		i := slices.IndexFunc(defs, func(d varDef) bool { return d.Name == k })
-		if i < 0 {
-			continue // no definition: Kibana only logs it
-		}
-		if errs := validateVar(entryValue(rec, k), defs[i], r); len(errs) > 0 {
-			lines = append(lines, r.line(prefix+"."+k, errs))
-		}
-	}
-	return lines
-}
-
-// orderedVarNames: the manifest's order first, then unknown names sorted.
-func orderedVarNames(rec map[string]any, defs []varDef) []string {
-	var out []string
-	for _, d := range defs {
-		if _, ok := rec[d.Name]; ok {
-			out = append(out, d.Name)
-		}
-	}
-	for _, k := range sortedKeys(rec) {
-		if !slices.Contains(out, k) {
-			out = append(out, k)
 		}
 	}
 	return out

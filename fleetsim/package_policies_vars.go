@@ -30,6 +30,7 @@ import (
 //   - each key's errors are written JSON.stringify'd (["Invalid integer"])
 //     rather than joined with "," — with the required_vars validation
 //     (elastic/kibana#207130, v8.18.0 / v9.0.0), whose results are objects.
+//   - required_vars and var_groups: package_policies_vars_policy.go.
 
 // varRules are the version-dependent parts of the value checks.
 type varRules struct {
@@ -37,6 +38,9 @@ type varRules struct {
 	strictSelect  bool // select checked whenever the value is defined
 	durationURL   bool // duration and url variables checked
 	jsonMessages  bool // errors JSON.stringify'd
+	// required_vars of streams (elastic/kibana#207130) and of inputs
+	// (#211863), var_groups (#249449): package_policies_vars_policy.go.
+	streamRequiredVars, inputRequiredVars, varGroups bool
 }
 
 func varRulesFor(version string) varRules {
@@ -45,6 +49,10 @@ func varRulesFor(version string) varRules {
 		strictSelect:  versionAtLeast(version, "8.8.0"),
 		durationURL:   versionAtLeast(version, "9.2.0"),
 		jsonMessages:  versionAtLeast(version, "8.18.0"),
+
+		streamRequiredVars: versionAtLeast(version, "8.18.0"),
+		inputRequiredVars:  versionAtLeast(version, "9.1.0"),
+		varGroups:          versionAtLeast(version, "9.4.0"),
 	}
 }
 

@@ -1,9 +1,14 @@
 package kibana
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 )
 
 // Package info: GET /api/fleet/epm/packages/{pkgName}/{pkgVersion}, Kibana's
@@ -12,7 +17,9 @@ import (
 // (FLEET/server/services/epm/packages/get.ts). Only what an integration
 // policy is built from is read: the policy templates and their inputs, the
 // data streams and their streams, and every level's variable definitions
-// (RegistryVarsEntry in FLEET/common/types/models/epm.ts).
+// (RegistryVarsEntry in FLEET/common/types/models/epm.ts), with the
+// required_vars of inputs and streams and the var_groups of the package and
+// its streams.
 //
 // The request sends full=true. Without it getInfoHandler passes
 // skipArchive: true and getPackageInfo answers, for a package that is not
@@ -32,6 +39,8 @@ type PackageInfo struct {
 	Vars            []PackageVar            `json:"vars"`
 	PolicyTemplates []PackagePolicyTemplate `json:"policy_templates"`
 	DataStreams     []PackageDataStream     `json:"data_streams"`
+	// VarGroups are the package-level var_groups (package-spec 3.6.1).
+	VarGroups []VarGroup `json:"var_groups"`
 }
 
 // PackagePolicyTemplate is a RegistryPolicyTemplate: an integration
@@ -51,9 +60,10 @@ type PackagePolicyTemplate struct {
 // PackageInput is a RegistryInput. Name, when present, is the input's
 // effective name (getInputEffectiveName: name ?? type) in newer Kibana.
 type PackageInput struct {
-	Type string       `json:"type"`
-	Name string       `json:"name"`
-	Vars []PackageVar `json:"vars"`
+	Type         string       `json:"type"`
+	Name         string       `json:"name"`
+	Vars         []PackageVar `json:"vars"`
+	RequiredVars RequiredVars `json:"required_vars"`
 }
 
 // PackageDataStream is a RegistryDataStream. Path is the data stream's
@@ -69,9 +79,11 @@ type PackageDataStream struct {
 // and whether a new policy enables it (enabled: false in the manifest
 // leaves it off; absent is on).
 type PackageStream struct {
-	Input   string       `json:"input"`
-	Vars    []PackageVar `json:"vars"`
-	Enabled *bool        `json:"enabled"`
+	Input        string       `json:"input"`
+	Vars         []PackageVar `json:"vars"`
+	Enabled      *bool        `json:"enabled"`
+	RequiredVars RequiredVars `json:"required_vars"`
+	VarGroups    []VarGroup   `json:"var_groups"`
 }
 
 // PackageVar is a RegistryVarsEntry. Secret marks a variable Kibana stores
@@ -107,6 +119,85 @@ func (v PackageVar) Label() string {
 type PackageOption struct {
 	Value any    `json:"value"`
 	Text  string `json:"text"`
+}
+
+// RequiredVars is a RegistryRequiredVars (package-spec 3.3.2
+// required_vars): groups of conditions, one of which a stream or input must
+// meet. It decodes the JSON object's groups in the order Kibana's
+// Object.entries walks them: array-index keys ascending, then the others as
+// written.
+type RequiredVars []RequiredVarGroup
+
+// RequiredVarGroup is one group: met when each condition is.
+type RequiredVarGroup struct {
+	Name string
+	Vars []RequiredVar
+}
+
+// RequiredVar is a condition: the variable has a truthy value, equal (===)
+// to Value when Value is truthy.
+type RequiredVar struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
+}
+
+// UnmarshalJSON reads the object's groups in order.
+func (r *RequiredVars) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		*r = nil
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("required_vars: want an object, got %s", b)
+	}
+	var out RequiredVars
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("required_vars: %w", err)
+		}
+		name, _ := t.(string)
+		var vars []RequiredVar
+		if err := dec.Decode(&vars); err != nil {
+			return fmt.Errorf("required_vars.%s: %w", name, err)
+		}
+		out = append(out, RequiredVarGroup{Name: name, Vars: vars})
+	}
+	index := func(k string) (uint64, bool) {
+		n, err := strconv.ParseUint(k, 10, 32)
+		return n, err == nil && n < 1<<32-1 && strconv.FormatUint(n, 10) == k
+	}
+	slices.SortStableFunc(out, func(a, b RequiredVarGroup) int {
+		ai, aok := index(a.Name)
+		bi, bok := index(b.Name)
+		switch {
+		case aok && bok:
+			return int(int64(ai) - int64(bi))
+		case aok:
+			return -1
+		case bok:
+			return 1
+		}
+		return 0
+	})
+	*r = out
+	return nil
+}
+
+// VarGroup is a RegistryVarGroup (package-spec 3.6.1 var_groups): options
+// that each show some variables; the selected option is stored in the
+// policy's var_group_selections, and Required makes its variables required.
+type VarGroup struct {
+	Name     string           `json:"name"`
+	Required bool             `json:"required"`
+	Options  []VarGroupOption `json:"options"`
+}
+
+// VarGroupOption is one option of a VarGroup and the variables it shows.
+type VarGroupOption struct {
+	Name string   `json:"name"`
+	Vars []string `json:"vars"`
 }
 
 // PackageInfo reads the definitions of package name at version (full=true:

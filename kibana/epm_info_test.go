@@ -108,3 +108,51 @@ func TestPackageInfo_VarDefinitionFields(t *testing.T) {
 		t.Errorf("multi default = %+v", hosts)
 	}
 }
+
+// required_vars (RegistryRequiredVars) decode as the ordered groups of the
+// JSON object — Object.entries order: array-index keys ascending first —
+// and var_groups as RegistryVarGroup[]; fleetsim answers elastic_security
+// 0.4.0's alert stream with its three groups in the manifest's order.
+func TestPackageInfo_RequiredVarsAndVarGroups(t *testing.T) {
+	sim := fleetsim.StartTest(t, fleetsim.Options{})
+	c := simClient(t, sim, "main", &waits{})
+	sec, err := c.PackageInfo(context.Background(), "elastic_security", "0.4.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sec.DataStreams) != 1 || len(sec.DataStreams[0].Streams) != 1 {
+		t.Fatalf("data streams %+v", sec.DataStreams)
+	}
+	rv := sec.DataStreams[0].Streams[0].RequiredVars
+	var names []string
+	for _, g := range rv {
+		names = append(names, g.Name)
+	}
+	if strings.Join(names, ",") != "api_auth,basic_auth,bearer_auth" || len(rv[1].Vars) != 3 || rv[1].Vars[0] != (kibana.RequiredVar{Name: "auth_type", Value: "basic_auth"}) ||
+		rv[1].Vars[1] != (kibana.RequiredVar{Name: "username"}) {
+		t.Errorf("required_vars %+v", rv)
+	}
+
+	var in kibana.PackageInput
+	raw := `{"type":"cel","required_vars":{"z":[{"name":"a"}],"10":[{"name":"b","value":1}],"2":[{"name":"c"}],"y":[{"name":"d"}]}}`
+	if err := json.Unmarshal([]byte(raw), &in); err != nil {
+		t.Fatal(err)
+	}
+	names = names[:0]
+	for _, g := range in.RequiredVars {
+		names = append(names, g.Name)
+	}
+	if strings.Join(names, ",") != "2,10,z,y" {
+		t.Errorf("order %v, want 2,10,z,y", names)
+	}
+	var info kibana.PackageInfo
+	if err := json.Unmarshal([]byte(`{"var_groups":[{"name":"auth","required":true,"options":[{"name":"key","vars":["k1","k2"]}]}]}`), &info); err != nil {
+		t.Fatal(err)
+	}
+	if len(info.VarGroups) != 1 || !info.VarGroups[0].Required || strings.Join(info.VarGroups[0].Options[0].Vars, ",") != "k1,k2" {
+		t.Errorf("var_groups %+v", info.VarGroups)
+	}
+	if err := json.Unmarshal([]byte(`{"type":"cel","required_vars":[1]}`), &in); err == nil {
+		t.Error("an array decoded as required_vars")
+	}
+}

@@ -133,6 +133,9 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 			if !slices.ContainsFunc(why, func(w string) bool { return strings.HasPrefix(w, kibanaRefuses) }) {
 				why = append(why, checkValues(s, res.defaults, k, kibanaVersion)...)
 			}
+			if len(why) == 0 && len(s.secrets) > 0 {
+				s.values = &valueCheck{defaults: res.defaults, pkg: k, rules: valueRulesFor(kibanaVersion)}
+			}
 			warnings = append(warnings, refWarnings(s.body.want, res.defaults, k)...)
 			redactVarValues(&s.change, s.body.want, res.defaults)
 		}
@@ -185,6 +188,7 @@ type pkgDefaults struct {
 	hasIntegrations bool
 	noTemplates     bool
 	pkgType         string
+	varGroups       []kibana.VarGroup // package-level var_groups
 }
 
 type pkgInputDefaults struct {
@@ -196,6 +200,9 @@ type pkgInputDefaults struct {
 	varList        []kibana.PackageVar
 	streamVars     map[string][]kibana.PackageVar // by dataset, in order
 	streamOn       map[string]bool                // a new policy's stream enabled
+	requiredVars   kibana.RequiredVars            // the input's required_vars
+	streamRequired map[string]kibana.RequiredVars // by dataset
+	streamGroups   map[string][]kibana.VarGroup   // by dataset: var_groups
 }
 
 func varMap(defs []kibana.PackageVar) map[string]kibana.PackageVar {
@@ -222,7 +229,7 @@ func varMap(defs []kibana.PackageVar) map[string]kibana.PackageVar {
 // (FLEET/common/services/policy_template.ts).
 func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 	d := pkgDefaults{vars: varMap(info.Vars), inputs: map[string]*pkgInputDefaults{}, varList: info.Vars,
-		hasIntegrations: len(info.PolicyTemplates) > 1, noTemplates: len(info.PolicyTemplates) == 0, pkgType: info.Type}
+		hasIntegrations: len(info.PolicyTemplates) > 1, noTemplates: len(info.PolicyTemplates) == 0, pkgType: info.Type, varGroups: info.VarGroups}
 	dataStreams := info.DataStreams
 	if info.Type == "input" {
 		dataStreams = nil
@@ -252,7 +259,8 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 			}
 			id := pt.Name + "-" + name
 			def := &pkgInputDefaults{vars: varMap(in.Vars), streams: map[string]map[string]kibana.PackageVar{},
-				template: pt.Name, name: name, varList: in.Vars, streamVars: map[string][]kibana.PackageVar{}, streamOn: map[string]bool{}}
+				template: pt.Name, name: name, varList: in.Vars, streamVars: map[string][]kibana.PackageVar{}, streamOn: map[string]bool{},
+				requiredVars: in.RequiredVars, streamRequired: map[string]kibana.RequiredVars{}, streamGroups: map[string][]kibana.VarGroup{}}
 			for _, ds := range dataStreams {
 				if len(paths) > 0 && !slices.Contains(paths, ds.Path) {
 					continue
@@ -267,6 +275,8 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 					def.streams[ds.Dataset] = varMap(st.Vars)
 					def.streamVars[ds.Dataset] = st.Vars
 					def.streamOn[ds.Dataset] = st.Enabled == nil || *st.Enabled
+					def.streamRequired[ds.Dataset] = st.RequiredVars
+					def.streamGroups[ds.Dataset] = st.VarGroups
 				}
 			}
 			if _, dup := d.inputs[id]; !dup {

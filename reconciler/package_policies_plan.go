@@ -50,6 +50,7 @@ type ipStep struct {
 	body    ipBodyInput
 	secrets []ipSecretVar
 	write   map[string]bool // secret var paths whose value is sent
+	values  *valueCheck     // what apply checks the referenced values against (package_policies_values_apply.go)
 }
 
 // planIntegrationPolicies diffs the declared integration policies against

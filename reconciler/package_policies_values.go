@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"strings"
 
 	"github.com/fleetform/fleetform/internal/kversion"
@@ -39,17 +38,23 @@ import (
 // The plan blocks such a policy with that message, so apply writes nothing
 // of it.
 //
+// required_vars groups and var_groups: package_policies_values_groups.go.
+//
 // What the plan cannot know: the value of a variable given as a secret
-// reference ({env:} or {file:}) is read at apply; it is checked for
-// presence only (a referenced value is never "undefined"), never for its
-// type or format. Not modelled (docs/fleetsim-inferred.md item 56):
-// required_vars groups, var_groups, and the data_stream.dataset check of
+// reference ({env:} or {file:}) is read at apply; the plan checks it for
+// presence only (a referenced value is never "undefined"), and apply checks
+// the values it read before its first write
+// (package_policies_values_apply.go). Not modelled
+// (docs/fleetsim-inferred.md item 56): the data_stream.dataset check of
 // input packages.
 
 // valueRules are the version-dependent parts of Kibana's value checks (see
 // fleetsim/package_policies_vars.go, whose versions they share).
 type valueRules struct {
 	expectedArray, strictSelect, durationURL, jsonMessages bool
+	// required_vars of streams and inputs, var_groups
+	// (package_policies_values_groups.go).
+	streamRequiredVars, inputRequiredVars, varGroups bool
 }
 
 // valueRulesFor is the rules of a Kibana version; an unknown version ("")
@@ -61,6 +66,10 @@ func valueRulesFor(version string) valueRules {
 		strictSelect:  at("8.8.0"), // elastic/kibana#155180
 		durationURL:   at("9.2.0"), // elastic/kibana#231027, #231062 (August 2025)
 		jsonMessages:  at("8.18.0"),
+
+		streamRequiredVars: at("8.18.0"), // elastic/kibana#207130 (v8.18.0, v9.0.0)
+		inputRequiredVars:  at("9.1.0"),  // elastic/kibana#211863 (v9.1.0, backport:skip)
+		varGroups:          at("9.4.0"),  // elastic/kibana#249449 (January 2026; inferred)
 	}
 }
 
@@ -82,20 +91,41 @@ func (r valueRules) line(key string, errs []string) string {
 type refValue struct{}
 
 // valueError is one key Kibana refuses: its key, its errors, and the var in
-// fleetform's terms with where its value comes from.
+// fleetform's terms with where its value comes from — or, for a
+// required_vars group none of whose siblings is met, the group and the
+// conditions it does not meet.
 type valueError struct {
 	key  string
 	errs []string
 	at   ipVar
 	from string // "declared", "the package's default" or "the policy's current value"
+
+	group string   // a required_vars group
+	unmet []string // its unmet conditions' vars
+}
+
+// errLine is e's "<key>: <message>" line of Kibana's 400.
+func (r valueRules) errLine(e valueError, errs []string) string {
+	if e.group != "" {
+		return e.key + ": " + r.requiredVarsMessage(e.unmet)
+	}
+	return r.line(e.key, errs)
+}
+
+// where is e in fleetform's terms.
+func (e valueError) where() string {
+	if e.group != "" {
+		return fmt.Sprintf("%s: required_vars group %s not met (%s)", strings.TrimSuffix(e.at.Path(), ".vars."), e.group, strings.Join(e.unmet, ", "))
+	}
+	return fmt.Sprintf("%s (%s)", e.at.Path(), e.from)
 }
 
 // valuesBody is the inputs and vars Kibana builds the policy from: the
-// declared ones (secret references as refValue), over the observed ones on
-// an update that keeps the package version — as
-// integrationPolicyUpdateBody sends them. observed marks which came from
-// the policy.
-func valuesBody(s *ipStep) (inputs, vars map[string]any, observed map[string]any, err error) {
+// declared ones (secret references as refValue, or their value read at
+// apply from resolved, by var path), over the observed ones on an update
+// that keeps the package version — as integrationPolicyUpdateBody sends
+// them. observed marks which came from the policy.
+func valuesBody(s *ipStep, resolved map[string]any) (inputs, vars map[string]any, observed map[string]any, err error) {
 	body := map[string]any{}
 	if have := s.body.have; have != nil && s.body.version == have.Package.Version {
 		obs, err := observedIntegrationPolicyFields(*have)
@@ -116,7 +146,11 @@ func valuesBody(s *ipStep) (inputs, vars map[string]any, observed map[string]any
 		}
 	}
 	for _, sv := range integrationPolicySecrets(*s.body.want) {
-		sv.varsAt(body, true)[sv.Name] = refValue{}
+		var v any = refValue{}
+		if r, ok := resolved[sv.Path()]; ok {
+			v = r
+		}
+		sv.varsAt(body, true)[sv.Name] = v
 	}
 	inputs, _ = body["inputs"].(map[string]any)
 	vars, _ = body["vars"].(map[string]any)
@@ -125,8 +159,10 @@ func valuesBody(s *ipStep) (inputs, vars map[string]any, observed map[string]any
 
 // kibanaValueErrors validates the policy Kibana builds from d and the
 // body's inputs and vars, in the order of validatePackagePolicy's result:
-// inputs (package order; each input's vars, then its streams'), then the
-// package vars.
+// inputs (package order; each input's vars, its required_vars, then its
+// streams' vars and required_vars), then the package vars. A var a
+// var_group names goes unchecked: fleetform sends no var_group_selections
+// (package_policies_values_groups.go).
 func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[string]any, r valueRules) []valueError {
 	var out []valueError
 	from := func(at ipVar) string {
@@ -143,13 +179,15 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 		if pkgType == "input" && def.Name == "data_stream.dataset" {
 			return // isValidDataset: not modelled
 		}
-		val, ok := given[def.Name]
-		v := varValue{v: val, present: ok}
-		if !ok {
-			v = defaultVarValue(def)
-		}
-		if errs := validateValue(v, def, r); len(errs) > 0 {
+		if errs := validateValue(givenValue(def, given), def, r); len(errs) > 0 {
 			out = append(out, valueError{key: key, errs: errs, at: at, from: from(at)})
+		}
+	}
+	required := func(key string, at ipVar, groups kibana.RequiredVars, defs []kibana.PackageVar, given map[string]any) {
+		if unmet := requiredVarsErrors(groups, defs, given); unmet != nil {
+			for _, g := range unmet {
+				out = append(out, valueError{key: key + "." + g.name, unmet: g.unmet, at: at, group: g.name})
+			}
 		}
 	}
 	if !d.noTemplates {
@@ -167,10 +205,13 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 			if d.hasIntegrations {
 				key = def.template + "-" + def.name
 			}
+			ivars, _ := in["vars"].(map[string]any)
 			if enabled {
-				ivars, _ := in["vars"].(map[string]any)
 				for _, v := range def.varList {
 					check("inputs."+key+".vars."+v.Name, ipVar{Input: id, Name: v.Name}, v, ivars, "")
+				}
+				if r.inputRequiredVars && len(def.varList) > 0 {
+					required("inputs."+key+".required_vars", ipVar{Input: id}, def.requiredVars, def.varList, ivars)
 				}
 			}
 			streams, _ := in["streams"].(map[string]any)
@@ -180,20 +221,50 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 				if st != nil {
 					on = st["enabled"] != false
 				}
-				if !enabled || !on {
+				if !on {
 					continue
 				}
 				svars, _ := st["vars"].(map[string]any)
-				for _, v := range def.streamVars[sid] {
-					check("inputs."+key+".streams."+sid+".vars."+v.Name, ipVar{Input: id, Stream: sid, Name: v.Name}, v, svars, d.pkgType)
+				defs := def.streamVars[sid]
+				if enabled {
+					var groups []kibana.VarGroup
+					if r.varGroups {
+						groups = def.streamGroups[sid]
+					}
+					for _, v := range defs {
+						if controlledByVarGroup(v.Name, groups) {
+							continue
+						}
+						check("inputs."+key+".streams."+sid+".vars."+v.Name, ipVar{Input: id, Stream: sid, Name: v.Name}, v, svars, d.pkgType)
+					}
+				}
+				// stream.vars && stream.enabled: the input's state is not read.
+				if r.streamRequiredVars && len(defs) > 0 {
+					required("inputs."+key+".streams."+sid+".required_vars", ipVar{Input: id, Stream: sid}, def.streamRequired[sid], defs, svars)
 				}
 			}
 		}
 	}
+	var groups []kibana.VarGroup
+	if r.varGroups {
+		groups = d.varGroups
+	}
 	for _, v := range d.varList {
+		if controlledByVarGroup(v.Name, groups) {
+			continue
+		}
 		check("vars."+v.Name, ipVar{Name: v.Name}, v, vars, "")
 	}
 	return out
+}
+
+// givenValue is the value Kibana holds for def: the body's, else the
+// package's default (packageToPackagePolicy).
+func givenValue(def kibana.PackageVar, given map[string]any) varValue {
+	if val, ok := given[def.Name]; ok {
+		return varValue{v: val, present: true}
+	}
+	return defaultVarValue(def)
 }
 
 // segments is v's path in a simplified body, key by key (a dataset holds
@@ -240,28 +311,35 @@ func defaultVarValue(def kibana.PackageVar) varValue {
 // it would not), naming each key in fleetform's terms; values are never
 // quoted.
 func checkValues(s *ipStep, d *pkgDefaults, k pkgKey, kibanaVersion string) []string {
-	inputs, vars, observed, err := valuesBody(s)
-	if err != nil {
-		return nil // the plan already blocks a policy whose answer does not read
-	}
-	declared := map[string]any{}
-	maps.Copy(declared, s.body.fields)
-	for _, sv := range integrationPolicySecrets(*s.body.want) {
-		sv.varsAt(declared, true)[sv.Name] = refValue{}
-	}
 	r := valueRulesFor(kibanaVersion)
-	errs := kibanaValueErrors(d, inputs, vars, declared, observed, r)
-	if len(errs) == 0 {
-		return nil
+	errs, err := valueErrorsOf(s, d, r, nil)
+	if err != nil || len(errs) == 0 {
+		return nil // an answer that does not read: the plan already blocks the policy
 	}
 	lines := make([]string, len(errs))
 	where := make([]string, len(errs))
 	for i, e := range errs {
-		lines[i] = r.line(e.key, e.errs)
-		where[i] = fmt.Sprintf("%s (%s)", e.at.Path(), e.from)
+		lines[i] = r.errLine(e, e.errs)
+		where[i] = e.where()
 	}
 	return []string{fmt.Sprintf("Kibana refuses it with 400: Package policy is invalid: %s\n(checked against package %s %s; in fleetform's terms: %s)",
 		strings.Join(lines, "\n"), k.name, k.version, strings.Join(where, ", "))}
+}
+
+// valueErrorsOf is kibanaValueErrors of the policy s sends: secret
+// references present and unchecked (refValue), or, by var path, the values
+// resolved read from them at apply.
+func valueErrorsOf(s *ipStep, d *pkgDefaults, r valueRules, resolved map[string]any) ([]valueError, error) {
+	inputs, vars, observed, err := valuesBody(s, resolved)
+	if err != nil {
+		return nil, err
+	}
+	// A copy: the declared fields are the create body's and the plan's.
+	declared, _ := deepCopyJSON(s.body.fields).(map[string]any)
+	for _, sv := range integrationPolicySecrets(*s.body.want) {
+		sv.varsAt(declared, true)[sv.Name] = refValue{}
+	}
+	return kibanaValueErrors(d, inputs, vars, declared, observed, r), nil
 }
 
 // refWarnings warns of each variable given as a secret reference that the

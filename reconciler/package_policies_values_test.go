@@ -110,6 +110,30 @@ func TestSim_IntegrationPolicy_ValuesCheckedAgainstPackage(t *testing.T) {
 		want:  `Package policy is invalid: inputs.logfile.streams.nginx.access.vars.paths: ["Paths is required"]`,
 		where: "inputs.nginx-logfile.streams.nginx.access.vars.paths (declared)",
 	}, {
+		// required_vars (elastic/kibana#207130): no group met — Kibana
+		// lists every group with the conditions it does not meet.
+		name: "required_vars: no group met",
+		bad:  securityPolicy("bad", schema.Vars{"url": "https://es.example:9200"}),
+		want: "Package policy is invalid: " + alertRequired + `api_auth: [{"name":"api_key","invalid":true}]` + "\n" +
+			alertRequired + `basic_auth: [{"name":"auth_type","invalid":true},{"name":"username","invalid":true},{"name":"password","invalid":true}]` + "\n" +
+			alertRequired + `bearer_auth: [{"name":"auth_type","invalid":true},{"name":"bearer_token","invalid":true}]`,
+		where: "inputs.elastic_security-cel.streams.elastic_security.alert: required_vars group api_auth not met (api_key)",
+	}, {
+		name:    "required_vars on 9.0, a condition's value",
+		version: "9.0.3",
+		bad:     securityPolicy("bad", schema.Vars{"url": "https://es.example:9200", "auth_type": "basic_auth", "username": "reader"}),
+		want: "Package policy is invalid: " + alertRequired + `api_auth: [{"name":"auth_type","invalid":true},{"name":"api_key","invalid":true}]` + "\n" +
+			alertRequired + `basic_auth: [{"name":"password","invalid":true}]` + "\n" +
+			alertRequired + `bearer_auth: [{"name":"auth_type","invalid":true},{"name":"bearer_token","invalid":true}]`,
+	}, {
+		// The stream's vars come first, then its required_vars.
+		name: "required_vars after the stream's vars",
+		bad:  securityPolicy("bad", schema.Vars{"url": "es.example", "auth_type": "bearer_auth"}),
+		want: "Package policy is invalid: inputs.cel.streams.elastic_security.alert.vars.url: " + `["Invalid URL format"]` + "\n" +
+			alertRequired + `api_auth: [{"name":"auth_type","invalid":true},{"name":"api_key","invalid":true}]` + "\n" +
+			alertRequired + `basic_auth: [{"name":"auth_type","invalid":true},{"name":"username","invalid":true},{"name":"password","invalid":true}]` + "\n" +
+			alertRequired + `bearer_auth: [{"name":"bearer_token","invalid":true}]`,
+	}, {
 		// Before 8.18 Kibana joins a key's errors with "," (inferred,
 		// docs/fleetsim-inferred.md item 56).
 		name:    "8.17: errors joined",
@@ -180,9 +204,22 @@ func TestSim_IntegrationPolicy_ValuesCheckedAgainstPackage(t *testing.T) {
 	}
 }
 
+// alertRequired is the key prefix of elastic_security's alert stream's
+// required_vars groups.
+const alertRequired = "inputs.cel.streams.elastic_security.alert.required_vars."
+
+// securityPolicy is an elastic_security 0.4.0 policy (fleetsim's manifest:
+// the alert stream's authentication in required_vars groups) on web.
+func securityPolicy(id string, vars schema.Vars) schema.PackagePolicy {
+	return schema.PackagePolicy{ID: id, Name: id, Namespace: "default", PolicyIDs: []string{"web"},
+		Package: &schema.PackagePolicyPackage{Name: "elastic_security", Version: "0.4.0"},
+		Inputs: map[string]schema.PackagePolicyInput{"elastic_security-cel": {Streams: map[string]schema.PackagePolicyStream{
+			"elastic_security.alert": {Vars: vars}}}}}
+}
+
 // sendAsApplyWould sends p's create body — or, when p exists, its update
 // body — the way runIntegrationPolicy builds it, secret references
-// resolved from h.secrets, and returns Kibana's error.
+// resolved from h.secrets (or read), and returns Kibana's error.
 func sendAsApplyWould(t *testing.T, h *simHarness, p schema.PackagePolicy) error {
 	t.Helper()
 	in := ipBodyInput{want: &p, fields: integrationPolicyFields(p), version: p.Package.Version}
@@ -197,7 +234,15 @@ func sendAsApplyWould(t *testing.T, h *simHarness, p schema.PackagePolicy) error
 		t.Fatal(err)
 	}
 	for _, sv := range integrationPolicySecrets(p) {
-		sv.varsAt(body, true)[sv.Name] = h.secrets["env:"+sv.Ref.Env]
+		v, ok := h.secrets[describeRef(sv.Ref)]
+		if !ok {
+			sec, err := kibana.ResolveSecret(context.Background(), sv.Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = sec.Reveal()
+		}
+		sv.varsAt(body, true)[sv.Name] = v
 	}
 	if in.have == nil {
 		_, err = h.kb.CreateIntegrationPolicy(context.Background(), body)
@@ -288,7 +333,7 @@ func TestKibanaValueErrors_Definitions(t *testing.T) {
 			r := valueRulesFor(tc.version)
 			var got []string
 			for _, e := range kibanaValueErrors(&d, tc.inputs, tc.vars, nil, nil, r) {
-				got = append(got, r.line(e.key, e.errs))
+				got = append(got, r.errLine(e, e.errs))
 			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got  %q\nwant %q", got, tc.want)

@@ -279,6 +279,9 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	if err := r.resolveAll(ctx, doc, c.plan, secrets); err != nil {
 		return Result{}, err // nothing was attempted
 	}
+	if err := checkReferencedValues(ctx, c, secrets); err != nil {
+		return Result{}, err // nothing was attempted (package_policies_values_apply.go)
+	}
 	log := r.log.With("revision", rev)
 	log.Info("apply started", "changes", len(c.plan.Changes))
 	res := Result{Plan: c.plan}
