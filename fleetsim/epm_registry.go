@@ -142,15 +142,14 @@ func packageAssets(name, version string) map[string]any {
 func compareVersions(a, b string) int {
 	ca, pa, _ := strings.Cut(a, "-")
 	cb, pb, _ := strings.Cut(b, "-")
-	as, bs := strings.Split(ca, "."), strings.Split(cb, ".")
-	for i := 0; i < max(len(as), len(bs)); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
+	// Field by field without splitting: the version checks run for every
+	// object of every list answer, and a split allocates.
+	for ca != "" || cb != "" {
+		var fa, fb string
+		fa, ca, _ = strings.Cut(ca, ".")
+		fb, cb, _ = strings.Cut(cb, ".")
+		x, _ := strconv.Atoi(fa)
+		y, _ := strconv.Atoi(fb)
 		if x != y {
 			if x < y {
 				return -1

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // maxBodyBytes caps request bodies (ES's http.max_content_length is 100mb;
@@ -107,9 +108,22 @@ var routes = []route{
 	{"GET", "/{index}/_ccr/stats", "cluster:monitor/ccr/follow_stats", "ccr.follow_stats", (*Node).hFollowStats},
 }
 
+// routeSegments holds each route pattern's segments, split once: every
+// request is matched against every route.
+var routeSegments = sync.OnceValue(func() map[string][]string {
+	m := make(map[string][]string, len(routes))
+	for _, rt := range routes {
+		m[rt.pattern] = splitPath(rt.pattern)
+	}
+	return m
+})
+
 // match reports whether the path segments fit a route pattern and returns its parameters.
 func (rt route) match(segs []string) (map[string]string, bool) {
-	pat := splitPath(rt.pattern)
+	pat, ok := routeSegments()[rt.pattern]
+	if !ok {
+		pat = splitPath(rt.pattern)
+	}
 	if len(pat) != len(segs) {
 		return nil, false
 	}

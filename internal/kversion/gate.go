@@ -112,19 +112,20 @@ func line(v string) string {
 	return parts[0] + "." + parts[1]
 }
 
-// parse reads major.minor.patch.
+// parse reads major.minor.patch (without allocating: gates are checked for
+// every declared object).
 func parse(s string) ([3]int, bool) {
 	var out [3]int
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return out, false
-	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(p)
+	for i := range out {
+		f, rest, found := strings.Cut(s, ".")
+		if found != (i < 2) {
+			return out, false
+		}
+		n, err := strconv.Atoi(f)
 		if err != nil || n < 0 {
 			return out, false
 		}
-		out[i] = n
+		out[i], s = n, rest
 	}
 	return out, true
 }
