@@ -76,3 +76,16 @@ func remoteKindOrder() []string {
 }
 
 func init() { plan.SetKindOrder(append(reconciler.KindOrder(), remoteKindOrder()...)...) }
+
+// forMainOutput is the dependency of every remote object fleetform makes
+// or changes for target t's output (the link, the remote's own
+// elasticsearch output, the follower, the credentials it mints afterwards,
+// the directly synced packages): the main output's change. A main output
+// whose change is blocked (a Kibana or a licence that refuses it) blocks
+// them in the plan (the reconciler blocks the dependents of a blocked
+// change), and one that fails skips them, so the remote never holds half
+// of a sync for an output main does not have (TestVersionMatrix: a link
+// without its follower, packages synced for no output).
+func (e *Engine) forMainOutput(t target) []string {
+	return []string{plan.Key(e.cfg.MainCluster, plan.KindOutput, t.out.ID)}
+}
