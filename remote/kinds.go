@@ -58,10 +58,10 @@ func remoteKindNamed(name string) (remoteKind, int, bool) {
 // elasticsearch output, the credentials (of equal rank), the follower
 // index that replicates through the link, the directly synced packages.
 // Dependencies (DependsOn, from references) order before the table does:
-// the follower after its link and the main output, a credential created
-// by rotation after the main output it fills, a directly synced package
-// after the main package it follows and the remote output created with
-// it; deletes in reverse (the follower before its link, the credentials
+// everything made for an output after the main output (forMainOutput),
+// the follower after its link, a directly synced package after the main
+// package it follows and the remote output created with it; deletes in
+// reverse (the follower before its link, the credentials
 // after the main output that carried them).
 func remoteKindOrder() []string {
 	out := make([]string, len(remoteKinds))

@@ -362,6 +362,7 @@ func (m *matrixRow) round(t *testing.T, round string, doc *schema.Document) (ref
 	ctx := t.Context()
 	env, tc := m.env, m.tc
 	m.existed = m.mainKeys(t)
+	maps.Copy(m.existed, m.westKeys(t))
 	planned := mustPlan(t, tc, doc)
 	defer func() {
 		if t.Failed() {
@@ -454,13 +455,16 @@ func (m *matrixRow) round(t *testing.T, round string, doc *schema.Document) (ref
 		}
 	}
 	observed := m.mainKeys(t)
+	maps.Copy(observed, m.westKeys(t))
 	for _, ch := range blocked {
 		for _, r := range reqs {
-			if r.Cluster == ch.Cluster && !esim.ReadOnly(r.Method, r.Path) && slices.Contains(strings.Split(r.Path, "/"), ch.ID) {
+			// A link is the remote's cluster settings (no id in the path).
+			names := slices.Contains(strings.Split(r.Path, "/"), ch.ID) || ch.Kind == KindRemoteCluster && r.Path == "/_cluster/settings"
+			if r.Cluster == ch.Cluster && !esim.ReadOnly(r.Method, r.Path) && names {
 				t.Errorf("%s: blocked %s, yet apply sent %s %s", round, ch.Key(), r.Method, r.Path)
 			}
 		}
-		if ch.Cluster == "main" && !m.existed[ch.Key()] && observed[ch.Key()] {
+		if ch.Kind != KindPreflight && !m.existed[ch.Key()] && observed[ch.Key()] {
 			t.Errorf("%s: blocked create of %s, yet it exists after apply", round, ch.Key())
 		}
 	}
@@ -536,6 +540,61 @@ func (m *matrixRow) mainKeys(t *testing.T) map[string]bool {
 	}
 	for name := range m.env.installedOn(t, "main") {
 		out[plan.Key("main", plan.KindPackage, name)] = true
+	}
+	return out
+}
+
+// westKeys are the plan keys of the objects of fleetform's remote kinds
+// west holds: links (by alias), outputs, service tokens, API keys (not
+// invalidated), follower indices and installed packages.
+func (m *matrixRow) westKeys(t *testing.T) map[string]bool {
+	t.Helper()
+	ctx := t.Context()
+	west := m.env.es("west")
+	out := map[string]bool{}
+	add := func(kind, id string) { out[plan.Key("west", kind, id)] = true }
+	cs, err := west.GetClusterSettings(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range cs.Persistent {
+		if rest, ok := strings.CutPrefix(k, "cluster.remote."); ok {
+			alias, _, _ := strings.Cut(rest, ".")
+			add(KindRemoteCluster, alias)
+		}
+	}
+	outs, err := m.env.kibana(t, "west").ListOutputs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range outs {
+		add(KindOutput, o.ID())
+	}
+	tokens, err := west.ServiceTokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range tokens {
+		add(KindServiceToken, n)
+	}
+	keys, err := apiKeys(ctx, west.Client, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		add(KindAPIKey, k.Name)
+	}
+	fs, err := west.Followers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range fs {
+		if f.Exists {
+			add(KindFollower, name)
+		}
+	}
+	for name := range m.env.installedOn(t, "west") {
+		add(KindPackage, name)
 	}
 	return out
 }
