@@ -31,11 +31,12 @@
 // output), kind_credentials.go (service_token, api_key), kind_follower.go
 // (follower_index), kind_package.go (directly synced packages) — and the
 // Engine walks their table (kinds.go) in dependency order. Their
-// dependencies come from references (a follower on its link and the main
-// output, a rotated credential on the main output it fills, a synced
-// package on the main package and the remote output created with it;
-// deletes in reverse), and the table of kinds is part of the plan's one
-// table (plan.SetKindOrder), after the main cluster's kinds.
+// dependencies come from references (every object made for an output on
+// the main output's change, so a main output blocked or failing leaves
+// nothing of its sync on the remote; a follower also on its link, a
+// synced package on the main package and the remote output created with
+// it; deletes in reverse), and the table of kinds is part of the plan's
+// one table (plan.SetKindOrder), after the main cluster's kinds.
 //
 // [Engine] wires these to the clusters: it observes every remote declared
 // under clusters.remotes (list calls), turns the decisions into plan

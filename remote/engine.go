@@ -411,7 +411,7 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 			Message: fmt.Sprintf("sync_via: direct needs clusters.remotes[%s].kibana: fleetform installs integrations through the remote's Kibana", t.cluster.Name)})
 	}
 	if probe {
-		if ref := t.out.KibanaAPIKey; ref != nil && !ref.Generate && t.out.KibanaURL != "" {
+		if ref := t.out.KibanaAPIKey; ref != nil && !ref.Generate && t.out.KibanaURL != "" && servesSyncStatus(ro.version) {
 			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
 				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckKibana, Message: "kibana_api_key: " + err.Error()})
 			} else {

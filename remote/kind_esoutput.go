@@ -13,7 +13,7 @@ import (
 // outputs has the hosts of the main cluster's remote_elasticsearch output
 // (sync_via: ccr). Created with a fleetform id through createOwned
 // (owned.go), updated when its hosts drift, pruned when no declared output
-// needs it.
+// needs it. It depends on the main output's change (forMainOutput).
 
 func (e *Engine) planESOutput(c *computed, t target, ro *remoteObs, w *world, _ *plan.Plan) {
 	s := t.obj.ESOutput
@@ -35,7 +35,7 @@ func (e *Engine) planESOutput(c *computed, t target, ro *remoteObs, w *world, _ 
 			return
 		}
 		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Update,
-			Fields: []plan.FieldDiff{{Path: "hosts", Before: hs, After: s.Hosts}},
+			Fields: []plan.FieldDiff{{Path: "hosts", Before: hs, After: s.Hosts}}, DependsOn: e.forMainOutput(t),
 			Reason: "must equal the hosts of output " + t.out.ID + " for the remote to accept the sync"}
 		c.ops = append(c.ops, op{change: ch, phase: phaseAsPlanned, run: func(ctx context.Context) error {
 			_, err := kb.UpdateOutput(ctx, s.ID, map[string]any{"hosts": s.Hosts})
@@ -52,8 +52,9 @@ func (e *Engine) planESOutput(c *computed, t target, ro *remoteObs, w *world, _ 
 		}
 	}
 	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindOutput, ID: s.ID, Name: s.Name, Action: plan.Create,
-		Fields: []plan.FieldDiff{{Path: "hosts", After: s.Hosts}, {Path: "name", After: s.Name}, {Path: "type", After: "elasticsearch"}},
-		Reason: "Kibana on the remote syncs only when one of its own elasticsearch outputs has the host of output " + t.out.ID}
+		Fields:    []plan.FieldDiff{{Path: "hosts", After: s.Hosts}, {Path: "name", After: s.Name}, {Path: "type", After: "elasticsearch"}},
+		DependsOn: e.forMainOutput(t),
+		Reason:    "Kibana on the remote syncs only when one of its own elasticsearch outputs has the host of output " + t.out.ID}
 	cluster, output := t.cluster.Name, t.out.ID
 	c.ops = append(c.ops, op{change: ch, phase: phaseAsPlanned, run: func(ctx context.Context) error {
 		return e.createOwned(ctx, cluster, KindOutput, s.ID, map[string]string{ownedOutput: output}, func(ctx context.Context) error {

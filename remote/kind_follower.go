@@ -28,8 +28,7 @@ func (e *Engine) planFollower(c *computed, t target, ro *remoteObs, w *world, _ 
 	if step == FollowerOK {
 		return
 	}
-	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindFollower, ID: f.Index, Reason: why,
-		DependsOn: []string{plan.Key(e.cfg.MainCluster, plan.KindOutput, t.out.ID)}}
+	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindFollower, ID: f.Index, Reason: why, DependsOn: e.forMainOutput(t)}
 	if t.obj.Link != nil {
 		ch.DependsOn = append(ch.DependsOn, plan.Key(t.cluster.Name, KindRemoteCluster, t.obj.Link.Alias))
 	}

@@ -16,6 +16,9 @@ import (
 // follower needs it (the follower depends on it); created through
 // createOwned (owned.go), so only a link fleetform created is ever pruned,
 // last on its remote and only when no follower replicates through it.
+// Like every remote object made for an output, it depends on the main
+// output's change (forMainOutput), so a main output that is blocked or
+// fails leaves no link behind without its follower.
 
 func (e *Engine) planLink(c *computed, t target, ro *remoteObs, _ *world, _ *plan.Plan) {
 	l := t.obj.Link
@@ -27,7 +30,7 @@ func (e *Engine) planLink(c *computed, t target, ro *remoteObs, _ *world, _ *pla
 		return
 	}
 	ch := plan.Change{Cluster: t.cluster.Name, Kind: KindRemoteCluster, ID: l.Alias, Action: plan.Update,
-		Reason: fmt.Sprintf("how %s reaches the main cluster for CCR", t.cluster.Name)}
+		Reason: fmt.Sprintf("how %s reaches the main cluster for CCR", t.cluster.Name), DependsOn: e.forMainOutput(t)}
 	prefix := "cluster.remote." + l.Alias + "."
 	exists := false
 	for k := range ro.settings {

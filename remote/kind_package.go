@@ -15,7 +15,8 @@ import (
 // failures and backoff (directsync_record.go). A package installed by
 // this apply on main is synced after it (its change depends on the main
 // package's), and after the remote's own elasticsearch output when that
-// is created in the same plan. Uninstalls are this kind's prune, by
+// is created in the same plan. Every sync depends on the main output's
+// change (forMainOutput): fleetform syncs for an output main has. Uninstalls are this kind's prune, by
 // DecideSync's rules; it has no owned entries.
 
 // computeDirect plans sync_via: direct for one output: the installs and
@@ -45,10 +46,10 @@ func (e *Engine) planPackages(c *computed, t target, ro *remoteObs, w *world, ma
 	kb, ledger, cluster, now := t.cluster.Kibana, e.cfg.Ledger, t.cluster.Name, e.cfg.Now
 	decisions := DecideSync(in)
 	for _, d := range decisions {
-		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindPackage, ID: d.Package, Reason: d.Reason}
+		ch := plan.Change{Cluster: t.cluster.Name, Kind: KindPackage, ID: d.Package, Reason: d.Reason, DependsOn: e.forMainOutput(t)}
 		if how, ok := byThisApply[d.Package]; ok {
 			ch.Reason += " (" + how + ")"
-			ch.DependsOn = []string{plan.Key(e.cfg.MainCluster, plan.KindPackage, d.Package)}
+			ch.DependsOn = append(ch.DependsOn, plan.Key(e.cfg.MainCluster, plan.KindPackage, d.Package))
 		}
 		if len(d.Notes) > 0 {
 			ch.Reason += "\n" + strings.Join(d.Notes, "\n")

@@ -58,10 +58,10 @@ func remoteKindNamed(name string) (remoteKind, int, bool) {
 // elasticsearch output, the credentials (of equal rank), the follower
 // index that replicates through the link, the directly synced packages.
 // Dependencies (DependsOn, from references) order before the table does:
-// the follower after its link and the main output, a credential created
-// by rotation after the main output it fills, a directly synced package
-// after the main package it follows and the remote output created with
-// it; deletes in reverse (the follower before its link, the credentials
+// everything made for an output after the main output (forMainOutput),
+// the follower after its link, a directly synced package after the main
+// package it follows and the remote output created with it; deletes in
+// reverse (the follower before its link, the credentials
 // after the main output that carried them).
 func remoteKindOrder() []string {
 	out := make([]string, len(remoteKinds))
@@ -76,3 +76,16 @@ func remoteKindOrder() []string {
 }
 
 func init() { plan.SetKindOrder(append(reconciler.KindOrder(), remoteKindOrder()...)...) }
+
+// forMainOutput is the dependency of every remote object fleetform makes
+// or changes for target t's output (the link, the remote's own
+// elasticsearch output, the follower, the credentials it mints afterwards,
+// the directly synced packages): the main output's change. A main output
+// whose change is blocked (a Kibana or a licence that refuses it) blocks
+// them in the plan (the reconciler blocks the dependents of a blocked
+// change), and one that fails skips them, so the remote never holds half
+// of a sync for an output main does not have (TestVersionMatrix: a link
+// without its follower, packages synced for no output).
+func (e *Engine) forMainOutput(t target) []string {
+	return []string{plan.Key(e.cfg.MainCluster, plan.KindOutput, t.out.ID)}
+}

@@ -33,6 +33,15 @@ func versionProblems(t target, version string) []Problem {
 		t.cluster.Name, version, SyncTaskSince)}}
 }
 
+// servesSyncStatus reports whether a remote Kibana of version v ("" when
+// unread) serves the remote sync status API the kibana_api_key probe asks
+// (GET /api/fleet/remote_synced_integrations/status, since SyncTaskSince).
+// An older one answers 404 to any key, which says nothing of the key: a
+// ccr-synced output to it is refused by versionProblems, and a direct-synced
+// one needs no such API (TestVersionMatrix: every direct row to a remote
+// below 9.1 was refused with "answered 404 to the sync status request").
+func servesSyncStatus(v string) bool { return v == "" || atLeast(v, SyncTaskSince) }
+
 // atLeast compares Kibana versions; a snapshot or pre-release of a version
 // has that version's features.
 func atLeast(v, since string) bool {
