@@ -1,8 +1,10 @@
 // Package simhttp is the HTTP middleware of the simulator: it records every
 // request (cluster, listener, method, path, query, status, time — never
 // bodies or headers, so no secret can end up in the log) and injects faults
-// (an error status with the listener's own error-body style, a delay, or a
-// connection reset) on requests that match a method and path pattern.
+// (an error status with the listener's own error-body style, a delay, a
+// connection reset before the request is served, or a lost answer: the
+// request is served, then the connection is reset) on requests that match a
+// method and path pattern.
 //
 // A Recorder is goroutine-safe and shared by every listener of a simulator,
 // so one log shows the order of requests across clusters.
@@ -10,6 +12,7 @@ package simhttp
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +34,7 @@ type Request struct {
 	Query    string    `json:"query,omitempty"`
 	Status   int       `json:"status"` // 0 when the connection was reset
 	Time     time.Time `json:"time"`
-	// Fault names the injected fault ("status", "delay", "reset"), "" for none.
+	// Fault names the injected fault ("status", "delay", "reset", "lost"), "" for none.
 	Fault string `json:"fault,omitempty"`
 }
 
@@ -43,11 +46,19 @@ type Request struct {
 // ("~^/api/fleet/(outputs|agent_policies)"). An empty pattern or Method
 // matches everything. Listener ("kibana"/"es") and Cluster restrict further.
 //
-// Exactly one effect applies: Reset (hijack and close the connection), else
-// Status (an error response; the body comes from the listener's
-// BodyBuilder), else only Delay. Delay also precedes Reset and Status.
+// Exactly one effect applies: Reset (hijack and close the connection before
+// the request is served), else Lose (serve the request — the cluster carries
+// the write out — then close the connection before the answer leaves: the
+// "lost answer" of a crash or a broken network after the server acted),
+// else Status (an error response; the body comes from the listener's
+// BodyBuilder), else only Delay. Delay also precedes Reset, Lose and Status.
 // Rate is the probability in (0,1] that a matching request is hit (0 means
-// 1); Count limits how many requests are hit (0 means unlimited).
+// 1); Count limits how many requests are hit (0 means unlimited); Skip lets
+// that many matching requests through untouched before the fault starts
+// hitting (with Count 1, it hits exactly the (Skip+1)-th matching request).
+//
+// Pick (the simulator's requests to itself) reports a Lose fault like any
+// other; a caller that cannot lose an answer treats it as no fault.
 type Fault struct {
 	Method      string        `json:"method,omitempty"`
 	PathPattern string        `json:"path,omitempty"`
@@ -56,6 +67,8 @@ type Fault struct {
 	Status      int           `json:"status,omitempty"`
 	Delay       time.Duration `json:"-"`
 	Reset       bool          `json:"reset,omitempty"`
+	Lose        bool          `json:"lose,omitempty"`
+	Skip        int           `json:"skip,omitempty"`
 	Rate        float64       `json:"rate,omitempty"`
 	Count       int           `json:"count,omitempty"`
 }
@@ -108,8 +121,14 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 // Validate reports what is wrong with a fault.
 func (f Fault) Validate() error {
 	var errs []error
-	if f.Status == 0 && !f.Reset && f.Delay <= 0 {
-		errs = append(errs, errors.New("fault has no effect: set status, delay or reset"))
+	if f.Status == 0 && !f.Reset && !f.Lose && f.Delay <= 0 {
+		errs = append(errs, errors.New("fault has no effect: set status, delay, reset or lose"))
+	}
+	if f.Reset && f.Lose {
+		errs = append(errs, errors.New("reset and lose exclude each other: reset drops the request, lose serves it and drops the answer"))
+	}
+	if f.Skip < 0 {
+		errs = append(errs, fmt.Errorf("skip %d is negative", f.Skip))
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		errs = append(errs, fmt.Errorf("status %d is not an HTTP status", f.Status))
@@ -163,8 +182,9 @@ func compilePattern(p string) (*regexp.Regexp, error) {
 // activeFault is an installed fault with its remaining budget.
 type activeFault struct {
 	Fault
-	re   *regexp.Regexp
-	hits int
+	re      *regexp.Regexp
+	hits    int
+	skipped int
 }
 
 func (f *activeFault) matches(cluster, listener, method, path string) bool {
@@ -295,6 +315,10 @@ func (r *Recorder) pick(cluster, listener, method, path string) (Fault, bool) {
 		if !f.matches(cluster, listener, method, path) {
 			continue
 		}
+		if f.skipped < f.Skip {
+			f.skipped++
+			continue
+		}
 		if f.Rate > 0 && f.Rate < 1 && r.rnd.Float64() >= f.Rate {
 			continue
 		}
@@ -336,6 +360,16 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 		switch {
 		case hit && f.Reset:
 			entry.Fault = "reset"
+			r.record(entry)
+			reset(w)
+			return
+		case hit && f.Lose:
+			// The handler runs to the end against a buffer; its answer is
+			// recorded (status, fault "lost") and thrown away with the
+			// connection.
+			buf := &discardWriter{header: http.Header{}}
+			next.ServeHTTP(buf, req)
+			entry.Fault, entry.Status = "lost", cmp.Or(buf.status, http.StatusOK)
 			r.record(entry)
 			reset(w)
 			return
@@ -383,6 +417,26 @@ func reset(w http.ResponseWriter) {
 		_ = tc.SetLinger(0) // RST instead of FIN, like a crashed peer
 	}
 	_ = conn.Close()
+}
+
+// discardWriter is the response writer of a request whose answer is lost:
+// it keeps the status and drops the body.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header { return d.header }
+
+func (d *discardWriter) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+
+func (d *discardWriter) Write(b []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // statusWriter remembers the status a handler wrote.

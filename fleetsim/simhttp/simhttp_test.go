@@ -159,6 +159,53 @@ func TestFault_Reset_ClosesConnectionWithoutResponse(t *testing.T) {
 	}
 }
 
+// A lost answer: the handler runs (the write is carried out), then the
+// connection closes before the client reads an answer; the log shows the
+// handler's status with fault "lost".
+func TestFault_Lose_ServesThenClosesConnection(t *testing.T) {
+	f := newFixture(t, 1)
+	served := 0
+	f.srv.Config.Handler = f.rec.Middleware("main", "kibana", kibanaBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served++
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"item":{}}`)
+	}))
+	if err := f.rec.AddFault(Fault{Method: "POST", PathPattern: "/api/fleet/outputs", Lose: true, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.do(t, "POST", "/api/fleet/outputs"); err == nil {
+		t.Fatal("the client got an answer through a lost answer")
+	}
+	if served != 1 {
+		t.Fatalf("handler ran %d times, want 1 (the write carried out)", served)
+	}
+	if st, _, err := f.do(t, "POST", "/api/fleet/outputs"); err != nil || st != http.StatusCreated {
+		t.Errorf("after the budget: %d %v", st, err)
+	}
+	if r := f.rec.Requests()[0]; r.Fault != "lost" || r.Status != http.StatusCreated {
+		t.Errorf("log: %+v", r)
+	}
+}
+
+// Skip with Count 1 hits exactly the (Skip+1)-th matching request.
+func TestFault_Skip_HitsExactlyTheNthMatch(t *testing.T) {
+	f := newFixture(t, 1)
+	if err := f.rec.AddFault(Fault{Method: "PUT", PathPattern: "/api/fleet/outputs/*", Status: 503, Skip: 2, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, m := range []string{"PUT", "GET", "PUT", "PUT", "PUT"} {
+		st, _, err := f.do(t, m, "/api/fleet/outputs/a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, st)
+	}
+	if want := []int{200, 200, 200, 503, 200}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+}
+
 func TestFault_Delay_SleepsThenServes(t *testing.T) {
 	f := newFixture(t, 1)
 	if err := f.rec.AddFault(Fault{PathPattern: "~^/api/fleet/(outputs|agent_policies)$", Delay: 250 * time.Millisecond}); err != nil {
@@ -252,7 +299,8 @@ func TestFault_GlobPatterns(t *testing.T) {
 }
 
 func TestFault_ValidateAndJSON(t *testing.T) {
-	bad := []Fault{{}, {Status: 42}, {Status: 500, Rate: 2}, {Status: 500, Count: -1}, {Reset: true, PathPattern: "~("}}
+	bad := []Fault{{}, {Status: 42}, {Status: 500, Rate: 2}, {Status: 500, Count: -1}, {Reset: true, PathPattern: "~("},
+		{Reset: true, Lose: true}, {Lose: true, Skip: -1}}
 	for _, f := range bad {
 		if err := f.Validate(); err == nil {
 			t.Errorf("%+v validated", f)
