@@ -12,7 +12,6 @@ import (
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
-	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -394,7 +393,9 @@ func testFaultsConverge(t *testing.T) {
 }
 
 // assertNoOrphans checks that outputs are unique and that every Fleet
-// secret is referenced by exactly one output.
+// secret is referenced by exactly one object: an output, an integration
+// policy's variable, a Fleet Server host or a download source
+// (fleetSecretRefs).
 func (h *simHarness) assertNoOrphans() {
 	h.t.Helper()
 	outs, err := h.kb.ListOutputs(context.Background())
@@ -402,24 +403,21 @@ func (h *simHarness) assertNoOrphans() {
 		h.t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	var referenced []string
 	for _, o := range outs {
 		if seen[o.ID()] {
 			h.t.Errorf("duplicate output %s", o.ID())
 		}
 		seen[o.ID()] = true
-		for _, ref := range kibana.Output(canonicalMap(map[string]any(o))).SecretRefs() {
-			referenced = append(referenced, ref.(map[string]any)["id"].(string))
-		}
 	}
+	referenced := h.fleetSecretRefs()
 	stored := h.fleetSecretIDs()
 	sort.Strings(referenced)
 	sort.Strings(stored)
-	if d := cmp.Diff(referenced, stored); d != "" {
+	if d := cmp.Diff(slices.Compact(slices.Clone(referenced)), stored); d != "" {
 		h.t.Errorf("referenced vs stored Fleet secrets (-referenced +stored):\n%s", d)
 	}
 	if len(slices.Compact(slices.Clone(referenced))) != len(referenced) {
-		h.t.Error("a secret is referenced twice")
+		h.t.Errorf("a secret is referenced twice: %v", referenced)
 	}
 }
 
