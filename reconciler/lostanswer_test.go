@@ -184,6 +184,10 @@ func TestLostAnswer(t *testing.T) {
 			h.sim.ClearRequests()
 			h.apply(doc, ApplyOptions{Prune: round.prune})
 			cases := lostWrites(h.sim.Requests())
+			if n := len(h.fleetSecretIDs()); round.name != "prune" && n != 8 {
+				t.Fatalf("the fault-free %s apply left %d Fleet secrets, want 8: 2 outputs', 2 of a Fleet Server host, 2 of a download source, 2 integration policy variables", round.name, n)
+			}
+			h.assertSecretValues(doc)
 			if len(cases) < 10 {
 				t.Fatalf("the fault-free %s apply sent only %d writes", round.name, len(cases))
 			}
@@ -236,6 +240,7 @@ func runLostCase(t *testing.T, round lostRound, w lostWrite, mode string) {
 	}
 	h.assertUnique()
 	h.assertNoOrphans()
+	h.assertSecretValues(doc)
 	h.assertOwnsExactly(doc)
 	revs := h.revisions()
 	h.sim.ClearRequests()
@@ -388,6 +393,31 @@ func (h *simHarness) fleetSecretRefs() []string {
 		}
 	}
 	return ids
+}
+
+// assertSecretValues checks that Fleet's secret storage holds exactly the
+// current values of the secrets doc declares for it (secrets.* paths and
+// secret variables), each once: a rotated value replaced the old one, and
+// a value sent twice was not stored twice.
+func (h *simHarness) assertSecretValues(doc *schema.Document) {
+	h.t.Helper()
+	var want, got []string
+	for _, k := range kinds {
+		for _, ds := range k.secrets(doc) {
+			if ds.spec.Stored {
+				want = append(want, h.secrets[describeRef(ds.spec.Ref)])
+			}
+		}
+	}
+	for _, id := range h.fleetSecretIDs() {
+		v, _ := h.main.ES().GetFleetSecret(id)
+		got = append(got, v)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		h.t.Errorf("Fleet's secret storage holds %d values, want the %d declared (values not shown)", len(got), len(want))
+	}
 }
 
 // assertOwnsExactly checks that the state index records exactly the

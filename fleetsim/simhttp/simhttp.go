@@ -56,6 +56,9 @@ type Request struct {
 // 1); Count limits how many requests are hit (0 means unlimited); Skip lets
 // that many matching requests through untouched before the fault starts
 // hitting (with Count 1, it hits exactly the (Skip+1)-th matching request).
+// Seed, when not 0, gives the fault its own random source for Rate, so the
+// same requests in the same order meet the same faults whatever else is
+// installed (without it, the Recorder's source decides).
 //
 // Pick (the simulator's requests to itself) reports a Lose fault like any
 // other; a caller that cannot lose an answer treats it as no fault.
@@ -69,6 +72,7 @@ type Fault struct {
 	Reset       bool          `json:"reset,omitempty"`
 	Lose        bool          `json:"lose,omitempty"`
 	Skip        int           `json:"skip,omitempty"`
+	Seed        uint64        `json:"seed,omitempty"`
 	Rate        float64       `json:"rate,omitempty"`
 	Count       int           `json:"count,omitempty"`
 }
@@ -185,6 +189,7 @@ type activeFault struct {
 	re      *regexp.Regexp
 	hits    int
 	skipped int
+	rnd     *rand.Rand // nil: the Recorder's
 }
 
 func (f *activeFault) matches(cluster, listener, method, path string) bool {
@@ -279,7 +284,11 @@ func (r *Recorder) AddFault(f Fault) error {
 	re, _ := compilePattern(f.PathPattern)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.faults = append(r.faults, &activeFault{Fault: f, re: re})
+	af := &activeFault{Fault: f, re: re}
+	if f.Seed != 0 {
+		af.rnd = rand.New(rand.NewPCG(f.Seed, f.Seed))
+	}
+	r.faults = append(r.faults, af)
 	return nil
 }
 
@@ -319,7 +328,7 @@ func (r *Recorder) pick(cluster, listener, method, path string) (Fault, bool) {
 			f.skipped++
 			continue
 		}
-		if f.Rate > 0 && f.Rate < 1 && r.rnd.Float64() >= f.Rate {
+		if f.Rate > 0 && f.Rate < 1 && cmp.Or(f.rnd, r.rnd).Float64() >= f.Rate {
 			continue
 		}
 		f.hits++

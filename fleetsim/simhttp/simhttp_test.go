@@ -206,6 +206,38 @@ func TestFault_Skip_HitsExactlyTheNthMatch(t *testing.T) {
 	}
 }
 
+// A seeded fault hits the same requests whatever the Recorder's source and
+// the other faults draw.
+func TestFault_Seed_OwnSource(t *testing.T) {
+	pattern := func(recSeed uint64, other bool) string {
+		f := newFixture(t, recSeed)
+		if other {
+			if err := f.rec.AddFault(Fault{PathPattern: "/other", Status: 500, Rate: 0.5}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.rec.AddFault(Fault{PathPattern: "/x", Status: 503, Rate: 0.3, Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for range 40 {
+			if other {
+				_, _, _ = f.do(t, "GET", "/other")
+			}
+			st, _, err := f.do(t, "GET", "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(map[bool]string{true: "x", false: "."}[st == 503])
+		}
+		return b.String()
+	}
+	a, b := pattern(1, false), pattern(99, true)
+	if a != b || !strings.Contains(a, "x") || !strings.Contains(a, ".") {
+		t.Errorf("seeded fault patterns differ or are trivial:\n%s\n%s", a, b)
+	}
+}
+
 func TestFault_Delay_SleepsThenServes(t *testing.T) {
 	f := newFixture(t, 1)
 	if err := f.rec.AddFault(Fault{PathPattern: "~^/api/fleet/(outputs|agent_policies)$", Delay: 250 * time.Millisecond}); err != nil {
