@@ -40,6 +40,8 @@ import (
 //   - crash: loses its answer and fleetform dies there (every later request
 //     of that run fails and its context is cancelled), so nothing after the
 //     write — the state record above all — happens;
+//   - fail: serves it, then answers 500 in place of its answer (Kibana
+//     failing after it acted; simhttp's Lose with a Status);
 //   - reset: resets the connection before serving it (simhttp's Reset).
 //
 // The apply may fail. The next run (a new reconciler) must converge: the plan after it is empty, nothing
@@ -91,9 +93,23 @@ func lostAnswerDoc(t *testing.T) *schema.Document {
 
 // changeEverything changes every declared object: a new name for each
 // (but packages, which have none), a new version of two packages and of
-// the integration policies on them, and a new value of every secret.
+// the integration policies on them, a new value of every secret, another
+// output for the routed integration policy, one agent policy fewer for a
+// shared one, and new addresses.
 func changeEverything(h *simHarness, doc *schema.Document) {
 	renameAll(doc)
+	for i := range doc.PackagePolicies {
+		switch pp := &doc.PackagePolicies[i]; pp.ID {
+		case "nginx-web":
+			pp.OutputID = schema.Some("es-secret")
+		case "system-shared":
+			pp.PolicyIDs = []string{"edge"}
+		}
+	}
+	doc.FleetServerHosts[0].HostURLs = []string{"https://fleet2.corp.example:8220"}
+	doc.DownloadSources[0].Host = "https://artifacts2.corp.example/downloads/"
+	doc.Proxies[0].URL = "http://proxy2.corp.example:3128"
+	doc.Outputs[0].Hosts = []string{"https://es-secret2.corp.example:9200"}
 	for i := range doc.Packages {
 		switch p := &doc.Packages[i]; p.Name {
 		case "nginx":
@@ -140,10 +156,19 @@ func (w lostWrite) String() string {
 	return fmt.Sprintf("%s %s %s #%d", w.listener, w.method, w.path, w.n+1)
 }
 
-// fault is the simhttp fault that hits exactly this write.
-func (w lostWrite) fault(lose bool) simhttp.Fault {
-	return simhttp.Fault{Listener: w.listener, Method: w.method, PathPattern: "~^" + regexp.QuoteMeta(w.path) + "$",
-		Skip: w.n, Count: 1, Lose: lose, Reset: !lose}
+// fault is the simhttp fault of a TestLostAnswer mode that hits exactly
+// this write.
+func (w lostWrite) fault(mode string) simhttp.Fault {
+	f := simhttp.Fault{Listener: w.listener, Method: w.method, PathPattern: "~^" + regexp.QuoteMeta(w.path) + "$", Skip: w.n, Count: 1}
+	switch mode {
+	case "reset":
+		f.Reset = true
+	case "fail":
+		f.Lose, f.Status = true, http.StatusInternalServerError
+	default:
+		f.Lose = true
+	}
+	return f
 }
 
 // isWrite reports whether a request changes something: not a read, not a
@@ -192,7 +217,7 @@ func TestLostAnswer(t *testing.T) {
 				t.Fatalf("the fault-free %s apply sent only %d writes", round.name, len(cases))
 			}
 			for _, w := range cases {
-				for _, mode := range []string{"lose", "crash", "reset"} {
+				for _, mode := range []string{"lose", "crash", "fail", "reset"} {
 					t.Run(mode+" "+w.String(), func(t *testing.T) {
 						t.Parallel()
 						runLostCase(t, round, w, mode)
@@ -209,7 +234,7 @@ func runLostCase(t *testing.T, round lostRound, w lostWrite, mode string) {
 	doc := round.prepare(h)
 	ctx := context.Background()
 	opts := ApplyOptions{Prune: round.prune}
-	if err := h.sim.AddFault(w.fault(mode != "reset")); err != nil {
+	if err := h.sim.AddFault(w.fault(mode)); err != nil {
 		t.Fatal(err)
 	}
 	h.sim.ClearRequests()

@@ -49,8 +49,9 @@ type Request struct {
 // Exactly one effect applies: Reset (hijack and close the connection before
 // the request is served), else Lose (serve the request — the cluster carries
 // the write out — then close the connection before the answer leaves: the
-// "lost answer" of a crash or a broken network after the server acted),
-// else Status (an error response; the body comes from the listener's
+// "lost answer" of a crash or a broken network after the server acted; with
+// Status, the error answer takes the place of the lost one, as a gateway
+// that timed out after the cluster acted answers 504), else Status (an error response; the body comes from the listener's
 // BodyBuilder), else only Delay. Delay also precedes Reset, Lose and Status.
 // Rate is the probability in (0,1] that a matching request is hit (0 means
 // 1); Count limits how many requests are hit (0 means unlimited); Skip lets
@@ -379,21 +380,19 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 			buf := &discardWriter{header: http.Header{}}
 			next.ServeHTTP(buf, req)
 			entry.Fault, entry.Status = "lost", cmp.Or(buf.status, http.StatusOK)
+			if f.Status == 0 {
+				r.record(entry)
+				reset(w)
+				return
+			}
+			entry.Status = f.Status
 			r.record(entry)
-			reset(w)
+			writeFault(w, req, body, f.Status)
 			return
 		case hit && f.Status != 0:
 			entry.Fault, entry.Status = "status", f.Status
 			r.record(entry)
-			ct, b := "application/json", []byte(nil)
-			if body != nil {
-				ct, b = body(f.Status, req.Method, req.URL.Path)
-			}
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(f.Status)
-			if req.Method != http.MethodHead {
-				_, _ = w.Write(b)
-			}
+			writeFault(w, req, body, f.Status)
 			return
 		}
 		// The entry is recorded when the answer starts, before the client
@@ -408,6 +407,19 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 			sw.start(http.StatusOK)
 		}
 	})
+}
+
+// writeFault answers an injected status with the listener's error body.
+func writeFault(w http.ResponseWriter, req *http.Request, body BodyBuilder, status int) {
+	ct, b := "application/json", []byte(nil)
+	if body != nil {
+		ct, b = body(status, req.Method, req.URL.Path)
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	if req.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
 }
 
 // reset closes the client connection without a response. Where the writer

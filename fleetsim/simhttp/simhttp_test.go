@@ -187,6 +187,27 @@ func TestFault_Lose_ServesThenClosesConnection(t *testing.T) {
 	}
 }
 
+// Lose with a status: the handler runs, the injected error answers in
+// place of its answer (a gateway timing out after the cluster acted).
+func TestFault_LoseWithStatus_ServesThenAnswersTheError(t *testing.T) {
+	f := newFixture(t, 1)
+	served := 0
+	f.srv.Config.Handler = f.rec.Middleware("main", "kibana", kibanaBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served++
+		_, _ = io.WriteString(w, `{"item":{}}`)
+	}))
+	if err := f.rec.AddFault(Fault{Method: "PUT", Lose: true, Status: 504, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st, body, err := f.do(t, "PUT", "/api/fleet/outputs/a")
+	if err != nil || st != 504 || !strings.Contains(body, "injected") || served != 1 {
+		t.Fatalf("got %d %q %v, served %d; want the injected 504 after the handler ran once", st, body, err, served)
+	}
+	if r := f.rec.Requests()[0]; r.Fault != "lost" || r.Status != 504 {
+		t.Errorf("log: %+v", r)
+	}
+}
+
 // Skip with Count 1 hits exactly the (Skip+1)-th matching request.
 func TestFault_Skip_HitsExactlyTheNthMatch(t *testing.T) {
 	f := newFixture(t, 1)
