@@ -29,7 +29,7 @@ import (
 // can leave behind: Fleet secrets on an output, on integration policy
 // variables, on a Fleet Server host and on a download source; integration
 // policies sharing agent policies and routing to an output; an agent
-// policy with every field.
+// policy with every field; an adopted agent policy (adopt: true).
 //
 // For each write of an apply (read from a fault-free run's request log) in
 // turn, a fresh fleetsim
@@ -94,8 +94,8 @@ func lostAnswerDoc(t *testing.T) *schema.Document {
 // changeEverything changes every declared object: a new name for each
 // (but packages, which have none), a new version of two packages and of
 // the integration policies on them, a new value of every secret, another
-// output for the routed integration policy, one agent policy fewer for a
-// shared one, and new addresses.
+// output for the routed integration policy and for the adopted agent
+// policy, one agent policy fewer for a shared one, and new addresses.
 func changeEverything(h *simHarness, doc *schema.Document) {
 	renameAll(doc)
 	for i := range doc.PackagePolicies {
@@ -104,6 +104,11 @@ func changeEverything(h *simHarness, doc *schema.Document) {
 			pp.OutputID = schema.Some("es-secret")
 		case "system-shared":
 			pp.PolicyIDs = []string{"edge"}
+		}
+	}
+	for i := range doc.AgentPolicies {
+		if ap := &doc.AgentPolicies[i]; ap.Adopt { // only its outputs are managed
+			ap.Name, ap.DataOutputID = "", ptr("remote-west")
 		}
 	}
 	doc.FleetServerHosts[0].HostURLs = []string{"https://fleet2.corp.example:8220"}
@@ -137,6 +142,7 @@ func newLostHarness(t *testing.T, prune bool) *simHarness {
 	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise", Version: lostAnswerVersion, SecretStorage: "on"})
 	h.useStateIndex()
 	h.connect(func(c *Config) { c.Concurrency = 1; c.Prune = prune })
+	h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "legacy", Name: "Legacy", Namespace: "default"})
 	for _, k := range kinds {
 		for _, ds := range k.secrets(lostAnswerDoc(t)) {
 			h.secrets[describeRef(ds.spec.Ref)] = "value-of-" + describeRef(ds.spec.Ref) + "-0123456789"
@@ -267,6 +273,9 @@ func runLostCase(t *testing.T, round lostRound, w lostWrite, mode string) {
 	h.assertNoOrphans()
 	h.assertSecretValues(doc)
 	h.assertOwnsExactly(doc)
+	if _, ok := h.revisions()["legacy"]; !ok {
+		t.Error("the adopted agent policy legacy is gone: adopt never deletes")
+	}
 	revs := h.revisions()
 	h.sim.ClearRequests()
 	if _, err := h.r.Apply(ctx, doc, nil, opts); err != nil {
