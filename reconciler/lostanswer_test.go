@@ -60,9 +60,26 @@ type lostRound struct {
 	name    string
 	prune   bool
 	prepare func(h *simHarness) *schema.Document
+	// storageOff turns Fleet's secret storage off: secrets.* values are
+	// kept in their plain fields (ssl.key, auth.password, …).
+	storageOff bool
+	// modes are the TestLostAnswer modes of the round; nil means all.
+	modes []string
 }
 
 func lostRounds() []lostRound {
+	rounds := baseLostRounds()
+	// With secret storage off, where a secret sent again (its record lost
+	// in a crash) lands in the object's plain ssl or auth.
+	for _, r := range baseLostRounds()[:2] {
+		r.name += "-storage-off"
+		r.storageOff, r.modes = true, []string{"lose", "crash"}
+		rounds = append(rounds, r)
+	}
+	return rounds
+}
+
+func baseLostRounds() []lostRound {
 	return []lostRound{
 		{name: "create", prepare: func(h *simHarness) *schema.Document {
 			return lostAnswerDoc(h.t)
@@ -134,14 +151,16 @@ func changeEverything(h *simHarness, doc *schema.Document) {
 }
 
 // newLostHarness is a fresh fleetsim at lostAnswerVersion with Fleet's
-// secret storage on, ownership in the state index, one write at a time
-// (so a write's place in the request log does not depend on scheduling)
-// and a value for every secret reference of the repository.
-func newLostHarness(t *testing.T, prune bool) *simHarness {
+// secret storage on (unless the round turns it off), ownership in the
+// state index, one write at a time (so a write's place in the request log
+// does not depend on scheduling) and a value for every secret reference of
+// the repository.
+func newLostHarness(t *testing.T, round lostRound) *simHarness {
 	t.Helper()
-	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise", Version: lostAnswerVersion, SecretStorage: "on"})
+	storage := map[bool]string{false: "on", true: "off"}[round.storageOff]
+	h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", License: "enterprise", Version: lostAnswerVersion, SecretStorage: storage})
 	h.useStateIndex()
-	h.connect(func(c *Config) { c.Concurrency = 1; c.Prune = prune })
+	h.connect(func(c *Config) { c.Concurrency = 1; c.Prune = round.prune })
 	h.seedPolicies(fleetsim.SeedAgentPolicy{ID: "legacy", Name: "Legacy", Namespace: "default"})
 	for _, k := range kinds {
 		for _, ds := range k.secrets(lostAnswerDoc(t)) {
@@ -210,20 +229,24 @@ func TestLostAnswer(t *testing.T) {
 		t.Run(round.name, func(t *testing.T) {
 			t.Parallel()
 			// The fault-free run: its writes are the cases.
-			h := newLostHarness(t, round.prune)
+			h := newLostHarness(t, round)
 			doc := round.prepare(h)
 			h.sim.ClearRequests()
 			h.apply(doc, ApplyOptions{Prune: round.prune})
 			cases := lostWrites(h.sim.Requests())
-			if n := len(h.fleetSecretIDs()); round.name != "prune" && n != 8 {
+			if n := len(h.fleetSecretIDs()); !round.prune && !round.storageOff && n != 8 {
 				t.Fatalf("the fault-free %s apply left %d Fleet secrets, want 8: 2 outputs', 2 of a Fleet Server host, 2 of a download source, 2 integration policy variables", round.name, n)
 			}
-			h.assertSecretValues(doc)
+			h.assertSecretValues(doc, round.storageOff)
 			if len(cases) < 10 {
 				t.Fatalf("the fault-free %s apply sent only %d writes", round.name, len(cases))
 			}
 			for _, w := range cases {
-				for _, mode := range []string{"lose", "crash", "fail", "reset"} {
+				modes := round.modes
+				if modes == nil {
+					modes = []string{"lose", "crash", "fail", "reset"}
+				}
+				for _, mode := range modes {
 					t.Run(mode+" "+w.String(), func(t *testing.T) {
 						t.Parallel()
 						runLostCase(t, round, w, mode)
@@ -236,7 +259,7 @@ func TestLostAnswer(t *testing.T) {
 
 // runLostCase is one case of TestLostAnswer.
 func runLostCase(t *testing.T, round lostRound, w lostWrite, mode string) {
-	h := newLostHarness(t, round.prune)
+	h := newLostHarness(t, round)
 	doc := round.prepare(h)
 	ctx := context.Background()
 	opts := ApplyOptions{Prune: round.prune}
@@ -271,7 +294,7 @@ func runLostCase(t *testing.T, round lostRound, w lostWrite, mode string) {
 	}
 	h.assertUnique()
 	h.assertNoOrphans()
-	h.assertSecretValues(doc)
+	h.assertSecretValues(doc, round.storageOff)
 	h.assertOwnsExactly(doc)
 	if _, ok := h.revisions()["legacy"]; !ok {
 		t.Error("the adopted agent policy legacy is gone: adopt never deletes")
@@ -432,13 +455,13 @@ func (h *simHarness) fleetSecretRefs() []string {
 // assertSecretValues checks that Fleet's secret storage holds exactly the
 // current values of the secrets doc declares for it (secrets.* paths and
 // secret variables), each once: a rotated value replaced the old one, and
-// a value sent twice was not stored twice.
-func (h *simHarness) assertSecretValues(doc *schema.Document) {
+// a value sent twice was not stored twice. With storage off it holds none.
+func (h *simHarness) assertSecretValues(doc *schema.Document, storageOff bool) {
 	h.t.Helper()
 	var want, got []string
 	for _, k := range kinds {
 		for _, ds := range k.secrets(doc) {
-			if ds.spec.Stored {
+			if ds.spec.Stored && !storageOff {
 				want = append(want, h.secrets[describeRef(ds.spec.Ref)])
 			}
 		}

@@ -365,7 +365,7 @@ func TestSim_FaultsStillConverge(t *testing.T) {
 // then the plan is empty, nothing exists twice, no Fleet secret is
 // orphaned and the state index records exactly the declared objects.
 func testFaultsConvergeEveryKind(t *testing.T, seed uint64, round lostRound) {
-	h := newLostHarness(t, round.prune)
+	h := newLostHarness(t, round)
 	doc := round.prepare(h)
 	h.connect(func(c *Config) { c.Prune = round.prune }) // writes in parallel, as by default
 	for i, f := range []simhttp.Fault{
@@ -407,7 +407,7 @@ func testFaultsConvergeEveryKind(t *testing.T, seed uint64, round lostRound) {
 	}
 	h.assertUnique()
 	h.assertNoOrphans()
-	h.assertSecretValues(doc)
+	h.assertSecretValues(doc, round.storageOff)
 	h.assertOwnsExactly(doc)
 }
 
