@@ -96,4 +96,3 @@ func rawSSL(t *testing.T, obj any) map[string]any {
 	}
 	return m.SSL
 }
-
