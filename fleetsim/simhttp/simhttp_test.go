@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -164,9 +165,9 @@ func TestFault_Reset_ClosesConnectionWithoutResponse(t *testing.T) {
 // handler's status with fault "lost".
 func TestFault_Lose_ServesThenClosesConnection(t *testing.T) {
 	f := newFixture(t, 1)
-	served := 0
+	var served atomic.Int32
 	f.srv.Config.Handler = f.rec.Middleware("main", "kibana", kibanaBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		served++
+		served.Add(1)
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"item":{}}`)
 	}))
@@ -176,8 +177,8 @@ func TestFault_Lose_ServesThenClosesConnection(t *testing.T) {
 	if _, _, err := f.do(t, "POST", "/api/fleet/outputs"); err == nil {
 		t.Fatal("the client got an answer through a lost answer")
 	}
-	if served != 1 {
-		t.Fatalf("handler ran %d times, want 1 (the write carried out)", served)
+	if n := served.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1 (the write carried out)", n)
 	}
 	if st, _, err := f.do(t, "POST", "/api/fleet/outputs"); err != nil || st != http.StatusCreated {
 		t.Errorf("after the budget: %d %v", st, err)
@@ -191,17 +192,17 @@ func TestFault_Lose_ServesThenClosesConnection(t *testing.T) {
 // place of its answer (a gateway timing out after the cluster acted).
 func TestFault_LoseWithStatus_ServesThenAnswersTheError(t *testing.T) {
 	f := newFixture(t, 1)
-	served := 0
+	var served atomic.Int32
 	f.srv.Config.Handler = f.rec.Middleware("main", "kibana", kibanaBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		served++
+		served.Add(1)
 		_, _ = io.WriteString(w, `{"item":{}}`)
 	}))
 	if err := f.rec.AddFault(Fault{Method: "PUT", Lose: true, Status: 504, Count: 1}); err != nil {
 		t.Fatal(err)
 	}
 	st, body, err := f.do(t, "PUT", "/api/fleet/outputs/a")
-	if err != nil || st != 504 || !strings.Contains(body, "injected") || served != 1 {
-		t.Fatalf("got %d %q %v, served %d; want the injected 504 after the handler ran once", st, body, err, served)
+	if err != nil || st != 504 || !strings.Contains(body, "injected") || served.Load() != 1 {
+		t.Fatalf("got %d %q %v, served %d; want the injected 504 after the handler ran once", st, body, err, served.Load())
 	}
 	if r := f.rec.Requests()[0]; r.Fault != "lost" || r.Status != 504 {
 		t.Errorf("log: %+v", r)
