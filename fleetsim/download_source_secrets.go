@@ -75,7 +75,7 @@ func (c *Cluster) updateDownloadSourceSecrets(attrs, body map[string]any) {
 		next := map[string]any{}
 		if v, ok := body[g.field]; ok && v != nil {
 			next[g.field] = v
-		} else if !sentField && g.field == "ssl" {
+		} else if !sentField && g.field == "ssl" && !c.sslFromSecretAlone(g, bodySecrets) {
 			next[g.field] = attrs[g.field] // the service only rewrites ssl when sent
 		}
 		if sentSecrets && bodySecrets[g.field] != nil {
@@ -107,6 +107,17 @@ func (c *Cluster) updateDownloadSourceSecrets(attrs, body map[string]any) {
 		delete(body, g.field)
 	}
 	delete(body, "secrets")
+}
+
+// sslFromSecretAlone reports an update whose ssl Kibana builds from the
+// request alone: storage off, secrets.ssl.key a value and no ssl sent —
+// download_source.ts update: `if (!sslSecretStorageEnabled) { if
+// (!newData.ssl?.key && newData.secrets?.ssl?.key) updateData.ssl =
+// JSON.stringify({ ...newData.ssl, ...newData.secrets.ssl }) }`, replacing
+// the stored ssl (certificate and authorities included).
+func (c *Cluster) sslFromSecretAlone(g dsSecretGroup, bodySecrets map[string]any) bool {
+	_, isValue := getPath(bodySecrets, []string{"ssl", "key"}).(string)
+	return isValue && !c.secretStorageFor(g.min, g.latch(c.st))
 }
 
 func groupPaths(g dsSecretGroup) [][]string {

@@ -93,6 +93,19 @@ func (k objectKind) updateBody(ctx context.Context, s *objectStep, cache *secret
 		if _, sent := body[top]; !sent && top != "secrets" {
 			body[top] = mergeObjects(s.have[top], s.obj.fields[top])
 		}
+		// With secret storage off Kibana builds the stored object of a
+		// secret's plain field from the request alone ({...ssl,
+		// ...secrets.ssl}, replacing the stored ssl): the rest of it goes
+		// along, or a secret write wipes ssl.certificate and the
+		// certificate authorities (download_source.ts, fleet_server_host.ts
+		// update).
+		if plainTop, _, nested := strings.Cut(sp.PlainPath, "."); sp.Stored && nested && slices.Contains(k.mergeable, plainTop) {
+			if _, sent := body[plainTop]; !sent {
+				if merged := mergeObjects(s.have[plainTop], s.obj.fields[plainTop]); merged != nil {
+					body[plainTop] = merged
+				}
+			}
+		}
 		kibana.Output(body).SetField(sp.Path, v.Reveal())
 		if sp.Stored {
 			// Kibana refuses a plain value next to a secret ("Cannot

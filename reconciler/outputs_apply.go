@@ -129,9 +129,15 @@ func (r *Reconciler) outputUpdateBody(ctx context.Context, s *outputStep, cache 
 		if err != nil {
 			return nil, err
 		}
-		if sp.Path == "ssl.key" {
+		// A plain ssl.key is written inside ssl; secrets.ssl.key, with
+		// secret storage off, is too: Kibana stores {...body.ssl,
+		// ...body.secrets.ssl}, replacing the stored ssl (output.ts update,
+		// "if not, store plain text values"), so the rest of ssl goes along.
+		if sp.Path == "ssl.key" || sp.PlainPath == "ssl.key" {
 			if _, ok := body["ssl"]; !ok {
-				body["ssl"] = mergeObjects(s.outHave["ssl"], s.outWant["ssl"])
+				if merged := mergeObjects(s.outHave["ssl"], s.outWant["ssl"]); merged != nil {
+					body["ssl"] = merged
+				}
 			}
 		}
 		kibana.Output(body).SetField(sp.Path, v.Reveal())

@@ -3,8 +3,10 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -12,7 +14,6 @@ import (
 
 	"github.com/fleetform/fleetform/fleetsim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
-	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 	"github.com/fleetform/fleetform/schema"
 )
@@ -333,10 +334,81 @@ func TestSim_Packages(t *testing.T) {
 
 // Injected faults (503, 429, connection resets on 10 % each of Kibana
 // requests) still converge, with no duplicate object and no orphaned secret.
+// The seeded runs take the repository of every main-cluster kind
+// (testdata/lost-answer, TestLostAnswer) through its create, update and
+// prune rounds with lost answers besides; FLEETFORM_FAULT_SEEDS=N runs
+// seeds 1…N instead of 1…3.
 func TestSim_FaultsStillConverge(t *testing.T) {
 	for run := range 5 {
 		t.Run(fmt.Sprint("run", run), testFaultsConverge)
 	}
+	seeds := []uint64{1, 2, 3}
+	if n, _ := strconv.Atoi(os.Getenv("FLEETFORM_FAULT_SEEDS")); n > 0 {
+		seeds = nil
+		for i := range n {
+			seeds = append(seeds, uint64(i+1))
+		}
+	}
+	for _, seed := range seeds {
+		for _, round := range lostRounds() {
+			t.Run(fmt.Sprintf("every-kind/seed%d/%s", seed, round.name), func(t *testing.T) {
+				t.Parallel()
+				testFaultsConvergeEveryKind(t, seed, round)
+			})
+		}
+	}
+}
+
+// testFaultsConvergeEveryKind applies a round of TestLostAnswer's
+// repository while 503, 429, resets and lost answers hit 10 % each of the
+// requests to Kibana and to the state index (seeded), until it converges;
+// then the plan is empty, nothing exists twice, no Fleet secret is
+// orphaned and the state index records exactly the declared objects.
+func testFaultsConvergeEveryKind(t *testing.T, seed uint64, round lostRound) {
+	h := newLostHarness(t, round)
+	doc := round.prepare(h)
+	h.connect(func(c *Config) { c.Prune = round.prune }) // writes in parallel, as by default
+	for i, f := range []simhttp.Fault{
+		{Status: 503, Rate: 0.1},
+		{Status: 429, Rate: 0.1},
+		{Reset: true, Rate: 0.1},
+		{Lose: true, Rate: 0.1},
+	} {
+		f.Seed = seed*10 + uint64(i) + 1
+		if err := h.sim.AddFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.sim.ClearRequests()
+	converged := false
+	for try := 1; try <= 8 && !converged; try++ {
+		if _, err := h.r.Apply(context.Background(), doc, nil, ApplyOptions{Prune: round.prune}); err != nil {
+			t.Logf("apply %d: %v", try, err)
+			continue
+		}
+		converged = true
+	}
+	faults := map[string]int{}
+	for _, r := range h.sim.Requests() {
+		if r.Fault != "" {
+			faults[r.Fault]++
+		}
+	}
+	h.sim.ClearFaults()
+	t.Logf("faults injected: %v", faults)
+	if len(faults) == 0 {
+		t.Fatal("no fault was injected")
+	}
+	if !converged {
+		t.Fatal("did not converge in 8 applies")
+	}
+	if p := h.plan(doc); !p.Empty() {
+		t.Fatalf("plan after convergence:\n%s", renderText(p))
+	}
+	h.assertUnique()
+	h.assertNoOrphans()
+	h.assertSecretValues(doc, round.storageOff)
+	h.assertOwnsExactly(doc)
 }
 
 func testFaultsConverge(t *testing.T) {
@@ -394,7 +466,9 @@ func testFaultsConverge(t *testing.T) {
 }
 
 // assertNoOrphans checks that outputs are unique and that every Fleet
-// secret is referenced by exactly one output.
+// secret is referenced by exactly one object: an output, an integration
+// policy's variable, a Fleet Server host or a download source
+// (fleetSecretRefs).
 func (h *simHarness) assertNoOrphans() {
 	h.t.Helper()
 	outs, err := h.kb.ListOutputs(context.Background())
@@ -402,24 +476,21 @@ func (h *simHarness) assertNoOrphans() {
 		h.t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	var referenced []string
 	for _, o := range outs {
 		if seen[o.ID()] {
 			h.t.Errorf("duplicate output %s", o.ID())
 		}
 		seen[o.ID()] = true
-		for _, ref := range kibana.Output(canonicalMap(map[string]any(o))).SecretRefs() {
-			referenced = append(referenced, ref.(map[string]any)["id"].(string))
-		}
 	}
+	referenced := h.fleetSecretRefs()
 	stored := h.fleetSecretIDs()
 	sort.Strings(referenced)
 	sort.Strings(stored)
-	if d := cmp.Diff(referenced, stored); d != "" {
+	if d := cmp.Diff(slices.Compact(slices.Clone(referenced)), stored); d != "" {
 		h.t.Errorf("referenced vs stored Fleet secrets (-referenced +stored):\n%s", d)
 	}
 	if len(slices.Compact(slices.Clone(referenced))) != len(referenced) {
-		h.t.Error("a secret is referenced twice")
+		h.t.Errorf("a secret is referenced twice: %v", referenced)
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package simhttp is the HTTP middleware of the simulator: it records every
 // request (cluster, listener, method, path, query, status, time — never
 // bodies or headers, so no secret can end up in the log) and injects faults
-// (an error status with the listener's own error-body style, a delay, or a
-// connection reset) on requests that match a method and path pattern.
+// (an error status with the listener's own error-body style, a delay, a
+// connection reset before the request is served, or a lost answer: the
+// request is served, then the connection is reset) on requests that match a
+// method and path pattern.
 //
 // A Recorder is goroutine-safe and shared by every listener of a simulator,
 // so one log shows the order of requests across clusters.
@@ -10,6 +12,7 @@ package simhttp
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,7 +34,7 @@ type Request struct {
 	Query    string    `json:"query,omitempty"`
 	Status   int       `json:"status"` // 0 when the connection was reset
 	Time     time.Time `json:"time"`
-	// Fault names the injected fault ("status", "delay", "reset"), "" for none.
+	// Fault names the injected fault ("status", "delay", "reset", "lost"), "" for none.
 	Fault string `json:"fault,omitempty"`
 }
 
@@ -43,11 +46,23 @@ type Request struct {
 // ("~^/api/fleet/(outputs|agent_policies)"). An empty pattern or Method
 // matches everything. Listener ("kibana"/"es") and Cluster restrict further.
 //
-// Exactly one effect applies: Reset (hijack and close the connection), else
-// Status (an error response; the body comes from the listener's
-// BodyBuilder), else only Delay. Delay also precedes Reset and Status.
+// Exactly one effect applies: Reset (hijack and close the connection before
+// the request is served), else Lose (serve the request — the cluster carries
+// the write out — then close the connection before the answer leaves: the
+// "lost answer" of a crash or a broken network after the server acted; with
+// Status, the error answer takes the place of the lost one, as a gateway
+// that timed out after the cluster acted answers 504), else Status (an error response; the body comes from the listener's
+// BodyBuilder), else only Delay. Delay also precedes Reset, Lose and Status.
 // Rate is the probability in (0,1] that a matching request is hit (0 means
-// 1); Count limits how many requests are hit (0 means unlimited).
+// 1); Count limits how many requests are hit (0 means unlimited); Skip lets
+// that many matching requests through untouched before the fault starts
+// hitting (with Count 1, it hits exactly the (Skip+1)-th matching request).
+// Seed, when not 0, gives the fault its own random source for Rate, so the
+// same requests in the same order meet the same faults whatever else is
+// installed (without it, the Recorder's source decides).
+//
+// Pick (the simulator's requests to itself) reports a Lose fault like any
+// other; a caller that cannot lose an answer treats it as no fault.
 type Fault struct {
 	Method      string        `json:"method,omitempty"`
 	PathPattern string        `json:"path,omitempty"`
@@ -56,6 +71,9 @@ type Fault struct {
 	Status      int           `json:"status,omitempty"`
 	Delay       time.Duration `json:"-"`
 	Reset       bool          `json:"reset,omitempty"`
+	Lose        bool          `json:"lose,omitempty"`
+	Skip        int           `json:"skip,omitempty"`
+	Seed        uint64        `json:"seed,omitempty"`
 	Rate        float64       `json:"rate,omitempty"`
 	Count       int           `json:"count,omitempty"`
 }
@@ -108,8 +126,14 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 // Validate reports what is wrong with a fault.
 func (f Fault) Validate() error {
 	var errs []error
-	if f.Status == 0 && !f.Reset && f.Delay <= 0 {
-		errs = append(errs, errors.New("fault has no effect: set status, delay or reset"))
+	if f.Status == 0 && !f.Reset && !f.Lose && f.Delay <= 0 {
+		errs = append(errs, errors.New("fault has no effect: set status, delay, reset or lose"))
+	}
+	if f.Reset && f.Lose {
+		errs = append(errs, errors.New("reset and lose exclude each other: reset drops the request, lose serves it and drops the answer"))
+	}
+	if f.Skip < 0 {
+		errs = append(errs, fmt.Errorf("skip %d is negative", f.Skip))
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		errs = append(errs, fmt.Errorf("status %d is not an HTTP status", f.Status))
@@ -163,8 +187,10 @@ func compilePattern(p string) (*regexp.Regexp, error) {
 // activeFault is an installed fault with its remaining budget.
 type activeFault struct {
 	Fault
-	re   *regexp.Regexp
-	hits int
+	re      *regexp.Regexp
+	hits    int
+	skipped int
+	rnd     *rand.Rand // nil: the Recorder's
 }
 
 func (f *activeFault) matches(cluster, listener, method, path string) bool {
@@ -259,7 +285,11 @@ func (r *Recorder) AddFault(f Fault) error {
 	re, _ := compilePattern(f.PathPattern)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.faults = append(r.faults, &activeFault{Fault: f, re: re})
+	af := &activeFault{Fault: f, re: re}
+	if f.Seed != 0 {
+		af.rnd = rand.New(rand.NewPCG(f.Seed, f.Seed))
+	}
+	r.faults = append(r.faults, af)
 	return nil
 }
 
@@ -295,7 +325,11 @@ func (r *Recorder) pick(cluster, listener, method, path string) (Fault, bool) {
 		if !f.matches(cluster, listener, method, path) {
 			continue
 		}
-		if f.Rate > 0 && f.Rate < 1 && r.rnd.Float64() >= f.Rate {
+		if f.skipped < f.Skip {
+			f.skipped++
+			continue
+		}
+		if f.Rate > 0 && f.Rate < 1 && cmp.Or(f.rnd, r.rnd).Float64() >= f.Rate {
 			continue
 		}
 		f.hits++
@@ -339,18 +373,26 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 			r.record(entry)
 			reset(w)
 			return
+		case hit && f.Lose:
+			// The handler runs to the end against a buffer; its answer is
+			// recorded (status, fault "lost") and thrown away with the
+			// connection.
+			buf := &discardWriter{header: http.Header{}}
+			next.ServeHTTP(buf, req)
+			entry.Fault, entry.Status = "lost", cmp.Or(buf.status, http.StatusOK)
+			if f.Status == 0 {
+				r.record(entry)
+				reset(w)
+				return
+			}
+			entry.Status = f.Status
+			r.record(entry)
+			writeFault(w, req, body, f.Status)
+			return
 		case hit && f.Status != 0:
 			entry.Fault, entry.Status = "status", f.Status
 			r.record(entry)
-			ct, b := "application/json", []byte(nil)
-			if body != nil {
-				ct, b = body(f.Status, req.Method, req.URL.Path)
-			}
-			w.Header().Set("Content-Type", ct)
-			w.WriteHeader(f.Status)
-			if req.Method != http.MethodHead {
-				_, _ = w.Write(b)
-			}
+			writeFault(w, req, body, f.Status)
 			return
 		}
 		// The entry is recorded when the answer starts, before the client
@@ -365,6 +407,19 @@ func (r *Recorder) Middleware(cluster, listener string, body BodyBuilder, next h
 			sw.start(http.StatusOK)
 		}
 	})
+}
+
+// writeFault answers an injected status with the listener's error body.
+func writeFault(w http.ResponseWriter, req *http.Request, body BodyBuilder, status int) {
+	ct, b := "application/json", []byte(nil)
+	if body != nil {
+		ct, b = body(status, req.Method, req.URL.Path)
+	}
+	w.Header().Set("Content-Type", ct)
+	w.WriteHeader(status)
+	if req.Method != http.MethodHead {
+		_, _ = w.Write(b)
+	}
 }
 
 // reset closes the client connection without a response. Where the writer
@@ -383,6 +438,26 @@ func reset(w http.ResponseWriter) {
 		_ = tc.SetLinger(0) // RST instead of FIN, like a crashed peer
 	}
 	_ = conn.Close()
+}
+
+// discardWriter is the response writer of a request whose answer is lost:
+// it keeps the status and drops the body.
+type discardWriter struct {
+	header http.Header
+	status int
+}
+
+func (d *discardWriter) Header() http.Header { return d.header }
+
+func (d *discardWriter) WriteHeader(code int) {
+	if d.status == 0 {
+		d.status = code
+	}
+}
+
+func (d *discardWriter) Write(b []byte) (int, error) {
+	d.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // statusWriter remembers the status a handler wrote.

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -159,6 +160,106 @@ func TestFault_Reset_ClosesConnectionWithoutResponse(t *testing.T) {
 	}
 }
 
+// A lost answer: the handler runs (the write is carried out), then the
+// connection closes before the client reads an answer; the log shows the
+// handler's status with fault "lost".
+func TestFault_Lose_ServesThenClosesConnection(t *testing.T) {
+	f := newFixture(t, 1)
+	var served atomic.Int32
+	f.srv.Config.Handler = f.rec.Middleware("main", "kibana", kibanaBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"item":{}}`)
+	}))
+	if err := f.rec.AddFault(Fault{Method: "POST", PathPattern: "/api/fleet/outputs", Lose: true, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.do(t, "POST", "/api/fleet/outputs"); err == nil {
+		t.Fatal("the client got an answer through a lost answer")
+	}
+	if n := served.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1 (the write carried out)", n)
+	}
+	if st, _, err := f.do(t, "POST", "/api/fleet/outputs"); err != nil || st != http.StatusCreated {
+		t.Errorf("after the budget: %d %v", st, err)
+	}
+	if r := f.rec.Requests()[0]; r.Fault != "lost" || r.Status != http.StatusCreated {
+		t.Errorf("log: %+v", r)
+	}
+}
+
+// Lose with a status: the handler runs, the injected error answers in
+// place of its answer (a gateway timing out after the cluster acted).
+func TestFault_LoseWithStatus_ServesThenAnswersTheError(t *testing.T) {
+	f := newFixture(t, 1)
+	var served atomic.Int32
+	f.srv.Config.Handler = f.rec.Middleware("main", "kibana", kibanaBody, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		_, _ = io.WriteString(w, `{"item":{}}`)
+	}))
+	if err := f.rec.AddFault(Fault{Method: "PUT", Lose: true, Status: 504, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st, body, err := f.do(t, "PUT", "/api/fleet/outputs/a")
+	if err != nil || st != 504 || !strings.Contains(body, "injected") || served.Load() != 1 {
+		t.Fatalf("got %d %q %v, served %d; want the injected 504 after the handler ran once", st, body, err, served.Load())
+	}
+	if r := f.rec.Requests()[0]; r.Fault != "lost" || r.Status != 504 {
+		t.Errorf("log: %+v", r)
+	}
+}
+
+// Skip with Count 1 hits exactly the (Skip+1)-th matching request.
+func TestFault_Skip_HitsExactlyTheNthMatch(t *testing.T) {
+	f := newFixture(t, 1)
+	if err := f.rec.AddFault(Fault{Method: "PUT", PathPattern: "/api/fleet/outputs/*", Status: 503, Skip: 2, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, m := range []string{"PUT", "GET", "PUT", "PUT", "PUT"} {
+		st, _, err := f.do(t, m, "/api/fleet/outputs/a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, st)
+	}
+	if want := []int{200, 200, 200, 503, 200}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
+}
+
+// A seeded fault hits the same requests whatever the Recorder's source and
+// the other faults draw.
+func TestFault_Seed_OwnSource(t *testing.T) {
+	pattern := func(recSeed uint64, other bool) string {
+		f := newFixture(t, recSeed)
+		if other {
+			if err := f.rec.AddFault(Fault{PathPattern: "/other", Status: 500, Rate: 0.5}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := f.rec.AddFault(Fault{PathPattern: "/x", Status: 503, Rate: 0.3, Seed: 7}); err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for range 40 {
+			if other {
+				_, _, _ = f.do(t, "GET", "/other")
+			}
+			st, _, err := f.do(t, "GET", "/x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(map[bool]string{true: "x", false: "."}[st == 503])
+		}
+		return b.String()
+	}
+	a, b := pattern(1, false), pattern(99, true)
+	if a != b || !strings.Contains(a, "x") || !strings.Contains(a, ".") {
+		t.Errorf("seeded fault patterns differ or are trivial:\n%s\n%s", a, b)
+	}
+}
+
 func TestFault_Delay_SleepsThenServes(t *testing.T) {
 	f := newFixture(t, 1)
 	if err := f.rec.AddFault(Fault{PathPattern: "~^/api/fleet/(outputs|agent_policies)$", Delay: 250 * time.Millisecond}); err != nil {
@@ -252,7 +353,8 @@ func TestFault_GlobPatterns(t *testing.T) {
 }
 
 func TestFault_ValidateAndJSON(t *testing.T) {
-	bad := []Fault{{}, {Status: 42}, {Status: 500, Rate: 2}, {Status: 500, Count: -1}, {Reset: true, PathPattern: "~("}}
+	bad := []Fault{{}, {Status: 42}, {Status: 500, Rate: 2}, {Status: 500, Count: -1}, {Reset: true, PathPattern: "~("},
+		{Reset: true, Lose: true}, {Lose: true, Skip: -1}}
 	for _, f := range bad {
 		if err := f.Validate(); err == nil {
 			t.Errorf("%+v validated", f)
