@@ -48,6 +48,10 @@ func TestDemoScript_StopsFleetsimWhenInterrupted(t *testing.T) {
 				"sleep 300 & sim=$!\necho $sim > " + strconv.Quote(pidFile) + "\n" + stop + "\n" +
 				"while :; do say running; sleep 0.05; done\n"
 			cmd := exec.Command("bash", "-c", script)
+			// Its own process group, so SIGINT goes to the group as Ctrl-C
+			// sends it: bash waiting on a foreground command exits on SIGINT
+			// only when that command died of it too.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 			out, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -62,7 +66,7 @@ func TestDemoScript_StopsFleetsimWhenInterrupted(t *testing.T) {
 			case "reader gone":
 				out.Close()
 			case "SIGINT":
-				_ = cmd.Process.Signal(syscall.SIGINT)
+				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 			case "SIGTERM":
 				_ = cmd.Process.Signal(syscall.SIGTERM)
 			}
