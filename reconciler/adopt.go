@@ -24,6 +24,7 @@ func (r *Reconciler) Adopt(ctx context.Context, doc *schema.Document, rev string
 	if err != nil {
 		return nil, nil, err
 	}
+	doc = directSyncForKibana(doc, obs.kibanaVersion)
 	c := r.compute(ctx, doc, obs, rev, false, nil)
 	var errs []error
 	put := func(rec Record) {

@@ -31,3 +31,34 @@ func noteDirectSync(fields []plan.FieldDiff, o *schema.Output) {
 		}
 	}
 }
+
+// directSyncForKibana returns doc as Kibana version v can take it. An
+// output with sync_via: direct reaches the reconciler with
+// sync_integrations and sync_uninstalled_integrations false
+// (remote.fleetView), which keeps Kibana's own sync off; a Kibana before
+// those keys (featSyncIntegrations, featSyncUninstalled: 9.1.0) has no
+// sync of its own and refuses an unknown key with 400, so there both are
+// left out instead of blocking the output for keys the YAML's sync_via
+// put there. An unknown version ("") changes nothing.
+func directSyncForKibana(doc *schema.Document, v string) *schema.Document {
+	old := func(o schema.Output) bool {
+		return o.SyncVia == syncViaDirect && (o.SyncIntegrations != nil && !kibanaAtLeast(v, featSyncIntegrations.since) ||
+			o.SyncUninstalledIntegrations != nil && !kibanaAtLeast(v, featSyncUninstalled.since))
+	}
+	if v == "" || !slices.ContainsFunc(doc.Outputs, old) {
+		return doc
+	}
+	cp := *doc
+	cp.Outputs = slices.Clone(doc.Outputs)
+	for i := range cp.Outputs {
+		if o := &cp.Outputs[i]; o.SyncVia == syncViaDirect {
+			if !kibanaAtLeast(v, featSyncIntegrations.since) {
+				o.SyncIntegrations = nil
+			}
+			if !kibanaAtLeast(v, featSyncUninstalled.since) {
+				o.SyncUninstalledIntegrations = nil
+			}
+		}
+	}
+	return &cp
+}

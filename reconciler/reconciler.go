@@ -177,6 +177,7 @@ func (r *Reconciler) PlanClusters(ctx context.Context, doc *schema.Document, rev
 	if err != nil {
 		return nil, err
 	}
+	doc = directSyncForKibana(doc, obs.kibanaVersion)
 	c := r.compute(ctx, doc, obs, rev, r.cfg.Prune, newPlanSecretCache(r.cfg.Resolve))
 	if clusters != nil {
 		cp, err := clusters(ctx, c.plan, r.cfg.Prune)
@@ -256,6 +257,7 @@ func (r *Reconciler) Apply(ctx context.Context, doc *schema.Document, saved *pla
 	if err != nil {
 		return Result{}, err
 	}
+	doc = directSyncForKibana(doc, obs.kibanaVersion)
 	if saved != nil && saved.Fingerprint != obs.fingerprint {
 		return Result{}, fmt.Errorf("%w: Fleet changed since the plan was made (fingerprint %s, now %s); run plan again", ErrStalePlan, saved.Fingerprint, obs.fingerprint)
 	}

@@ -216,6 +216,13 @@ func (cs *compiledSchema) leafIssues(u *unit, e *jsonschema.ValidationError) []I
 				}
 			}
 		}
+		// yes/no/on/off are booleans in YAML 1.1 (and in many examples on
+		// the web) but strings in YAML 1.2, which the loader reads.
+		if slices.Contains(k.Want, "boolean") && k.Got == "string" {
+			if v, ok := u.valueAt(ptr).(string); ok && slices.Contains([]string{"yes", "no", "on", "off", "y", "n", "true", "false"}, strings.ToLower(v)) {
+				return at("expected %s, got string %q: write true or false, unquoted", want, v)
+			}
+		}
 		if slices.Contains(k.Want, "string") && (k.Got == "number" || k.Got == "integer" || k.Got == "boolean") {
 			return at("expected %s, got %s (quote the value to make it a string)", want, k.Got)
 		}

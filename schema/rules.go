@@ -399,7 +399,12 @@ func (c *checker) output(p string, o *Output, remotes map[string]*Remote) {
 		if o.SyncVia == SyncViaDirect && declared && r.Kibana == nil {
 			c.at(p+"/sync_via", "sync_via: direct needs a kibana endpoint on clusters.remotes %q: fleetform installs integrations through it", o.Remote)
 		}
-		if o.SyncIntegrations != nil && *o.SyncIntegrations {
+		// Kibana's own sync (ccr) reaches the remote Kibana through
+		// kibana_url and kibana_api_key; with sync_via: direct fleetform
+		// installs through clusters.remotes[].kibana and Kibana's sync is
+		// off (remote.fleetView), so neither is needed — and a Kibana
+		// before 9.1 has neither key.
+		if o.SyncIntegrations != nil && *o.SyncIntegrations && o.SyncVia != SyncViaDirect {
 			if o.KibanaURL == "" {
 				c.at(p+"/sync_integrations", "sync_integrations needs kibana_url (the remote Kibana)")
 			}

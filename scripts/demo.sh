@@ -27,7 +27,10 @@ bin/fleetsim \
   --cluster west,kibana=127.0.0.1:5602,es=127.0.0.1:9201,license=enterprise \
   --sync-interval 2s >bin/fleetsim.log 2>&1 &
 sim=$!
-trap 'say "stopping fleetsim"; kill $sim 2>/dev/null; wait $sim 2>/dev/null || true' EXIT
+# Stop fleetsim however the script ends: its end, an error, Ctrl-C, or a reader
+# that went away (make demo | head). Kill first: the message may hit that
+# closed pipe, and the SIGPIPE would end the trap before the kill.
+trap 'kill $sim 2>/dev/null; wait $sim 2>/dev/null || true; say "stopped fleetsim" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
   grep -q '"listener":"es"' bin/fleetsim.log 2>/dev/null && [ "$(grep -c '"url"' bin/fleetsim.log)" -ge 4 ] && break
   kill -0 $sim 2>/dev/null || {

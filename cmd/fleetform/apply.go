@@ -134,8 +134,9 @@ func applyOnce(ctx context.Context, e *engineFlags, saved *plan.Plan, ui applyUI
 	if err != nil || c[reconciler.StatusFailed] > 0 || c[reconciler.StatusSkipped] > 0 || c[reconciler.StatusBlocked] > 0 {
 		verdict = "Apply failed"
 	}
-	fmt.Fprintf(stdout, "\n%s: %d applied, %d failed, %d skipped, %d blocked; %d ownership records written.\n",
-		verdict, c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked], res.Recorded)
+	fmt.Fprintf(stdout, "\n%s: %d applied, %d failed, %d skipped, %d blocked; %s written.\n",
+		verdict, c[reconciler.StatusApplied], c[reconciler.StatusFailed], c[reconciler.StatusSkipped], c[reconciler.StatusBlocked],
+		count(res.Recorded, "ownership record", "ownership records"))
 	if err != nil {
 		return r, info, err
 	}

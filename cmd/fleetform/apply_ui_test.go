@@ -58,7 +58,7 @@ func TestApply_AsksOnATerminal(t *testing.T) {
 			}
 			wrote := len(writesOf(sim)) > 0
 			switch {
-			case tt.applies && (code != 0 || !wrote || !strings.Contains(out, "Apply complete: 1 applied")):
+			case tt.applies && (code != 0 || !wrote || !strings.Contains(out, "Apply complete: 1 applied, 0 failed, 0 skipped, 0 blocked; 1 ownership record written.")):
 				t.Errorf("want applied: exit %d, writes %v\n%s%s", code, writesOf(sim), out, errOut)
 			case !tt.applies && (code != 1 || wrote || !strings.Contains(out, "Apply cancelled: nothing was changed.")):
 				t.Errorf("want cancelled without a write: exit %d, writes %v\n%s%s", code, writesOf(sim), out, errOut)

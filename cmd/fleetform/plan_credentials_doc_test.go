@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/fleetform/fleetform/fleetsim"
+	"gopkg.in/yaml.v3"
 )
 
 // docAPIKeyBodies returns the bodies of the `POST /_security/api_key`
@@ -160,5 +164,74 @@ func TestDiagnose_MissingPrivilegeHints(t *testing.T) {
 	const hint = "  hint: the credentials authenticate but lack a privilege this command needs (the 403s above name it); docs/plan-credentials.md lists what a plan needs, docs/security.md what apply needs"
 	if !strings.HasSuffix(strings.TrimSuffix(errOut, "\n"), hint) {
 		t.Errorf("stderr does not end with the hint:\n%s", errOut)
+	}
+}
+
+// docWorkflowSteps returns the run: lines of the GitHub Actions workflow in
+// docs/plan-credentials.md's CI recipe, in order.
+func docWorkflowSteps(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/plan-credentials.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "# .github/workflows/fleetform-plan.yml\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("docs/plan-credentials.md has no fenced .github/workflows/fleetform-plan.yml block")
+	}
+	var doc struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Run string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &doc); err != nil {
+		t.Fatalf("the workflow is not YAML: %v\n%s", err, block)
+	}
+	var runs []string
+	for _, s := range doc.Jobs["plan"].Steps {
+		if s.Run != "" {
+			runs = append(runs, s.Run)
+		}
+	}
+	return runs
+}
+
+// The recipe's workflow used to run `fleetform plan … --detailed-exitcode`
+// as is: a step fails on any exit but 0, so every pull request with a
+// change (exit 2) was red, and no step installed fleetform. Its plan step,
+// run by bash -e as GitHub runs it with fleetform exiting 0, 2 and 1, must
+// pass, pass and fail; fleetform must be installed before it, and its flags
+// must be fleetform's.
+func TestPlanCredentialsDoc_WorkflowPassesOnChanges(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	runs := docWorkflowSteps(t)
+	plan := slices.IndexFunc(runs, func(r string) bool { return strings.HasPrefix(r, "fleetform plan ") })
+	if plan < 0 {
+		t.Fatalf("no step runs fleetform plan: %q", runs)
+	}
+	if !slices.ContainsFunc(runs[:plan], func(r string) bool {
+		return strings.HasPrefix(r, "go install github.com/fleetform/fleetform/cmd/fleetform@")
+	}) {
+		t.Errorf("no step installs fleetform before the plan: %q", runs)
+	}
+	line, _, _ := strings.Cut(runs[plan], " ||")
+	args := shellWords(strings.TrimPrefix(line, "fleetform "))
+	if _, errOut, code := runCLI(t, append(args, "-h")...); code != 0 || strings.Contains(errOut, "unknown flag") {
+		t.Errorf("%q does not parse: exit %d\n%s", line, code, errOut)
+	}
+	for _, tt := range []struct {
+		exit     int
+		wantPass bool
+	}{{0, true}, {2, true}, {1, false}} {
+		script := fmt.Sprintf("fleetform() { return %d; }\n%s\n", tt.exit, runs[plan])
+		err := exec.Command("bash", "-e", "-c", script).Run()
+		if (err == nil) != tt.wantPass {
+			t.Errorf("with fleetform exiting %d the step passes = %v, want %v (%q)", tt.exit, err == nil, tt.wantPass, runs[plan])
+		}
 	}
 }
