@@ -156,9 +156,16 @@ func (d *Dir) read(ctx context.Context, dir string) (Snapshot, error) {
 	return Snapshot{Revision: digest(files), FS: files, Root: "."}, nil
 }
 
-// Watch calls changed after every settled burst of file-system events under
-// the directory (new sub-directories are watched as they appear). It returns
-// when ctx is done, or with an error if the watcher cannot start.
+// Watch calls changed after a settled burst of file-system events under the
+// directory (new sub-directories are watched as they appear) that changed
+// what Fetch reads: a burst that leaves the YAML files as they were (a log
+// file written inside the directory, an editor's swap file, a touch) is not
+// reported, or every log line of a serve writing its log there would start
+// another reconcile. Symlinked files are compared by their content, so a
+// .yaml link whose target changes is reported. The first settled burst is
+// always reported, and so is one after which the directory cannot be read
+// (the reader then meets the error). It returns when ctx is done, or with
+// an error if the watcher cannot start.
 func (d *Dir) Watch(ctx context.Context, changed func()) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -171,6 +178,7 @@ func (d *Dir) Watch(ctx context.Context, changed func()) error {
 	var (
 		timer  *time.Timer
 		settle <-chan time.Time
+		last   string // the digest last reported; "" before the first
 	)
 	for {
 		select {
@@ -198,6 +206,15 @@ func (d *Dir) Watch(ctx context.Context, changed func()) error {
 			settle = timer.C
 		case <-settle:
 			settle = nil
+			rev, err := d.Head(ctx)
+			if err == nil && rev != "" && rev == last {
+				d.log.Debug("file events left the documents as they were", "path", d.path)
+				continue
+			}
+			if err != nil {
+				rev = ""
+			}
+			last = rev
 			changed()
 		case err, ok := <-w.Errors:
 			if !ok {

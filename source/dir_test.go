@@ -3,6 +3,7 @@ package source_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -232,4 +233,52 @@ func TestDirRefusesAHugeFileWithoutReadingIt(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
 		t.Errorf("Fetch allocated %d MiB to refuse a file over the 1 MiB limit", alloc>>20)
 	}
+}
+
+// A burst that leaves the YAML documents as they were is not reported: a
+// serve writing its log into the directory it watches (serve --dir D
+// 2>D/serve.log) reconciled once per log line. A change of a document is
+// still reported, and so is one of a non-YAML file a .yaml link points at.
+func TestDirWatchIgnoresBurstsThatChangeNoDocument(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.yaml", "# a\n")
+	write(t, dir, "target.txt", "# t\n")
+	if err := os.Symlink("target.txt", filepath.Join(dir, "link.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	d := source.NewDir(dir, source.WithDebounce(50*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	changes := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() { done <- d.Watch(ctx, func() { changes <- struct{}{} }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Watch: %v", err)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	want := func(what string, reported bool) {
+		t.Helper()
+		select {
+		case <-changes:
+			if !reported {
+				t.Fatalf("%s: reported", what)
+			}
+		case <-time.After(400 * time.Millisecond):
+			if reported {
+				t.Fatalf("%s: not reported", what)
+			}
+		}
+	}
+	write(t, dir, "serve.log", "line 0\n")
+	want("the first burst", true)
+	for i := range 3 {
+		write(t, dir, "serve.log", fmt.Sprintf("line %d\n", i+1))
+		want("a log line", false)
+	}
+	write(t, dir, "a.yaml", "# a changed\n")
+	want("a document changed", true)
+	write(t, dir, "target.txt", "# t changed\n")
+	want("the target of a .yaml link changed", true)
 }
