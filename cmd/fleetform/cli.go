@@ -62,8 +62,9 @@ func newRootCmd(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "fleetform",
 		Short: "reconcile Elastic Fleet with a desired state kept in Git",
-		Long: "fleetform reconciles Elastic Fleet — outputs, agent policies and integration packages on a main\n" +
-			"cluster and its remote clusters — with a desired state kept in Git.",
+		Long: "fleetform reconciles Elastic Fleet — outputs, agent and integration policies, packages, Fleet\n" +
+			"Server hosts, proxies and download sources on a main cluster and its remote clusters — with a\n" +
+			"desired state kept in Git.",
 		Version:                    versionString(),
 		SilenceErrors:              true, // run prints errors, once, naming the command
 		SilenceUsage:               true,
@@ -74,6 +75,9 @@ func newRootCmd(ctx context.Context, stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetVersionTemplate(versionLine() + "\n")
+	// --version without cobra's -v shorthand: -v is --verbose on every
+	// command that logs, as the README says.
+	root.Flags().Bool("version", false, "print the version, commit and build date")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{cmd: c.CommandPath(), err: err}
 	})

@@ -78,6 +78,10 @@ func TestVersion_Stamped(t *testing.T) {
 	if alias, _, _ := runCLI(t, "--version"); alias != out {
 		t.Errorf("--version = %q, want %q", alias, out)
 	}
+	// -v is --verbose everywhere (README), never the version.
+	if stdout, stderr, code := runCLI(t, "-v"); code == 0 || stdout == out || !strings.Contains(stderr, "-v") {
+		t.Errorf("fleetform -v: exit %d, stdout %q, stderr %q; want a flag error", code, stdout, stderr)
+	}
 }
 
 // make build and the container build stamp the same three variables.
