@@ -8,7 +8,10 @@
 //   - [DecideSync] is the direct-sync decision (sync_via: direct): which
 //     packages to install on a remote and which uninstalls to propagate;
 //   - [Preflight] lists the problems that would make the remote side ignore
-//     the sync or reject the output before anything is written;
+//     the sync or reject the output before anything is written; version.go
+//     adds what a remote's versions cannot do (Kibana's sync task from 9.1.0,
+//     Elasticsearch's elastic/fleet-server-remote account, whose tokens a
+//     generated service token is, from 8.12.0);
 //   - [Desired] derives the remote-side objects an output needs: a service
 //     token on elastic/fleet-server-remote, a Kibana API key, the
 //     remote-cluster link, the follower index and a matching elasticsearch

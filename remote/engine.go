@@ -158,6 +158,9 @@ type remoteObs struct {
 	packages  []kibana.Package
 	policies  []kibana.PackagePolicy
 	version   string // the remote's Kibana version; "" without a Kibana (version.go)
+	// esVersion is the remote's Elasticsearch version (GET /), read only
+	// when an output to it carries a service token (needsESVersion); "" otherwise.
+	esVersion string
 }
 
 // world is everything the remote side of a plan reads.
@@ -242,6 +245,15 @@ func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
 				fail("observe %s: followers: %w", name, err)
 			}
 		})
+		if needsESVersion(ts, name) {
+			wg.Go(func() {
+				info, err := c.ES.Info(ctx)
+				if err != nil {
+					fail("observe %s: elasticsearch version: %w", name, err)
+				}
+				ro.esVersion = info.Version.Number
+			})
+		}
 		if c.Kibana == nil {
 			continue
 		}
@@ -361,6 +373,7 @@ func (e *Engine) compute(ctx context.Context, doc *schema.Document, ts []target,
 		ro := w.remotes[t.cluster.Name]
 		c.problems = append(c.problems, e.preflight(ctx, t, ro, w, probe, declaredFollowers[t.cluster.Name])...)
 		c.problems = append(c.problems, versionProblems(t, ro.version)...)
+		c.problems = append(c.problems, esVersionProblems(t, ro.esVersion)...)
 		for _, k := range remoteKinds {
 			k.plan(e, c, t, ro, w, mainPlan)
 		}
@@ -381,7 +394,7 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 		Output: t.out.ID, Remote: t.cluster.Name,
 		SyncIntegrations: t.out.SyncIntegrations != nil && *t.out.SyncIntegrations,
 		SyncVia:          t.obj.SyncVia, MainLicense: w.mainLicense, RemoteLicense: ro.license,
-		OutputHosts: t.out.Hosts,
+		RemoteESVersion: ro.esVersion, OutputHosts: t.out.Hosts,
 	}
 	for name := range ro.followers {
 		if t.obj.Follower == nil || name != t.obj.Follower.Index {

@@ -43,6 +43,16 @@ func (e *Engine) Rotate(ctx context.Context, doc *schema.Document, outputID stri
 	if len(kinds) == 0 {
 		return nil, fmt.Errorf("output %s: %w", outputID, ErrNoGenerated)
 	}
+	if t.obj.ServiceToken != nil {
+		// Refused before the journal is touched, as a plan refuses it.
+		info, err := t.cluster.ES.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: read the elasticsearch version of %s: %w", outputID, t.cluster.Name, err)
+		}
+		if ps := esVersionProblems(t, info.Version.Number); len(ps) > 0 {
+			return nil, fmt.Errorf("%w: %s", ErrPreflight, ps[0])
+		}
+	}
 	var out []CredentialRotation
 	var errs []error
 	for _, k := range kinds {

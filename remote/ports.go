@@ -13,6 +13,7 @@ import (
 // subset of *elastic.Client the engine uses, so tests can substitute it.
 // The helpers in es.go turn its answers into the engine's observations.
 type ES interface {
+	Info(ctx context.Context) (elastic.Info, error) // GET /: version.number (version.go)
 	License(ctx context.Context) (elastic.License, error)
 	ListServiceTokens(ctx context.Context, ns, svc string) (elastic.ServiceCredentials, error)
 	CreateServiceToken(ctx context.Context, ns, svc, name string) (elastic.ServiceToken, error)

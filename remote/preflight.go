@@ -70,6 +70,7 @@ type PreflightInput struct {
 	SyncVia          string // SyncViaCCR (default) or SyncViaDirect
 	MainLicense      string
 	RemoteLicense    string
+	RemoteESVersion  string // the remote's Elasticsearch version; "" when unread
 	// Followers are the remote's fleet-synced-integrations-ccr-* indices
 	// other than the one fleetform would create for this output.
 	Followers []string
@@ -147,7 +148,7 @@ func Preflight(in PreflightInput) []Problem {
 		case p.Err != nil:
 			add(in.Remote, CheckServiceToken, "cannot reach %s to check the service token: %v", p.URL, p.Err)
 		case p.Status == 401 || p.Status == 403:
-			add(in.Remote, CheckServiceToken, "the service token does not authenticate against %s (%d)", p.URL, p.Status)
+			add(in.Remote, CheckServiceToken, "the service token does not authenticate against %s (%d)%s", p.URL, p.Status, noRemoteAccountHint(in.RemoteESVersion))
 		case p.Status >= 400:
 			add(in.Remote, CheckServiceToken, "%s answered %d to the service token check", p.URL, p.Status)
 		}

@@ -116,6 +116,9 @@ var remoteSideGates = []struct {
 	{"versionRemoteSync", true, true},
 	// The remote's sync task (version.go).
 	{"SyncTaskSince", false, true},
+	// The remote's Elasticsearch: elastic/fleet-server-remote, whose tokens
+	// fleetform mints for a generated service token (version.go).
+	{"ServiceTokenESSince", false, true},
 	// The newest version.
 	{"DefaultVersion", true, true},
 }

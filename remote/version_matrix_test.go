@@ -154,13 +154,18 @@ type matrixRow struct {
 }
 
 // wantPreflight are the preflight problems the row's versions and
-// licences explain, as "cluster output/check": an output synced through
-// CCR needs an Enterprise licence on main and on the remote (output.ts
-// canEnableSyncIntegrations, on either side) and Kibana's sync task on the
-// remote (SyncTaskSince). A fresh pair of clusters has no other problem.
+// licences explain, as "cluster output/check": a generated service token
+// needs elastic/fleet-server-remote in the remote's Elasticsearch
+// (ServiceTokenESSince); an output synced through CCR needs an Enterprise
+// licence on main and on the remote (output.ts canEnableSyncIntegrations,
+// on either side) and Kibana's sync task on the remote (SyncTaskSince). A
+// fresh pair of clusters has no other problem.
 func (m *matrixRow) wantPreflight(doc *schema.Document) []string {
 	var out []string
 	for _, o := range doc.Outputs {
+		if ref := tokenRef(o); ref != nil && ref.Generate && !atLeast(m.remoteVersion, ServiceTokenESSince) {
+			out = append(out, "west "+o.ID+"/"+CheckESVersion)
+		}
 		if o.SyncIntegrations == nil || !*o.SyncIntegrations || o.SyncVia == SyncViaDirect {
 			continue
 		}

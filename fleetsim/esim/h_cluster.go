@@ -130,11 +130,13 @@ func (n *Node) hDeleteServiceToken(c *call) (int, any, *Error) {
 	return http.StatusNotFound, map[string]any{"found": false}, nil
 }
 
+// hGetServiceCredentials lists an account's tokens. Elasticsearch does not
+// check that the account exists (TransportGetServiceAccountCredentialsAction
+// → ServiceAccountService.findTokensFor → IndexServiceAccountTokenStore.
+// findTokensFor searches the security index by username): an account the
+// version lacks, or none at all, answers 200 with no token.
 func (n *Node) hGetServiceCredentials(c *call) (int, any, *Error) {
 	account := c.params["namespace"] + "/" + c.params["service"]
-	if _, ok := serviceAccounts[account]; !ok {
-		return 0, nil, errIllegalArgument("service account [%s] does not exist", account)
-	}
 	tokens := map[string]any{}
 	for _, name := range n.ServiceTokenNames(c.params["namespace"], c.params["service"]) {
 		tokens[name] = map[string]any{}

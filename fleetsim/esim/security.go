@@ -79,7 +79,10 @@ type apiKey struct {
 }
 
 // Service accounts ES ships that fleetform uses, with a simplified version
-// of their built-in privileges.
+// of their built-in privileges (x-pack/plugin/security/src/main/java/org/
+// elasticsearch/xpack/security/authc/service/ElasticServiceAccounts.java:
+// FLEET_ACCOUNT, FLEET_REMOTE_ACCOUNT). A node has an account only from the
+// version in serviceAccountSince on (Node.serviceAccount).
 var serviceAccounts = map[string]RoleDescriptor{
 	"elastic/fleet-server": {
 		Cluster: []string{"monitor", "manage_own_api_key", "read_fleet_secrets"},
@@ -88,12 +91,40 @@ var serviceAccounts = map[string]RoleDescriptor{
 			{Names: []string{".fleet-*"}, Privileges: []string{"all"}, AllowRestrictedIndices: true},
 		},
 	},
+	// FLEET_REMOTE_ACCOUNT: monitor and manage_own_api_key (Fleet Server
+	// mints the agents' API keys on the remote with it), and writes to
+	// logs-*, metrics-* and traces-*.
 	"elastic/fleet-server-remote": {
 		Cluster: []string{"monitor", "manage_own_api_key"},
 		Indices: []IndexPrivilege{
-			{Names: []string{"logs-*", "metrics-*", "traces-*", "synthetics-*", "profiling-*"}, Privileges: []string{"write", "create_index", "auto_configure"}},
+			{Names: []string{"logs-*", "metrics-*", "traces-*"}, Privileges: []string{"write", "create_index", "auto_configure"}},
 		},
 	},
+}
+
+// FleetServerRemoteSince is the first Elasticsearch release with the
+// elastic/fleet-server-remote service account: elastic/elasticsearch#100950
+// "[Fleet] add fleet-server-remote service account", merged 2023-10-17 on
+// main with no 8.11 backport; its Kibana counterpart, elastic/kibana#169252
+// "[Fleet] Support for remote ES output", is labelled v8.12.0 and
+// backport:skip (docs/fleetsim-inferred.md 61: the release is inferred).
+const FleetServerRemoteSince = "8.12.0"
+
+// serviceAccountSince is the first version of each account that came after
+// the service accounts themselves (7.13).
+var serviceAccountSince = map[string]string{
+	"elastic/fleet-server-remote": FleetServerRemoteSince,
+}
+
+// serviceAccount is the built-in account of the node's version
+// (ServiceAccountService.isServiceAccountPrincipal: ACCOUNTS holds the
+// accounts of the running release, nothing else).
+func (n *Node) serviceAccount(account string) (RoleDescriptor, bool) {
+	d, ok := serviceAccounts[account]
+	if since := serviceAccountSince[account]; ok && since != "" && !versionAtLeast(n.cfg.Version, since) {
+		return RoleDescriptor{}, false
+	}
+	return d, ok
 }
 
 // builtinRoles are the reserved roles a user may hold; unknown roles grant nothing.

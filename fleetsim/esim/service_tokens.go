@@ -16,10 +16,14 @@ type ServiceToken struct {
 var tokenNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,256}$`)
 
 // CreateServiceToken mints a token for namespace/service; an empty name gets a
-// random one. Errors are *Error as ES returns them.
+// random one. Errors are *Error as ES returns them: an account the node's
+// version lacks (elastic/fleet-server-remote before 8.12) is a 400
+// illegal_argument_exception, as IndexServiceAccountTokenStore.createToken
+// answers (IllegalArgumentException "service account [" + accountId + "]
+// does not exist", ServiceAccountId.toString() being "namespace/service").
 func (n *Node) CreateServiceToken(namespace, service, name string) (ServiceToken, error) {
 	account := namespace + "/" + service
-	if _, ok := serviceAccounts[account]; !ok {
+	if _, ok := n.serviceAccount(account); !ok {
 		return ServiceToken{}, errIllegalArgument("service account [%s] does not exist", account)
 	}
 	if name == "" {
