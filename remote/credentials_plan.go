@@ -19,6 +19,14 @@ func tokenRef(o schema.Output) *schema.SecretRef {
 	return o.ServiceToken
 }
 
+// tokenPath is the document path of tokenRef's reference.
+func tokenPath(o schema.Output) string {
+	if o.Secrets != nil && o.Secrets.ServiceToken != nil {
+		return "secrets.service_token"
+	}
+	return "service_token"
+}
+
 // credKind describes one generated credential of a target.
 type credKind struct {
 	kind      string // KindServiceToken or KindAPIKey

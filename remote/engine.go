@@ -424,7 +424,8 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 			Message: fmt.Sprintf("sync_via: direct needs clusters.remotes[%s].kibana: fleetform installs integrations through the remote's Kibana", t.cluster.Name)})
 	}
 	if probe {
-		if ref := t.out.KibanaAPIKey; ref != nil && !ref.Generate && t.out.KibanaURL != "" && servesSyncStatus(ro.version) {
+		if ref := t.out.KibanaAPIKey; ref != nil && !ref.Generate && t.out.KibanaURL != "" && servesSyncStatus(ro.version) &&
+			!e.adoptedUnverified(ctx, t.out.ID, "kibana_api_key", *ref) {
 			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
 				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckKibana, Message: "kibana_api_key: " + err.Error()})
 			} else {
@@ -432,7 +433,7 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 				in.Kibana = &p
 			}
 		}
-		if ref := tokenRef(t.out); ref != nil && !ref.Generate {
+		if ref := tokenRef(t.out); ref != nil && !ref.Generate && !e.adoptedUnverified(ctx, t.out.ID, tokenPath(t.out), *ref) {
 			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
 				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckServiceToken, Message: "service token: " + err.Error()})
 			} else {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
+	"github.com/fleetform/fleetform/schema"
 )
 
 // The generated credentials of an output (kinds service_token and
@@ -234,4 +235,28 @@ func credentialAt(out kibana.Output, path string) bool {
 	}
 	v, _ := kibana.Output(out).Field(path).(string)
 	return v != ""
+}
+
+// adoptedUnverified reports whether the output's declared credential at path
+// is one `fleetform import --adopt` recorded without its value, under this
+// same reference: apply leaves such a secret as Fleet holds it until
+// its reference changes (reconciler: errAdoptedUnverified), so the plan
+// neither asks for its value nor tries it against the remote — a different
+// valid token would pass while Fleet keeps the one it has.
+func (e *Engine) adoptedUnverified(ctx context.Context, outputID, path string, ref schema.SecretRef) bool {
+	if e.cfg.Inventory == nil {
+		return false
+	}
+	recs, err := e.cfg.Inventory.Load(ctx)
+	if err != nil {
+		return false // the probe runs, and says what it finds
+	}
+	for _, rec := range recs {
+		if rec.Kind != plan.KindOutput || rec.ID != outputID || rec.Cluster != "" && rec.Cluster != e.cfg.MainCluster {
+			continue
+		}
+		sr, ok := rec.Secrets[path]
+		return ok && sr.Hash == "" && sr.RefDescribe == ref.Describe()
+	}
+	return false
 }
