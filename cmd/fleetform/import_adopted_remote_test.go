@@ -74,4 +74,26 @@ func TestImport_AdoptedRemoteTokenIsNotProbed(t *testing.T) {
 	if strings.Contains(stdout.String()+stderr.String(), "preflight") {
 		t.Errorf("the adopted token was checked against west:\n%s%s", stdout.String(), stderr.String())
 	}
+	stdout.Reset()
+	stderr.Reset()
+	// Apply reads every reference before its first write, adopted ones too
+	// (the README's import walkthrough exports them for apply): without the
+	// variable it writes nothing and names it; with it, it leaves the
+	// adopted token as Fleet holds it.
+	sim.ClearRequests()
+	err = run(t.Context(), []string{"apply", "-c", repo}, &stdout, &stderr)
+	if exitCode(err) != 1 || !strings.Contains(stderr.String(), "OUTPUT_BY_HAND_SERVICE_TOKEN is not set") || len(writesOf(sim)) != 0 {
+		t.Errorf("apply without the variable: exit %d, writes %v\n%s%s", exitCode(err), writesOf(sim), stdout.String(), stderr.String())
+	}
+	t.Setenv("OUTPUT_BY_HAND_SERVICE_TOKEN", "some-other-token")
+	stdout.Reset()
+	stderr.Reset()
+	if err := run(t.Context(), []string{"apply", "-c", repo}, &stdout, &stderr); err != nil {
+		t.Fatalf("apply: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	for _, w := range writesOf(sim) {
+		if strings.Contains(w, "/api/fleet/outputs") {
+			t.Errorf("apply wrote the adopted output: %s", w)
+		}
+	}
 }
