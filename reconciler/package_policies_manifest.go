@@ -137,6 +137,9 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 				s.values = &valueCheck{defaults: res.defaults, pkg: k, rules: valueRulesFor(kibanaVersion)}
 			}
 			warnings = append(warnings, refWarnings(s.body.want, res.defaults, k)...)
+			if valueRulesFor(kibanaVersion).boolStrings {
+				warnings = append(warnings, boolStringWarnings(s.body.want)...)
+			}
 			redactVarValues(&s.change, s.body.want, res.defaults)
 		}
 		if len(why) == 0 {

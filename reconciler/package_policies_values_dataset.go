@@ -1,8 +1,11 @@
 package reconciler
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/fleetform/fleetform/schema"
 )
 
 // The data_stream.dataset check and the simplified body's boolean strings,
@@ -109,4 +112,33 @@ func coerceBoolStrings(body map[string]any) {
 			coerce(sm["vars"])
 		}
 	}
+}
+
+// boolStringWarnings warns of each declared var holding the string "true"
+// or "false" (any case) on a Kibana that reads it as a boolean: Kibana
+// stores the boolean, so the declared string never matches what it holds
+// and every plan shows the var changed. The value is not quoted.
+func boolStringWarnings(p *schema.PackagePolicy) []string {
+	var out []string
+	check := func(vars schema.Vars, at ipVar) {
+		for _, name := range sortedKeys(vars) {
+			s, ok := vars[name].(string)
+			if l := strings.ToLower(s); !ok || l != "true" && l != "false" {
+				continue
+			}
+			v := at
+			v.Name = name
+			out = append(out, fmt.Sprintf("integration policy %s: %s is declared as a string that Kibana before 9.4 reads as a boolean (SimplifiedVarsSchema, fixed by elastic/kibana#256047): Kibana stores the boolean, so every plan shows this variable changed; declare the boolean where the variable takes one (a text or select variable cannot hold this string on this Kibana)",
+				p.ID, v.Path()))
+		}
+	}
+	check(p.Vars, ipVar{})
+	for _, id := range sortedKeys(p.Inputs) {
+		in := p.Inputs[id]
+		check(in.Vars, ipVar{Input: id})
+		for _, sid := range sortedKeys(in.Streams) {
+			check(in.Streams[sid].Vars, ipVar{Input: id, Stream: sid})
+		}
+	}
+	return out
 }

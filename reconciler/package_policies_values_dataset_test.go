@@ -325,3 +325,23 @@ func TestPackageVar_DefaultNull(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// Before 9.4 Kibana stores "TRUE" as true, so a declared "TRUE" never
+// converges: the plan warns, naming the var, not the value; from 9.4 the
+// string is kept and nothing is said.
+func TestSim_IntegrationPolicy_BoolStringWarns(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		warn    bool
+	}{{"9.3.2", true}, {"9.4.0", false}} {
+		h := newSimHarness(t, fleetsim.ClusterConfig{Name: "main", SecretStorage: "on", Version: tc.version})
+		doc := &schema.Document{AgentPolicies: []schema.AgentPolicy{{ID: "web", Name: "Web", Namespace: "default"}},
+			PackagePolicies: []schema.PackagePolicy{nginxPolicy("p", nginxStream("nginx.access", schema.Vars{"preserve_original_event": "False"}), nil)}}
+		p := h.plan(doc)
+		const want = "integration policy p: inputs.nginx-logfile.streams.nginx.access.vars.preserve_original_event is declared as a string that Kibana before 9.4 reads as a boolean"
+		got := slices.ContainsFunc(p.Warnings, func(w string) bool { return strings.HasPrefix(w, want) && !strings.Contains(w, "False") })
+		if got != tc.warn {
+			t.Errorf("%s: warnings %q, want the boolean-string warning: %v", tc.version, p.Warnings, tc.warn)
+		}
+	}
+}
