@@ -24,11 +24,17 @@ import (
 // (getPackageFromSource); without it, for a package not of type input, from
 // the registry's info (Registry.fetchInfo), whose variables have no secret
 // field (elastic/package-registry packages/datastream.go, type Variable).
-// fleetsim's built-in manifests (manifests.go) stand for both.
+// fleetsim's built-in manifests (manifests.go) stand for both. A package of
+// type input is answered as written: input-only policy templates (name,
+// type, input, template_path, vars) and no data streams (it has no
+// data_stream directory).
 
 // manifestDefinitions adds m's definitions to a package info item; full
 // keeps the secret flags (see above).
 func manifestDefinitions(item map[string]any, m *pkgManifest, full bool) {
+	if m.raw != nil {
+		m = m.raw
+	}
 	item["type"] = m.Type
 	if len(m.Vars) > 0 {
 		item["vars"] = varDefsJSON(m.Vars, full)
@@ -38,6 +44,15 @@ func manifestDefinitions(item map[string]any, m *pkgManifest, full bool) {
 	}
 	templates := make([]any, 0, len(m.PolicyTemplates))
 	for _, pt := range m.PolicyTemplates {
+		if pt.Input != "" {
+			e := map[string]any{"name": pt.Name, "title": pt.Name, "description": pt.Name, "type": pt.Type, "input": pt.Input,
+				"template_path": "input.yml.hbs", "multiple": !m.Limited}
+			if len(pt.Vars) > 0 {
+				e["vars"] = varDefsJSON(pt.Vars, full)
+			}
+			templates = append(templates, e)
+			continue
+		}
 		inputs := make([]any, 0, len(pt.Inputs))
 		for _, in := range pt.Inputs {
 			e := map[string]any{"type": in.Type, "title": in.Type}
@@ -83,6 +98,8 @@ func varDefsJSON(defs []varDef, full bool) []any {
 		e := map[string]any{"name": d.Name, "type": d.Type, "title": d.label(), "multi": d.Multi, "required": d.Required, "show_user": true}
 		if d.Default != nil {
 			e["default"] = cloneValue(d.Default)
+		} else if d.DefaultNull {
+			e["default"] = nil // the archive's manifest as parsed keeps it
 		}
 		if d.Secret && full {
 			e["secret"] = true

@@ -30,6 +30,11 @@ var registry = func() []registryPackage {
 	add("elastic_agent", "Elastic Agent", []string{"logs-elastic_agent", "metrics-elastic_agent.elastic_agent"}, "1.20.0", "2.0.0", "2.1.0")
 	add("endpoint", "Elastic Defend", []string{"logs-endpoint.events.process", "logs-endpoint.alerts", "metrics-endpoint.metadata"}, "8.17.0", "9.0.0")
 	add("elastic_security", "Elastic Security", []string{"logs-elastic_security.alert"}, "0.4.0")
+	// An input package (packages/log, type input): its index templates are
+	// made per integration policy, for the policy's dataset
+	// (installAssetsForInputPackagePolicy), so the package has none of its
+	// own.
+	add("log", "Custom Logs", nil, "2.3.1")
 	add("kubernetes", "Kubernetes", []string{"metrics-kubernetes.pod", "logs-kubernetes.container_logs"}, "1.60.0", "1.70.0", "1.72.0")
 	// More integrations, so a brownfield Fleet can hold dozens of packages
 	// (import's round trip). Names and data streams are those of the

@@ -1,11 +1,23 @@
 package fleetsim
 
+import "slices"
+
 // Package manifests of the built-in registry: the policy templates, inputs,
 // data streams, streams and vars that package policies are built from and
 // validated against. They keep only what package policies need from the real
 // manifests in elastic/integrations (packages/<name>/manifest.yml and
 // packages/<name>/data_stream/<ds>/manifest.yml); one manifest serves every
 // registry version of a package.
+//
+// A package of type input has no data streams: each of its policy
+// templates names one input and carries the stream's vars. manifestOf
+// answers such a package normalized as Kibana's getNormalizedInputs and
+// getNormalizedDataStreams (FLEET/common/services/policy_template.ts) see
+// it — per template one input of the template's input type and one data
+// stream, dataset <package>.<template>, whose one stream has the template's
+// vars plus data_stream.dataset when absent — so package policies are
+// built and validated from it like any other; the package info answer
+// shows the templates as written (epm_info.go).
 
 // pkgManifest is the policy-relevant part of a package's manifests.
 type pkgManifest struct {
@@ -20,11 +32,18 @@ type pkgManifest struct {
 	// VarGroups are the package-level var_groups (package-spec 3.6.1,
 	// elastic/package-spec#1059 and #1120).
 	VarGroups []varGroup
+	// raw is a normalized input package's manifest as written.
+	raw *pkgManifest
 }
 
 type policyTemplate struct {
 	Name   string
 	Inputs []inputDef
+	// An input-only template (packages of type input): the input type,
+	// the data stream type (logs, metrics, …) and the stream's vars.
+	Input string
+	Type  string
+	Vars  []varDef
 }
 
 type inputDef struct {
@@ -87,6 +106,10 @@ type varDef struct {
 	Required bool
 	Secret   bool
 	Default  any // JSON-shaped: string, bool, float64, []any
+	// DefaultNull is a manifest's `default: null` (or empty `default:`):
+	// varsReducer gives the var the value null, which is defined, where an
+	// absent default leaves it undefined.
+	DefaultNull bool
 	// Options are a select var's option values (RegistryVarsEntry options[].value).
 	Options []any
 	// MinDuration and MaxDuration bound a duration var; URLAllowedSchemes
@@ -102,15 +125,52 @@ func (v varDef) label() string {
 	return v.Name
 }
 
-// manifestOf returns the manifest of a registry package, or nil.
+// manifestOf returns the manifest of a registry package, or nil; a
+// package of type input normalized (see the file comment), its manifest as
+// written in raw.
 func manifestOf(name string) *pkgManifest {
-	for i := range manifests {
-		if manifests[i].Name == name {
-			return &manifests[i]
+	for i := range normalizedManifests {
+		if normalizedManifests[i].Name == name {
+			return &normalizedManifests[i]
 		}
 	}
 	return nil
 }
+
+// normalizedManifests are manifests with every package of type input
+// normalized.
+var normalizedManifests = func() []pkgManifest {
+	out := make([]pkgManifest, len(manifests))
+	for i := range manifests {
+		out[i] = manifests[i]
+		if manifests[i].Type == "input" {
+			out[i] = normalizeInputPackage(&manifests[i])
+		}
+	}
+	return out
+}()
+
+// normalizeInputPackage is getNormalizedInputs and getNormalizedDataStreams
+// of a package of type input. The added data_stream.dataset var is
+// DATA_STREAM_DATASET_VAR with the template's name as its default
+// (addDatasetVarIfNotPresent; the default since elastic/kibana#151140,
+// v8.7.0).
+func normalizeInputPackage(m *pkgManifest) pkgManifest {
+	n := pkgManifest{Name: m.Name, Type: m.Type, Limited: m.Limited, Vars: m.Vars, VarGroups: m.VarGroups, raw: m}
+	for _, pt := range m.PolicyTemplates {
+		vars := slices.Clone(pt.Vars)
+		if !slices.ContainsFunc(vars, func(v varDef) bool { return v.Name == datasetVarName }) {
+			vars = append(vars, varDef{Name: datasetVarName, Type: "text", Title: "Dataset name", Required: true, Default: pt.Name})
+		}
+		n.PolicyTemplates = append(n.PolicyTemplates, policyTemplate{Name: pt.Name, Inputs: []inputDef{{Type: pt.Input}}})
+		n.DataStreams = append(n.DataStreams, dataStreamDef{Type: pt.Type, Dataset: m.Name + "." + pt.Name,
+			Streams: []streamDef{{Input: pt.Input, Vars: vars}}})
+	}
+	return n
+}
+
+// datasetVarName is DATASET_VAR_NAME.
+const datasetVarName = "data_stream.dataset"
 
 func strs(s ...string) []any {
 	out := make([]any, len(s))
@@ -291,6 +351,22 @@ var manifests = []pkgManifest{
 					processorsVar,
 				}}}},
 		},
+	},
+	// packages/log 2.3.1 (Custom Logs, type input; elastic/integrations
+	// packages/log/manifest.yml at commit 1a96e5c5): one input-only policy
+	// template, logs, of input logfile; its data_stream.dataset var is
+	// required and has no default.
+	{
+		Name: "log", Type: "input",
+		PolicyTemplates: []policyTemplate{{Name: "logs", Type: "logs", Input: "logfile", Vars: []varDef{
+			{Name: "paths", Type: "text", Title: "Log file path", Multi: true, Required: true},
+			{Name: "exclude_files", Type: "text", Title: "Exclude files", Multi: true},
+			{Name: "ignore_older", Type: "text", Title: "Ignore events older than", Default: "72h"},
+			{Name: "data_stream.dataset", Type: "text", Title: "Dataset name", Required: true},
+			{Name: "tags", Type: "text", Title: "Tags", Multi: true},
+			processorsVar,
+			{Name: "custom", Type: "yaml", Title: "Custom configurations", Default: ""},
+		}}},
 	},
 	// packages/apm: one input (apm) with input-level vars.
 	{

@@ -147,7 +147,7 @@ type ppInput struct {
 
 // readInputs is isSimplifiedCreatePackagePolicyRequest and the conversion:
 // a body whose inputs is an array is the full format; otherwise simplified.
-func readInputs(m *pkgManifest, body map[string]any) (ppInput, *kresp) {
+func (c *Cluster) readInputs(m *pkgManifest, body map[string]any) (ppInput, *kresp) {
 	if arr, ok := body["inputs"].([]any); ok {
 		var out ppInput
 		for i, e := range arr {
@@ -178,7 +178,7 @@ func readInputs(m *pkgManifest, body map[string]any) (ppInput, *kresp) {
 	}
 	simpleInputs, _ := body["inputs"].(map[string]any)
 	simpleVars, _ := body["vars"].(map[string]any)
-	inputs, vars, err := applySimplified(m, simpleInputs, simpleVars)
+	inputs, vars, err := applySimplified(c.cfg.Version, m, simpleInputs, simpleVars)
 	if err != nil {
 		return ppInput{}, badRequest("%s", err.Error())
 	}
@@ -200,7 +200,7 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 		return resp
 	}
 	m := manifestOf(name)
-	in, resp := readInputs(m, body)
+	in, resp := c.readInputs(m, body)
 	if resp != nil {
 		return resp
 	}
@@ -258,8 +258,8 @@ func (c *Cluster) createPackagePolicy(r *kreq) *kresp {
 			}
 		}
 	}
-	if lines := validatePackagePolicyInputs(c.cfg.Version, m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); len(lines) > 0 {
-		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
+	if resp := packagePolicyInvalid(c.cfg.Version, m, pp.Name, pp.Namespace, pp.Inputs, pp.Vars); resp != nil {
+		return resp
 	}
 	if inst := c.st.Packages[name]; inst == nil || inst.Status != "installed" {
 		if _, ierr := c.install(name, version, force); ierr != nil {
@@ -405,14 +405,14 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 			return badRequest("Package is required")
 		}
 		simpleVars, _ := body["vars"].(map[string]any)
-		inputs, vars, err := applySimplified(m, simple, simpleVars)
+		inputs, vars, err := applySimplified(c.cfg.Version, m, simple, simpleVars)
 		if err != nil {
 			return badRequest("%s", err.Error())
 		}
 		next.Inputs, next.Vars = inputs, vars
 	} else {
 		if _, ok := body["inputs"].([]any); ok {
-			in, resp := readInputs(m, body)
+			in, resp := c.readInputs(m, body)
 			if resp != nil {
 				return resp
 			}
@@ -443,8 +443,8 @@ func (c *Cluster) updatePackagePolicy(r *kreq) *kresp {
 			return resp
 		}
 	}
-	if lines := validatePackagePolicyInputs(c.cfg.Version, m, next.Name, next.Namespace, next.Inputs, next.Vars); len(lines) > 0 {
-		return badRequest("Package policy is invalid: %s", strings.Join(lines, "\n"))
+	if resp := packagePolicyInvalid(c.cfg.Version, m, next.Name, next.Namespace, next.Inputs, next.Vars); resp != nil {
+		return resp
 	}
 	// update runs validateReusableIntegrationsAndSpaceAwareness for each
 	// agent policy alone, space-aware or not (services/package_policy.ts).

@@ -58,8 +58,10 @@ func defaultInputs(m *pkgManifest) []map[string]any {
 	return out
 }
 
-// varsRecord is varsReducer: {type, value: default}, [] for a multi var
-// without a default.
+// varsRecord is varsReducer, `value: !registryVar.default &&
+// registryVar.multi ? [] : registryVar.default`: {type, value: default}, []
+// for a multi var without a truthy default, null for `default: null`, no
+// value (undefined) without a default.
 func varsRecord(defs []varDef) map[string]any {
 	out := make(map[string]any, len(defs))
 	for _, d := range defs {
@@ -69,6 +71,8 @@ func varsRecord(defs []varDef) map[string]any {
 			e["value"] = cloneValue(d.Default)
 		case d.Multi:
 			e["value"] = []any{}
+		case d.DefaultNull:
+			e["value"] = nil // defined: a required var holding it is not "required"
 		}
 		out[d.Name] = e
 	}
@@ -91,7 +95,17 @@ func (e simplifiedError) Error() string { return e.msg }
 
 // applySimplified is simplifiedPackagePolicytoNewPackagePolicy on top of the
 // package's default inputs: it returns the full-format inputs and vars.
-func applySimplified(m *pkgManifest, inputs map[string]any, pkgVars map[string]any) ([]map[string]any, map[string]any, error) {
+// Before 9.4 the body's "true" and "false" strings are booleans
+// (SimplifiedVarsSchema, package_policies_vars_dataset.go).
+func applySimplified(version string, m *pkgManifest, inputs map[string]any, pkgVars map[string]any) ([]map[string]any, map[string]any, error) {
+	boolStrings := varRulesFor(version).boolStrings
+	assignVars := func(given map[string]any, rec map[string]any, ctx string) error {
+		if boolStrings {
+			given = cloneMap(given)
+			coerceBoolStrings(given)
+		}
+		return assignVars(given, rec, ctx)
+	}
 	full := defaultInputs(m)
 	var vars map[string]any
 	if m != nil && len(m.Vars) > 0 {

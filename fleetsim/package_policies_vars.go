@@ -31,6 +31,9 @@ import (
 //     rather than joined with "," — with the required_vars validation
 //     (elastic/kibana#207130, v8.18.0 / v9.0.0), whose results are objects.
 //   - required_vars and var_groups: package_policies_vars_policy.go.
+//   - the data_stream.dataset check (8.14.0; every package from 9.5.0) and
+//     the simplified vars' "true"/"false" strings read as booleans (before
+//     9.4.0): package_policies_vars_dataset.go.
 
 // varRules are the version-dependent parts of the value checks.
 type varRules struct {
@@ -41,6 +44,11 @@ type varRules struct {
 	// required_vars of streams (elastic/kibana#207130) and of inputs
 	// (#211863), var_groups (#249449): package_policies_vars_policy.go.
 	streamRequiredVars, inputRequiredVars, varGroups bool
+	// The data_stream.dataset check of input packages' streams
+	// (elastic/kibana#182925) and of every var so named (#287557); the
+	// boolean strings of simplified vars (until #256047):
+	// package_policies_vars_dataset.go.
+	datasetInput, datasetAnyPackage, boolStrings bool
 }
 
 func varRulesFor(version string) varRules {
@@ -53,6 +61,10 @@ func varRulesFor(version string) varRules {
 		streamRequiredVars: versionAtLeast(version, "8.18.0"),
 		inputRequiredVars:  versionAtLeast(version, "9.1.0"),
 		varGroups:          versionAtLeast(version, "9.4.0"),
+
+		datasetInput:      versionAtLeast(version, "8.14.0"),
+		datasetAnyPackage: versionAtLeast(version, "9.5.0"),
+		boolStrings:       !versionAtLeast(version, "9.4.0"),
 	}
 }
 

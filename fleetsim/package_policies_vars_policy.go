@@ -109,7 +109,8 @@ func validatePackagePolicyInputs(version string, m *pkgManifest, name, namespace
 					if isVarRequiredByVarGroup(d.Name, groups, selections) {
 						d.Required = true
 					}
-					add("inputs."+key+".streams."+dataset+".vars."+d.Name, validateVar(entryValue(rec, d.Name), d, r))
+					val := entryValue(rec, d.Name)
+					add("inputs."+key+".streams."+dataset+".vars."+d.Name, append(validateVar(val, d, r), r.datasetError(val, d, true, m.Type)...))
 				}
 			}
 			if r.streamRequiredVars && hasVars && on {
@@ -162,7 +163,8 @@ func validateVarsRecord(r varRules, prefix string, rec map[string]any, defs []va
 		if isVarRequiredByVarGroup(k, groups, selections) {
 			d.Required = true
 		}
-		if errs := validateVar(entryValue(rec, k), d, r); len(errs) > 0 {
+		val := entryValue(rec, k)
+		if errs := append(validateVar(val, d, r), r.datasetError(val, d, false, "")...); len(errs) > 0 {
 			lines = append(lines, r.line(prefix+"."+k, errs))
 		}
 	}

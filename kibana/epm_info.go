@@ -92,6 +92,9 @@ type PackageStream struct {
 // policy starts from (nil: none); Options are a select's choices;
 // MinDuration, MaxDuration and URLAllowedSchemes bound duration and url
 // variables (package-spec 3.5 and 1.3, checked by Kibana 9.2+).
+// DefaultNull marks a manifest's `default: null` (or an empty `default:`),
+// which Kibana's varsReducer keeps as a null value, unlike an absent
+// default (undefined) — see UnmarshalJSON.
 type PackageVar struct {
 	Name              string          `json:"name"`
 	Type              string          `json:"type"`
@@ -105,6 +108,35 @@ type PackageVar struct {
 	MinDuration       string          `json:"min_duration"`
 	MaxDuration       string          `json:"max_duration"`
 	URLAllowedSchemes []string        `json:"url_allowed_schemes"`
+	DefaultNull       bool            `json:"-"`
+}
+
+// UnmarshalJSON reads a var, telling `"default": null` from no default:
+// getPackageInfo answers the archive's manifest as parsed (parseAndVerifyVars
+// keeps every property), so a manifest's null default reaches the answer,
+// and packageToPackagePolicy's varsReducer gives the var the value null —
+// defined — where an absent default leaves it undefined.
+func (v *PackageVar) UnmarshalJSON(b []byte) error {
+	type plain PackageVar
+	var p struct {
+		plain
+		Default json.RawMessage `json:"default"`
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*v = PackageVar(p.plain)
+	v.Default, v.DefaultNull = nil, false
+	switch d := bytes.TrimSpace(p.Default); {
+	case len(d) == 0:
+	case bytes.Equal(d, []byte("null")):
+		v.DefaultNull = true
+	default:
+		if err := json.Unmarshal(d, &v.Default); err != nil {
+			return fmt.Errorf("default: %w", err)
+		}
+	}
+	return nil
 }
 
 // Label is how Kibana's messages name the variable: its title, else its name.

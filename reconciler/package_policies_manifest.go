@@ -137,6 +137,9 @@ func (r *Reconciler) checkIntegrationPolicyPackages(ctx context.Context, steps [
 				s.values = &valueCheck{defaults: res.defaults, pkg: k, rules: valueRulesFor(kibanaVersion)}
 			}
 			warnings = append(warnings, refWarnings(s.body.want, res.defaults, k)...)
+			if valueRulesFor(kibanaVersion).boolStrings {
+				warnings = append(warnings, boolStringWarnings(s.body.want)...)
+			}
 			redactVarValues(&s.change, s.body.want, res.defaults)
 		}
 		if len(why) == 0 {
@@ -225,7 +228,8 @@ func varMap(defs []kibana.PackageVar) map[string]kibana.PackageVar {
 // it lists none), keyed by their data stream's dataset. For a package of
 // type input the data streams are getNormalizedDataStreams': one per
 // template, dataset `${package}.${template}`, its stream the template's
-// vars plus data_stream.dataset when absent
+// vars plus data_stream.dataset when absent — titled "Dataset name",
+// required, its default the template's name
 // (FLEET/common/services/policy_template.ts).
 func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 	d := pkgDefaults{vars: varMap(info.Vars), inputs: map[string]*pkgInputDefaults{}, varList: info.Vars,
@@ -239,7 +243,9 @@ func packageDefaults(info kibana.PackageInfo) pkgDefaults {
 			}
 			vars := slices.Clone(pt.Vars)
 			if !slices.ContainsFunc(vars, func(v kibana.PackageVar) bool { return v.Name == "data_stream.dataset" }) {
-				vars = append(vars, kibana.PackageVar{Name: "data_stream.dataset", Type: "text", Required: true})
+				// addDatasetVarIfNotPresent's DATA_STREAM_DATASET_VAR, its
+				// default the template's name (elastic/kibana#151140, v8.7.0).
+				vars = append(vars, kibana.PackageVar{Name: "data_stream.dataset", Type: "text", Title: "Dataset name", Required: true, ShowUser: true, Default: pt.Name})
 			}
 			ds := info.Name + "." + pt.Name
 			dataStreams = append(dataStreams, kibana.PackageDataStream{Type: pt.Type, Dataset: ds, Path: ds,

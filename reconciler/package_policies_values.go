@@ -44,9 +44,14 @@ import (
 // reference ({env:} or {file:}) is read at apply; the plan checks it for
 // presence only (a referenced value is never "undefined"), and apply checks
 // the values it read before its first write
-// (package_policies_values_apply.go). Not modelled
-// (docs/fleetsim-inferred.md item 56): the data_stream.dataset check of
-// input packages.
+// (package_policies_values_apply.go).
+//
+// The data_stream.dataset check (from 8.14; a value that is not a string
+// makes Kibana fail with 500) and the simplified body's "true"/"false"
+// strings, which Kibana before 9.4 reads as booleans:
+// package_policies_values_dataset.go. Not modelled
+// (docs/fleetsim-inferred.md item 56): the data streams and index templates
+// of another package that an input package's dataset would write to.
 
 // valueRules are the version-dependent parts of Kibana's value checks (see
 // fleetsim/package_policies_vars.go, whose versions they share).
@@ -55,6 +60,10 @@ type valueRules struct {
 	// required_vars of streams and inputs, var_groups
 	// (package_policies_values_groups.go).
 	streamRequiredVars, inputRequiredVars, varGroups bool
+	// The data_stream.dataset check of input packages' streams, of every
+	// var so named, and the boolean strings of simplified vars
+	// (package_policies_values_dataset.go).
+	datasetInput, datasetAnyPackage, boolStrings bool
 }
 
 // valueRulesFor is the rules of a Kibana version; an unknown version ("")
@@ -70,6 +79,10 @@ func valueRulesFor(version string) valueRules {
 		streamRequiredVars: at("8.18.0"), // elastic/kibana#207130 (v8.18.0, v9.0.0)
 		inputRequiredVars:  at("9.1.0"),  // elastic/kibana#211863 (v9.1.0, backport:skip)
 		varGroups:          at("9.4.0"),  // elastic/kibana#249449 (January 2026; inferred)
+
+		datasetInput:      at("8.14.0"), // elastic/kibana#182925 (v8.14.0, v8.15.0)
+		datasetAnyPackage: at("9.5.0"),  // elastic/kibana#287557 (v9.5.0)
+		boolStrings:       !at("9.4.0"), // fixed by elastic/kibana#256047 (March 2026; inferred 9.4.0)
 	}
 }
 
@@ -102,6 +115,11 @@ type valueError struct {
 
 	group string   // a required_vars group
 	unmet []string // its unmet conditions' vars
+
+	// typeError is the message of the TypeError Kibana throws on this
+	// var's value (the dataset check of a value that is not a string): it
+	// answers 500 with it, and nothing else.
+	typeError string
 }
 
 // errLine is e's "<key>: <message>" line of Kibana's 400.
@@ -125,7 +143,10 @@ func (e valueError) where() string {
 // apply from resolved, by var path), over the observed ones on an update
 // that keeps the package version — as integrationPolicyUpdateBody sends
 // them. observed marks which came from the policy.
-func valuesBody(s *ipStep, resolved map[string]any) (inputs, vars map[string]any, observed map[string]any, err error) {
+//
+// With r.boolStrings the body's "true" and "false" strings are booleans,
+// as Kibana before 9.4 reads them (coerceBoolStrings).
+func valuesBody(s *ipStep, resolved map[string]any, r valueRules) (inputs, vars map[string]any, observed map[string]any, err error) {
 	body := map[string]any{}
 	if have := s.body.have; have != nil && s.body.version == have.Package.Version {
 		obs, err := observedIntegrationPolicyFields(*have)
@@ -152,6 +173,9 @@ func valuesBody(s *ipStep, resolved map[string]any) (inputs, vars map[string]any
 		}
 		sv.varsAt(body, true)[sv.Name] = v
 	}
+	if r.boolStrings {
+		coerceBoolStrings(body)
+	}
 	inputs, _ = body["inputs"].(map[string]any)
 	vars, _ = body["vars"].(map[string]any)
 	return inputs, vars, observed, nil
@@ -175,11 +199,24 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 		}
 		return "the package's default"
 	}
-	check := func(key string, at ipVar, def kibana.PackageVar, given map[string]any, pkgType string) {
-		if pkgType == "input" && def.Name == "data_stream.dataset" {
-			return // isValidDataset: not modelled
+	check := func(key string, at ipVar, def kibana.PackageVar, given map[string]any) {
+		val := givenValue(def, given)
+		errs := validateValue(val, def, r)
+		if _, ref := val.v.(refValue); !ref && val.present && r.datasetChecked(def.Name, at.Stream != "", d.pkgType) {
+			parsed := val.v
+			if str, ok := parsed.(string); ok {
+				parsed = strings.TrimSpace(str)
+			}
+			msg, typeErr := datasetCheck(parsed)
+			if typeErr != "" {
+				out = append(out, valueError{key: key, at: at, from: from(at), typeError: typeErr})
+				return
+			}
+			if msg != "" {
+				errs = append(errs, msg)
+			}
 		}
-		if errs := validateValue(givenValue(def, given), def, r); len(errs) > 0 {
+		if len(errs) > 0 {
 			out = append(out, valueError{key: key, errs: errs, at: at, from: from(at)})
 		}
 	}
@@ -208,7 +245,7 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 			ivars, _ := in["vars"].(map[string]any)
 			if enabled {
 				for _, v := range def.varList {
-					check("inputs."+key+".vars."+v.Name, ipVar{Input: id, Name: v.Name}, v, ivars, "")
+					check("inputs."+key+".vars."+v.Name, ipVar{Input: id, Name: v.Name}, v, ivars)
 				}
 				if r.inputRequiredVars && len(def.varList) > 0 {
 					required("inputs."+key+".required_vars", ipVar{Input: id}, def.requiredVars, def.varList, ivars)
@@ -235,7 +272,7 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 						if controlledByVarGroup(v.Name, groups) {
 							continue
 						}
-						check("inputs."+key+".streams."+sid+".vars."+v.Name, ipVar{Input: id, Stream: sid, Name: v.Name}, v, svars, d.pkgType)
+						check("inputs."+key+".streams."+sid+".vars."+v.Name, ipVar{Input: id, Stream: sid, Name: v.Name}, v, svars)
 					}
 				}
 				// stream.vars && stream.enabled: the input's state is not read.
@@ -253,7 +290,7 @@ func kibanaValueErrors(d *pkgDefaults, inputs, vars, declared, observed map[stri
 		if controlledByVarGroup(v.Name, groups) {
 			continue
 		}
-		check("vars."+v.Name, ipVar{Name: v.Name}, v, vars, "")
+		check("vars."+v.Name, ipVar{Name: v.Name}, v, vars)
 	}
 	return out
 }
@@ -295,14 +332,21 @@ func hasPath(m map[string]any, path []string) bool {
 	return false
 }
 
-// defaultVarValue is packageToPackagePolicy's varsReducer: the default, or
-// [] for a multi var without a truthy one; undefined otherwise.
+// defaultVarValue is packageToPackagePolicy's varsReducer,
+// `value: !registryVar.default && registryVar.multi ? [] : registryVar.default`:
+// [] for a multi var without a truthy default, else the default — null for
+// a manifest's `default: null`, which is defined (a required var holding it
+// is not "required"; a select, url or duration var's null is checked) —
+// and undefined without one.
 func defaultVarValue(def kibana.PackageVar) varValue {
 	if def.Multi && !jsTruthy(def.Default) {
 		return varValue{v: []any{}, present: true}
 	}
 	if def.Default != nil {
 		return varValue{v: deepCopyJSON(def.Default), present: true}
+	}
+	if def.DefaultNull {
+		return varValue{v: nil, present: true}
 	}
 	return varValue{}
 }
@@ -315,6 +359,9 @@ func checkValues(s *ipStep, d *pkgDefaults, k pkgKey, kibanaVersion string) []st
 	errs, err := valueErrorsOf(s, d, r, nil)
 	if err != nil || len(errs) == 0 {
 		return nil // an answer that does not read: the plan already blocks the policy
+	}
+	if e, ok := firstTypeError(errs); ok {
+		return []string{typeErrorReason(e, k, e.where())}
 	}
 	lines := make([]string, len(errs))
 	where := make([]string, len(errs))
@@ -330,7 +377,7 @@ func checkValues(s *ipStep, d *pkgDefaults, k pkgKey, kibanaVersion string) []st
 // references present and unchecked (refValue), or, by var path, the values
 // resolved read from them at apply.
 func valueErrorsOf(s *ipStep, d *pkgDefaults, r valueRules, resolved map[string]any) ([]valueError, error) {
-	inputs, vars, observed, err := valuesBody(s, resolved)
+	inputs, vars, observed, err := valuesBody(s, resolved, r)
 	if err != nil {
 		return nil, err
 	}
@@ -371,4 +418,21 @@ func refWarnings(p *schema.PackagePolicy, d *pkgDefaults, k pkgKey) []string {
 			p.ID, sv.Path(), kind, k.name, k.version))
 	}
 	return out
+}
+
+// firstTypeError is the first of errs that makes Kibana throw: validatePackagePolicy
+// stops there, and Kibana answers 500 rather than its 400.
+func firstTypeError(errs []valueError) (valueError, bool) {
+	for _, e := range errs {
+		if e.typeError != "" {
+			return e, true
+		}
+	}
+	return valueError{}, false
+}
+
+// typeErrorReason is why a policy whose value makes Kibana throw is blocked.
+func typeErrorReason(e valueError, k pkgKey, where string) string {
+	return fmt.Sprintf("Kibana fails with 500: %s (validatePackagePolicy's isValidDataset reads the value of %s as a string, and it is not one; checked against package %s %s; in fleetform's terms: %s); give the dataset as a string",
+		e.typeError, e.key, k.name, k.version, where)
 }

@@ -21,7 +21,9 @@ import (
 // any of them, apply writes nothing at all — on no cluster — and its error
 // names each policy, variable and reference with Kibana's message. A value
 // read from a reference is never shown: Kibana's one message that quotes a
-// part of the value (the URL scheme of a url variable) is shown without it.
+// part of the value (the URL scheme of a url variable) is shown without it;
+// the data_stream.dataset messages (isValidDataset) and the TypeError
+// Kibana throws on a dataset that is not a string quote none of it.
 
 // ErrReferencedValuesRefused is wrapped by Apply's error when a value read
 // from a secret reference would make Kibana refuse an integration policy;
@@ -87,6 +89,13 @@ func referencedValueErrors(ctx context.Context, s *ipStep, cache *secretCache) s
 	errs, err := valueErrorsOf(s, vc.defaults, vc.rules, resolved)
 	if err != nil || len(errs) == 0 {
 		return ""
+	}
+	if e, ok := firstTypeError(errs); ok {
+		where := e.where()
+		if ref, ok := refs[e.at.Path()]; ok {
+			where = fmt.Sprintf("%s read from %s", e.at.Path(), ref)
+		}
+		return fmt.Sprintf("  integration policy %s: %s", s.change.ID, typeErrorReason(e, vc.pkg, where))
 	}
 	lines := make([]string, len(errs))
 	var where []string

@@ -41,14 +41,14 @@ func TestSim_IntegrationPolicy_ReferencedValuesCheckedBeforeWrites(t *testing.T)
 		bad     schema.PackagePolicy // fed from the references
 		want    string               // Kibana's whole message
 		where   string               // the variable and its reference, in fleetform's terms
-		value   string               // must appear nowhere
+		value   string               // must appear nowhere (not hex: the plan's fingerprint is)
 	}{{
 		name:    "integer from env",
-		secrets: map[string]string{"env:MAX_AGENTS": "abc"},
+		secrets: map[string]string{"env:MAX_AGENTS": "zqx-ten"},
 		bad:     fleetServer(schema.Vars{"max_agents": env("MAX_AGENTS")}),
 		want:    `Package policy is invalid: inputs.fleet-server.vars.max_agents: ["Invalid integer"]`,
 		where:   "inputs.fleet_server-fleet-server.vars.max_agents read from env:MAX_AGENTS",
-		value:   "abc",
+		value:   "zqx-ten",
 	}, {
 		name:    "multi var from env holds a string",
 		secrets: map[string]string{"env:ACCESS_LOG": "/srv/logs/zz-access-4471.log"},
@@ -77,11 +77,11 @@ func TestSim_IntegrationPolicy_ReferencedValuesCheckedBeforeWrites(t *testing.T)
 	}, {
 		name:    "update: the value changed under the same reference",
 		before:  map[string]string{"env:MAX_AGENTS": "5"},
-		secrets: map[string]string{"env:MAX_AGENTS": "abc"},
+		secrets: map[string]string{"env:MAX_AGENTS": "zqx-ten"},
 		bad:     fleetServer(schema.Vars{"max_agents": env("MAX_AGENTS")}),
 		want:    `Package policy is invalid: inputs.fleet-server.vars.max_agents: ["Invalid integer"]`,
 		where:   "inputs.fleet_server-fleet-server.vars.max_agents read from env:MAX_AGENTS",
-		value:   "abc",
+		value:   "zqx-ten",
 	}}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
