@@ -39,7 +39,7 @@ func TestIntegrationPolicyDiffs(t *testing.T) {
 		}
 		ipo.policies[id] = have
 	}
-	got := integrationPolicyDiffs(doc, ipo)
+	got := integrationPolicyDiffs(doc, ipo, false)
 	if len(got) != len(doc.PackagePolicies) {
 		t.Fatalf("%d diffs for %d policies", len(got), len(doc.PackagePolicies))
 	}

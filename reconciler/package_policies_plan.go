@@ -61,7 +61,7 @@ func (r *Reconciler) planIntegrationPolicies(ctx context.Context, doc *schema.Do
 		unverified []plan.UnverifiedSecret
 		errs       []error
 	)
-	diffs := integrationPolicyDiffs(doc, ipo)
+	diffs := integrationPolicyDiffs(doc, ipo, valueRulesFor(obs.kibanaVersion).boolStrings)
 	for i := range doc.PackagePolicies {
 		p := &doc.PackagePolicies[i]
 		have, exists := ipo.policies[p.ID]
@@ -181,12 +181,17 @@ type ipDiff struct {
 // policy, in document order. Both are pure functions of the declaration
 // and the observation, and most of a plan of thousands of policies (the
 // observed inputs are decoded here), so they run on up to GOMAXPROCS
-// goroutines, each on its own share of the policies.
-func integrationPolicyDiffs(doc *schema.Document, ipo *ipObservation) []ipDiff {
+// goroutines, each on its own share of the policies. With boolStrings (a
+// Kibana before 9.4) the declared vars "true" and "false" are the booleans
+// Kibana stores for them (coerceBoolStrings), so such a policy converges.
+func integrationPolicyDiffs(doc *schema.Document, ipo *ipObservation, boolStrings bool) []ipDiff {
 	out := make([]ipDiff, len(doc.PackagePolicies))
 	one := func(i int) {
 		p := &doc.PackagePolicies[i]
 		out[i].fields = integrationPolicyFields(*p)
+		if boolStrings {
+			coerceBoolStrings(out[i].fields)
+		}
 		if have, exists := ipo.policies[p.ID]; exists {
 			out[i].diff, out[i].err = diffIntegrationPolicy(out[i].fields, have)
 		}

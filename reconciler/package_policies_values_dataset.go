@@ -116,8 +116,9 @@ func coerceBoolStrings(body map[string]any) {
 
 // boolStringWarnings warns of each declared var holding the string "true"
 // or "false" (any case) on a Kibana that reads it as a boolean: Kibana
-// stores the boolean, so the declared string never matches what it holds
-// and every plan shows the var changed. The value is not quoted.
+// stores the boolean (the plan compares the declared string as that
+// boolean, integrationPolicyDiffs), which a text or select variable cannot
+// mean. The value is not quoted.
 func boolStringWarnings(p *schema.PackagePolicy) []string {
 	var out []string
 	check := func(vars schema.Vars, at ipVar) {
@@ -128,7 +129,7 @@ func boolStringWarnings(p *schema.PackagePolicy) []string {
 			}
 			v := at
 			v.Name = name
-			out = append(out, fmt.Sprintf("integration policy %s: %s is declared as a string that Kibana before 9.4 reads as a boolean (SimplifiedVarsSchema, fixed by elastic/kibana#256047): Kibana stores the boolean, so every plan shows this variable changed; declare the boolean where the variable takes one (a text or select variable cannot hold this string on this Kibana)",
+			out = append(out, fmt.Sprintf("integration policy %s: %s is declared as a string that Kibana before 9.4 reads as a boolean (SimplifiedVarsSchema, fixed by elastic/kibana#256047): Kibana stores the boolean, and fleetform compares it as that boolean; declare the boolean where the variable takes one (a text or select variable cannot hold this string on this Kibana)",
 				p.ID, v.Path()))
 		}
 	}
