@@ -2,9 +2,11 @@ package fleetsim
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/fleetform/fleetform/fleetsim/esim"
 	"github.com/fleetform/fleetform/fleetsim/simhttp"
@@ -46,7 +48,7 @@ func (s *Sim) wrap(cluster, listener string, h http.Handler) http.Handler {
 	inner := s.rec.Middleware(cluster, listener, body, h, "/_sim/")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_sim/") {
-			s.serveControl(w, r)
+			s.serveControl(cluster, w, r)
 			return
 		}
 		inner.ServeHTTP(w, r)
@@ -63,8 +65,8 @@ func controlError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]any{"error": msg})
 }
 
-// serveControl is the /_sim/ control API.
-func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
+// serveControl is the /_sim/ control API; cluster is the listener's.
+func (s *Sim) serveControl(cluster string, w http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + strings.TrimSuffix(r.URL.Path, "/") {
 	case "GET /_sim/requests":
 		writeJSON(w, http.StatusOK, s.Requests())
@@ -107,7 +109,48 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"acknowledged": true})
+	case "POST /_sim/install_delay":
+		s.controlInstallDelay(cluster, w, r)
+	case "DELETE /_sim/install_delay":
+		for _, c := range s.Clusters() {
+			c.clearInstallDelays()
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"acknowledged": true})
 	default:
 		controlError(w, http.StatusNotFound, "unknown control endpoint "+r.Method+" "+r.URL.Path)
 	}
+}
+
+// controlInstallDelay is POST /_sim/install_delay {"package": "nginx",
+// "delay": "90s", "cluster": "west"}: every later install of the package
+// through the EPM install routes takes that long (epm_install.go
+// SetInstallDelay); "0s" removes it. cluster defaults to the listener's.
+func (s *Sim) controlInstallDelay(cluster string, w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Cluster string `json:"cluster"`
+		Package string `json:"package"`
+		Delay   string `json:"delay"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		controlError(w, http.StatusBadRequest, "invalid install delay: "+err.Error())
+		return
+	}
+	d, err := time.ParseDuration(body.Delay)
+	switch {
+	case body.Package == "":
+		controlError(w, http.StatusBadRequest, "invalid install delay: package is required")
+		return
+	case err != nil || d < 0:
+		controlError(w, http.StatusBadRequest, fmt.Sprintf("invalid install delay: delay %q is not a duration such as \"90s\"", body.Delay))
+		return
+	}
+	c := s.Cluster(cmpOr(body.Cluster, cluster))
+	if c == nil {
+		controlError(w, http.StatusNotFound, "unknown cluster "+body.Cluster)
+		return
+	}
+	c.SetInstallDelay(body.Package, d)
+	writeJSON(w, http.StatusOK, map[string]any{"acknowledged": true})
 }

@@ -111,9 +111,9 @@ func (c *Cluster) routes() []*route {
 		{method: "GET", pattern: "/api/fleet/epm/packages/installed", priv: privRead, privTag: "integrations-read", query: installedPackagesQuery, handle: (*Cluster).listInstalledPackages},
 		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privRead, privTag: "integrations-read", query: packageInfoQuery, handle: (*Cluster).getPackage},
 		{method: "GET", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privRead, privTag: "integrations-read", query: packageInfoQuery, handle: (*Cluster).getPackage},
-		{method: "POST", pattern: "/api/fleet/epm/packages/_bulk", priv: privWrite, privTag: "integrations-all", query: bulkInstallQuery, body: bulkInstallSchema, handle: (*Cluster).bulkInstallPackages},
-		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
-		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage},
+		{method: "POST", pattern: "/api/fleet/epm/packages/_bulk", priv: privWrite, privTag: "integrations-all", query: bulkInstallQuery, body: bulkInstallSchema, handle: (*Cluster).bulkInstallPackages, unlocked: true},
+		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage, unlocked: true},
+		{method: "POST", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: installPackageQuery, body: installPackageSchema, handle: (*Cluster).installPackage, unlocked: true},
 		{method: "DELETE", pattern: "/api/fleet/epm/packages/{pkgName}", priv: privWrite, privTag: "integrations-all", query: uninstallPackageQuery, handle: (*Cluster).uninstallPackage},
 		{method: "DELETE", pattern: "/api/fleet/epm/packages/{pkgName}/{pkgVersion}", priv: privWrite, privTag: "integrations-all", query: uninstallPackageQuery, handle: (*Cluster).uninstallPackage},
 
@@ -307,6 +307,7 @@ func (c *Cluster) handleKibana(hr *http.Request) (*kresp, string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleInstalls(c.now()) // epm_install.go
 	resp = rt.handle(c, kr)
 	if resp.status < 400 && hr.Method != http.MethodGet {
 		c.sim.markDirty()

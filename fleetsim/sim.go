@@ -102,8 +102,11 @@ type Cluster struct {
 	kibanaURL string
 	esURL     string
 
-	mu sync.Mutex // guards st
+	mu sync.Mutex // guards st and installDelays
 	st *kstate
+	// installDelays is how long an EPM install of a package takes
+	// (epm_install.go); it survives /_sim/reset.
+	installDelays map[string]time.Duration
 }
 
 // New returns an empty simulator.

@@ -229,6 +229,13 @@ type installation struct {
 	// CustomAssetFailed is latest_custom_asset_install_failed_attempts, keyed <type>:<name>.
 	CustomAssetFailed map[string]customAssetFailure `json:"latest_custom_asset_install_failed_attempts,omitempty"`
 	Extra             map[string]interface{}        `json:"extra,omitempty"`
+
+	// InstallVersion and InstallStartedAt are install_version and
+	// install_started_at of the latest install started; InstallDoneAt is
+	// when fleetsim finishes it (epm_install.go: an install delay).
+	InstallVersion   string     `json:"install_version,omitempty"`
+	InstallStartedAt *time.Time `json:"install_started_at,omitempty"`
+	InstallDoneAt    *time.Time `json:"sim_install_done_at,omitempty"`
 }
 
 type failedAttempt struct {

@@ -103,6 +103,7 @@ func (c *Cluster) updateSyncedIntegrationsData() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleInstalls(c.now())
 	var hosts []remoteESHost
 	anyOn, anyUninstall := false, false
 	for _, o := range c.sortedOutputs() {
@@ -240,6 +241,7 @@ func (c *Cluster) syncIntegrationsOnRemote() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.settleInstalls(c.now())
 	if !c.syncEnabledFor(doc) {
 		c.sim.log.Debug("sync integrations not enabled for this cluster", "cluster", c.cfg.Name)
 		return nil

@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -63,6 +64,38 @@ type packageStep struct {
 	pkgHave *kibana.Package
 	pkgWant string // version to install
 	force   bool
+	// installing: Kibana was running an install of the package when the
+	// plan read it; apply waits for it to end, then installs only if needed.
+	installing bool
+}
+
+// An install Kibana is running when fleetform reads or writes the package
+// (a lost answer on a long install, or anyone else's install) is never
+// overlapped: Kibana refuses a second install within
+// MAX_TIME_COMPLETE_INSTALL with 409 ConcurrentInstallOperationError, and
+// with force it would restart the running one (FLEET/server/services/epm/
+// packages/install_state_machine/steps/step_create_restart_installation.ts).
+// The plan shows a package that reads as installing as a change that waits;
+// apply waits for the install to end (kibana.InstallAfterWait, bounded by
+// Config.InstallWait), looks again and installs only what is still missing,
+// and a 409 on an install turns into the same wait.
+
+// installingNote is the plan's note on a package Kibana is installing.
+func installingNote(want string, wait kibana.InstallWait) string {
+	timeout := cmp.Or(wait.Timeout, kibana.DefaultInstallWait)
+	return fmt.Sprintf("an install is in progress in Kibana (install_status installing); apply waits for it to end (at most %s), then installs %s only if Kibana has not", timeout, want)
+}
+
+// settled decides, once no install runs, whether the package is what s
+// wanted and else whether installing it needs force: the plan's force
+// (a pin below the latest), a failed install, or a downgrade.
+func (s *packageStep) settled(p kibana.Package, found bool) (done, force bool) {
+	status := cmp.Or(p.InstallStatus, p.Status)
+	if found && status == "installed" && (s.pkgWant == "" || p.InstalledVersion == s.pkgWant) {
+		return true, false
+	}
+	return false, s.force || found && status != "installed" ||
+		found && s.pkgWant != "" && compareVersions(s.pkgWant, p.InstalledVersion) < 0
 }
 
 type packageKind struct{}
@@ -112,13 +145,15 @@ func (packageKind) fingerprint(obs *observation) any {
 func (packageKind) references(*schema.Document, string) []ref { return nil }
 func (packageKind) secrets(*schema.Document) []declaredSecret { return nil }
 
-// apply installs (with force when the plan says so) or uninstalls.
+// apply installs (with force when the plan says so, never overlapping an
+// install Kibana runs) or uninstalls.
 func (packageKind) apply(ctx context.Context, r *Reconciler, st *step, _ *secretCache) error {
 	s := st.data.(*packageStep)
 	if st.change.Action == plan.Delete {
 		return r.cfg.Fleet.UninstallPackage(ctx, st.change.ID, s.pkgHave.InstalledVersion, false)
 	}
-	return r.cfg.Fleet.InstallPackage(ctx, s.pkg.Name, s.pkgWant, s.force)
+	return kibana.InstallAfterWait(ctx, r.cfg.Fleet, kibana.Install{Cluster: r.cfg.Cluster, Name: s.pkg.Name, Version: s.pkgWant,
+		Force: s.force, Installing: s.installing, Settled: s.settled, Wait: r.cfg.InstallWait})
 }
 
 // record: a declared package that was installed or that this apply
@@ -183,6 +218,12 @@ func (packageKind) plan(_ context.Context, r *Reconciler, doc *schema.Document, 
 				s.force = true
 				s.change.Fields[0].Note = belowLatestNote(latest)
 			}
+		case have.Installing():
+			s.pkgHave, s.installing = &have, true
+			s.change.Action = plan.Update
+			s.force = pinnedBelowLatest(want, c.obs.latest[p.Name])
+			s.change.Fields = []plan.FieldDiff{{Path: "version", Before: have.InstalledVersion, After: cmpOr(want, p.Version),
+				Note: installingNote(cmpOr(want, p.Version), r.cfg.InstallWait)}}
 		case have.InstallStatus != "" && have.InstallStatus != "installed":
 			s.pkgHave = &have
 			s.change.Action = plan.Update

@@ -124,7 +124,10 @@ type Config struct {
 	// CreateAttempts bounds how often a create is posted after a failure
 	// that left it unclear whether the object exists; default 3.
 	CreateAttempts int
-	Now            func() time.Time
+	// InstallWait bounds how long apply waits for a package install Kibana
+	// is running (packages.go); zero values take kibana's defaults.
+	InstallWait kibana.InstallWait
+	Now         func() time.Time
 }
 
 // Reconciler plans and applies documents against one Fleet.

@@ -114,6 +114,12 @@ type SyncDecision struct {
 	// Force is sent with the install: the version is below the remote's
 	// latest, which Kibana refuses without it.
 	Force bool
+	// Wait: the remote's Kibana is running an install of the package; the
+	// install waits for it to end and is sent only if the remote then lacks
+	// Version (kibana.InstallAfterWait). Kibana refuses a second install
+	// meanwhile (409) and force would restart the running one
+	// (step_create_restart_installation.ts).
+	Wait bool
 }
 
 // DecideSync computes the direct-sync decision for one remote, sorted by
@@ -160,8 +166,9 @@ func decideInstall(m Package, remote map[string]Package, now time.Time) SyncDeci
 	}
 	switch r.Status {
 	case StatusInstalling:
-		d.Action = SyncSkip
-		d.Reason = fmt.Sprintf("an install of %s is in progress on the remote", r.Version)
+		d.Wait = true
+		d.Reason = fmt.Sprintf("an install is in progress on the remote (install_status installing, installed version %s); apply waits for it to end, then installs %s only if the remote has neither it nor a newer version",
+			r.Version, m.Version)
 		return d
 	case StatusInstallFailed:
 		return decideRetry(d, r, now)

@@ -17,6 +17,7 @@ func TestDecideSync(t *testing.T) {
 		reason       string // substring
 		deleted      []string
 		agents       int
+		wait         bool
 	}
 	tests := []struct {
 		name string
@@ -49,10 +50,19 @@ func TestDecideSync(t *testing.T) {
 			want: []want{{pkg: "nginx", version: "2.0.0", action: SyncSkip, reason: "same version"}},
 		},
 		{
-			name: "installing on the remote",
+			// step_create_restart_installation.ts: Kibana refuses another
+			// install meanwhile (409) and force restarts the running one.
+			name: "installing on the remote: an install that waits",
 			in: SyncInput{Main: []Package{installed("nginx", "2.0.0")},
+				Remote: []Package{{Name: "nginx", Version: "1.9.0", Status: StatusInstalling}}},
+			want: []want{{pkg: "nginx", version: "2.0.0", action: SyncInstall, wait: true,
+				reason: "an install is in progress on the remote (install_status installing, installed version 1.9.0); apply waits for it to end, then installs 2.0.0 only if the remote has neither it nor a newer version"}},
+		},
+		{
+			name: "installing on the remote below its latest: force only after the wait",
+			in: SyncInput{Main: []Package{installed("nginx", "2.0.0")}, RemoteLatest: map[string]string{"nginx": "2.1.0"},
 				Remote: []Package{{Name: "nginx", Version: "2.0.0", Status: StatusInstalling}}},
-			want: []want{{pkg: "nginx", version: "2.0.0", action: SyncSkip, reason: "in progress"}},
+			want: []want{{pkg: "nginx", version: "2.0.0", action: SyncInstall, wait: true, reason: "pinned below latest 2.1.0: installed with force"}},
 		},
 		{
 			name: "failed install without recorded attempts is retried now",
@@ -184,6 +194,9 @@ func TestDecideSync(t *testing.T) {
 				if g.Package != w.pkg || g.Version != w.version || g.Action != w.action || g.Agents != w.agents {
 					t.Errorf("decision %d = %s %s@%s agents=%d, want %s %s@%s agents=%d (%s)",
 						i, g.Action, g.Package, g.Version, g.Agents, w.action, w.pkg, w.version, w.agents, g.Reason)
+				}
+				if g.Wait != w.wait {
+					t.Errorf("decision %d wait = %v, want %v", i, g.Wait, w.wait)
 				}
 				if !strings.Contains(g.Reason, w.reason) {
 					t.Errorf("decision %d reason %q does not contain %q", i, g.Reason, w.reason)

@@ -57,7 +57,10 @@ type Config struct {
 	// (rotate only; apply never waits). Default 2m; negative: do not wait.
 	HealthTimeout time.Duration
 	HealthPoll    time.Duration // default 5s
-	Now           func() time.Time
+	// InstallWait bounds how long a direct-sync install waits for an install
+	// the remote's Kibana is running (kind_package.go); zero: kibana's defaults.
+	InstallWait kibana.InstallWait
+	Now         func() time.Time
 }
 
 // Engine plans and applies the remote side of every remote_elasticsearch

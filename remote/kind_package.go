@@ -1,10 +1,13 @@
 package remote
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
+	"github.com/fleetform/fleetform/kibana"
 	"github.com/fleetform/fleetform/plan"
 )
 
@@ -66,8 +69,13 @@ func (e *Engine) planPackages(c *computed, t target, ro *remoteObs, w *world, ma
 				ch.Action = plan.Update
 				ch.Fields[0].Before = before
 			}
+			wait := e.cfg.InstallWait
 			run = func(ctx context.Context) error {
-				err := kb.InstallPackage(ctx, d.Package, d.Version, d.Force)
+				err := kibana.InstallAfterWait(ctx, kb, kibana.Install{Cluster: cluster, Name: d.Package, Version: d.Version,
+					Force: d.Force, Installing: d.Wait, Settled: syncSettled(d), Wait: wait})
+				if errors.Is(err, kibana.ErrInstallInProgress) {
+					return err // Kibana is still at it: no failed install to back off from
+				}
 				return recordSync(ctx, ledger, cluster, d.Package, d.Version, now(), err, true)
 			}
 		case SyncUninstall:
@@ -83,6 +91,20 @@ func (e *Engine) planPackages(c *computed, t target, ro *remoteObs, w *world, ma
 		c.ops = append(c.ops, op{change: ch, phase: phaseAfterMain, run: run})
 	}
 	c.hidden = append(c.hidden, e.blockedUninstalls(t, in, decisions, w)...)
+}
+
+// syncSettled decides, once no install runs on the remote, whether it has
+// d's version or a newer one (direct sync never downgrades) and else
+// whether the install needs force: d's (a version below the remote's
+// latest) or a failed install.
+func syncSettled(d SyncDecision) func(kibana.Package, bool) (bool, bool) {
+	return func(p kibana.Package, found bool) (bool, bool) {
+		status := cmp.Or(p.InstallStatus, p.Status)
+		if found && status == StatusInstalled && compareVersions(p.InstalledVersion, d.Version) >= 0 {
+			return true, false
+		}
+		return false, d.Force || found && status != StatusInstalled
+	}
 }
 
 // blockedUninstalls keeps the reason of every blocked uninstall in the
