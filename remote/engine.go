@@ -172,6 +172,22 @@ type world struct {
 	mainInstalled []kibana.InstalledPackage
 	remotes       map[string]*remoteObs
 	ledger        ledgerView
+
+	// The reconciler's records, read once per plan and only when a
+	// preflight asks (mainRecords).
+	recsOnce sync.Once
+	recs     []reconciler.Record
+	recsErr  error
+}
+
+// mainRecords returns the reconciler's records of the state index, read at
+// most once for w.
+func (e *Engine) mainRecords(ctx context.Context, w *world) ([]reconciler.Record, error) {
+	if e.cfg.Inventory == nil {
+		return nil, nil
+	}
+	w.recsOnce.Do(func() { w.recs, w.recsErr = e.cfg.Inventory.Load(ctx) })
+	return w.recs, w.recsErr
 }
 
 func (e *Engine) observe(ctx context.Context, ts []target) (*world, error) {
@@ -428,7 +444,7 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 	}
 	if probe {
 		if ref := t.out.KibanaAPIKey; ref != nil && !ref.Generate && t.out.KibanaURL != "" && servesSyncStatus(ro.version) &&
-			!e.adoptedUnverified(ctx, t.out.ID, "kibana_api_key", *ref) {
+			!e.adoptedUnverified(ctx, w, t.out.ID, "kibana_api_key", *ref) {
 			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
 				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckKibana, Message: "kibana_api_key: " + err.Error()})
 			} else {
@@ -436,7 +452,7 @@ func (e *Engine) preflight(ctx context.Context, t target, ro *remoteObs, w *worl
 				in.Kibana = &p
 			}
 		}
-		if ref := tokenRef(t.out); ref != nil && !ref.Generate && !e.adoptedUnverified(ctx, t.out.ID, tokenPath(t.out), *ref) {
+		if ref := tokenRef(t.out); ref != nil && !ref.Generate && !e.adoptedUnverified(ctx, w, t.out.ID, tokenPath(t.out), *ref) {
 			if v, err := e.cfg.Resolve(ctx, *ref); err != nil {
 				extra = append(extra, Problem{Cluster: t.cluster.Name, Output: t.out.ID, Check: CheckServiceToken, Message: "service token: " + err.Error()})
 			} else {

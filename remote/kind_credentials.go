@@ -243,11 +243,8 @@ func credentialAt(out kibana.Output, path string) bool {
 // its reference changes (reconciler: errAdoptedUnverified), so the plan
 // neither asks for its value nor tries it against the remote — a different
 // valid token would pass while Fleet keeps the one it has.
-func (e *Engine) adoptedUnverified(ctx context.Context, outputID, path string, ref schema.SecretRef) bool {
-	if e.cfg.Inventory == nil {
-		return false
-	}
-	recs, err := e.cfg.Inventory.Load(ctx)
+func (e *Engine) adoptedUnverified(ctx context.Context, w *world, outputID, path string, ref schema.SecretRef) bool {
+	recs, err := e.mainRecords(ctx, w)
 	if err != nil {
 		return false // the probe runs, and says what it finds
 	}
