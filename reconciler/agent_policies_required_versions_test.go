@@ -59,7 +59,7 @@ func TestSim_RequiredVersionsByVersionAndLicence(t *testing.T) {
 		// item 58): the key and the flag from 8.19.0 (elastic/kibana#217461,
 		// #221210), the licence gate from 8.19.1 (elastic/kibana#229752).
 		// 8.18 never had the key.
-		{"8.18: the key is unknown", "8.18.8", "enterprise", rvPolicy("p1", rv), "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19", 1},
+		{"8.18: the key is unknown", "8.18.8", "enterprise", rvPolicy("p1", rv), "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19 (and automatic agent upgrades on, which 9.0.x keeps off by default: Kibana 9.1.0, or 8.19.0+ on 8.19)", 1},
 		{"8.19.0 basic: flag on, no licence gate yet", "8.19.0", "basic", rvPolicy("p1", rv), "", 1},
 		{"8.19.1 basic: licence gate", "8.19.1", "basic", rvPolicy("p1", rv), RequiredVersionsLicenseError + ` (main licence is "basic"; agent policy p1 sets required_versions)`, 1},
 		{"8.19.5 enterprise", "8.19.5", "enterprise", rvPolicy("p1", rv), "", 1},

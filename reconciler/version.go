@@ -99,6 +99,14 @@ func missingFeatures(v string, fs []feature) []feature {
 	return out
 }
 
+// featureNotes add what "needs Kibana X" alone would mislead about.
+var featureNotes = map[string]string{
+	// The key exists from 9.0.0, but 9.0.x refuses any list while its
+	// automatic upgrades flag is off by default (requiredVersionsRefusal):
+	// an 8.18 cluster upgraded to 9.0 would be blocked again.
+	featRequiredVersions.name: fmt.Sprintf(" (and automatic agent upgrades on, which 9.0.x keeps off by default: Kibana %s)", gateAutomaticUpgrades),
+}
+
 // blockUnsupported turns every create or update (of an output, agent
 // policy or integration policy: stepFeatures) that needs a feature the
 // cluster's Kibana lacks into a blocked change naming the version it needs.
@@ -123,7 +131,7 @@ func (r *Reconciler) blockUnsupported(c *computed) {
 		}
 		parts := make([]string, len(missing))
 		for i, f := range missing {
-			parts[i] = fmt.Sprintf("%s needs Kibana %s", f.name, f.since)
+			parts[i] = fmt.Sprintf("%s needs Kibana %s%s", f.name, f.since, featureNotes[f.name])
 		}
 		s.change.Action = plan.Blocked
 		s.change.Reason = fmt.Sprintf("cluster %s runs Kibana %s: %s; upgrade Kibana or remove %s from the declaration",

@@ -101,14 +101,14 @@ func TestVersion_DeclaredFieldOnOlderClusterIsBlocked(t *testing.T) {
 			withPolicy(func(p *schema.AgentPolicy) {
 				p.RequiredVersions = []schema.RequiredVersion{{Version: "9.0.0", Percentage: 10}}
 			}),
-			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19", false},
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19 (and automatic agent upgrades on, which 9.0.x keeps off by default: Kibana 9.1.0, or 8.19.0+ on 8.19)", false},
 		// The same key backported to the 8.19 line (elastic/kibana#217461),
 		// with the flag on (elastic/kibana#221210): 8.19.0 applies it.
 		{"elastic/kibana#217461, #221210 (8.19)", "8.18.8", "8.19.0",
 			withPolicy(func(p *schema.AgentPolicy) {
 				p.RequiredVersions = []schema.RequiredVersion{{Version: "8.19.0", Percentage: 10}}
 			}),
-			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19", false},
+			plan.KindAgentPolicy, "web", "/api/fleet/agent_policies", "required_versions needs Kibana 9.0.0, or 8.19.0+ on 8.19 (and automatic agent upgrades on, which 9.0.x keeps off by default: Kibana 9.1.0, or 8.19.0+ on 8.19)", false},
 		{"elastic/kibana#184636, #188707 (8.15)", "8.14.3", "8.15.0",
 			withIntegration(func(p *schema.PackagePolicy) { p.PolicyIDs, p.OutputID = []string{"web"}, schema.Nullable[string]{} }),
 			KindIntegrationPolicy, "nginx-web", "/api/fleet/package_policies", "policy_ids needs Kibana 8.15.0", false},
