@@ -28,40 +28,27 @@ func extend(doc *openapi3.T) {
 // and, from BaseSchema, secrets.ssl.key (a secret reference: {id, hash?} or
 // a string), next to secrets.service_token.
 func extendOutputs(doc *openapi3.T) {
-	for _, route := range []struct{ path, method string }{
+	for _, schema := range requestBodySchemas(doc, []route{
 		{"/api/fleet/outputs", "POST"},
 		{"/api/fleet/outputs/{outputId}", "PUT"},
-	} {
-		item := doc.Paths.Value(route.path)
-		if item == nil {
-			continue
-		}
-		op := item.GetOperation(route.method)
-		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
-			continue
-		}
-		for _, media := range op.RequestBody.Value.Content {
-			if media.Schema == nil || media.Schema.Value == nil {
+	}) {
+		for _, alt := range schema.AnyOf {
+			s := alt.Value
+			if s == nil {
 				continue
 			}
-			for _, alt := range media.Schema.Value.AnyOf {
-				s := alt.Value
-				if s == nil {
-					continue
-				}
-				optionalShipperFields(s)
-				switch outputType(s) {
-				case "elasticsearch":
-					setProp(s, "write_to_logs_streams", nullable(openapi3.NewBoolSchema()))
-					addSecretSSLKey(s)
-				case "remote_elasticsearch":
-					setProp(s, "write_to_logs_streams", nullable(openapi3.NewBoolSchema()))
-					setProp(s, "sync_integrations", openapi3.NewBoolSchema())
-					setProp(s, "sync_uninstalled_integrations", openapi3.NewBoolSchema())
-					setProp(s, "kibana_url", nullable(openapi3.NewStringSchema()))
-					setProp(s, "kibana_api_key", nullable(openapi3.NewStringSchema()))
-					addSecretSSLKey(s)
-				}
+			optionalShipperFields(s)
+			switch outputType(s) {
+			case "elasticsearch":
+				setProp(s, "write_to_logs_streams", nullable(openapi3.NewBoolSchema()))
+				addSecretSSLKey(s)
+			case "remote_elasticsearch":
+				setProp(s, "write_to_logs_streams", nullable(openapi3.NewBoolSchema()))
+				setProp(s, "sync_integrations", openapi3.NewBoolSchema())
+				setProp(s, "sync_uninstalled_integrations", openapi3.NewBoolSchema())
+				setProp(s, "kibana_url", nullable(openapi3.NewStringSchema()))
+				setProp(s, "kibana_api_key", nullable(openapi3.NewStringSchema()))
+				addSecretSSLKey(s)
 			}
 		}
 	}
@@ -218,4 +205,29 @@ func addRoutes(doc *openapi3.T) {
 			Delete: &openapi3.Operation{OperationID: "contract-delete-package-policy", Responses: ok(), Parameters: openapi3.Parameters{xsrf, id, force}},
 		})
 	}
+}
+
+// route names one operation of the spec.
+type route struct{ path, method string }
+
+// requestBodySchemas returns the request body schemas (one per media type)
+// of the routes the spec has; a route it lacks is left out.
+func requestBodySchemas(doc *openapi3.T, routes []route) []*openapi3.Schema {
+	var out []*openapi3.Schema
+	for _, rt := range routes {
+		item := doc.Paths.Value(rt.path)
+		if item == nil {
+			continue
+		}
+		op := item.GetOperation(rt.method)
+		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+			continue
+		}
+		for _, media := range op.RequestBody.Value.Content {
+			if media.Schema != nil && media.Schema.Value != nil {
+				out = append(out, media.Schema.Value)
+			}
+		}
+	}
+	return out
 }

@@ -21,27 +21,14 @@ import "github.com/getkin/kin-openapi/openapi3"
 //     memory and cpu formats (validateMemory, validateCPU: /^\d+(Mi|Gi)$/,
 //     /^(\d+m|\d+(\.\d+)?)$/) are kept as patterns.
 func extendAgentPolicies(doc *openapi3.T) {
-	for _, route := range []struct{ path, method string }{
+	for _, schema := range requestBodySchemas(doc, []route{
 		{"/api/fleet/agent_policies", "POST"},
 		{"/api/fleet/agent_policies/{agentPolicyId}", "PUT"},
-	} {
-		item := doc.Paths.Value(route.path)
-		if item == nil {
-			continue
-		}
-		op := item.GetOperation(route.method)
-		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
-			continue
-		}
-		for _, media := range op.RequestBody.Value.Content {
-			if media.Schema == nil || media.Schema.Value == nil {
-				continue
-			}
-			setProp(media.Schema.Value, "required_versions", requiredVersions())
-			setProp(media.Schema.Value, "agentless", agentless())
-			if as := media.Schema.Value.Properties["advanced_settings"]; as != nil && as.Value != nil {
-				newerAdvancedSettings(as.Value)
-			}
+	}) {
+		setProp(schema, "required_versions", requiredVersions())
+		setProp(schema, "agentless", agentless())
+		if as := schema.Properties["advanced_settings"]; as != nil && as.Value != nil {
+			newerAdvancedSettings(as.Value)
 		}
 	}
 }

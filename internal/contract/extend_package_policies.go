@@ -14,32 +14,19 @@ import "github.com/getkin/kin-openapi/openapi3"
 //     (elastic/kibana#210452, 9.1) — a nullable array of strings; the
 //     validation of each name is Kibana's own and is left to fleetsim.
 func extendPackagePolicies(doc *openapi3.T) {
-	for _, route := range []struct{ path, method string }{
+	for _, schema := range requestBodySchemas(doc, []route{
 		{"/api/fleet/package_policies", "POST"},
 		{"/api/fleet/package_policies/{packagePolicyId}", "PUT"},
-	} {
-		item := doc.Paths.Value(route.path)
-		if item == nil {
-			continue
-		}
-		op := item.GetOperation(route.method)
-		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
-			continue
-		}
-		for _, media := range op.RequestBody.Value.Content {
-			if media.Schema == nil || media.Schema.Value == nil {
-				continue
+	}) {
+		alts := []*openapi3.Schema{schema}
+		for _, alt := range schema.AnyOf {
+			if alt.Value != nil {
+				alts = append(alts, alt.Value)
 			}
-			alts := []*openapi3.Schema{media.Schema.Value}
-			for _, alt := range media.Schema.Value.AnyOf {
-				if alt.Value != nil {
-					alts = append(alts, alt.Value)
-				}
-			}
-			for _, s := range alts {
-				if s.Type != nil && s.Type.Is("object") {
-					setProp(s, "additional_datastreams_permissions", nullable(openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()).WithMaxItems(1000)))
-				}
+		}
+		for _, s := range alts {
+			if s.Type != nil && s.Type.Is("object") {
+				setProp(s, "additional_datastreams_permissions", nullable(openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()).WithMaxItems(1000)))
 			}
 		}
 	}

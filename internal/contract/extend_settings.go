@@ -70,37 +70,24 @@ func addDownloadSourceRoutes(doc *openapi3.T) {
 // references.
 func extendFleetServerHosts(doc *openapi3.T) {
 	strs := func() *openapi3.Schema { return openapi3.NewArraySchema().WithItems(openapi3.NewStringSchema()) }
-	for _, route := range []struct{ path, method string }{
+	for _, schema := range requestBodySchemas(doc, []route{
 		{"/api/fleet/fleet_server_hosts", "POST"},
 		{"/api/fleet/fleet_server_hosts/{itemId}", "PUT"},
-	} {
-		item := doc.Paths.Value(route.path)
-		if item == nil {
-			continue
-		}
-		op := item.GetOperation(route.method)
-		if op == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
-			continue
-		}
-		for _, media := range op.RequestBody.Value.Content {
-			if media.Schema == nil || media.Schema.Value == nil {
-				continue
-			}
-			s := media.Schema.Value
-			ssl := closedObject().
-				WithProperty("certificate_authorities", strs()).
-				WithProperty("certificate", openapi3.NewStringSchema()).
-				WithProperty("key", openapi3.NewStringSchema()).
-				WithProperty("es_certificate_authorities", strs()).
-				WithProperty("es_certificate", openapi3.NewStringSchema()).
-				WithProperty("es_key", openapi3.NewStringSchema()).
-				WithProperty("agent_certificate_authorities", strs()).
-				WithProperty("agent_certificate", openapi3.NewStringSchema()).
-				WithProperty("agent_key", openapi3.NewStringSchema()).
-				WithProperty("client_auth", openapi3.NewStringSchema().WithEnum("optional", "required", "none"))
-			setProp(s, "ssl", nullable(ssl))
-			setProp(s, "secrets", closedObject().WithProperty("ssl", closedObject().
-				WithProperty("key", secretRef()).WithProperty("es_key", secretRef()).WithProperty("agent_key", secretRef())))
-		}
+	}) {
+		s := schema
+		ssl := closedObject().
+			WithProperty("certificate_authorities", strs()).
+			WithProperty("certificate", openapi3.NewStringSchema()).
+			WithProperty("key", openapi3.NewStringSchema()).
+			WithProperty("es_certificate_authorities", strs()).
+			WithProperty("es_certificate", openapi3.NewStringSchema()).
+			WithProperty("es_key", openapi3.NewStringSchema()).
+			WithProperty("agent_certificate_authorities", strs()).
+			WithProperty("agent_certificate", openapi3.NewStringSchema()).
+			WithProperty("agent_key", openapi3.NewStringSchema()).
+			WithProperty("client_auth", openapi3.NewStringSchema().WithEnum("optional", "required", "none"))
+		setProp(s, "ssl", nullable(ssl))
+		setProp(s, "secrets", closedObject().WithProperty("ssl", closedObject().
+			WithProperty("key", secretRef()).WithProperty("es_key", secretRef()).WithProperty("agent_key", secretRef())))
 	}
 }
