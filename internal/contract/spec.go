@@ -41,8 +41,9 @@ func LoadKibana() (*Spec, error) {
 }
 
 // SpecPath is $FLEETFORM_KIBANA_OPENAPI, or shared/specs/kibana-fleet.openapi.yaml
-// beside the repository (../shared from the module root), as the other
-// contract tests expect it.
+// beside the repository (../shared from the module root) when it is there,
+// else the repository's copy (testdata/kibana-openapi), as the other
+// contract tests find it.
 func SpecPath() (string, error) {
 	if p := os.Getenv(SpecEnv); p != "" {
 		return p, nil
@@ -53,7 +54,11 @@ func SpecPath() (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "specs", "kibana-fleet.openapi.yaml"), nil
+			shared := filepath.Join(dir, "..", "shared", "specs", "kibana-fleet.openapi.yaml")
+			if _, err := os.Stat(shared); err == nil {
+				return shared, nil
+			}
+			return filepath.Join(dir, "testdata", "kibana-openapi", "kibana-fleet.openapi.yaml"), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
