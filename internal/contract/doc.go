@@ -1,6 +1,6 @@
 // Package contract holds fleetform's own requests to Kibana to Kibana's
 // published contract: the Fleet OpenAPI document
-// (../shared/specs/kibana-fleet.openapi.yaml next to the repository),
+// (testdata/kibana-openapi/kibana-fleet.openapi.yaml, or the team's ../shared copy),
 // extended for what that extract lacks, each extension citing the Kibana
 // source it follows.
 //
